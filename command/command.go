@@ -1,0 +1,185 @@
+// Package command defines the replicated command set: the only way anything
+// changes the whitelist. Every command travels in a versioned Envelope that
+// carries the proposer's clock and a request ID, so the state machine never
+// reads a clock or a random source and can drop a command it already applied.
+//
+// The package owns the wire shapes and their encoding. It must not apply
+// commands (raftstore does) nor know where they come from (admin, expiry,
+// verification).
+package command
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Version is the envelope version this build writes. Decode accepts every
+// version up to it.
+const Version = 1
+
+// Type names a command.
+type Type string
+
+// The command types.
+const (
+	// EntityPut creates (ID 0) or replaces a relay group or a registered relay.
+	EntityPut Type = "entity.put"
+	// EntityDelete deletes an entity with its pairs and VERP sources.
+	EntityDelete Type = "entity.delete"
+	// MembersAdd adds member prefixes to an entity.
+	MembersAdd Type = "members.add"
+	// MembersRemove removes member prefixes from an entity.
+	MembersRemove Type = "members.remove"
+	// PairPut adds or refreshes a sender/relay pair.
+	PairPut Type = "pair.put"
+	// PairDelete deletes a sender/relay pair.
+	PairDelete Type = "pair.delete"
+	// VerpPut adds or refreshes a VERP source.
+	VerpPut Type = "verp.put"
+	// VerpDelete deletes a VERP source.
+	VerpDelete Type = "verp.delete"
+	// TokenPut adds or replaces an API token (stored as a hash).
+	TokenPut Type = "token.put"
+	// TokenDelete revokes an API token.
+	TokenDelete Type = "token.delete"
+	// Batch applies its commands all or nothing.
+	Batch Type = "batch"
+)
+
+// Envelope is one entry of the replicated log.
+type Envelope struct {
+	// V is the envelope version.
+	V int `json:"v"`
+	// Type selects the body's shape.
+	Type Type `json:"type"`
+	// Time is the proposer's clock, Unix seconds; it becomes the records'
+	// Created/Updated times.
+	Time int64 `json:"time"`
+	// ReqID identifies the request, so a retried proposal applies once.
+	ReqID string `json:"req,omitempty"`
+	// Body is the type's payload.
+	Body json.RawMessage `json:"body"`
+}
+
+// EntityBody is the body of EntityPut and EntityDelete (ID only).
+type EntityBody struct {
+	// ID is zero to create an entity, or the entity to replace or delete.
+	ID uint64 `json:"id,omitempty"`
+	// Name is the group name; empty for a lone relay address.
+	Name string `json:"name,omitempty"`
+	// Group marks a named relay group.
+	Group bool `json:"group,omitempty"`
+	// Prefixes are member addresses or CIDRs.
+	Prefixes []string `json:"prefixes,omitempty"`
+	// Registered marks a relay registration with contact data.
+	Registered bool `json:"registered,omitempty"`
+	// Contact is the accountable address for the relay.
+	Contact string `json:"contact,omitempty"`
+	// PTR is the relay's forward-confirmed reverse name.
+	PTR string `json:"ptr,omitempty"`
+	// Pinned keeps the entity from expiring.
+	Pinned bool `json:"pinned,omitempty"`
+}
+
+// MembersBody is the body of MembersAdd and MembersRemove.
+type MembersBody struct {
+	// Entity is the entity to change.
+	Entity uint64 `json:"entity"`
+	// Prefixes are the addresses or CIDRs to add or remove.
+	Prefixes []string `json:"prefixes"`
+}
+
+// PairBody is the body of PairPut and PairDelete. The entity is named by ID,
+// or by an IP address it is resolved from by longest-prefix match at apply
+// time; PairPut creates an unregistered lone-address entity for an IP that
+// belongs to none.
+type PairBody struct {
+	// Sender is an address, or a domain for a domain-wide pair.
+	Sender string `json:"sender"`
+	// Entity is the relay entity's ID, or zero when IP names it.
+	Entity uint64 `json:"entity,omitempty"`
+	// IP is a relay address whose entity the pair belongs to.
+	IP string `json:"ip,omitempty"`
+	// By says who verified the pair.
+	By string `json:"by,omitempty"`
+	// Method says how it was verified.
+	Method string `json:"method,omitempty"`
+	// Pinned keeps the pair from expiring.
+	Pinned bool `json:"pinned,omitempty"`
+}
+
+// VerpBody is the body of VerpPut and VerpDelete; Entity and IP as in PairBody.
+type VerpBody struct {
+	// Domain is the list's return-path domain.
+	Domain string `json:"domain"`
+	// Entity is the list server's entity ID, or zero when IP names it.
+	Entity uint64 `json:"entity,omitempty"`
+	// IP is a list server address.
+	IP string `json:"ip,omitempty"`
+	// By says who verified the listing.
+	By string `json:"by,omitempty"`
+	// Method says how it was verified.
+	Method string `json:"method,omitempty"`
+	// Pinned keeps the listing from expiring.
+	Pinned bool `json:"pinned,omitempty"`
+}
+
+// TokenBody is the body of TokenPut and TokenDelete (Name only).
+type TokenBody struct {
+	// Name identifies the token in logs and in the By field of records.
+	Name string `json:"name"`
+	// Hash is the hex SHA-256 of the secret; the secret is never replicated.
+	Hash string `json:"hash,omitempty"`
+	// Role is "admin", "postmaster" or "read".
+	Role string `json:"role,omitempty"`
+	// Prefixes scope a postmaster token.
+	Prefixes []string `json:"prefixes,omitempty"`
+}
+
+// BatchBody is the body of Batch: all of Commands apply, or none.
+type BatchBody struct {
+	// Commands are applied in order; they take the batch's Time and ReqID.
+	Commands []Envelope `json:"commands"`
+}
+
+// New builds an envelope of the current version around body.
+func New(t Type, now int64, reqID string, body any) (*Envelope, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s body: %w", t, err)
+	}
+	return &Envelope{V: Version, Type: t, Time: now, ReqID: reqID, Body: raw}, nil
+}
+
+// Encode returns the log entry bytes of e.
+func (e *Envelope) Encode() ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s command: %w", e.Type, err)
+	}
+	return b, nil
+}
+
+// ErrUnsupported means a log entry was written by a newer wlns.
+var ErrUnsupported = errors.New("unsupported command version")
+
+// Decode reads a log entry.
+func Decode(b []byte) (*Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("decoding command: %w", err)
+	}
+	if e.V < 1 || e.V > Version {
+		return nil, fmt.Errorf("%w: %d (this build reads up to %d)", ErrUnsupported, e.V, Version)
+	}
+	return &e, nil
+}
+
+// DecodeBody unmarshals the envelope's body into dst.
+func (e *Envelope) DecodeBody(dst any) error {
+	if err := json.Unmarshal(e.Body, dst); err != nil {
+		return fmt.Errorf("decoding %s body: %w", e.Type, err)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+// Package index is the in-memory whitelist every node answers DNS from: relay
+// entities found by longest-prefix match, sender/relay pairs, hashed-address
+// pairs and VERP sources.
+//
+// Readers never wait: Load returns an immutable View, and the single writer
+// (the state machine) builds the next version in a Txn and publishes it whole
+// with one atomic store. Maps are split into shards that a Txn copies on first
+// write, so a write costs the size of the shards it touches, not of the index.
+//
+// The index owns the data structure only. It decides nothing about what a
+// command means (raftstore does) and imports no DNS, HTTP or Raft code.
+package index
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/wlns/wlns/record"
+)
+
+const (
+	shardBits = 8
+	nShards   = 1 << shardBits
+)
+
+// Index holds the current version of the whitelist.
+type Index struct {
+	cur  atomic.Pointer[View]
+	seed maphash.Seed
+}
+
+// New returns an empty index.
+func New() *Index {
+	ix := &Index{seed: maphash.MakeSeed()}
+	ix.cur.Store(newView(ix.seed))
+	return ix
+}
+
+// Load returns the current version. It never blocks and the View it returns
+// never changes.
+func (ix *Index) Load() *View { return ix.cur.Load() }
+
+// View is one immutable version of the index.
+type View struct {
+	seed     maphash.Seed
+	serial   uint64
+	entities shards[uint64, *record.Entity]
+	// host4 and host6 map single addresses (/32, /128) to entity IDs.
+	host4 shards[uint32, uint64]
+	host6 shards[[16]byte, uint64]
+	// net4 and net6 hold the shorter prefixes, by length.
+	net4 [33]map[uint32]uint64
+	net6 [129]map[[16]byte]uint64
+	// len4 and len6 list the prefix lengths in net4/net6 that are in use,
+	// longest first.
+	len4, len6 []uint8
+	// pairs is keyed by entityKey(entity)+sender, hashes by
+	// entityKey(entity)+sha256(sender) for address pairs only, verps by
+	// entityKey(entity)+domain.
+	pairs  shards[string, *record.Pair]
+	hashes shards[string, *record.Pair]
+	verps  shards[string, *record.Verp]
+	counts Counts
+}
+
+// Counts says how many records of each kind a View holds.
+type Counts struct {
+	Entities     int `json:"entities"`
+	Registered   int `json:"registered"`
+	Pairs        int `json:"pairs"`
+	DomainPairs  int `json:"domain_pairs"`
+	VerpSources  int `json:"verp_sources"`
+	PrefixMember int `json:"prefixes"`
+}
+
+func newView(seed maphash.Seed) *View {
+	return &View{seed: seed}
+}
+
+// Serial is the version number of this View: the Raft index of the last
+// command applied to it.
+func (v *View) Serial() uint64 { return v.serial }
+
+// Counts returns the number of records by kind.
+func (v *View) Counts() Counts { return v.counts }
+
+// Entity returns the entity with the given ID, or nil.
+func (v *View) Entity(id uint64) *record.Entity {
+	return v.entities.get(shardOfUint64(id), id)
+}
+
+// EntityOf returns the entity whose member prefix matches ip longest, or nil.
+func (v *View) EntityOf(ip netip.Addr) *record.Entity {
+	id, ok := v.entityIDOf(ip)
+	if !ok {
+		return nil
+	}
+	return v.Entity(id)
+}
+
+func (v *View) entityIDOf(ip netip.Addr) (uint64, bool) {
+	if ip.Is4In6() {
+		ip = ip.Unmap()
+	}
+	if ip.Is4() {
+		a := ip.As4()
+		u := binary.BigEndian.Uint32(a[:])
+		if id, ok := v.host4.lookup(shardOfUint32(u), u); ok {
+			return id, true
+		}
+		for _, l := range v.len4 {
+			if id, ok := v.net4[l][u&mask4(l)]; ok {
+				return id, true
+			}
+		}
+		return 0, false
+	}
+	if !ip.Is6() {
+		return 0, false
+	}
+	a := ip.As16()
+	if id, ok := v.host6.lookup(shardOf16(&a), a); ok {
+		return id, true
+	}
+	for _, l := range v.len6 {
+		m := mask16(a, l)
+		if id, ok := v.net6[l][m]; ok {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// PrefixOwner returns the entity that has exactly prefix p as a member, or nil.
+func (v *View) PrefixOwner(p netip.Prefix) *record.Entity {
+	id, ok := v.prefixOwner(p)
+	if !ok {
+		return nil
+	}
+	return v.Entity(id)
+}
+
+func (v *View) prefixOwner(p netip.Prefix) (uint64, bool) {
+	a, bits := p.Addr(), p.Bits()
+	switch {
+	case a.Is4() && bits == 32:
+		u := be4(a)
+		return v.host4.lookup(shardOfUint32(u), u)
+	case a.Is4():
+		id, ok := v.net4[bits][be4(a)]
+		return id, ok
+	case bits == 128:
+		k := a.As16()
+		return v.host6.lookup(shardOf16(&k), k)
+	default:
+		id, ok := v.net6[bits][a.As16()]
+		return id, ok
+	}
+}
+
+// Pair returns the pair of entity and sender ("local@domain", or a domain for
+// a domain-wide entry), which must be lower case; nil when there is none. It
+// allocates nothing.
+func (v *View) Pair(entity uint64, sender []byte) *record.Pair {
+	var buf [8 + 256]byte
+	if len(sender) > 256 {
+		return nil
+	}
+	k := appendKey(buf[:0], entity, sender)
+	return v.pairs.get(v.shardOfBytes(k), string(k))
+}
+
+// PairByHash returns the address pair of entity whose sender's SHA-256 is sum.
+func (v *View) PairByHash(entity uint64, sum *[32]byte) *record.Pair {
+	var buf [8 + 32]byte
+	k := appendKey(buf[:0], entity, sum[:])
+	return v.hashes.get(v.shardOfBytes(k), string(k))
+}
+
+// Verp returns the VERP source of entity for a lower-case domain, or nil.
+func (v *View) Verp(entity uint64, domain []byte) *record.Verp {
+	var buf [8 + 256]byte
+	if len(domain) > 256 {
+		return nil
+	}
+	k := appendKey(buf[:0], entity, domain)
+	return v.verps.get(v.shardOfBytes(k), string(k))
+}
+
+// Entities calls fn for every entity, in no particular order, until fn
+// returns false.
+func (v *View) Entities(fn func(*record.Entity) bool) { v.entities.each(fn) }
+
+// Pairs calls fn for every pair, in no particular order, until fn returns false.
+func (v *View) Pairs(fn func(*record.Pair) bool) { v.pairs.each(fn) }
+
+// Verps calls fn for every VERP source, in no particular order, until fn
+// returns false.
+func (v *View) Verps(fn func(*record.Verp) bool) { v.verps.each(fn) }
+
+func appendKey(b []byte, entity uint64, rest []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, entity)
+	return append(b, rest...)
+}
+
+func be4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func mask4(bits uint8) uint32 {
+	if bits == 0 {
+		return 0
+	}
+	return ^uint32(0) << (32 - bits)
+}
+
+func mask16(a [16]byte, bits uint8) [16]byte {
+	var out [16]byte
+	full := int(bits / 8)
+	copy(out[:full], a[:full])
+	if rem := bits % 8; rem != 0 {
+		out[full] = a[full] & (0xff << (8 - rem))
+	}
+	return out
+}

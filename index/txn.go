@@ -1,0 +1,228 @@
+package index
+
+import (
+	"crypto/sha256"
+	"net/netip"
+	"slices"
+
+	"github.com/wlns/wlns/record"
+)
+
+// Txn builds the next version of an Index. Only one Txn may be open at a time
+// (the state machine is the single writer); readers keep seeing the old
+// version until Commit.
+type Txn struct {
+	ix *Index
+	v  *View
+
+	oEnt, oHost4, oHost6, oPairs, oHashes, oVerps owned
+	net4Copied                                    [33]bool
+	net6Copied                                    [129]bool
+}
+
+// Begin starts a Txn on a copy of the current version.
+func (ix *Index) Begin() *Txn {
+	old := ix.Load()
+	nv := *old
+	nv.len4 = slices.Clone(old.len4)
+	nv.len6 = slices.Clone(old.len6)
+	return &Txn{ix: ix, v: &nv}
+}
+
+// BeginEmpty starts a Txn on an empty index, for restoring a snapshot off to
+// the side: readers see the old data until Commit swaps the new in whole.
+func (ix *Index) BeginEmpty() *Txn {
+	return &Txn{ix: ix, v: newView(ix.seed)}
+}
+
+// View returns the version being built, so the writer can read its own
+// writes. It must not be used after Commit or handed to other goroutines.
+func (t *Txn) View() *View { return t.v }
+
+// SetSerial sets the version number of the View being built.
+func (t *Txn) SetSerial(n uint64) { t.v.serial = n }
+
+// Commit publishes the version being built. The Txn must not be used after.
+func (t *Txn) Commit() {
+	t.ix.cur.Store(t.v)
+	t.v = nil
+}
+
+// PutEntity adds or replaces the entity with e.ID, moving its member prefixes
+// to e.Prefixes. The caller has checked that no other entity owns any of
+// them. The index keeps e; the caller must not change it afterwards.
+func (t *Txn) PutEntity(e *record.Entity) {
+	if old := t.v.Entity(e.ID); old != nil {
+		t.dropPrefixes(old)
+		t.countEntity(old, -1)
+	}
+	t.countEntity(e, 1)
+	writable(&t.v.entities, &t.oEnt, shardOfUint64(e.ID))[e.ID] = e
+	for _, p := range e.Prefixes {
+		t.setPrefix(p, e.ID, true)
+	}
+}
+
+// DeleteEntity removes the entity and its member prefixes. Its pairs and
+// VERP sources are the caller's to delete.
+func (t *Txn) DeleteEntity(id uint64) {
+	old := t.v.Entity(id)
+	if old == nil {
+		return
+	}
+	t.dropPrefixes(old)
+	delete(writable(&t.v.entities, &t.oEnt, shardOfUint64(id)), id)
+	t.countEntity(old, -1)
+}
+
+func (t *Txn) countEntity(e *record.Entity, d int) {
+	t.v.counts.Entities += d
+	if e.Registered {
+		t.v.counts.Registered += d
+	}
+}
+
+func (t *Txn) dropPrefixes(e *record.Entity) {
+	for _, p := range e.Prefixes {
+		if id, ok := t.v.prefixOwner(p); ok && id == e.ID {
+			t.setPrefix(p, e.ID, false)
+		}
+	}
+}
+
+func (t *Txn) setPrefix(p netip.Prefix, id uint64, add bool) {
+	a, bits := p.Addr(), p.Bits()
+	if add {
+		t.v.counts.PrefixMember++
+	} else {
+		t.v.counts.PrefixMember--
+	}
+	switch {
+	case a.Is4() && bits == 32:
+		u := be4(a)
+		m := writable(&t.v.host4, &t.oHost4, shardOfUint32(u))
+		setOrDelete(m, u, id, add)
+	case a.Is4():
+		m := t.net4(bits)
+		setOrDelete(m, be4(a), id, add)
+		t.v.len4 = usedLengths(t.v.net4[:])
+	case bits == 128:
+		k := a.As16()
+		m := writable(&t.v.host6, &t.oHost6, shardOf16(&k))
+		setOrDelete(m, k, id, add)
+	default:
+		m := t.net6(bits)
+		setOrDelete(m, a.As16(), id, add)
+		t.v.len6 = usedLengths(t.v.net6[:])
+	}
+}
+
+func (t *Txn) net4(bits int) map[uint32]uint64 {
+	if !t.net4Copied[bits] {
+		t.v.net4[bits] = cloneOrMake(t.v.net4[bits])
+		t.net4Copied[bits] = true
+	}
+	return t.v.net4[bits]
+}
+
+func (t *Txn) net6(bits int) map[[16]byte]uint64 {
+	if !t.net6Copied[bits] {
+		t.v.net6[bits] = cloneOrMake(t.v.net6[bits])
+		t.net6Copied[bits] = true
+	}
+	return t.v.net6[bits]
+}
+
+func cloneOrMake[K comparable](m map[K]uint64) map[K]uint64 {
+	out := make(map[K]uint64, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func setOrDelete[K comparable](m map[K]uint64, k K, id uint64, add bool) {
+	if add {
+		m[k] = id
+	} else {
+		delete(m, k)
+	}
+}
+
+// usedLengths lists the indexes of non-empty maps, longest prefix first.
+func usedLengths[K comparable](ms []map[K]uint64) []uint8 {
+	var out []uint8
+	for l := len(ms) - 1; l >= 0; l-- {
+		if len(ms[l]) > 0 {
+			out = append(out, uint8(l))
+		}
+	}
+	return out
+}
+
+// PutPair adds or replaces a pair. The index keeps p and may make p.Sender
+// share memory with its key; the caller must not change p afterwards.
+func (t *Txn) PutPair(p *record.Pair) {
+	key := string(appendKey(nil, p.Entity, []byte(p.Sender)))
+	p.Sender = key[8:]
+	m := writable(&t.v.pairs, &t.oPairs, t.v.shardOfBytes([]byte(key)))
+	if _, ok := m[key]; !ok {
+		t.count(p, 1)
+	}
+	m[key] = p
+	if !p.DomainWide() {
+		hk := hashKey(p)
+		writable(&t.v.hashes, &t.oHashes, t.v.shardOfBytes([]byte(hk)))[hk] = p
+	}
+}
+
+// DeletePair removes the pair of entity and sender, if there is one.
+func (t *Txn) DeletePair(entity uint64, sender string) {
+	key := string(appendKey(nil, entity, []byte(sender)))
+	shard := t.v.shardOfBytes([]byte(key))
+	p := t.v.pairs.get(shard, key)
+	if p == nil {
+		return
+	}
+	delete(writable(&t.v.pairs, &t.oPairs, shard), key)
+	t.count(p, -1)
+	if !p.DomainWide() {
+		hk := hashKey(p)
+		delete(writable(&t.v.hashes, &t.oHashes, t.v.shardOfBytes([]byte(hk))), hk)
+	}
+}
+
+func (t *Txn) count(p *record.Pair, d int) {
+	if p.DomainWide() {
+		t.v.counts.DomainPairs += d
+	} else {
+		t.v.counts.Pairs += d
+	}
+}
+
+func hashKey(p *record.Pair) string {
+	sum := sha256.Sum256([]byte(p.Sender))
+	return string(appendKey(nil, p.Entity, sum[:]))
+}
+
+// PutVerp adds or replaces a VERP source. The index keeps vp.
+func (t *Txn) PutVerp(vp *record.Verp) {
+	key := string(appendKey(nil, vp.Entity, []byte(vp.Domain)))
+	vp.Domain = key[8:]
+	m := writable(&t.v.verps, &t.oVerps, t.v.shardOfBytes([]byte(key)))
+	if _, ok := m[key]; !ok {
+		t.v.counts.VerpSources++
+	}
+	m[key] = vp
+}
+
+// DeleteVerp removes the VERP source of entity for domain, if there is one.
+func (t *Txn) DeleteVerp(entity uint64, domain string) {
+	key := string(appendKey(nil, entity, []byte(domain)))
+	shard := t.v.shardOfBytes([]byte(key))
+	if t.v.verps.get(shard, key) == nil {
+		return
+	}
+	delete(writable(&t.v.verps, &t.oVerps, shard), key)
+	t.v.counts.VerpSources--
+}
