@@ -127,3 +127,31 @@ func hasAt(s string) bool {
 	}
 	return false
 }
+
+// Role is what an API token may do.
+type Role string
+
+// Token roles.
+const (
+	// RoleAdmin may do everything.
+	RoleAdmin Role = "admin"
+	// RolePostmaster may read everything and write records whose relay
+	// addresses fall inside the token's prefixes.
+	RolePostmaster Role = "postmaster"
+	// RoleRead may only read.
+	RoleRead Role = "read"
+)
+
+// Token is an API bearer token. Only the SHA-256 of its secret is stored.
+type Token struct {
+	// Name identifies the token; it is recorded as the By of what it writes.
+	Name string `json:"name"`
+	// Hash is the hex SHA-256 of the secret.
+	Hash string `json:"hash"`
+	// Role is what the token may do.
+	Role Role `json:"role"`
+	// Prefixes scope a postmaster token.
+	Prefixes []netip.Prefix `json:"prefixes,omitempty"`
+	// Created is when the token was made, Unix seconds.
+	Created int64 `json:"created"`
+}
