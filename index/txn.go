@@ -226,3 +226,33 @@ func (t *Txn) DeleteVerp(entity uint64, domain string) {
 	delete(writable(&t.v.verps, &t.oVerps, shard), key)
 	t.v.counts.VerpSources--
 }
+
+// Child starts a Txn on top of t's uncommitted version, for a group of
+// writes that must apply all or nothing: Adopt keeps them, dropping the
+// child discards them. t must not be written while the child is open.
+func (t *Txn) Child() *Txn {
+	nv := *t.v
+	nv.len4 = slices.Clone(t.v.len4)
+	nv.len6 = slices.Clone(t.v.len6)
+	return &Txn{ix: t.ix, v: &nv}
+}
+
+// Adopt makes the child's writes part of t. The child must not be used after.
+func (t *Txn) Adopt(child *Txn) {
+	t.v = child.v
+	for _, pair := range []struct{ dst, src *owned }{
+		{&t.oEnt, &child.oEnt}, {&t.oHost4, &child.oHost4}, {&t.oHost6, &child.oHost6},
+		{&t.oPairs, &child.oPairs}, {&t.oHashes, &child.oHashes}, {&t.oVerps, &child.oVerps},
+	} {
+		for i := range pair.dst {
+			pair.dst[i] |= pair.src[i]
+		}
+	}
+	for i := range t.net4Copied {
+		t.net4Copied[i] = t.net4Copied[i] || child.net4Copied[i]
+	}
+	for i := range t.net6Copied {
+		t.net6Copied[i] = t.net6Copied[i] || child.net6Copied[i]
+	}
+	child.v = nil
+}
