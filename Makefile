@@ -1,0 +1,41 @@
+# wlns developer commands. `make test` is what CI runs (.ci/run).
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TEST_TIMEOUT ?= 25m
+FUZZTIME    ?= 10s
+# Benchmark knobs (see docs/performance.md): QUICK=1 for ~100k entries and 5 s runs.
+QUICK       ?=
+BENCH_FLAGS ?=
+
+.PHONY: all build run test test-deps vet lint fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/wlns ./cmd/wlns
+
+run:
+	$(GO) run ./cmd/wlns serve
+
+test-deps:
+	scripts/test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+test: test-deps vet
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+bench: test-deps
+	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)
+
+clean:
+	rm -rf bin bench/out
