@@ -1,0 +1,15 @@
+// Package systest holds the system tests: they build the real wlns binary,
+// start it on loopback ports in temporary directories, write data through
+// the real CLI and HTTP API, and ask it questions with real DNS clients (dig,
+// kdig, the miekg/dns client), a real Unbound resolver doing strict QNAME
+// minimisation, and two SPF implementations (libspf2's spfquery and Perl's
+// Mail::SPF).
+//
+// The package owns only tests and their harness. It must not import wlns
+// packages to reach inside the server: everything it checks goes through the
+// binary's public interfaces, as an operator or an MTA would see them.
+//
+// External tools are required under CI=true (a missing tool fails the test);
+// elsewhere a test that needs a missing tool skips, naming the Debian package
+// to install (scripts/test-deps.sh installs them all).
+package systest
