@@ -1,0 +1,91 @@
+package zone
+
+// answer builds a response in place. Answer records use a compression
+// pointer to the question name; the SOA owner points at the apex inside it.
+type answer struct {
+	b      []byte
+	q      *request
+	an, ns int
+	rcode  int
+	aa     bool
+	ttl    uint32 // for positive records
+}
+
+func (a *answer) init(dst, req []byte, q *request) {
+	a.q = q
+	a.b = append(dst[:0], make([]byte, headerLen)...)
+	a.b = append(a.b, req[headerLen:q.qEnd]...)
+}
+
+// finish writes the header and the OPT record and truncates the answer when
+// it does not fit limit.
+func (a *answer) finish(limit int) ([]byte, bool) {
+	tc := false
+	if len(a.b)+a.optLen() > limit {
+		a.b = a.b[:a.q.qEnd]
+		a.an, a.ns, tc = 0, 0, true
+	}
+	ar := 0
+	if a.q.edns {
+		a.b = a.appendOPT(a.b)
+		ar = 1
+	}
+	flags := flagQR | a.q.flags&(0xf<<11|flagRD) | a.rcode&0xf
+	if a.aa {
+		flags |= flagAA
+	}
+	if tc {
+		flags |= flagTC
+	}
+	h := a.b[:headerLen]
+	put16(h[0:], a.q.id)
+	put16(h[2:], flags)
+	put16(h[4:], 1)
+	put16(h[6:], a.an)
+	put16(h[8:], a.ns)
+	put16(h[10:], ar)
+	return a.b, tc
+}
+
+func (a *answer) optLen() int {
+	if a.q.edns {
+		return 11
+	}
+	return 0
+}
+
+func (a *answer) appendOPT(b []byte) []byte {
+	b = append(b, 0) // root owner
+	b = app16(b, typeOPT)
+	b = app16(b, ednsSize)
+	b = append(b, byte(a.rcode>>4), 0, 0, 0) // extended rcode, version 0, no flags
+	return app16(b, 0)
+}
+
+// errorOnly answers with a bare header: FORMERR or NOTIMP.
+func errorOnly(dst []byte, q *request, rcode int) []byte {
+	b := append(dst[:0], make([]byte, headerLen)...)
+	put16(b[0:], q.id)
+	put16(b[2:], flagQR|q.flags&(0xf<<11|flagRD)|rcode)
+	return b
+}
+
+func (a *answer) addA(last byte) {
+	b, at := appRRHeader(a.b, ptrQName, typeA, a.ttl)
+	b = append(b, 127, 0, 2, last)
+	a.b = endRR(b, at)
+	a.an++
+}
+
+// addTXT adds one TXT record holding text in strings of at most 255 bytes.
+func (a *answer) addTXT(text []byte) {
+	b, at := appRRHeader(a.b, ptrQName, typeTXT, a.ttl)
+	for len(text) > 0 {
+		n := min(len(text), 255)
+		b = append(b, byte(n))
+		b = append(b, text[:n]...)
+		text = text[n:]
+	}
+	a.b = endRR(b, at)
+	a.an++
+}

@@ -1,0 +1,70 @@
+package zone
+
+import (
+	"github.com/wlns/wlns/index"
+)
+
+// apex answers at the apex itself: SOA, NS, ANY (the SOA only, RFC 8482).
+func (r *Responder) apex(a *answer, q *request, v *index.View) outcome {
+	switch q.qtype {
+	case typeSOA, typeANY:
+		r.addSOA(a, ptrQName, r.ttl, v)
+		a.an++
+	case typeNS:
+		for _, ns := range r.ns {
+			b, at := appRRHeader(a.b, ptrQName, typeNS, r.ttl)
+			b = append(b, ns...)
+			a.b = endRR(b, at)
+			a.an++
+		}
+	default:
+		return r.negative(a, q, v, 0, rcodeNoError, zoneApex)
+	}
+	return outcome{zone: zoneApex, result: resListed}
+}
+
+// negative answers NXDOMAIN or NODATA with the SOA in the authority section.
+// apexLabel is the index of the apex's first label in the question name.
+func (r *Responder) negative(a *answer, q *request, v *index.View, apexLabel int, rcode int, zk zoneKind) outcome {
+	a.rcode = rcode
+	r.addSOA(a, 0xc000|(headerLen+q.name.Offset(apexLabel)), r.negTTL, v)
+	a.ns++
+	if rcode == rcodeNXDomain {
+		return outcome{zone: zk, result: resNXDomain}
+	}
+	return outcome{zone: zk, result: resNoData}
+}
+
+func (r *Responder) addSOA(a *answer, owner int, ttl uint32, v *index.View) {
+	serial := uint32(v.Serial())
+	if serial == 0 {
+		serial = 1
+	}
+	b, at := appRRHeader(a.b, owner, typeSOA, ttl)
+	b = append(b, r.soaNames...)
+	b = app32(b, serial)
+	b = app32(b, 3600)   // refresh
+	b = app32(b, 600)    // retry
+	b = app32(b, 604800) // expire
+	b = app32(b, r.negTTL)
+	a.b = endRR(b, at)
+}
+
+// positive answers at a listed name: A, TXT, or both for ANY; other types
+// get NODATA.
+func (r *Responder) positive(a *answer, q *request, v *index.View, apexLabel int, l *listing, zk zoneKind) outcome {
+	switch q.qtype {
+	case typeA, typeTXT, typeANY:
+	default:
+		return r.negative(a, q, v, apexLabel, rcodeNoError, zk)
+	}
+	l.meta.MarkSeen(r.now.Load())
+	if q.qtype != typeTXT {
+		a.addA(l.code())
+	}
+	if q.qtype != typeA {
+		var tb [512]byte
+		a.addTXT(appendTXT(tb[:0], l))
+	}
+	return outcome{zone: zk, result: resListed}
+}

@@ -1,0 +1,90 @@
+package zone
+
+import "github.com/wlns/wlns/qname"
+
+// request is a parsed query. It lives on the stack of Respond.
+type request struct {
+	id, flags int
+	qtype     int
+	qclass    int
+	qEnd      int // end of the question section in the packet
+	name      qname.Name
+
+	edns     bool
+	ednsVer  int
+	ednsSize int
+}
+
+// parseStatus says what to do with a packet after parsing.
+type parseStatus int
+
+const (
+	parseOK      parseStatus = iota
+	parseDrop                // not a query we can answer at all
+	parseFormErr             // header readable, rest malformed
+	parseNotImp              // opcode other than QUERY
+)
+
+func (q *request) opcode() int { return (q.flags >> 11) & 0xf }
+
+// parse reads the header, the one question and the EDNS OPT record.
+func (q *request) parse(req []byte) parseStatus {
+	if len(req) < headerLen {
+		return parseDrop
+	}
+	q.id, q.flags = be16(req[0:]), be16(req[2:])
+	if q.flags&flagQR != 0 {
+		return parseDrop
+	}
+	if q.opcode() != 0 {
+		return parseNotImp
+	}
+	if be16(req[4:]) != 1 {
+		return parseFormErr
+	}
+	off, err := q.name.ReadWire(req, headerLen)
+	if err != nil || off+4 > len(req) {
+		return parseFormErr
+	}
+	q.qtype, q.qclass = be16(req[off:]), be16(req[off+2:])
+	q.qEnd = off + 4
+	return q.parseRest(req)
+}
+
+// parseRest skips any answer and authority records and reads the OPT record
+// from the additional section.
+func (q *request) parseRest(req []byte) parseStatus {
+	off := q.qEnd
+	rrs := be16(req[6:]) + be16(req[8:])
+	ar := be16(req[10:])
+	for i := 0; i < rrs+ar; i++ {
+		start := off
+		var ok bool
+		off, ok = skipName(req, off)
+		if !ok || off+10 > len(req) {
+			return parseFormErr
+		}
+		rtype, rdlen := be16(req[off:]), be16(req[off+8:])
+		if i >= rrs && rtype == typeOPT {
+			if q.edns || off != start+1 {
+				return parseFormErr // a second OPT, or OPT not at the root
+			}
+			q.edns = true
+			q.ednsSize = be16(req[off+2:])
+			q.ednsVer = int(req[off+5])
+		}
+		off += 10 + rdlen
+		if off > len(req) {
+			return parseFormErr
+		}
+	}
+	return parseOK
+}
+
+// clientLimit is the largest UDP response the client accepts.
+func (q *request) clientLimit() int {
+	if !q.edns || q.ednsSize < 512 {
+		return 512
+	}
+	return q.ednsSize
+}

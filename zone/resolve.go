@@ -1,0 +1,209 @@
+package zone
+
+import (
+	"net/netip"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
+)
+
+// matchKind says what a listed name matched; it picks the A code and the TXT.
+type matchKind uint8
+
+const (
+	matchRelay   matchKind = iota + 1 // 127.0.2.1
+	matchAddress                      // 127.0.2.2, readable form
+	matchHashed                       // 127.0.2.2, hashed form
+	matchDomain                       // 127.0.2.3
+	matchVerp                         // 127.0.2.4
+)
+
+// listing is a positive match.
+type listing struct {
+	kind    matchKind
+	entity  *record.Entity
+	what    string // the pair's sender or the VERP domain
+	created int64
+	meta    *record.Meta
+}
+
+func (l *listing) code() byte {
+	switch l.kind {
+	case matchRelay:
+		return 1
+	case matchAddress, matchHashed:
+		return 2
+	case matchDomain:
+		return 3
+	}
+	return 4
+}
+
+var (
+	loopback1 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	loopback2 = netip.AddrFrom4([4]byte{127, 0, 0, 2})
+)
+
+// resolve answers a parsed, well-formed query.
+func (r *Responder) resolve(a *answer, q *request, v *index.View) outcome {
+	a.ttl = r.ttl
+	if q.qclass != classIN && q.qclass != classANY {
+		a.rcode = rcodeRefused
+		return outcome{result: resRefused}
+	}
+	idx, ok := q.name.HasSuffix(r.apexWire)
+	if !ok || q.qtype == typeAXFR || q.qtype == typeIXFR {
+		// Zone transfer is a later feature; this is its seam.
+		a.rcode = rcodeRefused
+		return outcome{result: resRefused}
+	}
+	a.aa = true
+	if idx == 0 {
+		return r.apex(a, q, v)
+	}
+	var zk zoneKind
+	switch string(q.name.Label(idx - 1)) {
+	case qname.RelayZone:
+		zk = zoneRelay
+	case qname.SenderZone:
+		zk = zoneSender
+	case qname.VerpZone:
+		zk = zoneVerp
+	default:
+		return r.negative(a, q, v, idx, rcodeNXDomain, zoneOther)
+	}
+	k := idx - 1
+	if k == 0 {
+		return r.negative(a, q, v, idx, rcodeNoError, zk)
+	}
+	rev := qname.ParseRevIP(&q.name, k)
+	var l listing
+	var res resultKind
+	switch zk {
+	case zoneRelay:
+		res = r.relay(&l, rev, k, v)
+	case zoneSender:
+		res = r.sender(&l, &q.name, rev, k, v)
+	default:
+		res = r.verp(&l, &q.name, rev, k, v)
+	}
+	switch res {
+	case resNXDomain:
+		return r.negative(a, q, v, idx, rcodeNXDomain, zk)
+	case resNoData:
+		return r.negative(a, q, v, idx, rcodeNoError, zk)
+	}
+	return r.positive(a, q, v, idx, &l, zk)
+}
+
+// notListed is the answer for a rev-ip that lists nothing: NODATA when the
+// labels could still lead to a listed name (RFC 8020), else NXDOMAIN.
+func notListed(rev qname.RevIP) resultKind {
+	if rev.Partial {
+		return resNoData
+	}
+	return resNXDomain
+}
+
+func (r *Responder) relay(l *listing, rev qname.RevIP, k int, v *index.View) resultKind {
+	if !rev.Full || rev.Used != k || rev.Addr == loopback1 {
+		return notListed(rev)
+	}
+	e := r.testEntity
+	if rev.Addr != loopback2 {
+		e = v.EntityOf(rev.Addr)
+	}
+	if e == nil || !e.Registered {
+		return notListed(rev)
+	}
+	*l = listing{kind: matchRelay, entity: e, created: e.Created, meta: &e.Meta}
+	return resListed
+}
+
+// entityFor finds the entity of a full rev-ip in the sender and VERP zones;
+// when there is none, res is the answer.
+func (r *Responder) entityFor(rev qname.RevIP, v *index.View) (e *record.Entity, test bool, res resultKind) {
+	switch {
+	case !rev.Full || rev.Addr == loopback1:
+		return nil, false, notListed(rev)
+	case rev.Addr == loopback2:
+		return r.testEntity, true, resNoData
+	}
+	if e = v.EntityOf(rev.Addr); e == nil {
+		return nil, false, notListed(rev)
+	}
+	return e, false, resNoData
+}
+
+func (r *Responder) pair(v *index.View, e *record.Entity, test bool, key []byte) *record.Pair {
+	if test {
+		if string(key) == r.testPair.Sender {
+			return r.testPair
+		}
+		return nil
+	}
+	return v.Pair(e.ID, key)
+}
+
+func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
+	e, test, res := r.entityFor(rev, v)
+	if e == nil {
+		return res
+	}
+	s := k - rev.Used // the sender's labels are [0, s)
+	if s == 0 {
+		return resNoData
+	}
+	var sum [32]byte
+	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
+		if p := v.PairByHash(e.ID, &sum); p != nil {
+			*l = listing{kind: matchHashed, entity: e, created: p.Created, meta: &p.Meta}
+			return resListed
+		}
+	}
+	var buf [256]byte
+	for i := 1; i < s; i++ {
+		key := n.AppendJoined(buf[:0], 0, i, '.')
+		key = append(key, '@')
+		key = n.AppendJoined(key, i, s, '.')
+		if p := r.pair(v, e, test, key); p != nil {
+			*l = listing{kind: matchAddress, entity: e, what: p.Sender, created: p.Created, meta: &p.Meta}
+			return resListed
+		}
+	}
+	for i := 1; i < s; i++ {
+		key := n.AppendJoined(buf[:0], i, s, '.')
+		if p := r.pair(v, e, test, key); p != nil && p.DomainWide() {
+			*l = listing{kind: matchDomain, entity: e, what: p.Sender, created: p.Created, meta: &p.Meta}
+			return resListed
+		}
+	}
+	return resNoData
+}
+
+func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
+	e, test, res := r.entityFor(rev, v)
+	if e == nil {
+		return res
+	}
+	s := k - rev.Used
+	if s == 0 {
+		return resNoData
+	}
+	var buf [256]byte
+	key := n.AppendJoined(buf[:0], 0, s, '.')
+	var vp *record.Verp
+	if test {
+		if string(key) == r.testVerp.Domain {
+			vp = r.testVerp
+		}
+	} else {
+		vp = v.Verp(e.ID, key)
+	}
+	if vp == nil {
+		return resNoData
+	}
+	*l = listing{kind: matchVerp, entity: e, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
+	return resListed
+}

@@ -1,0 +1,144 @@
+package zone
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Responder answers DNS packets for one apex. It is safe for concurrent use:
+// everything it holds is read-only after NewResponder, except the seen marks
+// it sets on records.
+type Responder struct {
+	apexWire []byte // lower-case wire form of the apex, root included
+	ttl      uint32
+	negTTL   uint32
+	ns       [][]byte // NS names, wire form
+	soaNames []byte   // SOA MNAME + RNAME, wire form
+	now      *atomic.Int64
+
+	// The RFC 5782 test entries, answered without the index.
+	testEntity *record.Entity
+	testPair   *record.Pair
+	testVerp   *record.Verp
+}
+
+// ResponderConfig is what a Responder needs; Config.responderConfig builds it
+// from the server configuration with defaults applied.
+type ResponderConfig struct {
+	Apex        string
+	TTL         uint32
+	NegativeTTL uint32
+	NS          []string
+	Hostmaster  string
+	// Now is the coarse clock (Unix seconds) used for seen marks.
+	Now *atomic.Int64
+}
+
+// NewResponder builds a Responder. Names are in presentation format.
+func NewResponder(c ResponderConfig) (*Responder, error) {
+	apex, err := packName(c.Apex)
+	if err != nil {
+		return nil, fmt.Errorf("apex %q: %w", c.Apex, err)
+	}
+	if len(apex) <= 1 {
+		return nil, fmt.Errorf("apex must not be the root")
+	}
+	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now}
+	if r.now == nil {
+		r.now = new(atomic.Int64)
+	}
+	if len(c.NS) == 0 {
+		return nil, fmt.Errorf("at least one NS name is needed")
+	}
+	for _, ns := range c.NS {
+		w, err := packName(ns)
+		if err != nil {
+			return nil, fmt.Errorf("NS %q: %w", ns, err)
+		}
+		r.ns = append(r.ns, w)
+	}
+	rname, err := packMailbox(c.Hostmaster)
+	if err != nil {
+		return nil, fmt.Errorf("hostmaster %q: %w", c.Hostmaster, err)
+	}
+	r.soaNames = append(append([]byte{}, r.ns[0]...), rname...)
+	r.testEntity = &record.Entity{Name: "RFC 5782 test entry", Group: true, Registered: true}
+	r.testPair = &record.Pair{Sender: "test"}
+	r.testVerp = &record.Verp{Domain: "test"}
+	return r, nil
+}
+
+// Respond answers the DNS request req from the view v, appending the
+// response to dst[:0]. udpLimit is the largest datagram the transport sends
+// (the client's EDNS size or 512 also applies); 0 means TCP. ok is false when
+// the packet must be dropped without an answer. Respond allocates nothing.
+func (r *Responder) Respond(dst, req []byte, v *index.View, udpLimit int) (resp []byte, ok bool) {
+	resp, o := r.respond(dst, req, v, udpLimit)
+	return resp, o.result != resDropped
+}
+
+// outcome classifies an answer for the metrics.
+type outcome struct {
+	zone      zoneKind
+	result    resultKind
+	truncated bool
+}
+
+type zoneKind uint8
+
+const (
+	zoneOther zoneKind = iota
+	zoneApex
+	zoneRelay
+	zoneSender
+	zoneVerp
+	nZones
+)
+
+var zoneNames = [nZones]string{"other", "apex", "relay", "sender", "verp"}
+
+type resultKind uint8
+
+const (
+	resListed resultKind = iota
+	resNoData
+	resNXDomain
+	resRefused
+	resFormErr
+	resNotImp
+	resDropped
+	nResults
+)
+
+var resultNames = [nResults]string{"listed", "nodata", "nxdomain", "refused", "formerr", "notimp", "dropped"}
+
+func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byte, outcome) {
+	var q request
+	switch q.parse(req) {
+	case parseDrop:
+		return dst[:0], outcome{result: resDropped}
+	case parseFormErr:
+		return errorOnly(dst, &q, rcodeFormErr), outcome{result: resFormErr}
+	case parseNotImp:
+		return errorOnly(dst, &q, rcodeNotImp), outcome{result: resNotImp}
+	}
+	limit := maxTCPMsg
+	if udpLimit > 0 {
+		limit = min(udpLimit, q.clientLimit())
+	}
+	var a answer
+	a.init(dst, req, &q)
+	var o outcome
+	if q.edns && q.ednsVer > 0 {
+		a.rcode = rcodeBadVers
+		o.result = resFormErr
+	} else {
+		o = r.resolve(&a, &q, v)
+	}
+	out, tc := a.finish(limit)
+	o.truncated = tc
+	return out, o
+}

@@ -1,0 +1,76 @@
+package zone
+
+import (
+	"time"
+
+	"github.com/wlns/wlns/record"
+)
+
+// Caps on the variable parts of a TXT text, so appendTXT fits its buffer.
+const (
+	maxTXTWhat  = 256
+	maxTXTLabel = 128
+)
+
+// appendTXT writes what a listing matched, e.g. "wlns: dave@umkc.edu
+// verified via relay group umkc-mx since 2026-11-23". It never echoes an
+// address the question only hashed.
+func appendTXT(b []byte, l *listing) []byte {
+	b = append(b, "wlns: "...)
+	switch l.kind {
+	case matchRelay:
+		b = append(b, "registered "...)
+		b = appendEntity(b, l.entity)
+		return appendSince(b, l.created)
+	case matchHashed:
+		b = append(b, "hashed address verified via "...)
+	case matchAddress:
+		b = appendCapped(b, l.what, maxTXTWhat)
+		b = append(b, " verified via "...)
+	case matchDomain:
+		b = append(b, "domain "...)
+		b = appendCapped(b, l.what, maxTXTWhat)
+		b = append(b, " verified via "...)
+	case matchVerp:
+		b = append(b, "VERP list server for "...)
+		b = appendCapped(b, l.what, maxTXTWhat)
+		b = append(b, " via "...)
+	}
+	b = appendEntity(b, l.entity)
+	return appendSince(b, l.created)
+}
+
+func appendEntity(b []byte, e *record.Entity) []byte {
+	if e.Name != "" {
+		b = append(b, "relay group "...)
+		return appendCapped(b, e.Name, maxTXTLabel)
+	}
+	b = append(b, "relay "...)
+	if len(e.Prefixes) == 1 {
+		p := e.Prefixes[0]
+		if p.IsSingleIP() {
+			return p.Addr().AppendTo(b)
+		}
+		return p.AppendTo(b)
+	}
+	return append(b, "entity"...)
+}
+
+func appendCapped(b []byte, s string, n int) []byte {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return append(b, s...)
+}
+
+// appendSince writes " since YYYY-MM-DD" (UTC), or nothing for time zero.
+func appendSince(b []byte, unix int64) []byte {
+	if unix <= 0 {
+		return b
+	}
+	y, m, d := time.Unix(unix, 0).UTC().Date()
+	b = append(b, " since "...)
+	b = append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+int(m)/10), byte('0'+int(m)%10), '-')
+	return append(b, byte('0'+d/10), byte('0'+d%10))
+}
