@@ -1,0 +1,11 @@
+// Package raftstore is the replicated store: it runs hashicorp/raft over a
+// raft-boltdb/v2 log, applies command envelopes into the in-memory index
+// through a deterministic state machine (the FSM), keeps API tokens and the
+// request-ID window in replicated state, and streams snapshots.
+//
+// It owns the meaning of every command (validation, conflicts, IDs, batches)
+// and the snapshot format. It must not serve DNS or HTTP, read a clock or a
+// random source inside the FSM, or let anything but the FSM write the index:
+// admin and the other writers change data only through Store.Apply, and the
+// DNS side only reads Index().Load().
+package raftstore

@@ -1,0 +1,30 @@
+package raftstore
+
+import "errors"
+
+// Errors Store.Apply and Store.WaitReady return when a command could not be
+// committed. A rejected command is not an error: it is a command.Result with
+// Err set. Callers translate these at their boundary (for example
+// ErrNotLeader into forwarding or HTTP 503).
+var (
+	// ErrNotLeader means this node is not the leader and cannot propose; the
+	// command was not applied.
+	ErrNotLeader = errors.New("not the raft leader")
+	// ErrLeadershipLost means leadership was lost after the command was
+	// proposed: it may still commit under the next leader (outcome unknown;
+	// retry with the same ReqID).
+	ErrLeadershipLost = errors.New("raft leadership lost; outcome unknown")
+	// ErrTimeout means the context ended or raft did not accept the command in
+	// time; the outcome is unknown (retry with the same ReqID).
+	ErrTimeout = errors.New("raft apply timed out; outcome unknown")
+	// ErrClosed means the store is shut down.
+	ErrClosed = errors.New("raft store closed")
+	// ErrInvalidCommand means the envelope cannot be proposed at all (wrong
+	// version, unknown type, undecodable body, too large); nothing was sent
+	// to raft.
+	ErrInvalidCommand = errors.New("invalid command envelope")
+)
+
+// ErrCorruptSnapshot means a snapshot stream is truncated, fails its
+// checksum or does not parse; restoring it changed nothing.
+var ErrCorruptSnapshot = errors.New("corrupt or truncated snapshot")

@@ -1,0 +1,114 @@
+package raftstore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/netip"
+	"testing"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+)
+
+// t0 is the proposer time test commands carry.
+const t0 = 1_700_000_000
+
+// env builds an envelope or fails the test.
+func env(tb testing.TB, typ command.Type, now int64, req string, body any) *command.Envelope {
+	tb.Helper()
+	e, err := command.New(typ, now, req, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// fsmHarness feeds envelopes to an FSM as raft would, numbering the log.
+type fsmHarness struct {
+	tb  testing.TB
+	f   *FSM
+	idx uint64
+	now int64
+}
+
+func newHarness(tb testing.TB) *fsmHarness {
+	return &fsmHarness{tb: tb, f: NewFSM(nil, nil), now: t0}
+}
+
+// logs encodes envelopes as consecutive raft log entries.
+func (h *fsmHarness) logs(es ...*command.Envelope) []*raft.Log {
+	out := make([]*raft.Log, len(es))
+	for i, e := range es {
+		b, err := e.Encode()
+		if err != nil {
+			h.tb.Fatal(err)
+		}
+		h.idx++
+		out[i] = &raft.Log{Index: h.idx, Term: 1, Type: raft.LogCommand, Data: b}
+	}
+	return out
+}
+
+// apply applies envelopes as one raft batch and returns their results.
+func (h *fsmHarness) apply(es ...*command.Envelope) []command.Result {
+	h.tb.Helper()
+	resp := h.f.ApplyBatch(h.logs(es...))
+	out := make([]command.Result, len(resp))
+	for i, r := range resp {
+		out[i] = r.(command.Result)
+	}
+	return out
+}
+
+// do applies one command at the harness time, without a ReqID.
+func (h *fsmHarness) do(typ command.Type, body any) command.Result {
+	h.tb.Helper()
+	return h.apply(env(h.tb, typ, h.now, "", body))[0]
+}
+
+// ok applies one command and fails the test if it is rejected.
+func (h *fsmHarness) ok(typ command.Type, body any) command.Result {
+	h.tb.Helper()
+	r := h.do(typ, body)
+	if r.Err != nil {
+		h.tb.Fatalf("%s %+v: %v", typ, body, r.Err)
+	}
+	return r
+}
+
+func (h *fsmHarness) view() *index.View { return h.f.Index().Load() }
+
+// persist returns the snapshot bytes of the FSM's current state.
+func persist(tb testing.TB, f *FSM) []byte {
+	tb.Helper()
+	snap, err := f.Snapshot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := snap.(*fsmSnapshot).WriteTo(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// entityIDOf returns the ID of the entity ip resolves to, 0 for none.
+func entityIDOf(v *index.View, ip string) uint64 {
+	if e := v.EntityOf(addr(ip)); e != nil {
+		return e.ID
+	}
+	return 0
+}
+
+// secretHash is the hex SHA-256 a token stores for secret.
+func secretHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }

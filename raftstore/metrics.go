@@ -1,0 +1,120 @@
+package raftstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/index"
+)
+
+// metrics are the store's Prometheus collectors. A nil *metrics records
+// nothing, for FSMs used without a Store.
+type metrics struct {
+	reg        prometheus.Registerer
+	collectors []prometheus.Collector
+	apply      prometheus.Histogram
+	snapDur    prometheus.Histogram
+	snapSize   prometheus.Gauge
+}
+
+// newMetrics builds the store's collectors and registers them with reg
+// (nil: none).
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		reg: reg,
+		apply: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wlns_raft_apply_duration_seconds",
+			Help:    "Time Store.Apply took to commit and apply a command.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		snapDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wlns_raft_snapshot_persist_duration_seconds",
+			Help:    "Time taken to write a snapshot.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
+		snapSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wlns_raft_snapshot_size_bytes",
+			Help: "Size of the last snapshot written.",
+		}),
+	}
+	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize}
+	return m
+}
+
+// addStoreGauges adds the gauges that read live state.
+func (m *metrics) addStoreGauges(ix *index.Index, applied func() uint64, leader func() bool) {
+	kinds := []struct {
+		kind string
+		n    func(index.Counts) int
+	}{
+		{"entities", func(c index.Counts) int { return c.Entities }},
+		{"registered_relays", func(c index.Counts) int { return c.Registered }},
+		{"pairs", func(c index.Counts) int { return c.Pairs }},
+		{"domain_pairs", func(c index.Counts) int { return c.DomainPairs }},
+		{"verp_sources", func(c index.Counts) int { return c.VerpSources }},
+	}
+	for _, k := range kinds {
+		n := k.n
+		m.collectors = append(m.collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "wlns_records",
+			Help:        "Records in this node's index, by kind.",
+			ConstLabels: prometheus.Labels{"kind": k.kind},
+		}, func() float64 { return float64(n(ix.Load().Counts())) }))
+	}
+	m.collectors = append(m.collectors,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_applied_index",
+			Help: "Last Raft log index applied to this node's state machine.",
+		}, func() float64 { return float64(applied()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_is_leader",
+			Help: "1 when this node is the Raft leader, else 0.",
+		}, func() float64 {
+			if leader() {
+				return 1
+			}
+			return 0
+		}))
+}
+
+// register registers every collector; on failure it unregisters those
+// already registered.
+func (m *metrics) register() error {
+	if m.reg == nil {
+		return nil
+	}
+	for i, c := range m.collectors {
+		if err := m.reg.Register(c); err != nil {
+			for _, done := range m.collectors[:i] {
+				m.reg.Unregister(done)
+			}
+			return fmt.Errorf("registering raftstore metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// unregister removes the collectors, so a reopened store can register again.
+func (m *metrics) unregister() {
+	if m == nil || m.reg == nil {
+		return
+	}
+	for _, c := range m.collectors {
+		m.reg.Unregister(c)
+	}
+}
+
+func (m *metrics) applied(d time.Duration) {
+	if m != nil {
+		m.apply.Observe(d.Seconds())
+	}
+}
+
+func (m *metrics) snapshotPersisted(d time.Duration, size int64) {
+	if m != nil {
+		m.snapDur.Observe(d.Seconds())
+		m.snapSize.Set(float64(size))
+	}
+}

@@ -1,0 +1,235 @@
+package raftstore
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// snapCounts is how many records of each kind a snapshot holds.
+type snapCounts struct {
+	entities, pairs, verps, tokens, dedup uint64
+}
+
+// restored is a snapshot read into an uncommitted index transaction.
+type restored struct {
+	txn    *index.Txn
+	st     state
+	dd     *dedup
+	serial uint64
+	n      snapCounts
+	want   snapCounts
+}
+
+// readSnapshot reads a whole snapshot stream into txn, which it does not
+// commit. Every error wraps ErrCorruptSnapshot.
+func readSnapshot(r io.Reader, txn *index.Txn) (*restored, error) {
+	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(castagnoli)}
+	rs := &restored{txn: txn, st: newState(), dd: newDedup()}
+	if err := rs.read(sr); err != nil {
+		return nil, fmt.Errorf("%w: at byte %d: %w", ErrCorruptSnapshot, sr.n, err)
+	}
+	return rs, nil
+}
+
+func (rs *restored) read(sr *snapReader) error {
+	if err := sr.header(); err != nil {
+		return err
+	}
+	intern := map[string]string{}
+	for first := true; ; first = false {
+		tag, payload, err := sr.next()
+		if err != nil {
+			return err
+		}
+		if first != (tag == tagState) {
+			return errors.New("the state record must come first, once")
+		}
+		if tag == tagEnd {
+			if err := sr.checksum(); err != nil {
+				return err
+			}
+			if rs.n != rs.want {
+				return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
+			}
+			return nil
+		}
+		d := &dec{b: payload}
+		if err := rs.apply(tag, d, intern); err != nil {
+			return fmt.Errorf("record tag %d: %w", tag, err)
+		}
+	}
+}
+
+// apply decodes one record into the restore.
+func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
+	switch tag {
+	case tagState:
+		rs.serial, rs.st.lastID, rs.dd.maxT = d.uvarint(), d.uvarint(), d.varint()
+		rs.want = snapCounts{d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint()}
+		rs.txn.SetSerial(rs.serial)
+	case tagEntity:
+		ent := decodeEntity(d)
+		if err := d.end(); err != nil {
+			return err
+		}
+		rs.txn.PutEntity(ent)
+		rs.st = rs.st.withGroup(nil, ent)
+		rs.n.entities++
+	case tagPair:
+		p := &record.Pair{Entity: d.uvarint(), Sender: d.str(), By: internStr(intern, d.str()), Method: internStr(intern, d.str())}
+		d.meta(&p.Meta)
+		if err := d.end(); err != nil {
+			return err
+		}
+		rs.txn.PutPair(p)
+		rs.n.pairs++
+	case tagVerp:
+		v := &record.Verp{Entity: d.uvarint(), Domain: d.str(), By: internStr(intern, d.str()), Method: internStr(intern, d.str())}
+		d.meta(&v.Meta)
+		if err := d.end(); err != nil {
+			return err
+		}
+		rs.txn.PutVerp(v)
+		rs.n.verps++
+	case tagToken:
+		t := &record.Token{Name: d.str(), Hash: d.str(), Role: record.Role(d.str()), Prefixes: d.prefixes(), Created: d.varint()}
+		if err := d.end(); err != nil {
+			return err
+		}
+		rs.st.tokens = rs.st.tokens.with(t)
+		rs.n.tokens++
+	case tagDedup:
+		id, t := d.str(), d.varint()
+		if err := d.end(); err != nil {
+			return err
+		}
+		rs.dd.q = append(rs.dd.q, dedupEntry{id: id, time: t})
+		rs.dd.live[id] = struct{}{}
+		rs.n.dedup++
+	default:
+		return fmt.Errorf("unknown record tag %d", tag)
+	}
+	return d.end()
+}
+
+// decodeEntity reads an entity record.
+func decodeEntity(d *dec) *record.Entity {
+	ent := &record.Entity{ID: d.uvarint(), Name: d.str()}
+	flags := d.byte()
+	ent.Group, ent.Registered = flags&1 != 0, flags&2 != 0
+	ent.Prefixes = d.prefixes()
+	ent.Contact, ent.PTR = d.str(), d.str()
+	d.meta(&ent.Meta)
+	return ent
+}
+
+// internStr returns one shared copy of the few distinct By and Method
+// values, so a million pairs do not hold a million copies of "api".
+func internStr(m map[string]string, s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	if len(m) < 4096 {
+		m[s] = s
+	}
+	return s
+}
+
+// snapReader reads records and keeps the running checksum.
+type snapReader struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+	n   int64
+	buf []byte
+}
+
+// ReadByte implements io.ByteReader for binary.ReadUvarint.
+func (sr *snapReader) ReadByte() (byte, error) {
+	c, err := sr.r.ReadByte()
+	if err != nil {
+		return 0, truncated(err)
+	}
+	sr.n++
+	sr.crc.Write([]byte{c})
+	return c, nil
+}
+
+func (sr *snapReader) full(b []byte) error {
+	n, err := io.ReadFull(sr.r, b)
+	sr.n += int64(n)
+	sr.crc.Write(b[:n])
+	return truncated(err)
+}
+
+// truncated turns an end of stream inside the snapshot into a clear error.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("truncated: the stream ends before the end record")
+	}
+	if err != nil {
+		return fmt.Errorf("reading: %w", err)
+	}
+	return nil
+}
+
+func (sr *snapReader) header() error {
+	magic := make([]byte, len(snapMagic))
+	if err := sr.full(magic); err != nil {
+		return err
+	}
+	if string(magic) != snapMagic {
+		return errors.New("not a wlns snapshot (bad magic)")
+	}
+	v, err := binary.ReadUvarint(sr)
+	if err != nil {
+		return err
+	}
+	if v != snapVersion {
+		return fmt.Errorf("snapshot format %d; this build reads %d", v, snapVersion)
+	}
+	return nil
+}
+
+// next reads one record; for tagEnd the payload is nil.
+func (sr *snapReader) next() (byte, []byte, error) {
+	tag, err := sr.ReadByte()
+	if err != nil || tag == tagEnd {
+		return tag, nil, err
+	}
+	n, err := binary.ReadUvarint(sr)
+	if err != nil {
+		return 0, nil, err
+	}
+	if n > maxRecord {
+		return 0, nil, fmt.Errorf("record of %d bytes is over the %d limit", n, maxRecord)
+	}
+	if uint64(cap(sr.buf)) < n {
+		sr.buf = make([]byte, n)
+	}
+	sr.buf = sr.buf[:n]
+	return tag, sr.buf, sr.full(sr.buf)
+}
+
+// checksum reads the stored CRC after the end tag and compares it.
+func (sr *snapReader) checksum() error {
+	want := sr.crc.Sum32()
+	var sum [4]byte
+	if _, err := io.ReadFull(sr.r, sum[:]); err != nil {
+		return truncated(err)
+	}
+	if got := binary.BigEndian.Uint32(sum[:]); got != want {
+		return fmt.Errorf("checksum mismatch: stored %08x, computed %08x", got, want)
+	}
+	if _, err := sr.r.ReadByte(); err != io.EOF {
+		return errors.New("data after the end record")
+	}
+	return nil
+}

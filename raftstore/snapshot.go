@@ -1,0 +1,235 @@
+package raftstore
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Snapshot format, version 1:
+//
+//	header  "WLNSSNAP" uvarint(version)
+//	records tag byte, uvarint(payload length), payload
+//	        state first, then entities by ID, pairs by (entity, sender),
+//	        VERP sources by (entity, domain), tokens by name, the request-ID
+//	        window in apply order
+//	end     tagEnd, then the CRC-32C (big endian) of every byte before it
+//
+// Integers are varints; strings are uvarint length and bytes.
+const (
+	snapMagic   = "WLNSSNAP"
+	snapVersion = 1
+	// maxRecord bounds one record's payload, so a corrupt length cannot
+	// make Restore allocate without limit.
+	maxRecord = 1 << 20
+)
+
+// Record tags.
+const (
+	tagEnd byte = iota
+	tagState
+	tagEntity
+	tagPair
+	tagVerp
+	tagToken
+	tagDedup
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// fsmSnapshot is the state captured by FSM.Snapshot: immutable values the
+// FSM no longer writes.
+type fsmSnapshot struct {
+	view    *index.View
+	st      state
+	dedup   []dedupEntry
+	maxT    int64
+	metrics *metrics
+}
+
+// Persist streams the snapshot into sink, cancelling it on error.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	start := time.Now()
+	n, err := s.WriteTo(sink)
+	if err != nil {
+		if cerr := sink.Cancel(); cerr != nil {
+			err = fmt.Errorf("%w (cancelling: %w)", err, cerr)
+		}
+		return fmt.Errorf("persisting snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("closing snapshot sink: %w", err)
+	}
+	s.metrics.snapshotPersisted(time.Since(start), n)
+	return nil
+}
+
+// Release does nothing: the snapshot holds only garbage-collected values.
+func (s *fsmSnapshot) Release() {}
+
+// WriteTo encodes the snapshot into w. The same state always gives the
+// same bytes.
+func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
+	sw := &snapWriter{w: bufio.NewWriterSize(w, 256<<10), crc: crc32.New(castagnoli)}
+	sw.write([]byte(snapMagic))
+	sw.e.uvarint(snapVersion)
+	sw.write(sw.e.b)
+	sw.e.b = sw.e.b[:0]
+	ents, pairs, verps := s.sorted()
+	toks := s.st.tokens.sorted()
+	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks))
+	for _, e := range ents {
+		sw.entity(e)
+	}
+	for _, p := range pairs {
+		sw.pair(p)
+	}
+	for _, v := range verps {
+		sw.verp(v)
+	}
+	for _, t := range toks {
+		sw.token(t)
+	}
+	for _, d := range s.dedup {
+		sw.e.str(d.id)
+		sw.e.varint(d.time)
+		sw.record(tagDedup)
+	}
+	sw.end()
+	if sw.err == nil {
+		sw.err = sw.w.Flush()
+	}
+	if sw.err != nil {
+		return sw.n, fmt.Errorf("writing snapshot: %w", sw.err)
+	}
+	return sw.n, nil
+}
+
+// sorted collects the view's records in snapshot order.
+func (s *fsmSnapshot) sorted() ([]*record.Entity, []*record.Pair, []*record.Verp) {
+	c := s.view.Counts()
+	ents := make([]*record.Entity, 0, c.Entities)
+	s.view.Entities(func(e *record.Entity) bool { ents = append(ents, e); return true })
+	slices.SortFunc(ents, func(a, b *record.Entity) int { return cmp.Compare(a.ID, b.ID) })
+	pairs := make([]*record.Pair, 0, c.Pairs+c.DomainPairs)
+	s.view.Pairs(func(p *record.Pair) bool { pairs = append(pairs, p); return true })
+	slices.SortFunc(pairs, func(a, b *record.Pair) int {
+		return cmp.Or(cmp.Compare(a.Entity, b.Entity), strings.Compare(a.Sender, b.Sender))
+	})
+	verps := make([]*record.Verp, 0, c.VerpSources)
+	s.view.Verps(func(v *record.Verp) bool { verps = append(verps, v); return true })
+	slices.SortFunc(verps, func(a, b *record.Verp) int {
+		return cmp.Or(cmp.Compare(a.Entity, b.Entity), strings.Compare(a.Domain, b.Domain))
+	})
+	return ents, pairs, verps
+}
+
+// snapWriter writes records and keeps the running checksum and size. The
+// first error sticks.
+type snapWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	n   int64
+	e   enc
+	hdr [1 + binary.MaxVarintLen64]byte
+	err error
+}
+
+func (sw *snapWriter) write(b []byte) {
+	if sw.err != nil {
+		return
+	}
+	sw.crc.Write(b)
+	n, err := sw.w.Write(b)
+	sw.n += int64(n)
+	sw.err = err
+}
+
+// record writes the payload built in sw.e under tag and resets it.
+func (sw *snapWriter) record(tag byte) {
+	sw.hdr[0] = tag
+	n := binary.PutUvarint(sw.hdr[1:], uint64(len(sw.e.b)))
+	sw.write(sw.hdr[:1+n])
+	sw.write(sw.e.b)
+	sw.e.b = sw.e.b[:0]
+}
+
+func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks int) {
+	e := &sw.e
+	e.uvarint(s.view.Serial())
+	e.uvarint(s.st.lastID)
+	e.varint(s.maxT)
+	for _, n := range []int{ents, pairs, verps, toks, len(s.dedup)} {
+		e.uvarint(uint64(n))
+	}
+	sw.record(tagState)
+}
+
+func (sw *snapWriter) entity(ent *record.Entity) {
+	e := &sw.e
+	e.uvarint(ent.ID)
+	e.str(ent.Name)
+	var flags byte
+	if ent.Group {
+		flags |= 1
+	}
+	if ent.Registered {
+		flags |= 2
+	}
+	e.byte(flags)
+	e.prefixes(ent.Prefixes)
+	e.str(ent.Contact)
+	e.str(ent.PTR)
+	e.meta(&ent.Meta)
+	sw.record(tagEntity)
+}
+
+func (sw *snapWriter) pair(p *record.Pair) {
+	e := &sw.e
+	e.uvarint(p.Entity)
+	e.str(p.Sender)
+	e.str(p.By)
+	e.str(p.Method)
+	e.meta(&p.Meta)
+	sw.record(tagPair)
+}
+
+func (sw *snapWriter) verp(v *record.Verp) {
+	e := &sw.e
+	e.uvarint(v.Entity)
+	e.str(v.Domain)
+	e.str(v.By)
+	e.str(v.Method)
+	e.meta(&v.Meta)
+	sw.record(tagVerp)
+}
+
+func (sw *snapWriter) token(t *record.Token) {
+	e := &sw.e
+	e.str(t.Name)
+	e.str(t.Hash)
+	e.str(string(t.Role))
+	e.prefixes(t.Prefixes)
+	e.varint(t.Created)
+	sw.record(tagToken)
+}
+
+// end writes the end tag and the checksum of everything before it.
+func (sw *snapWriter) end() {
+	sw.write([]byte{tagEnd})
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], sw.crc.Sum32())
+	sw.write(sum[:])
+}

@@ -1,0 +1,306 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Store is one node of the replicated store: Raft, its bolt log, the
+// snapshot store and the FSM. Its methods are safe for concurrent use.
+type Store struct {
+	cfg     Config
+	id      string
+	log     *slog.Logger
+	fsm     *FSM
+	raft    *raft.Raft
+	trans   *raft.NetworkTransport
+	bolt    *raftboltdb.BoltStore
+	metrics *metrics
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open starts the node: it opens (or creates) the Raft state under
+// cfg.Dir/raft, restores the latest snapshot, bootstraps a one-node cluster
+// when asked and the state is new, and starts Raft on cfg.Bind. Entries
+// after the snapshot are replayed once a leader is known; WaitReady waits
+// for that.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("opening raft store: %w", err)
+	}
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore")}
+	if err := s.open(); err != nil {
+		s.closeParts()
+		return nil, err
+	}
+	s.log.Info("raft store open", "node_id", s.id, "addr", s.trans.LocalAddr(), "dir", cfg.Dir)
+	return s, nil
+}
+
+func (s *Store) open() error {
+	raftDir := filepath.Join(s.cfg.Dir, "raft")
+	if err := os.MkdirAll(raftDir, 0o750); err != nil {
+		return fmt.Errorf("creating raft folder: %w", err)
+	}
+	id, err := loadNodeID(s.cfg.Dir, s.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	s.id = id
+	hl := newHCLogger(s.cfg.Logger, "raft")
+	s.metrics = newMetrics(s.cfg.Registerer)
+	s.fsm = NewFSM(s.log, s.metrics)
+	s.bolt, err = raftboltdb.New(raftboltdb.Options{
+		Path:                    filepath.Join(raftDir, "raft.db"),
+		BoltOptions:             &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
+		MsgpackUseNewTimeFormat: true,
+	})
+	if err != nil {
+		return fmt.Errorf("opening raft log %s: %w", filepath.Join(raftDir, "raft.db"), err)
+	}
+	logs, err := raft.NewLogCache(512, s.bolt)
+	if err != nil {
+		return fmt.Errorf("creating raft log cache: %w", err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(raftDir, 2, hl.Named("snapshots"))
+	if err != nil {
+		return fmt.Errorf("opening snapshot store: %w", err)
+	}
+	if s.trans, err = s.transport(hl); err != nil {
+		return err
+	}
+	rc := s.raftConfig(hl)
+	if err := s.bootstrap(rc, logs, snaps); err != nil {
+		return err
+	}
+	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, s.trans); err != nil {
+		return fmt.Errorf("starting raft: %w", err)
+	}
+	s.metrics.addStoreGauges(s.fsm.Index(), s.raft.AppliedIndex, s.IsLeader)
+	return s.metrics.register()
+}
+
+// transport listens on cfg.Bind for Raft RPCs.
+func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
+	var adv net.Addr
+	if s.cfg.Advertise != "" {
+		a, err := net.ResolveTCPAddr("tcp", s.cfg.Advertise)
+		if err != nil {
+			return nil, fmt.Errorf("resolving raft advertise address %q: %w", s.cfg.Advertise, err)
+		}
+		adv = a
+	}
+	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, 10*time.Second, hl.Named("transport"))
+	if err != nil {
+		return nil, fmt.Errorf("listening for raft on %s: %w", s.cfg.Bind, err)
+	}
+	return t, nil
+}
+
+// raftConfig starts from raft's defaults (LAN timings) and sets what wlns
+// needs.
+func (s *Store) raftConfig(hl *hcLogger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(s.id)
+	rc.Logger = hl
+	rc.SnapshotThreshold = s.cfg.SnapshotThreshold
+	rc.SnapshotInterval = s.cfg.SnapshotInterval
+	rc.TrailingLogs = s.cfg.TrailingLogs
+	rc.ShutdownOnRemove = false
+	return rc
+}
+
+// bootstrap makes a one-node cluster if asked and the folder is new.
+func (s *Store) bootstrap(rc *raft.Config, logs raft.LogStore, snaps raft.SnapshotStore) error {
+	if !s.cfg.Bootstrap {
+		return nil
+	}
+	has, err := raft.HasExistingState(logs, s.bolt, snaps)
+	if err != nil {
+		return fmt.Errorf("checking for raft state: %w", err)
+	}
+	if has {
+		return nil
+	}
+	conf := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: s.trans.LocalAddr()}}}
+	if err := raft.BootstrapCluster(rc, logs, s.bolt, snaps, s.trans, conf); err != nil {
+		return fmt.Errorf("bootstrapping raft cluster: %w", err)
+	}
+	s.log.Info("bootstrapped one-node cluster", "node_id", s.id)
+	return nil
+}
+
+// Apply proposes e and waits until it is committed and applied. The error
+// is one of the sentinel errors when the command could not be committed; a
+// deterministic rejection is Result.Err. Apply must run on the leader.
+func (s *Store) Apply(ctx context.Context, e *command.Envelope) (command.Result, error) {
+	start := time.Now()
+	if err := checkProposal(e); err != nil {
+		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+	}
+	b, err := e.Encode()
+	if err != nil {
+		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+	}
+	if len(b) > maxEntry {
+		return command.Result{}, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), maxEntry)
+	}
+	f := s.raft.Apply(b, s.timeout(ctx))
+	if err := wait(ctx, f); err != nil {
+		return command.Result{}, fmt.Errorf("applying %s: %w", e.Type, err)
+	}
+	res, ok := f.Response().(command.Result)
+	if !ok {
+		return command.Result{}, fmt.Errorf("applying %s: unexpected FSM response %T", e.Type, f.Response())
+	}
+	s.metrics.applied(time.Since(start))
+	return res, nil
+}
+
+// timeout is how long raft may take to accept a proposal.
+func (s *Store) timeout(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return max(time.Until(dl), time.Millisecond)
+	}
+	return s.cfg.ApplyTimeout
+}
+
+// wait waits for a raft future, or for ctx, and translates raft's errors
+// into the sentinel errors.
+func wait(ctx context.Context, f raft.Future) error {
+	var err error
+	if ctx.Done() == nil {
+		err = f.Error()
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- f.Error() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %w", ErrLeadershipLost, err)
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	default:
+		return err
+	}
+}
+
+// Index returns the in-memory index; the DNS side reads Index().Load().
+func (s *Store) Index() *index.Index { return s.fsm.Index() }
+
+// Token returns the token whose secret has the hex SHA-256 hash (either
+// case), or nil. The token must not be modified.
+func (s *Store) Token(hash string) *record.Token { return s.fsm.Token(strings.ToLower(hash)) }
+
+// Tokens returns every token, ordered by name. They must not be modified.
+func (s *Store) Tokens() []*record.Token { return s.fsm.Tokens() }
+
+// IsLeader reports whether this node is the Raft leader.
+func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
+
+// NodeID returns this node's stable Raft server ID.
+func (s *Store) NodeID() string { return s.id }
+
+// Addr returns the address Raft listens on.
+func (s *Store) Addr() string { return string(s.trans.LocalAddr()) }
+
+// WaitReady returns once a leader is known and this node's FSM has applied
+// everything committed when it looked (on the leader, after a Barrier).
+func (s *Store) WaitReady(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var target uint64
+	for {
+		if s.raft.State() == raft.Shutdown {
+			return ErrClosed
+		}
+		if _, id := s.raft.LeaderWithID(); id != "" {
+			if s.raft.State() == raft.Leader {
+				if err := wait(ctx, s.raft.Barrier(s.timeout(ctx))); err == nil {
+					return nil
+				} else if ctx.Err() != nil {
+					return fmt.Errorf("waiting for raft barrier: %w", err)
+				}
+			} else {
+				if target == 0 {
+					target = s.raft.CommitIndex()
+				}
+				if target > 0 && s.raft.AppliedIndex() >= target {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for raft to be ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Close stops Raft and closes the log and the transport. It is safe to
+// call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.raft != nil {
+			if err := s.raft.Shutdown().Error(); err != nil {
+				s.closeErr = fmt.Errorf("shutting down raft: %w", err)
+			}
+		}
+		if err := s.closeParts(); err != nil && s.closeErr == nil {
+			s.closeErr = err
+		}
+		s.log.Info("raft store closed", "node_id", s.id)
+	})
+	return s.closeErr
+}
+
+// closeParts closes the transport, the bolt store and the metrics.
+func (s *Store) closeParts() error {
+	var errs []error
+	if s.trans != nil {
+		if err := s.trans.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing raft transport: %w", err))
+		}
+	}
+	if s.bolt != nil {
+		if err := s.bolt.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing raft log: %w", err))
+		}
+	}
+	s.metrics.unregister()
+	return errors.Join(errs...)
+}

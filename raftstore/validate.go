@@ -1,0 +1,69 @@
+package raftstore
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/wlns/wlns/command"
+)
+
+// Proposal limits Store.Apply enforces before anything reaches the log.
+const (
+	maxReqID = 128
+	maxEntry = 8 << 20
+)
+
+// checkProposal refuses envelopes that must never enter the log: a wrong
+// version, an unknown type, a body that does not decode. The FSM would
+// reject most of them deterministically, but a log entry it cannot decode
+// stops every replica, so they are stopped here.
+func checkProposal(e *command.Envelope) error {
+	if e == nil {
+		return errors.New("nil envelope")
+	}
+	if e.V < 1 || e.V > command.Version {
+		return fmt.Errorf("envelope version %d (this build writes %d)", e.V, command.Version)
+	}
+	if e.Time <= 0 {
+		return errors.New("envelope time is not set")
+	}
+	if len(e.ReqID) > maxReqID {
+		return fmt.Errorf("request ID longer than %d bytes", maxReqID)
+	}
+	return checkBody(e, true)
+}
+
+// checkBody decodes e's body as its type's shape; a Batch's commands are
+// checked too (one level: batches do not nest).
+func checkBody(e *command.Envelope, top bool) error {
+	var dst any
+	switch e.Type {
+	case command.EntityPut, command.EntityDelete:
+		dst = &command.EntityBody{}
+	case command.MembersAdd, command.MembersRemove:
+		dst = &command.MembersBody{}
+	case command.PairPut, command.PairDelete:
+		dst = &command.PairBody{}
+	case command.VerpPut, command.VerpDelete:
+		dst = &command.VerpBody{}
+	case command.TokenPut, command.TokenDelete:
+		dst = &command.TokenBody{}
+	case command.Batch:
+		if !top {
+			return errors.New("a batch cannot contain a batch")
+		}
+		var b command.BatchBody
+		if err := e.DecodeBody(&b); err != nil {
+			return err
+		}
+		for i := range b.Commands {
+			if err := checkBody(&b.Commands[i], false); err != nil {
+				return fmt.Errorf("batch command %d: %w", i, err)
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown command type %q", e.Type)
+	}
+	return e.DecodeBody(dst)
+}
