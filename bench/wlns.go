@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// wlnsServer runs the wlns binary on a data directory that prepare fills
+// through `wlns import`.
+type wlnsServer struct {
+	c       config
+	d       *dataset
+	dir     string
+	bin     string
+	dataDir string
+	// ImportSecs is how long `wlns import` took for the whole dataset.
+	importSecs float64
+}
+
+func (s *wlnsServer) name() string { return "wlns" }
+
+func (s *wlnsServer) workloads() []workload {
+	last := len(s.d.listed) - 1
+	return []workload{
+		relayWorkload(s.d, s.c.Zone),
+		{
+			zone: "sender", queries: s.d.senderQueries,
+			listed: senderName(last) + "." + s.d.listed[last].rev() + ".sender." + s.c.Zone,
+			code:   "127.0.2.2",
+			unlist: unknownSenderName(0) + "." + s.d.listed[0].rev() + ".sender." + s.c.Zone, unRcode: "NOERROR",
+		},
+	}
+}
+
+// wlnsReady is the part of the ready file the benchmark reads.
+type wlnsReady struct {
+	DNSUDP    string `json:"dns_udp"`
+	HTTP      string `json:"http"`
+	TokenFile string `json:"token_file"`
+}
+
+// prepare starts wlns once, imports the dataset with the CLI and stops it;
+// every measured start then loads the data from disk.
+func (s *wlnsServer) prepare(ctx context.Context) error {
+	s.dataDir = filepath.Join(s.dir, "wlns-data")
+	r, ready, err := s.launch(ctx, "import", false)
+	if err != nil {
+		return err
+	}
+	defer r.stop()
+	token, err := os.ReadFile(ready.TokenFile)
+	if err != nil {
+		return fmt.Errorf("reading wlns admin token: %w", err)
+	}
+	t0 := time.Now()
+	ictx, cancel := context.WithTimeout(ctx, 2*time.Hour)
+	defer cancel()
+	cmd := exec.CommandContext(ictx, s.bin, "import", "--server", "http://"+ready.HTTP,
+		"--token", strings.TrimSpace(string(token)), s.d.wlnsImport)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("wlns import: %w\n%s", err, lastLines(string(out), 20))
+	}
+	s.importSecs = time.Since(t0).Seconds()
+	w := s.workloads()[1]
+	if _, err := r.waitAnswer(ctx, w.listed, w.code, time.Minute); err != nil {
+		return fmt.Errorf("after import: %w", err)
+	}
+	return nil
+}
+
+func (s *wlnsServer) start(ctx context.Context, mode string) (*running, error) {
+	r, _, err := s.launch(ctx, mode, mode == "pin")
+	return r, err
+}
+
+// launch starts wlns serve on the data directory and waits for its ready
+// file. GOMAXPROCS matches the mode's worker count.
+func (s *wlnsServer) launch(ctx context.Context, label string, pinned bool) (*running, wlnsReady, error) {
+	var ready wlnsReady
+	readyFile := filepath.Join(s.dir, "ready-"+label+".json")
+	os.Remove(readyFile)
+	argv := []string{s.bin, "serve", "--data", s.dataDir, "--dns", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--raft", "127.0.0.1:0", "--apex", s.c.Zone, "--ready-file", readyFile}
+	procs := "GOMAXPROCS=2"
+	if pinned {
+		procs = "GOMAXPROCS=1"
+	}
+	r, err := launch("wlns", argv, []string{procs}, filepath.Join(s.dir, "wlns-"+label+".log"), pinned)
+	if err != nil {
+		return nil, ready, err
+	}
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		b, err := os.ReadFile(readyFile)
+		if err == nil && json.Unmarshal(b, &ready) == nil && ready.DNSUDP != "" {
+			break
+		}
+		select {
+		case <-r.done:
+			return nil, ready, fmt.Errorf("wlns exited (%v) before it was ready:\n%s", r.waitErr, r.logTail())
+		case <-ctx.Done():
+			r.stop()
+			return nil, ready, fmt.Errorf("waiting for wlns: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			r.stop()
+			return nil, ready, fmt.Errorf("wlns not ready after 10 minutes:\n%s", r.logTail())
+		}
+	}
+	if ready.TokenFile == "" {
+		ready.TokenFile = filepath.Join(s.dataDir, "admin.token")
+	}
+	r.addr = ready.DNSUDP
+	return r, ready, nil
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
