@@ -1,0 +1,98 @@
+package admin
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/wlns/wlns/record"
+)
+
+// caller is the authenticated token of a request; nil token on public routes.
+type caller struct {
+	tok *record.Token
+}
+
+// name is recorded as the By of what the caller writes.
+func (c *caller) name() string {
+	if c == nil || c.tok == nil {
+		return ""
+	}
+	return c.tok.Name
+}
+
+// HashSecret returns the hex SHA-256 under which a token secret is stored.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// authorize finds the request's token and checks it against acc.
+func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
+	if acc == public {
+		return &caller{}, nil
+	}
+	secret, ok := bearer(r)
+	if !ok {
+		return nil, errorf(http.StatusUnauthorized, "missing bearer token")
+	}
+	hash := HashSecret(secret)
+	tok := a.store.Token(hash)
+	if tok == nil || subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
+		return nil, errorf(http.StatusUnauthorized, "invalid token")
+	}
+	c := &caller{tok: tok}
+	switch {
+	case acc == adminAccess && tok.Role != record.RoleAdmin:
+		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not manage tokens", tok.Name, tok.Role)
+	case acc == writeAccess && tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster:
+		return nil, errorf(http.StatusForbidden, "token %q (role %s) may only read", tok.Name, tok.Role)
+	}
+	return c, nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, secret, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return secret, secret != ""
+}
+
+// mayWrite checks that the caller may write records for all of prefixes:
+// an admin may write anything, a postmaster only inside its token's prefixes.
+func (c *caller) mayWrite(prefixes ...netip.Prefix) error {
+	if c.tok.Role == record.RoleAdmin {
+		return nil
+	}
+	if c.tok.Role != record.RolePostmaster {
+		return errorf(http.StatusForbidden, "token %q may only read", c.tok.Name)
+	}
+	for _, p := range prefixes {
+		if !within(p, c.tok.Prefixes) {
+			return errorf(http.StatusForbidden, "token %q may not write for %s: outside its prefixes", c.tok.Name, p)
+		}
+	}
+	return nil
+}
+
+// mayWriteEntity checks that the caller may write records of entity e: every
+// member of e must be inside the caller's prefixes.
+func (c *caller) mayWriteEntity(e *record.Entity) error {
+	return c.mayWrite(e.Prefixes...)
+}
+
+// within reports whether p lies inside one of scope.
+func within(p netip.Prefix, scope []netip.Prefix) bool {
+	for _, s := range scope {
+		if s.Addr().Is4() == p.Addr().Is4() && s.Bits() <= p.Bits() && s.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package admin
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAuth_RolesAndScopes(t *testing.T) {
+	env := newTestEnv(t)
+	pair := func(ip string) string { return `{"sender":"dave@umkc.edu","ip":"` + ip + `"}` }
+	tests := []struct {
+		name, method, path, secret, body string
+		want                             int
+		msg                              string
+	}{
+		{"no token", "GET", "/v1/pairs", "", "", http.StatusUnauthorized, "missing bearer token"},
+		{"unknown token", "GET", "/v1/pairs", "wrong", "", http.StatusUnauthorized, "invalid token"},
+		{"read token reads", "GET", "/v1/pairs", readSecret, "", http.StatusOK, ""},
+		{"read token writes", "POST", "/v1/pairs", readSecret, pair("192.0.2.4"), http.StatusForbidden, "may only read"},
+		{"read token lists tokens", "GET", "/v1/tokens", readSecret, "", http.StatusForbidden, "may not manage tokens"},
+		{"postmaster lists tokens", "GET", "/v1/tokens", postmasterSecret, "", http.StatusForbidden, "may not manage tokens"},
+		{"postmaster outside its prefixes", "POST", "/v1/pairs", postmasterSecret, pair("198.51.100.7"), http.StatusForbidden, "outside its prefixes"},
+		{"postmaster inside its prefixes", "POST", "/v1/pairs", postmasterSecret, pair("192.0.2.4"), http.StatusCreated, ""},
+		{"postmaster inside its IPv6 prefix", "POST", "/v1/pairs", postmasterSecret, pair("2001:db8::25"), http.StatusCreated, ""},
+		{"postmaster group outside", "POST", "/v1/groups", postmasterSecret,
+			`{"name":"big","members":["192.0.2.0/28","203.0.113.0/28"]}`, http.StatusForbidden, "203.0.113.0/28"},
+		{"admin anywhere", "POST", "/v1/pairs", adminSecret, pair("198.51.100.7"), http.StatusCreated, ""},
+		{"health without token", "GET", "/healthz", "", "", http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := env.do(tt.method, tt.path, tt.secret, tt.body)
+			if r.status != tt.want {
+				t.Fatalf("status %d, want %d; body %s", r.status, tt.want, r.body)
+			}
+			if tt.msg != "" && !strings.Contains(r.errorMsg(t), tt.msg) {
+				t.Errorf("error %q does not say %q", r.errorMsg(t), tt.msg)
+			}
+			if tt.want == http.StatusUnauthorized && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("401 without WWW-Authenticate: Bearer, headers %v", r.header)
+			}
+		})
+	}
+}
+
+func TestAuth_PostmasterCannotWriteIntoOthersGroup(t *testing.T) {
+	env := newTestEnv(t)
+	// An admin's group covers the postmaster's prefix and more.
+	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"wide","members":["192.0.0.0/16"]}`)
+	r := env.must(http.StatusForbidden, "POST", "/v1/pairs", postmasterSecret, `{"sender":"a@b.example","ip":"192.0.2.9"}`)
+	if !strings.Contains(r.errorMsg(t), "192.0.0.0/16") {
+		t.Errorf("error %q does not name the group's prefix", r.errorMsg(t))
+	}
+}

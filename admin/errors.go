@@ -1,0 +1,109 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/wlns/wlns/command"
+)
+
+// apiError is an error with the HTTP status it is answered with.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// errorf builds an apiError.
+func errorf(status int, format string, args ...any) error {
+	return &apiError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// statusOf returns the HTTP status and message for err.
+func statusOf(err error) (int, string) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.msg
+	}
+	var rj *command.Rejection
+	if errors.As(err, &rj) {
+		return rejectionStatus(rj.Code), rj.Message
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// rejectionStatus maps a state machine rejection to an HTTP status.
+func rejectionStatus(c command.Code) int {
+	switch c {
+	case command.Invalid:
+		return http.StatusBadRequest
+	case command.NotFound:
+		return http.StatusNotFound
+	case command.Conflict:
+		return http.StatusConflict
+	default:
+		return http.StatusUnprocessableEntity
+	}
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing left to tell it
+}
+
+// writeError answers with the JSON error shape.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="wlns"`)
+	}
+	writeJSON(w, status, errorBody{Error: msg})
+}
+
+// decodeJSON reads one JSON object of at most limit bytes into dst,
+// refusing unknown fields and trailing data.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, "bad JSON: data after the object")
+	}
+	return nil
+}
+
+func badJSON(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return err
+	}
+	if errors.Is(err, io.EOF) {
+		return errorf(http.StatusBadRequest, "bad JSON: empty body")
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return errorf(http.StatusBadRequest, "bad JSON: %s", msg)
+}

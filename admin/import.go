@@ -1,0 +1,263 @@
+package admin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Import limits.
+const (
+	// MaxImportLine bounds one line of an import.
+	MaxImportLine = 1 << 20
+	// maxImportErrors bounds the line errors an import report lists.
+	maxImportErrors = 1000
+)
+
+// ImportLine is one line of POST /v1/import. Kind selects which fields
+// apply: "pair" as PairRequest, "verp" as VerpRequest, "relay" as
+// RelayRequest, "group" as GroupRequest.
+type ImportLine struct {
+	Kind       string   `json:"kind"`
+	Sender     string   `json:"sender,omitempty"`
+	Domain     string   `json:"domain,omitempty"`
+	IP         string   `json:"ip,omitempty"`
+	Entity     uint64   `json:"entity,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	Members    []string `json:"members,omitempty"`
+	Contact    string   `json:"contact,omitempty"`
+	PTR        string   `json:"ptr,omitempty"`
+	Registered bool     `json:"registered,omitempty"`
+	Pinned     bool     `json:"pinned,omitempty"`
+}
+
+// ImportReport is the answer of POST /v1/import.
+type ImportReport struct {
+	// Lines is the number of records read (blank and '#' lines excluded).
+	Lines int `json:"lines"`
+	// Applied is the number of records in applied batches.
+	Applied int `json:"applied"`
+	// Rejected is the number of records in rejected batches.
+	Rejected int `json:"rejected"`
+	// Batches lists every batch in order.
+	Batches []ImportBatch `json:"batches"`
+	// Errors lists the lines that were wrong, at most 1000.
+	Errors []LineError `json:"errors,omitempty"`
+	// ErrorsTruncated is true when more lines were wrong than listed.
+	ErrorsTruncated bool `json:"errors_truncated,omitempty"`
+	// Stopped says why the import ended before the end of its input.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// ImportBatch is the outcome of one batch: all its records applied, or none.
+type ImportBatch struct {
+	// FirstLine and LastLine are the input line numbers it covers (from 1).
+	FirstLine int `json:"first_line"`
+	LastLine  int `json:"last_line"`
+	// Records is the number of records in it.
+	Records int `json:"records"`
+	// Applied is true when the batch was applied.
+	Applied bool `json:"applied"`
+	// Error says why it was rejected.
+	Error string `json:"error,omitempty"`
+}
+
+// LineError is a wrong import line.
+type LineError struct {
+	// Line is the input line number, from 1.
+	Line int `json:"line"`
+	// Error says what was wrong.
+	Error string `json:"error"`
+}
+
+func (a *API) importNDJSON(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := checkNDJSON(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
+	size := a.cfg.ImportBatch
+	if s := r.URL.Query().Get("batch"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxImportBatch {
+			return errorf(http.StatusBadRequest, "invalid batch %q: want 1 to %d", s, MaxImportBatch)
+		}
+		size = n
+	}
+	base, err := reqID(r)
+	if err != nil {
+		return err
+	}
+	imp := &importer{a: a, c: c, rc: http.NewResponseController(w), size: size, reqBase: base,
+		now: a.cfg.Now().Unix(), v: a.store.Index().Load()}
+	if err := imp.run(r.Context(), r.Body); err != nil && imp.rep.Applied == 0 {
+		return err
+	}
+	_ = imp.rc.SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
+	writeJSON(w, http.StatusOK, &imp.rep)
+	return nil
+}
+
+func checkNDJSON(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+		return errorf(http.StatusUnsupportedMediaType, "bad Content-Type %q", ct)
+	case mt == "application/x-ndjson", mt == "application/jsonl", mt == "application/json", mt == "text/plain":
+		return nil
+	default:
+		return errorf(http.StatusUnsupportedMediaType, "Content-Type %q: want application/x-ndjson", mt)
+	}
+}
+
+// importer turns a stream of lines into batches of commands.
+type importer struct {
+	a       *API
+	c       *caller
+	rc      *http.ResponseController
+	size    int
+	reqBase string
+	now     int64
+	v       *index.View
+	groups  map[string]*record.Entity // by name in v; built on demand
+	cur     pendingBatch
+	rep     ImportReport
+}
+
+// pendingBatch is the batch being filled.
+type pendingBatch struct {
+	first, last int
+	records     int
+	cmds        []command.Envelope
+	lines       []int // input line of each command
+	err         string
+}
+
+// run reads r to its end or to the first error that stops the import.
+func (imp *importer) run(ctx context.Context, r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxImportLine)
+	lineNo := 0
+	imp.extendRead()
+	for sc.Scan() {
+		lineNo++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 || b[0] == '#' {
+			continue
+		}
+		imp.add(lineNo, b)
+		if imp.cur.records == imp.size {
+			if err := imp.flush(ctx); err != nil {
+				return err
+			}
+			imp.extendRead()
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("line %d is longer than %d bytes", lineNo+1, MaxImportLine)
+		}
+		imp.rep.Stopped = "reading the input: " + err.Error()
+		imp.reject(imp.cur.records, "input ended early: "+err.Error())
+		return errorf(http.StatusBadRequest, "%s", imp.rep.Stopped)
+	}
+	return imp.flush(ctx)
+}
+
+func (imp *importer) extendRead() {
+	_ = imp.rc.SetReadDeadline(time.Now().Add(imp.a.cfg.Timeout)) // unsupported in tests
+}
+
+// add validates one line into the pending batch.
+func (imp *importer) add(lineNo int, b []byte) {
+	p := &imp.cur
+	if p.records == 0 {
+		p.first = lineNo
+	}
+	p.last = lineNo
+	p.records++
+	imp.rep.Lines++
+	env, err := imp.command(b)
+	if err != nil {
+		_, msg := statusOf(err)
+		imp.lineError(lineNo, msg)
+		if p.err == "" {
+			p.err = fmt.Sprintf("line %d: %s", lineNo, msg)
+		}
+		return
+	}
+	p.cmds = append(p.cmds, *env)
+	p.lines = append(p.lines, lineNo)
+}
+
+func (imp *importer) lineError(line int, msg string) {
+	if len(imp.rep.Errors) >= maxImportErrors {
+		imp.rep.ErrorsTruncated = true
+		return
+	}
+	imp.rep.Errors = append(imp.rep.Errors, LineError{Line: line, Error: msg})
+}
+
+// flush applies the pending batch, or records it as rejected.
+func (imp *importer) flush(ctx context.Context) error {
+	p := &imp.cur
+	if p.records == 0 {
+		return nil
+	}
+	defer func() { imp.cur = pendingBatch{cmds: p.cmds[:0], lines: p.lines[:0]} }()
+	if p.err != "" {
+		imp.reject(p.records, p.err)
+		return nil
+	}
+	id := imp.reqBase + "/" + strconv.Itoa(len(imp.rep.Batches)+1)
+	env, err := command.New(command.Batch, imp.now, id, command.BatchBody{Commands: p.cmds})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, imp.a.cfg.Timeout)
+	defer cancel()
+	_, err = imp.a.apply(ctx, env)
+	var rj *command.Rejection
+	switch {
+	case errors.As(err, &rj):
+		line := p.first
+		if rj.Index >= 0 && rj.Index < len(p.lines) {
+			line = p.lines[rj.Index]
+		}
+		imp.lineError(line, rj.Message)
+		imp.reject(p.records, fmt.Sprintf("line %d: %s", line, rj.Message))
+	case err != nil:
+		_, msg := statusOf(err)
+		imp.rep.Stopped = msg
+		imp.reject(p.records, msg)
+		return err
+	default:
+		imp.rep.Applied += p.records
+		imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: p.first, LastLine: p.last,
+			Records: p.records, Applied: true})
+	}
+	imp.v, imp.groups = imp.a.store.Index().Load(), nil
+	return nil
+}
+
+// reject records the pending batch as rejected.
+func (imp *importer) reject(records int, why string) {
+	if records == 0 {
+		return
+	}
+	imp.rep.Rejected += records
+	imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: imp.cur.first, LastLine: imp.cur.last,
+		Records: records, Error: why})
+}

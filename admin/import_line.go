@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+)
+
+// command validates one import line and builds its command.
+func (imp *importer) command(b []byte) (*command.Envelope, error) {
+	var l ImportLine
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return nil, badJSON(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errorf(http.StatusBadRequest, "bad JSON: data after the object")
+	}
+	if f := l.stray(); f != "" {
+		return nil, errorf(http.StatusBadRequest, "field %q does not apply to kind %q", f, l.Kind)
+	}
+	var (
+		t    command.Type
+		body any
+		err  error
+	)
+	switch l.Kind {
+	case "pair":
+		t = command.PairPut
+		body, _, err = pairBody(imp.v, imp.c, &PairRequest{Sender: l.Sender, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, "import")
+	case "verp":
+		t = command.VerpPut
+		body, _, err = verpBody(imp.v, imp.c, &VerpRequest{Domain: l.Domain, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, "import")
+	case "relay":
+		t = command.EntityPut
+		body, err = relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
+	case "group":
+		t = command.EntityPut
+		body, err = imp.groupBody(&l)
+	default:
+		return nil, errorf(http.StatusBadRequest, "invalid kind %q: want pair, verp, relay or group", l.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return command.New(t, imp.now, "", body)
+}
+
+// groupBody builds a group line's command, replacing a group of that name.
+func (imp *importer) groupBody(l *ImportLine) (command.EntityBody, error) {
+	if imp.groups == nil {
+		imp.groups = make(map[string]*record.Entity)
+		imp.v.Entities(func(e *record.Entity) bool {
+			if e.Group {
+				imp.groups[e.Name] = e
+			}
+			return true
+		})
+	}
+	req := &GroupRequest{Name: l.Name, Members: l.Members, Contact: l.Contact, PTR: l.PTR,
+		Registered: l.Registered, Pinned: l.Pinned}
+	name, err := normalizeGroupName(l.Name)
+	if err != nil {
+		return command.EntityBody{}, err
+	}
+	return groupBody(imp.v, imp.c, req, imp.groups[name])
+}
+
+// stray names a field that is set but does not apply to the line's kind.
+func (l *ImportLine) stray() string {
+	set := map[string]bool{
+		"sender": l.Sender != "", "domain": l.Domain != "", "ip": l.IP != "", "entity": l.Entity != 0,
+		"name": l.Name != "", "members": l.Members != nil, "contact": l.Contact != "", "ptr": l.PTR != "",
+		"registered": l.Registered,
+	}
+	allowed := map[string][]string{
+		"pair":  {"sender", "ip", "entity"},
+		"verp":  {"domain", "ip", "entity"},
+		"relay": {"ip", "contact", "ptr"},
+		"group": {"name", "members", "contact", "ptr", "registered"},
+	}[l.Kind]
+	for _, f := range allowed {
+		delete(set, f)
+	}
+	for _, f := range []string{"sender", "domain", "ip", "entity", "name", "members", "contact", "ptr", "registered"} {
+		if set[f] {
+			return f
+		}
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestImport_BadLineRejectsOnlyItsBatch(t *testing.T) {
+	env := newTestEnv(t)
+	lines := []string{
+		`{"kind":"group","name":"mx","members":["198.51.100.0/29"],"contact":"pm@b.example","registered":true}`,
+		`{"kind":"relay","ip":"192.0.2.1","contact":"pm@a.example"}`,
+		``,
+		`# a comment`,
+		`{"kind":"pair","sender":"a@a.example","ip":"192.0.2.1"}`,
+		`{"kind":"pair","sender":"not an address","ip":"192.0.2.1"}`, // line 6: batch 2 rejected
+		`{"kind":"pair","sender":"c@a.example","ip":"192.0.2.1"}`,
+		`{"kind":"verp","domain":"lists.b.example","ip":"198.51.100.3"}`,
+	}
+	r := env.must(http.StatusOK, "POST", "/v1/import?batch=2", adminSecret, strings.Join(lines, "\n"))
+	var rep ImportReport
+	r.json(t, &rep)
+	if rep.Lines != 6 || rep.Applied != 4 || rep.Rejected != 2 || len(rep.Batches) != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	b := rep.Batches[1]
+	if b.Applied || b.FirstLine != 5 || b.LastLine != 6 || !strings.Contains(b.Error, "line 6") {
+		t.Errorf("batch 2: %+v", b)
+	}
+	if len(rep.Errors) != 1 || rep.Errors[0].Line != 6 || !strings.Contains(rep.Errors[0].Error, "not an address") {
+		t.Errorf("errors: %+v", rep.Errors)
+	}
+	v := env.api.store.Index().Load()
+	relay := v.EntityOf(netip.MustParseAddr("192.0.2.1"))
+	if relay == nil || !relay.Registered {
+		t.Fatalf("relay line not applied: %+v", relay)
+	}
+	if v.Pair(relay.ID, []byte("a@a.example")) != nil {
+		t.Error("a pair of the rejected batch was applied")
+	}
+	if v.Pair(relay.ID, []byte("c@a.example")) == nil {
+		t.Error("a pair of the batch after the rejected one is missing")
+	}
+	if v.Counts().VerpSources != 1 {
+		t.Error("verp line not applied")
+	}
+}
+
+func TestImport_StateMachineRejectionNamesTheLine(t *testing.T) {
+	env := newTestEnv(t)
+	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"taken","members":["192.0.2.0/28"]}`)
+	body := `{"kind":"pair","sender":"a@a.example","ip":"203.0.113.1"}
+{"kind":"group","name":"new","members":["203.0.113.64/26","192.0.2.0/28"]}
+{"kind":"pair","sender":"b@a.example","ip":"203.0.113.2"}`
+	var rep ImportReport
+	env.must(http.StatusOK, "POST", "/v1/import", adminSecret, body).json(t, &rep)
+	if rep.Applied != 0 || rep.Rejected != 3 || len(rep.Errors) != 1 || rep.Errors[0].Line != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	if n := env.api.store.Index().Load().Counts().Pairs; n != 0 {
+		t.Errorf("%d pairs applied from a rejected batch", n)
+	}
+}
+
+func TestImport_ReimportRefreshes(t *testing.T) {
+	env := newTestEnv(t)
+	var sb strings.Builder
+	for i := range 250 {
+		fmt.Fprintf(&sb, `{"kind":"pair","sender":"u%d@example.com","ip":"192.0.2.%d"}`+"\n", i, i%200+1)
+	}
+	for range 2 {
+		var rep ImportReport
+		env.must(http.StatusOK, "POST", "/v1/import?batch=100", adminSecret, sb.String()).json(t, &rep)
+		if rep.Applied != 250 || len(rep.Batches) != 3 {
+			t.Fatalf("report %+v", rep)
+		}
+	}
+	if n := env.api.store.Index().Load().Counts().Pairs; n != 250 {
+		t.Errorf("%d pairs, want 250", n)
+	}
+}
+
+func TestImport_Errors(t *testing.T) {
+	env := newTestEnv(t)
+	tests := []struct {
+		name, path, secret, body, ctype string
+		want                            int
+		msg                             string
+	}{
+		{"read token", "/v1/import", readSecret, "{}", "", http.StatusForbidden, "may only read"},
+		{"bad batch", "/v1/import?batch=0", adminSecret, "{}", "", http.StatusBadRequest, "batch"},
+		{"wrong content type", "/v1/import", adminSecret, "{}", "text/csv", http.StatusUnsupportedMediaType, "x-ndjson"},
+		{"line too long", "/v1/import", adminSecret, strings.Repeat("x", MaxImportLine+10), "", http.StatusBadRequest, "line 1 is longer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := env.do("POST", tt.path, tt.secret, tt.body, "Content-Type", tt.ctype)
+			if r.status != tt.want || !strings.Contains(r.errorMsg(t), tt.msg) {
+				t.Fatalf("status %d (want %d), body %s (want %q)", r.status, tt.want, r.body, tt.msg)
+			}
+		})
+	}
+	lines := map[string]string{
+		`{"kind":"pair","sender":"a@b.example","domain":"x.example","ip":"192.0.2.1"}`: `"domain" does not apply`,
+		`{"kind":"mx"}`: `invalid kind "mx"`,
+		`{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1","x":1}`: `unknown field "x"`,
+		`[1,2]`: "bad JSON",
+		`{"kind":"pair","sender":"a@b.example","ip":"198.51.100.1"}`: "", // ok for admin
+	}
+	for line, msg := range lines {
+		var rep ImportReport
+		env.must(http.StatusOK, "POST", "/v1/import", adminSecret, line).json(t, &rep)
+		if msg == "" {
+			if rep.Applied != 1 {
+				t.Errorf("%s: %+v", line, rep)
+			}
+			continue
+		}
+		if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Error, msg) {
+			t.Errorf("%s: errors %+v, want %q", line, rep.Errors, msg)
+		}
+	}
+}
+
+func TestImport_StoreDownIs503(t *testing.T) {
+	env := newTestEnv(t)
+	env.store.err = errors.New("not the raft leader")
+	r := env.must(http.StatusServiceUnavailable, "POST", "/v1/import", adminSecret, `{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1"}`)
+	if !strings.Contains(r.errorMsg(t), "not the raft leader") {
+		t.Errorf("error %q", r.errorMsg(t))
+	}
+}

@@ -1,0 +1,103 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/wlns/wlns/command"
+)
+
+// maxReqID bounds the Idempotency-Key header.
+const maxReqID = 128
+
+// reqID returns the request's Idempotency-Key, or a fresh random ID.
+func reqID(r *http.Request) (string, error) {
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		if len(k) > maxReqID {
+			return "", errorf(http.StatusBadRequest, "Idempotency-Key longer than %d bytes", maxReqID)
+		}
+		return k, nil
+	}
+	return randomID()
+}
+
+func randomID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making a request ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// NewSecret returns a fresh token secret: 32 random bytes, base64url.
+func NewSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making a token secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// propose builds an envelope around body and applies it. A rejection comes
+// back as the error (a *command.Rejection); a store that cannot apply
+// anything now comes back as 503.
+func (a *API) propose(ctx context.Context, r *http.Request, t command.Type, body any) (command.Result, error) {
+	id, err := reqID(r)
+	if err != nil {
+		return command.Result{}, err
+	}
+	env, err := command.New(t, a.cfg.Now().Unix(), id, body)
+	if err != nil {
+		return command.Result{}, err
+	}
+	return a.apply(ctx, env)
+}
+
+// apply applies env and turns its rejection into an error.
+func (a *API) apply(ctx context.Context, env *command.Envelope) (command.Result, error) {
+	res, err := a.store.Apply(ctx, env)
+	if err != nil {
+		return res, unavailable(err)
+	}
+	if rj := rejection(res); rj != nil {
+		return res, rj
+	}
+	return res, nil
+}
+
+func unavailable(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errorf(http.StatusServiceUnavailable, "store did not apply the change in time: %v", err)
+	}
+	return errorf(http.StatusServiceUnavailable, "store cannot apply changes now: %v", err)
+}
+
+// rejection returns the rejection of res, or of the first rejected command
+// of a batch with its Index set.
+func rejection(res command.Result) *command.Rejection {
+	if res.Err != nil {
+		return res.Err
+	}
+	for i, sub := range res.Results {
+		if sub.Err != nil {
+			rj := *sub.Err
+			rj.Index = i
+			return &rj
+		}
+	}
+	return nil
+}
+
+// missingAfter explains a record that is not in the index after a write: a
+// retried Idempotency-Key whose first request was undone since.
+func missingAfter(res command.Result, what string) error {
+	if res.Duplicate {
+		return errorf(http.StatusConflict, "request already applied under this Idempotency-Key; %s has changed since", what)
+	}
+	return errorf(http.StatusInternalServerError, "%s applied but not in the index", what)
+}

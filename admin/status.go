@@ -1,0 +1,58 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/wlns/wlns/index"
+)
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	// NodeID is this node's Raft ID.
+	NodeID string `json:"node_id"`
+	// Leader is true when this node is the Raft leader.
+	Leader bool `json:"leader"`
+	// LeaderAddr is the leader's Raft address, when known.
+	LeaderAddr string `json:"leader_addr,omitempty"`
+	// Ready is what /readyz says.
+	Ready bool `json:"ready"`
+	// NotReady says why the node is not ready.
+	NotReady string `json:"not_ready,omitempty"`
+	// Serial is the Raft index of the last command applied to the index.
+	Serial uint64 `json:"serial"`
+	// Counts are the records by kind.
+	Counts index.Counts `json:"counts"`
+}
+
+func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ *caller) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if err := a.ready(r); err != nil {
+		return errorf(http.StatusServiceUnavailable, "not ready: %v", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (a *API) ready(r *http.Request) error {
+	if a.cfg.Ready == nil {
+		return nil
+	}
+	return a.cfg.Ready(r.Context())
+}
+
+func (a *API) status(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	v := a.store.Index().Load()
+	s := Status{NodeID: a.cfg.NodeID, Leader: a.store.IsLeader(), Serial: v.Serial(), Counts: v.Counts(), Ready: true}
+	if a.cfg.Leader != nil {
+		s.LeaderAddr = a.cfg.Leader()
+	}
+	if err := a.ready(r); err != nil {
+		s.Ready, s.NotReady = false, err.Error()
+	}
+	writeJSON(w, http.StatusOK, s)
+	return nil
+}
