@@ -188,6 +188,7 @@ type want struct {
 	txt   bool     // at least one TXT record in the answer
 	soa   bool     // the SOA in the authority section (negative answers)
 	txtRE string   // when set, some TXT record must match it
+	has   uint16   // when set, the answer must hold a record of this type
 }
 
 // check asks server with every client and compares each answer with w.
@@ -219,6 +220,9 @@ func (w want) mismatch(r reply) string {
 		return "want no TXT record"
 	case w.soa && r.soa() == nil:
 		return "want the SOA in the authority section"
+	}
+	if w.has != 0 && !slices.ContainsFunc(r.answer, func(rr dns.RR) bool { return rr.Header().Rrtype == w.has }) {
+		return "want a " + dns.TypeToString[w.has] + " record in the answer"
 	}
 	if w.txtRE != "" {
 		re := regexp.MustCompile(w.txtRE)
