@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -110,6 +111,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // to the side and swapped in with one commit: on a truncated or corrupt
 // snapshot Restore returns an error and the current data keeps serving.
 func (f *FSM) Restore(rc io.ReadCloser) error {
+	start := time.Now()
 	r, err := readSnapshot(rc, f.ix.BeginEmpty())
 	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
@@ -118,6 +120,6 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.st = r.st
 	f.dd = r.dd
 	f.tokens.Store(f.st.tokens)
-	f.log.Info("restored snapshot", "serial", r.serial, "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens)
+	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens)
 	return nil
 }
