@@ -293,7 +293,6 @@ func TestSnapshot_PersistCancelsSinkOnError(t *testing.T) {
 	}
 }
 
-
 func tokenStrings(f *FSM) string {
 	var s string
 	for _, t := range f.Tokens() {

@@ -167,4 +167,3 @@ func TestFSM_DedupWindowIsBoundedByCount(t *testing.T) {
 		t.Fatal("recent ID forgotten")
 	}
 }
-
