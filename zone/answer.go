@@ -4,15 +4,22 @@ package zone
 // pointer to the question name; the SOA owner points at the apex inside it.
 type answer struct {
 	b      []byte
-	q      *request
+	hdr    reqHeader
 	an, ns int
 	rcode  int
 	aa     bool
 	ttl    uint32 // for positive records
 }
 
+// reqHeader is what an answer needs from the request; a copy, so that the
+// request stays on the stack.
+type reqHeader struct {
+	id, flags, qEnd int
+	edns            bool
+}
+
 func (a *answer) init(dst, req []byte, q *request) {
-	a.q = q
+	a.hdr = reqHeader{id: q.id, flags: q.flags, qEnd: q.qEnd, edns: q.edns}
 	a.b = append(dst[:0], make([]byte, headerLen)...)
 	a.b = append(a.b, req[headerLen:q.qEnd]...)
 }
@@ -22,15 +29,15 @@ func (a *answer) init(dst, req []byte, q *request) {
 func (a *answer) finish(limit int) ([]byte, bool) {
 	tc := false
 	if len(a.b)+a.optLen() > limit {
-		a.b = a.b[:a.q.qEnd]
+		a.b = a.b[:a.hdr.qEnd]
 		a.an, a.ns, tc = 0, 0, true
 	}
 	ar := 0
-	if a.q.edns {
+	if a.hdr.edns {
 		a.b = a.appendOPT(a.b)
 		ar = 1
 	}
-	flags := flagQR | a.q.flags&(0xf<<11|flagRD) | a.rcode&0xf
+	flags := flagQR | a.hdr.flags&(0xf<<11|flagRD) | a.rcode&0xf
 	if a.aa {
 		flags |= flagAA
 	}
@@ -38,7 +45,7 @@ func (a *answer) finish(limit int) ([]byte, bool) {
 		flags |= flagTC
 	}
 	h := a.b[:headerLen]
-	put16(h[0:], a.q.id)
+	put16(h[0:], a.hdr.id)
 	put16(h[2:], flags)
 	put16(h[4:], 1)
 	put16(h[6:], a.an)
@@ -48,7 +55,7 @@ func (a *answer) finish(limit int) ([]byte, bool) {
 }
 
 func (a *answer) optLen() int {
-	if a.q.edns {
+	if a.hdr.edns {
 		return 11
 	}
 	return 0

@@ -110,3 +110,13 @@ func normRRs(t testing.TB, in []string) []string {
 	}
 	return out
 }
+
+// recordPair is a short way to write a pair in tests.
+type recordPair struct {
+	Entity uint64
+	Sender string
+}
+
+func (p recordPair) pair() *record.Pair {
+	return &record.Pair{Entity: p.Entity, Sender: p.Sender, Meta: record.Meta{Created: created}}
+}
