@@ -1,0 +1,230 @@
+package zone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/wlns/wlns/index"
+)
+
+// Socket and connection limits.
+const (
+	socketBuffer = 4 << 20 // SO_RCVBUF / SO_SNDBUF
+	reqBufSize   = 2048    // larger UDP queries are dropped
+	respBufSize  = 4096    // the largest UDP answer we send
+	tcpIdle      = 10 * time.Second
+	tcpWrite     = 10 * time.Second
+	maxTCPConns  = 256
+)
+
+// Server is the DNS server: UDP readers and a TCP listener on one address,
+// answering from the index's current View.
+type Server struct {
+	cfg  Config
+	ix   *index.Index
+	resp *Responder
+	log  *slog.Logger
+	now  atomic.Int64 // coarse clock, Unix seconds
+
+	mu      sync.Mutex
+	readers []*udpReader
+	ln      net.Listener
+	conns   map[net.Conn]struct{}
+	cancel  context.CancelFunc
+	runDone <-chan struct{}
+	udpAddr netip.AddrPort
+	tcpAddr netip.AddrPort
+
+	tcpStats stats
+	tcp      struct{ open, accepted, rejected atomic.Int64 }
+	tcpSlots chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New builds a server for ix; it does not bind anything until Start.
+func New(cfg Config, ix *index.Index) (*Server, error) {
+	if ix == nil {
+		return nil, errors.New("dns server: nil index")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("dns server config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, ix: ix, log: cfg.Logger, conns: map[net.Conn]struct{}{},
+		tcpSlots: make(chan struct{}, maxTCPConns)}
+	rc := cfg.responderConfig()
+	rc.Now = &s.now
+	r, err := NewResponder(rc)
+	if err != nil {
+		return nil, fmt.Errorf("dns server: %w", err)
+	}
+	s.resp = r
+	s.now.Store(time.Now().Unix())
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(newCollector(s)); err != nil {
+			return nil, fmt.Errorf("registering dns metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Start binds the UDP sockets and the TCP listener and returns once they are
+// listening. ctx bounds the binding only: the server then runs until
+// Shutdown, so a start-up timeout does not stop it.
+func (s *Server) Start(ctx context.Context) error {
+	ap, err := s.cfg.listenAddr()
+	if err != nil {
+		return err
+	}
+	var conns []*net.UDPConn
+	var ln net.Listener
+	for attempt := 0; ; attempt++ {
+		conns, ln, err = bind(ctx, ap, s.cfg.Readers)
+		// With port 0 the TCP port may be taken although the UDP one was
+		// free: pick another.
+		if err == nil || ap.Port() != 0 || attempt == 4 || !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.mu.Lock()
+	s.cancel, s.ln, s.runDone = cancel, ln, runCtx.Done()
+	s.udpAddr = conns[0].LocalAddr().(*net.UDPAddr).AddrPort()
+	s.tcpAddr = ln.Addr().(*net.TCPAddr).AddrPort()
+	for _, c := range conns {
+		r, err := newUDPReader(s, c)
+		if err != nil {
+			s.mu.Unlock()
+			cancel()
+			closeAll(conns, ln)
+			return fmt.Errorf("dns udp reader: %w", err)
+		}
+		s.readers = append(s.readers, r)
+	}
+	readers := s.readers
+	s.mu.Unlock()
+
+	s.wg.Add(2 + len(readers))
+	go func() { defer s.wg.Done(); s.tick(runCtx) }()
+	go func() { defer s.wg.Done(); s.acceptLoop(runCtx, ln) }()
+	for _, r := range readers {
+		go func() { defer s.wg.Done(); r.run() }()
+	}
+	s.log.Info("dns server listening", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(),
+		"readers", len(readers), "apex", s.cfg.Apex)
+	return nil
+}
+
+// bind opens n UDP sockets sharing ap with SO_REUSEPORT, and a TCP listener.
+func bind(ctx context.Context, ap netip.AddrPort, n int) ([]*net.UDPConn, net.Listener, error) {
+	lc := net.ListenConfig{Control: controlSocket}
+	var conns []*net.UDPConn
+	addr := ap
+	for i := 0; i < n; i++ {
+		pc, err := lc.ListenPacket(ctx, "udp", addr.String())
+		if err != nil {
+			closeAll(conns, nil)
+			return nil, nil, fmt.Errorf("dns listen udp %s: %w", addr, err)
+		}
+		c := pc.(*net.UDPConn)
+		conns = append(conns, c)
+		addr = c.LocalAddr().(*net.UDPAddr).AddrPort()
+	}
+	ln, err := lc.Listen(ctx, "tcp", addr.String())
+	if err != nil {
+		closeAll(conns, nil)
+		return nil, nil, fmt.Errorf("dns listen tcp %s: %w", addr, err)
+	}
+	return conns, ln, nil
+}
+
+func closeAll(conns []*net.UDPConn, ln net.Listener) {
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	if ln != nil {
+		_ = ln.Close()
+	}
+}
+
+// UDPAddr returns the bound UDP address (valid after Start).
+func (s *Server) UDPAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udpAddr
+}
+
+// TCPAddr returns the bound TCP address (valid after Start).
+func (s *Server) TCPAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tcpAddr
+}
+
+// Shutdown stops the server: it closes the sockets and the open TCP
+// connections and waits for the goroutines until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.log.Info("dns server stopped")
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("dns server shutdown: %w", ctx.Err())
+	}
+}
+
+// stop closes everything; it is safe to call more than once.
+func (s *Server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, r := range s.readers {
+		_ = r.conn.Close()
+	}
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+	for c := range s.conns {
+		_ = c.Close()
+	}
+}
+
+// tick keeps the coarse clock used for seen marks.
+func (s *Server) tick(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.now.Store(now.Unix())
+		}
+	}
+}
+
+func (s *Server) allStats() []*stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []*stats{&s.tcpStats}
+	for _, r := range s.readers {
+		out = append(out, &r.st)
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package zone
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// acceptLoop accepts TCP connections until the listener is closed. Over
+// maxTCPConns, new connections are closed at once.
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("dns tcp accept", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		select {
+		case s.tcpSlots <- struct{}{}:
+		default:
+			s.tcp.rejected.Add(1)
+			_ = c.Close()
+			continue
+		}
+		if !s.track(c, true) {
+			<-s.tcpSlots
+			_ = c.Close()
+			return
+		}
+		s.tcp.accepted.Add(1)
+		s.tcp.open.Add(1)
+		s.wg.Add(1)
+		go func() {
+			defer func() {
+				s.track(c, false)
+				_ = c.Close()
+				s.tcp.open.Add(-1)
+				<-s.tcpSlots
+				s.wg.Done()
+			}()
+			s.serveTCP(ctx, c)
+		}()
+	}
+}
+
+// track adds or removes an open connection; it refuses to add one after
+// the server was stopped.
+func (s *Server) track(c net.Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !add {
+		delete(s.conns, c)
+		return true
+	}
+	select {
+	case <-s.stopped():
+		return false
+	default:
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) stopped() <-chan struct{} {
+	if s.cancel == nil {
+		return nil
+	}
+	return s.runDone
+}
+
+// serveTCP answers length-prefixed queries on one connection, in order, as
+// many as the client pipelines (RFC 7766), until it goes idle for tcpIdle.
+// Answers are flushed whenever no further query is already buffered.
+func (s *Server) serveTCP(ctx context.Context, c net.Conn) {
+	br := bufio.NewReaderSize(c, 4096)
+	bw := bufio.NewWriterSize(c, 8192)
+	req := make([]byte, maxTCPMsg)
+	out := make([]byte, 0, 4096)
+	var lenBuf [2]byte
+	for ctx.Err() == nil {
+		_ = c.SetReadDeadline(time.Now().Add(tcpIdle))
+		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
+			return
+		}
+		n := int(binary.BigEndian.Uint16(lenBuf[:]))
+		if _, err := io.ReadFull(br, req[:n]); err != nil {
+			return
+		}
+		start := time.Now()
+		resp, o := s.resp.respond(out[:0], req[:n], s.ix.Load(), 0)
+		s.tcpStats.count(o)
+		if o.result == resDropped || len(resp) == 0 {
+			return // not DNS: hang up
+		}
+		out = resp[:0]
+		_ = c.SetWriteDeadline(time.Now().Add(tcpWrite))
+		binary.BigEndian.PutUint16(lenBuf[:], uint16(len(resp)))
+		if _, err := bw.Write(lenBuf[:]); err != nil {
+			return
+		}
+		if _, err := bw.Write(resp); err != nil {
+			return
+		}
+		if br.Buffered() == 0 {
+			if err := bw.Flush(); err != nil {
+				return
+			}
+		}
+		s.tcpStats.observe(time.Since(start), 1)
+	}
+}

@@ -1,0 +1,164 @@
+//go:build linux
+
+package zone
+
+import (
+	"errors"
+	"net"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// batchSize is how many datagrams one recvmmsg/sendmmsg moves.
+const batchSize = 32
+
+// mmsghdr is struct mmsghdr from <sys/socket.h>.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+	_   [4]byte
+}
+
+// batch is a reader's reusable I/O state: request and response buffers and
+// the kernel headers pointing into them. It is allocated once per reader.
+type batch struct {
+	in     [batchSize]mmsghdr
+	inIov  [batchSize]unix.Iovec
+	names  [batchSize]unix.RawSockaddrInet6
+	bufs   [batchSize][reqBufSize]byte
+	out    [batchSize]mmsghdr
+	outIov [batchSize]unix.Iovec
+	resp   [batchSize][]byte
+
+	n, nOut, sent int
+	err           syscall.Errno
+}
+
+// udpReader serves one SO_REUSEPORT socket with recvmmsg/sendmmsg.
+type udpReader struct {
+	s    *Server
+	conn *net.UDPConn
+	rc   syscall.RawConn
+	st   stats
+	b    *batch
+	// recvFn and sendFn are made once so that the loop allocates nothing.
+	recvFn, sendFn func(fd uintptr) bool
+}
+
+func newUDPReader(s *Server, c *net.UDPConn) (*udpReader, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	r := &udpReader{s: s, conn: c, rc: rc, b: new(batch)}
+	b := r.b
+	for i := range b.in {
+		b.inIov[i].Base = &b.bufs[i][0]
+		b.in[i].hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+		b.in[i].hdr.Iov = &b.inIov[i]
+		b.in[i].hdr.SetIovlen(1)
+		b.out[i].hdr.Iov = &b.outIov[i]
+		b.out[i].hdr.SetIovlen(1)
+		b.resp[i] = make([]byte, 0, respBufSize)
+	}
+	r.recvFn = r.recv
+	r.sendFn = r.send
+	return r, nil
+}
+
+func (r *udpReader) recv(fd uintptr) bool {
+	b := r.b
+	for i := range b.in {
+		b.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		b.in[i].hdr.Flags = 0
+		b.inIov[i].SetLen(reqBufSize)
+	}
+	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
+	if e == unix.EAGAIN {
+		return false
+	}
+	b.n, b.err = int(n), e
+	return true
+}
+
+func (r *udpReader) send(fd uintptr) bool {
+	b := r.b
+	for b.sent < b.nOut {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.out[b.sent])),
+			uintptr(b.nOut-b.sent), unix.MSG_DONTWAIT, 0, 0)
+		switch {
+		case e == unix.EAGAIN:
+			return false
+		case e == unix.EINTR:
+		case e != 0:
+			b.err = e
+			b.sent++ // skip the datagram the kernel refused
+		default:
+			b.sent += int(n)
+		}
+	}
+	return true
+}
+
+// run reads, answers and writes batches until the socket is closed.
+func (r *udpReader) run() {
+	b := r.b
+	for {
+		if err := r.rc.Read(r.recvFn); err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				r.s.log.Error("dns udp read", "err", err)
+			}
+			return
+		}
+		if b.err != 0 {
+			if b.err != unix.EINTR {
+				r.s.log.Warn("dns udp recvmmsg", "err", b.err)
+			}
+			continue
+		}
+		start := time.Now()
+		r.answer()
+		if b.nOut > 0 {
+			b.sent, b.err = 0, 0
+			if err := r.rc.Write(r.sendFn); err != nil {
+				if !errors.Is(err, net.ErrClosed) {
+					r.s.log.Error("dns udp write", "err", err)
+				}
+				return
+			}
+			if b.err != 0 {
+				r.s.log.Debug("dns udp sendmmsg", "err", b.err)
+			}
+		}
+		r.st.observe(time.Since(start), b.n)
+	}
+}
+
+// answer runs the Responder over the received batch and fills the send
+// headers.
+func (r *udpReader) answer() {
+	b := r.b
+	v := r.s.ix.Load()
+	b.nOut = 0
+	for i := 0; i < b.n; i++ {
+		if b.in[i].hdr.Flags&unix.MSG_TRUNC != 0 {
+			r.st.count(outcome{result: resDropped})
+			continue
+		}
+		resp, o := r.s.resp.respond(b.resp[b.nOut][:0], b.bufs[i][:b.in[i].len], v, respBufSize)
+		r.st.count(o)
+		if o.result == resDropped || len(resp) == 0 {
+			continue
+		}
+		b.resp[b.nOut] = resp[:0]
+		k := b.nOut
+		b.out[k].hdr.Name = b.in[i].hdr.Name
+		b.out[k].hdr.Namelen = b.in[i].hdr.Namelen
+		b.outIov[k].Base = &resp[0]
+		b.outIov[k].SetLen(len(resp))
+		b.nOut++
+	}
+}
