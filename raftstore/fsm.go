@@ -112,7 +112,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // snapshot Restore returns an error and the current data keeps serving.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	start := time.Now()
-	r, err := readSnapshot(rc, f.ix.BeginEmpty())
+	r, err := readSnapshot(rc, f.ix)
 	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
 	}

@@ -20,6 +20,7 @@ type snapCounts struct {
 
 // restored is a snapshot read into an uncommitted index transaction.
 type restored struct {
+	ix     *index.Index
 	txn    *index.Txn
 	st     state
 	dd     *dedup
@@ -28,11 +29,15 @@ type restored struct {
 	want   snapCounts
 }
 
-// readSnapshot reads a whole snapshot stream into txn, which it does not
-// commit. Every error wraps ErrCorruptSnapshot.
-func readSnapshot(r io.Reader, txn *index.Txn) (*restored, error) {
+// maxPresize bounds how many records of a kind Restore makes room for up
+// front: the counts are read before the checksum can vouch for them.
+const maxPresize = 4 << 20
+
+// readSnapshot reads a whole snapshot stream into a new transaction on ix,
+// which it does not commit. Every error wraps ErrCorruptSnapshot.
+func readSnapshot(r io.Reader, ix *index.Index) (*restored, error) {
 	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(castagnoli)}
-	rs := &restored{txn: txn, st: newState(), dd: newDedup()}
+	rs := &restored{ix: ix, st: newState(), dd: newDedup()}
 	if err := rs.read(sr); err != nil {
 		return nil, fmt.Errorf("%w: at byte %d: %w", ErrCorruptSnapshot, sr.n, err)
 	}
@@ -74,6 +79,11 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 	case tagState:
 		rs.serial, rs.st.lastID, rs.dd.maxT = d.uvarint(), d.uvarint(), d.varint()
 		rs.want = snapCounts{d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint()}
+		rs.txn = rs.ix.BeginEmptySized(index.Counts{
+			Entities:    int(min(rs.want.entities, maxPresize)),
+			Pairs:       int(min(rs.want.pairs, maxPresize)),
+			VerpSources: int(min(rs.want.verps, maxPresize)),
+		})
 		rs.txn.SetSerial(rs.serial)
 	case tagEntity:
 		ent := decodeEntity(d)

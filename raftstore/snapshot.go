@@ -123,17 +123,38 @@ func (s *fsmSnapshot) sorted() ([]*record.Entity, []*record.Pair, []*record.Verp
 	ents := make([]*record.Entity, 0, c.Entities)
 	s.view.Entities(func(e *record.Entity) bool { ents = append(ents, e); return true })
 	slices.SortFunc(ents, func(a, b *record.Entity) int { return cmp.Compare(a.ID, b.ID) })
-	pairs := make([]*record.Pair, 0, c.Pairs+c.DomainPairs)
-	s.view.Pairs(func(p *record.Pair) bool { pairs = append(pairs, p); return true })
-	slices.SortFunc(pairs, func(a, b *record.Pair) int {
-		return cmp.Or(cmp.Compare(a.Entity, b.Entity), strings.Compare(a.Sender, b.Sender))
-	})
+	pairs := sortedPairs(s.view, c.Pairs+c.DomainPairs)
 	verps := make([]*record.Verp, 0, c.VerpSources)
 	s.view.Verps(func(v *record.Verp) bool { verps = append(verps, v); return true })
 	slices.SortFunc(verps, func(a, b *record.Verp) int {
 		return cmp.Or(cmp.Compare(a.Entity, b.Entity), strings.Compare(a.Domain, b.Domain))
 	})
 	return ents, pairs, verps
+}
+
+// pairKey sorts pairs without following the pointer for the entity,
+// which decides most comparisons.
+type pairKey struct {
+	entity uint64
+	sender string
+	p      *record.Pair
+}
+
+// sortedPairs returns the view's pairs ordered by (entity, sender).
+func sortedPairs(v *index.View, n int) []*record.Pair {
+	keys := make([]pairKey, 0, n)
+	v.Pairs(func(p *record.Pair) bool { keys = append(keys, pairKey{p.Entity, p.Sender, p}); return true })
+	slices.SortFunc(keys, func(a, b pairKey) int {
+		if a.entity != b.entity {
+			return cmp.Compare(a.entity, b.entity)
+		}
+		return strings.Compare(a.sender, b.sender)
+	})
+	out := make([]*record.Pair, len(keys))
+	for i := range keys {
+		out[i] = keys[i].p
+	}
+	return out
 }
 
 // snapWriter writes records and keeps the running checksum and size. The

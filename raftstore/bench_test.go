@@ -1,0 +1,143 @@
+package raftstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+)
+
+// bigFSM builds an FSM holding pairs pairs spread over entities lone relays,
+// written straight into the index (building it through commands would take
+// most of the benchmark's time).
+func bigFSM(entities, pairs int) *FSM {
+	f := NewFSM(quietLogger(), nil)
+	txn := f.ix.Begin()
+	for i := 1; i <= entities; i++ {
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		e := &record.Entity{ID: uint64(i), Prefixes: []netip.Prefix{netip.PrefixFrom(a, 32)}}
+		e.Created, e.Updated = t0, t0
+		txn.PutEntity(e)
+	}
+	for i := range pairs {
+		p := &record.Pair{Entity: uint64(i%entities + 1), Sender: fmt.Sprintf("user%d@domain%d.example", i, i%5000), By: "api", Method: "link"}
+		p.Created, p.Updated = t0+int64(i), t0+int64(i)
+		txn.PutPair(p)
+	}
+	txn.SetSerial(1)
+	txn.Commit()
+	f.st.lastID = uint64(entities)
+	return f
+}
+
+var (
+	bigOnce sync.Once
+	bigSnap []byte
+)
+
+// bigSnapshot is the snapshot of a 1M-pair FSM, built once.
+func bigSnapshot(b *testing.B) []byte {
+	bigOnce.Do(func() { bigSnap = persist(b, bigFSM(100_000, 1_000_000)) })
+	return bigSnap
+}
+
+func BenchmarkFSM_ApplyBatch1000Into1MPairs(b *testing.B) {
+	f := bigFSM(100_000, 1_000_000)
+	h := &fsmHarness{tb: b, f: f, idx: 1, now: t0}
+	logs := make([][]byte, 0, 64)
+	for i := range 64 {
+		var body command.BatchBody
+		for j := range 1000 {
+			body.Commands = append(body.Commands, *env(b, command.PairPut, 0, "", command.PairBody{
+				Sender: fmt.Sprintf("new%d-%d@example.net", i, j), IP: fmt.Sprintf("10.0.%d.%d", (i*1000+j)/250%250, j%250+1)}))
+		}
+		l := h.logs(env(b, command.Batch, t0, "", body))
+		logs = append(logs, l[0].Data)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		l := h.logs(env(b, command.PairPut, t0, "", command.PairBody{}))
+		l[0].Data = logs[i%len(logs)]
+		if r := f.ApplyBatch(l)[0].(command.Result); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "pairs/s")
+}
+
+func BenchmarkSnapshot_Persist1MPairs(b *testing.B) {
+	f := bigFSM(100_000, 1_000_000)
+	snap, _ := f.Snapshot()
+	var n int64
+	for b.Loop() {
+		var err error
+		if n, err = snap.(*fsmSnapshot).WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/1e6, "MB")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/snapshot")
+}
+
+func BenchmarkSnapshot_Restore1MPairs(b *testing.B) {
+	data := bigSnapshot(b)
+	b.ResetTimer()
+	for b.Loop() {
+		f := NewFSM(quietLogger(), nil)
+		if err := f.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(data))/1e6, "MB")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
+}
+
+func BenchmarkStore_ApplyPair(b *testing.B) {
+	s := openStore(b, b.TempDir(), nil)
+	for i := 0; b.Loop(); i++ {
+		e := env(b, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: fmt.Sprintf("u%d@example.org", i), IP: "192.0.2.1"})
+		if _, err := s.Apply(context.Background(), e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+func BenchmarkStore_ApplyPairParallel(b *testing.B) {
+	s := openStore(b, b.TempDir(), nil)
+	var mu sync.Mutex
+	n := 0
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			mu.Lock()
+			n++
+			i := n
+			mu.Unlock()
+			e := env(b, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: fmt.Sprintf("u%d@example.org", i), IP: "192.0.2.1"})
+			if _, err := s.Apply(context.Background(), e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+func BenchmarkStore_ApplyBatch1000(b *testing.B) {
+	s := openStore(b, b.TempDir(), nil)
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Apply(context.Background(), pairBatch(b, fmt.Sprintf("192.0.2.%d", i%250), i*1000, 1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "pairs/s")
+}
