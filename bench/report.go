@@ -17,8 +17,8 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 	fmt.Fprintf(&b, "- dataset: %d relay addresses (wlns: %d registered relays + %d sender/relay pairs), seed %d;"+
 		" %d queries per file, 80%% listed / 20%% unlisted, shuffled\n", len(d.listed), len(d.listed), len(d.listed), c.Seed, c.Queries)
 	fmt.Fprintf(&b, "- load: `%s`\n", strings.Join(dnsperfArgs(c, "127.0.0.1", "PORT", "QUERIES", false), " "))
-	b.WriteString("- pin: server on CPU 1 with one worker (GOMAXPROCS=1, NSD server-count 1), dnsperf on CPU 0;" +
-		" nopin: no affinity, two workers (rbldnsd is single-threaded)\n")
+	b.WriteString("- pin: server on CPU 1 with one worker (wlns --readers 1 and GOMAXPROCS=1, NSD server-count 1), dnsperf on CPU 0;" +
+		" nopin: no affinity, two workers (wlns --readers 2, GOMAXPROCS=2; rbldnsd is single-threaded)\n")
 	for _, s := range servers {
 		if ws, ok := s.(*wlnsServer); ok {
 			fmt.Fprintf(&b, "- wlns import (`wlns import`, %d lines): %.1f s\n", 2*len(d.listed), ws.importSecs)

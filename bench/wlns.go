@@ -62,7 +62,7 @@ func (s *wlnsServer) prepare(ctx context.Context) error {
 	ictx, cancel := context.WithTimeout(ctx, 2*time.Hour)
 	defer cancel()
 	cmd := exec.CommandContext(ictx, s.bin, "import", "--server", "http://"+ready.HTTP,
-		"--token", strings.TrimSpace(string(token)), s.d.wlnsImport)
+		"--token", strings.TrimSpace(string(token)), "--batch", "10000", s.d.wlnsImport)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("wlns import: %w\n%s", err, lastLines(string(out), 20))
@@ -88,10 +88,12 @@ func (s *wlnsServer) launch(ctx context.Context, label string, pinned bool) (*ru
 	os.Remove(readyFile)
 	argv := []string{s.bin, "serve", "--data", s.dataDir, "--dns", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--raft", "127.0.0.1:0", "--apex", s.c.Zone, "--ready-file", readyFile}
-	procs := "GOMAXPROCS=2"
+	workers := "2"
 	if pinned {
-		procs = "GOMAXPROCS=1"
+		workers = "1"
 	}
+	argv = append(argv, "--readers", workers)
+	procs := "GOMAXPROCS=" + workers
 	r, err := launch("wlns", argv, []string{procs}, filepath.Join(s.dir, "wlns-"+label+".log"), pinned)
 	if err != nil {
 		return nil, ready, err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -43,16 +42,6 @@ func (n *node) api(method, path string, body any) (int, []byte) {
 	return resp.StatusCode, out
 }
 
-// mustAPI is api that fails the test on a non-2xx status.
-func (n *node) mustAPI(method, path string, body any) []byte {
-	n.t.Helper()
-	status, out := n.api(method, path, body)
-	if status/100 != 2 {
-		n.t.Fatalf("%s %s: HTTP %d: %s", method, path, status, out)
-	}
-	return out
-}
-
 // entityID reads the "id" of an entity the API returned.
 func entityID(t testing.TB, b []byte) uint64 {
 	t.Helper()
@@ -63,22 +52,4 @@ func entityID(t testing.TB, b []byte) uint64 {
 		t.Fatalf("no entity id in %s (%v)", b, err)
 	}
 	return e.ID
-}
-
-// registerRelay registers a single relay address through the API.
-func (n *node) registerRelay(ip string) uint64 {
-	n.t.Helper()
-	return entityID(n.t, n.mustAPI("POST", "/v1/relays", map[string]any{"ip": ip, "contact": "postmaster@umkc.edu"}))
-}
-
-// addVerp lists domain as a VERP source through ip, over the API.
-func (n *node) addVerp(domain, ip string) {
-	n.t.Helper()
-	n.mustAPI("POST", "/v1/verp", map[string]any{"domain": domain, "ip": ip})
-}
-
-// removeMembers drops prefixes from a group over the API.
-func (n *node) removeMembers(id uint64, prefixes ...string) {
-	n.t.Helper()
-	n.mustAPI("DELETE", fmt.Sprintf("/v1/groups/%d/members", id), map[string]any{"prefixes": prefixes})
 }

@@ -38,15 +38,15 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{node: startNode(t, "")}
-	f.registerRelay(relayV4)
-	f.registerRelay(relayV6)
+	f.mustCLI("relay", "add", relayV4, "--contact", "postmaster@umkc.edu")
+	f.mustCLI("relay", "add", relayV6, "--contact", "postmaster@umkc.edu")
 	f.mustCLI("pair", "add", "dave@umkc.edu", relayV4)
 	f.mustCLI("pair", "add", "first.last@umkc.edu", relayV4)
 	f.mustCLI("pair", "add", "@"+wideDomain, relayV4)
 	f.mustCLI("pair", "add", "dave@umkc.edu", relayV6)
-	f.addVerp(verpDomain, relayV4)
-	out := f.mustCLI("group", "create", groupName, "--members", groupV4Net+","+groupV6Net,
-		"--contact", "postmaster@umkc.edu", "--registered", "--json")
+	f.mustCLI("verp", "add", verpDomain, relayV4)
+	out := f.mustCLI("group", "create", groupName, "--member", groupV4Net, "--member", groupV6Net,
+		"--contact", "postmaster@umkc.edu", "--registered")
 	f.groupID = entityID(t, []byte(out))
 	f.mustCLI("pair", "add", "carol@umkc.edu", groupV4)
 	return f

@@ -130,7 +130,7 @@ func TestZone_RemovingGroupMemberStopsItsAnswers(t *testing.T) {
 	srv := f.ready.DNSUDP
 	carolV6 := senderName(t, "carol.umkc.edu", groupV6)
 	check(t, clients, srv, carolV6, dns.TypeA, listedA(codeSender))
-	f.removeMembers(f.groupID, groupV6Net)
+	f.mustCLI("group", "remove-member", groupName, groupV6Net)
 	check(t, clients, srv, carolV6, dns.TypeA, nxdomain)
 	check(t, clients, srv, relayName(t, groupV6), dns.TypeA, nxdomain)
 	// The other members keep the pair.
