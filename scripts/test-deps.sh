@@ -18,6 +18,8 @@ checks=(
 	"ip iproute2"
 	"unshare util-linux"
 	"taskset util-linux"
+	"postfix postfix"
+	"swaks swaks"
 )
 
 missing=()
@@ -62,6 +64,9 @@ cleanup() { if [ -n "$added_policy" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
+# Postfix must install without configuring a system mail server: the policy
+# system test runs it from its own config directory, never /etc/postfix.
+echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
 apt-get update </dev/null
 apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
 echo "test-deps: installed ${missing[*]}"
