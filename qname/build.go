@@ -24,6 +24,9 @@ const (
 	// Hashed writes one label: the unpadded base32 SHA-256 of the address
 	// (Spamhaus HBL compatible).
 	Hashed
+	// HashedDomain writes the hash label followed by the domain, so that the
+	// domain-wide entry still matches (a wlns extension).
+	HashedDomain
 )
 
 // String names the form as the CLI spells it.
@@ -35,18 +38,21 @@ func (f Form) String() string {
 		return "plain"
 	case Hashed:
 		return "hashed"
+	case HashedDomain:
+		return "hashed-domain"
 	}
 	return "form(" + strconv.Itoa(int(f)) + ")"
 }
 
-// ParseForm reads a form name: "escaped", "plain" or "hashed".
+// ParseForm reads a form name: "escaped", "plain", "hashed" or
+// "hashed-domain".
 func ParseForm(s string) (Form, error) {
-	for _, f := range []Form{Escaped, Plain, Hashed} {
+	for _, f := range []Form{Escaped, Plain, Hashed, HashedDomain} {
 		if strings.EqualFold(s, f.String()) {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown sender form %q (want escaped, plain or hashed)", s)
+	return 0, fmt.Errorf("unknown sender form %q (want escaped, plain, hashed or hashed-domain)", s)
 }
 
 // Errors returned by the builders. They are wrapped with details.
@@ -93,6 +99,8 @@ func Sender(sender string, ip netip.Addr, apex string, form Form) (string, error
 	var labels []string
 	switch form {
 	case Hashed:
+		return build([]string{record.HashLabel(addr)}, ip, SenderZone, apex)
+	case HashedDomain:
 		labels = []string{record.HashLabel(addr)}
 	case Plain:
 		labels = strings.Split(addr[:at], ".")
