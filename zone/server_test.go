@@ -218,3 +218,32 @@ func TestServer_ShutdownClosesTheSockets(t *testing.T) {
 		t.Errorf("TCP port still accepting after shutdown")
 	}
 }
+
+func TestServer_MetricNames(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := startServer(t, "127.0.0.1:0", fixture(t), reg)
+	query(t, "tcp", s.TCPAddr().String(), "4.2.0.192.relay.wl.example.org.", dns.TypeA)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = true
+		if !strings.HasPrefix(mf.GetName(), "wlns_dns_") {
+			t.Errorf("metric %s outside wlns_dns_", mf.GetName())
+		}
+	}
+	for _, want := range []string{"wlns_dns_queries_total", "wlns_dns_query_duration_seconds", "wlns_dns_truncated_total",
+		"wlns_dns_tcp_connections", "wlns_dns_tcp_connections_total", "wlns_dns_tcp_rejected_total"} {
+		if !got[want] {
+			t.Errorf("metric %s missing", want)
+		}
+	}
+	if n := metricValue(t, reg, "wlns_dns_tcp_connections_total", ""); n != 1 {
+		t.Errorf("tcp connections accepted %v, want 1", n)
+	}
+	if n := metricValue(t, reg, "wlns_dns_queries_total", `result="listed",zone="relay"`); n != 1 {
+		t.Errorf("relay listed %v, want 1", n)
+	}
+}
