@@ -77,10 +77,10 @@ func (cfg Config) withDefaults() Config {
 func (cfg Config) validate() error {
 	var errs []error
 	if cfg.Dir == "" {
-		errs = append(errs, errors.New("Dir is required"))
+		errs = append(errs, errors.New("a data folder (Dir) is required"))
 	}
 	if cfg.Bind == "" {
-		errs = append(errs, errors.New("Bind is required"))
+		errs = append(errs, errors.New("a raft listen address (Bind) is required"))
 	}
 	if cfg.SnapshotInterval < 0 || cfg.ApplyTimeout < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
