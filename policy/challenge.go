@@ -1,0 +1,34 @@
+package policy
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Deferral is a request the service answered with a 451 because the sender
+// is not listed for the client.
+type Deferral struct {
+	// Sender is the normalised envelope sender.
+	Sender string
+	// Client is the connecting relay.
+	Client netip.Addr
+	// QueueID and Instance identify the message in Postfix's logs.
+	QueueID, Instance string
+}
+
+// Challenger is the seam where the verification flow will plug in: on
+// every deferral (never in report-only mode) the service calls Deferred, and
+// the implementation asks wlns, through an authenticated API call, whether
+// to mail the sender a challenge. wlns decides (registered relay, one open
+// challenge per pair, rate limits); the policy service never mails anyone.
+// Deferred is called before the reply is sent and must return quickly.
+//
+// No implementation sends challenges yet: the default does nothing.
+type Challenger interface {
+	Deferred(ctx context.Context, d Deferral)
+}
+
+// noChallenges is the default Challenger: challenges are not sent yet.
+type noChallenges struct{}
+
+func (noChallenges) Deferred(context.Context, Deferral) {}

@@ -1,0 +1,168 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Answer is what the whitelist said about one query name.
+type Answer struct {
+	// Listed is true when the name has an A record inside 127.0.0.0/8.
+	Listed bool
+	// Code is the first such A record (for example 127.0.2.2), when listed.
+	Code netip.Addr
+	// Cached is true when the answer came from the cache.
+	Cached bool
+}
+
+// ErrLookup wraps every failure to get an answer from the whitelist:
+// timeouts, refused connections, SERVFAIL, REFUSED and malformed replies.
+var ErrLookup = errors.New("whitelist lookup failed")
+
+// loopback8 is where DNSBL-style list answers live (RFC 5782 §2.3).
+var loopback8 = netip.MustParsePrefix("127.0.0.0/8")
+
+// resolver asks the whitelist server A questions, over UDP with a bounded
+// number of attempts and over TCP when a reply is truncated, and caches the
+// answers within their TTLs.
+type resolver struct {
+	server   string
+	timeout  time.Duration
+	attempts int
+	maxTTL   time.Duration
+	udp, tcp *dns.Client
+	cache    *cache
+	now      func() time.Time
+	m        *metrics
+}
+
+func newResolver(cfg *Config, m *metrics) *resolver {
+	return &resolver{
+		server:   cfg.DNSServer,
+		timeout:  cfg.DNSTimeout,
+		attempts: cfg.DNSAttempts,
+		maxTTL:   cfg.CacheMaxTTL,
+		udp:      &dns.Client{Net: "udp", Timeout: cfg.DNSTimeout, UDPSize: 1232},
+		tcp:      &dns.Client{Net: "tcp", Timeout: cfg.DNSTimeout},
+		cache:    newCache(cfg.CacheSize),
+		now:      time.Now,
+		m:        m,
+	}
+}
+
+// lookup answers whether name is listed, from the cache when it can.
+func (r *resolver) lookup(ctx context.Context, name string) (Answer, error) {
+	name = dns.CanonicalName(name)
+	if ans, ok := r.cache.get(name, r.now()); ok {
+		r.m.cacheHits.Inc()
+		ans.Cached = true
+		return ans, nil
+	}
+	resp, err := r.exchange(ctx, name)
+	if err != nil {
+		r.m.lookups.WithLabelValues("error").Inc()
+		return Answer{}, err
+	}
+	ans, ttl, err := readAnswer(resp, name)
+	if err != nil {
+		r.m.lookups.WithLabelValues("error").Inc()
+		return Answer{}, err
+	}
+	r.m.lookups.WithLabelValues(outcome(ans)).Inc()
+	r.cache.put(name, ans, min(ttl, r.maxTTL), r.now())
+	return ans, nil
+}
+
+func outcome(a Answer) string {
+	if a.Listed {
+		return "listed"
+	}
+	return "not_listed"
+}
+
+// exchange sends the question over UDP, up to attempts times on timeouts,
+// and again over TCP when the reply is truncated.
+func (r *resolver) exchange(ctx context.Context, name string) (*dns.Msg, error) {
+	q := new(dns.Msg)
+	q.SetQuestion(name, dns.TypeA)
+	q.RecursionDesired = false
+	q.SetEdns0(1232, false)
+	var lastErr error
+	for i := 0; i < r.attempts; i++ {
+		resp, err := r.once(ctx, r.udp, q)
+		if err == nil && resp.Truncated {
+			resp, err = r.once(ctx, r.tcp, q)
+		}
+		if err == nil {
+			return resp, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil || !isTimeout(err) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%w: asking %s for %s: %w", ErrLookup, r.server, name, lastErr)
+}
+
+// once makes one exchange bounded by the per-attempt timeout.
+func (r *resolver) once(ctx context.Context, c *dns.Client, q *dns.Msg) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	q.Id = dns.Id()
+	resp, _, err := c.ExchangeContext(ctx, q, r.server)
+	return resp, err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// readAnswer interprets a reply: listed with the smallest A TTL, or not
+// listed with the negative TTL (RFC 2308: the smaller of the SOA's TTL and
+// its MINIMUM; no SOA, no caching).
+func readAnswer(resp *dns.Msg, name string) (Answer, time.Duration, error) {
+	switch resp.Rcode {
+	case dns.RcodeSuccess, dns.RcodeNameError:
+	default:
+		return Answer{}, 0, fmt.Errorf("%w: %s for %s", ErrLookup, dns.RcodeToString[resp.Rcode], name)
+	}
+	var ans Answer
+	var ttl uint32
+	for _, rr := range resp.Answer {
+		a, ok := rr.(*dns.A)
+		if !ok || !strings.EqualFold(dns.CanonicalName(a.Hdr.Name), name) {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(a.A.To4())
+		if !ok || !loopback8.Contains(ip) {
+			continue
+		}
+		if !ans.Listed || a.Hdr.Ttl < ttl {
+			ttl = a.Hdr.Ttl
+		}
+		if !ans.Listed {
+			ans.Listed, ans.Code = true, ip
+		}
+	}
+	if ans.Listed {
+		return ans, time.Duration(ttl) * time.Second, nil
+	}
+	return ans, negativeTTL(resp), nil
+}
+
+func negativeTTL(resp *dns.Msg) time.Duration {
+	for _, rr := range resp.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return time.Duration(min(soa.Hdr.Ttl, soa.Minttl)) * time.Second
+		}
+	}
+	return 0
+}
