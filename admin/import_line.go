@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/record"
@@ -74,23 +75,27 @@ func (imp *importer) groupBody(l *ImportLine) (command.EntityBody, error) {
 
 // stray names a field that is set but does not apply to the line's kind.
 func (l *ImportLine) stray() string {
-	set := map[string]bool{
-		"sender": l.Sender != "", "domain": l.Domain != "", "ip": l.IP != "", "entity": l.Entity != 0,
-		"name": l.Name != "", "members": l.Members != nil, "contact": l.Contact != "", "ptr": l.PTR != "",
-		"registered": l.Registered,
+	var allowed string
+	switch l.Kind {
+	case "pair":
+		allowed = " sender ip entity "
+	case "verp":
+		allowed = " domain ip entity "
+	case "relay":
+		allowed = " ip contact ptr "
+	case "group":
+		allowed = " name members contact ptr registered "
 	}
-	allowed := map[string][]string{
-		"pair":  {"sender", "ip", "entity"},
-		"verp":  {"domain", "ip", "entity"},
-		"relay": {"ip", "contact", "ptr"},
-		"group": {"name", "members", "contact", "ptr", "registered"},
-	}[l.Kind]
-	for _, f := range allowed {
-		delete(set, f)
-	}
-	for _, f := range []string{"sender", "domain", "ip", "entity", "name", "members", "contact", "ptr", "registered"} {
-		if set[f] {
-			return f
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"sender", l.Sender != ""}, {"domain", l.Domain != ""}, {"ip", l.IP != ""}, {"entity", l.Entity != 0},
+		{"name", l.Name != ""}, {"members", l.Members != nil}, {"contact", l.Contact != ""}, {"ptr", l.PTR != ""},
+		{"registered", l.Registered},
+	} {
+		if f.set && !strings.Contains(allowed, " "+f.name+" ") {
+			return f.name
 		}
 	}
 	return ""

@@ -1,0 +1,54 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// nullStore accepts every command without applying it: the benchmark
+// measures the API's own cost of an import.
+type nullStore struct {
+	ix  *index.Index
+	tok *record.Token
+}
+
+func (s *nullStore) Apply(context.Context, *command.Envelope) (command.Result, error) {
+	return command.Result{}, nil
+}
+func (s *nullStore) Index() *index.Index        { return s.ix }
+func (s *nullStore) Token(string) *record.Token { return s.tok }
+func (s *nullStore) Tokens() []*record.Token    { return []*record.Token{s.tok} }
+func (s *nullStore) IsLeader() bool             { return true }
+
+func BenchmarkImport_APICost(b *testing.B) {
+	var buf bytes.Buffer
+	const lines = 10000
+	for i := range lines {
+		fmt.Fprintf(&buf, `{"kind":"pair","sender":"user%d@example%d.com","ip":"10.0.%d.%d"}`+"\n", i, i%1000, i>>8&255, i&255)
+	}
+	st := &nullStore{ix: index.New(), tok: &record.Token{Name: "admin", Hash: HashSecret(adminSecret), Role: record.RoleAdmin}}
+	api, err := New(Config{Logger: slog.New(slog.DiscardHandler)}, st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest("POST", "/v1/import", bytes.NewReader(buf.Bytes()))
+		req.Header.Set("Authorization", "Bearer "+adminSecret)
+		w := httptest.NewRecorder()
+		api.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Body.String())
+		}
+	}
+	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+}

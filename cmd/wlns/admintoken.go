@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/raftstore"
+	"github.com/wlns/wlns/record"
+)
+
+// adminTokenName is the token the first start creates.
+const adminTokenName = "admin"
+
+// ensureAdminToken makes sure <data>/admin.token holds the secret of an
+// admin token the store knows. On the first start it creates the secret,
+// writes the file (0600) before proposing, so the secret is never lost,
+// and prints it once to w. It returns the file's path.
+func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w io.Writer, log *slog.Logger) (string, error) {
+	path := filepath.Join(dir, "admin.token")
+	secret, created, err := loadOrCreateSecret(path)
+	if err != nil {
+		return "", err
+	}
+	hash := admin.HashSecret(secret)
+	if store.Token(hash) != nil {
+		return path, nil
+	}
+	if !store.IsLeader() {
+		log.Warn("admin token not in the store and this node is not the leader; not proposing it", "file", path)
+		return path, nil
+	}
+	env, err := command.New(command.TokenPut, time.Now().Unix(), "admin-token-"+hash[:16],
+		command.TokenBody{Name: adminTokenName, Hash: hash, Role: string(record.RoleAdmin)})
+	if err != nil {
+		return "", err
+	}
+	res, err := store.Apply(ctx, env)
+	if err != nil {
+		return "", fmt.Errorf("storing the admin token: %w", err)
+	}
+	if res.Err != nil {
+		return "", fmt.Errorf("storing the admin token: %w", res.Err)
+	}
+	log.Info("admin token stored", "name", adminTokenName, "file", path)
+	if created {
+		fmt.Fprintf(w, "\nwlns: created the admin API token. It is saved in %s (mode 0600):\n\n    %s\n\n"+
+			"The wlns CLI on this machine reads it from there; keep it secret.\n\n", path, secret)
+	}
+	return path, nil
+}
+
+// loadOrCreateSecret reads the secret in path, or creates and writes one.
+func loadOrCreateSecret(path string) (secret string, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if err == nil && strings.TrimSpace(string(b)) != "" {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("reading admin token: %w", err)
+	}
+	secret, err = admin.NewSecret()
+	if err != nil {
+		return "", false, err
+	}
+	if err := writeFileAtomic(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("saving admin token: %w", err)
+	}
+	return secret, true, nil
+}

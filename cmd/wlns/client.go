@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Client defaults.
+const (
+	defaultServer    = "http://127.0.0.1:8053"
+	defaultTokenFile = "wlns-data/admin.token"
+)
+
+// clientOptions are the flags of every command that talks to the API.
+type clientOptions struct {
+	server, token, tokenFile string
+	timeout                  time.Duration
+}
+
+func (o *clientOptions) declare(fs *flag.FlagSet, _ func(string) string) {
+	fs.StringVar(&o.server, "server", defaultServer, "base URL of the wlns HTTP API")
+	fs.StringVar(&o.token, "token", "", "API bearer token (default: the contents of --token-file)")
+	fs.StringVar(&o.tokenFile, "token-file", defaultTokenFile, "file holding the API token, used when --token is empty")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one API request (imports: of each read and write)")
+}
+
+// client builds the API client. A missing token file is not an error: the
+// server then answers 401 and says so.
+func (o *clientOptions) client() (*apiClient, error) {
+	u, err := url.Parse(o.server)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, usageErrorf("invalid --server %q: want http://host:port", o.server)
+	}
+	tok := o.token
+	if tok == "" && o.tokenFile != "" {
+		b, err := os.ReadFile(o.tokenFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("reading token file: %w", err)
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	return &apiClient{base: strings.TrimRight(o.server, "/"), token: tok, timeout: o.timeout,
+		http: &http.Client{}}, nil
+}
+
+// apiClient calls the wlns HTTP API.
+type apiClient struct {
+	base, token string
+	timeout     time.Duration
+	http        *http.Client
+}
+
+// apiError is an error answer of the API.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d)", e.msg, e.status)
+}
+
+// do sends a JSON request (body may be nil) and decodes a JSON answer into
+// out (which may be nil). It returns the status.
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, fmt.Errorf("encoding request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.send(ctx, method, path, "application/json", rd, out)
+}
+
+// send sends body with the given content type and decodes the answer.
+func (c *apiClient) send(ctx context.Context, method, path, ctype string, body io.Reader, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return 0, fmt.Errorf("building request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("reading the answer of %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
+			eb.Error = strings.TrimSpace(string(raw))
+		}
+		return resp.StatusCode, &apiError{status: resp.StatusCode, msg: eb.Error}
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decoding the answer of %s %s: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// query builds a query string from name/value pairs, skipping empty values.
+func query(kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// printJSON writes v indented.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/raftstore"
+)
+
+func serveCommand() *subcommand {
+	return &subcommand{
+		name: "serve", nargs: [2]int{0, 0},
+		summary: "run a node: DNS server, HTTP API and Raft store",
+		setup: func(fs *flag.FlagSet) runFunc {
+			var cfg serveConfig
+			cfg.declare(fs)
+			return func(ctx context.Context, e *invocation) error {
+				if err := cfg.validate(); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				return serve(ctx, e.cli, &cfg)
+			}
+		},
+	}
+}
+
+// node is a running server and what must be closed when it stops, last
+// started first.
+type node struct {
+	log     *slog.Logger
+	closers []func(context.Context) error
+	// storeReady and dnsReady feed /readyz.
+	storeReady, dnsReady atomic.Bool
+}
+
+func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.closers, f) }
+
+// serve runs a node until ctx ends (SIGINT, SIGTERM), then shuts it down.
+func serve(ctx context.Context, c *cli, cfg *serveConfig) error {
+	n := &node{log: newLogger(cfg, c.stderr)}
+	err := n.start(ctx, c, cfg)
+	if err == nil {
+		<-ctx.Done()
+		n.log.Info("shutting down", "timeout", cfg.shutdown)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
+	defer cancel()
+	if serr := n.stop(sctx); serr != nil {
+		n.log.Error("shutdown", "err", serr)
+		err = errors.Join(err, serr)
+	}
+	if err == nil {
+		n.log.Info("stopped")
+	}
+	return err
+}
+
+// start brings the subsystems up in order; whatever started is registered
+// for stop even when a later step fails.
+func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
+	reg := newRegistry()
+	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+		return fmt.Errorf("creating data folder: %w", err)
+	}
+	store, err := n.openStore(ctx, cfg, reg)
+	if err != nil {
+		return err
+	}
+	httpAddr, err := n.startHTTP(cfg, store, reg)
+	if err != nil {
+		return err
+	}
+	if err := waitStore(ctx, store); err != nil {
+		return err
+	}
+	n.storeReady.Store(true)
+	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
+	if err != nil {
+		return err
+	}
+	dns, err := n.startDNS(ctx, cfg, store, reg)
+	if err != nil {
+		return err
+	}
+	n.dnsReady.Store(true)
+	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr,
+		Raft: store.Addr(), TokenFile: tokenFile}
+	if cfg.readyFile != "" {
+		if err := writeReadyFile(cfg.readyFile, &info); err != nil {
+			return err
+		}
+	}
+	n.log.Info("ready", "node_id", store.NodeID(), "dns_udp", info.DNSUDP, "dns_tcp", info.DNSTCP,
+		"http", info.HTTP, "raft", info.Raft, "apex", cfg.apex)
+	return nil
+}
+
+// stop closes everything started, last first.
+func (n *node) stop(ctx context.Context) error {
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(cfg *serveConfig, w io.Writer) *slog.Logger {
+	level, _ := parseLevel(cfg.logLevel) // validated
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newRegistry is the one Prometheus registry every subsystem registers on.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry) (*raftstore.Store, error) {
+	store, err := raftstore.Open(ctx, raftstore.Config{
+		Dir: cfg.data, NodeID: cfg.nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
+		Bootstrap: cfg.bootstrap, Logger: n.log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	n.onStop(func(context.Context) error { return store.Close() })
+	return store, nil
+}
+
+// waitStore waits, bounded, for the store to know a leader and catch up.
+func waitStore(ctx context.Context, store *raftstore.Store) error {
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := store.WaitReady(wctx); err != nil {
+		return fmt.Errorf("waiting for the store: %w", err)
+	}
+	return nil
+}
+
+// startHTTP serves the API; /readyz answers 503 until the node is ready.
+func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (string, error) {
+	api, err := admin.New(admin.Config{
+		NodeID: store.NodeID(), Ready: n.ready, Logger: n.log, Registerer: reg, Gatherer: reg,
+	}, store)
+	if err != nil {
+		return "", fmt.Errorf("building the HTTP API: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.http)
+	if err != nil {
+		return "", fmt.Errorf("listening for HTTP: %w", err)
+	}
+	srv := admin.NewServer(api, n.log)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("HTTP server stopped", "err", err)
+		}
+	}()
+	n.onStop(func(ctx context.Context) error {
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close() // requests still running (a long import) are cut off
+			return fmt.Errorf("shutting down HTTP: %w", err)
+		}
+		return nil
+	})
+	return ln.Addr().String(), nil
+}
+
+func (n *node) ready(context.Context) error {
+	switch {
+	case !n.storeReady.Load():
+		return errors.New("store has no leader yet or is catching up")
+	case !n.dnsReady.Load():
+		return errors.New("DNS server not listening yet")
+	}
+	return nil
+}

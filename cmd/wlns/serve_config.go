@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+)
+
+// serveConfig is the configuration of `wlns serve`. Every field is a flag,
+// also settable as WLNS_<FLAG>; the defaults run a single-node development
+// server on loopback.
+type serveConfig struct {
+	// data is the data folder: Raft log, snapshots, node ID, admin.token.
+	data string
+	// dns is the UDP and TCP listen address of the DNS server.
+	dns string
+	// http is the listen address of the HTTP API.
+	http string
+	// raft is the Raft listen address; advertise the one peers dial.
+	raft, advertise string
+	// nodeID is the Raft server ID; empty means generated on first start.
+	nodeID string
+	// bootstrap makes a new data folder a single-node cluster.
+	bootstrap bool
+	// apex is the zone apex; ns and hostmaster go into its SOA/NS records.
+	apex, hostmaster string
+	ns               listFlag
+	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
+	ttl, negTTL int
+	// readers is the number of UDP reader goroutines; 0 means one per CPU.
+	readers int
+	// logLevel is debug, info, warn or error; logFormat text or json.
+	logLevel, logFormat string
+	// readyFile, when set, receives the listen addresses once serving.
+	readyFile string
+	// shutdown bounds the graceful shutdown.
+	shutdown time.Duration
+}
+
+func (c *serveConfig) declare(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", "./wlns-data", "data folder (Raft log, snapshots, node ID, admin.token)")
+	fs.StringVar(&c.dns, "dns", defaultDNS, "DNS listen address, UDP and TCP (port 0: any free port)")
+	fs.StringVar(&c.http, "http", "127.0.0.1:8053", "HTTP API listen address")
+	fs.StringVar(&c.raft, "raft", "127.0.0.1:8300", "Raft listen address")
+	fs.StringVar(&c.advertise, "advertise", "", "Raft address peers dial (default: the bound --raft address)")
+	fs.StringVar(&c.nodeID, "node-id", "", "Raft node ID (default: generated on first start, kept in the data folder)")
+	fs.BoolVar(&c.bootstrap, "bootstrap", true, "make a new data folder a single-node cluster")
+	fs.StringVar(&c.apex, "apex", defaultApex, "zone apex the DNS server answers for")
+	fs.Var(&c.ns, "ns", "fully qualified names of the zone's name servers for its NS and SOA records (repeat, or separate with commas; default localhost., for development only)")
+	fs.StringVar(&c.hostmaster, "hostmaster", "", "SOA responsible mailbox (default hostmaster@<apex>)")
+	fs.IntVar(&c.ttl, "ttl", 300, "TTL of positive answers, seconds")
+	fs.IntVar(&c.negTTL, "negative-ttl", 60, "TTL of negative answers (SOA minimum), seconds")
+	fs.IntVar(&c.readers, "readers", 0, "UDP reader goroutines (default: one per CPU)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
+	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
+}
+
+// validate reports everything wrong with c at once.
+func (c *serveConfig) validate() error {
+	var errs []error
+	for _, a := range []struct{ name, addr string }{{"dns", c.dns}, {"http", c.http}, {"raft", c.raft}} {
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			errs = append(errs, fmt.Errorf("--%s %q: want host:port", a.name, a.addr))
+		}
+	}
+	if c.data == "" {
+		errs = append(errs, errors.New("--data is required"))
+	}
+	if strings.Trim(c.apex, ".") == "" {
+		errs = append(errs, errors.New("--apex is required"))
+	}
+	if c.ttl < 0 || c.negTTL < 0 || c.readers < 0 {
+		errs = append(errs, errors.New("--ttl, --negative-ttl and --readers must not be negative"))
+	}
+	if _, err := parseLevel(c.logLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.logFormat))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
