@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -254,6 +255,10 @@ func TestStore_Metrics(t *testing.T) {
 	openStore(t, t.TempDir(), func(c *Config) { c.Registerer = reg }) // re-registers after Close
 }
 
+// metricName is the naming rule of STYLE.md §11 (wlns_records is the one
+// subsystem-less gauge the brief names).
+var metricName = regexp.MustCompile(`^wlns_(records|raft_[a-z_]+_(seconds|bytes|total|index|leader))$`)
+
 // gather flattens a registry into "name{labels}" → value.
 func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	t.Helper()
@@ -263,6 +268,9 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	out := map[string]float64{}
 	for _, mf := range mfs {
+		if !metricName.MatchString(mf.GetName()) || mf.GetHelp() == "" {
+			t.Errorf("metric %q does not follow wlns_<subsystem>_<what>_<unit|total> or has no help", mf.GetName())
+		}
 		for _, m := range mf.GetMetric() {
 			name := mf.GetName()
 			if len(m.GetLabel()) > 0 {
