@@ -68,6 +68,9 @@ func TestCluster_FollowerCatchesUpFromSnapshotAndLog(t *testing.T) {
 	if snaps, err := os.ReadDir(filepath.Join(dir, "raft", "snapshots")); err != nil || len(snaps) == 0 {
 		t.Fatalf("the follower was not sent a snapshot: %v %v", snaps, err)
 	}
+	if id, a := follower.Leader(); id != leader.NodeID() || a != leader.Addr() {
+		t.Fatalf("follower sees leader %s at %s, want %s at %s", id, a, leader.NodeID(), leader.Addr())
+	}
 	if follower.IsLeader() || follower.Token(secretHash("x")) == nil {
 		t.Fatal("follower is leader or lacks the token")
 	}

@@ -231,6 +231,13 @@ func (s *Store) Tokens() []*record.Token { return s.fsm.Tokens() }
 // IsLeader reports whether this node is the Raft leader.
 func (s *Store) IsLeader() bool { return s.raft.State() == raft.Leader }
 
+// Leader returns the current leader's server ID and Raft address, empty
+// when no leader is known.
+func (s *Store) Leader() (id, addr string) {
+	a, i := s.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
 // NodeID returns this node's stable Raft server ID.
 func (s *Store) NodeID() string { return s.id }
 
