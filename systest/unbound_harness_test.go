@@ -61,6 +61,9 @@ func (c unboundConfig) configText(dir string) string {
 	qname-minimisation-strict: yes
 	do-not-query-localhost: no
 	cache-max-negative-ttl: 5
+	# Unbound answers the special-use names of RFC 6761 (test., invalid.)
+	# itself; the apex lives under test., so that default must go.
+	local-zone: "test." nodefault
 	local-zone: "systest.invalid." static
 	local-data: "%[4]s 60 IN A 127.0.0.1"
 `, c.host, c.port, dir, readyName)
@@ -68,7 +71,7 @@ func (c unboundConfig) configText(dir string) string {
 		fmt.Fprintf(&b, "\tlocal-zone: %q static\n", z)
 	}
 	for _, rr := range c.localData {
-		fmt.Fprintf(&b, "\tlocal-data: %q\n", rr)
+		fmt.Fprintf(&b, "\tlocal-data: '%s'\n", rr) // single quotes: rr may hold double ones
 	}
 	fmt.Fprintf(&b, `remote-control:
 	control-enable: no

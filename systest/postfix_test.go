@@ -1,0 +1,451 @@
+package systest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The Postfix system test: a real Postfix 3.7 (Debian) on loopback ports,
+// with check_policy_service pointing at real `wlns policy` processes that ask
+// a real `wlns serve` over DNS; swaks plays the sending relay from a
+// loopback source address.
+
+const (
+	// relayIP is the loopback address swaks sends from: the "relay".
+	relayIP = "127.0.0.5"
+	// mtaDomain is the domain Postfix accepts mail for (and discards it).
+	mtaDomain = "wlns.test"
+)
+
+// TestPostfix_PolicyService runs the whole loop: unlisted sender deferred at
+// RCPT (and at MAIL FROM with smtpd_delay_reject=no), null sender passes,
+// report-only mode passes and counts, and after `wlns pair add` the retry is
+// accepted.
+func TestPostfix_PolicyService(t *testing.T) {
+	needRoot(t)
+	postfix := needTool(t, "postfix", "postfix")
+	swaks := needTool(t, "swaks", "swaks")
+	unshare := needTool(t, "unshare", "util-linux")
+
+	n := startNode(t, "", "--negative-ttl", "1")
+	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
+	enforce := startPolicy(t, n, "--why-url", "https://wl.test/why?s={sender}")
+	reportOnly := startPolicy(t, n, "--report-only")
+
+	rcptPort, mailPort, roPort := freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)
+	startPostfix(t, postfix, unshare, []smtpdListener{
+		{port: rcptPort, policy: enforce.addr},
+		{port: mailPort, policy: enforce.addr, atMail: true},
+		{port: roPort, policy: reportOnly.addr},
+	})
+	send := func(port int, from string, quitAfterRCPT bool) string {
+		t.Helper()
+		return runSwaks(t, swaks, port, from, quitAfterRCPT)
+	}
+
+	const alice = "alice@example.com"
+	const deferred = "sender not yet validated in global whitelist; see https://wl.test/why?s=alice%40example.com"
+
+	t.Run("unlisted sender gets 451 at RCPT", func(t *testing.T) {
+		out := send(rcptPort, alice, true)
+		mustContain(t, out, "<~  451 4.7.1 <rcpt@"+mtaDomain+">: Recipient address rejected: "+deferred)
+	})
+	t.Run("unlisted sender gets 451 at MAIL FROM", func(t *testing.T) {
+		out := send(mailPort, alice, true)
+		mustContain(t, out, "<~  451 4.7.1 <"+alice+">: Sender address rejected: "+deferred)
+	})
+	t.Run("null sender passes", func(t *testing.T) {
+		out := send(rcptPort, "<>", true)
+		mustContain(t, out, "<~  250 2.1.5 Ok")
+	})
+	t.Run("report-only passes and counts", func(t *testing.T) {
+		out := send(roPort, alice, true)
+		mustContain(t, out, "<~  250 2.1.5 Ok")
+		if v := reportOnly.metric(t, `wlns_policy_decisions_total{decision="would_defer"}`); v != 1 {
+			t.Errorf("report-only would_defer count = %v, want 1", v)
+		}
+		if v := reportOnly.metric(t, `wlns_policy_decisions_total{decision="defer"}`); v != 0 {
+			t.Errorf("report-only defer count = %v, want 0", v)
+		}
+	})
+	t.Run("after pair add the retry is accepted", func(t *testing.T) {
+		n.mustCLI("pair", "add", alice, relayIP)
+		// The policy service caches the NXDOMAIN for the negative TTL (1s
+		// here): retry as an MTA would, bounded.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out := send(rcptPort, alice, false)
+			if strings.Contains(out, "<~  250 2.0.0 Ok: queued as") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still not accepted 20s after pair add:\n%s", out)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if v := enforce.metric(t, `wlns_policy_decisions_total{decision="pass"}`); v < 2 {
+			t.Errorf("pass count = %v, want at least 2 (null sender, listed sender)", v)
+		}
+	})
+	t.Run("policy log keeps the address out at info level", func(t *testing.T) {
+		for _, p := range []*policyProc{enforce, reportOnly} {
+			logs := p.logText()
+			if strings.Contains(logs, "alice@") {
+				t.Errorf("policy log holds the full sender address:\n%s", logs)
+			}
+			if !strings.Contains(logs, "sender_domain=example.com") {
+				t.Errorf("policy log lacks the sender domain:\n%s", logs)
+			}
+		}
+	})
+}
+
+func mustContain(t *testing.T, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Fatalf("swaks output lacks %q:\n%s", want, out)
+	}
+}
+
+// runSwaks sends one message (or stops after RCPT) from relayIP.
+func runSwaks(t *testing.T, swaks string, port int, from string, quitAfterRCPT bool) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args := []string{"--server", "127.0.0.1", "--port", strconv.Itoa(port), "--local-interface", relayIP,
+		"--helo", "relay.example", "--from", from, "--to", "rcpt@" + mtaDomain, "--timeout", "20"}
+	if quitAfterRCPT {
+		args = append(args, "--quit-after", "RCPT")
+	}
+	out, err := exec.CommandContext(ctx, swaks, args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("swaks did not finish in 30s: %s", out)
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running swaks: %v", err)
+	}
+	return string(out)
+}
+
+// freeTCPPort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func freeTCPPort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free TCP port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// policyProc is one running `wlns policy`.
+type policyProc struct {
+	addr, metrics, logPath string
+}
+
+// startPolicy starts `wlns policy` asking n, on ephemeral loopback ports,
+// and waits until it serves. It is stopped (SIGTERM, then checked to exit)
+// when the test ends.
+func startPolicy(t *testing.T, n *node, extra ...string) *policyProc {
+	t.Helper()
+	dir := t.TempDir()
+	p := &policyProc{logPath: filepath.Join(dir, "policy.log")}
+	ready := filepath.Join(dir, "ready.json")
+	args := append([]string{"policy", "--listen", "127.0.0.1:0", "--dns", n.ready.DNSUDP, "--apex", apex,
+		"--metrics", "127.0.0.1:0", "--ready-file", ready}, extra...)
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(wlnsBin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting wlns policy: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("wlns policy exited with %v after SIGTERM; log:\n%s", err, p.logText())
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("wlns policy did not stop within 10s of SIGTERM")
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var r struct {
+			Listen  []string `json:"listen"`
+			Metrics string   `json:"metrics"`
+		}
+		if b, err := os.ReadFile(ready); err == nil && json.Unmarshal(b, &r) == nil && len(r.Listen) == 1 {
+			p.addr, p.metrics = r.Listen[0], r.Metrics
+			return p
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("wlns policy exited before it was ready (%v); log:\n%s", err, p.logText())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wlns policy not ready after 30s; log:\n%s", p.logText())
+		}
+	}
+}
+
+func (p *policyProc) logText() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
+}
+
+// metric reads one sample (name with labels, as exposed) from /metrics.
+func (p *policyProc) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.metrics+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("reading policy metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metric %s not exposed", series)
+	return 0
+}
+
+// smtpdListener is one Postfix SMTP port and the policy service it asks.
+type smtpdListener struct {
+	port   int
+	policy string
+	// atMail asks at MAIL FROM (smtpd_delay_reject=no,
+	// smtpd_sender_restrictions) instead of at RCPT.
+	atMail bool
+}
+
+// startPostfix runs Postfix from its own config and queue directories (never
+// /etc/postfix) in a new PID namespace, so every Postfix process dies with
+// the test; the cleanup checks that none is left.
+func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "wlns-postfix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	writePostfixConfig(t, dir, ls)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, postfix, "-c", filepath.Join(dir, "etc"), "check").CombinedOutput(); err != nil {
+		t.Fatalf("postfix check: %v\n%s", err, out)
+	}
+	logPath := filepath.Join(dir, "postfix.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// unshare's child is PID 1 of the new namespace; postfix start-fg then
+	// execs master there. --kill-child kills it when unshare dies, and with
+	// PID 1 the kernel kills every process of the namespace.
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
+		postfix, "-c", filepath.Join(dir, "etc"), "start-fg")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting postfix: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	logTail := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	ns := pidNamespaceOf(t, cmd.Process.Pid, done)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if left := waitNamespaceEmpty(ns, 10*time.Second); len(left) > 0 {
+			t.Errorf("Postfix processes left after the test: %v", left)
+		}
+	})
+	for _, l := range ls {
+		waitSMTPBanner(t, l.port, done, logTail)
+	}
+}
+
+func writePostfixConfig(t *testing.T, dir string, ls []smtpdListener) {
+	t.Helper()
+	etc := filepath.Join(dir, "etc")
+	for _, d := range []string{etc, filepath.Join(dir, "spool"), filepath.Join(dir, "data")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pu, err := user.Lookup("postfix")
+	if err != nil {
+		t.Fatalf("the postfix user: %v", err)
+	}
+	uid, _ := strconv.Atoi(pu.Uid)
+	if err := os.Chown(filepath.Join(dir, "data"), uid, -1); err != nil {
+		t.Fatal(err)
+	}
+	main := fmt.Sprintf(`compatibility_level = 3.6
+myhostname = mx.%[2]s
+mydomain = %[2]s
+myorigin = $myhostname
+queue_directory = %[1]s/spool
+data_directory = %[1]s/data
+maillog_file = /dev/stdout
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.1/32
+mydestination =
+relay_domains = %[2]s
+transport_maps = inline:{ %[2]s=discard: }
+local_recipient_maps =
+smtpd_peername_lookup = no
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_recipient_restrictions = reject_unauth_destination
+biff = no
+`, dir, mtaDomain)
+	var master strings.Builder
+	for _, l := range ls {
+		policy := fmt.Sprintf("check_policy_service { inet:%s, timeout=10s, default_action=DUNNO }", l.policy)
+		fmt.Fprintf(&master, "127.0.0.1:%d inet n - n - - smtpd\n", l.port)
+		if l.atMail {
+			fmt.Fprintf(&master, "  -o smtpd_delay_reject=no\n  -o { smtpd_sender_restrictions = %s }\n", policy)
+		} else {
+			fmt.Fprintf(&master, "  -o { smtpd_recipient_restrictions = reject_unauth_destination %s }\n", policy)
+		}
+	}
+	master.WriteString(postfixServices)
+	for name, text := range map[string]string{"main.cf": main, "master.cf": master.String()} {
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// postfixServices are the internal services of Debian's master.cf, none
+// chrooted.
+const postfixServices = `cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+`
+
+// waitSMTPBanner waits (bounded) until the port greets with 220.
+func waitSMTPBanner(t *testing.T, port int, done <-chan struct{}, logTail func() string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+		if err == nil {
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			_, _ = io.WriteString(c, "QUIT\r\n")
+			c.Close()
+			if strings.HasPrefix(line, "220 ") {
+				return
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("postfix exited before port %d served; log:\n%s", port, logTail())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postfix port %d not serving after 30s; log:\n%s", port, logTail())
+		}
+	}
+}
+
+// pidNamespaceOf returns the PID namespace of unshare's child (the
+// namespace's PID 1), waiting for the child to appear.
+func pidNamespaceOf(t *testing.T, pid int, done <-chan struct{}) string {
+	t.Helper()
+	self, _ := os.Readlink("/proc/self/ns/pid")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		for _, c := range strings.Fields(string(b)) {
+			if ns, err := os.Readlink("/proc/" + c + "/ns/pid"); err == nil && ns != self {
+				return ns
+			}
+		}
+		select {
+		case <-done:
+			t.Fatal("unshare exited at once")
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no child of unshare in a new PID namespace after 10s")
+		}
+	}
+}
+
+// waitNamespaceEmpty polls until no process lives in the PID namespace ns,
+// and returns the PIDs still there after limit.
+func waitNamespaceEmpty(ns string, limit time.Duration) []string {
+	deadline := time.Now().Add(limit)
+	for {
+		var left []string
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			if _, err := strconv.Atoi(e.Name()); err != nil {
+				continue
+			}
+			if l, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err == nil && l == ns {
+				left = append(left, e.Name())
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
