@@ -111,6 +111,16 @@ func printUsage(w io.Writer) {
 // execute parses the command's flags (anywhere on the line), checks its
 // arguments and runs it.
 func (c *subcommand) execute(ctx context.Context, cl *cli, args []string) error {
+	runner, inv, err := c.parse(cl, args)
+	if err != nil || runner == nil {
+		return err
+	}
+	return runner(ctx, inv)
+}
+
+// parse prepares a run of the command; a nil runFunc without error means
+// the help was printed.
+func (c *subcommand) parse(cl *cli, args []string) (runFunc, *invocation, error) {
 	fs := flag.NewFlagSet("wlns "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var copts clientOptions
@@ -121,23 +131,23 @@ func (c *subcommand) execute(ctx context.Context, cl *cli, args []string) error 
 	pos, err := parseArgs(fs, args, cl.getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		c.printHelp(cl.stdout, fs)
-		return nil
+		return nil, nil, nil
 	}
 	if err != nil {
 		c.printHelp(cl.stderr, fs)
-		return usageErrorf("%v", err)
+		return nil, nil, usageErrorf("%v", err)
 	}
 	if len(pos) < c.nargs[0] || c.nargs[1] >= 0 && len(pos) > c.nargs[1] {
 		c.printHelp(cl.stderr, fs)
-		return usageErrorf("wrong number of arguments")
+		return nil, nil, usageErrorf("wrong number of arguments")
 	}
 	inv := &invocation{cli: cl, args: pos}
 	if c.client {
 		if inv.api, err = copts.client(); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	return runner(ctx, inv)
+	return runner, inv, nil
 }
 
 func (c *subcommand) printHelp(w io.Writer, fs *flag.FlagSet) {
