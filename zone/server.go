@@ -84,6 +84,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	started := s.cancel != nil
+	s.mu.Unlock()
+	if started {
+		return errors.New("dns server already started")
+	}
 	var conns []*net.UDPConn
 	var ln net.Listener
 	for attempt := 0; ; attempt++ {
