@@ -63,19 +63,19 @@ func TestPostfix_PolicyService(t *testing.T) {
 
 	t.Run("unlisted sender gets 451 at RCPT", func(t *testing.T) {
 		out := send(rcptPort, alice, true)
-		mustContain(t, out, "<~  451 4.7.1 <rcpt@"+mtaDomain+">: Recipient address rejected: "+deferred)
+		mustContain(t, out, "<** 451 4.7.1 <rcpt@"+mtaDomain+">: Recipient address rejected: "+deferred)
 	})
 	t.Run("unlisted sender gets 451 at MAIL FROM", func(t *testing.T) {
 		out := send(mailPort, alice, true)
-		mustContain(t, out, "<~  451 4.7.1 <"+alice+">: Sender address rejected: "+deferred)
+		mustContain(t, out, "<** 451 4.7.1 <"+alice+">: Sender address rejected: "+deferred)
 	})
 	t.Run("null sender passes", func(t *testing.T) {
 		out := send(rcptPort, "<>", true)
-		mustContain(t, out, "<~  250 2.1.5 Ok")
+		mustContain(t, out, "<-  250 2.1.5 Ok")
 	})
 	t.Run("report-only passes and counts", func(t *testing.T) {
 		out := send(roPort, alice, true)
-		mustContain(t, out, "<~  250 2.1.5 Ok")
+		mustContain(t, out, "<-  250 2.1.5 Ok")
 		if v := reportOnly.metric(t, `wlns_policy_decisions_total{decision="would_defer"}`); v != 1 {
 			t.Errorf("report-only would_defer count = %v, want 1", v)
 		}
@@ -90,7 +90,7 @@ func TestPostfix_PolicyService(t *testing.T) {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			out := send(rcptPort, alice, false)
-			if strings.Contains(out, "<~  250 2.0.0 Ok: queued as") {
+			if strings.Contains(out, "<-  250 2.0.0 Ok: queued as") {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -285,8 +285,12 @@ func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
 	logTail := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	ns := pidNamespaceOf(t, cmd.Process.Pid, done)
+	initPID, ns := pidNamespaceOf(t, cmd.Process.Pid, done)
 	t.Cleanup(func() {
+		// SIGKILL to the namespace's PID 1 (master, which Postfix runs as
+		// init) from outside ends the whole namespace; unshare's
+		// --kill-child alone does not reach master after its exec.
+		_ = syscall.Kill(initPID, syscall.SIGKILL)
 		_ = cmd.Process.Kill()
 		<-done
 		if left := waitNamespaceEmpty(ns, 10*time.Second); len(left) > 0 {
@@ -404,9 +408,9 @@ func waitSMTPBanner(t *testing.T, port int, done <-chan struct{}, logTail func()
 	}
 }
 
-// pidNamespaceOf returns the PID namespace of unshare's child (the
-// namespace's PID 1), waiting for the child to appear.
-func pidNamespaceOf(t *testing.T, pid int, done <-chan struct{}) string {
+// pidNamespaceOf returns the PID of unshare's child (the namespace's PID 1,
+// as seen from here) and its PID namespace, waiting for the child to appear.
+func pidNamespaceOf(t *testing.T, pid int, done <-chan struct{}) (int, string) {
 	t.Helper()
 	self, _ := os.Readlink("/proc/self/ns/pid")
 	deadline := time.Now().Add(10 * time.Second)
@@ -414,7 +418,8 @@ func pidNamespaceOf(t *testing.T, pid int, done <-chan struct{}) string {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
 		for _, c := range strings.Fields(string(b)) {
 			if ns, err := os.Readlink("/proc/" + c + "/ns/pid"); err == nil && ns != self {
-				return ns
+				child, _ := strconv.Atoi(c)
+				return child, ns
 			}
 		}
 		select {
