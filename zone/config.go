@@ -28,10 +28,9 @@ type Config struct {
 	Apex string
 	// Listen is host:port for both UDP and TCP, e.g. "192.0.2.53:53" or
 	// "[::1]:5353"; port 0 picks a free port (tests). The host must be an
-	// IP literal and not a wildcard (0.0.0.0, ::): replies must leave from
-	// the address the query came to, which needs IP_PKTINFO on a wildcard
-	// socket, and wlns does not do that (yet). Run one server per address.
-	// Default 127.0.0.1:53.
+	// IP literal. A wildcard (0.0.0.0:53, [::]:53) serves every local
+	// address; on Linux replies leave from the address each query came to
+	// (IP_PKTINFO), elsewhere a wildcard is refused. Default 127.0.0.1:53.
 	Listen string
 	// Readers is the number of UDP reader goroutines, each with its own
 	// SO_REUSEPORT socket; 0 means runtime.NumCPU().
@@ -107,7 +106,7 @@ func (c Config) listenAddr() (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("dns listen address %q: want ip:port: %w", c.Listen, err)
 	}
-	if ap.Addr().IsUnspecified() {
+	if ap.Addr().IsUnspecified() && !wildcardSupported {
 		return netip.AddrPort{}, fmt.Errorf("dns listen address %q is a wildcard: name the address to serve on "+
 			"(replies must come from the address queried; run one server per address)", c.Listen)
 	}

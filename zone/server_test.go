@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -176,8 +177,8 @@ func TestConfig_ValidateSaysWhatIsWrong(t *testing.T) {
 		want string // substring of the error; "" means valid
 	}{
 		{"defaults are valid", Config{}, ""},
-		{"wildcard IPv4 refused", Config{Listen: "0.0.0.0:53"}, "wildcard"},
-		{"wildcard IPv6 refused", Config{Listen: "[::]:53"}, "wildcard"},
+		{"wildcard IPv4", Config{Listen: "0.0.0.0:53"}, wildcardErr()},
+		{"wildcard IPv6", Config{Listen: "[::]:53"}, wildcardErr()},
 		{"host name refused", Config{Listen: "localhost:53"}, "want ip:port"},
 		{"negative readers", Config{Readers: -1}, "readers"},
 		{"bad apex", Config{Apex: "a..b"}, "apex"},
@@ -245,5 +246,52 @@ func TestServer_MetricNames(t *testing.T) {
 	}
 	if n := metricValue(t, reg, "wlns_dns_queries_total", `result="listed",zone="relay"`); n != 1 {
 		t.Errorf("relay listed %v, want 1", n)
+	}
+}
+
+// wildcardErr is what Validate says about a wildcard address on this platform.
+func wildcardErr() string {
+	if wildcardSupported {
+		return ""
+	}
+	return "wildcard"
+}
+
+// TestServer_WildcardRepliesFromTheAddressQueried binds a wildcard and asks
+// through two loopback addresses: miekg's client uses a connected socket, so
+// a reply from any other source address would never arrive.
+func TestServer_WildcardRepliesFromTheAddressQueried(t *testing.T) {
+	if !wildcardSupported {
+		t.Skip("wildcard listening needs IP_PKTINFO (Linux)")
+	}
+	tests := []struct {
+		listen string
+		via    []string
+	}{
+		{"0.0.0.0:0", []string{"127.0.0.1", "127.0.0.2"}},
+		{"[::]:0", []string{"::1", "127.0.0.3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.listen, func(t *testing.T) {
+			if strings.HasPrefix(tc.listen, "[") {
+				if ln, err := net.ListenPacket("udp", "[::1]:0"); err != nil {
+					if os.Getenv("CI") == "true" {
+						t.Fatalf("no IPv6 loopback: %v", err)
+					}
+					t.Skipf("no IPv6 loopback: %v", err)
+				} else {
+					ln.Close()
+				}
+			}
+			s := startServer(t, tc.listen, fixture(t), nil)
+			port := s.UDPAddr().Port()
+			for _, ip := range tc.via {
+				addr := netip.AddrPortFrom(netip.MustParseAddr(ip), port).String()
+				m := query(t, "udp", addr, "2.0.0.127.relay.wl.example.org.", dns.TypeA)
+				if len(m.Answer) != 1 {
+					t.Errorf("via %s: %v", ip, m)
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@
 package zone
 
 import (
+	"net/netip"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +21,9 @@ func controlSocket(network, address string, c syscall.RawConn) error {
 			// Best effort: the kernel caps these at rmem_max/wmem_max.
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, socketBuffer)
 			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, socketBuffer)
+			if ap, err := netip.ParseAddrPort(address); err == nil && ap.Addr().IsUnspecified() {
+				serr = setPktinfo(int(fd), network)
+			}
 		}
 	})
 	if err != nil {

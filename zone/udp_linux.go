@@ -32,6 +32,9 @@ type batch struct {
 	out    [batchSize]mmsghdr
 	outIov [batchSize]unix.Iovec
 	resp   [batchSize][]byte
+	// Packet info, used on wildcard sockets only.
+	ctrlIn, ctrlOut [batchSize]ctrlBuf
+	pktinfo         bool
 
 	n, nOut, sent int
 	err           syscall.Errno
@@ -55,6 +58,7 @@ func newUDPReader(s *Server, c *net.UDPConn) (*udpReader, error) {
 	}
 	r := &udpReader{s: s, conn: c, rc: rc, b: new(batch)}
 	b := r.b
+	b.pktinfo = c.LocalAddr().(*net.UDPAddr).IP.IsUnspecified()
 	for i := range b.in {
 		b.inIov[i].Base = &b.bufs[i][0]
 		b.in[i].hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
@@ -75,6 +79,10 @@ func (r *udpReader) recv(fd uintptr) bool {
 		b.in[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		b.in[i].hdr.Flags = 0
 		b.inIov[i].SetLen(reqBufSize)
+		if b.pktinfo {
+			b.in[i].hdr.Control = &b.ctrlIn[i].bytes()[0]
+			b.in[i].hdr.SetControllen(ctrlSize)
+		}
 	}
 	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
 	if e == unix.EAGAIN {
@@ -159,6 +167,14 @@ func (r *udpReader) answer() {
 		b.out[k].hdr.Namelen = b.in[i].hdr.Namelen
 		b.outIov[k].Base = &resp[0]
 		b.outIov[k].SetLen(len(resp))
+		if b.pktinfo {
+			n := replyPktinfo(b.ctrlIn[i].bytes()[:b.in[i].hdr.Controllen], &b.ctrlOut[k])
+			b.out[k].hdr.Control = nil
+			if n > 0 {
+				b.out[k].hdr.Control = &b.ctrlOut[k].bytes()[0]
+			}
+			b.out[k].hdr.SetControllen(n)
+		}
 		b.nOut++
 	}
 }
