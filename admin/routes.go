@@ -66,13 +66,25 @@ func (a *API) handle(pattern string, acc access, h handler) {
 	a.mux.Handle(pattern, a.instrument(pattern, a.bounded(a.guard(acc, h))))
 }
 
-// handleStream registers h without the request time bound, for streams.
+// handleStream registers h without the request time bound, for streams:
+// the handler extends the connection deadlines as it goes.
 func (a *API) handleStream(pattern string, acc access, h handler) {
-	a.mux.Handle(pattern, a.instrument(pattern, a.guard(acc, h)))
+	a.mux.Handle(pattern, a.instrument(pattern, unbounded(a.guard(acc, h))))
 }
 
 func (a *API) handleHTTP(pattern string, h http.Handler) {
-	a.mux.Handle(pattern, a.instrument(pattern, h))
+	a.mux.Handle(pattern, a.instrument(pattern, a.bounded(h)))
+}
+
+// unbounded clears connection deadlines an earlier request on the same
+// keep-alive connection may have left (the server resets only those it sets).
+func unbounded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{}) // not supported by test recorders
+		_ = rc.SetWriteDeadline(time.Time{})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // bounded sets the connection deadlines and the context timeout of a request.
@@ -81,7 +93,7 @@ func (a *API) bounded(next http.Handler) http.Handler {
 		deadline := time.Now().Add(a.cfg.Timeout)
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(deadline) // not supported by test recorders
-		_ = rc.SetWriteDeadline(deadline.Add(5 * time.Second))
+		_ = rc.SetWriteDeadline(deadline.Add(min(5*time.Second, a.cfg.Timeout)))
 		ctx, cancel := context.WithDeadline(r.Context(), deadline)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
@@ -120,6 +132,7 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		a.mux.ServeHTTP(w, r) // sets the path values Handler does not
 		return
 	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
 	probe := &statusProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	if allow := probe.header.Get("Allow"); allow != "" {
