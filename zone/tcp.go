@@ -82,7 +82,7 @@ func (s *Server) stopped() <-chan struct{} {
 func (s *Server) serveTCP(ctx context.Context, c net.Conn) {
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriterSize(c, 8192)
-	req := make([]byte, maxTCPMsg)
+	req := make([]byte, 1024) // grows to the largest query seen
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
 	for ctx.Err() == nil {
@@ -91,6 +91,9 @@ func (s *Server) serveTCP(ctx context.Context, c net.Conn) {
 			return
 		}
 		n := int(binary.BigEndian.Uint16(lenBuf[:]))
+		if n > len(req) {
+			req = make([]byte, n)
+		}
 		if _, err := io.ReadFull(br, req[:n]); err != nil {
 			return
 		}
