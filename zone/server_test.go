@@ -295,3 +295,20 @@ func TestServer_WildcardRepliesFromTheAddressQueried(t *testing.T) {
 		})
 	}
 }
+
+func TestServer_TCPLargeQuery(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", fixture(t), nil)
+	q := new(dns.Msg)
+	q.SetQuestion("4.2.0.192.relay.wl.example.org.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	opt := q.IsEdns0()
+	opt.Option = append(opt.Option, &dns.EDNS0_PADDING{Padding: make([]byte, 3000)})
+	c := &dns.Client{Net: "tcp", Timeout: 2 * time.Second}
+	m, _, err := c.Exchange(q, s.TCPAddr().String())
+	if err != nil {
+		t.Fatalf("3 kB query over TCP: %v", err)
+	}
+	if len(m.Answer) != 1 {
+		t.Errorf("answer %v", m)
+	}
+}
