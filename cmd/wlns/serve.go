@@ -72,6 +72,9 @@ func serve(ctx context.Context, c *cli, cfg *serveConfig) error {
 // for stop even when a later step fails.
 func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	reg := newRegistry()
+	if err := n.startPprof(cfg.pprof); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("creating data folder: %w", err)
 	}

@@ -39,6 +39,8 @@ type serveConfig struct {
 	readyFile string
 	// shutdown bounds the graceful shutdown.
 	shutdown time.Duration
+	// pprof, when set, is the listen address of the Go profiler.
+	pprof string
 }
 
 func (c *serveConfig) declare(fs *flag.FlagSet) {
@@ -59,6 +61,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
+	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
 // validate reports everything wrong with c at once.
