@@ -175,6 +175,7 @@ func startPolicy(t *testing.T, n *node, extra ...string) *policyProc {
 	}
 	cmd := exec.Command(wlnsBin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with a killed test
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting wlns policy: %v", err)
 	}
@@ -273,11 +274,16 @@ func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// unshare's child is PID 1 of the new namespace; postfix start-fg then
-	// execs master there. --kill-child kills it when unshare dies, and with
-	// PID 1 the kernel kills every process of the namespace.
+	// unshare's child, a shell, is PID 1 of a new PID namespace and runs
+	// `postfix start-fg` (master in the foreground) as its child. When the
+	// shell dies, the kernel kills everything in the namespace; it dies
+	// when unshare does (--kill-child), and unshare when this test process
+	// does (Pdeathsig), so not even a test killed by its timeout leaves
+	// Postfix behind. (Letting master itself be PID 1 did not survive this
+	// chain: it outlived unshare.)
 	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
-		postfix, "-c", filepath.Join(dir, "etc"), "start-fg")
+		"sh", "-c", `"$0" -c "$1" start-fg & wait`, postfix, filepath.Join(dir, "etc"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting postfix: %v", err)
@@ -287,9 +293,7 @@ func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
 	logTail := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	initPID, ns := pidNamespaceOf(t, cmd.Process.Pid, done)
 	t.Cleanup(func() {
-		// SIGKILL to the namespace's PID 1 (master, which Postfix runs as
-		// init) from outside ends the whole namespace; unshare's
-		// --kill-child alone does not reach master after its exec.
+		// SIGKILL to the namespace's PID 1 ends the whole namespace.
 		_ = syscall.Kill(initPID, syscall.SIGKILL)
 		_ = cmd.Process.Kill()
 		<-done
