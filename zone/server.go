@@ -127,6 +127,9 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, r := range readers {
 		go func() { defer s.wg.Done(); r.run() }()
 	}
+	if len(s.cfg.NS) == 1 && s.cfg.NS[0] == DefaultNS && !s.udpAddr.Addr().IsLoopback() {
+		s.log.Warn("dns: no NS names configured; the zone's SOA and NS say localhost., set the real name servers")
+	}
 	s.log.Info("dns server listening", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(),
 		"readers", len(readers), "apex", s.cfg.Apex)
 	return nil
