@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,17 @@ func TestServer_IdempotencyKeyAppliesOnce(t *testing.T) {
 	// The retry is recognised as a duplicate: the deleted pair stays deleted.
 	if n := env.api.store.Index().Load().Counts().Pairs; n != 0 {
 		t.Errorf("retried request applied again: %d pairs (second answer %d %s)", n, second.status, second.body)
+	}
+}
+
+func TestMetrics_DocumentedInAPIDoc(t *testing.T) {
+	b, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{metricRequests, metricDuration} {
+		if !strings.Contains(string(b), "`"+name+"`") {
+			t.Errorf("docs/api.md does not list %s", name)
+		}
 	}
 }
