@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,21 @@ func bigFSM(entities, pairs int) *FSM {
 	return f
 }
 
+// cpuTime is the CPU time (user+system, all threads, GC included) the
+// process has used: on a shared machine it says more than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports CPU seconds per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric((cpuTime() - start).Seconds()/float64(b.N), "cpu-s/op")
+}
+
 var (
 	bigOnce sync.Once
 	bigSnap []byte
@@ -62,6 +78,7 @@ func BenchmarkFSM_ApplyBatch1000Into1MPairs(b *testing.B) {
 		logs = append(logs, l[0].Data)
 	}
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		l := h.logs(env(b, command.PairPut, t0, "", command.PairBody{}))
 		l[0].Data = logs[i%len(logs)]
@@ -69,6 +86,7 @@ func BenchmarkFSM_ApplyBatch1000Into1MPairs(b *testing.B) {
 			b.Fatal(r.Err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "pairs/s")
 }
 
@@ -76,6 +94,7 @@ func BenchmarkSnapshot_Persist1MPairs(b *testing.B) {
 	f := bigFSM(100_000, 1_000_000)
 	snap, _ := f.Snapshot()
 	var n int64
+	cpu := cpuTime()
 	for b.Loop() {
 		var err error
 		if n, err = snap.(*fsmSnapshot).WriteTo(io.Discard); err != nil {
@@ -83,12 +102,14 @@ func BenchmarkSnapshot_Persist1MPairs(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/1e6, "MB")
+	reportCPU(b, cpu)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/snapshot")
 }
 
 func BenchmarkSnapshot_Restore1MPairs(b *testing.B) {
 	data := bigSnapshot(b)
 	b.ResetTimer()
+	cpu := cpuTime()
 	for b.Loop() {
 		f := NewFSM(quietLogger(), nil)
 		if err := f.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
@@ -96,6 +117,7 @@ func BenchmarkSnapshot_Restore1MPairs(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(data))/1e6, "MB")
+	reportCPU(b, cpu)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
 }
 
