@@ -52,7 +52,7 @@ func TestPostfix_PolicyService(t *testing.T) {
 		{port: rcptPort, policy: enforce.addr},
 		{port: mailPort, policy: enforce.addr, atMail: true},
 		{port: roPort, policy: reportOnly.addr},
-	})
+	}, "")
 	send := func(port int, from string, quitAfterRCPT bool) string {
 		t.Helper()
 		return runSwaks(t, swaks, port, from, quitAfterRCPT)
@@ -115,6 +115,37 @@ func TestPostfix_PolicyService(t *testing.T) {
 	})
 }
 
+// TestPostfix_DNSWLClientUsesRelayZone checks the plain DNS use of the
+// relay zone, without the policy service: Postfix's own
+// permit_dnswl_client, asking through the libc resolver an Unbound that
+// stubs the zone to wlns (resolv.conf cannot name a port).
+func TestPostfix_DNSWLClientUsesRelayZone(t *testing.T) {
+	needRoot(t)
+	postfix := needTool(t, "postfix", "postfix")
+	swaks := needTool(t, "swaks", "swaks")
+	unshare := needTool(t, "unshare", "util-linux")
+
+	n := startNode(t, "")
+	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
+	host := spareLoopback(t)
+	startUnbound(t, unboundConfig{host: host, port: 53, stub: n.ready.DNSUDP})
+	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(resolvConf, []byte("nameserver "+host+"\noptions timeout:2 attempts:2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freeTCPPort(t)
+	startPostfix(t, postfix, unshare, []smtpdListener{
+		{port: port, restrictions: "permit_dnswl_client relay." + apex + "=127.0.2.1 defer"},
+	}, resolvConf)
+
+	if out := runSwaksFrom(t, swaks, relayIP, port, "bob@example.com"); !strings.Contains(out, "<-  250 2.1.5 Ok") {
+		t.Errorf("registered relay %s not accepted by permit_dnswl_client:\n%s", relayIP, out)
+	}
+	if out := runSwaksFrom(t, swaks, "127.0.0.9", port, "bob@example.com"); !strings.Contains(out, "<** 450 4.3.2 <rcpt@"+mtaDomain+">: Recipient address rejected") {
+		t.Errorf("unregistered 127.0.0.9 not deferred by the final defer:\n%s", out)
+	}
+}
+
 func mustContain(t *testing.T, out, want string) {
 	t.Helper()
 	if !strings.Contains(out, want) {
@@ -122,12 +153,23 @@ func mustContain(t *testing.T, out, want string) {
 	}
 }
 
+// runSwaksFrom stops after RCPT, sending from the loopback address src.
+func runSwaksFrom(t *testing.T, swaks, src string, port int, from string) string {
+	t.Helper()
+	return swaksRun(t, swaks, src, port, from, true)
+}
+
 // runSwaks sends one message (or stops after RCPT) from relayIP.
 func runSwaks(t *testing.T, swaks string, port int, from string, quitAfterRCPT bool) string {
 	t.Helper()
+	return swaksRun(t, swaks, relayIP, port, from, quitAfterRCPT)
+}
+
+func swaksRun(t *testing.T, swaks, src string, port int, from string, quitAfterRCPT bool) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := []string{"--server", "127.0.0.1", "--port", strconv.Itoa(port), "--local-interface", relayIP,
+	args := []string{"--server", "127.0.0.1", "--port", strconv.Itoa(port), "--local-interface", src,
 		"--helo", "relay.example", "--from", from, "--to", "rcpt@" + mtaDomain, "--timeout", "20"}
 	if quitAfterRCPT {
 		args = append(args, "--quit-after", "RCPT")
@@ -248,6 +290,8 @@ func (p *policyProc) metric(t *testing.T, series string) float64 {
 type smtpdListener struct {
 	port   int
 	policy string
+	// restrictions, when set, replace the policy check at RCPT.
+	restrictions string
 	// atMail asks at MAIL FROM (smtpd_delay_reject=no,
 	// smtpd_sender_restrictions) instead of at RCPT.
 	atMail bool
@@ -256,7 +300,10 @@ type smtpdListener struct {
 // startPostfix runs Postfix from its own config and queue directories (never
 // /etc/postfix) in a new PID namespace, so every Postfix process dies with
 // the test; the cleanup checks that none is left.
-func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
+// When resolvConf is set it is bind-mounted over /etc/resolv.conf inside
+// the namespace (a private mount namespace: the host's file is untouched),
+// so Postfix's own DNS list look-ups go where the test says.
+func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener, resolvConf string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "wlns-postfix-")
 	if err != nil {
@@ -281,8 +328,12 @@ func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener) {
 	// does (Pdeathsig), so not even a test killed by its timeout leaves
 	// Postfix behind. (Letting master itself be PID 1 did not survive this
 	// chain: it outlived unshare.)
-	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
-		"sh", "-c", `"$0" -c "$1" start-fg & wait`, postfix, filepath.Join(dir, "etc"))
+	script := `"$0" -c "$1" start-fg & wait`
+	if resolvConf != "" {
+		script = `mount --bind "$2" /etc/resolv.conf || exit 1; ` + script
+	}
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount", "--mount-proc",
+		"sh", "-c", script, postfix, filepath.Join(dir, "etc"), resolvConf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -348,6 +399,10 @@ biff = no
 	for _, l := range ls {
 		policy := fmt.Sprintf("check_policy_service { inet:%s, timeout=10s, default_action=DUNNO }", l.policy)
 		fmt.Fprintf(&master, "127.0.0.1:%d inet n - n - - smtpd\n", l.port)
+		if l.restrictions != "" {
+			fmt.Fprintf(&master, "  -o { smtpd_recipient_restrictions = reject_unauth_destination %s }\n", l.restrictions)
+			continue
+		}
 		if l.atMail {
 			fmt.Fprintf(&master, "  -o smtpd_delay_reject=no\n  -o { smtpd_sender_restrictions = %s }\n", policy)
 		} else {
