@@ -27,6 +27,7 @@ type unboundConfig struct {
 	host       string   // loopback address to listen on
 	port       int      // port to listen on
 	stub       string   // wlns DNS address, host:port
+	stubZone   string   // the stub zone's name; default the apex
 	localZones []string // extra static local zones
 	localData  []string // extra local-data records (zone-file syntax)
 }
@@ -73,12 +74,16 @@ func (c unboundConfig) configText(dir string) string {
 	for _, rr := range c.localData {
 		fmt.Fprintf(&b, "\tlocal-data: '%s'\n", rr) // single quotes: rr may hold double ones
 	}
+	zone := c.stubZone
+	if zone == "" {
+		zone = apex
+	}
 	fmt.Fprintf(&b, `remote-control:
 	control-enable: no
 stub-zone:
 	name: %q
 	stub-addr: %s@%s
-`, apex+".", stubHost, stubPort)
+`, zone+".", stubHost, stubPort)
 	return b.String()
 }
 
