@@ -20,11 +20,6 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-const (
-	shardBits = 8
-	nShards   = 1 << shardBits
-)
-
 // Index holds the current version of the whitelist.
 type Index struct {
 	cur  atomic.Pointer[View]

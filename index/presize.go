@@ -11,16 +11,3 @@ func (ix *Index) BeginEmptySized(c Counts) *Txn {
 	presize(&t.v.verps, &t.oVerps, c.VerpSources)
 	return t
 }
-
-// presize gives every shard of s a map sized for its share of n records and
-// marks the shards as owned by the Txn.
-func presize[K comparable, V any](s *shards[K, V], o *owned, n int) {
-	if n <= 0 {
-		return
-	}
-	per := n/nShards + n/(8*nShards) + 1
-	for i := range s {
-		s[i] = make(map[K]V, per)
-		o.set(i)
-	}
-}

@@ -6,46 +6,112 @@ import (
 	"maps"
 )
 
-// shards is a map split into nShards maps. A View's shards are never written;
-// a Txn replaces a shard by a copy the first time it writes to it.
-type shards[K comparable, V any] [nShards]map[K]V
+// A map is split into nShards small maps, grouped in nPages pages. A View
+// holds one pointer per page, so starting a Txn copies a few kilobytes, and a
+// write copies one page of map pointers and one small shard: the cost of a
+// write does not grow with the size of the index.
+const (
+	shardBits = 12
+	nShards   = 1 << shardBits
+	pageBits  = 6
+	perPage   = 1 << pageBits
+	nPages    = nShards / perPage
+)
+
+// shards is a map split into shards. A View's shards are never written; a
+// Txn replaces a page, then a shard, by a copy the first time it writes to it.
+type shards[K comparable, V any] [nPages]*page[K, V]
+
+type page[K comparable, V any] [perPage]map[K]V
 
 func (s *shards[K, V]) lookup(shard int, k K) (V, bool) {
-	v, ok := s[shard][k]
+	p := s[shard>>pageBits]
+	if p == nil {
+		var zero V
+		return zero, false
+	}
+	v, ok := p[shard&(perPage-1)][k]
 	return v, ok
 }
 
 func (s *shards[K, V]) get(shard int, k K) V {
-	return s[shard][k]
+	v, _ := s.lookup(shard, k)
+	return v
 }
 
 func (s *shards[K, V]) each(fn func(V) bool) {
-	for _, m := range s {
-		for _, v := range m {
-			if !fn(v) {
-				return
+	for _, p := range s {
+		if p == nil {
+			continue
+		}
+		for _, m := range p {
+			for _, v := range m {
+				if !fn(v) {
+					return
+				}
 			}
 		}
 	}
 }
 
-// owned tracks which shards a Txn has already copied.
-type owned [nShards / 64]uint64
+// owned tracks which pages and shards a Txn has already copied.
+type owned struct {
+	pages  uint64
+	shards [nShards / 64]uint64
+}
 
-func (o *owned) has(i int) bool { return o[i/64]&(1<<(i%64)) != 0 }
-func (o *owned) set(i int)      { o[i/64] |= 1 << (i % 64) }
+func (o *owned) hasShard(i int) bool { return o.shards[i/64]&(1<<(i%64)) != 0 }
+func (o *owned) hasPage(i int) bool  { return o.pages&(1<<i) != 0 }
 
-// writable returns shard i of s ready for writing: copied once per Txn.
-func writable[K comparable, V any](s *shards[K, V], o *owned, i int) map[K]V {
-	if !o.has(i) {
-		if s[i] == nil {
-			s[i] = make(map[K]V)
-		} else {
-			s[i] = maps.Clone(s[i])
-		}
-		o.set(i)
+func (o *owned) merge(from *owned) {
+	o.pages |= from.pages
+	for i := range o.shards {
+		o.shards[i] |= from.shards[i]
 	}
-	return s[i]
+}
+
+// writable returns shard i of s ready for writing: its page and the shard
+// are copied once per Txn.
+func writable[K comparable, V any](s *shards[K, V], o *owned, i int) map[K]V {
+	pi := i >> pageBits
+	if !o.hasPage(pi) {
+		np := new(page[K, V])
+		if s[pi] != nil {
+			*np = *s[pi]
+		}
+		s[pi] = np
+		o.pages |= 1 << pi
+	}
+	p := s[pi]
+	j := i & (perPage - 1)
+	if !o.hasShard(i) {
+		if p[j] == nil {
+			p[j] = make(map[K]V)
+		} else {
+			p[j] = maps.Clone(p[j])
+		}
+		o.shards[i/64] |= 1 << (i % 64)
+	}
+	return p[j]
+}
+
+// presize gives every shard of s a new map sized for its share of n records
+// and marks the shards as owned by the Txn. s must be empty.
+func presize[K comparable, V any](s *shards[K, V], o *owned, n int) {
+	if n <= 0 {
+		return
+	}
+	per := n/nShards + n/(8*nShards) + 1
+	for pi := range s {
+		s[pi] = new(page[K, V])
+		for j := range s[pi] {
+			s[pi][j] = make(map[K]V, per)
+		}
+	}
+	o.pages = ^uint64(0)
+	for i := range o.shards {
+		o.shards[i] = ^uint64(0)
+	}
 }
 
 func shardOfUint64(x uint64) int {

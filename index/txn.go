@@ -240,13 +240,11 @@ func (t *Txn) Child() *Txn {
 // Adopt makes the child's writes part of t. The child must not be used after.
 func (t *Txn) Adopt(child *Txn) {
 	t.v = child.v
-	for _, pair := range []struct{ dst, src *owned }{
+	for _, o := range []struct{ dst, src *owned }{
 		{&t.oEnt, &child.oEnt}, {&t.oHost4, &child.oHost4}, {&t.oHost6, &child.oHost6},
 		{&t.oPairs, &child.oPairs}, {&t.oHashes, &child.oHashes}, {&t.oVerps, &child.oVerps},
 	} {
-		for i := range pair.dst {
-			pair.dst[i] |= pair.src[i]
-		}
+		o.dst.merge(o.src)
 	}
 	for i := range t.net4Copied {
 		t.net4Copied[i] = t.net4Copied[i] || child.net4Copied[i]
