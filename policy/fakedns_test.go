@@ -30,7 +30,7 @@ type fakeDNS struct {
 	queries map[string]int // by "udp name" / "tcp name"
 }
 
-func startFakeDNS(t *testing.T) *fakeDNS {
+func startFakeDNS(t testing.TB) *fakeDNS {
 	t.Helper()
 	f := &fakeDNS{posTTL: 300, negTTL: 60, listed: map[string]netip.Addr{}, queries: map[string]int{}}
 	var pc net.PacketConn

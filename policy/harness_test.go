@@ -28,7 +28,7 @@ type harness struct {
 	ch   *recordingChallenger
 }
 
-func newHarness(t *testing.T, mod func(*Config)) *harness {
+func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	h := &harness{dns: startFakeDNS(t), reg: prometheus.NewRegistry(), logs: &syncBuffer{}, ch: &recordingChallenger{}}
 	cfg := Config{Apex: "wl.test", DNSServer: h.dns.addr, DNSTimeout: 200 * time.Millisecond, DNSAttempts: 2, Challenger: h.ch}
@@ -52,7 +52,7 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 
 // serve runs the server on ln until the test ends, and checks that it
 // stops when told to.
-func (h *harness) serve(t *testing.T, ln net.Listener) {
+func (h *harness) serve(t testing.TB, ln net.Listener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.srv.Serve(ctx, ln) }()
@@ -71,12 +71,12 @@ func (h *harness) serve(t *testing.T, ln net.Listener) {
 
 // client is one persistent connection, as Postfix keeps.
 type client struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }
 
-func dial(t *testing.T, network, addr string) *client {
+func dial(t testing.TB, network, addr string) *client {
 	t.Helper()
 	c, err := net.DialTimeout(network, addr, 5*time.Second)
 	if err != nil {
