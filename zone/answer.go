@@ -15,11 +15,11 @@ type answer struct {
 // request stays on the stack.
 type reqHeader struct {
 	id, flags, qEnd int
-	edns            bool
+	edns, do        bool
 }
 
 func (a *answer) init(dst, req []byte, q *request) {
-	a.hdr = reqHeader{id: q.id, flags: q.flags, qEnd: q.qEnd, edns: q.edns}
+	a.hdr = reqHeader{id: q.id, flags: q.flags, qEnd: q.qEnd, edns: q.edns, do: q.ednsDO}
 	a.b = append(dst[:0], make([]byte, headerLen)...)
 	a.b = append(a.b, req[headerLen:q.qEnd]...)
 }
@@ -37,7 +37,7 @@ func (a *answer) finish(limit int) ([]byte, bool) {
 		a.b = a.appendOPT(a.b)
 		ar = 1
 	}
-	flags := flagQR | a.hdr.flags&(0xf<<11|flagRD) | a.rcode&0xf
+	flags := flagQR | a.hdr.flags&(0xf<<11|flagRD|flagCD) | a.rcode&0xf
 	if a.aa {
 		flags |= flagAA
 	}
@@ -65,7 +65,11 @@ func (a *answer) appendOPT(b []byte) []byte {
 	b = append(b, 0) // root owner
 	b = app16(b, typeOPT)
 	b = app16(b, ednsSize)
-	b = append(b, byte(a.rcode>>4), 0, 0, 0) // extended rcode, version 0, no flags
+	var do byte
+	if a.hdr.do {
+		do = 0x80 // DO is echoed (RFC 3225); the zone is not signed
+	}
+	b = append(b, byte(a.rcode>>4), 0, do, 0) // extended rcode, version 0, flags
 	return app16(b, 0)
 }
 

@@ -14,9 +14,14 @@ func TestRespond_CasePreservedAndIDEchoed(t *testing.T) {
 	q.SetQuestion(name, dns.TypeA)
 	q.Id = 0xbeef
 	q.RecursionDesired = true
+	q.CheckingDisabled = true
+	q.SetEdns0(1232, true)
 	req, _ := q.Pack()
 	m := exchange(t, r, v, req, 512)
-	if m.Id != 0xbeef || !m.RecursionDesired || m.RecursionAvailable || !m.Authoritative {
+	if m.IsEdns0() == nil || !m.IsEdns0().Do() {
+		t.Errorf("DO bit not echoed")
+	}
+	if m.Id != 0xbeef || !m.RecursionDesired || !m.CheckingDisabled || m.RecursionAvailable || m.AuthenticatedData || !m.Authoritative {
 		t.Errorf("header: id %x rd %v ra %v aa %v", m.Id, m.RecursionDesired, m.RecursionAvailable, m.Authoritative)
 	}
 	if m.Question[0].Name != name {

@@ -13,6 +13,7 @@ type request struct {
 	edns     bool
 	ednsVer  int
 	ednsSize int
+	ednsDO   bool
 }
 
 // parseStatus says what to do with a packet after parsing.
@@ -72,6 +73,7 @@ func (q *request) parseRest(req []byte) parseStatus {
 			q.edns = true
 			q.ednsSize = be16(req[off+2:])
 			q.ednsVer = int(req[off+5])
+			q.ednsDO = req[off+6]&0x80 != 0
 		}
 		off += 10 + rdlen
 		if off > len(req) {

@@ -31,6 +31,7 @@ const (
 	flagAA = 1 << 10
 	flagTC = 1 << 9
 	flagRD = 1 << 8
+	flagCD = 1 << 4
 
 	// ptrQName is a compression pointer to the question name at offset 12.
 	ptrQName = 0xc000 | headerLen
