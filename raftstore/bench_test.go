@@ -123,17 +123,20 @@ func BenchmarkSnapshot_Restore1MPairs(b *testing.B) {
 
 func BenchmarkStore_ApplyPair(b *testing.B) {
 	s := openStore(b, b.TempDir(), nil)
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		e := env(b, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: fmt.Sprintf("u%d@example.org", i), IP: "192.0.2.1"})
 		if _, err := s.Apply(context.Background(), e); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 }
 
 func BenchmarkStore_ApplyPairParallel(b *testing.B) {
 	s := openStore(b, b.TempDir(), nil)
+	cpu := cpuTime()
 	var mu sync.Mutex
 	n := 0
 	b.SetParallelism(16)
@@ -150,16 +153,19 @@ func BenchmarkStore_ApplyPairParallel(b *testing.B) {
 			}
 		}
 	})
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 }
 
 func BenchmarkStore_ApplyBatch1000(b *testing.B) {
 	s := openStore(b, b.TempDir(), nil)
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		if _, err := s.Apply(context.Background(), pairBatch(b, fmt.Sprintf("192.0.2.%d", i%250), i*1000, 1000)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "pairs/s")
 }
