@@ -46,8 +46,9 @@ type Config struct {
 	// Ready reports whether the node may serve (store ready, DNS listening);
 	// /readyz answers 503 with its error. Nil means always ready.
 	Ready func(ctx context.Context) error
-	// Leader returns the current leader's address for /v1/status; optional.
-	Leader func() string
+	// Leader returns the current leader's Raft ID and address for
+	// /v1/status (empty when none is known); optional.
+	Leader func() (id, addr string)
 	// Logger receives request errors; default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the HTTP metrics; default none.

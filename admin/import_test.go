@@ -3,10 +3,13 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestImport_BadLineRejectsOnlyItsBatch(t *testing.T) {
@@ -132,5 +135,47 @@ func TestImport_StoreDownIs503(t *testing.T) {
 	r := env.must(http.StatusServiceUnavailable, "POST", "/v1/import", adminSecret, `{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1"}`)
 	if !strings.Contains(r.errorMsg(t), "not the raft leader") {
 		t.Errorf("error %q", r.errorMsg(t))
+	}
+}
+
+// TestImport_AppliesBatchesWhileTheBodyStreams shows the import is read as a
+// stream: the first batch is applied before the client has sent the rest.
+func TestImport_AppliesBatchesWhileTheBodyStreams(t *testing.T) {
+	env := newTestEnv(t)
+	pr, pw := io.Pipe()
+	req := httptest.NewRequest("POST", "/v1/import?batch=2", pr)
+	req.Header.Set("Authorization", "Bearer "+adminSecret)
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { env.api.ServeHTTP(w, req); close(done) }()
+
+	fmt.Fprintln(pw, `{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1"}`)
+	fmt.Fprintln(pw, `{"kind":"pair","sender":"b@b.example","ip":"192.0.2.1"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for env.store.Index().Load().Counts().Pairs != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("first batch not applied while the body is still open")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fmt.Fprintln(pw, `{"kind":"pair","sender":"c@b.example","ip":"192.0.2.1"}`)
+	pw.Close()
+	<-done
+	var rep ImportReport
+	response{status: w.Code, body: w.Body.String()}.json(t, &rep)
+	if rep.Applied != 3 || len(rep.Batches) != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+func TestImport_PostmasterStaysInsideItsPrefixes(t *testing.T) {
+	env := newTestEnv(t)
+	body := `{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1"}
+{"kind":"pair","sender":"a@b.example","ip":"203.0.113.1"}
+{"kind":"relay","ip":"2001:db8::25","contact":"pm@b.example"}`
+	var rep ImportReport
+	env.must(http.StatusOK, "POST", "/v1/import?batch=1", postmasterSecret, body).json(t, &rep)
+	if rep.Applied != 2 || len(rep.Errors) != 1 || rep.Errors[0].Line != 2 || !strings.Contains(rep.Errors[0].Error, "outside its prefixes") {
+		t.Fatalf("report %+v", rep)
 	}
 }

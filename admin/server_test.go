@@ -42,8 +42,9 @@ func TestServer_ReadinessAndStatus(t *testing.T) {
 	env.must(http.StatusOK, "GET", "/readyz", "", "")
 	env.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, `{"sender":"a@b.example","ip":"192.0.2.1"}`)
 	var st Status
+	env.api.cfg.Leader = func() (string, string) { return "node1", "127.0.0.1:8300" }
 	env.must(http.StatusOK, "GET", "/v1/status", readSecret, "").json(t, &st)
-	if st.NodeID != "node1" || !st.Leader || !st.Ready || st.Serial == 0 || st.Counts.Pairs != 1 || st.Counts.Entities != 1 {
+	if st.NodeID != "node1" || st.LeaderID != "node1" || st.LeaderAddr != "127.0.0.1:8300" || !st.Leader || !st.Ready || st.Serial == 0 || st.Counts.Pairs != 1 || st.Counts.Entities != 1 {
 		t.Fatalf("status %+v", st)
 	}
 	env.ready = errors.New("dns not listening")

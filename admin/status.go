@@ -12,6 +12,8 @@ type Status struct {
 	NodeID string `json:"node_id"`
 	// Leader is true when this node is the Raft leader.
 	Leader bool `json:"leader"`
+	// LeaderID is the leader's Raft ID, when known.
+	LeaderID string `json:"leader_id,omitempty"`
 	// LeaderAddr is the leader's Raft address, when known.
 	LeaderAddr string `json:"leader_addr,omitempty"`
 	// Ready is what /readyz says.
@@ -48,7 +50,7 @@ func (a *API) status(w http.ResponseWriter, r *http.Request, _ *caller) error {
 	v := a.store.Index().Load()
 	s := Status{NodeID: a.cfg.NodeID, Leader: a.store.IsLeader(), Serial: v.Serial(), Counts: v.Counts(), Ready: true}
 	if a.cfg.Leader != nil {
-		s.LeaderAddr = a.cfg.Leader()
+		s.LeaderID, s.LeaderAddr = a.cfg.Leader()
 	}
 	if err := a.ready(r); err != nil {
 		s.Ready, s.NotReady = false, err.Error()

@@ -163,7 +163,7 @@ func waitStore(ctx context.Context, store *raftstore.Store) error {
 // startHTTP serves the API; /readyz answers 503 until the node is ready.
 func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (string, error) {
 	api, err := admin.New(admin.Config{
-		NodeID: store.NodeID(), Ready: n.ready, Logger: n.log, Registerer: reg, Gatherer: reg,
+		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Logger: n.log, Registerer: reg, Gatherer: reg,
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)

@@ -179,7 +179,7 @@ func TestCLI_AdminCommandsAgainstAServer(t *testing.T) {
 	}
 	must(exitOK, "pair", "del", "a@b.example", "192.0.2.1")
 	must(exitFailure, "pair", "del", "a@b.example", "192.0.2.1")
-	if out := must(exitOK, "status"); !strings.Contains(out, `"leader": true`) {
+	if out := must(exitOK, "status"); !strings.Contains(out, `"leader": true`) || !strings.Contains(out, `"leader_addr": "127.0.0.1:`) {
 		t.Errorf("status: %s", out)
 	}
 	if out := must(exitOK, "token", "list"); !strings.Contains(out, "reader") || strings.Contains(out, secret) {
