@@ -50,7 +50,7 @@ func cpuTime() time.Duration {
 
 // reportCPU reports CPU seconds per operation since start.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric((cpuTime() - start).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-start).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 var (
