@@ -21,7 +21,11 @@ type Deferral struct {
 // the implementation asks wlns, through an authenticated API call, whether
 // to mail the sender a challenge. wlns decides (registered relay, one open
 // challenge per pair, rate limits); the policy service never mails anyone.
-// Deferred is called before the reply is sent and must return quickly.
+// Deferred is called before the reply is sent and must return quickly. It
+// is called for every deferred request, so once per recipient of a message
+// (Instance ties them together): the implementation must not turn that into
+// several challenges. It is not called for senders that cannot be valid
+// whitelist entries (no domain, bytes DNS cannot carry).
 //
 // No implementation sends challenges yet: the default does nothing.
 type Challenger interface {

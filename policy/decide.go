@@ -177,7 +177,9 @@ func (d *decider) notListed(ctx context.Context, req *Request, sender string, cl
 	if d.cfg.ReportOnly {
 		return Decision{Kind: DecisionWouldDefer, Reason: reason, Action: ListedDunno}
 	}
-	d.cfg.Challenger.Deferred(ctx, Deferral{Sender: sender, Client: client, QueueID: req.QueueID, Instance: req.Instance})
+	if reason == reasonNotListed { // never for an address wlns could not hold
+		d.cfg.Challenger.Deferred(ctx, Deferral{Sender: sender, Client: client, QueueID: req.QueueID, Instance: req.Instance})
+	}
 	return Decision{Kind: DecisionDefer, Reason: reason, Action: d.deferText(sender, client)}
 }
 

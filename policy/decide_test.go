@@ -118,6 +118,9 @@ func TestServer_ChallengerHearsOfDeferralsOnly(t *testing.T) {
 	cl.ask(rcpt("dave@umkc.edu", "192.0.2.4", "queue_id=ABC123"))
 	cl.ask(rcpt("", "192.0.2.4"))
 	cl.ask(rcpt("Eve@Umkc.edu", "192.0.2.4", "queue_id=ABC123"))
+	if got := cl.ask(rcpt("no-domain", "192.0.2.4")); got != deferWant {
+		t.Fatalf("sender without domain: %q, want a deferral", got)
+	}
 	got := h.ch.deferrals()
 	if len(got) != 1 || got[0].Sender != "eve@umkc.edu" || got[0].Client.String() != "192.0.2.4" || got[0].QueueID != "ABC123" {
 		t.Fatalf("deferrals = %+v, want one for eve@umkc.edu via 192.0.2.4", got)
