@@ -42,12 +42,12 @@ type View struct {
 	seed     maphash.Seed
 	serial   uint64
 	entities shards[uint64, *record.Entity]
-	// host4 and host6 map single addresses (/32, /128) to entity IDs.
-	host4 shards[uint32, uint64]
-	host6 shards[[16]byte, uint64]
+	// host4 and host6 map single addresses (/32, /128) to their entities.
+	host4 shards[uint32, *record.Entity]
+	host6 shards[[16]byte, *record.Entity]
 	// net4 and net6 hold the shorter prefixes, by length.
-	net4 [33]map[uint32]uint64
-	net6 [129]map[[16]byte]uint64
+	net4 [33]map[uint32]*record.Entity
+	net6 [129]map[[16]byte]*record.Entity
 	// len4 and len6 list the prefix lengths in net4/net6 that are in use,
 	// longest first.
 	len4, len6 []uint8
@@ -87,71 +87,52 @@ func (v *View) Entity(id uint64) *record.Entity {
 }
 
 // EntityOf returns the entity whose member prefix matches ip longest, or nil.
+// It allocates nothing.
 func (v *View) EntityOf(ip netip.Addr) *record.Entity {
-	id, ok := v.entityIDOf(ip)
-	if !ok {
-		return nil
-	}
-	return v.Entity(id)
-}
-
-func (v *View) entityIDOf(ip netip.Addr) (uint64, bool) {
 	if ip.Is4In6() {
 		ip = ip.Unmap()
 	}
 	if ip.Is4() {
-		a := ip.As4()
-		u := binary.BigEndian.Uint32(a[:])
-		if id, ok := v.host4.lookup(shardOfUint32(u), u); ok {
-			return id, true
+		u := be4(ip)
+		if e := v.host4.get(shardOfUint32(u), u); e != nil {
+			return e
 		}
 		for _, l := range v.len4 {
-			if id, ok := v.net4[l][u&mask4(l)]; ok {
-				return id, true
+			if e := v.net4[l][u&mask4(l)]; e != nil {
+				return e
 			}
 		}
-		return 0, false
+		return nil
 	}
 	if !ip.Is6() {
-		return 0, false
+		return nil
 	}
 	a := ip.As16()
-	if id, ok := v.host6.lookup(shardOf16(&a), a); ok {
-		return id, true
+	if e := v.host6.get(shardOf16(&a), a); e != nil {
+		return e
 	}
 	for _, l := range v.len6 {
-		m := mask16(a, l)
-		if id, ok := v.net6[l][m]; ok {
-			return id, true
+		if e := v.net6[l][mask16(a, l)]; e != nil {
+			return e
 		}
 	}
-	return 0, false
+	return nil
 }
 
 // PrefixOwner returns the entity that has exactly prefix p as a member, or nil.
 func (v *View) PrefixOwner(p netip.Prefix) *record.Entity {
-	id, ok := v.prefixOwner(p)
-	if !ok {
-		return nil
-	}
-	return v.Entity(id)
-}
-
-func (v *View) prefixOwner(p netip.Prefix) (uint64, bool) {
 	a, bits := p.Addr(), p.Bits()
 	switch {
 	case a.Is4() && bits == 32:
 		u := be4(a)
-		return v.host4.lookup(shardOfUint32(u), u)
+		return v.host4.get(shardOfUint32(u), u)
 	case a.Is4():
-		id, ok := v.net4[bits][be4(a)]
-		return id, ok
+		return v.net4[bits][be4(a)]
 	case bits == 128:
 		k := a.As16()
-		return v.host6.lookup(shardOf16(&k), k)
+		return v.host6.get(shardOf16(&k), k)
 	default:
-		id, ok := v.net6[bits][a.As16()]
-		return id, ok
+		return v.net6[bits][a.As16()]
 	}
 }
 

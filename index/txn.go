@@ -59,7 +59,7 @@ func (t *Txn) PutEntity(e *record.Entity) {
 	t.countEntity(e, 1)
 	writable(&t.v.entities, &t.oEnt, shardOfUint64(e.ID))[e.ID] = e
 	for _, p := range e.Prefixes {
-		t.setPrefix(p, e.ID, true)
+		t.setPrefix(p, e)
 	}
 }
 
@@ -84,15 +84,16 @@ func (t *Txn) countEntity(e *record.Entity, d int) {
 
 func (t *Txn) dropPrefixes(e *record.Entity) {
 	for _, p := range e.Prefixes {
-		if id, ok := t.v.prefixOwner(p); ok && id == e.ID {
-			t.setPrefix(p, e.ID, false)
+		if owner := t.v.PrefixOwner(p); owner != nil && owner.ID == e.ID {
+			t.setPrefix(p, nil)
 		}
 	}
 }
 
-func (t *Txn) setPrefix(p netip.Prefix, id uint64, add bool) {
+// setPrefix points p at e, or removes p when e is nil.
+func (t *Txn) setPrefix(p netip.Prefix, e *record.Entity) {
 	a, bits := p.Addr(), p.Bits()
-	if add {
+	if e != nil {
 		t.v.counts.PrefixMember++
 	} else {
 		t.v.counts.PrefixMember--
@@ -101,23 +102,23 @@ func (t *Txn) setPrefix(p netip.Prefix, id uint64, add bool) {
 	case a.Is4() && bits == 32:
 		u := be4(a)
 		m := writable(&t.v.host4, &t.oHost4, shardOfUint32(u))
-		setOrDelete(m, u, id, add)
+		setOrDelete(m, u, e)
 	case a.Is4():
 		m := t.net4(bits)
-		setOrDelete(m, be4(a), id, add)
+		setOrDelete(m, be4(a), e)
 		t.v.len4 = usedLengths(t.v.net4[:])
 	case bits == 128:
 		k := a.As16()
 		m := writable(&t.v.host6, &t.oHost6, shardOf16(&k))
-		setOrDelete(m, k, id, add)
+		setOrDelete(m, k, e)
 	default:
 		m := t.net6(bits)
-		setOrDelete(m, a.As16(), id, add)
+		setOrDelete(m, a.As16(), e)
 		t.v.len6 = usedLengths(t.v.net6[:])
 	}
 }
 
-func (t *Txn) net4(bits int) map[uint32]uint64 {
+func (t *Txn) net4(bits int) map[uint32]*record.Entity {
 	if !t.net4Copied[bits] {
 		t.v.net4[bits] = cloneOrMake(t.v.net4[bits])
 		t.net4Copied[bits] = true
@@ -125,7 +126,7 @@ func (t *Txn) net4(bits int) map[uint32]uint64 {
 	return t.v.net4[bits]
 }
 
-func (t *Txn) net6(bits int) map[[16]byte]uint64 {
+func (t *Txn) net6(bits int) map[[16]byte]*record.Entity {
 	if !t.net6Copied[bits] {
 		t.v.net6[bits] = cloneOrMake(t.v.net6[bits])
 		t.net6Copied[bits] = true
@@ -133,24 +134,24 @@ func (t *Txn) net6(bits int) map[[16]byte]uint64 {
 	return t.v.net6[bits]
 }
 
-func cloneOrMake[K comparable](m map[K]uint64) map[K]uint64 {
-	out := make(map[K]uint64, len(m)+1)
+func cloneOrMake[K comparable](m map[K]*record.Entity) map[K]*record.Entity {
+	out := make(map[K]*record.Entity, len(m)+1)
 	for k, v := range m {
 		out[k] = v
 	}
 	return out
 }
 
-func setOrDelete[K comparable](m map[K]uint64, k K, id uint64, add bool) {
-	if add {
-		m[k] = id
+func setOrDelete[K comparable](m map[K]*record.Entity, k K, e *record.Entity) {
+	if e != nil {
+		m[k] = e
 	} else {
 		delete(m, k)
 	}
 }
 
 // usedLengths lists the indexes of non-empty maps, longest prefix first.
-func usedLengths[K comparable](ms []map[K]uint64) []uint8 {
+func usedLengths[K comparable](ms []map[K]*record.Entity) []uint8 {
 	var out []uint8
 	for l := len(ms) - 1; l >= 0; l-- {
 		if len(ms[l]) > 0 {
