@@ -54,7 +54,7 @@ func TestRelays_RegisterShowUpdateDelete(t *testing.T) {
 
 func TestRelays_BadRequests(t *testing.T) {
 	env := newTestEnv(t)
-	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"mx","members":["198.51.100.1","198.51.100.2"]}`)
+	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"mx","members":["198.51.100.1","198.51.100.2","203.0.113.0/24"]}`)
 	tests := []struct {
 		name, body string
 		want       int
@@ -65,6 +65,7 @@ func TestRelays_BadRequests(t *testing.T) {
 		{"bad ptr", `{"ip":"192.0.2.4","contact":"a@b.example","ptr":"a..b"}`, http.StatusBadRequest, `"a..b"`},
 		{"bad ip", `{"ip":"mx.example","contact":"a@b.example"}`, http.StatusBadRequest, `"mx.example"`},
 		{"group member", `{"ip":"198.51.100.2","contact":"a@b.example"}`, http.StatusConflict, `group "mx"`},
+		{"inside a group prefix", `{"ip":"203.0.113.9","contact":"a@b.example"}`, http.StatusConflict, `group "mx"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

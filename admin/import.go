@@ -29,17 +29,28 @@ const (
 // apply: "pair" as PairRequest, "verp" as VerpRequest, "relay" as
 // RelayRequest, "group" as GroupRequest.
 type ImportLine struct {
-	Kind       string   `json:"kind"`
-	Sender     string   `json:"sender,omitempty"`
-	Domain     string   `json:"domain,omitempty"`
-	IP         string   `json:"ip,omitempty"`
-	Entity     uint64   `json:"entity,omitempty"`
-	Name       string   `json:"name,omitempty"`
-	Members    []string `json:"members,omitempty"`
-	Contact    string   `json:"contact,omitempty"`
-	PTR        string   `json:"ptr,omitempty"`
-	Registered bool     `json:"registered,omitempty"`
-	Pinned     bool     `json:"pinned,omitempty"`
+	// Kind is "pair", "verp", "relay" or "group".
+	Kind string `json:"kind"`
+	// Sender is a pair's sender address or domain.
+	Sender string `json:"sender,omitempty"`
+	// Domain is a VERP source's list domain.
+	Domain string `json:"domain,omitempty"`
+	// IP names the relay of a pair or VERP source, or is a relay's address.
+	IP string `json:"ip,omitempty"`
+	// Entity names the relay of a pair or VERP source by ID, instead of IP.
+	Entity uint64 `json:"entity,omitempty"`
+	// Name is a group's name; a group of that name is replaced.
+	Name string `json:"name,omitempty"`
+	// Members are a group's addresses and prefixes.
+	Members []string `json:"members,omitempty"`
+	// Contact is a relay's or group's accountable e-mail address.
+	Contact string `json:"contact,omitempty"`
+	// PTR is a relay's or group's forward-confirmed reverse name.
+	PTR string `json:"ptr,omitempty"`
+	// Registered registers a group (relays always are).
+	Registered bool `json:"registered,omitempty"`
+	// Pinned keeps the record from expiring.
+	Pinned bool `json:"pinned,omitempty"`
 }
 
 // ImportReport is the answer of POST /v1/import.

@@ -56,11 +56,15 @@ func relayBody(v *index.View, c *caller, req *RelayRequest) (command.EntityBody,
 	}
 	body := command.EntityBody{Prefixes: []string{member.String()}, Registered: true,
 		Contact: contact, PTR: ptr, Pinned: req.Pinned}
-	if owner := v.PrefixOwner(member); owner != nil {
-		if owner.Group {
-			return command.EntityBody{}, errorf(http.StatusConflict,
-				"ip %s is a member of group %q (entity %d): register the group instead", ip, owner.Name, owner.ID)
-		}
+	switch owner := v.EntityOf(ip); {
+	case owner == nil:
+	case owner.Group:
+		return command.EntityBody{}, errorf(http.StatusConflict,
+			"ip %s belongs to group %q (entity %d): register the group instead", ip, owner.Name, owner.ID)
+	case len(owner.Prefixes) != 1 || owner.Prefixes[0] != member:
+		return command.EntityBody{}, errorf(http.StatusConflict,
+			"ip %s belongs to relay %s (entity %d)", ip, owner.Label(), owner.ID)
+	default: // the lone entity of this address, maybe made by a pair: register it
 		body.ID, body.Pinned = owner.ID, req.Pinned || owner.Pinned
 	}
 	return body, nil
