@@ -85,6 +85,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close(); s.closeAll() })
 	defer stop()
 	defer s.wg.Wait()
+	// A listener that fails for good ends the service: close every
+	// connection rather than wait for their idle timeouts.
+	defer s.closeAll()
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -219,4 +220,33 @@ func fakeClock(h *harness) *atomic.Int64 {
 	sec.Store(1_800_000_000)
 	h.srv.dec.res.now = func() time.Time { return time.Unix(sec.Load(), 0) }
 	return &sec
+}
+
+func TestServer_BrokenListenerEndsServiceAndConnections(t *testing.T) {
+	srv, err := New(Config{Apex: "wl.test", DNSServer: "127.0.0.1:9"}, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+	cl := dial(t, "tcp", ln.Addr().String())
+	if got := cl.ask(rcpt("", "192.0.2.4")); got != "DUNNO" {
+		t.Fatalf("null sender: %q", got)
+	}
+	ln.Close() // the listener breaks; ctx is still alive
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Serve returned nil for a broken listener")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waiting 5s after its listener broke (idle connection kept it)")
+	}
+	if _, err := cl.send(rcpt("", "192.0.2.4")); err == nil {
+		t.Fatal("connection still answered after the service ended")
+	}
 }
