@@ -81,6 +81,9 @@ type memory struct {
 	// PSSMiB is the proportional set size summed over the tree (shared
 	// pages counted once).
 	PSSMiB float64
+	// AnonMiB is the anonymous (heap and stack, not file-mapped) memory
+	// summed over the tree: it separates wlns's heap from bbolt's mmap.
+	AnonMiB float64
 }
 
 // treeMemory reads VmRSS and Pss for root's tree.
@@ -89,7 +92,9 @@ func treeMemory(root int) memory {
 	for _, pid := range tree(root) {
 		rss := kibField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
 		m.RSSMiB = max(m.RSSMiB, rss/1024)
-		m.PSSMiB += kibField(fmt.Sprintf("/proc/%d/smaps_rollup", pid), "Pss:") / 1024
+		rollup := fmt.Sprintf("/proc/%d/smaps_rollup", pid)
+		m.PSSMiB += kibField(rollup, "Pss:") / 1024
+		m.AnonMiB += kibField(rollup, "Anonymous:") / 1024
 	}
 	return m
 }

@@ -25,20 +25,20 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 		}
 	}
 	fmt.Fprintf(&b, "- machine: %s\n\n", machine())
-	b.WriteString("| server | zone | pin | qps | CPU µs/q | ×rb | busy% | lat ms | RSS MiB | ×rb | PSS MiB | RSS after | load s | lost/sent | NX% |\n")
-	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| server | zone | pin | qps | CPU µs/q | ×rb | busy% | lat ms | RSS MiB | ×rb | PSS MiB | anon MiB | RSS after | load s | lost/sent | NX% |\n")
+	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
 		base := baseline(rows, r.mode)
 		p := r.perf
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0fk | %.1f | %s | %.0f | %.2f | %.1f | %s | %.1f | %.1f | %.2f | %d/%s | %.1f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %.0fk | %.1f | %s | %.0f | %.2f | %.1f | %s | %.1f | %.1f | %.1f | %.2f | %d/%s | %.1f |\n",
 			r.server, r.zone, r.mode, p.QPS/1000, p.cpuPerQuery(), ratio(p.cpuPerQuery(), base, func(x row) float64 { return x.perf.cpuPerQuery() }),
 			100*p.SrvCPU/max(p.RunSecs, 1e-9), p.LatMs, r.memBefore.RSSMiB,
 			ratio(r.memBefore.RSSMiB, base, func(x row) float64 { return x.memBefore.RSSMiB }),
-			r.memBefore.PSSMiB, r.memAfter.RSSMiB, r.loadSecs, p.Lost, millions(p.Sent), p.share("NXDOMAIN"))
+			r.memBefore.PSSMiB, r.memBefore.AnonMiB, r.memAfter.RSSMiB, r.loadSecs, p.Lost, millions(p.Sent), p.share("NXDOMAIN"))
 	}
 	b.WriteString("\nCPU µs/q = server process tree utime+stime (/proc/PID/stat) during the dnsperf run ÷ answered queries." +
 		" ×rb = ratio to rbldnsd in the same pin mode. busy% = server CPU ÷ run time. RSS = largest process," +
-		" 1 s after the server answered the last listed name; PSS = tree sum; RSS after = after the run." +
+		" 1 s after the server answered the last listed name; PSS = tree sum; anon = anonymous memory (heap, not file-mapped), tree sum; RSS after = after the run." +
 		" load s = exec → correct answer for the last listed name. NX% = NXDOMAIN share of answers" +
 		" (sender zone: unlisted senders at a listed relay are NODATA, not NXDOMAIN).\n")
 	return b.String()
