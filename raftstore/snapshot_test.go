@@ -300,3 +300,36 @@ func tokenStrings(f *FSM) string {
 	}
 	return s
 }
+
+func TestFSM_ReadersSeeWholeRaftBatches(t *testing.T) {
+	h := newHarness(t)
+	const perBatch = 25
+	stop := make(chan struct{})
+	bad := make(chan int, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(bad)
+				return
+			default:
+			}
+			if n := h.f.Index().Load().Counts().Pairs; n%perBatch != 0 {
+				bad <- n
+				close(bad)
+				return
+			}
+		}
+	}()
+	for b := range 40 {
+		es := make([]*command.Envelope, perBatch)
+		for i := range es {
+			es[i] = env(t, command.PairPut, t0, "", command.PairBody{Sender: fmt.Sprintf("u%d-%d@example.org", b, i), IP: "192.0.2.1"})
+		}
+		h.apply(es...)
+	}
+	close(stop)
+	if n, ok := <-bad; ok {
+		t.Fatalf("a reader saw %d pairs: half of a raft batch", n)
+	}
+}
