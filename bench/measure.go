@@ -40,6 +40,9 @@ func measure(ctx context.Context, c config, s server, mode string, out io.Writer
 	}
 	time.Sleep(time.Second)
 	before := treeMemory(r.pid())
+	if ws, ok := s.(*wlnsServer); ok {
+		ws.noteHeap(ctx, mode)
+	}
 	var rows []row
 	for _, w := range ws {
 		fmt.Fprintf(out, "running %s %s %s for %v\n", s.name(), w.zone, mode, c.Duration)

@@ -22,6 +22,9 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 	for _, s := range servers {
 		if ws, ok := s.(*wlnsServer); ok {
 			fmt.Fprintf(&b, "- wlns import (`wlns import`, %d lines): %.1f s\n", 2*len(d.listed), ws.importSecs)
+			for _, h := range ws.heaps {
+				fmt.Fprintf(&b, "- wlns after load, %s\n", h)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "- machine: %s\n\n", machine())

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,6 +24,10 @@ type wlnsServer struct {
 	dataDir string
 	// ImportSecs is how long `wlns import` took for the whole dataset.
 	importSecs float64
+	// http is the API address of the running server, for /metrics.
+	http string
+	// heaps records the Go heap after load, per mode.
+	heaps []string
 }
 
 func (s *wlnsServer) name() string { return "wlns" }
@@ -76,8 +83,35 @@ func (s *wlnsServer) prepare(ctx context.Context) error {
 }
 
 func (s *wlnsServer) start(ctx context.Context, mode string) (*running, error) {
-	r, _, err := s.launch(ctx, mode, mode == "pin")
+	r, ready, err := s.launch(ctx, mode, mode == "pin")
+	s.http = ready.HTTP
 	return r, err
+}
+
+// noteHeap reads the Go heap figures from /metrics once the data is loaded,
+// so the report can tell live heap from GC headroom and mapped files.
+func (s *wlnsServer) noteHeap(ctx context.Context, mode string) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.http+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	vals := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if ok && (name == "go_memstats_heap_alloc_bytes" || name == "go_memstats_sys_bytes") {
+			vals[name], _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	s.heaps = append(s.heaps, fmt.Sprintf("%s: Go heap allocated %.0f MiB, Go runtime total %.0f MiB",
+		mode, vals["go_memstats_heap_alloc_bytes"]/(1<<20), vals["go_memstats_sys_bytes"]/(1<<20)))
 }
 
 // launch starts wlns serve on the data directory and waits for its ready
