@@ -169,3 +169,17 @@ func BenchmarkStore_ApplyBatch1000(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "pairs/s")
 }
+
+func BenchmarkFSM_EntityDeleteIn1MPairs(b *testing.B) {
+	f := bigFSM(100_000, 1_000_000)
+	h := &fsmHarness{tb: b, f: f, idx: 1, now: t0}
+	b.ResetTimer()
+	cpu := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		r := h.apply(env(b, command.EntityDelete, t0, "", command.EntityBody{ID: uint64(i + 1)}))[0]
+		if r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	}
+	reportCPU(b, cpu)
+}
