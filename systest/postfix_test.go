@@ -34,8 +34,8 @@ const (
 
 // TestPostfix_PolicyService runs the whole loop: unlisted sender deferred at
 // RCPT (and at MAIL FROM with smtpd_delay_reject=no), null sender passes,
-// report-only mode passes and counts, and after `wlns pair add` the retry is
-// accepted.
+// report-only mode passes and counts, a dead whitelist fails closed or open
+// as configured, and after `wlns pair add` the retry is accepted.
 func TestPostfix_PolicyService(t *testing.T) {
 	needRoot(t)
 	postfix := needTool(t, "postfix", "postfix")
@@ -46,12 +46,19 @@ func TestPostfix_PolicyService(t *testing.T) {
 	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
 	enforce := startPolicy(t, n, "--why-url", "https://wl.test/why?s={sender}")
 	reportOnly := startPolicy(t, n, "--report-only")
+	// A policy service whose whitelist is down (nothing listens on the
+	// port), one failing closed and one failing open.
+	deadDNS := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeUDPPort(t, "127.0.0.1")))
+	closed := startPolicy(t, n, "--dns", deadDNS, "--fail-closed", "--dns-timeout", "500ms")
+	open := startPolicy(t, n, "--dns", deadDNS, "--dns-timeout", "500ms")
 
-	rcptPort, mailPort, roPort := freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)
+	rcptPort, mailPort, roPort, closedPort, openPort := freeTCPPort(t), freeTCPPort(t), freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)
 	startPostfix(t, postfix, unshare, []smtpdListener{
 		{port: rcptPort, policy: enforce.addr},
 		{port: mailPort, policy: enforce.addr, atMail: true},
 		{port: roPort, policy: reportOnly.addr},
+		{port: closedPort, policy: closed.addr},
+		{port: openPort, policy: open.addr},
 	}, "")
 	send := func(port int, from string, quitAfterRCPT bool) string {
 		t.Helper()
@@ -81,6 +88,17 @@ func TestPostfix_PolicyService(t *testing.T) {
 		}
 		if v := reportOnly.metric(t, `wlns_policy_decisions_total{decision="defer"}`); v != 0 {
 			t.Errorf("report-only defer count = %v, want 0", v)
+		}
+	})
+	t.Run("whitelist down: fail closed gives 451 4.3.0", func(t *testing.T) {
+		out := send(closedPort, alice, true)
+		mustContain(t, out, "<** 451 4.3.0 <rcpt@"+mtaDomain+">: Recipient address rejected: whitelist temporarily unavailable")
+	})
+	t.Run("whitelist down: fail open passes", func(t *testing.T) {
+		out := send(openPort, alice, true)
+		mustContain(t, out, "<-  250 2.1.5 Ok")
+		if v := open.metric(t, `wlns_policy_decisions_total{decision="error"}`); v != 1 {
+			t.Errorf("fail-open error count = %v, want 1", v)
 		}
 	})
 	t.Run("after pair add the retry is accepted", func(t *testing.T) {
