@@ -87,6 +87,9 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return usageErrorf("--log-format %q: want text or json", c.logFormat)
+	}
 	opts := &slog.HandlerOptions{Level: level}
 	log := slog.New(slog.NewTextHandler(cl.stderr, opts))
 	if c.logFormat == "json" {
