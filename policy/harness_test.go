@@ -31,7 +31,7 @@ type harness struct {
 func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	h := &harness{dns: startFakeDNS(t), reg: prometheus.NewRegistry(), logs: &syncBuffer{}, ch: &recordingChallenger{}}
-	cfg := Config{Apex: "wl.test", DNSServer: h.dns.addr, DNSTimeout: 200 * time.Millisecond, DNSAttempts: 2, Challenger: h.ch}
+	cfg := Config{Apex: "wl.test", DNSServer: h.dns.addr, DNSTimeout: 2 * time.Second, DNSAttempts: 2, Challenger: h.ch}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -26,7 +26,12 @@ func TestServer_WhitelistUnreachable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, tt.cfg)
+			h := newHarness(t, func(c *Config) {
+				c.DNSTimeout = 200 * time.Millisecond
+				if tt.cfg != nil {
+					tt.cfg(c)
+				}
+			})
 			if tt.servfail {
 				h.dns.servfail.Store(true)
 			} else {
