@@ -133,7 +133,9 @@ func checkNDJSON(ct string) error {
 	}
 }
 
-// importer turns a stream of lines into batches of commands.
+// importer turns a stream of lines into batches of commands. One batch is
+// applied in the background while the next one is read and validated; the
+// batches still apply one after the other, in input order.
 type importer struct {
 	a       *API
 	c       *caller
@@ -144,6 +146,9 @@ type importer struct {
 	v       *index.View
 	groups  map[string]*record.Entity // by name in v; built on demand
 	cur     pendingBatch
+	batches int       // batches started, for their request IDs
+	flying  *inFlight // the batch being applied, or nil
+	failed  error     // the store error that stopped the import
 	rep     ImportReport
 }
 
@@ -156,8 +161,23 @@ type pendingBatch struct {
 	err         string
 }
 
-// run reads r to its end or to the first error that stops the import.
+// inFlight is a batch handed to the store.
+type inFlight struct {
+	batch pendingBatch
+	done  chan error
+}
+
+// run reads r to its end or to the first error that stops the import, and
+// returns once every batch it started has been applied or rejected.
 func (imp *importer) run(ctx context.Context, r io.Reader) error {
+	err := imp.read(ctx, r)
+	if werr := imp.wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+func (imp *importer) read(ctx context.Context, r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxImportLine)
 	lineNo := 0
@@ -169,6 +189,9 @@ func (imp *importer) run(ctx context.Context, r io.Reader) error {
 			continue
 		}
 		imp.add(lineNo, b)
+		if imp.failed != nil {
+			return imp.failed
+		}
 		if imp.cur.records == imp.size {
 			if err := imp.flush(ctx); err != nil {
 				return err
@@ -180,8 +203,11 @@ func (imp *importer) run(ctx context.Context, r io.Reader) error {
 		if errors.Is(err, bufio.ErrTooLong) {
 			err = fmt.Errorf("line %d is longer than %d bytes", lineNo+1, MaxImportLine)
 		}
+		if werr := imp.wait(); werr != nil {
+			return werr
+		}
 		imp.rep.Stopped = "reading the input: " + err.Error()
-		imp.reject(imp.cur.records, "input ended early: "+err.Error())
+		imp.reject(&imp.cur, "input ended early: "+err.Error())
 		return errorf(http.StatusBadRequest, "%s", imp.rep.Stopped)
 	}
 	return imp.flush(ctx)
@@ -221,25 +247,51 @@ func (imp *importer) lineError(line int, msg string) {
 	imp.rep.Errors = append(imp.rep.Errors, LineError{Line: line, Error: msg})
 }
 
-// flush applies the pending batch, or records it as rejected.
+// flush hands the pending batch to the store once the previous one is
+// done, or records it as rejected.
 func (imp *importer) flush(ctx context.Context) error {
-	p := &imp.cur
+	p := imp.cur
+	imp.cur = pendingBatch{}
 	if p.records == 0 {
 		return nil
 	}
-	defer func() { imp.cur = pendingBatch{cmds: p.cmds[:0], lines: p.lines[:0]} }()
+	if err := imp.wait(); err != nil {
+		return err
+	}
+	imp.batches++
 	if p.err != "" {
-		imp.reject(p.records, p.err)
+		imp.reject(&p, p.err)
 		return nil
 	}
-	id := imp.reqBase + "/" + strconv.Itoa(len(imp.rep.Batches)+1)
+	id := imp.reqBase + "/" + strconv.Itoa(imp.batches)
 	env, err := command.New(command.Batch, imp.now, id, command.BatchBody{Commands: p.cmds})
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, imp.a.cfg.Timeout)
-	defer cancel()
-	_, err = imp.a.apply(ctx, env)
+	f := &inFlight{batch: p, done: make(chan error, 1)}
+	go func() {
+		actx, cancel := context.WithTimeout(ctx, imp.a.cfg.Timeout)
+		defer cancel()
+		_, err := imp.a.apply(actx, env)
+		f.done <- err
+	}()
+	imp.flying = f
+	if imp.c.tok.Role != record.RoleAdmin {
+		return imp.wait() // a postmaster's lines are checked against the latest data
+	}
+	return nil
+}
+
+// wait waits for the batch in flight, records its outcome and moves the
+// view on. A store error is returned, and kept in imp.failed.
+func (imp *importer) wait() error {
+	f := imp.flying
+	if f == nil {
+		return imp.failed
+	}
+	imp.flying = nil
+	err := <-f.done
+	p := &f.batch
 	var rj *command.Rejection
 	switch {
 	case errors.As(err, &rj):
@@ -248,11 +300,12 @@ func (imp *importer) flush(ctx context.Context) error {
 			line = p.lines[rj.Index]
 		}
 		imp.lineError(line, rj.Message)
-		imp.reject(p.records, fmt.Sprintf("line %d: %s", line, rj.Message))
+		imp.reject(p, fmt.Sprintf("line %d: %s", line, rj.Message))
 	case err != nil:
 		_, msg := statusOf(err)
 		imp.rep.Stopped = msg
-		imp.reject(p.records, msg)
+		imp.reject(p, msg)
+		imp.failed = err
 		return err
 	default:
 		imp.rep.Applied += p.records
@@ -263,12 +316,12 @@ func (imp *importer) flush(ctx context.Context) error {
 	return nil
 }
 
-// reject records the pending batch as rejected.
-func (imp *importer) reject(records int, why string) {
-	if records == 0 {
+// reject records batch p as rejected.
+func (imp *importer) reject(p *pendingBatch, why string) {
+	if p.records == 0 {
 		return
 	}
-	imp.rep.Rejected += records
-	imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: imp.cur.first, LastLine: imp.cur.last,
-		Records: records, Error: why})
+	imp.rep.Rejected += p.records
+	imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: p.first, LastLine: p.last,
+		Records: p.records, Error: why})
 }

@@ -40,9 +40,11 @@ func (imp *importer) command(b []byte) (*command.Envelope, error) {
 		body, _, err = verpBody(imp.v, imp.c, &VerpRequest{Domain: l.Domain, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, "import")
 	case "relay":
 		t = command.EntityPut
+		imp.sync() // registering an address looks at the entities earlier lines made
 		body, err = relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
 	case "group":
 		t = command.EntityPut
+		imp.sync() // a group replaces the one of its name earlier lines made
 		body, err = imp.groupBody(&l)
 	default:
 		return nil, errorf(http.StatusBadRequest, "invalid kind %q: want pair, verp, relay or group", l.Kind)
@@ -100,3 +102,8 @@ func (l *ImportLine) stray() string {
 	}
 	return ""
 }
+
+// sync waits for the batch in flight, so that the next line is checked
+// against everything before it (lines of the batch being filled excepted).
+// A store error stops the import through imp.failed.
+func (imp *importer) sync() { _ = imp.wait() }
