@@ -58,19 +58,22 @@ func (d *decider) decide(ctx context.Context, req *Request) Decision {
 	if dec.Kind == DecisionPass {
 		d.m.passes.WithLabelValues(dec.Reason).Inc()
 	}
-	attrs = append(attrs, slog.String("decision", dec.Kind), slog.String("reason", dec.Reason),
-		slog.String("state", req.ProtocolState), slog.String("client", req.ClientAddress),
-		slog.String("queue_id", req.QueueID), slog.String("instance", req.Instance))
-	attrs = append(attrs, senderAttrs(req.Sender)...)
-	if d.log.Enabled(ctx, slog.LevelDebug) {
-		attrs = append(attrs, slog.String("sender", req.Sender))
-	}
 	level := slog.LevelDebug
 	switch dec.Kind {
 	case DecisionWouldDefer, DecisionDefer:
 		level = slog.LevelInfo
 	case DecisionError:
 		level = slog.LevelWarn
+	}
+	if !d.log.Enabled(ctx, level) {
+		return dec
+	}
+	attrs = append(attrs, slog.String("decision", dec.Kind), slog.String("reason", dec.Reason),
+		slog.String("state", req.ProtocolState), slog.String("client", req.ClientAddress),
+		slog.String("queue_id", req.QueueID), slog.String("instance", req.Instance))
+	attrs = append(attrs, senderAttrs(req.Sender)...)
+	if d.log.Enabled(ctx, slog.LevelDebug) {
+		attrs = append(attrs, slog.String("sender", req.Sender))
 	}
 	d.log.LogAttrs(ctx, level, "policy decision", attrs...)
 	return dec
