@@ -113,6 +113,9 @@ func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
 		adv = a
 	}
 	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, 10*time.Second, hl.Named("transport"))
+	if errors.Is(err, raft.ErrNotAdvertisable) {
+		return nil, fmt.Errorf("listening for raft on %s: %w (set an advertise address peers can dial)", s.cfg.Bind, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listening for raft on %s: %w", s.cfg.Bind, err)
 	}

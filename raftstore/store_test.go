@@ -290,3 +290,25 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+func TestOpen_RejectsBadConfig(t *testing.T) {
+	cases := map[string]Config{
+		"no dir":            {Bind: "127.0.0.1:0"},
+		"no bind":           {Dir: t.TempDir()},
+		"unusable bind":     {Dir: t.TempDir(), Bind: "127.0.0.1:99999"},
+		"wildcard, no adv":  {Dir: t.TempDir(), Bind: "0.0.0.0:0"},
+		"bad advertise":     {Dir: t.TempDir(), Bind: "127.0.0.1:0", Advertise: "nowhere:x"},
+		"negative duration": {Dir: t.TempDir(), Bind: "127.0.0.1:0", ApplyTimeout: -1},
+	}
+	for name, cfg := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg.Logger = quietLogger()
+			s, err := Open(context.Background(), cfg)
+			if err == nil {
+				s.Close()
+				t.Fatal("opened")
+			}
+			t.Log(err)
+		})
+	}
+}
