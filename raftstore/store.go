@@ -112,10 +112,10 @@ func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
 		}
 		adv = a
 	}
-	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, 10*time.Second, hl.Named("transport"))
-	if errors.Is(err, raft.ErrNotAdvertisable) {
-		return nil, fmt.Errorf("listening for raft on %s: %w (set an advertise address peers can dial)", s.cfg.Bind, err)
+	if b, err := net.ResolveTCPAddr("tcp", s.cfg.Bind); err == nil && adv == nil && (b.IP == nil || b.IP.IsUnspecified()) {
+		return nil, fmt.Errorf("raft bind address %s is a wildcard: set an advertise address peers can dial", s.cfg.Bind)
 	}
+	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, 10*time.Second, hl.Named("transport"))
 	if err != nil {
 		return nil, fmt.Errorf("listening for raft on %s: %w", s.cfg.Bind, err)
 	}
