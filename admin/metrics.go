@@ -58,7 +58,10 @@ func (a *API) instrument(route string, next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		a.metrics.observe(route, strconv.Itoa(sw.status), time.Since(start))
+		d := time.Since(start)
+		a.metrics.observe(route, strconv.Itoa(sw.status), d)
+		a.cfg.Logger.Debug("http request", "route", route, "status", sw.status, "duration", d,
+			"remote", r.RemoteAddr)
 	})
 }
 

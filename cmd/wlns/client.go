@@ -114,6 +114,9 @@ func (c *apiClient) send(ctx context.Context, method, path, ctype string, body i
 		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
 			eb.Error = strings.TrimSpace(string(raw))
 		}
+		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
+			eb.Error += " (no token given: pass --token or --token-file; the first `wlns serve` saved one in <data>/admin.token)"
+		}
 		return resp.StatusCode, &apiError{status: resp.StatusCode, msg: eb.Error}
 	}
 	if out != nil && len(raw) > 0 {

@@ -161,6 +161,9 @@ func TestCLI_AdminCommandsAgainstAServer(t *testing.T) {
 		t.Errorf("read token writing: %s", out)
 	}
 	must(exitOK, "pair", "list", "--token", secret)
+	if out := must(exitFailure, "pair", "list", "--token-file", filepath.Join(t.TempDir(), "none")); !strings.Contains(out, "no token given") {
+		t.Errorf("missing token: %s", out)
+	}
 
 	file := filepath.Join(t.TempDir(), "in.ndjson")
 	lines := `{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1"}
