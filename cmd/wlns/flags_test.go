@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -146,5 +148,19 @@ func TestName_PrintsTheThreeQueryNames(t *testing.T) {
 	code, out, _ := runCLI(t, map[string]string{"WLNS_APEX": "env.test", "WLNS_FORM": "hashed"}, "name", "dave@umkc.edu", "2001:db8::1")
 	if code != exitOK || !strings.Contains(out, ".sender.env.test.") || strings.Contains(out, "dave") {
 		t.Errorf("env apex and hashed form: exit %d, %s", code, out)
+	}
+}
+
+func TestWithin_GivesUpAtTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	block := make(chan struct{})
+	defer close(block)
+	err := within(ctx, "closing a stuck thing", func() error { <-block; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "closing a stuck thing") {
+		t.Errorf("err %v", err)
+	}
+	if err := within(context.Background(), "x", func() error { return io.EOF }); err != io.EOF {
+		t.Errorf("a finished f: err %v", err)
 	}
 }

@@ -52,9 +52,13 @@ func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.clos
 func serve(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n := &node{log: newLogger(cfg, c.stderr)}
 	err := n.start(ctx, c, cfg)
-	if err == nil {
+	switch {
+	case err == nil:
 		<-ctx.Done()
 		n.log.Info("shutting down", "timeout", cfg.shutdown)
+	case ctx.Err() != nil: // a signal during start-up is a normal stop
+		n.log.Info("interrupted during start-up", "err", err)
+		err = nil
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdown)
 	defer cancel()
@@ -146,7 +150,7 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
-	n.onStop(func(context.Context) error { return store.Close() })
+	n.onStop(func(ctx context.Context) error { return within(ctx, "closing the store", store.Close) })
 	return store, nil
 }
 
@@ -196,4 +200,17 @@ func (n *node) ready(context.Context) error {
 		return errors.New("DNS server not listening yet")
 	}
 	return nil
+}
+
+// within runs f but gives up waiting for it when ctx ends, so that a stuck
+// subsystem cannot hold the process past the shutdown timeout.
+func within(ctx context.Context, what string, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
 }
