@@ -120,6 +120,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.st = r.st
 	f.dd = r.dd
 	f.tokens.Store(f.st.tokens)
+	f.metrics.snapshotRestored(time.Since(start))
 	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens)
 	return nil
 }

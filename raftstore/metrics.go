@@ -17,6 +17,7 @@ type metrics struct {
 	apply      prometheus.Histogram
 	snapDur    prometheus.Histogram
 	snapSize   prometheus.Gauge
+	restoreDur prometheus.Gauge
 }
 
 // newMetrics builds the store's collectors and registers them with reg
@@ -38,8 +39,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wlns_raft_snapshot_size_bytes",
 			Help: "Size of the last snapshot written.",
 		}),
+		restoreDur: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wlns_raft_snapshot_restore_duration_seconds",
+			Help: "Time the last snapshot restore took (start-up or install from the leader).",
+		}),
 	}
-	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize}
+	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize, m.restoreDur}
 	return m
 }
 
@@ -116,5 +121,11 @@ func (m *metrics) snapshotPersisted(d time.Duration, size int64) {
 	if m != nil {
 		m.snapDur.Observe(d.Seconds())
 		m.snapSize.Set(float64(size))
+	}
+}
+
+func (m *metrics) snapshotRestored(d time.Duration) {
+	if m != nil {
+		m.restoreDur.Set(d.Seconds())
 	}
 }

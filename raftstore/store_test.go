@@ -251,8 +251,13 @@ func TestStore_Metrics(t *testing.T) {
 	if got["wlns_raft_applied_index"] < 3 || got["wlns_raft_snapshot_size_bytes"] <= 0 {
 		t.Errorf("applied index %v, snapshot size %v", got["wlns_raft_applied_index"], got["wlns_raft_snapshot_size_bytes"])
 	}
+	dir := s.cfg.Dir
 	s.Close()
-	openStore(t, t.TempDir(), func(c *Config) { c.Registerer = reg }) // re-registers after Close
+	s2 := openStore(t, dir, func(c *Config) { c.Registerer = reg }) // re-registers after Close
+	if got := gather(t, reg); got["wlns_raft_snapshot_restore_duration_seconds"] <= 0 || got[`wlns_records{kind="pairs"}`] != 1 {
+		t.Errorf("after restart: restore duration %v, pairs %v", got["wlns_raft_snapshot_restore_duration_seconds"], got[`wlns_records{kind="pairs"}`])
+	}
+	s2.Close()
 }
 
 // metricName is the naming rule of STYLE.md §11 (wlns_records is the one
