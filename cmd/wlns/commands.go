@@ -78,7 +78,7 @@ func findCommand(args []string) (*subcommand, []string, error) {
 		}
 	}
 	if len(subs) > 0 {
-		return nil, nil, fmt.Errorf("%s needs a sub-command: %s", args[0], strings.Join(subs, ", "))
+		return nil, nil, &needsSubError{word: args[0], subs: subs}
 	}
 	return nil, nil, fmt.Errorf("unknown command %q", strings.Join(args[:1], " "))
 }
@@ -95,13 +95,18 @@ func slicesEqual(a, b []string) bool {
 	return true
 }
 
-func printUsage(w io.Writer) {
+// printUsage lists the commands, or only those starting with the words of
+// prefix.
+func printUsage(w io.Writer, prefix ...string) {
 	fmt.Fprintln(w, "wlns: a DNS whitelist server and its admin client")
 	fmt.Fprintln(w, "\nUsage: wlns COMMAND [ARGS] [FLAGS]")
 	fmt.Fprintln(w, "\nCommands:")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	p := strings.Join(prefix, " ")
 	for _, c := range commands() {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+		if p == "" || strings.HasPrefix(c.name, p+" ") {
+			fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nRun `wlns help COMMAND` or `wlns COMMAND -h` for its flags.")
@@ -161,4 +166,14 @@ func (c *subcommand) printHelp(w io.Writer, fs *flag.FlagSet) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
+}
+
+// needsSubError is a command word given without its sub-command.
+type needsSubError struct {
+	word string
+	subs []string
+}
+
+func (e *needsSubError) Error() string {
+	return fmt.Sprintf("%s needs a sub-command: %s", e.word, strings.Join(e.subs, ", "))
 }

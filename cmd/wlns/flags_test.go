@@ -108,6 +108,7 @@ func TestRun_ExitStatuses(t *testing.T) {
 		{[]string{"pair", "add", "-h"}, exitOK, "-pin"},
 		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{[]string{"pair"}, exitUsage, "pair needs a sub-command: add, del, list"},
+		{[]string{"help", "group"}, exitOK, "group add-member NAME PREFIX..."},
 		{[]string{"pair", "add", "a@b.example"}, exitUsage, "wrong number of arguments"},
 		{[]string{"pair", "list", "--limit", "x"}, exitUsage, "invalid value"},
 		{[]string{"status", "--server", "ftp://x"}, exitUsage, "invalid --server"},

@@ -42,7 +42,16 @@ func main() {
 // run executes one command line and returns the exit status.
 func run(ctx context.Context, args []string, c *cli) int {
 	cmd, rest, err := findCommand(args)
-	if err != nil {
+	var ns *needsSubError
+	switch {
+	case errors.As(err, &ns) && len(args) > 1 && args[0] == "help":
+		printUsage(c.stdout, ns.word)
+		return exitOK
+	case errors.As(err, &ns):
+		fmt.Fprintf(c.stderr, "wlns: %v\n\n", err)
+		printUsage(c.stderr, ns.word)
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(c.stderr, "wlns: %v\n\n", err)
 		printUsage(c.stderr)
 		return exitUsage
