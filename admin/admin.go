@@ -98,6 +98,8 @@ type API struct {
 	store   Store
 	metrics *httpMetrics
 	mux     *http.ServeMux
+	// maxBatchBytes ends an import batch early; a field so tests can shrink it.
+	maxBatchBytes int
 }
 
 // New builds the API over store. It fails when its metrics cannot be
@@ -111,7 +113,7 @@ func New(cfg Config, store Store) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering HTTP metrics: %w", err)
 	}
-	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux()}
+	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux(), maxBatchBytes: maxBatchBytes}
 	a.routes()
 	return a, nil
 }

@@ -23,6 +23,9 @@ const (
 	MaxImportLine = 1 << 20
 	// maxImportErrors bounds the line errors an import report lists.
 	maxImportErrors = 1000
+	// maxBatchBytes ends a batch early when its commands reach this size,
+	// well below the store's limit on one log entry (8 MiB).
+	maxBatchBytes = 4 << 20
 )
 
 // ImportLine is one line of POST /v1/import. Kind selects which fields
@@ -108,7 +111,7 @@ func (a *API) importNDJSON(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return err
 	}
-	imp := &importer{a: a, c: c, rc: http.NewResponseController(w), size: size, reqBase: base,
+	imp := &importer{a: a, c: c, rc: http.NewResponseController(w), size: size, maxBytes: a.maxBatchBytes, reqBase: base,
 		now: a.cfg.Now().Unix(), v: a.store.Index().Load()}
 	if err := imp.run(r.Context(), r.Body); err != nil && imp.rep.Applied == 0 {
 		return err
@@ -137,19 +140,20 @@ func checkNDJSON(ct string) error {
 // applied in the background while the next one is read and validated; the
 // batches still apply one after the other, in input order.
 type importer struct {
-	a       *API
-	c       *caller
-	rc      *http.ResponseController
-	size    int
-	reqBase string
-	now     int64
-	v       *index.View
-	groups  map[string]*record.Entity // by name in v; built on demand
-	cur     pendingBatch
-	batches int       // batches started, for their request IDs
-	flying  *inFlight // the batch being applied, or nil
-	failed  error     // the store error that stopped the import
-	rep     ImportReport
+	a        *API
+	c        *caller
+	rc       *http.ResponseController
+	size     int
+	maxBytes int // a batch ends at size records or maxBytes, whichever first
+	reqBase  string
+	now      int64
+	v        *index.View
+	groups   map[string]*record.Entity // by name in v; built on demand
+	cur      pendingBatch
+	batches  int       // batches started, for their request IDs
+	flying   *inFlight // the batch being applied, or nil
+	failed   error     // the store error that stopped the import
+	rep      ImportReport
 }
 
 // pendingBatch is the batch being filled.
@@ -158,6 +162,7 @@ type pendingBatch struct {
 	records     int
 	cmds        []command.Envelope
 	lines       []int // input line of each command
+	bytes       int   // encoded size of cmds, roughly
 	err         string
 }
 
@@ -192,7 +197,7 @@ func (imp *importer) read(ctx context.Context, r io.Reader) error {
 		if imp.failed != nil {
 			return imp.failed
 		}
-		if imp.cur.records == imp.size {
+		if imp.cur.records == imp.size || imp.cur.bytes >= imp.maxBytes {
 			if err := imp.flush(ctx); err != nil {
 				return err
 			}
@@ -237,6 +242,7 @@ func (imp *importer) add(lineNo int, b []byte) {
 	}
 	p.cmds = append(p.cmds, *env)
 	p.lines = append(p.lines, lineNo)
+	p.bytes += len(env.Body) + len(env.Type) + 40
 }
 
 func (imp *importer) lineError(line int, msg string) {

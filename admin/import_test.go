@@ -179,3 +179,17 @@ func TestImport_PostmasterStaysInsideItsPrefixes(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+func TestImport_LargeLinesEndABatchEarly(t *testing.T) {
+	env := newTestEnv(t)
+	env.api.maxBatchBytes = 300
+	var sb strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&sb, `{"kind":"group","name":"g%d","members":["10.%d.0.0/24","10.%d.1.0/24","10.%d.2.0/24","10.%d.3.0/24"]}`+"\n", i, i, i, i, i)
+	}
+	var rep ImportReport
+	env.must(http.StatusOK, "POST", "/v1/import?batch=1000", adminSecret, sb.String()).json(t, &rep)
+	if rep.Applied != 6 || len(rep.Batches) < 2 {
+		t.Fatalf("6 large lines in one batch despite the size cap: %+v", rep)
+	}
+}
