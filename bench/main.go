@@ -59,9 +59,7 @@ func run(ctx context.Context, c config, out io.Writer) ([]row, error) {
 		if err := s.prepare(ctx); err != nil {
 			return nil, fmt.Errorf("preparing %s: %w", s.name(), err)
 		}
-		if ws, ok := s.(*wlnsServer); ok {
-			fmt.Fprintf(out, "wlns import of %d relays + %d pairs: %.1fs\n", len(d.listed), len(d.listed), ws.importSecs)
-		} else if d := time.Since(t); d > time.Second {
+		if d := time.Since(t); d > time.Second {
 			fmt.Fprintf(out, "%s prepared in %.1fs\n", s.name(), d.Seconds())
 		}
 	}

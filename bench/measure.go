@@ -58,6 +58,9 @@ func measure(ctx context.Context, c config, s server, mode string, out io.Writer
 		return nil, fmt.Errorf("%s died under load (%v):\n%s", s.name(), r.waitErr, r.logTail())
 	default:
 	}
+	if ws, ok := s.(*wlnsServer); ok {
+		ws.afterMeasure(ctx, r, mode)
+	}
 	return rows, nil
 }
 

@@ -21,7 +21,12 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 		" nopin: no affinity, two workers (wlns --readers 2, GOMAXPROCS=2; rbldnsd is single-threaded)\n")
 	for _, s := range servers {
 		if ws, ok := s.(*wlnsServer); ok {
-			fmt.Fprintf(&b, "- wlns import (`wlns import`, %d lines): %.1f s\n", 2*len(d.listed), ws.importSecs)
+			for _, m := range c.Modes {
+				fmt.Fprintf(&b, "- wlns %s: serve on an empty data dir + `wlns import --batch 10000` of %d lines: %.1f s\n", m, 2*len(d.listed), ws.importSecs[m])
+			}
+			if ws.restart != "" {
+				fmt.Fprintf(&b, "- wlns %s\n", ws.restart)
+			}
 			for _, h := range ws.heaps {
 				fmt.Fprintf(&b, "- wlns after load, %s\n", h)
 			}
@@ -42,7 +47,7 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 	b.WriteString("\nCPU µs/q = server process tree utime+stime (/proc/PID/stat) during the dnsperf run ÷ answered queries." +
 		" ×rb = ratio to rbldnsd in the same pin mode. busy% = server CPU ÷ run time. RSS = largest process," +
 		" 1 s after the server answered the last listed name; PSS = tree sum; anon = anonymous memory (heap, not file-mapped), tree sum; RSS after = after the run." +
-		" load s = exec → correct answer for the last listed name. NX% = NXDOMAIN share of answers" +
+		" load s = exec → correct answer for the last listed name (wlns: includes `wlns import` into the empty node). NX% = NXDOMAIN share of answers" +
 		" (sender zone: unlisted senders at a listed relay are NODATA, not NXDOMAIN).\n")
 	return b.String()
 }
