@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/nodenet"
 )
 
 // Config configures a Store. Zero values take the documented defaults.
@@ -43,6 +45,21 @@ type Config struct {
 	// ApplyTimeout bounds Store.Apply when the context has no deadline;
 	// 0 means 10s.
 	ApplyTimeout time.Duration
+
+	// Net, when set, is the mutually authenticated inter-node port: Raft
+	// runs over it (Bind and Advertise are then unused), followers forward
+	// Apply to the leader through it, and it serves joins. Nil means a
+	// plain-TCP Raft transport on Bind and no forwarding (single node).
+	Net *nodenet.Net
+	// JoinTokenHash is the hex SHA-256 of the cluster's join secret; a join
+	// request must present the secret. Empty refuses every join.
+	JoinTokenHash string
+	// Voters is how many voters the leader admits; later nodes join as
+	// non-voters. 0 means 7.
+	Voters int
+	// ForwardHold is how long Apply on a follower waits for a leader to
+	// forward to before it fails with ErrNoLeader; 0 means 5s.
+	ForwardHold time.Duration
 }
 
 // Defaults for the zero values of Config.
@@ -51,6 +68,8 @@ const (
 	DefaultSnapshotInterval  = 30 * time.Second
 	DefaultTrailingLogs      = 10240
 	DefaultApplyTimeout      = 10 * time.Second
+	DefaultVoters            = 7
+	DefaultForwardHold       = 5 * time.Second
 )
 
 // withDefaults returns cfg with zero values replaced by the defaults.
@@ -70,6 +89,12 @@ func (cfg Config) withDefaults() Config {
 	if cfg.ApplyTimeout == 0 {
 		cfg.ApplyTimeout = DefaultApplyTimeout
 	}
+	if cfg.Voters == 0 {
+		cfg.Voters = DefaultVoters
+	}
+	if cfg.ForwardHold == 0 {
+		cfg.ForwardHold = DefaultForwardHold
+	}
 	return cfg
 }
 
@@ -79,10 +104,13 @@ func (cfg Config) validate() error {
 	if cfg.Dir == "" {
 		errs = append(errs, errors.New("a data folder (Dir) is required"))
 	}
-	if cfg.Bind == "" {
+	if cfg.Bind == "" && cfg.Net == nil {
 		errs = append(errs, errors.New("a raft listen address (Bind) is required"))
 	}
-	if cfg.SnapshotInterval < 0 || cfg.ApplyTimeout < 0 {
+	if cfg.Voters < 0 {
+		errs = append(errs, errors.New("Voters must not be negative"))
+	}
+	if cfg.SnapshotInterval < 0 || cfg.ApplyTimeout < 0 || cfg.ForwardHold < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -19,6 +19,14 @@ var (
 	ErrTimeout = errors.New("raft apply timed out; outcome unknown")
 	// ErrClosed means the store is shut down.
 	ErrClosed = errors.New("raft store closed")
+	// ErrNoLeader means no leader was known within the forward hold time;
+	// nothing was applied.
+	ErrNoLeader = errors.New("no raft leader; nothing was applied")
+	// ErrForbidden means a join was refused (wrong join token, or a
+	// certificate for another node ID).
+	ErrForbidden = errors.New("join refused")
+	// ErrNotMember means the named node is not in the cluster.
+	ErrNotMember = errors.New("not a cluster member")
 	// ErrInvalidCommand means the envelope cannot be proposed at all (wrong
 	// version, unknown type, undecodable body, too large); nothing was sent
 	// to raft.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/index"
@@ -81,6 +82,38 @@ func (m *metrics) addStoreGauges(ix *index.Index, applied func() uint64, leader 
 				return 1
 			}
 			return 0
+		}))
+}
+
+// addClusterGauges adds the staleness gauges of a node.
+func (m *metrics) addClusterGauges(r *raft.Raft) {
+	m.collectors = append(m.collectors,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_last_contact_seconds",
+			Help: "Seconds since this node last heard from the leader (0 on the leader, -1 never).",
+		}, func() float64 {
+			if r.State() == raft.Leader {
+				return 0
+			}
+			lc := r.LastContact()
+			if lc.IsZero() {
+				return -1
+			}
+			return time.Since(lc).Seconds()
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_commit_index",
+			Help: "Highest Raft log index this node knows to be committed.",
+		}, func() float64 { return float64(r.CommitIndex()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_applied_lag",
+			Help: "Committed Raft log entries this node has not applied yet.",
+		}, func() float64 {
+			c, a := r.CommitIndex(), r.AppliedIndex()
+			if c < a {
+				return 0
+			}
+			return float64(c - a)
 		}))
 }
 

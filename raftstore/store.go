@@ -99,11 +99,21 @@ func (s *Store) open() error {
 		return fmt.Errorf("starting raft: %w", err)
 	}
 	s.metrics.addStoreGauges(s.fsm.Index(), s.raft.AppliedIndex, s.IsLeader)
+	s.metrics.addClusterGauges(s.raft)
+	if s.cfg.Net != nil {
+		s.cfg.Net.SetHandler(rpcHandler{s})
+	}
 	return s.metrics.register()
 }
 
-// transport listens on cfg.Bind for Raft RPCs.
+// transport listens on cfg.Bind for Raft RPCs, or runs Raft over cfg.Net.
 func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
+	if s.cfg.Net != nil {
+		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: s.cfg.Net.StreamLayer(), MaxPool: 3, Timeout: 10 * time.Second,
+			Logger: hl.Named("transport"), MsgpackUseNewTimeFormat: true,
+		}), nil
+	}
 	var adv net.Addr
 	if s.cfg.Advertise != "" {
 		a, err := net.ResolveTCPAddr("tcp", s.cfg.Advertise)
@@ -155,31 +165,44 @@ func (s *Store) bootstrap(rc *raft.Config, logs raft.LogStore, snaps raft.Snapsh
 	return nil
 }
 
-// Apply proposes e and waits until it is committed and applied. The error
-// is one of the sentinel errors when the command could not be committed; a
-// deterministic rejection is Result.Err. Apply must run on the leader.
+// Apply proposes e and waits until it is committed and applied on this
+// node. The error is one of the sentinel errors when the command could not
+// be committed; a deterministic rejection is Result.Err. On a follower with
+// an inter-node port (Config.Net) the command is forwarded to the leader,
+// waiting up to Config.ForwardHold for one; without it Apply must run on
+// the leader.
 func (s *Store) Apply(ctx context.Context, e *command.Envelope) (command.Result, error) {
+	if s.cfg.Net == nil {
+		res, _, err := s.applyLocal(ctx, e)
+		return res, err
+	}
+	return s.applyAnywhere(ctx, e)
+}
+
+// applyLocal proposes e on this node, which must be the leader, and returns
+// the result and the log index it was committed at.
+func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Result, uint64, error) {
 	start := time.Now()
 	if err := checkProposal(e); err != nil {
-		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
 	b, err := e.Encode()
 	if err != nil {
-		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
 	if len(b) > maxEntry {
-		return command.Result{}, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), maxEntry)
+		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), maxEntry)
 	}
 	f := s.raft.Apply(b, s.timeout(ctx))
 	if err := wait(ctx, f); err != nil {
-		return command.Result{}, fmt.Errorf("applying %s: %w", e.Type, err)
+		return command.Result{}, 0, fmt.Errorf("applying %s: %w", e.Type, err)
 	}
 	res, ok := f.Response().(command.Result)
 	if !ok {
-		return command.Result{}, fmt.Errorf("applying %s: unexpected FSM response %T", e.Type, f.Response())
+		return command.Result{}, 0, fmt.Errorf("applying %s: unexpected FSM response %T", e.Type, f.Response())
 	}
 	s.metrics.applied(time.Since(start))
-	return res, nil
+	return res, f.Index(), nil
 }
 
 // timeout is how long raft may take to accept a proposal.

@@ -1,0 +1,252 @@
+package nodenet
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wlns/wlns/clustertls"
+	"github.com/wlns/wlns/command"
+)
+
+// Handler serves the internal RPC on the receiving node. The store
+// implements it; errors it returns reach the caller as *RemoteError (with
+// the code of a *RemoteError the handler returned, else CodeInternal).
+type Handler interface {
+	// Apply proposes a forwarded command on the leader and returns its
+	// result and the log index it was committed at.
+	Apply(ctx context.Context, e *command.Envelope) (command.Result, uint64, error)
+	// Join adds or updates a node. peerID is the node ID in the caller's
+	// verified certificate.
+	Join(ctx context.Context, req JoinRequest, peerID string) (JoinResponse, error)
+	// Remove removes a member.
+	Remove(ctx context.Context, id string) error
+	// Status describes this node.
+	Status(ctx context.Context) (NodeStatus, error)
+}
+
+// JoinRequest asks the cluster to add a node.
+type JoinRequest struct {
+	// NodeID and Addr are the joining node's Raft ID and inter-node address.
+	NodeID string `json:"node_id"`
+	Addr   string `json:"addr"`
+	// Token is the cluster's join secret.
+	Token string `json:"token"`
+	// Forwarded is set when a follower passes the request to the leader.
+	Forwarded bool `json:"forwarded,omitempty"`
+}
+
+// JoinResponse says how the node was added.
+type JoinResponse struct {
+	// Voter is true when the node is (now) a voter.
+	Voter bool `json:"voter"`
+	// Changed is false when the node was already a member at that address.
+	Changed bool `json:"changed"`
+	// LeaderID is the leader that handled the request.
+	LeaderID string `json:"leader_id"`
+}
+
+// NodeStatus is one node's view of itself.
+type NodeStatus struct {
+	NodeID       string `json:"node_id"`
+	State        string `json:"state"`
+	LeaderID     string `json:"leader_id,omitempty"`
+	AppliedIndex uint64 `json:"applied_index"`
+	CommitIndex  uint64 `json:"commit_index"`
+	LastIndex    uint64 `json:"last_index"`
+	// LastContact is the time since the last contact with the leader, in
+	// seconds; 0 on the leader, -1 when never.
+	LastContact float64 `json:"last_contact_seconds"`
+}
+
+// Error codes of RemoteError.
+const (
+	CodeNotLeader  = "not_leader"
+	CodeNoLeader   = "no_leader"
+	CodeTimeout    = "timeout"
+	CodeLost       = "leadership_lost"
+	CodeInvalid    = "invalid"
+	CodeForbidden  = "forbidden"
+	CodeNotFound   = "not_found"
+	CodeClosed     = "closed"
+	CodeInternal   = "internal"
+	CodeNotServing = "not_serving"
+)
+
+// RemoteError is an error the peer's handler returned.
+type RemoteError struct {
+	Code string `json:"code"`
+	Msg  string `json:"message"`
+}
+
+func (e *RemoteError) Error() string { return e.Msg }
+
+// request is one RPC call; exactly one of the bodies is set.
+type request struct {
+	Op       string            `json:"op"`
+	Timeout  time.Duration     `json:"timeout"`
+	Envelope *command.Envelope `json:"envelope,omitempty"`
+	Join     *JoinRequest      `json:"join,omitempty"`
+	ID       string            `json:"id,omitempty"`
+}
+
+// response is the answer to a request.
+type response struct {
+	Err    *RemoteError    `json:"err,omitempty"`
+	Result *command.Result `json:"result,omitempty"`
+	Index  uint64          `json:"index,omitempty"`
+	Join   *JoinResponse   `json:"join,omitempty"`
+	Status *NodeStatus     `json:"status,omitempty"`
+}
+
+// maxMessage bounds one RPC message (a forwarded command is at most the
+// store's entry limit, 8 MiB, plus JSON escaping).
+const maxMessage = 32 << 20
+
+// defaultRPCTimeout bounds a call whose context has no deadline.
+const defaultRPCTimeout = 30 * time.Second
+
+// Operation names.
+const (
+	opApply  = "apply"
+	opJoin   = "join"
+	opRemove = "remove"
+	opStatus = "status"
+)
+
+// serveRPC answers one request on c and closes it.
+func (n *Net) serveRPC(c *tls.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
+	var req request
+	if err := json.NewDecoder(io.LimitReader(c, maxMessage)).Decode(&req); err != nil {
+		n.log.Warn("reading an inter-node request", "err", err)
+		return
+	}
+	timeout := req.Timeout
+	if timeout <= 0 || timeout > defaultRPCTimeout {
+		timeout = defaultRPCTimeout
+	}
+	_ = c.SetDeadline(time.Now().Add(timeout + time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	resp := n.handle(ctx, &req, clustertls.PeerNodeID(c.ConnectionState()))
+	if err := json.NewEncoder(c).Encode(resp); err != nil {
+		n.log.Warn("answering an inter-node request", "op", req.Op, "err", err)
+	}
+}
+
+// handle dispatches one request.
+func (n *Net) handle(ctx context.Context, req *request, peer string) *response {
+	h := n.getHandler()
+	if h == nil {
+		return &response{Err: &RemoteError{Code: CodeNotServing, Msg: "node is starting"}}
+	}
+	var resp response
+	var err error
+	switch {
+	case req.Op == opApply && req.Envelope != nil:
+		var res command.Result
+		res, resp.Index, err = h.Apply(ctx, req.Envelope)
+		resp.Result = &res
+	case req.Op == opJoin && req.Join != nil:
+		var jr JoinResponse
+		jr, err = h.Join(ctx, *req.Join, peer)
+		resp.Join = &jr
+	case req.Op == opRemove:
+		err = h.Remove(ctx, req.ID)
+	case req.Op == opStatus:
+		var st NodeStatus
+		st, err = h.Status(ctx)
+		resp.Status = &st
+	default:
+		err = &RemoteError{Code: CodeInvalid, Msg: fmt.Sprintf("unknown inter-node operation %q", req.Op)}
+	}
+	if err != nil {
+		var re *RemoteError
+		if !errors.As(err, &re) {
+			re = &RemoteError{Code: CodeInternal, Msg: err.Error()}
+		}
+		return &response{Err: re}
+	}
+	return &resp
+}
+
+// call sends req to addr and decodes the answer.
+func (n *Net) call(ctx context.Context, addr string, req *request) (*response, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultRPCTimeout)
+		defer cancel()
+	}
+	dl, _ := ctx.Deadline()
+	req.Timeout = time.Until(dl)
+	c, err := n.dial(ctx, addr, kindRPC)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
+	defer stop()
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return nil, fmt.Errorf("sending %s to %s: %w", req.Op, addr, err)
+	}
+	var resp response
+	if err := json.NewDecoder(io.LimitReader(c, maxMessage)).Decode(&resp); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for %s from %s: %w", req.Op, addr, ctx.Err())
+		}
+		return nil, fmt.Errorf("reading the answer to %s from %s: %w", req.Op, addr, err)
+	}
+	if resp.Err != nil {
+		return nil, resp.Err
+	}
+	return &resp, nil
+}
+
+// Apply forwards a command to the node at addr (the leader).
+func (n *Net) Apply(ctx context.Context, addr string, e *command.Envelope) (command.Result, uint64, error) {
+	resp, err := n.call(ctx, addr, &request{Op: opApply, Envelope: e})
+	if err != nil {
+		return command.Result{}, 0, err
+	}
+	if resp.Result == nil {
+		return command.Result{}, 0, fmt.Errorf("forwarding %s to %s: empty answer", e.Type, addr)
+	}
+	return *resp.Result, resp.Index, nil
+}
+
+// Join asks the node at addr to add a node.
+func (n *Net) Join(ctx context.Context, addr string, req JoinRequest) (JoinResponse, error) {
+	resp, err := n.call(ctx, addr, &request{Op: opJoin, Join: &req})
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	if resp.Join == nil {
+		return JoinResponse{}, fmt.Errorf("joining through %s: empty answer", addr)
+	}
+	return *resp.Join, nil
+}
+
+// Remove asks the node at addr (the leader) to remove member id.
+func (n *Net) Remove(ctx context.Context, addr, id string) error {
+	_, err := n.call(ctx, addr, &request{Op: opRemove, ID: id})
+	return err
+}
+
+// Status asks the node at addr how it is.
+func (n *Net) Status(ctx context.Context, addr string) (NodeStatus, error) {
+	resp, err := n.call(ctx, addr, &request{Op: opStatus})
+	if err != nil {
+		return NodeStatus{}, err
+	}
+	if resp.Status == nil {
+		return NodeStatus{}, fmt.Errorf("status of %s: empty answer", addr)
+	}
+	return *resp.Status, nil
+}

@@ -1,0 +1,290 @@
+package raftstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/nodenet"
+)
+
+// HashJoinToken returns the hex SHA-256 of a join secret, the form
+// Config.JoinTokenHash holds.
+func HashJoinToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// checkJoinToken compares the hash of secret with the configured one in
+// constant time.
+func (s *Store) checkJoinToken(secret string) bool {
+	want, err := hex.DecodeString(s.cfg.JoinTokenHash)
+	if err != nil || len(want) != sha256.Size || secret == "" {
+		return false
+	}
+	got := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(want, got[:]) == 1
+}
+
+// join handles a join request. peer is the node ID in the caller's
+// certificate; it must be the joining node unless a member forwarded the
+// request (that member checked it). A follower forwards to the leader.
+func (s *Store) join(ctx context.Context, req nodenet.JoinRequest, peer string) (nodenet.JoinResponse, error) {
+	if !req.Forwarded && req.NodeID != peer {
+		return nodenet.JoinResponse{}, fmt.Errorf("%w: the certificate is for node %q, the request for %q", ErrForbidden, peer, req.NodeID)
+	}
+	if !s.checkJoinToken(req.Token) {
+		return nodenet.JoinResponse{}, fmt.Errorf("%w: wrong join token", ErrForbidden)
+	}
+	if _, _, err := net.SplitHostPort(req.Addr); err != nil || req.NodeID == "" {
+		return nodenet.JoinResponse{}, fmt.Errorf("%w: a join needs a node ID and a host:port address", ErrInvalidCommand)
+	}
+	if !s.IsLeader() {
+		if req.Forwarded {
+			return nodenet.JoinResponse{}, ErrNotLeader
+		}
+		addr, err := s.waitLeader(ctx)
+		if err != nil {
+			return nodenet.JoinResponse{}, err
+		}
+		req.Forwarded = true
+		jr, err := s.cfg.Net.Join(ctx, addr, req)
+		return jr, fromRemote(err)
+	}
+	return s.addMember(ctx, req.NodeID, req.Addr)
+}
+
+// addMember makes the leader's configuration hold id at addr: a no-op when
+// it already does, an address update for a known ID, else a new voter
+// while there are fewer than Config.Voters, else a non-voter. Another
+// member at the same address is removed first (a re-used address).
+func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinResponse, error) {
+	conf, err := s.configuration()
+	if err != nil {
+		return nodenet.JoinResponse{}, err
+	}
+	jr := nodenet.JoinResponse{LeaderID: s.id}
+	voters, known := 0, (*raft.Server)(nil)
+	for i, srv := range conf.Servers {
+		switch {
+		case srv.ID == raft.ServerID(id):
+			known = &conf.Servers[i]
+		case srv.Address == raft.ServerAddress(addr):
+			if err := wait(ctx, s.raft.RemoveServer(srv.ID, 0, s.timeout(ctx))); err != nil {
+				return jr, fmt.Errorf("removing %s, which had address %s: %w", srv.ID, addr, err)
+			}
+			s.log.Info("removed member with a re-used address", "node_id", srv.ID, "addr", addr)
+			continue
+		}
+		if srv.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	if known != nil && known.Address == raft.ServerAddress(addr) {
+		jr.Voter = known.Suffrage == raft.Voter
+		return jr, nil
+	}
+	jr.Voter = known != nil && known.Suffrage == raft.Voter || known == nil && voters < s.cfg.Voters
+	var f raft.IndexFuture
+	if jr.Voter {
+		f = s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.timeout(ctx))
+	} else {
+		f = s.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.timeout(ctx))
+	}
+	if err := wait(ctx, f); err != nil {
+		return jr, fmt.Errorf("adding %s at %s: %w", id, addr, err)
+	}
+	jr.Changed = true
+	s.log.Info("member added", "node_id", id, "addr", addr, "voter", jr.Voter, "updated", known != nil)
+	return jr, nil
+}
+
+// configuration returns the latest Raft configuration.
+func (s *Store) configuration() (raft.Configuration, error) {
+	f := s.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return raft.Configuration{}, fmt.Errorf("reading the raft configuration: %w", err)
+	}
+	return f.Configuration(), nil
+}
+
+// waitLeader waits up to ForwardHold for a leader and returns its address.
+func (s *Store) waitLeader(ctx context.Context) (string, error) {
+	hold := time.Now().Add(s.cfg.ForwardHold)
+	for {
+		if _, addr := s.Leader(); addr != "" {
+			return addr, nil
+		}
+		if time.Now().After(hold) {
+			return "", fmt.Errorf("%w within %v", ErrNoLeader, s.cfg.ForwardHold)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %w", ErrNoLeader, ctx.Err())
+		case <-time.After(retryPause):
+		}
+	}
+}
+
+// IsMember reports whether this node is in its own Raft configuration: a
+// node with existing state rejoins by itself and needs no join.
+func (s *Store) IsMember() bool {
+	conf, err := s.configuration()
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(conf.Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(s.id) })
+}
+
+// JoinCluster asks the member at addr to add this node, retrying transport
+// errors and elections until ctx ends. A refusal (wrong token, certificate
+// for another node) is returned at once.
+func (s *Store) JoinCluster(ctx context.Context, addr, token string) error {
+	if s.cfg.Net == nil {
+		return errors.New("joining a cluster needs the inter-node TLS port")
+	}
+	req := nodenet.JoinRequest{NodeID: s.id, Addr: s.Addr(), Token: token}
+	for {
+		jr, err := s.cfg.Net.Join(ctx, addr, req)
+		if err == nil {
+			s.log.Info("joined the cluster", "via", addr, "leader", jr.LeaderID, "voter", jr.Voter, "changed", jr.Changed)
+			return nil
+		}
+		err = fromRemote(err)
+		if errors.Is(err, ErrForbidden) || errors.Is(err, ErrInvalidCommand) {
+			return fmt.Errorf("joining through %s: %w", addr, err)
+		}
+		s.log.Warn("join attempt failed; retrying", "via", addr, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("joining through %s: %w (last error: %w)", addr, ctx.Err(), err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// RemoveMember removes node id from the cluster, on the leader or by
+// forwarding to it.
+func (s *Store) RemoveMember(ctx context.Context, id string) error {
+	if !s.IsLeader() {
+		if s.cfg.Net == nil {
+			return ErrNotLeader
+		}
+		addr, err := s.waitLeader(ctx)
+		if err != nil {
+			return err
+		}
+		return fromRemote(s.cfg.Net.Remove(ctx, addr, id))
+	}
+	conf, err := s.configuration()
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(conf.Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(id) }) {
+		return fmt.Errorf("%w: %q", ErrNotMember, id)
+	}
+	if err := wait(ctx, s.raft.RemoveServer(raft.ServerID(id), 0, s.timeout(ctx))); err != nil {
+		return fmt.Errorf("removing %s: %w", id, err)
+	}
+	s.log.Info("member removed", "node_id", id)
+	return nil
+}
+
+// Member is one node of the cluster as this node sees it.
+type Member struct {
+	// ID and Address are the Raft server ID and inter-node address.
+	ID      string `json:"id"`
+	Address string `json:"address"`
+	// Voter is false for a non-voting mirror.
+	Voter bool `json:"voter"`
+	// Leader is true for the leader this node knows.
+	Leader bool `json:"leader"`
+	// Self marks the node that answered.
+	Self bool `json:"self"`
+	// Reachable is false when the member did not answer a status request;
+	// Error then says why and the fields below are unknown.
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+	// State is the member's Raft state (Leader, Follower, Candidate).
+	State string `json:"state,omitempty"`
+	// AppliedIndex is the last log index the member applied; CommitIndex
+	// the highest it knows to be committed.
+	AppliedIndex uint64 `json:"applied_index"`
+	CommitIndex  uint64 `json:"commit_index"`
+	// Lag is how many entries the member is behind the leader's commit index.
+	Lag uint64 `json:"lag"`
+	// LastContact is the seconds since the member heard from the leader
+	// (0 on the leader, -1 never).
+	LastContact float64 `json:"last_contact_seconds"`
+}
+
+// memberProbe bounds the status request to one member.
+const memberProbe = 2 * time.Second
+
+// Members lists the members of the latest configuration with each one's
+// own view of its state, asked over the inter-node port (in parallel,
+// bounded per member).
+func (s *Store) Members(ctx context.Context) ([]Member, error) {
+	conf, err := s.configuration()
+	if err != nil {
+		return nil, err
+	}
+	leaderID, _ := s.Leader()
+	out := make([]Member, len(conf.Servers))
+	done := make(chan struct{}, len(conf.Servers))
+	for i, srv := range conf.Servers {
+		out[i] = Member{ID: string(srv.ID), Address: string(srv.Address), Voter: srv.Suffrage == raft.Voter,
+			Leader: string(srv.ID) == leaderID, Self: string(srv.ID) == s.id}
+		go func(m *Member) {
+			defer func() { done <- struct{}{} }()
+			s.probe(ctx, m)
+		}(&out[i])
+	}
+	for range conf.Servers {
+		<-done
+	}
+	var commit uint64
+	for _, m := range out {
+		if m.Leader && m.Reachable {
+			commit = m.CommitIndex
+		}
+	}
+	if commit == 0 {
+		commit = s.raft.CommitIndex()
+	}
+	for i := range out {
+		if out[i].Reachable && out[i].AppliedIndex < commit {
+			out[i].Lag = commit - out[i].AppliedIndex
+		}
+	}
+	return out, nil
+}
+
+// probe fills m from the member's own status.
+func (s *Store) probe(ctx context.Context, m *Member) {
+	var st nodenet.NodeStatus
+	if m.Self {
+		st = s.localStatus()
+	} else if s.cfg.Net == nil {
+		m.Error = "no inter-node port"
+		return
+	} else {
+		pctx, cancel := context.WithTimeout(ctx, memberProbe)
+		defer cancel()
+		var err error
+		if st, err = s.cfg.Net.Status(pctx, m.Address); err != nil {
+			m.Error = err.Error()
+			return
+		}
+	}
+	m.Reachable, m.State, m.LastContact = true, st.State, st.LastContact
+	m.AppliedIndex, m.CommitIndex = st.AppliedIndex, st.CommitIndex
+}

@@ -1,0 +1,201 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/nodenet"
+)
+
+// retryPause is the wait between forwarding attempts while the leader is
+// unknown or changing.
+const retryPause = 50 * time.Millisecond
+
+// applyAnywhere applies e locally on the leader and forwards it otherwise.
+// While no leader is known, or the one it asked is no longer leader or
+// cannot be reached, it retries until Config.ForwardHold has passed; a
+// retried forward reuses e's ReqID, so it applies at most once.
+func (s *Store) applyAnywhere(ctx context.Context, e *command.Envelope) (command.Result, error) {
+	if err := checkProposal(e); err != nil {
+		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+	}
+	hold := time.Now().Add(s.cfg.ForwardHold)
+	var last error
+	for {
+		res, err := s.applyOnce(ctx, e)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return res, err
+		}
+		last = err
+		if time.Now().After(hold) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return command.Result{}, fmt.Errorf("%w: %w (last: %w)", ErrTimeout, ctx.Err(), last)
+		case <-time.After(retryPause):
+		}
+	}
+	if errors.Is(last, ErrNoLeader) {
+		return command.Result{}, fmt.Errorf("applying %s: %w within %v", e.Type, ErrNoLeader, s.cfg.ForwardHold)
+	}
+	return command.Result{}, fmt.Errorf("applying %s: %w: leader unreachable for %v: %w", e.Type, ErrNoLeader, s.cfg.ForwardHold, last)
+}
+
+// applyOnce applies on this node if it leads, else forwards to the leader
+// once and waits until this node has applied the entry too (so a read after
+// the write sees it).
+func (s *Store) applyOnce(ctx context.Context, e *command.Envelope) (command.Result, error) {
+	if s.IsLeader() {
+		res, _, err := s.applyLocal(ctx, e)
+		return res, err
+	}
+	_, addr := s.Leader()
+	if addr == "" {
+		return command.Result{}, ErrNoLeader
+	}
+	res, idx, err := s.cfg.Net.Apply(ctx, addr, e)
+	if err != nil {
+		return command.Result{}, fmt.Errorf("forwarding %s to the leader at %s: %w", e.Type, addr, fromRemote(err))
+	}
+	s.waitApplied(ctx, idx)
+	return res, nil
+}
+
+// retryable reports whether a forward may be tried again: nothing was
+// applied, or the ReqID makes a repeat harmless.
+func retryable(err error) bool {
+	switch {
+	case errors.Is(err, ErrInvalidCommand), errors.Is(err, ErrClosed), errors.Is(err, ErrForbidden):
+		return false
+	}
+	return true
+}
+
+// waitApplied waits, bounded by ctx and ApplyTimeout, until this node has
+// applied log index idx. Giving up is not an error: the entry is committed.
+func (s *Store) waitApplied(ctx context.Context, idx uint64) {
+	deadline := time.Now().Add(s.cfg.ApplyTimeout)
+	for s.raft.AppliedIndex() < idx && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// toRemote translates a store error into the RPC's error codes.
+func toRemote(err error) error {
+	code := nodenet.CodeInternal
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotLeader):
+		code = nodenet.CodeNotLeader
+	case errors.Is(err, ErrNoLeader):
+		code = nodenet.CodeNoLeader
+	case errors.Is(err, ErrLeadershipLost):
+		code = nodenet.CodeLost
+	case errors.Is(err, ErrTimeout):
+		code = nodenet.CodeTimeout
+	case errors.Is(err, ErrInvalidCommand):
+		code = nodenet.CodeInvalid
+	case errors.Is(err, ErrClosed):
+		code = nodenet.CodeClosed
+	case errors.Is(err, ErrForbidden):
+		code = nodenet.CodeForbidden
+	case errors.Is(err, ErrNotMember):
+		code = nodenet.CodeNotFound
+	}
+	return &nodenet.RemoteError{Code: code, Msg: err.Error()}
+}
+
+// fromRemote translates an RPC error back into the sentinel errors; a
+// transport error is returned as it is (retryable).
+func fromRemote(err error) error {
+	var re *nodenet.RemoteError
+	if !errors.As(err, &re) {
+		return err
+	}
+	var sentinel error
+	switch re.Code {
+	case nodenet.CodeNotLeader, nodenet.CodeNotServing:
+		sentinel = ErrNotLeader
+	case nodenet.CodeNoLeader:
+		sentinel = ErrNoLeader
+	case nodenet.CodeLost:
+		sentinel = ErrLeadershipLost
+	case nodenet.CodeTimeout:
+		sentinel = ErrTimeout
+	case nodenet.CodeInvalid:
+		sentinel = ErrInvalidCommand
+	case nodenet.CodeClosed:
+		sentinel = ErrNotLeader // the leader is stopping; another will take over
+	case nodenet.CodeForbidden:
+		sentinel = ErrForbidden
+	case nodenet.CodeNotFound:
+		sentinel = ErrNotMember
+	default:
+		return err
+	}
+	return fmt.Errorf("%w (remote: %s)", sentinel, re.Msg)
+}
+
+// rpcHandler serves the inter-node RPC for a Store.
+type rpcHandler struct{ s *Store }
+
+// Apply proposes a forwarded command; only the leader accepts it.
+func (h rpcHandler) Apply(ctx context.Context, e *command.Envelope) (command.Result, uint64, error) {
+	if !h.s.IsLeader() {
+		return command.Result{}, 0, toRemote(ErrNotLeader)
+	}
+	res, idx, err := h.s.applyLocal(ctx, e)
+	return res, idx, toRemote(err)
+}
+
+// Join adds a node (see Store.join).
+func (h rpcHandler) Join(ctx context.Context, req nodenet.JoinRequest, peer string) (nodenet.JoinResponse, error) {
+	jr, err := h.s.join(ctx, req, peer)
+	return jr, toRemote(err)
+}
+
+// Remove removes a member.
+func (h rpcHandler) Remove(ctx context.Context, id string) error {
+	return toRemote(h.s.RemoveMember(ctx, id))
+}
+
+// Status describes this node.
+func (h rpcHandler) Status(context.Context) (nodenet.NodeStatus, error) {
+	return h.s.localStatus(), nil
+}
+
+// localStatus is this node's view of itself.
+func (s *Store) localStatus() nodenet.NodeStatus {
+	st := nodenet.NodeStatus{
+		NodeID: s.id, State: s.raft.State().String(),
+		AppliedIndex: s.raft.AppliedIndex(), CommitIndex: s.raft.CommitIndex(), LastIndex: s.raft.LastIndex(),
+		LastContact: s.lastContact(),
+	}
+	_, lid := s.raft.LeaderWithID()
+	st.LeaderID = string(lid)
+	return st
+}
+
+// lastContact is the time since the leader was last heard from, in
+// seconds: 0 on the leader, -1 when never.
+func (s *Store) lastContact() float64 {
+	if s.raft.State() == raft.Leader {
+		return 0
+	}
+	lc := s.raft.LastContact()
+	if lc.IsZero() {
+		return -1
+	}
+	return time.Since(lc).Seconds()
+}

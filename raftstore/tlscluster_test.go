@@ -1,0 +1,158 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wlns/wlns/clustertls"
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/nodenet"
+)
+
+// tlsNode opens a store whose Raft runs over a TLS inter-node port, with a
+// certificate for id issued by the CA in caDir.
+func tlsNode(t *testing.T, caDir, id string, bootstrap bool, joinSecret string) *Store {
+	t.Helper()
+	certDir := filepath.Join(t.TempDir(), "tls")
+	if err := clustertls.IssueNode(caDir, certDir, clustertls.NodeRequest{NodeID: id, Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ident, err := clustertls.Load(clustertls.Files{CA: filepath.Join(certDir, "ca.crt"),
+		Cert: filepath.Join(certDir, "node.crt"), Key: filepath.Join(certDir, "node.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := nodenet.Listen("127.0.0.1:0", "", ident, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Open(ctx, Config{Dir: t.TempDir(), NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
+		JoinTokenHash: HashJoinToken(joinSecret), Voters: 2, ForwardHold: 3 * time.Second})
+	if err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newCA(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ca")
+	if err := clustertls.InitCA(dir, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestTLSCluster_JoinForwardRemove(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := tlsNode(t, ca, "a", true, "s3cret")
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := tlsNode(t, ca, "b", false, "s3cret")
+	c := tlsNode(t, ca, "c", false, "s3cret")
+
+	if err := b.JoinCluster(ctx, a.Addr(), "wrong"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("join with a wrong token: %v, want ErrForbidden", err)
+	}
+	if err := b.JoinCluster(ctx, a.Addr(), "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// c asks the follower b, which passes the request to the leader a.
+	if err := c.JoinCluster(ctx, b.Addr(), "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Rejoining is a no-op.
+	if err := b.JoinCluster(ctx, c.Addr(), "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+
+	ms, err := c.Members(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]bool{}
+	for _, m := range ms {
+		if !m.Reachable {
+			t.Fatalf("member %s unreachable: %s", m.ID, m.Error)
+		}
+		roles[m.ID] = m.Voter
+	}
+	if len(ms) != 3 || !roles["a"] || !roles["b"] || roles["c"] {
+		t.Fatalf("members %+v: want voters a, b and non-voter c (Voters=2)", ms)
+	}
+
+	// A write on a follower is forwarded, applied once, and visible there
+	// at once.
+	e := env(t, command.PairPut, time.Now().Unix(), "fwd-1", command.PairBody{Sender: "dave@umkc.edu", IP: "192.0.2.9"})
+	r, err := c.Apply(ctx, e)
+	if err != nil || r.Err != nil || !r.Created {
+		t.Fatalf("forwarded apply: %+v %v", r, err)
+	}
+	if v := c.Index().Load(); v.EntityOf(addr("192.0.2.9")) == nil {
+		t.Fatal("the forwarding node does not see its own write")
+	}
+	r, err = b.Apply(ctx, e)
+	if err != nil || !r.Duplicate {
+		t.Fatalf("retried forward: %+v %v, want a duplicate", r, err)
+	}
+	if got := a.Index().Load().Counts().Pairs; got != 1 {
+		t.Fatalf("leader holds %d pairs, want 1", got)
+	}
+
+	if err := b.RemoveMember(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RemoveMember(ctx, "c"); !errors.Is(err, ErrNotMember) {
+		t.Fatalf("removing a non-member: %v, want ErrNotMember", err)
+	}
+	eventually(t, 5*time.Second, "c to leave", func() bool { ms, _ := a.Members(ctx); return len(ms) == 2 })
+}
+
+func TestTLSCluster_ForeignCertificateCannotJoin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a := tlsNode(t, newCA(t), "a", true, "s3cret")
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	x := tlsNode(t, newCA(t), "x", false, "s3cret")
+	jctx, jcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer jcancel()
+	if err := x.JoinCluster(jctx, a.Addr(), "s3cret"); err == nil {
+		t.Fatal("a node with a certificate from another CA joined")
+	}
+	ms, err := a.Members(ctx)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("members after a refused join: %+v %v", ms, err)
+	}
+}
+
+func TestTLSCluster_FollowerWithoutLeaderFailsClearly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	lone := tlsNode(t, newCA(t), "lone", false, "s3cret") // never bootstrapped, never joined
+	start := time.Now()
+	_, err := lone.Apply(ctx, env(t, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"}))
+	if !errors.Is(err, ErrNoLeader) {
+		t.Fatalf("apply without a leader: %v, want ErrNoLeader", err)
+	}
+	if d := time.Since(start); d < 3*time.Second || d > 6*time.Second {
+		t.Fatalf("apply without a leader took %v, want about the 3s hold", d)
+	}
+}
