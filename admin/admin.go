@@ -49,6 +49,8 @@ type Config struct {
 	// Leader returns the current leader's Raft ID and address for
 	// /v1/status (empty when none is known); optional.
 	Leader func() (id, addr string)
+	// Cluster serves GET /v1/cluster and member removal; nil answers 404.
+	Cluster Cluster
 	// Logger receives request errors; default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives the HTTP metrics; default none.

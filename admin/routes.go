@@ -31,6 +31,8 @@ func (a *API) routes() {
 	a.handle("GET /readyz", public, a.readyz)
 	a.handleHTTP("GET /metrics", a.metricsHandler())
 	a.handle("GET /v1/status", readAccess, a.status)
+	a.handle("GET /v1/cluster", readAccess, a.clusterStatus)
+	a.handle("DELETE /v1/cluster/members/{id}", adminAccess, a.removeMember)
 
 	a.handle("POST /v1/pairs", writeAccess, a.putPair)
 	a.handle("GET /v1/pairs", readAccess, a.listPairs)
