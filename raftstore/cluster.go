@@ -162,6 +162,9 @@ func (s *Store) JoinCluster(ctx context.Context, addr, token string) error {
 		if errors.Is(err, ErrForbidden) || errors.Is(err, ErrInvalidCommand) {
 			return fmt.Errorf("joining through %s: %w", addr, err)
 		}
+		if nodenet.IsAuthError(err) {
+			return fmt.Errorf("joining through %s: %w: the certificates do not trust each other: %w", addr, ErrForbidden, err)
+		}
 		s.log.Warn("join attempt failed; retrying", "via", addr, "err", err)
 		select {
 		case <-ctx.Done():

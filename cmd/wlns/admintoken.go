@@ -34,12 +34,14 @@ func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w
 	if store.Token(hash) != nil {
 		return path, nil
 	}
+	// The first node's token is "admin"; a node that joined a cluster adds
+	// its own (forwarded to the leader), so its local CLI works too.
+	name := adminTokenName
 	if !store.IsLeader() {
-		log.Warn("admin token not in the store and this node is not the leader; not proposing it", "file", path)
-		return path, nil
+		name = adminTokenName + "-" + store.NodeID()
 	}
 	env, err := command.New(command.TokenPut, time.Now().Unix(), "admin-token-"+hash[:16],
-		command.TokenBody{Name: adminTokenName, Hash: hash, Role: string(record.RoleAdmin)})
+		command.TokenBody{Name: name, Hash: hash, Role: string(record.RoleAdmin)})
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +52,7 @@ func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w
 	if res.Err != nil {
 		return "", fmt.Errorf("storing the admin token: %w", res.Err)
 	}
-	log.Info("admin token stored", "name", adminTokenName, "file", path)
+	log.Info("admin token stored", "name", name, "file", path)
 	if created {
 		fmt.Fprintf(w, "\nwlns: created the admin API token. It is saved in %s (mode 0600):\n\n    %s\n\n"+
 			"The wlns CLI on this machine reads it from there; keep it secret.\n\n", path, secret)

@@ -47,7 +47,10 @@ func commands() []*subcommand {
 	cs = append(cs, groupCommands()...)
 	cs = append(cs, importCommand())
 	cs = append(cs, tokenCommands()...)
-	cs = append(cs, statusCommand(), nameCommand(), checkCommand())
+	cs = append(cs, statusCommand())
+	cs = append(cs, clusterCommands()...)
+	cs = append(cs, caCommands()...)
+	cs = append(cs, nameCommand(), checkCommand())
 	return cs
 }
 

@@ -82,8 +82,11 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 		return fmt.Errorf("creating data folder: %w", err)
 	}
-	store, err := n.openStore(ctx, cfg, reg)
+	store, err := n.openStore(ctx, cfg, reg, c.stderr)
 	if err != nil {
+		return err
+	}
+	if err := n.joinIfNew(ctx, cfg, store); err != nil {
 		return err
 	}
 	httpAddr, err := n.startHTTP(cfg, store, reg)
@@ -142,12 +145,24 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry) (*raftstore.Store, error) {
+func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, w io.Writer) (*raftstore.Store, error) {
+	cl, err := n.openCluster(cfg, w)
+	if err != nil {
+		return nil, fmt.Errorf("opening the inter-node port: %w", err)
+	}
+	nodeID := cfg.nodeID
+	if cl.nodeID != "" {
+		nodeID = cl.nodeID
+	}
 	store, err := raftstore.Open(ctx, raftstore.Config{
-		Dir: cfg.data, NodeID: cfg.nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
-		Bootstrap: cfg.bootstrap, Logger: n.log, Registerer: reg,
+		Dir: cfg.data, NodeID: nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
+		Bootstrap: cfg.bootstrap && cfg.join == "", Logger: n.log, Registerer: reg,
+		Net: cl.net, JoinTokenHash: cl.joinHash, Voters: cfg.voters,
 	})
 	if err != nil {
+		if cl.net != nil {
+			cl.net.Close()
+		}
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
 	n.onStop(func(ctx context.Context) error { return within(ctx, "closing the store", store.Close) })
@@ -167,7 +182,7 @@ func waitStore(ctx context.Context, store *raftstore.Store) error {
 // startHTTP serves the API; /readyz answers 503 until the node is ready.
 func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (string, error) {
 	api, err := admin.New(admin.Config{
-		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Logger: n.log, Registerer: reg, Gatherer: reg,
+		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Cluster: clusterAPI{store}, Logger: n.log, Registerer: reg, Gatherer: reg,
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)

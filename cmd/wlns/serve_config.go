@@ -41,6 +41,19 @@ type serveConfig struct {
 	shutdown time.Duration
 	// pprof, when set, is the listen address of the Go profiler.
 	pprof string
+	// clusterCA, clusterCert and clusterKey are the inter-node TLS files;
+	// all set makes --raft the mutually authenticated inter-node port.
+	clusterCA, clusterCert, clusterKey string
+	// join is a member's inter-node address to join through; joinToken the
+	// cluster's join secret.
+	join, joinToken string
+	// voters is how many voters the leader admits before adding non-voters.
+	voters int
+}
+
+// tls reports whether the inter-node TLS files are configured.
+func (c *serveConfig) tls() bool {
+	return c.clusterCA != "" || c.clusterCert != "" || c.clusterKey != ""
 }
 
 func (c *serveConfig) declare(fs *flag.FlagSet) {
@@ -61,6 +74,12 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
+	fs.StringVar(&c.clusterCA, "cluster-ca", "", "cluster CA certificate (PEM); with --cluster-cert and --cluster-key the --raft port becomes the mutual-TLS inter-node port")
+	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate (PEM, from `wlns ca issue`)")
+	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
+	fs.StringVar(&c.join, "join", "", "inter-node address (host:port) of any cluster member to join through on first start (needs the --cluster-* flags)")
+	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
+	fs.IntVar(&c.voters, "voters", 7, "voters the leader admits; later nodes join as non-voters")
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -81,6 +100,7 @@ func (c *serveConfig) validate() error {
 	if c.ttl < 0 || c.negTTL < 0 || c.readers < 0 {
 		errs = append(errs, errors.New("--ttl, --negative-ttl and --readers must not be negative"))
 	}
+	errs = append(errs, c.validateCluster()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -96,4 +116,30 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// validateCluster checks the cluster flags.
+func (c *serveConfig) validateCluster() []error {
+	var errs []error
+	if c.tls() && (c.clusterCA == "" || c.clusterCert == "" || c.clusterKey == "") {
+		errs = append(errs, errors.New("--cluster-ca, --cluster-cert and --cluster-key go together"))
+	}
+	if c.join != "" {
+		if !c.tls() {
+			errs = append(errs, errors.New("--join needs --cluster-ca, --cluster-cert and --cluster-key: nodes talk to each other only over mutual TLS; without them a node is single-node only"))
+		}
+		if c.joinToken == "" {
+			errs = append(errs, errors.New("--join needs --join-token (the secret in the first node's <data>/join.token)"))
+		}
+		if _, _, err := net.SplitHostPort(c.join); err != nil {
+			errs = append(errs, fmt.Errorf("--join %q: want host:port", c.join))
+		}
+	}
+	if c.joinToken != "" && !c.tls() {
+		errs = append(errs, errors.New("--join-token needs --cluster-ca, --cluster-cert and --cluster-key"))
+	}
+	if c.voters < 1 {
+		errs = append(errs, errors.New("--voters must be at least 1"))
+	}
+	return errs
 }
