@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 )
 
 // Validation errors. Callers wrap them with the offending value.
@@ -29,8 +30,13 @@ const (
 // NormalizeSender lower-cases and checks a sender: "local@domain" for an
 // address, "domain" or "@domain" for a domain-wide entry (returned without the
 // "@"). The local part may hold any printable ASCII but '@' and space unless
-// quoted; it keeps its dots.
+// quoted; it keeps its dots. UTF-8 local parts (RFC 6531, SMTPUTF8) are
+// accepted; an internationalised domain must be given in its ASCII (A-label)
+// form.
 func NormalizeSender(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%w %q: not valid UTF-8", ErrBadSender, s)
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 || at == 0 {
@@ -55,11 +61,14 @@ func checkLocal(local string) error {
 	if len(local) > MaxLocalPart {
 		return fmt.Errorf("local part longer than %d octets", MaxLocalPart)
 	}
+	if !utf8.ValidString(local) {
+		return errors.New("local part is not valid UTF-8")
+	}
 	quoted := len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
 	for i := 0; i < len(local); i++ {
 		c := local[i]
 		switch {
-		case c < 0x20 || c >= 0x7f:
+		case c < 0x20 || c == 0x7f:
 			return fmt.Errorf("local part has byte 0x%02x", c)
 		case (c == ' ' || c == '@' || c == '\\') && !quoted:
 			return fmt.Errorf("local part has %q outside quotes", c)

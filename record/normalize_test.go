@@ -27,6 +27,9 @@ func TestNormalizeSender(t *testing.T) {
 		{"dave@example..org", "", ErrBadSender},
 		{"dave@" + strings.Repeat("a", 64) + ".org", "", ErrBadSender},
 		{"d\x00ve@example.org", "", ErrBadSender},
+		{"JÖRG@example.org", "jörg@example.org", nil},
+		{"j\xffrg@example.org", "", ErrBadSender},
+		{"jörg@exämple.org", "", ErrBadSender},
 		{"", "", ErrBadSender},
 	}
 	for _, c := range cases {
