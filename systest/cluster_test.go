@@ -183,7 +183,7 @@ func members(t *testing.T, n *node) []map[string]any {
 	return st.Members
 }
 
-func TestCluster_ThreeNodesReplicateFailOverAndRejoin(t *testing.T) {
+func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 	start := time.Now()
 	ca := clusterCA(t)
 	const secret = "join-secret-for-the-test"
@@ -226,14 +226,13 @@ func TestCluster_ThreeNodesReplicateFailOverAndRejoin(t *testing.T) {
 	}
 	killedAt := time.Now()
 	leader.kill()
-	newLeader := leaderOf(t, survivors, 15*time.Second)
+	leaderOf(t, survivors, 15*time.Second)
 	t.Logf("new leader after %v", time.Since(killedAt))
 	for i, n := range survivors {
 		sender := fmt.Sprintf("after-kill%d@example.org", i)
 		addPair(t, n, sender, "192.0.2.10")
 		waitListed(t, survivors, sender, "192.0.2.10", 10*time.Second)
 	}
-	_ = newLeader
 
 	// The killed node restarts on the same data and address with no
 	// operator action, rejoins and catches up.
@@ -259,6 +258,33 @@ func TestCluster_ThreeNodesReplicateFailOverAndRejoin(t *testing.T) {
 	}
 	if ms := members(t, survivors[0]); len(ms) != 3 {
 		t.Fatalf("after refused joins the cluster lists %d members, want 3: %v", len(ms), ms)
+	}
+
+	// A dead follower is removed by the operator; the rest keep working.
+	lead := leaderOf(t, all, 10*time.Second)
+	var dead *node
+	for _, n := range all {
+		if n != lead {
+			dead = n
+			break
+		}
+	}
+	deadStatus, _ := dead.status()
+	dead.kill()
+	lead.mustCLI("cluster", "remove", deadStatus.NodeID)
+	if ms := members(t, lead); len(ms) != 2 {
+		t.Fatalf("after removing %s the cluster lists %d members, want 2: %v", deadStatus.NodeID, len(ms), ms)
+	}
+	var rest []*node
+	for _, n := range all {
+		if n != dead {
+			rest = append(rest, n)
+		}
+	}
+	for i, n := range rest {
+		sender := fmt.Sprintf("after-remove%d@example.org", i)
+		addPair(t, n, sender, "192.0.2.10")
+		waitListed(t, rest, sender, "192.0.2.10", 10*time.Second)
 	}
 	if d := time.Since(start); d > 90*time.Second {
 		t.Errorf("the cluster test took %v", d)
