@@ -138,6 +138,9 @@ func (s *Server) Start(ctx context.Context) error {
 // bind opens n UDP sockets sharing ap with SO_REUSEPORT, and a TCP listener.
 func bind(ctx context.Context, ap netip.AddrPort, n int) ([]*net.UDPConn, net.Listener, error) {
 	lc := net.ListenConfig{Control: controlSocket}
+	if !reusePort {
+		n = 1
+	}
 	var conns []*net.UDPConn
 	addr := ap
 	for i := 0; i < n; i++ {

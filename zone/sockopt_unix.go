@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// reusePort: every reader gets its own socket on the port.
+const reusePort = true
+
 // controlSocket sets SO_REUSEPORT (one UDP socket per reader on one port)
 // and large socket buffers, so bursts are not dropped.
 func controlSocket(network, address string, c syscall.RawConn) error {
