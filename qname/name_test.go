@@ -107,13 +107,13 @@ func TestDecodeHash_MatchesRecordEncoding(t *testing.T) {
 	for _, addr := range []string{"dave@umkc.edu", "first.last@example.com", ""} {
 		label := record.HashLabel(addr)
 		var got [32]byte
-		if !DecodeHash([]byte(strings.ToUpper(label)), &got) || got != sha256.Sum256([]byte(addr)) {
+		if !record.DecodeHashLabel([]byte(strings.ToUpper(label)), &got) || got != sha256.Sum256([]byte(addr)) {
 			t.Errorf("%q: decoding %s failed", addr, label)
 		}
 	}
 	var sum [32]byte
 	for _, bad := range []string{"short", strings.Repeat("a", 51) + "1", strings.Repeat("a", 51) + "b"} {
-		if DecodeHash([]byte(bad), &sum) {
+		if record.DecodeHashLabel([]byte(bad), &sum) {
 			t.Errorf("%q accepted as a hash label", bad)
 		}
 	}

@@ -149,24 +149,38 @@ func HashLabel(addr string) string {
 	return hashEncoding.EncodeToString(h[:])
 }
 
-// DecodeHashLabel decodes a 52-octet hashed label (either case) into dst; it
-// reports false when label is not one. It allocates nothing.
+// DecodeHashLabel decodes a hashed-address label (unpadded RFC 4648 base32
+// of a SHA-256, either case) into dst and reports whether label is one. The
+// four bits past the 256th must be zero, so each hash has exactly one label.
+// It allocates nothing: the DNS query path calls it.
 func DecodeHashLabel(label []byte, dst *[32]byte) bool {
 	if len(label) != HashLabelLen {
 		return false
 	}
-	var buf [HashLabelLen]byte
-	for i, c := range label {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
+	var acc uint64
+	bits, o := 0, 0
+	for _, c := range label {
+		var v byte
+		switch {
+		case c >= 'a' && c <= 'z':
+			v = c - 'a'
+		case c >= 'A' && c <= 'Z':
+			v = c - 'A'
+		case c >= '2' && c <= '7':
+			v = c - '2' + 26
+		default:
+			return false
 		}
-		buf[i] = c
+		acc = acc<<5 | uint64(v)
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			if o == len(dst) {
+				return false
+			}
+			dst[o] = byte(acc >> bits)
+			o++
+		}
 	}
-	var out [33]byte
-	n, err := hashEncoding.Decode(out[:], buf[:])
-	if err != nil || n != 32 {
-		return false
-	}
-	copy(dst[:], out[:32])
-	return true
+	return o == len(dst) && acc&(1<<bits-1) == 0
 }

@@ -156,7 +156,7 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 		return resNoData
 	}
 	var sum [32]byte
-	if !test && qname.DecodeHash(n.Label(0), &sum) {
+	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
 		if p := v.PairByHash(e.ID, &sum); p != nil {
 			*l = listing{kind: matchHashed, entity: e, created: p.Created, meta: &p.Meta}
 			return resListed
