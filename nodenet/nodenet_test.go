@@ -14,7 +14,7 @@ import (
 	"github.com/wlns/wlns/command"
 )
 
-func identity(t *testing.T, caDir, id string) *clustertls.Identity {
+func identity(t testing.TB, caDir, id string) *clustertls.Identity {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), id)
 	if err := clustertls.IssueNode(caDir, out, clustertls.NodeRequest{NodeID: id, Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
@@ -27,7 +27,7 @@ func identity(t *testing.T, caDir, id string) *clustertls.Identity {
 	return ident
 }
 
-func ca(t *testing.T) string {
+func ca(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ca")
 	if err := clustertls.InitCA(dir, "", time.Now()); err != nil {
@@ -36,7 +36,7 @@ func ca(t *testing.T) string {
 	return dir
 }
 
-func listen(t *testing.T, id *clustertls.Identity) *Net {
+func listen(t testing.TB, id *clustertls.Identity) *Net {
 	t.Helper()
 	n, err := Listen("127.0.0.1:0", "", id, slog.New(slog.DiscardHandler))
 	if err != nil {

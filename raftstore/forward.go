@@ -77,11 +77,14 @@ func retryable(err error) bool {
 	return true
 }
 
-// waitApplied waits, bounded by ctx and ApplyTimeout, until this node has
-// applied log index idx. Giving up is not an error: the entry is committed.
+// waitApplied waits, bounded by ctx and ApplyTimeout, until this node's
+// index holds log index idx (a command entry). It reads the index's serial,
+// not raft's AppliedIndex, which moves when entries are handed to the FSM,
+// before it has applied them. Giving up is not an error: the entry is
+// committed.
 func (s *Store) waitApplied(ctx context.Context, idx uint64) {
 	deadline := time.Now().Add(s.cfg.ApplyTimeout)
-	for s.raft.AppliedIndex() < idx && time.Now().Before(deadline) {
+	for s.fsm.Index().Load().Serial() < idx && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return
@@ -156,7 +159,37 @@ func (h rpcHandler) Apply(ctx context.Context, e *command.Envelope) (command.Res
 		return command.Result{}, 0, toRemote(ErrNotLeader)
 	}
 	res, idx, err := h.s.applyLocal(ctx, e)
+	if err == nil {
+		h.s.nudgeFollowers()
+	}
 	return res, idx, toRemote(err)
+}
+
+// nudgeFollowers asks the nudger for a barrier; at most one waits.
+func (s *Store) nudgeFollowers() {
+	select {
+	case s.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// nudger makes the leader send the new commit index to followers right
+// after a forwarded command committed. Raft otherwise tells idle followers
+// only on its next AppendEntries (CommitTimeout, 50-100 ms), and the
+// forwarding follower waits for its own apply. A barrier is a log entry, so
+// it is replicated at once and carries the commit index; bursts share one
+// barrier in flight.
+func (s *Store) nudger() {
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.nudge:
+		}
+		if s.IsLeader() {
+			_ = s.raft.Barrier(s.cfg.ApplyTimeout).Error() // best effort: a failure only delays followers
+		}
+	}
 }
 
 // Join adds a node (see Store.join).

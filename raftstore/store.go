@@ -33,6 +33,11 @@ type Store struct {
 	bolt    *raftboltdb.BoltStore
 	metrics *metrics
 
+	// nudge asks the leader to tell followers about a new commit index at
+	// once (see nudger); stop ends that loop.
+	nudge chan struct{}
+	stop  chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -50,7 +55,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("opening raft store: %w", err)
 	}
-	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore")}
+	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore"),
+		nudge: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := s.open(); err != nil {
 		s.closeParts()
 		return nil, err
@@ -102,6 +108,7 @@ func (s *Store) open() error {
 	s.metrics.addClusterGauges(s.raft)
 	if s.cfg.Net != nil {
 		s.cfg.Net.SetHandler(rpcHandler{s})
+		go s.nudger()
 	}
 	return s.metrics.register()
 }
@@ -308,6 +315,7 @@ func (s *Store) WaitReady(ctx context.Context) error {
 // call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.stop)
 		if s.raft != nil {
 			if err := s.raft.Shutdown().Error(); err != nil {
 				s.closeErr = fmt.Errorf("shutting down raft: %w", err)

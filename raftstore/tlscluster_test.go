@@ -3,7 +3,9 @@ package raftstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 
 // tlsNode opens a store whose Raft runs over a TLS inter-node port, with a
 // certificate for id issued by the CA in caDir.
-func tlsNode(t *testing.T, caDir, id string, bootstrap bool, joinSecret string) *Store {
+func tlsNode(t testing.TB, caDir, id string, bootstrap bool, joinSecret string) *Store {
 	t.Helper()
 	certDir := filepath.Join(t.TempDir(), "tls")
 	if err := clustertls.IssueNode(caDir, certDir, clustertls.NodeRequest{NodeID: id, Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
@@ -41,7 +43,7 @@ func tlsNode(t *testing.T, caDir, id string, bootstrap bool, joinSecret string) 
 	return s
 }
 
-func newCA(t *testing.T) string {
+func newCA(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "ca")
 	if err := clustertls.InitCA(dir, "", time.Now()); err != nil {
@@ -155,4 +157,73 @@ func TestTLSCluster_FollowerWithoutLeaderFailsClearly(t *testing.T) {
 	if d := time.Since(start); d < 3*time.Second || d > 6*time.Second {
 		t.Fatalf("apply without a leader took %v, want about the 3s hold", d)
 	}
+}
+
+// threeNodes starts a 3-voter TLS cluster and returns leader, followers.
+func threeNodes(b testing.TB) (*Store, []*Store) {
+	ca := newCA(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := tlsNode(b, ca, "a", true, "s")
+	if err := a.WaitReady(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var fs []*Store
+	for _, id := range []string{"b", "c"} {
+		f := tlsNode(b, ca, id, false, "s")
+		f.cfg.Voters = 3
+		a.cfg.Voters = 3
+		if err := f.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.WaitReady(ctx); err != nil {
+			b.Fatal(err)
+		}
+		fs = append(fs, f)
+	}
+	return a, fs
+}
+
+// BenchmarkTLSCluster_Apply measures one pair write at a time through a
+// 3-voter cluster over the TLS port, on the leader and forwarded by a
+// follower (which also waits until it applied the entry itself).
+func BenchmarkTLSCluster_Apply(b *testing.B) {
+	leader, followers := threeNodes(b)
+	for _, tc := range []struct {
+		name string
+		s    *Store
+	}{{"leader", leader}, {"forwarded", followers[0]}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			for i := 0; b.Loop(); i++ {
+				e := env(b, command.PairPut, time.Now().Unix(), "", command.PairBody{
+					Sender: fmt.Sprintf("%s%d@example.org", tc.name, i), IP: "192.0.2.1"})
+				if r, err := tc.s.Apply(ctx, e); err != nil || r.Err != nil {
+					b.Fatal(err, r.Err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTLSCluster_ApplyParallel is 16 concurrent writers forwarding
+// through one follower: raft groups their entries, so it shows the write
+// rate a follower's API can reach with many clients.
+func BenchmarkTLSCluster_ApplyParallel(b *testing.B) {
+	_, followers := threeNodes(b)
+	var n atomic.Int64
+	b.SetParallelism(8) // 16 goroutines on 2 CPUs
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			i := n.Add(1)
+			e := env(b, command.PairPut, time.Now().Unix(), "", command.PairBody{
+				Sender: fmt.Sprintf("p%d@example.org", i), IP: "192.0.2.1"})
+			if r, err := followers[0].Apply(ctx, e); err != nil || r.Err != nil {
+				b.Error(err, r.Err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
 }
