@@ -108,7 +108,7 @@ func (cfg Config) validate() error {
 		errs = append(errs, errors.New("a raft listen address (Bind) is required"))
 	}
 	if cfg.Voters < 0 {
-		errs = append(errs, errors.New("Voters must not be negative"))
+		errs = append(errs, errors.New("the voter count (Voters) must not be negative"))
 	}
 	if cfg.SnapshotInterval < 0 || cfg.ApplyTimeout < 0 || cfg.ForwardHold < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
