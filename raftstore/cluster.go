@@ -134,14 +134,18 @@ func (s *Store) waitLeader(ctx context.Context) (string, error) {
 	}
 }
 
-// IsMember reports whether this node is in its own Raft configuration: a
-// node with existing state rejoins by itself and needs no join.
+// IsMember reports whether this node is in its own Raft configuration at
+// its current address: a node with existing state rejoins by itself and
+// needs no join. A member whose address changed must join again (the
+// leader then updates the address).
 func (s *Store) IsMember() bool {
 	conf, err := s.configuration()
 	if err != nil {
 		return false
 	}
-	return slices.ContainsFunc(conf.Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(s.id) })
+	return slices.ContainsFunc(conf.Servers, func(srv raft.Server) bool {
+		return srv.ID == raft.ServerID(s.id) && srv.Address == raft.ServerAddress(s.Addr())
+	})
 }
 
 // JoinCluster asks the member at addr to add this node, retrying transport

@@ -18,22 +18,19 @@ import (
 // certificate for id issued by the CA in caDir.
 func tlsNode(t testing.TB, caDir, id string, bootstrap bool, joinSecret string) *Store {
 	t.Helper()
-	certDir := filepath.Join(t.TempDir(), "tls")
-	if err := clustertls.IssueNode(caDir, certDir, clustertls.NodeRequest{NodeID: id, Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	ident, err := clustertls.Load(clustertls.Files{CA: filepath.Join(certDir, "ca.crt"),
-		Cert: filepath.Join(certDir, "node.crt"), Key: filepath.Join(certDir, "node.key")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := nodenet.Listen("127.0.0.1:0", "", ident, quietLogger())
+	return tlsNodeIn(t, t.TempDir(), caDir, id, bootstrap, joinSecret)
+}
+
+// tlsNodeIn is tlsNode on the data folder dir.
+func tlsNodeIn(t testing.TB, dir, caDir, id string, bootstrap bool, joinSecret string) *Store {
+	t.Helper()
+	n, err := nodenetOn(t, caDir, id, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := Open(ctx, Config{Dir: t.TempDir(), NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
+	s, err := Open(ctx, Config{Dir: dir, NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
 		JoinTokenHash: HashJoinToken(joinSecret), Voters: 2, ForwardHold: 3 * time.Second})
 	if err != nil {
 		n.Close()
@@ -226,4 +223,79 @@ func BenchmarkTLSCluster_ApplyParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+}
+
+func TestTLSCluster_RestartRejoinsAndNewAddressUpdates(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	a := tlsNode(t, ca, "a", true, "s")
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bDir := t.TempDir()
+	b := tlsNodeIn(t, bDir, ca, "b", false, "s")
+	if b.IsMember() {
+		t.Fatal("a new node claims membership")
+	}
+	if err := b.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	oldAddr := b.Addr()
+	b.Close()
+
+	// The same folder on the same address is a member: no join needed.
+	n, err := nodenetOn(t, ca, "b", oldAddr)
+	if err != nil {
+		t.Fatalf("reopening the port %s: %v", oldAddr, err)
+	}
+	same, err := Open(ctx, Config{Dir: bDir, NodeID: "b", Net: n, Logger: quietLogger(), JoinTokenHash: HashJoinToken("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same.IsMember() {
+		t.Fatal("a restarted member on its old address does not see itself as member")
+	}
+	mustApply(t, a, command.PairPut, "", command.PairBody{Sender: "while@example.org", IP: "192.0.2.7"})
+	eventually(t, 10*time.Second, "the restarted node to catch up", func() bool { return same.Index().Load().Counts().Pairs == 1 })
+	same.Close()
+
+	// The same folder on a new address must join again; the leader updates
+	// the address and keeps one member b.
+	moved := tlsNodeIn(t, bDir, ca, "b", false, "s")
+	if moved.Addr() == oldAddr || moved.IsMember() {
+		t.Fatalf("moved node at %s (old %s) claims membership", moved.Addr(), oldAddr)
+	}
+	if err := moved.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, a, command.PairPut, "", command.PairBody{Sender: "moved@example.org", IP: "192.0.2.7"})
+	eventually(t, 10*time.Second, "the moved node to catch up", func() bool { return moved.Index().Load().Counts().Pairs == 2 })
+	ms, err := a.Members(ctx)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("members %+v %v, want a and b", ms, err)
+	}
+	for _, m := range ms {
+		if m.ID == "b" && (m.Address != moved.Addr() || !m.Voter || !m.Reachable) {
+			t.Fatalf("member b: %+v, want a reachable voter at %s", m, moved.Addr())
+		}
+	}
+}
+
+// nodenetOn opens an inter-node port for id on a given address.
+func nodenetOn(t testing.TB, caDir, id, addr string) (*nodenet.Net, error) {
+	t.Helper()
+	certDir := filepath.Join(t.TempDir(), "tls")
+	if err := clustertls.IssueNode(caDir, certDir, clustertls.NodeRequest{NodeID: id, Hosts: []string{"127.0.0.1"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ident, err := clustertls.Load(clustertls.Files{CA: filepath.Join(certDir, "ca.crt"),
+		Cert: filepath.Join(certDir, "node.crt"), Key: filepath.Join(certDir, "node.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodenet.Listen(addr, "", ident, quietLogger())
 }

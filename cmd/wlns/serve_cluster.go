@@ -96,7 +96,8 @@ func joinTokenHash(cfg *serveConfig, w io.Writer, log *slog.Logger) (string, err
 }
 
 // joinIfNew joins the cluster through --join unless this node is already a
-// member (a restart with existing Raft state rejoins by itself).
+// member at its address (a restart with existing Raft state rejoins by
+// itself).
 func (n *node) joinIfNew(ctx context.Context, cfg *serveConfig, store *raftstore.Store) error {
 	if cfg.join == "" {
 		return nil
