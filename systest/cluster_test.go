@@ -286,6 +286,24 @@ func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 		addPair(t, n, sender, "192.0.2.10")
 		waitListed(t, rest, sender, "192.0.2.10", 10*time.Second)
 	}
+
+	// With its peer gone the leader has no quorum: it steps down, and a
+	// write waits a few seconds for a leader, then fails with a clear 503.
+	last := leaderOf(t, rest, 10*time.Second)
+	for _, n := range rest {
+		if n != last {
+			n.kill()
+		}
+	}
+	t0 := time.Now()
+	code, b := last.api("POST", "/v1/pairs", map[string]string{"sender": "no-quorum@example.org", "ip": "192.0.2.10"})
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "no raft leader") {
+		t.Fatalf("write without a quorum: %d %s, want 503 saying there is no leader", code, b)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Fatalf("write without a quorum took %v to fail", d)
+	}
+	t.Logf("write without a quorum failed after %v", time.Since(t0))
 	if d := time.Since(start); d > 90*time.Second {
 		t.Errorf("the cluster test took %v", d)
 	}
