@@ -47,6 +47,9 @@ func Listen(bind, advertise string, id *clustertls.Identity, log *slog.Logger) (
 	if id == nil {
 		return nil, errors.New("nodenet: the inter-node port needs TLS material")
 	}
+	if b, err := net.ResolveTCPAddr("tcp", bind); err == nil && advertise == "" && (b.IP == nil || b.IP.IsUnspecified()) {
+		return nil, fmt.Errorf("inter-node bind address %s is a wildcard: set an advertise address peers can dial", bind)
+	}
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, fmt.Errorf("listening on the inter-node port %s: %w", bind, err)
