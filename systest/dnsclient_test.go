@@ -76,9 +76,9 @@ func allClients(t testing.TB) []dnsClient {
 	return []dnsClient{
 		{"miekg/udp", miekgAsk("udp")},
 		{"miekg/tcp", miekgAsk("tcp")},
-		{"dig/udp", toolAsk(dig, "+notcp", "+tries=1", "+time=3")},
+		{"dig/udp", toolAsk(dig, "+notcp", "+tries=2", "+time=3")},
 		{"dig/tcp", toolAsk(dig, "+tcp", "+tries=1", "+time=3")},
-		{"kdig/udp", toolAsk(kdig, "+notcp", "+retry=0", "+time=3")},
+		{"kdig/udp", toolAsk(kdig, "+notcp", "+retry=1", "+time=3")},
 		{"kdig/tcp", toolAsk(kdig, "+tcp", "+retry=0", "+time=3")},
 	}
 }

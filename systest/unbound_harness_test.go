@@ -149,15 +149,25 @@ func (u *unbound) resolve(t testing.TB, qname string, qtype uint16) *dns.Msg {
 	return m
 }
 
-// freeUDPPort returns a port that was free on host a moment ago.
+// freeUDPPort returns a port that was free on host, for both UDP and TCP,
+// a moment ago.
 func freeUDPPort(t testing.TB, host string) int {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatalf("finding a free port on %s: %v", host, err)
+	for range 20 {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatalf("finding a free port on %s: %v", host, err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		pc.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	t.Fatalf("no port on %s free for both UDP and TCP", host)
+	return 0
 }
 
 // spareLoopback returns a random 127.x.y.z address whose UDP and TCP port 53
