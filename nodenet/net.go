@@ -36,6 +36,8 @@ type Net struct {
 
 	mu      sync.Mutex
 	handler Handler
+	conns   map[*tls.Conn]struct{} // RPC connections being served
+	pool    pool
 	closed  chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
@@ -92,8 +94,38 @@ func (n *Net) Close() error {
 		close(n.closed)
 		err = n.ln.Close()
 		n.wg.Wait()
+		n.pool.close()
+		n.mu.Lock()
+		for c := range n.conns {
+			c.Close()
+		}
+		n.conns = nil
+		n.mu.Unlock()
 	})
 	return err
+}
+
+// track registers a served RPC connection so Close can end it; false when
+// the port is closed already.
+func (n *Net) track(c *tls.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	select {
+	case <-n.closed:
+		return false
+	default:
+	}
+	if n.conns == nil {
+		n.conns = map[*tls.Conn]struct{}{}
+	}
+	n.conns[c] = struct{}{}
+	return true
+}
+
+func (n *Net) untrack(c *tls.Conn) {
+	n.mu.Lock()
+	delete(n.conns, c)
+	n.mu.Unlock()
 }
 
 func (n *Net) acceptLoop() {

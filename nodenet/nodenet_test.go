@@ -125,3 +125,31 @@ func TestListen_WildcardNeedsAdvertise(t *testing.T) {
 		t.Fatal("a wildcard bind without an advertise address was accepted")
 	}
 }
+
+func TestNet_PooledConnectionToARestartedPeerIsRetried(t *testing.T) {
+	c := ca(t)
+	srvID, cli := identity(t, c, "srv"), listen(t, identity(t, c, "cli"))
+	srv := listen(t, srvID)
+	srv.SetHandler(echoHandler{peer: make(chan string, 1)})
+	addr := srv.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 { // the connection is reused
+		if _, err := cli.Status(ctx, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(cli.pool.idle[addr]); got != 1 {
+		t.Fatalf("%d idle connections after sequential calls, want 1", got)
+	}
+	srv.Close()
+	again, err := Listen(addr, "", srvID, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("reopening %s: %v", addr, err)
+	}
+	defer again.Close()
+	again.SetHandler(echoHandler{peer: make(chan string, 1)})
+	if st, err := cli.Status(ctx, addr); err != nil || st.NodeID != "srv" {
+		t.Fatalf("call after the peer restarted: %+v %v", st, err)
+	}
+}

@@ -3,10 +3,10 @@ package nodenet
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/wlns/wlns/clustertls"
@@ -104,7 +104,8 @@ type response struct {
 }
 
 // maxMessage bounds one RPC message (a forwarded command is at most the
-// store's entry limit, 8 MiB, plus JSON escaping).
+// store's entry limit, 8 MiB, plus JSON escaping and whatever the decoder
+// has read ahead).
 const maxMessage = 32 << 20
 
 // defaultRPCTimeout bounds a call whose context has no deadline.
@@ -118,26 +119,50 @@ const (
 	opStatus = "status"
 )
 
-// serveRPC answers one request on c and closes it.
-func (n *Net) serveRPC(c *tls.Conn) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(handshakeTimeout))
-	var req request
-	if err := json.NewDecoder(io.LimitReader(c, maxMessage)).Decode(&req); err != nil {
-		n.log.Warn("reading an inter-node request", "err", err)
+// rpcIdle is how long a server keeps an RPC connection without a request;
+// the client side retries once on a fresh connection when a pooled one was
+// closed meanwhile.
+const rpcIdle = 2 * time.Minute
+
+// serveRPC answers requests on c, one after the other, until the peer
+// closes it, it idles for rpcIdle, or the port closes.
+func (n *Net) serveRPC(tc *tls.Conn) {
+	if !n.track(tc) {
+		tc.Close()
 		return
 	}
-	timeout := req.Timeout
-	if timeout <= 0 || timeout > defaultRPCTimeout {
-		timeout = defaultRPCTimeout
+	defer n.untrack(tc)
+	defer tc.Close()
+	c := newRPCConn(tc)
+	peer := clustertls.PeerNodeID(tc.ConnectionState())
+	for {
+		_ = tc.SetDeadline(time.Now().Add(rpcIdle))
+		var req request
+		if err := c.readMsg(&req); err != nil {
+			if !errors.Is(err, io.EOF) && !isClosed(err) {
+				n.log.Debug("reading an inter-node request", "peer", peer, "err", err)
+			}
+			return
+		}
+		timeout := req.Timeout
+		if timeout <= 0 || timeout > defaultRPCTimeout {
+			timeout = defaultRPCTimeout
+		}
+		_ = tc.SetDeadline(time.Now().Add(timeout + time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		resp := n.handle(ctx, &req, peer)
+		cancel()
+		if err := c.enc.Encode(resp); err != nil {
+			n.log.Warn("answering an inter-node request", "op", req.Op, "peer", peer, "err", err)
+			return
+		}
 	}
-	_ = c.SetDeadline(time.Now().Add(timeout + time.Second))
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	resp := n.handle(ctx, &req, clustertls.PeerNodeID(c.ConnectionState()))
-	if err := json.NewEncoder(c).Encode(resp); err != nil {
-		n.log.Warn("answering an inter-node request", "op", req.Op, "err", err)
-	}
+}
+
+// isClosed reports a read on a closed or timed-out connection.
+func isClosed(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // handle dispatches one request.
@@ -176,35 +201,64 @@ func (n *Net) handle(ctx context.Context, req *request, peer string) *response {
 	return &resp
 }
 
-// call sends req to addr and decodes the answer.
+// call sends req to addr and decodes the answer, on a pooled connection
+// when there is one. A pooled connection that fails (the peer closed it
+// while idle, or restarted) is retried once on a fresh one: every request
+// is safe to repeat (a forwarded command carries its ReqID).
 func (n *Net) call(ctx context.Context, addr string, req *request) (*response, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultRPCTimeout)
 		defer cancel()
 	}
-	dl, _ := ctx.Deadline()
-	req.Timeout = time.Until(dl)
-	c, err := n.dial(ctx, addr, kindRPC)
+	if c := n.pool.get(addr); c != nil {
+		resp, err := n.roundTrip(ctx, addr, c, req)
+		var re *RemoteError
+		if err == nil || errors.As(err, &re) || ctx.Err() != nil {
+			return resp, err
+		}
+	}
+	tc, err := n.dial(ctx, addr, kindRPC)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	_ = c.SetDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-	defer stop()
-	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return nil, fmt.Errorf("sending %s to %s: %w", req.Op, addr, err)
-	}
-	var resp response
-	if err := json.NewDecoder(io.LimitReader(c, maxMessage)).Decode(&resp); err != nil {
+	return n.roundTrip(ctx, addr, newRPCConn(tc), req)
+}
+
+// roundTrip sends one request on c and reads the answer; c goes back to the
+// pool after a complete exchange and is closed otherwise.
+func (n *Net) roundTrip(ctx context.Context, addr string, c *rpcConn, req *request) (*response, error) {
+	dl, _ := ctx.Deadline()
+	req.Timeout = time.Until(dl)
+	_ = c.tc.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = c.tc.SetDeadline(time.Now()) })
+	resp, err := exchange(c, req)
+	if !stop() || err != nil {
+		c.tc.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("waiting for %s from %s: %w", req.Op, addr, ctx.Err())
 		}
-		return nil, fmt.Errorf("reading the answer to %s from %s: %w", req.Op, addr, err)
+		if err == nil {
+			err = errors.New("deadline passed")
+		}
+		return nil, fmt.Errorf("%s with %s: %w", req.Op, addr, err)
 	}
+	_ = c.tc.SetDeadline(time.Time{})
+	n.pool.put(addr, c)
 	if resp.Err != nil {
 		return nil, resp.Err
+	}
+	return resp, nil
+}
+
+// exchange writes req and reads the response.
+func exchange(c *rpcConn, req *request) (*response, error) {
+	if err := c.enc.Encode(req); err != nil {
+		return nil, fmt.Errorf("sending: %w", err)
+	}
+	var resp response
+	if err := c.readMsg(&resp); err != nil {
+		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
 	return &resp, nil
 }
