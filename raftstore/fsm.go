@@ -25,6 +25,10 @@ type FSM struct {
 	tokens  atomic.Pointer[tokenSet]
 	log     *slog.Logger
 	metrics *metrics
+	// seen is the index of the last log entry ApplyBatch finished (command
+	// or configuration); WaitReady compares it with raft's AppliedIndex,
+	// which moves when entries are handed over, before they are applied.
+	seen atomic.Uint64
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
@@ -78,6 +82,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	a.txn.Commit()
 	f.st = a.st
 	f.tokens.Store(f.st.tokens)
+	f.seen.Store(logs[len(logs)-1].Index)
 	return out
 }
 

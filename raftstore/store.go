@@ -34,6 +34,7 @@ type Store struct {
 	fsm     *FSM
 	raft    *raft.Raft
 	trans   *raft.NetworkTransport
+	logs    raft.LogStore
 	bolt    *raftboltdb.BoltStore
 	metrics *metrics
 
@@ -93,6 +94,7 @@ func (s *Store) open() error {
 	// A small cache: import batches make log entries of megabytes, and 512
 	// of them held 2 GiB after a 1M-pair import (docs/performance.md).
 	logs, err := raft.NewLogCache(logCacheEntries, s.bolt)
+	s.logs = logs
 	if err != nil {
 		return fmt.Errorf("creating raft log cache: %w", err)
 	}
@@ -304,7 +306,7 @@ func (s *Store) WaitReady(ctx context.Context) error {
 				if target == 0 {
 					target = s.raft.CommitIndex()
 				}
-				if target > 0 && s.raft.AppliedIndex() >= target {
+				if target > 0 && s.raft.AppliedIndex() >= target && s.fsm.seen.Load() >= s.fsmTarget(target) {
 					return nil
 				}
 			}
@@ -315,6 +317,23 @@ func (s *Store) WaitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// fsmTarget is the index of the last entry at or before idx that raft
+// hands to the FSM (a command or configuration entry), or 0 when it cannot
+// tell (the entries were compacted into a snapshot, which raft restores
+// before it counts them applied).
+func (s *Store) fsmTarget(idx uint64) uint64 {
+	var l raft.Log
+	for i := idx; i > 0 && idx-i < 256; i-- {
+		if err := s.logs.GetLog(i, &l); err != nil {
+			return 0
+		}
+		if l.Type == raft.LogCommand || l.Type == raft.LogConfiguration {
+			return i
+		}
+	}
+	return 0
 }
 
 // Close stops Raft and closes the log and the transport. It is safe to
