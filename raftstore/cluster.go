@@ -35,11 +35,14 @@ func (s *Store) checkJoinToken(secret string) bool {
 }
 
 // join handles a join request. peer is the node ID in the caller's
-// certificate; it must be the joining node unless a member forwarded the
-// request (that member checked it). A follower forwards to the leader.
+// certificate; it must be the joining node, or a member that passes the
+// request on (having checked it). A follower forwards to the leader.
 func (s *Store) join(ctx context.Context, req nodenet.JoinRequest, peer string) (nodenet.JoinResponse, error) {
-	if !req.Forwarded && req.NodeID != peer {
+	switch {
+	case !req.Forwarded && req.NodeID != peer:
 		return nodenet.JoinResponse{}, fmt.Errorf("%w: the certificate is for node %q, the request for %q", ErrForbidden, peer, req.NodeID)
+	case req.Forwarded && !s.hasMember(peer):
+		return nodenet.JoinResponse{}, fmt.Errorf("%w: node %q passed on a join but is not a member", ErrForbidden, peer)
 	}
 	if !s.checkJoinToken(req.Token) {
 		return nodenet.JoinResponse{}, fmt.Errorf("%w: wrong join token", ErrForbidden)
@@ -132,6 +135,12 @@ func (s *Store) waitLeader(ctx context.Context) (string, error) {
 		case <-time.After(retryPause):
 		}
 	}
+}
+
+// hasMember reports whether node id is in the latest configuration.
+func (s *Store) hasMember(id string) bool {
+	conf, err := s.configuration()
+	return err == nil && slices.ContainsFunc(conf.Servers, func(srv raft.Server) bool { return srv.ID == raft.ServerID(id) })
 }
 
 // IsMember reports whether this node is in its own Raft configuration at

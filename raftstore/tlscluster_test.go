@@ -305,3 +305,35 @@ func nodenetOn(t testing.TB, caDir, id, addr string) (*nodenet.Net, error) {
 	}
 	return nodenet.Listen(addr, "", ident, quietLogger())
 }
+
+func TestTLSCluster_JoinChecksCertificateAndToken(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	a := tlsNode(t, ca, "a", true, "s")
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := rpcHandler{a}
+	for _, tc := range []struct {
+		name string
+		req  nodenet.JoinRequest
+		peer string
+	}{
+		{"certificate for another node", nodenet.JoinRequest{NodeID: "b", Addr: "127.0.0.1:1", Token: "s"}, "x"},
+		{"forwarded by a non-member", nodenet.JoinRequest{NodeID: "b", Addr: "127.0.0.1:1", Token: "s", Forwarded: true}, "x"},
+		{"wrong token", nodenet.JoinRequest{NodeID: "b", Addr: "127.0.0.1:1", Token: "S"}, "b"},
+		{"no token", nodenet.JoinRequest{NodeID: "b", Addr: "127.0.0.1:1"}, "b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := h.Join(ctx, tc.req, tc.peer)
+			var re *nodenet.RemoteError
+			if !errors.As(err, &re) || re.Code != nodenet.CodeForbidden {
+				t.Fatalf("join: %v, want forbidden", err)
+			}
+		})
+	}
+	if ms, _ := a.Members(ctx); len(ms) != 1 {
+		t.Fatalf("refused joins changed the membership: %+v", ms)
+	}
+}
