@@ -26,6 +26,11 @@ const (
 // incoming connection.
 const handshakeTimeout = 10 * time.Second
 
+// maxHandshakes bounds the incoming connections still in their TLS
+// handshake; more are closed at once, so unauthenticated clients cannot
+// pile up goroutines.
+const maxHandshakes = 128
+
 // Net is the inter-node listener and dialer of one node.
 type Net struct {
 	id     *clustertls.Identity
@@ -33,6 +38,8 @@ type Net struct {
 	adv    net.Addr
 	log    *slog.Logger
 	raftCh chan net.Conn
+	// handshakes holds a token per incoming connection in its handshake.
+	handshakes chan struct{}
 
 	mu      sync.Mutex
 	handler Handler
@@ -57,7 +64,7 @@ func Listen(bind, advertise string, id *clustertls.Identity, log *slog.Logger) (
 		return nil, fmt.Errorf("listening on the inter-node port %s: %w", bind, err)
 	}
 	n := &Net{id: id, ln: ln, adv: ln.Addr(), log: log.With("component", "nodenet"),
-		raftCh: make(chan net.Conn, 16), closed: make(chan struct{})}
+		raftCh: make(chan net.Conn, 16), handshakes: make(chan struct{}, maxHandshakes), closed: make(chan struct{})}
 	if advertise != "" {
 		a, err := net.ResolveTCPAddr("tcp", advertise)
 		if err != nil {
@@ -142,29 +149,28 @@ func (n *Net) acceptLoop() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		go n.route(c)
+		select {
+		case n.handshakes <- struct{}{}:
+			go n.route(c)
+		default:
+			n.log.Warn("too many inter-node handshakes in progress; dropping a connection", "remote", c.RemoteAddr())
+			c.Close()
+		}
 	}
 }
 
 // route completes the handshake, reads the kind byte and hands the
 // connection to Raft or serves one RPC on it.
 func (n *Net) route(raw net.Conn) {
-	tc := tls.Server(raw, n.id.ServerConfig())
-	_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		n.log.Warn("inter-node TLS handshake failed", "remote", raw.RemoteAddr(), "err", err)
+	tc, kind, err := n.handshake(raw)
+	<-n.handshakes
+	if err != nil {
+		n.log.Warn("inter-node connection refused", "remote", raw.RemoteAddr(), "err", err)
 		raw.Close()
 		return
 	}
-	var kind [1]byte
-	if _, err := io.ReadFull(tc, kind[:]); err != nil {
-		tc.Close()
-		return
-	}
 	_ = tc.SetDeadline(time.Time{})
-	switch kind[0] {
+	switch kind {
 	case kindRaft:
 		select {
 		case n.raftCh <- tc:
@@ -174,9 +180,26 @@ func (n *Net) route(raw net.Conn) {
 	case kindRPC:
 		n.serveRPC(tc)
 	default:
-		n.log.Warn("unknown inter-node connection kind", "remote", raw.RemoteAddr(), "kind", kind[0])
+		n.log.Warn("unknown inter-node connection kind", "remote", raw.RemoteAddr(), "kind", kind)
 		tc.Close()
 	}
+}
+
+// handshake runs the server side of the TLS handshake and reads the kind
+// byte, bounded by handshakeTimeout.
+func (n *Net) handshake(raw net.Conn) (*tls.Conn, byte, error) {
+	tc := tls.Server(raw, n.id.ServerConfig())
+	_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, 0, fmt.Errorf("TLS handshake: %w", err)
+	}
+	var kind [1]byte
+	if _, err := io.ReadFull(tc, kind[:]); err != nil {
+		return nil, 0, fmt.Errorf("reading the connection kind: %w", err)
+	}
+	return tc, kind[0], nil
 }
 
 // dial opens a TLS connection of the given kind to addr.
