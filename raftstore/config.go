@@ -39,6 +39,12 @@ type Config struct {
 	SnapshotThreshold uint64
 	// SnapshotInterval is how often the threshold is checked; 0 means 30s.
 	SnapshotInterval time.Duration
+	// SnapshotBytes also triggers a snapshot once this many bytes of
+	// commands were applied since the last one: a bulk import is a few
+	// hundred entries of megabytes each, which the entry-count threshold
+	// never reaches, and replaying them all at every start takes minutes.
+	// 0 means 64 MiB.
+	SnapshotBytes uint64
 	// TrailingLogs is how many entries are kept after a snapshot so that a
 	// slightly lagging follower catches up from the log; 0 means 10240.
 	TrailingLogs uint64
@@ -66,6 +72,7 @@ type Config struct {
 const (
 	DefaultSnapshotThreshold = 8192
 	DefaultSnapshotInterval  = 30 * time.Second
+	DefaultSnapshotBytes     = 64 << 20
 	DefaultTrailingLogs      = 10240
 	DefaultApplyTimeout      = 10 * time.Second
 	DefaultVoters            = 7
@@ -82,6 +89,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.SnapshotInterval == 0 {
 		cfg.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if cfg.SnapshotBytes == 0 {
+		cfg.SnapshotBytes = DefaultSnapshotBytes
 	}
 	if cfg.TrailingLogs == 0 {
 		cfg.TrailingLogs = DefaultTrailingLogs

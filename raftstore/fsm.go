@@ -29,6 +29,9 @@ type FSM struct {
 	// or configuration); WaitReady compares it with raft's AppliedIndex,
 	// which moves when entries are handed over, before they are applied.
 	seen atomic.Uint64
+	// sinceSnapshot counts the command bytes applied since the last
+	// snapshot was captured (see Store.snapshotBySize).
+	sinceSnapshot atomic.Uint64
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
@@ -72,6 +75,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if l.Type != raft.LogCommand {
 			continue
 		}
+		f.sinceSnapshot.Add(uint64(len(l.Data)))
 		e, err := command.Decode(l.Data)
 		if err != nil {
 			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
@@ -103,6 +107,7 @@ func (f *FSM) applyTop(a *applier, e *command.Envelope) command.Result {
 // Snapshot captures the current state in O(1); Persist encodes it while
 // the FSM goes on applying.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.sinceSnapshot.Store(0)
 	return &fsmSnapshot{
 		view:    f.ix.Load(),
 		st:      f.st,

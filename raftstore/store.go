@@ -114,6 +114,7 @@ func (s *Store) open() error {
 	}
 	s.metrics.addStoreGauges(s.fsm.Index(), s.raft.AppliedIndex, s.IsLeader)
 	s.metrics.addClusterGauges(s.raft)
+	go s.snapshotBySize()
 	if s.cfg.Net != nil {
 		s.cfg.Net.SetHandler(rpcHandler{s})
 		go s.nudger()
