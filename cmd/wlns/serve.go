@@ -86,11 +86,13 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := n.joinIfNew(ctx, cfg, store); err != nil {
-		return err
-	}
 	httpAddr, err := n.startHTTP(cfg, store, reg)
 	if err != nil {
+		return err
+	}
+	// Join only once the local listeners are up, so that a port clash does
+	// not leave a dead voter behind.
+	if err := n.joinIfNew(ctx, cfg, store); err != nil {
 		return err
 	}
 	if err := waitStore(ctx, store); err != nil {
