@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -335,5 +336,38 @@ func TestTLSCluster_JoinChecksCertificateAndToken(t *testing.T) {
 	}
 	if ms, _ := a.Members(ctx); len(ms) != 1 {
 		t.Fatalf("refused joins changed the membership: %+v", ms)
+	}
+}
+
+func TestTLSCluster_NewNodeInstallsSnapshotOverTLS(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := tlsNode(t, ca, "a", true, "s")
+	rc := a.raft.ReloadableConfig()
+	rc.TrailingLogs = 2
+	if err := a.raft.ReloadConfig(rc); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := a.Apply(ctx, pairBatch(t, "192.0.2.50", i*100, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.raft.Snapshot().Error(); err != nil { // compacts the log: b needs the snapshot
+		t.Fatal(err)
+	}
+	bDir := t.TempDir()
+	b := tlsNodeIn(t, bDir, ca, "b", false, "s")
+	if err := b.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+		t.Fatal(err)
+	}
+	want := a.Index().Load().Counts()
+	eventually(t, 15*time.Second, "b to install the snapshot", func() bool { return b.Index().Load().Counts() == want })
+	if snaps, err := os.ReadDir(filepath.Join(bDir, "raft", "snapshots")); err != nil || len(snaps) == 0 {
+		t.Fatalf("b caught up without a snapshot (%v %v): the log was not compacted", snaps, err)
 	}
 }
