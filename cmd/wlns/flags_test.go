@@ -80,9 +80,9 @@ func TestServeConfig_Validate(t *testing.T) {
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("defaults do not validate: %v", err)
 	}
-	cfg.dns, cfg.logFormat, cfg.ttl = "5300", "xml", -1
+	cfg.dns, cfg.logFormat, cfg.ttl, cfg.startTimeout = "5300", "xml", -1, 0
 	err := cfg.validate()
-	for _, want := range []string{"--dns", "--log-format", "--ttl"} {
+	for _, want := range []string{"--dns", "--log-format", "--ttl", "--start-timeout"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}

@@ -95,7 +95,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err := n.joinIfNew(ctx, cfg, store); err != nil {
 		return err
 	}
-	if err := waitStore(ctx, store); err != nil {
+	if err := waitStore(ctx, store, cfg.startTimeout); err != nil {
 		return err
 	}
 	n.storeReady.Store(true)
@@ -172,8 +172,8 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 }
 
 // waitStore waits, bounded, for the store to know a leader and catch up.
-func waitStore(ctx context.Context, store *raftstore.Store) error {
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+func waitStore(ctx context.Context, store *raftstore.Store, limit time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	if err := store.WaitReady(wctx); err != nil {
 		return fmt.Errorf("waiting for the store: %w", err)

@@ -39,6 +39,8 @@ type serveConfig struct {
 	readyFile string
 	// shutdown bounds the graceful shutdown.
 	shutdown time.Duration
+	// startTimeout bounds the wait for the store at start-up.
+	startTimeout time.Duration
 	// pprof, when set, is the listen address of the Go profiler.
 	pprof string
 	// clusterCA, clusterCert and clusterKey are the inter-node TLS files;
@@ -74,6 +76,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
+	fs.DurationVar(&c.startTimeout, "start-timeout", 10*time.Minute, "how long start-up waits for a Raft leader and for this node to apply its log (a large data set replays for a while)")
 	fs.StringVar(&c.clusterCA, "cluster-ca", "", "cluster CA certificate (PEM); with --cluster-cert and --cluster-key the --raft port becomes the mutual-TLS inter-node port")
 	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate (PEM, from `wlns ca issue`)")
 	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
@@ -99,6 +102,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.ttl < 0 || c.negTTL < 0 || c.readers < 0 {
 		errs = append(errs, errors.New("--ttl, --negative-ttl and --readers must not be negative"))
+	}
+	if c.shutdown <= 0 || c.startTimeout <= 0 {
+		errs = append(errs, errors.New("--shutdown-timeout and --start-timeout must be positive"))
 	}
 	errs = append(errs, c.validateCluster()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
