@@ -27,7 +27,7 @@ type Config struct {
 	// Apex is the whitelist's domain, e.g. "wl.example.org" (default).
 	Apex string
 	// Listen is host:port for both UDP and TCP, e.g. "192.0.2.53:53" or
-	// "[::1]:5353"; port 0 picks a free port (tests). The host must be an
+	// "[::1]:5300"; port 0 picks a free port (tests). The host must be an
 	// IP literal. A wildcard (0.0.0.0:53, [::]:53) serves every local
 	// address; on Linux replies leave from the address each query came to
 	// (IP_PKTINFO), elsewhere a wildcard is refused. Default 127.0.0.1:53.

@@ -64,7 +64,7 @@ func nameCommand() *subcommand {
 		summary: "print the sender, VERP and relay query names of SENDER sending through IP",
 		setup: func(fs *flag.FlagSet) runFunc {
 			apex := fs.String("apex", defaultApex, "zone apex")
-			form := fs.String("form", "escaped", "sender form: escaped, plain or hashed")
+			form := fs.String("form", "escaped", "sender form: escaped, plain, hashed or hashed-domain")
 			return func(_ context.Context, e *invocation) error {
 				names, err := queryNames(e.args[0], e.args[1], *apex, *form)
 				if err != nil {
@@ -85,7 +85,7 @@ func checkCommand() *subcommand {
 		summary: "ask a wlns DNS server about SENDER through IP; exit 0 when listed, 1 when not, 2 on error",
 		setup: func(fs *flag.FlagSet) runFunc {
 			apex := fs.String("apex", defaultApex, "zone apex")
-			form := fs.String("form", "escaped", "sender form: escaped, plain or hashed")
+			form := fs.String("form", "escaped", "sender form: escaped, plain, hashed or hashed-domain")
 			server := fs.String("dns", defaultDNS, "DNS server address host:port")
 			tcp := fs.Bool("tcp", false, "ask over TCP")
 			timeout := fs.Duration("timeout", 3*time.Second, "time limit of each query")
