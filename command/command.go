@@ -15,8 +15,9 @@ import (
 )
 
 // Version is the envelope version this build writes. Decode accepts every
-// version up to it.
-const Version = 1
+// version up to it. Version 2 added Touch and Expire: a version-1 replica
+// refuses (stops on) such entries rather than skipping them and diverging.
+const Version = 2
 
 // Type names a command.
 type Type string

@@ -46,6 +46,10 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		r, rej = a.tokenPut(e)
 	case command.TokenDelete:
 		r, rej = a.tokenDelete(e)
+	case command.Touch:
+		r, rej = a.touch(e)
+	case command.Expire:
+		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
 	case command.Batch:
 		return a.batch(e)
 	default:

@@ -97,7 +97,18 @@ func (f *FSM) applyTop(a *applier, e *command.Envelope) command.Result {
 	if e.ReqID != "" && f.dd.seen(e.ReqID) {
 		return command.Result{Duplicate: true}
 	}
-	r := a.apply(e)
+	var r command.Result
+	if e.Type == command.Expire {
+		var n expired
+		var rej *command.Rejection
+		if r, n, rej = a.expire(e); rej != nil {
+			r = command.Result{Err: rej}
+		} else {
+			f.metrics.swept(e.Time, n)
+		}
+	} else {
+		r = a.apply(e)
+	}
 	if r.Err == nil && e.ReqID != "" {
 		f.dd.add(e.ReqID, e.Time)
 	}

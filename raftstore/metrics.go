@@ -19,6 +19,8 @@ type metrics struct {
 	snapDur    prometheus.Histogram
 	snapSize   prometheus.Gauge
 	restoreDur prometheus.Gauge
+	expired    *prometheus.CounterVec
+	lastSweep  prometheus.Gauge
 }
 
 // newMetrics builds the store's collectors and registers them with reg
@@ -44,8 +46,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "wlns_raft_snapshot_restore_duration_seconds",
 			Help: "Time the last snapshot restore took (start-up or install from the leader).",
 		}),
+		expired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wlns_expiry_records_expired_total",
+			Help: "Records this node deleted by applying expire commands, by kind.",
+		}, []string{"kind"}),
+		lastSweep: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wlns_expiry_last_sweep_timestamp_seconds",
+			Help: "Leader clock time (Unix seconds) of the last expire command this node applied.",
+		}),
 	}
-	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize, m.restoreDur}
+	for _, k := range []string{kindPairs, kindDomainPairs, kindVerps, kindRelays, kindGroups, kindOrphans} {
+		m.expired.WithLabelValues(k)
+	}
+	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize, m.restoreDur, m.expired, m.lastSweep}
 	return m
 }
 
@@ -160,5 +173,16 @@ func (m *metrics) snapshotPersisted(d time.Duration, size int64) {
 func (m *metrics) snapshotRestored(d time.Duration) {
 	if m != nil {
 		m.restoreDur.Set(d.Seconds())
+	}
+}
+
+// swept records an applied expire command: its time and what it deleted.
+func (m *metrics) swept(at int64, n expired) {
+	if m == nil {
+		return
+	}
+	m.lastSweep.Set(float64(at))
+	for kind, c := range n {
+		m.expired.WithLabelValues(kind).Add(float64(c))
 	}
 }

@@ -32,8 +32,19 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 		}
 		return fmt.Sprintf("u%d@d%d.example", rng.IntN(40), rng.IntN(8))
 	}
+	now := int64(t0)
 	one := func() (command.Type, any) {
-		switch rng.IntN(14) {
+		switch rng.IntN(16) {
+		case 10:
+			return command.Touch, command.TouchBody{Entities: []command.TouchEntity{{ID: uint64(rng.IntN(30)), Self: rng.IntN(2) == 0, Age: int64(rng.IntN(900)),
+				Pairs: []command.TouchItem{{Key: sender(), Age: int64(rng.IntN(900))}},
+				Verps: []command.TouchItem{{Key: fmt.Sprintf("l%d.example", rng.IntN(5)), Age: int64(rng.IntN(900))}}}}}
+		case 11:
+			if rng.IntN(3) == 0 {
+				c := func() int64 { return now - int64(rng.IntN(400_000)) }
+				return command.Expire, command.ExpireBody{Pairs: c(), DomainPairs: c(), Verps: c(), Relays: c(), Groups: c() * int64(rng.IntN(2)), Orphans: c()}
+			}
+			return command.PairPut, command.PairBody{Sender: sender(), IP: ip()}
 		case 0:
 			return command.EntityPut, command.EntityBody{Name: fmt.Sprintf("g%d", rng.IntN(6)), Group: true,
 				Prefixes: []string{fmt.Sprintf("198.51.%d.0/24", rng.IntN(8))}, Registered: rng.IntN(2) == 0}
@@ -60,7 +71,6 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 		}
 	}
 	out := make([]*command.Envelope, 0, n)
-	now := int64(t0)
 	for range n {
 		now += int64(rng.IntN(600))
 		req := ""

@@ -102,7 +102,7 @@ func TestStore_ApplyErrors(t *testing.T) {
 	s := openStore(t, t.TempDir(), nil)
 	bad := []*command.Envelope{
 		nil,
-		{V: 2, Type: command.PairPut, Time: 1, Body: []byte(`{}`)},
+		{V: command.Version + 1, Type: command.PairPut, Time: 1, Body: []byte(`{}`)},
 		{V: 1, Type: command.PairPut, Body: []byte(`{}`)},
 		{V: 1, Type: "nope", Time: 1, Body: []byte(`{}`)},
 		{V: 1, Type: command.PairPut, Time: 1, Body: []byte(`{"sender": 1}`)},
@@ -263,7 +263,7 @@ func TestStore_Metrics(t *testing.T) {
 // metricName is the naming rule of STYLE.md §11 (wlns_records is the one
 // subsystem-less gauge the brief names; wlns_raft_applied_lag, in log
 // entries, is named by issue 3).
-var metricName = regexp.MustCompile(`^wlns_(records|raft_[a-z_]+_(seconds|bytes|total|index|leader|lag))$`)
+var metricName = regexp.MustCompile(`^wlns_(records|raft_[a-z_]+_(seconds|bytes|total|index|leader|lag)|expiry_[a-z_]+_(seconds|total))$`)
 
 // gather flattens a registry into "name{labels}" → value.
 func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
@@ -289,6 +289,8 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 			switch {
 			case m.GetGauge() != nil:
 				out[name] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				out[name] = m.GetCounter().GetValue()
 			case m.GetHistogram() != nil:
 				out[name+"_count"] = float64(m.GetHistogram().GetSampleCount())
 			}

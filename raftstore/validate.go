@@ -48,6 +48,13 @@ func checkBody(e *command.Envelope, top bool) error {
 		dst = &command.VerpBody{}
 	case command.TokenPut, command.TokenDelete:
 		dst = &command.TokenBody{}
+	case command.Touch:
+		dst = &command.TouchBody{}
+	case command.Expire:
+		if !top {
+			return errors.New("an expire command cannot be part of a batch")
+		}
+		dst = &command.ExpireBody{}
 	case command.Batch:
 		if !top {
 			return errors.New("a batch cannot contain a batch")

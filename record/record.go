@@ -42,6 +42,17 @@ func (m *Meta) MarkSeen(now int64) {
 // Seen returns the local time of the last positive answer, or zero.
 func (m *Meta) Seen() int64 { return m.seen.Load() }
 
+// LastActive is when the record was last queried, or created when it never
+// has been: what expiry measures from.
+func (m *Meta) LastActive() int64 { return max(m.LastQueried, m.Created) }
+
+// ExpiredAt reports whether the record expires under cutoff (Unix seconds;
+// zero: the kind never expires): it is not pinned and was last active
+// before cutoff.
+func (m *Meta) ExpiredAt(cutoff int64) bool {
+	return cutoff > 0 && !m.Pinned && m.LastActive() < cutoff
+}
+
 // CopyMetaTo copies m's replicated fields and its local seen mark into dst,
 // for building a changed copy of a record.
 func (m *Meta) CopyMetaTo(dst *Meta) {

@@ -1,0 +1,171 @@
+package raftstore
+
+import (
+	"slices"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+)
+
+// Expiry kinds, the label values of wlns_expiry_records_expired_total.
+const (
+	kindPairs       = "pairs"
+	kindDomainPairs = "domain_pairs"
+	kindVerps       = "verp_sources"
+	kindRelays      = "relays"
+	kindGroups      = "groups"
+	kindOrphans     = "orphan_entities"
+)
+
+// touch raises LastQueried of the named records to the time they were seen
+// (the envelope's Time minus each age). Records are immutable once
+// published, so a changed copy replaces each one. Records that no longer
+// exist (deleted or expired meanwhile) are skipped: a touch never creates.
+func (a *applier) touch(e *command.Envelope) (command.Result, *command.Rejection) {
+	var b command.TouchBody
+	if rej := decodeBody(e, &b); rej != nil {
+		return command.Result{}, rej
+	}
+	v := a.view()
+	for _, te := range b.Entities {
+		ent := v.Entity(te.ID)
+		if ent == nil {
+			continue
+		}
+		if te.Self {
+			if at := seenAt(e, te.Age); at > ent.LastQueried {
+				n := cloneEntity(ent)
+				n.LastQueried = at
+				a.putEntity(ent, n)
+			}
+		}
+		for _, it := range te.Pairs {
+			p := v.Pair(te.ID, []byte(it.Key))
+			if at := seenAt(e, it.Age); p != nil && at > p.LastQueried {
+				n := &record.Pair{Entity: p.Entity, Sender: p.Sender, By: p.By, Method: p.Method}
+				p.CopyMetaTo(&n.Meta)
+				n.LastQueried = at
+				a.txn.PutPair(n)
+			}
+		}
+		for _, it := range te.Verps {
+			vp := v.Verp(te.ID, []byte(it.Key))
+			if at := seenAt(e, it.Age); vp != nil && at > vp.LastQueried {
+				n := &record.Verp{Entity: vp.Entity, Domain: vp.Domain, By: vp.By, Method: vp.Method}
+				vp.CopyMetaTo(&n.Meta)
+				n.LastQueried = at
+				a.txn.PutVerp(n)
+			}
+		}
+	}
+	return command.Result{}, nil
+}
+
+// seenAt turns an age into a time; a negative age counts as zero, so a
+// touch never claims a query later than its proposer's clock.
+func seenAt(e *command.Envelope, age int64) int64 { return e.Time - max(age, 0) }
+
+// expired counts what one expire command deleted, by kind.
+type expired map[string]int
+
+// expire deletes every unpinned record whose LastActive is before its
+// kind's cutoff, then entities left without records as the body says. It
+// decides from the data as it is when the command applies (a touch applied
+// before it has already moved LastQueried), in a fixed order (sorted keys),
+// so every replica deletes the same set.
+func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command.Rejection) {
+	var b command.ExpireBody
+	if rej := decodeBody(e, &b); rej != nil {
+		return command.Result{}, nil, rej
+	}
+	v := a.view()
+	type key struct {
+		entity uint64
+		name   string
+	}
+	var pairs, verps []key
+	n := expired{}
+	live := map[uint64]bool{} // entities keeping at least one record
+	v.Pairs(func(p *record.Pair) bool {
+		cutoff, kind := b.Pairs, kindPairs
+		if p.DomainWide() {
+			cutoff, kind = b.DomainPairs, kindDomainPairs
+		}
+		if p.ExpiredAt(cutoff) {
+			pairs = append(pairs, key{p.Entity, p.Sender})
+			n[kind]++
+		} else {
+			live[p.Entity] = true
+		}
+		return true
+	})
+	v.Verps(func(vp *record.Verp) bool {
+		if vp.ExpiredAt(b.Verps) {
+			verps = append(verps, key{vp.Entity, vp.Domain})
+			n[kindVerps]++
+		} else {
+			live[vp.Entity] = true
+		}
+		return true
+	})
+	byKey := func(x, y key) int {
+		if x.entity != y.entity {
+			if x.entity < y.entity {
+				return -1
+			}
+			return 1
+		}
+		if x.name < y.name {
+			return -1
+		}
+		if x.name > y.name {
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(pairs, byKey)
+	slices.SortFunc(verps, byKey)
+	for _, k := range pairs {
+		a.txn.DeletePair(k.entity, k.name)
+	}
+	for _, k := range verps {
+		a.txn.DeleteVerp(k.entity, k.name)
+	}
+	var ents []*record.Entity
+	v.Entities(func(ent *record.Entity) bool {
+		if live[ent.ID] || ent.Pinned {
+			return true
+		}
+		if kind := entityExpiry(ent, &b); kind != "" {
+			ents = append(ents, ent)
+			n[kind]++
+		}
+		return true
+	})
+	slices.SortFunc(ents, func(x, y *record.Entity) int { return byKey(key{x.ID, ""}, key{y.ID, ""}) })
+	for _, ent := range ents {
+		a.txn.DeleteEntity(ent.ID)
+		a.st = a.st.withGroup(ent, nil)
+	}
+	return command.Result{}, n, nil
+}
+
+// entityExpiry returns the kind an entity without records expires as under
+// b, or "" when it stays.
+func entityExpiry(ent *record.Entity, b *command.ExpireBody) string {
+	switch {
+	case ent.Group:
+		if ent.ExpiredAt(b.Groups) {
+			return kindGroups
+		}
+	case ent.Registered:
+		if ent.ExpiredAt(b.Relays) {
+			return kindRelays
+		}
+	default:
+		if ent.ExpiredAt(b.Orphans) {
+			return kindOrphans
+		}
+	}
+	return ""
+}
