@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
@@ -65,6 +66,9 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock used for command times; default time.Now.
 	Now func() time.Time
+	// Expiring lists what expiry sweeps would delete by a time, for GET
+	// /v1/expiring (expiry.Runner.Expiring); nil answers 404.
+	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
 }
 
 // Defaults for Config.

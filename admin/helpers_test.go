@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/record"
@@ -78,6 +79,9 @@ func newTestEnv(t *testing.T) *testEnv {
 		Registerer: env.reg,
 		Gatherer:   env.reg,
 		Now:        func() time.Time { return env.now },
+		Expiring: func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool) {
+			expiry.DefaultWindows().Expiring(v, 0, until, kind, fn)
+		},
 	}, st)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -56,6 +56,8 @@ func (a *API) routes() {
 	a.handle("POST /v1/groups/{id}/members", writeAccess, a.addMembers)
 	a.handle("DELETE /v1/groups/{id}/members", writeAccess, a.removeMembers)
 
+	a.handle("GET /v1/expiring", readAccess, a.listExpiring)
+
 	a.handleStream("POST /v1/import", writeAccess, a.importNDJSON)
 
 	a.handle("POST /v1/tokens", adminAccess, a.createToken)

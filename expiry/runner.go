@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 )
 
 // Runner runs the touch loop on every node and the sweep loop, which acts
@@ -112,4 +113,10 @@ func (r *Runner) Sweep(ctx context.Context) error {
 	}
 	r.cfg.Logger.Info("expiry sweep", "pairs_cutoff", body.Pairs, "relays_cutoff", body.Relays, "groups_cutoff", body.Groups)
 	return nil
+}
+
+// Expiring lists what a sweep at or before until would delete; see
+// Windows.Expiring.
+func (r *Runner) Expiring(v *index.View, until time.Time, kind string, fn func(Item) bool) {
+	r.cfg.Windows.Expiring(v, r.Slack(), until, kind, fn)
 }

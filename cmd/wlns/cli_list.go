@@ -29,6 +29,8 @@ func declareList(fs *flag.FlagSet, extra ...string) *listFlags {
 		"sender":     "only this sender",
 		"domain":     "only this domain (pairs: senders at it, and the domain-wide pair)",
 		"registered": "only registered (true) or unregistered (false) relays",
+		"days":       "what expires within this many days",
+		"kind":       "only this kind: pairs, domain_pairs, verp_sources, relays, groups, entities",
 	}
 	for _, name := range append([]string{"ip", "entity", "prefix"}, extra...) {
 		lf.filters[name] = fs.String(name, "", help[name])

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/raftstore"
 )
 
@@ -86,7 +87,11 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	httpAddr, err := n.startHTTP(cfg, store, reg)
+	exp, err := n.newExpiry(cfg, store, reg)
+	if err != nil {
+		return err
+	}
+	httpAddr, err := n.startHTTP(cfg, store, reg, exp)
 	if err != nil {
 		return err
 	}
@@ -99,6 +104,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return err
 	}
 	n.storeReady.Store(true)
+	n.startExpiry(exp)
 	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
 	if err != nil {
 		return err
@@ -182,9 +188,10 @@ func waitStore(ctx context.Context, store *raftstore.Store, limit time.Duration)
 }
 
 // startHTTP serves the API; /readyz answers 503 until the node is ready.
-func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (string, error) {
+func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry, exp *expiry.Runner) (string, error) {
 	api, err := admin.New(admin.Config{
 		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Cluster: clusterAPI{store}, Logger: n.log, Registerer: reg, Gatherer: reg,
+		Expiring: exp.Expiring,
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)

@@ -51,6 +51,8 @@ type serveConfig struct {
 	join, joinToken string
 	// voters is how many voters the leader admits before adding non-voters.
 	voters int
+	// expiry holds the expiry windows and loop intervals.
+	expiry expiryConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -83,6 +85,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.join, "join", "", "inter-node address (host:port) of any cluster member to join through on first start (needs the --cluster-* flags)")
 	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
 	fs.IntVar(&c.voters, "voters", 7, "voters the leader admits; later nodes join as non-voters")
+	c.expiry.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -107,6 +110,7 @@ func (c *serveConfig) validate() error {
 		errs = append(errs, errors.New("--shutdown-timeout and --start-timeout must be positive"))
 	}
 	errs = append(errs, c.validateCluster()...)
+	errs = append(errs, c.expiry.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
