@@ -14,7 +14,7 @@ const (
 	kindVerps       = "verp_sources"
 	kindRelays      = "relays"
 	kindGroups      = "groups"
-	kindOrphans     = "orphan_entities"
+	kindOrphans     = "entities"
 )
 
 // touch raises LastQueried of the named records to the time they were seen

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/wlns/wlns/admin"
@@ -42,7 +44,46 @@ func expiryCommands() []*subcommand {
 				return tw.Flush()
 			}
 		},
-	}, pinCommand("pair", true), pinCommand("pair", false), pinCommand("verp", true), pinCommand("verp", false)}
+	}, pinCommand("pair", true), pinCommand("pair", false), pinCommand("verp", true), pinCommand("verp", false),
+		entityPinCommand("relay", true), entityPinCommand("relay", false), entityPinCommand("group", true), entityPinCommand("group", false)}
+}
+
+// entityPinCommand is `wlns relay|group pin|unpin REF`: it reads the relay
+// or group and writes it back (PUT) with the pinned flag changed.
+func entityPinCommand(kind string, pin bool) *subcommand {
+	verb, what := "unpin", "let it expire again once it has no pairs or VERP sources"
+	if pin {
+		verb, what = "pin", "keep it from expiring"
+	}
+	arg, path := "IP|ID", "/v1/relays/"
+	if kind == "group" {
+		arg, path = "NAME|ID", "/v1/groups/"
+	}
+	return &subcommand{
+		name: kind + " " + verb, args: arg, nargs: [2]int{1, 1}, client: true,
+		summary: fmt.Sprintf("%s a %s: %s", verb, kind, what),
+		setup: func(*flag.FlagSet) runFunc {
+			return func(ctx context.Context, e *invocation) error {
+				var cur record.Entity
+				if _, err := e.api.do(ctx, "GET", path+url.PathEscape(e.args[0]), nil, &cur); err != nil {
+					return err
+				}
+				var req any = admin.RelayUpdate{Contact: cur.Contact, PTR: cur.PTR, Registered: &cur.Registered, Pinned: pin}
+				if kind == "group" {
+					members := make([]string, len(cur.Prefixes))
+					for i, p := range cur.Prefixes {
+						members[i] = p.String()
+					}
+					req = admin.GroupRequest{Name: cur.Name, Members: members, Contact: cur.Contact, PTR: cur.PTR, Registered: cur.Registered, Pinned: pin}
+				}
+				var out record.Entity
+				if _, err := e.api.do(ctx, "PUT", path+strconv.FormatUint(cur.ID, 10), req, &out); err != nil {
+					return err
+				}
+				return printJSON(e.stdout, &out)
+			}
+		},
+	}
 }
 
 // errNoRecord: pin and unpin change existing records only.
