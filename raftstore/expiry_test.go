@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/wlns/wlns/command"
@@ -191,4 +192,37 @@ func TestFSM_ExpireCountsByKindAndSweepTime(t *testing.T) {
 	if got := got["wlns_expiry_last_sweep_timestamp_seconds"]; got != float64(h.now) {
 		t.Errorf("last sweep = %v, want %d", got, h.now)
 	}
+}
+
+func TestStore_RestartKeepsLastQueried(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	mustApply(t, s, command.PairPut, "", command.PairBody{Sender: "dave@umkc.edu", IP: "192.0.2.1"})
+	id := entityIDOf(s.Index().Load(), "192.0.2.1")
+	touchAt := func(s *Store, age int64) int64 {
+		e := env(t, command.Touch, t0+10*day, "", touchPair(id, "dave@umkc.edu", age))
+		if r, err := s.Apply(context.Background(), e); err != nil || r.Err != nil {
+			t.Fatalf("touch: %v %v", err, r.Err)
+		}
+		return e.Time - age
+	}
+	lq := func(s *Store) int64 { return s.Index().Load().Pair(id, []byte("dave@umkc.edu")).LastQueried }
+	want := touchAt(s, 100)
+	s.Close()
+	// Replayed from the log.
+	s = openStore(t, dir, nil)
+	if got := lq(s); got != want {
+		t.Fatalf("after restart (log replay) LastQueried = %d, want %d", got, want)
+	}
+	want = touchAt(s, 50)
+	if err := s.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Restored from the snapshot.
+	s = openStore(t, dir, nil)
+	if got := lq(s); got != want {
+		t.Fatalf("after restart (snapshot) LastQueried = %d, want %d", got, want)
+	}
+	s.Close()
 }
