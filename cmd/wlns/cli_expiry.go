@@ -136,4 +136,3 @@ func pinCommand(kind string, pin bool) *subcommand {
 		},
 	}
 }
-
