@@ -18,7 +18,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultTouchInterval = 10 * time.Minute
-	DefaultGranularity   = 24 * time.Hour
+	DefaultGranularity   = 7 * 24 * time.Hour
 	DefaultSweepInterval = time.Hour
 	DefaultWindow        = 180 * 24 * time.Hour
 	// DefaultMaxBody bounds the body of one touch command.

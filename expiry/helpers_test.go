@@ -72,7 +72,9 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // runner builds a Runner over n with default windows and the clock.
 func runner(tb testing.TB, n *node, c *clock, mod func(*Config)) *Runner {
-	cfg := Config{Index: n.fsm.Index(), Store: n, Windows: DefaultWindows(), Now: c.now}
+	// The scenarios count in days: a one-day granularity (the default is a
+	// week) keeps their arithmetic readable.
+	cfg := Config{Index: n.fsm.Index(), Store: n, Windows: DefaultWindows(), Granularity: day, Now: c.now}
 	if mod != nil {
 		mod(&cfg)
 	}
