@@ -73,6 +73,19 @@ func TestParseArgs_EnvFillsUnsetFlags(t *testing.T) {
 	}
 }
 
+// validatedServeConfig parses serve flags and returns the configuration and
+// what validate says of it.
+func validatedServeConfig(t *testing.T, args ...string) (serveConfig, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var cfg serveConfig
+	cfg.declare(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, cfg.validate()
+}
+
 func TestServeConfig_Validate(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	var cfg serveConfig

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"strings"
 	"testing"
 )
@@ -22,13 +21,7 @@ func TestServeConfig_ClusterFlags(t *testing.T) {
 		{"no voters", []string{"--voters", "0"}, "--voters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			var cfg serveConfig
-			cfg.declare(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			err := cfg.validate()
+			_, err := validatedServeConfig(t, tc.args...)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("rejected: %v", err)

@@ -25,13 +25,7 @@ func TestServeConfig_ExpiryFlags(t *testing.T) {
 		{"zero sweep interval", []string{"--sweep-interval", "0"}, expiry.Windows{}, "--sweep-interval must be at least 1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			var cfg serveConfig
-			cfg.declare(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			err := cfg.validate()
+			cfg, err := validatedServeConfig(t, tc.args...)
 			switch {
 			case tc.err == "" && err != nil:
 				t.Fatalf("rejected: %v", err)
