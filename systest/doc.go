@@ -2,8 +2,9 @@
 // start it on loopback ports in temporary directories, write data through
 // the real CLI and HTTP API, and ask it questions with real DNS clients (dig,
 // kdig, the miekg/dns client), a real Unbound resolver doing strict QNAME
-// minimisation, and two SPF implementations (libspf2's spfquery and Perl's
-// Mail::SPF).
+// minimisation, two SPF implementations (libspf2's spfquery and Perl's
+// Mail::SPF), a real Postfix driven by swaks in front of `wlns policy`,
+// multi-process clusters over mutual TLS, and a node on a full tmpfs.
 //
 // The package owns only tests and their harness. It must not import wlns
 // packages to reach inside the server: everything it checks goes through the
