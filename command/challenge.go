@@ -1,0 +1,106 @@
+package command
+
+// The verification commands (envelope version 3).
+const (
+	// ChallengeOpen opens a challenge. The state machine refuses it when an
+	// open challenge exists for the same (Sender, Entity) and Kind
+	// (Conflict, naming the open one's ID), when the pair is suppressed by
+	// a forgery report (Refused), when RequireRegistered is set and the
+	// entity is neither registered nor a group (Refused), when the pair or
+	// VERP source is already listed (Conflict), or when a rate limit is
+	// reached (Limited). Limits count opens in fixed windows of command
+	// time.
+	ChallengeOpen Type = "challenge.open"
+	// ChallengeSent records that the challenge mail was handed to the relay
+	// (or why it failed).
+	ChallengeSent Type = "challenge.sent"
+	// ChallengeConfirm confirms an open, unexpired challenge by its token
+	// hash and, in the same step, writes the pair (or VERP source) it is
+	// about. A token acts once: a second confirm is NotFound.
+	ChallengeConfirm Type = "challenge.confirm"
+	// ChallengeReport closes an open challenge as a forgery (suppressing
+	// new challenges for the same sender and entity until Time+SuppressFor)
+	// or as a mailing-list server. A list report is proposed in a Batch
+	// with the ChallengeOpen of the VERP challenge to the list domain's
+	// postmaster.
+	ChallengeReport Type = "challenge.report"
+)
+
+// More rejection codes (version 3).
+const (
+	// Refused: policy forbids the command (unregistered relay, suppressed
+	// pair) (HTTP 403 or 422 by context).
+	Refused Code = "refused"
+	// Limited: a rate limit was reached (HTTP 429).
+	Limited Code = "limited"
+)
+
+// ChallengeOpenBody is the body of ChallengeOpen.
+type ChallengeOpenBody struct {
+	// ID is the new challenge's ID, chosen by the proposer (random).
+	ID string `json:"id"`
+	// Kind is "pair" or "verp" (record.ChallengeKind).
+	Kind string `json:"kind"`
+	// Sender is the normalised address to mail: the envelope sender, or
+	// postmaster@Domain for a VERP challenge.
+	Sender string `json:"sender"`
+	// Domain is the list domain of a VERP challenge.
+	Domain string `json:"domain,omitempty"`
+	// Entity names the relay entity; or IP, resolved by longest-prefix
+	// match at apply time (NotFound when no entity has it: a challenge
+	// never creates an entity).
+	Entity uint64 `json:"entity,omitempty"`
+	IP     string `json:"ip,omitempty"`
+	// TokenHash is the hex SHA-256 of the token mailed to the sender.
+	TokenHash string `json:"token_hash"`
+	// TTL is the token's lifetime in seconds from the envelope's Time.
+	TTL int64 `json:"ttl"`
+	// RequireRegistered refuses the challenge unless the entity is a
+	// registered relay or a group.
+	RequireRegistered bool `json:"require_registered,omitempty"`
+	// Limits are the rate limits to enforce (zero fields: no limit).
+	Limits ChallengeLimits `json:"limits"`
+	// By names the requester (API token name).
+	By string `json:"by,omitempty"`
+}
+
+// ChallengeLimits caps how many challenges may be opened per fixed window
+// of Window seconds of command time: per sender address, per sender domain
+// and per relay entity.
+type ChallengeLimits struct {
+	Window    int64 `json:"window"`
+	PerSender int   `json:"per_sender,omitempty"`
+	PerDomain int   `json:"per_domain,omitempty"`
+	PerEntity int   `json:"per_entity,omitempty"`
+}
+
+// ChallengeSentBody is the body of ChallengeSent.
+type ChallengeSentBody struct {
+	// ID is the challenge.
+	ID string `json:"id"`
+	// Error is empty when the relay accepted the mail.
+	Error string `json:"error,omitempty"`
+}
+
+// ChallengeConfirmBody is the body of ChallengeConfirm.
+type ChallengeConfirmBody struct {
+	// TokenHash is the hex SHA-256 of the token presented.
+	TokenHash string `json:"token_hash"`
+	// Method is how the sender confirmed: "link" or "reply".
+	Method string `json:"method"`
+	// By names the node that took the confirmation.
+	By string `json:"by,omitempty"`
+}
+
+// ChallengeReportBody is the body of ChallengeReport.
+type ChallengeReportBody struct {
+	// TokenHash is the hex SHA-256 of the token presented.
+	TokenHash string `json:"token_hash"`
+	// Report is "forgery" or "list".
+	Report string `json:"report"`
+	// SuppressFor is, for a forgery, how many seconds new challenges for
+	// the same sender and entity are refused.
+	SuppressFor int64 `json:"suppress_for,omitempty"`
+	// By names the node that took the report.
+	By string `json:"by,omitempty"`
+}
