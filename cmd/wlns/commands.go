@@ -52,6 +52,7 @@ func commands() []*subcommand {
 	cs = append(cs, clusterCommands()...)
 	cs = append(cs, caCommands()...)
 	cs = append(cs, nameCommand(), checkCommand())
+	cs = append(cs, versionCommand())
 	return cs
 }
 
