@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -53,6 +54,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the server's metrics; nil means none.
 	Registerer prometheus.Registerer
+	// Withdrawn, while it holds true, makes the server answer REFUSED to
+	// every well-formed query, so resolvers ask another mirror at once (a
+	// node too stale to be trusted). The caller owns and flips it; nil
+	// means never withdrawn. It costs one atomic load per query.
+	Withdrawn *atomic.Bool
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -117,5 +123,6 @@ func (c Config) listenAddr() (netip.AddrPort, error) {
 }
 
 func (c Config) responderConfig() ResponderConfig {
-	return ResponderConfig{Apex: c.Apex, TTL: c.TTL, NegativeTTL: c.NegativeTTL, NS: c.NS, Hostmaster: c.Hostmaster}
+	return ResponderConfig{Apex: c.Apex, TTL: c.TTL, NegativeTTL: c.NegativeTTL, NS: c.NS, Hostmaster: c.Hostmaster,
+		Withdrawn: c.Withdrawn}
 }

@@ -18,6 +18,8 @@ type Responder struct {
 	ns       [][]byte // NS names, wire form
 	soaNames []byte   // SOA MNAME + RNAME, wire form
 	now      *atomic.Int64
+	// withdrawn makes every answer REFUSED while true (never nil).
+	withdrawn *atomic.Bool
 
 	// The RFC 5782 test entries, answered without the index.
 	testEntity *record.Entity
@@ -35,6 +37,9 @@ type ResponderConfig struct {
 	Hostmaster  string
 	// Now is the coarse clock (Unix seconds) used for seen marks.
 	Now *atomic.Int64
+	// Withdrawn, while true, turns every answer into REFUSED (see
+	// Config.Withdrawn); nil means never.
+	Withdrawn *atomic.Bool
 }
 
 // NewResponder builds a Responder. Names are in presentation format.
@@ -46,9 +51,12 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(apex) <= 1 {
 		return nil, fmt.Errorf("apex must not be the root")
 	}
-	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now}
+	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn}
 	if r.now == nil {
 		r.now = new(atomic.Int64)
+	}
+	if r.withdrawn == nil {
+		r.withdrawn = new(atomic.Bool)
 	}
 	if len(c.NS) == 0 {
 		return nil, fmt.Errorf("at least one NS name is needed")
@@ -132,10 +140,14 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 	var a answer
 	a.init(dst, req, &q)
 	var o outcome
-	if q.edns && q.ednsVer > 0 {
+	switch {
+	case q.edns && q.ednsVer > 0:
 		a.rcode = rcodeBadVers
 		o.result = resFormErr
-	} else {
+	case r.withdrawn.Load():
+		a.rcode = rcodeRefused
+		o.result = resRefused
+	default:
 		o = r.resolve(&a, &q, v)
 	}
 	out, tc := a.finish(limit)
