@@ -15,9 +15,10 @@ import (
 )
 
 // Version is the envelope version this build writes. Decode accepts every
-// version up to it. Version 2 added Touch and Expire: a version-1 replica
-// refuses (stops on) such entries rather than skipping them and diverging.
-const Version = 2
+// version up to it. Version 2 added Touch and Expire; version 3 added the
+// challenge commands and ExpireBody.Challenges. An older replica refuses
+// (stops on) newer entries rather than skipping them and diverging.
+const Version = 3
 
 // Type names a command.
 type Type string

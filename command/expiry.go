@@ -71,6 +71,11 @@ type ExpireBody struct {
 	// Orphans is the cutoff for unregistered lone entities left without
 	// pairs and VERP sources.
 	Orphans int64 `json:"orphans,omitempty"`
+	// Challenges is the cutoff for verification state (version 3):
+	// challenges that expired (and, if closed, were closed) before it,
+	// forgery suppressions that ended before it and rate-limit windows
+	// that ended before it are deleted. Pinning does not apply.
+	Challenges int64 `json:"challenges,omitempty"`
 }
 
 // MarshalJSON encodes the item as ["key",age].
