@@ -16,10 +16,10 @@ type Deferral struct {
 	QueueID, Instance string
 }
 
-// Challenger is the seam where the verification flow will plug in: on
-// every deferral (never in report-only mode) the service calls Deferred, and
-// the implementation asks wlns, through an authenticated API call, whether
-// to mail the sender a challenge. wlns decides (registered relay, one open
+// Challenger is where the verification flow plugs in: on every deferral
+// (never in report-only mode) the service calls Deferred, and the
+// implementation asks wlns, through an authenticated API call, whether to
+// mail the sender a challenge. wlns decides (registered relay, one open
 // challenge per pair, rate limits); the policy service never mails anyone.
 // Deferred is called before the reply is sent and must return quickly. It
 // is called for every deferred request, so once per recipient of a message
@@ -27,12 +27,13 @@ type Deferral struct {
 // several challenges. It is not called for senders that cannot be valid
 // whitelist entries (no domain, bytes DNS cannot carry).
 //
-// No implementation sends challenges yet: the default does nothing.
+// APIChallenger is the implementation (`wlns policy --challenge-api`);
+// without it the default does nothing and no sender is ever challenged.
 type Challenger interface {
 	Deferred(ctx context.Context, d Deferral)
 }
 
-// noChallenges is the default Challenger: challenges are not sent yet.
+// noChallenges is the default Challenger: it asks for no challenge.
 type noChallenges struct{}
 
 func (noChallenges) Deferred(context.Context, Deferral) {}

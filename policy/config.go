@@ -53,8 +53,8 @@ type Config struct {
 	// MaxConns bounds concurrent connections; more are closed at once.
 	// Default 512.
 	MaxConns int
-	// Challenger is told about each deferral; default: nobody (challenges
-	// are not sent yet).
+	// Challenger is told about each deferral (an APIChallenger asks wlns
+	// to challenge the sender); default: nobody, no challenge is asked for.
 	Challenger Challenger
 }
 

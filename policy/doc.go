@@ -10,6 +10,7 @@
 // exactly what any mail server sees and can run on a host far from the
 // whitelist. It imports only record and qname (to build query names) and
 // its libraries. Sending challenges to senders is not done here: a deferral
-// is handed to a Challenger, whose real implementation (an authenticated
-// request to wlns) comes with the verification flow.
+// is handed to a Challenger; APIChallenger asks a wlns node, with a bearer
+// token over its HTTP API (POST /v1/challenges), and wlns decides whether
+// to mail the sender.
 package policy

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wlns/wlns/policy"
@@ -29,6 +32,8 @@ type policyConfig struct {
 	passNetworks           string
 	metrics, readyFile     string
 	logLevel, logFormat    string
+	// challengeAPI and challengeTokenFile turn on challenge requests.
+	challengeAPI, challengeTokenFile string
 }
 
 func policyCommand() *subcommand {
@@ -56,6 +61,8 @@ func (c *policyConfig) declare(fs *flag.FlagSet) {
 	fs.BoolVar(&c.reportOnly, "report-only", false, "never defer: log and count what would have been deferred")
 	fs.BoolVar(&c.failClosed, "fail-closed", false, "answer 451 4.3.0 when the whitelist cannot be asked (default: DUNNO, fail open)")
 	fs.StringVar(&c.passNetworks, "pass-networks", "", "client networks that pass without a lookup, e.g. 127.0.0.0/8,::1/128")
+	fs.StringVar(&c.challengeAPI, "challenge-api", "", "wlns HTTP API base URL (e.g. http://127.0.0.1:8053) to ask for a challenge for each deferred sender (default: none, no sender is challenged)")
+	fs.StringVar(&c.challengeTokenFile, "challenge-token-file", "", "file holding the bearer token (mta or admin role) for --challenge-api")
 	fs.StringVar(&c.metrics, "metrics", "", "HTTP listen address for /metrics (default: none)")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -73,6 +80,29 @@ func (c *policyConfig) config() (policy.Config, error) {
 		CacheSize: c.cacheSize, CacheMaxTTL: c.cacheTTL, Listed: c.listed, WhyURL: c.whyURL,
 		ReportOnly: c.reportOnly, FailClosed: c.failClosed, PassNetworks: nets,
 	}, nil
+}
+
+// challenger builds the API challenger when --challenge-api is set, or
+// returns nil (no challenges).
+func (c *policyConfig) challenger(log *slog.Logger, reg prometheus.Registerer) (*policy.APIChallenger, error) {
+	if c.challengeAPI == "" {
+		if c.challengeTokenFile != "" {
+			return nil, usageErrorf("--challenge-token-file needs --challenge-api")
+		}
+		return nil, nil
+	}
+	if c.challengeTokenFile == "" {
+		return nil, usageErrorf("--challenge-api needs --challenge-token-file")
+	}
+	b, err := os.ReadFile(c.challengeTokenFile)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("reading the challenge token: %w", err)}
+	}
+	ch, err := policy.NewAPIChallenger(policy.ChallengerConfig{API: c.challengeAPI, Token: strings.TrimSpace(string(b))}, log, reg)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return ch, nil
 }
 
 // policyReady is what --ready-file receives.
@@ -100,6 +130,13 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 		return err
 	}
 	reg := newRegistry()
+	ch, err := c.challenger(log, reg)
+	if err != nil {
+		return err
+	}
+	if ch != nil {
+		cfg.Challenger = ch
+	}
 	srv, err := policy.New(cfg, log, reg)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
@@ -133,13 +170,16 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	for _, ln := range lns {
 		wg.Go(func() { errc <- srv.Serve(ctx, ln) })
 	}
+	if ch != nil {
+		wg.Go(func() { ch.Run(ctx) })
+	}
 	if err := writePolicyReady(c.readyFile, &ready); err != nil {
 		cancel()
 		wg.Wait()
 		return err
 	}
 	log.Info("policy service ready", "listen", ready.Listen, "dns", c.dns, "apex", c.apex,
-		"report_only", c.reportOnly, "fail_closed", c.failClosed, "metrics", ready.Metrics)
+		"report_only", c.reportOnly, "fail_closed", c.failClosed, "metrics", ready.Metrics, "challenge_api", c.challengeAPI)
 	var first error
 	select {
 	case <-ctx.Done():
