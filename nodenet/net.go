@@ -211,7 +211,7 @@ func (n *Net) dial(ctx context.Context, addr string, kind byte) (*tls.Conn, erro
 	d := tls.Dialer{NetDialer: &net.Dialer{}, Config: n.id.ClientConfig(host)}
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("dialing node %s: %w", addr, err)
+		return nil, notSentError{fmt.Errorf("dialing node %s: %w", addr, err)}
 	}
 	tc := c.(*tls.Conn)
 	if _, err := tc.Write([]byte{kind}); err != nil {

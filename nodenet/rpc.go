@@ -184,6 +184,8 @@ func (n *Net) handle(ctx context.Context, req *request, peer string) *response {
 		resp.Join = &jr
 	case req.Op == opRemove:
 		err = h.Remove(ctx, req.ID)
+	case req.Op == opReadIndex:
+		resp.Index, err = readIndex(ctx, h)
 	case req.Op == opStatus:
 		var st NodeStatus
 		st, err = h.Status(ctx)
@@ -211,15 +213,22 @@ func (n *Net) call(ctx context.Context, addr string, req *request) (*response, e
 		ctx, cancel = context.WithTimeout(ctx, defaultRPCTimeout)
 		defer cancel()
 	}
+	pooled := false
 	if c := n.pool.get(addr); c != nil {
 		resp, err := n.roundTrip(ctx, addr, c, req)
 		var re *RemoteError
 		if err == nil || errors.As(err, &re) || ctx.Err() != nil {
 			return resp, err
 		}
+		pooled = true
 	}
 	tc, err := n.dial(ctx, addr, kindRPC)
 	if err != nil {
+		var ns notSentError
+		if pooled && errors.As(err, &ns) {
+			// The pooled attempt may have reached the peer.
+			return nil, fmt.Errorf("%s with %s after a pooled connection failed: %w", req.Op, addr, ns.error)
+		}
 		return nil, err
 	}
 	return n.roundTrip(ctx, addr, newRPCConn(tc), req)

@@ -26,10 +26,12 @@ func (s *Store) applyAnywhere(ctx context.Context, e *command.Envelope) (command
 	}
 	hold := time.Now().Add(s.cfg.ForwardHold)
 	var last error
+	proposed := false
 	for {
 		res, err := s.applyOnce(ctx, e)
+		proposed = proposed || err != nil && !notProposed(err)
 		if err == nil || !retryable(err) || ctx.Err() != nil {
-			return res, err
+			return res, unproposed(err, proposed)
 		}
 		last = err
 		if time.Now().After(hold) {
@@ -37,14 +39,41 @@ func (s *Store) applyAnywhere(ctx context.Context, e *command.Envelope) (command
 		}
 		select {
 		case <-ctx.Done():
-			return command.Result{}, fmt.Errorf("%w: %w (last: %w)", ErrTimeout, ctx.Err(), last)
+			return command.Result{}, unproposed(fmt.Errorf("%w: %w (last: %w)", ErrTimeout, ctx.Err(), last), proposed)
 		case <-time.After(retryPause):
 		}
 	}
 	if errors.Is(last, ErrNoLeader) {
-		return command.Result{}, fmt.Errorf("applying %s: %w within %v", e.Type, ErrNoLeader, s.cfg.ForwardHold)
+		return command.Result{}, unproposed(fmt.Errorf("applying %s: %w within %v", e.Type, ErrNoLeader, s.cfg.ForwardHold), proposed)
 	}
-	return command.Result{}, fmt.Errorf("applying %s: %w: leader unreachable for %v: %w", e.Type, ErrNoLeader, s.cfg.ForwardHold, last)
+	return command.Result{}, unproposed(fmt.Errorf("applying %s: %w: leader unreachable for %v: %w", e.Type, ErrNoLeader, s.cfg.ForwardHold, last), proposed)
+}
+
+// errNotProposed marks an Apply error after which the command is known
+// not to be in any log: every attempt was refused before raft took it
+// (no leader known, not the leader, the leader could not be dialled). The
+// spool uses it to tell "not applied" from "outcome unknown".
+var errNotProposed = errors.New("command was not proposed")
+
+// notProposedError wraps an error with errNotProposed, keeping its message.
+type notProposedError struct{ error }
+
+func (e notProposedError) Unwrap() error        { return e.error }
+func (e notProposedError) Is(target error) bool { return target == errNotProposed }
+
+// unproposed marks err with errNotProposed when no attempt reached raft.
+func unproposed(err error, proposed bool) error {
+	if err == nil || proposed {
+		return err
+	}
+	return notProposedError{err}
+}
+
+// notProposed reports whether one attempt's error proves the command
+// did not reach raft.
+func notProposed(err error) bool {
+	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) ||
+		errors.Is(err, ErrInvalidCommand) || errors.Is(err, nodenet.ErrNotSent)
 }
 
 // applyOnce applies on this node if it leads, else forwards to the leader
