@@ -112,9 +112,10 @@ func TestAPIChallenger_AsksOncePerPairAndCountsOutcome(t *testing.T) {
 		c.Deferred(context.Background(), deferral("Dave@UMKC.edu", "192.0.2.4"))
 	}
 	c.Deferred(context.Background(), deferral("dave@umkc.edu", "192.0.2.5"))
-	got := api.waitRequests(t, 2)
+	api.waitRequests(t, 2)
 	time.Sleep(50 * time.Millisecond) // a third request would show now
-	if got = api.requests(); len(got) != 2 {
+	got := api.requests()
+	if len(got) != 2 {
 		t.Fatalf("API got %d requests, want 2 (one per sender and client): %v", len(got), got)
 	}
 	if got[0]["sender"] != "Dave@UMKC.edu" && got[1]["sender"] != "Dave@UMKC.edu" {
