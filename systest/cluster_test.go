@@ -42,6 +42,14 @@ func nodeCert(t *testing.T, caDir, id string) []string {
 // the test binary dies. It does not wait for readiness.
 func launch(t *testing.T, dataDir string, extra ...string) (*node, string) {
 	t.Helper()
+	return launchIn(t, "", dataDir, extra...)
+}
+
+// launchIn is launch inside the network namespace netns (through `ip netns
+// exec`, which execs wlns in place, so the process is wlns itself), or in
+// the test's own namespace when netns is empty.
+func launchIn(t *testing.T, netns, dataDir string, extra ...string) (*node, string) {
+	t.Helper()
 	run := t.TempDir()
 	n := &node{t: t, dataDir: dataDir, logPath: filepath.Join(run, "wlns.log"), done: make(chan struct{})}
 	readyFile := filepath.Join(run, "ready.json")
@@ -52,6 +60,9 @@ func launch(t *testing.T, dataDir string, extra ...string) (*node, string) {
 		t.Fatal(err)
 	}
 	n.cmd = exec.Command(wlnsBin, args...)
+	if netns != "" {
+		n.cmd = exec.Command("ip", append([]string{"netns", "exec", netns, wlnsBin}, args...)...)
+	}
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := n.cmd.Start(); err != nil {
