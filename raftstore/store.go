@@ -42,6 +42,8 @@ type Store struct {
 	// once (see nudger); stop ends that loop.
 	nudge chan struct{}
 	stop  chan struct{}
+	// spool holds writes taken without a quorum (spool_store.go).
+	spool *spooler
 
 	closeOnce sync.Once
 	closeErr  error
@@ -118,6 +120,9 @@ func (s *Store) open() error {
 	if s.cfg.Net != nil {
 		s.cfg.Net.SetHandler(rpcHandler{s})
 		go s.nudger()
+	}
+	if err := s.openSpool(); err != nil {
+		return err
 	}
 	return s.metrics.register()
 }
@@ -342,6 +347,7 @@ func (s *Store) fsmTarget(idx uint64) uint64 {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
+		_ = s.closeSpool() // closeParts reports its error
 		if s.raft != nil {
 			if err := s.raft.Shutdown().Error(); err != nil {
 				s.closeErr = fmt.Errorf("shutting down raft: %w", err)
@@ -358,6 +364,9 @@ func (s *Store) Close() error {
 // closeParts closes the transport, the bolt store and the metrics.
 func (s *Store) closeParts() error {
 	var errs []error
+	if err := s.closeSpool(); err != nil {
+		errs = append(errs, err)
+	}
 	if s.trans != nil {
 		if err := s.trans.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing raft transport: %w", err))

@@ -1,0 +1,193 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Replay pacing: the loop retries after spoolMinWait, doubling up to
+// spoolMaxWait while no leader takes the entries.
+const (
+	spoolMinWait = 200 * time.Millisecond
+	spoolMaxWait = 10 * time.Second
+)
+
+// spoolLoop replays pending entries, oldest first, whenever a leader is
+// known: on a kick, and otherwise with a bounded backoff. It ends with ctx.
+func (s *Store) spoolLoop(ctx context.Context) {
+	defer close(s.spool.done)
+	wait := spoolMinWait
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-s.spool.kick:
+		case <-t.C:
+		}
+		t.Stop()
+		if p, _ := s.spool.sp.counts(); p == 0 {
+			wait = spoolMaxWait
+			continue
+		}
+		if err := s.replay(ctx); err != nil {
+			wait = min(max(wait*2, spoolMinWait), spoolMaxWait)
+			s.log.Debug("write spool: replay paused", "err", err, "retry_in", wait)
+			continue
+		}
+		wait = spoolMinWait
+	}
+}
+
+// replay commits pending entries in order until the spool is empty or one
+// cannot be committed now (its error is returned; the entry stays first).
+func (s *Store) replay(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if _, addr := s.Leader(); addr == "" {
+			return ErrNoLeader
+		}
+		e, ok, err := s.spool.sp.first()
+		if err != nil || !ok {
+			return err
+		}
+		if err := s.replayOne(ctx, e); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// replayOne applies one entry and files it: committed (or already applied)
+// entries leave the spool, rejected ones go to the failed list, and an
+// entry without an answer stays, marked Unknown when it may have committed.
+func (s *Store) replayOne(ctx context.Context, e SpoolEntry) error {
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	res, err := s.Apply(actx, e.Envelope)
+	cancel()
+	switch {
+	case errors.Is(err, ErrClosed):
+		return err
+	case errors.Is(err, ErrInvalidCommand):
+		e.Rejection = command.Reject(command.Invalid, "%v", err)
+		return s.spoolFailed(e)
+	case err != nil:
+		e.Attempts++
+		e.Unknown = e.Unknown || !errors.Is(err, errNotProposed)
+		e.LastError = err.Error()
+		if uerr := s.spool.sp.update(e); uerr != nil {
+			return uerr
+		}
+		return err
+	}
+	rej := firstRejection(res)
+	if rej == nil || alreadyApplied(s.Index().Load(), e, rej) {
+		if rej != nil {
+			s.log.Info("write spool: entry was already applied", "type", e.Envelope.Type, "req_id", e.Envelope.ReqID, "rejection", rej)
+		}
+		if err := s.spool.sp.done(e); err != nil {
+			return err
+		}
+		s.spool.committed.Inc()
+		return nil
+	}
+	e.Rejection = rej
+	return s.spoolFailed(e)
+}
+
+// spoolFailed moves e to the failed list.
+func (s *Store) spoolFailed(e SpoolEntry) error {
+	e.Failed = time.Now().UTC()
+	s.log.Warn("write spool: the cluster rejected a spooled write", "type", e.Envelope.Type, "req_id", e.Envelope.ReqID, "rejection", e.Rejection)
+	if err := s.spool.sp.fail(e); err != nil {
+		return err
+	}
+	s.spool.failed.Inc()
+	return nil
+}
+
+// firstRejection is res's rejection or that of a batch's first rejected
+// command.
+func firstRejection(res command.Result) *command.Rejection {
+	if res.Err != nil {
+		return res.Err
+	}
+	for _, r := range res.Results {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
+}
+
+// alreadyApplied decides whether a rejection of a replayed entry only says
+// that an earlier attempt of the same entry committed. The ReqID window
+// (24 h of command time, 100k IDs) answers Duplicate for most repeats; this
+// rule covers repeats past the window, and only for entries whose earlier
+// attempt may have committed (Unknown):
+//
+//   - pair.put, verp.put, members.add are refreshes: a repeat is never
+//     rejected for being a repeat, so no rule is needed.
+//   - entity.put with ID 0 creates an entity; a repeat is refused as a
+//     Conflict (the prefix, or the group name, belongs to the entity the
+//     first attempt made). It counts as applied when an entity of the same
+//     kind and name holding all its prefixes exists; otherwise someone
+//     else took them and it fails.
+//   - challenge.confirm and challenge.report act on a token once; a repeat
+//     is NotFound. It counts as applied.
+//
+// An entry that was never proposed (no leader was known at every attempt)
+// cannot have committed, so the same rejections mark it failed: someone
+// else took the prefix, or the token expired or was used elsewhere.
+func alreadyApplied(v *index.View, e SpoolEntry, rej *command.Rejection) bool {
+	if !e.Unknown {
+		return false
+	}
+	switch e.Envelope.Type {
+	case command.EntityPut:
+		var b command.EntityBody
+		return rej.Code == command.Conflict && e.Envelope.DecodeBody(&b) == nil && b.ID == 0 && entityExists(v, &b)
+	case command.ChallengeConfirm, command.ChallengeReport:
+		return rej.Code == command.NotFound
+	case command.Batch:
+		var b command.BatchBody
+		return rej.Code == command.NotFound && e.Envelope.DecodeBody(&b) == nil &&
+			slices.ContainsFunc(b.Commands, func(c command.Envelope) bool { return c.Type == command.ChallengeReport })
+	}
+	return false
+}
+
+// entityExists reports whether v holds an entity like the one b creates:
+// same kind and group name, owning every prefix of b.
+func entityExists(v *index.View, b *command.EntityBody) bool {
+	want, rej := entityFromBody(b)
+	if rej != nil {
+		return false
+	}
+	var got *record.Entity
+	if len(want.Prefixes) > 0 {
+		got = v.PrefixOwner(want.Prefixes[0])
+	} else {
+		v.Entities(func(e *record.Entity) bool {
+			if e.Group && groupKey(e.Name) == groupKey(want.Name) {
+				got = e
+			}
+			return got == nil
+		})
+	}
+	if got == nil || got.Group != want.Group || groupKey(got.Name) != groupKey(want.Name) {
+		return false
+	}
+	for _, p := range want.Prefixes {
+		if o := v.PrefixOwner(p); o == nil || o.ID != got.ID {
+			return false
+		}
+	}
+	return true
+}

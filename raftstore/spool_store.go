@@ -1,0 +1,208 @@
+package raftstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/command"
+)
+
+// spoolFile is the spool's file name in the data folder.
+const spoolFile = "spool.db"
+
+// spooler is a Store's spool, its replay loop and its metrics.
+type spooler struct {
+	sp        *spool
+	kick      chan struct{}
+	cancel    context.CancelFunc
+	done      chan struct{}
+	reg       prometheus.Registerer
+	committed prometheus.Counter
+	failed    prometheus.Counter
+	pending   prometheus.GaugeFunc
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// openSpool opens <Dir>/spool.db, registers the spool metrics and starts
+// the replay loop. Called once from open, after Raft has started.
+func (s *Store) openSpool() error {
+	sp, err := openSpoolFile(filepath.Join(s.cfg.Dir, spoolFile))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &spooler{sp: sp, kick: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{}), reg: s.cfg.Registerer,
+		committed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wlns_spool_committed_total",
+			Help: "Spooled writes this node committed to the cluster after the quorum came back.",
+		}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wlns_spool_failed_total",
+			Help: "Spooled writes the cluster rejected when they were replayed (see GET /v1/spool).",
+		}),
+		pending: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_spool_pending",
+			Help: "Writes this node accepted without a quorum and has not committed yet.",
+		}, func() float64 { p, _ := sp.counts(); return float64(p) }),
+	}
+	if err := r.register(); err != nil {
+		cancel()
+		sp.close()
+		return err
+	}
+	s.spool = r
+	go s.spoolLoop(ctx)
+	if p, f := sp.counts(); p+f > 0 {
+		s.log.Info("write spool has entries", "pending", p, "failed", f)
+	}
+	return nil
+}
+
+func (r *spooler) register() error {
+	if r.reg == nil {
+		return nil
+	}
+	for i, c := range []prometheus.Collector{r.committed, r.failed, r.pending} {
+		if err := r.reg.Register(c); err != nil {
+			r.unregister(i)
+			return fmt.Errorf("registering spool metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *spooler) unregister(n int) {
+	if r.reg == nil {
+		return
+	}
+	for _, c := range []prometheus.Collector{r.committed, r.failed, r.pending}[:n] {
+		r.reg.Unregister(c)
+	}
+}
+
+// closeSpool stops the replay loop and closes the spool file; it is safe
+// to call more than once.
+func (s *Store) closeSpool() error {
+	r := s.spool
+	if r == nil {
+		return nil
+	}
+	r.closeOnce.Do(func() {
+		r.cancel()
+		<-r.done
+		r.unregister(3)
+		if err := r.sp.close(); err != nil {
+			r.closeErr = fmt.Errorf("closing the write spool: %w", err)
+		}
+	})
+	return r.closeErr
+}
+
+// Spoolable reports whether a command of type t may be spooled when no
+// quorum is reachable: registrations and confirmations, whose replay is
+// harmless (a refresh, or refused as a duplicate). Deletes, tokens, touch
+// and expire are not: they are answered 503 instead. A Batch is spoolable
+// when each of its commands is, or is the challenge.open of a list report.
+func Spoolable(e *command.Envelope) bool {
+	switch e.Type {
+	case command.EntityPut, command.MembersAdd, command.PairPut, command.VerpPut,
+		command.ChallengeConfirm, command.ChallengeReport:
+		return true
+	case command.Batch:
+		var b command.BatchBody
+		if e.DecodeBody(&b) != nil || len(b.Commands) == 0 {
+			return false
+		}
+		report := false
+		for i := range b.Commands {
+			report = report || b.Commands[i].Type == command.ChallengeReport
+		}
+		for i := range b.Commands {
+			c := &b.Commands[i]
+			if !(Spoolable(c) && c.Type != command.Batch || report && c.Type == command.ChallengeOpen) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// ApplyOrSpool applies e like Apply. When that fails because no quorum
+// can be reached (no leader, leadership lost, a timeout) and e is
+// Spoolable, it stores e durably in the local spool instead (giving it a
+// ReqID if it has none; a ReqID already spooled is the same entry) and
+// returns spooled=true: the replay loop commits it once a leader is back.
+// Any other failure, or a spool that cannot store it (ErrSpool), is
+// returned as an error and nothing was acknowledged.
+func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.Result, bool, error) {
+	res, err := s.Apply(ctx, e)
+	if err == nil || !spoolCause(err) || !Spoolable(e) || s.spool == nil {
+		return res, false, err
+	}
+	if e.ReqID == "" {
+		id, rerr := newReqID()
+		if rerr != nil {
+			return command.Result{}, false, errors.Join(err, rerr)
+		}
+		e.ReqID = id
+	}
+	ent, added, serr := s.spool.sp.add(e, !errors.Is(err, errNotProposed), err, time.Now())
+	if serr != nil {
+		return command.Result{}, false, fmt.Errorf("%w (and %w)", err, serr)
+	}
+	if added {
+		s.log.Warn("no quorum: write spooled", "type", e.Type, "req_id", e.ReqID, "seq", ent.Seq, "err", err)
+	}
+	s.kickSpool()
+	return command.Result{}, true, nil
+}
+
+// spoolCause reports whether an Apply error means "no quorum now".
+func spoolCause(err error) bool {
+	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) ||
+		errors.Is(err, ErrLeadershipLost) || errors.Is(err, ErrTimeout)
+}
+
+func newReqID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making a request ID for the spool: %w", err)
+	}
+	return "spool-" + hex.EncodeToString(b[:]), nil
+}
+
+// kickSpool wakes the replay loop.
+func (s *Store) kickSpool() {
+	select {
+	case s.spool.kick <- struct{}{}:
+	default:
+	}
+}
+
+// SpoolCounts returns how many spooled writes are pending and failed (0, 0
+// without a spool).
+func (s *Store) SpoolCounts() (pending, failed int) {
+	if s.spool == nil {
+		return 0, 0
+	}
+	return s.spool.sp.counts()
+}
+
+// SpoolEntries returns the pending entries in replay order and the failed
+// ones, oldest first.
+func (s *Store) SpoolEntries() (pending, failed []SpoolEntry, err error) {
+	if s.spool == nil {
+		return nil, nil, nil
+	}
+	return s.spool.sp.list()
+}
