@@ -1,0 +1,145 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// confirmTimeout bounds the confirmation of one reply (a forwarded write
+// to the leader, or a spool).
+const confirmTimeout = 20 * time.Second
+
+// The inbound service's SMTP answers.
+var (
+	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
+	errNoSuchToken = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such confirmation address"}
+	errMalformed   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "message headers not understood"}
+	errTryLater    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "confirmation could not be recorded, try again later"}
+)
+
+// inboundSession is one SMTP transaction's state.
+type inboundSession struct {
+	in     *Inbound
+	remote string
+	from   string
+	null   bool
+	tokens []string
+}
+
+func (in *Inbound) newSession(c *smtp.Conn) (smtp.Session, error) {
+	remote := ""
+	if a, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
+		remote = a.IP.String()
+	}
+	return &inboundSession{in: in, remote: remote}, nil
+}
+
+// Mail takes the return path; the null sender is allowed (a bounce must be
+// accepted to be ignored) but never confirms.
+func (s *inboundSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.from, s.null = from, strings.Trim(from, "<> ") == ""
+	return nil
+}
+
+// Rcpt accepts only reply addresses of open challenges.
+func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	token, ok := s.in.svc.TokenFromAddress(to)
+	if !ok {
+		if !s.in.ownDomain(to) {
+			s.in.m.rcpt(rcptRelay)
+			s.in.log.Info("inbound SMTP: relaying denied", "remote", s.remote, "rcpt_domain", domainPart(to))
+			return errRelayDenied
+		}
+		s.in.m.rcpt(rcptUnknown)
+		return errNoSuchToken
+	}
+	if c := s.in.svc.Open(token); c == nil {
+		s.in.m.rcpt(rcptUnknown)
+		return errNoSuchToken
+	}
+	s.in.m.rcpt(rcptAccepted)
+	s.tokens = append(s.tokens, token)
+	return nil
+}
+
+// Data reads the reply (bounded by the server) and confirms every token
+// addressed, unless the message is automatic.
+func (s *inboundSession) Data(r io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return err // ErrDataTooLarge or a broken connection
+	}
+	auto, why, err := automatic(buf.Bytes(), s.null, s.from)
+	if err != nil {
+		s.in.m.message(msgMalformed)
+		s.in.log.Info("inbound SMTP: reply not understood", "remote", s.remote, "err", err)
+		return errMalformed
+	}
+	if auto {
+		s.in.m.message(msgIgnoredAuto)
+		s.in.log.Info("inbound SMTP: automatic reply ignored", "remote", s.remote, "why", why, "tokens", len(s.tokens))
+		return nil
+	}
+	return s.confirmAll()
+}
+
+// confirmAll confirms each token; it answers 550 when none was still open
+// and 451 when the store could not take a confirmation.
+func (s *inboundSession) confirmAll() error {
+	ctx, cancel := context.WithTimeout(s.in.base, confirmTimeout)
+	defer cancel()
+	var confirmed, gone int
+	var failed error
+	for _, tok := range s.tokens {
+		c, err := s.in.svc.ConfirmReply(ctx, tok)
+		switch {
+		case err == nil:
+			confirmed++
+			s.in.m.message(msgConfirmed)
+			s.in.log.LogAttrs(ctx, slog.LevelInfo, "inbound SMTP: confirmed by reply",
+				slog.String("challenge", c.ID), slog.String("sender_domain", domainPart(c.Sender)), slog.String("remote", s.remote))
+		case errors.Is(err, ErrUnknownToken):
+			gone++ // used or expired between RCPT and the end of DATA
+		default:
+			failed = errors.Join(failed, err)
+		}
+	}
+	switch {
+	case failed != nil:
+		s.in.m.message(msgFailed)
+		s.in.log.Warn("inbound SMTP: confirmation failed", "remote", s.remote, "err", failed)
+		return errTryLater
+	case confirmed == 0 && gone > 0:
+		s.in.m.message(msgGone)
+		return errNoSuchToken
+	}
+	return nil
+}
+
+// Reset forgets the transaction.
+func (s *inboundSession) Reset() { s.from, s.null, s.tokens = "", false, nil }
+
+// Logout ends the session.
+func (s *inboundSession) Logout() error { return nil }
+
+// ownDomain reports whether addr is at the mail domain (any case).
+func (in *Inbound) ownDomain(addr string) bool {
+	return strings.TrimSuffix(strings.ToLower(domainPart(addr)), ".") == in.domain
+}
+
+// domainPart is what follows the last @ (without angle brackets).
+func domainPart(addr string) string {
+	addr = strings.Trim(strings.TrimSpace(addr), "<>")
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
+}

@@ -1,0 +1,391 @@
+package verify
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/wlns/wlns/record"
+)
+
+const inboundDomain = "wl.test"
+
+// fakeReplies stands in for the Service: a set of open challenges by
+// token, confirmations recorded.
+type fakeReplies struct {
+	parse     *Service // only its TokenFromAddress
+	mu        sync.Mutex
+	open      map[string]*record.Challenge
+	confirmed map[string]int
+	failing   bool // ConfirmReply fails as a store without quorum would
+}
+
+func newFakeReplies(t *testing.T, n int) (*fakeReplies, []string) {
+	t.Helper()
+	f := &fakeReplies{parse: &Service{cfg: Config{MailDomain: inboundDomain}},
+		open: map[string]*record.Challenge{}, confirmed: map[string]int{}}
+	var tokens []string
+	for i := range n {
+		tok, err := newToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.open[tok] = &record.Challenge{ID: fmt.Sprintf("c%d", i), Sender: fmt.Sprintf("s%d@example.com", i), State: record.ChallengeOpen}
+		tokens = append(tokens, tok)
+	}
+	return f, tokens
+}
+
+func (f *fakeReplies) TokenFromAddress(addr string) (string, bool) { return f.parse.TokenFromAddress(addr) }
+
+func (f *fakeReplies) Open(token string) *record.Challenge {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.open[strings.ToLower(token)]
+}
+
+func (f *fakeReplies) ConfirmReply(_ context.Context, token string) (*record.Challenge, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.open[token]
+	switch {
+	case c == nil:
+		return nil, ErrUnknownToken
+	case f.failing:
+		return nil, errors.New("no quorum and no spool")
+	}
+	delete(f.open, token)
+	f.confirmed[token]++
+	return c, nil
+}
+
+func (f *fakeReplies) confirms(token string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.confirmed[token]
+}
+
+// startInbound serves an Inbound on 127.0.0.1:0 until the test ends.
+func startInbound(t *testing.T, svc replyTaker, mod func(*InboundConfig)) (string, *Inbound, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg := InboundConfig{Logger: slog.New(slog.DiscardHandler), Registerer: reg}
+	if mod != nil {
+		mod(&cfg)
+	}
+	in, err := newInbound(cfg, svc, inboundDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Serve after stop: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return within 5s of cancel")
+		}
+	})
+	return ln.Addr().String(), in, reg
+}
+
+// smtpDial connects and greets with EHLO.
+func smtpDial(t *testing.T, addr string) *smtp.Client {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatalf("dialing inbound SMTP: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatalf("EHLO: %v", err)
+	}
+	return c
+}
+
+// send runs one transaction and returns the first error with the stage
+// it came at ("rcpt", "data"), or "" and nil when accepted.
+func send(t *testing.T, addr, from string, to []string, msg string) (string, error) {
+	t.Helper()
+	c := smtpDial(t, addr)
+	if err := c.Mail(from, nil); err != nil {
+		return "mail", err
+	}
+	for _, r := range to {
+		if err := c.Rcpt(r, nil); err != nil {
+			return "rcpt", err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return "data", err
+	}
+	if _, err := w.Write([]byte(strings.ReplaceAll(msg, "\n", "\r\n"))); err != nil {
+		return "data", err
+	}
+	if err := w.Close(); err != nil {
+		return "data", err
+	}
+	return "", c.Quit()
+}
+
+func smtpCode(err error) int {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+const humanReply = "From: Sender <s0@example.com>\nTo: confirm@wl.test\nSubject: Re: please confirm\n\nYes, that was me.\n"
+
+func replyTo(tok string) string { return "confirm-" + tok + "@" + inboundDomain }
+
+func TestInbound_RefusesRelayAndUnknownTokensAtRcpt(t *testing.T) {
+	f, toks := newFakeReplies(t, 2)
+	addr, _, reg := startInbound(t, f, nil)
+	used := toks[1]
+	if _, err := send(t, addr, "s1@example.com", []string{replyTo(used)}, humanReply); err != nil {
+		t.Fatalf("first reply: %v", err)
+	}
+	for _, tc := range []struct {
+		name, rcpt string
+		code       int
+		text       string
+	}{
+		{"other domain", "victim@example.org", 550, "relaying denied"},
+		{"token at other domain", "confirm-" + toks[0] + "@example.org", 550, "relaying denied"},
+		{"subdomain of ours", "confirm-" + toks[0] + "@x." + inboundDomain, 550, "relaying denied"},
+		{"unknown token", replyTo(strings.Repeat("a", TokenLen)), 550, "no such confirmation address"},
+		{"malformed token", "confirm-xyz@" + inboundDomain, 550, "no such confirmation address"},
+		{"other local part", "postmaster@" + inboundDomain, 550, "no such confirmation address"},
+		{"used token", replyTo(used), 550, "no such confirmation address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stage, err := send(t, addr, "someone@example.com", []string{tc.rcpt}, humanReply)
+			if stage != "rcpt" || smtpCode(err) != tc.code || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("got %s %v, want %d %q at RCPT", stage, err, tc.code, tc.text)
+			}
+		})
+	}
+	if f.Open(toks[0]) == nil {
+		t.Error("refused recipients touched an open challenge")
+	}
+	if got := gauge(t, reg, MetricInboundRcpts, "result", rcptRelay); got != 3 {
+		t.Errorf("relay_denied count %v, want 3", got)
+	}
+}
+
+func TestInbound_ReplyConfirmsOnce(t *testing.T) {
+	f, toks := newFakeReplies(t, 1)
+	addr, _, reg := startInbound(t, f, nil)
+	// Case does not matter: some MTAs upper-case addresses.
+	rcpt := strings.ToUpper("confirm-"+toks[0]) + "@WL.Test"
+	if stage, err := send(t, addr, "s0@example.com", []string{rcpt}, humanReply); err != nil {
+		t.Fatalf("reply refused at %s: %v", stage, err)
+	}
+	if n := f.confirms(toks[0]); n != 1 {
+		t.Fatalf("confirmed %d times, want 1", n)
+	}
+	stage, err := send(t, addr, "s0@example.com", []string{replyTo(toks[0])}, humanReply)
+	if stage != "rcpt" || smtpCode(err) != 550 {
+		t.Fatalf("second reply: %s %v, want 550 at RCPT", stage, err)
+	}
+	if n := f.confirms(toks[0]); n != 1 {
+		t.Errorf("confirmed %d times after the second reply, want 1", n)
+	}
+	if got := gauge(t, reg, MetricInboundMessages, "outcome", msgConfirmed); got != 1 {
+		t.Errorf("confirmed count %v, want 1", got)
+	}
+}
+
+func TestInbound_AutomaticRepliesNeverConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, msg string
+		confirms        bool
+	}{
+		{"null return path", "", humanReply, false},
+		{"mailer-daemon", "MAILER-DAEMON@example.com", humanReply, false},
+		{"auto-replied", "s0@example.com", "Auto-Submitted: auto-replied (vacation)\n" + humanReply, false},
+		{"auto-generated", "s0@example.com", "Auto-Submitted: Auto-Generated\n" + humanReply, false},
+		{"precedence bulk", "s0@example.com", "Precedence: bulk\n" + humanReply, false},
+		{"precedence junk", "s0@example.com", "Precedence: junk\n" + humanReply, false},
+		{"precedence list", "s0@example.com", "Precedence: list\n" + humanReply, false},
+		{"list-id", "s0@example.com", "List-Id: <l.example.com>\n" + humanReply, false},
+		{"list-unsubscribe", "s0@example.com", "List-Unsubscribe: <mailto:u@example.com>\n" + humanReply, false},
+		{"x-autoreply", "s0@example.com", "X-Autoreply: yes\n" + humanReply, false},
+		{"delivery report", "s0@example.com", "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n" + humanReply, false},
+		{"auto-submitted no", "s0@example.com", "Auto-Submitted: no\n" + humanReply, true},
+		{"person", "s0@example.com", humanReply, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, toks := newFakeReplies(t, 1)
+			addr, _, reg := startInbound(t, f, nil)
+			if stage, err := send(t, addr, tc.from, []string{replyTo(toks[0])}, tc.msg); err != nil {
+				t.Fatalf("refused at %s: %v (an automatic reply is taken with 250 and ignored)", stage, err)
+			}
+			if got := f.confirms(toks[0]) == 1; got != tc.confirms {
+				t.Fatalf("confirmed: %v, want %v", got, tc.confirms)
+			}
+			if !tc.confirms && gauge(t, reg, MetricInboundMessages, "outcome", msgIgnoredAuto) != 1 {
+				t.Error("ignored_auto not counted")
+			}
+		})
+	}
+}
+
+func TestInbound_Limits(t *testing.T) {
+	f, toks := newFakeReplies(t, 6)
+	addr, _, _ := startInbound(t, f, nil)
+
+	t.Run("oversize message", func(t *testing.T) {
+		big := humanReply + strings.Repeat(strings.Repeat("x", 70)+"\n", 1000) // 71 KB
+		stage, err := send(t, addr, "s0@example.com", []string{replyTo(toks[0])}, big)
+		if smtpCode(err) != 552 {
+			t.Fatalf("oversize: %s %v, want 552", stage, err)
+		}
+		if f.confirms(toks[0]) != 0 {
+			t.Error("an oversize message confirmed")
+		}
+	})
+	t.Run("too many recipients", func(t *testing.T) {
+		var to []string
+		for _, tok := range toks {
+			to = append(to, replyTo(tok))
+		}
+		stage, err := send(t, addr, "s0@example.com", to, humanReply)
+		if stage != "rcpt" || smtpCode(err) != 452 {
+			t.Fatalf("6 recipients: %s %v, want 452 at RCPT", stage, err)
+		}
+	})
+	t.Run("long line", func(t *testing.T) {
+		stage, err := send(t, addr, "s0@example.com", []string{replyTo(toks[0])}, humanReply+strings.Repeat("y", 1200)+"\n")
+		if err == nil {
+			t.Fatalf("a 1200-octet line was accepted (stage %s)", stage)
+		}
+		if f.confirms(toks[0]) != 0 {
+			t.Error("a message with an overlong line confirmed")
+		}
+	})
+	t.Run("no AUTH", func(t *testing.T) {
+		c := smtpDial(t, addr)
+		if ok, _ := c.Extension("AUTH"); ok {
+			t.Error("AUTH offered")
+		}
+	})
+}
+
+func TestInbound_ConnectionLimit(t *testing.T) {
+	f, _ := newFakeReplies(t, 1)
+	addr, _, reg := startInbound(t, f, func(c *InboundConfig) { c.MaxConns = 1 })
+	smtpDial(t, addr) // holds the one slot
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(line, "421 ") {
+		t.Fatalf("second connection greeted %q, want 421", line)
+	}
+	if got := gauge(t, reg, MetricInboundRefused, "", ""); got != 1 {
+		t.Errorf("refused count %v, want 1", got)
+	}
+}
+
+func TestInbound_StoreFailureAsksToRetry(t *testing.T) {
+	f, toks := newFakeReplies(t, 1)
+	f.failing = true
+	addr, _, _ := startInbound(t, f, nil)
+	stage, err := send(t, addr, "s0@example.com", []string{replyTo(toks[0])}, humanReply)
+	if stage != "data" || smtpCode(err) != 451 {
+		t.Fatalf("got %s %v, want 451 after DATA", stage, err)
+	}
+	if f.Open(toks[0]) == nil {
+		t.Error("challenge no longer open after a failed confirmation")
+	}
+}
+
+func TestInbound_CloseStopsServe(t *testing.T) {
+	f, _ := newFakeReplies(t, 1)
+	in, err := newInbound(InboundConfig{Logger: slog.New(slog.DiscardHandler)}, f, inboundDomain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- in.Serve(context.Background(), ln) }()
+	c := smtpDial(t, ln.Addr().String()) // an idle connection must not hold Close
+	if err := in.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve after Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still running 5s after Close")
+	}
+	if err := c.Noop(); err == nil {
+		t.Error("connection still served after Close")
+	}
+}
+
+// gauge reads one series' value from reg (counter or gauge); label may be
+// empty for an unlabelled metric.
+func gauge(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label == "" || hasLabel(m, label, value) {
+				if m.GetCounter() != nil {
+					return m.GetCounter().GetValue()
+				}
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("metric %s{%s=%q} not found", name, label, value)
+	return 0
+}
+
+func hasLabel(m *dto.Metric, name, value string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
+}
