@@ -20,7 +20,18 @@ checks=(
 	"taskset util-linux"
 	"postfix postfix"
 	"swaks swaks"
+	"rspamd rspamd"
+	"spamassassin spamassassin"
+	"lib:libidn.so.12 libidn12"
 )
+
+# Exim conflicts with Postfix (both are the system MTA), so it is never
+# installed: as root this script unpacks Debian's exim4-daemon-light and
+# exim4-base into $exim_root, where the Exim system test runs the binary in
+# host-checking mode (libidn12 above is its one library Postfix lacks).
+exim_root=${WLNS_EXIM_ROOT:-/opt/wlns-test/exim}
+need_exim=
+if [ ! -x "$exim_root/usr/sbin/exim4" ]; then need_exim=1; fi
 
 missing=()
 for c in "${checks[@]}"; do
@@ -30,6 +41,9 @@ for c in "${checks[@]}"; do
 		mod=${what#perl:}
 		if command -v perl >/dev/null && perl -M"$mod" -e 1 2>/dev/null; then continue; fi
 		;;
+	lib:*)
+		if ldconfig -p 2>/dev/null | grep -q "${what#lib:}"; then continue; fi
+		;;
 	*)
 		if command -v "$what" >/dev/null 2>&1 || [ -x "/usr/sbin/$what" ]; then continue; fi
 		;;
@@ -37,17 +51,20 @@ for c in "${checks[@]}"; do
 	missing+=("$pkg")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ -z "$need_exim" ]; then
 	echo "test-deps: all test tools present"
 	exit 0
 fi
 
 # De-duplicate (taskset and unshare share util-linux).
-mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-echo "test-deps: missing packages: ${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+	echo "test-deps: missing packages: ${missing[*]}"
+fi
+if [ -n "$need_exim" ]; then echo "test-deps: Exim not unpacked in $exim_root"; fi
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "test-deps: not root, not installing; run: sudo apt-get install -y --no-install-recommends ${missing[*]}"
+	echo "test-deps: not root, not installing; run as root, or: sudo apt-get install -y --no-install-recommends ${missing[*]}"
 	exit 0
 fi
 
@@ -68,5 +85,16 @@ export DEBIAN_FRONTEND=noninteractive
 # system test runs it from its own config directory, never /etc/postfix.
 echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
 apt-get update </dev/null
-apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
-echo "test-deps: installed ${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
+	echo "test-deps: installed ${missing[*]}"
+fi
+if [ -n "$need_exim" ]; then
+	debs=$(mktemp -d)
+	chown _apt "$debs" 2>/dev/null || true # apt downloads as _apt
+	(cd "$debs" && apt-get download exim4-daemon-light exim4-base </dev/null)
+	mkdir -p "$exim_root"
+	for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$exim_root"; done
+	rm -rf "$debs"
+	echo "test-deps: unpacked Exim into $exim_root"
+fi
