@@ -55,6 +55,8 @@ type SpoolEntry struct {
 // spool is the bbolt-backed queue.
 type spool struct {
 	db *bbolt.DB
+	// failedCap is spoolFailedCap; a field so tests can shrink it.
+	failedCap int
 }
 
 // openSpool opens or creates the spool file at path.
@@ -75,7 +77,7 @@ func openSpoolFile(path string) (*spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("%w: preparing %s: %w", ErrSpool, path, err)
 	}
-	return &spool{db: db}, nil
+	return &spool{db: db, failedCap: spoolFailedCap}, nil
 }
 
 func (sp *spool) close() error { return sp.db.Close() }
@@ -194,7 +196,7 @@ func (sp *spool) fail(e SpoolEntry) error {
 		if err := putEntry(failed, e); err != nil {
 			return err
 		}
-		return trimFailed(tx, failed)
+		return trimFailed(tx, failed, sp.failedCap)
 	})
 	if err != nil {
 		return fmt.Errorf("%w: recording failed spool entry %d: %w", ErrSpool, e.Seq, err)
@@ -202,20 +204,23 @@ func (sp *spool) fail(e SpoolEntry) error {
 	return nil
 }
 
-// trimFailed drops the oldest failed entries past the cap.
-func trimFailed(tx *bbolt.Tx, failed *bbolt.Bucket) error {
+// trimFailed drops the oldest failed entries past limit.
+func trimFailed(tx *bbolt.Tx, failed *bbolt.Bucket, limit int) error {
+	var drop [][]byte
+	n := 0
 	c := failed.Cursor()
-	for over := failed.Stats().KeyN - spoolFailedCap; over > 0; over-- {
-		k, v := c.First()
-		if k == nil {
-			return nil
+	for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+		if n++; n > limit {
+			drop = append(drop, k)
 		}
-		if old, err := decodeEntry(v); err == nil {
+	}
+	for _, k := range drop {
+		if old, err := decodeEntry(failed.Get(k)); err == nil {
 			if err := tx.Bucket(bucketReqIDs).Delete([]byte(old.Envelope.ReqID)); err != nil {
 				return err
 			}
 		}
-		if err := c.Delete(); err != nil {
+		if err := failed.Delete(k); err != nil {
 			return err
 		}
 	}

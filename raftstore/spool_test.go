@@ -1,0 +1,173 @@
+package raftstore
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/wlns/wlns/command"
+)
+
+func TestSpool_DuplicateReqIDIsOneEntryAndSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), spoolFile)
+	sp, err := openSpoolFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(t0, 0)
+	e1 := env(t, command.PairPut, t0, "r1", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+	e2 := env(t, command.VerpPut, t0+1, "r2", command.VerpBody{Domain: "lists.example", IP: "192.0.2.1"})
+	for i, tc := range []struct {
+		e     *command.Envelope
+		added bool
+		seq   uint64
+	}{{e1, true, 1}, {e2, true, 2}, {e1, false, 1}} {
+		got, added, err := sp.add(tc.e, false, ErrNoLeader, now)
+		if err != nil || added != tc.added || got.Seq != tc.seq {
+			t.Fatalf("add %d: %+v added=%v %v, want seq %d added=%v", i, got, added, err, tc.seq, tc.added)
+		}
+	}
+	if err := sp.close(); err != nil {
+		t.Fatal(err)
+	}
+	if sp, err = openSpoolFile(path); err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	pending, failed, err := sp.list()
+	if err != nil || len(pending) != 2 || len(failed) != 0 {
+		t.Fatalf("after reopening: pending %+v failed %+v %v, want 2 pending", pending, failed, err)
+	}
+	if p := pending[0]; p.Envelope.ReqID != "r1" || p.Envelope.Time != t0 || p.LastError == "" {
+		t.Fatalf("first entry %+v: want r1 with its original time and the cause", p)
+	}
+	if err := sp.fail(pending[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, added, _ := sp.add(e1, false, nil, now); added {
+		t.Fatal("a failed entry's ReqID was spooled again as a new entry")
+	}
+	if err := sp.done(pending[1]); err != nil {
+		t.Fatal(err)
+	}
+	if p, f := sp.counts(); p != 0 || f != 1 {
+		t.Fatalf("counts %d pending %d failed, want 0 and 1", p, f)
+	}
+}
+
+func TestSpool_CorruptFileIsAClearError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), spoolFile)
+	if err := os.WriteFile(path, []byte("this is not a bolt file, but it is long enough to look like one......"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openSpoolFile(path)
+	if !errors.Is(err, ErrSpool) {
+		t.Fatalf("opening a corrupt spool: %v, want ErrSpool", err)
+	}
+	if b, _ := os.ReadFile(path); len(b) == 0 {
+		t.Fatal("the corrupt spool file was emptied")
+	}
+}
+
+func TestSpool_FailedListIsCapped(t *testing.T) {
+	sp, err := openSpoolFile(filepath.Join(t.TempDir(), spoolFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	sp.failedCap = 10
+	for i := range sp.failedCap + 5 {
+		e := env(t, command.PairPut, t0, "", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+		e.ReqID = string(rune('a'+i%26)) + time.Duration(i).String()
+		ent, _, err := sp.add(e, false, nil, time.Unix(t0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sp.fail(ent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, failed, err := sp.list()
+	if err != nil || len(failed) != sp.failedCap || failed[0].Seq != 6 {
+		t.Fatalf("failed list: %d entries, first seq %d, %v; want the newest %d", len(failed), failed[0].Seq, err, sp.failedCap)
+	}
+	if _, added, _ := sp.add(failed[0].Envelope, false, nil, time.Unix(t0, 0)); added {
+		t.Fatal("a kept failure's ReqID was spooled again")
+	}
+	dropped := env(t, command.PairPut, t0, "a0s", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+	if _, added, _ := sp.add(dropped, false, nil, time.Unix(t0, 0)); !added {
+		t.Fatal("a dropped failure's ReqID still blocks a new entry")
+	}
+}
+
+func TestSpoolable_Types(t *testing.T) {
+	batch := func(ts ...command.Type) *command.Envelope {
+		var b command.BatchBody
+		for _, ty := range ts {
+			b.Commands = append(b.Commands, command.Envelope{V: command.Version, Type: ty, Body: []byte("{}")})
+		}
+		return env(t, command.Batch, t0, "", b)
+	}
+	for _, tc := range []struct {
+		e    *command.Envelope
+		want bool
+	}{
+		{env(t, command.PairPut, t0, "", command.PairBody{}), true},
+		{env(t, command.VerpPut, t0, "", command.VerpBody{}), true},
+		{env(t, command.EntityPut, t0, "", command.EntityBody{}), true},
+		{env(t, command.MembersAdd, t0, "", command.MembersBody{}), true},
+		{env(t, command.ChallengeConfirm, t0, "", command.ChallengeConfirmBody{}), true},
+		{env(t, command.ChallengeReport, t0, "", command.ChallengeReportBody{}), true},
+		{env(t, command.PairDelete, t0, "", command.PairBody{}), false},
+		{env(t, command.EntityDelete, t0, "", command.EntityBody{}), false},
+		{env(t, command.MembersRemove, t0, "", command.MembersBody{}), false},
+		{env(t, command.TokenPut, t0, "", command.TokenBody{}), false},
+		{env(t, command.Touch, t0, "", command.TouchBody{}), false},
+		{env(t, command.ChallengeOpen, t0, "", command.ChallengeOpenBody{}), false},
+		{batch(command.PairPut, command.PairPut), true},
+		{batch(command.PairPut, command.PairDelete), false},
+		{batch(command.ChallengeReport, command.ChallengeOpen), true},
+		{batch(command.ChallengeOpen), false},
+		{batch(), false},
+	} {
+		if got := Spoolable(tc.e); got != tc.want {
+			t.Errorf("Spoolable(%s %s) = %v, want %v", tc.e.Type, tc.e.Body, got, tc.want)
+		}
+	}
+}
+
+func TestAlreadyApplied_Rule(t *testing.T) {
+	h := newHarness(t)
+	h.ok(command.EntityPut, command.EntityBody{Group: true, Name: "UMKC", Prefixes: []string{"198.51.100.0/24", "203.0.113.5"}})
+	v := h.view()
+	entry := func(unknown bool, ty command.Type, body any) SpoolEntry {
+		return SpoolEntry{Envelope: env(t, ty, t0, "x", body), Unknown: unknown}
+	}
+	group := command.EntityBody{Group: true, Name: "umkc", Prefixes: []string{"203.0.113.5", "198.51.100.0/24"}}
+	other := command.EntityBody{Group: true, Name: "other", Prefixes: []string{"198.51.100.0/24"}}
+	conflict := command.Reject(command.Conflict, "taken")
+	notFound := command.Reject(command.NotFound, "no such token")
+	for _, tc := range []struct {
+		name string
+		e    SpoolEntry
+		rej  *command.Rejection
+		want bool
+	}{
+		{"entity created by an earlier attempt", entry(true, command.EntityPut, group), conflict, true},
+		{"entity never proposed before", entry(false, command.EntityPut, group), conflict, false},
+		{"prefix taken by someone else", entry(true, command.EntityPut, other), conflict, false},
+		{"entity update conflict", entry(true, command.EntityPut, command.EntityBody{ID: 1, Group: true, Name: "umkc"}), conflict, false},
+		{"confirm used by an earlier attempt", entry(true, command.ChallengeConfirm, command.ChallengeConfirmBody{TokenHash: "ab"}), notFound, true},
+		{"confirm never proposed: token expired", entry(false, command.ChallengeConfirm, command.ChallengeConfirmBody{TokenHash: "ab"}), notFound, false},
+		{"report used by an earlier attempt", entry(true, command.ChallengeReport, command.ChallengeReportBody{TokenHash: "ab"}), notFound, true},
+		{"pair rejection is real", entry(true, command.PairPut, command.PairBody{Sender: "a@b.example", Entity: 9}), notFound, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := alreadyApplied(v, tc.e, tc.rej); got != tc.want {
+				t.Fatalf("alreadyApplied = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
