@@ -53,6 +53,8 @@ type serveConfig struct {
 	voters int
 	// expiry holds the expiry windows and loop intervals.
 	expiry expiryConfig
+	// verify holds the verification flags (serve_verify.go).
+	verify verifyConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -86,6 +88,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
 	fs.IntVar(&c.voters, "voters", 7, "voters the leader admits; later nodes join as non-voters")
 	c.expiry.declare(fs)
+	c.verify.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -111,6 +114,7 @@ func (c *serveConfig) validate() error {
 	}
 	errs = append(errs, c.validateCluster()...)
 	errs = append(errs, c.expiry.validate()...)
+	errs = append(errs, c.verify.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
