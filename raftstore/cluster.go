@@ -66,9 +66,13 @@ func (s *Store) join(ctx context.Context, req nodenet.JoinRequest, peer string) 
 }
 
 // addMember makes the leader's configuration hold id at addr: a no-op when
-// it already does, an address update for a known ID, else a new voter
-// while there are fewer than Config.Voters, else a non-voter. Another
-// member at the same address is removed first (a re-used address).
+// it already does, an address update for a known ID (keeping its role),
+// else a new non-voter, which the watch loop promotes once it has caught
+// up and stayed healthy (promote.go): a node that dies while it installs
+// a large snapshot then never counted towards the quorum. With a negative
+// Config.PromoteAfter a new node is a voter at once while there are fewer
+// than Config.Voters. Another member at the same address is removed first
+// (a re-used address).
 func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinResponse, error) {
 	conf, err := s.configuration()
 	if err != nil {
@@ -95,7 +99,7 @@ func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinRes
 		jr.Voter = known.Suffrage == raft.Voter
 		return jr, nil
 	}
-	jr.Voter = known != nil && known.Suffrage == raft.Voter || known == nil && voters < s.cfg.Voters
+	jr.Voter = known != nil && known.Suffrage == raft.Voter || known == nil && s.cfg.PromoteAfter < 0 && voters < s.cfg.Voters
 	var f raft.IndexFuture
 	if jr.Voter {
 		f = s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.timeout(ctx))

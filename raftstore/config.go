@@ -34,8 +34,11 @@ type Config struct {
 	// Registerer receives the store's metrics; nil means no metrics.
 	Registerer prometheus.Registerer
 
+	// Profile names the Raft timings: ProfileWAN (default, nodes 100–300 ms
+	// apart) or ProfileLAN. See Profile.
+	Profile string
 	// SnapshotThreshold is how many log entries since the last snapshot
-	// trigger a new one; 0 means 8192.
+	// trigger a new one; 0 means the profile's (8192).
 	SnapshotThreshold uint64
 	// SnapshotInterval is how often the threshold is checked; 0 means 30s.
 	SnapshotInterval time.Duration
@@ -46,7 +49,8 @@ type Config struct {
 	// 0 means 64 MiB.
 	SnapshotBytes uint64
 	// TrailingLogs is how many entries are kept after a snapshot so that a
-	// slightly lagging follower catches up from the log; 0 means 10240.
+	// slightly lagging follower catches up from the log; 0 means the
+	// profile's (WAN 32768, LAN 10240).
 	TrailingLogs uint64
 	// ApplyTimeout bounds Store.Apply when the context has no deadline;
 	// 0 means 10s.
@@ -60,9 +64,15 @@ type Config struct {
 	// JoinTokenHash is the hex SHA-256 of the cluster's join secret; a join
 	// request must present the secret. Empty refuses every join.
 	JoinTokenHash string
-	// Voters is how many voters the leader admits; later nodes join as
-	// non-voters. 0 means 7.
+	// Voters is how many voters the leader keeps: every node joins as a
+	// non-voter and the leader promotes it (see PromoteAfter) while there
+	// are fewer voters. 0 means 7.
 	Voters int
+	// PromoteAfter is how long a non-voter must stay healthy (recent leader
+	// contact, applied index within PromoteMaxLag of the leader's commit
+	// index) before the leader promotes it; 0 means 10s. A negative value
+	// adds joining nodes as voters at once, with no stabilisation.
+	PromoteAfter time.Duration
 	// ForwardHold is how long Apply on a follower waits for a leader to
 	// forward to before it fails with ErrNoLeader; 0 means 5s.
 	ForwardHold time.Duration
@@ -73,7 +83,7 @@ const (
 	DefaultSnapshotThreshold = 8192
 	DefaultSnapshotInterval  = 30 * time.Second
 	DefaultSnapshotBytes     = 64 << 20
-	DefaultTrailingLogs      = 10240
+	DefaultPromoteAfter      = 10 * time.Second
 	DefaultApplyTimeout      = 10 * time.Second
 	DefaultVoters            = 7
 	DefaultForwardHold       = 5 * time.Second
@@ -84,8 +94,12 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	p, err := ProfileByName(cfg.Profile)
+	if err != nil {
+		p, _ = ProfileByName(ProfileWAN) // validate reports the bad name
+	}
 	if cfg.SnapshotThreshold == 0 {
-		cfg.SnapshotThreshold = DefaultSnapshotThreshold
+		cfg.SnapshotThreshold = p.SnapshotThreshold
 	}
 	if cfg.SnapshotInterval == 0 {
 		cfg.SnapshotInterval = DefaultSnapshotInterval
@@ -94,7 +108,10 @@ func (cfg Config) withDefaults() Config {
 		cfg.SnapshotBytes = DefaultSnapshotBytes
 	}
 	if cfg.TrailingLogs == 0 {
-		cfg.TrailingLogs = DefaultTrailingLogs
+		cfg.TrailingLogs = p.TrailingLogs
+	}
+	if cfg.PromoteAfter == 0 {
+		cfg.PromoteAfter = DefaultPromoteAfter
 	}
 	if cfg.ApplyTimeout == 0 {
 		cfg.ApplyTimeout = DefaultApplyTimeout
@@ -116,6 +133,9 @@ func (cfg Config) validate() error {
 	}
 	if cfg.Bind == "" && cfg.Net == nil {
 		errs = append(errs, errors.New("a raft listen address (Bind) is required"))
+	}
+	if _, err := ProfileByName(cfg.Profile); err != nil {
+		errs = append(errs, err)
 	}
 	if cfg.Voters < 0 {
 		errs = append(errs, errors.New("the voter count (Voters) must not be negative"))

@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -37,6 +39,14 @@ type Store struct {
 	logs    raft.LogStore
 	bolt    *raftboltdb.BoltStore
 	metrics *metrics
+	profile Profile
+
+	// started is when Open ran; ledAt the last time (Unix ns) the watch
+	// loop saw this node lead; both feed Staleness. hadState says whether
+	// Open found Raft state from an earlier run.
+	started  time.Time
+	ledAt    atomic.Int64
+	hadState bool
 
 	// nudge asks the leader to tell followers about a new commit index at
 	// once (see nudger); stop ends that loop.
@@ -63,12 +73,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("opening raft store: %w", err)
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore"),
-		nudge: make(chan struct{}, 1), stop: make(chan struct{})}
+		nudge: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
+	s.profile, _ = ProfileByName(cfg.Profile) // validated
 	if err := s.open(); err != nil {
 		s.closeParts()
 		return nil, err
 	}
-	s.log.Info("raft store open", "node_id", s.id, "addr", s.trans.LocalAddr(), "dir", cfg.Dir)
+	s.log.Info("raft store open", "node_id", s.id, "addr", s.trans.LocalAddr(), "dir", cfg.Dir,
+		"profile", s.profile.Name, "existing_state", s.hadState)
 	return s, nil
 }
 
@@ -108,15 +120,22 @@ func (s *Store) open() error {
 		return err
 	}
 	rc := s.raftConfig(hl)
+	if s.hadState, err = raft.HasExistingState(logs, s.bolt, snaps); err != nil {
+		return fmt.Errorf("checking for raft state: %w", err)
+	}
 	if err := s.bootstrap(rc, logs, snaps); err != nil {
 		return err
 	}
 	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, s.trans); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
+	if conf, err := s.configuration(); err == nil {
+		s.timings(conf) // a lone server elects itself without a WAN wait
+	}
 	s.metrics.addStoreGauges(s.fsm.Index(), s.raft.AppliedIndex, s.IsLeader)
 	s.metrics.addClusterGauges(s.raft)
 	go s.snapshotBySize()
+	go s.watch()
 	if s.cfg.Net != nil {
 		s.cfg.Net.SetHandler(rpcHandler{s})
 		go s.nudger()
@@ -131,7 +150,7 @@ func (s *Store) open() error {
 func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
 	if s.cfg.Net != nil {
 		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-			Stream: s.cfg.Net.StreamLayer(), MaxPool: 3, Timeout: 10 * time.Second,
+			Stream: s.cfg.Net.StreamLayer(), MaxPool: 3, Timeout: s.profile.TransportTimeout,
 			Logger: hl.Named("transport"), MsgpackUseNewTimeFormat: true,
 		}), nil
 	}
@@ -146,17 +165,18 @@ func (s *Store) transport(hl *hcLogger) (*raft.NetworkTransport, error) {
 	if b, err := net.ResolveTCPAddr("tcp", s.cfg.Bind); err == nil && adv == nil && (b.IP == nil || b.IP.IsUnspecified()) {
 		return nil, fmt.Errorf("raft bind address %s is a wildcard: set an advertise address peers can dial", s.cfg.Bind)
 	}
-	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, 10*time.Second, hl.Named("transport"))
+	t, err := raft.NewTCPTransportWithLogger(s.cfg.Bind, adv, 3, s.profile.TransportTimeout, hl.Named("transport"))
 	if err != nil {
 		return nil, fmt.Errorf("listening for raft on %s: %w", s.cfg.Bind, err)
 	}
 	return t, nil
 }
 
-// raftConfig starts from raft's defaults (LAN timings) and sets what wlns
-// needs.
+// raftConfig starts from raft's defaults, sets the profile's timings and
+// what wlns needs.
 func (s *Store) raftConfig(hl *hcLogger) *raft.Config {
 	rc := raft.DefaultConfig()
+	s.profile.apply(rc)
 	rc.LocalID = raft.ServerID(s.id)
 	rc.Logger = hl
 	rc.SnapshotThreshold = s.cfg.SnapshotThreshold
@@ -168,14 +188,7 @@ func (s *Store) raftConfig(hl *hcLogger) *raft.Config {
 
 // bootstrap makes a one-node cluster if asked and the folder is new.
 func (s *Store) bootstrap(rc *raft.Config, logs raft.LogStore, snaps raft.SnapshotStore) error {
-	if !s.cfg.Bootstrap {
-		return nil
-	}
-	has, err := raft.HasExistingState(logs, s.bolt, snaps)
-	if err != nil {
-		return fmt.Errorf("checking for raft state: %w", err)
-	}
-	if has {
+	if !s.cfg.Bootstrap || s.hadState {
 		return nil
 	}
 	conf := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: s.trans.LocalAddr()}}}
@@ -327,11 +340,13 @@ func (s *Store) WaitReady(ctx context.Context) error {
 
 // fsmTarget is the index of the last entry at or before idx that raft
 // hands to the FSM (a command or configuration entry), or 0 when it cannot
-// tell (the entries were compacted into a snapshot, which raft restores
-// before it counts them applied).
+// tell or need not: the entries were compacted into a snapshot, or are
+// covered by the snapshot restored at start (raft restores it before it
+// counts them applied, and keeps TrailingLogs entries it covers).
 func (s *Store) fsmTarget(idx uint64) uint64 {
+	snap := s.lastSnapshotIndex()
 	var l raft.Log
-	for i := idx; i > 0 && idx-i < 256; i-- {
+	for i := idx; i > snap && idx-i < 256; i-- {
 		if err := s.logs.GetLog(i, &l); err != nil {
 			return 0
 		}
@@ -342,13 +357,18 @@ func (s *Store) fsmTarget(idx uint64) uint64 {
 	return 0
 }
 
-// Close stops Raft and closes the log and the transport. It is safe to
-// call more than once.
+// Close stops Raft and closes the log and the transport. It first takes a
+// snapshot when entries were applied since the last one (bounded by
+// shutdownSnapshotLimit): raft replays log entries after the last
+// snapshot only once it learns the commit index from a leader, so without
+// it a mirror restarted while it cannot reach a quorum would serve less
+// than it had. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		_ = s.closeSpool() // closeParts reports its error
 		if s.raft != nil {
+			s.snapshotOnClose()
 			if err := s.raft.Shutdown().Error(); err != nil {
 				s.closeErr = fmt.Errorf("shutting down raft: %w", err)
 			}
@@ -379,4 +399,40 @@ func (s *Store) closeParts() error {
 	}
 	s.metrics.unregister()
 	return errors.Join(errs...)
+}
+
+// shutdownSnapshotLimit bounds the wait for the snapshot Close takes; a
+// snapshot cut short leaves only a temporary folder the snapshot store
+// ignores.
+const shutdownSnapshotLimit = 30 * time.Second
+
+// lastSnapshotIndex is the index of the latest snapshot, 0 for none.
+func (s *Store) lastSnapshotIndex() uint64 {
+	n, _ := strconv.ParseUint(s.raft.Stats()["last_snapshot_index"], 10, 64)
+	return n
+}
+
+// snapshotOnClose snapshots what was applied since the last snapshot, if
+// anything, waiting at most shutdownSnapshotLimit.
+func (s *Store) snapshotOnClose() {
+	applied := s.raft.AppliedIndex()
+	last := s.lastSnapshotIndex()
+	if applied <= last {
+		return
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- s.raft.Snapshot().Error() }()
+	select {
+	case err := <-done:
+		switch {
+		case err == nil:
+			s.log.Info("snapshot taken", "reason", "shutdown", "index", applied, "entries_since_last", applied-last, "took", time.Since(start))
+		case errors.Is(err, raft.ErrNothingNewToSnapshot):
+		default:
+			s.log.Warn("snapshot at shutdown failed; a restart replays the log once a leader is known", "err", err)
+		}
+	case <-time.After(shutdownSnapshotLimit):
+		s.log.Warn("snapshot at shutdown did not finish in time; stopping anyway", "limit", shutdownSnapshotLimit)
+	}
 }

@@ -45,6 +45,10 @@ type node struct {
 	closers []func(context.Context) error
 	// storeReady and dnsReady feed /readyz.
 	storeReady, dnsReady atomic.Bool
+	// store is set once open, for /readyz's reasons.
+	store *raftstore.Store
+	// withdraw makes DNS answer REFUSED (serve_dns.go).
+	withdraw withdrawal
 }
 
 func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.closers, f) }
@@ -95,25 +99,28 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	// Join only once the local listeners are up, so that a port clash does
-	// not leave a dead voter behind.
-	if err := n.joinIfNew(ctx, cfg, store); err != nil {
-		return err
-	}
-	if err := waitStore(ctx, store, cfg.startTimeout); err != nil {
-		return err
-	}
-	n.storeReady.Store(true)
-	n.startExpiry(exp)
-	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
-	if err != nil {
-		return err
-	}
+	// DNS answers from the local data as soon as the store is open, before
+	// a leader is known (withdrawn while there is no data at all).
 	dns, err := n.startDNS(ctx, cfg, store, reg)
 	if err != nil {
 		return err
 	}
 	n.dnsReady.Store(true)
+	// Join only once the local listeners are up, so that a port clash does
+	// not leave a dead member behind.
+	if err := n.joinIfNew(ctx, cfg, store); err != nil {
+		return err
+	}
+	if err := waitStore(ctx, store, startLimit(cfg, store)); err != nil {
+		return err
+	}
+	n.storeReady.Store(true)
+	n.withdraw.check(n, store, cfg.maxStale)
+	n.startExpiry(exp)
+	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
+	if err != nil {
+		return err
+	}
 	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr,
 		Raft: store.Addr(), TokenFile: tokenFile}
 	if cfg.readyFile != "" {
@@ -165,7 +172,8 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 	store, err := raftstore.Open(ctx, raftstore.Config{
 		Dir: cfg.data, NodeID: nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
 		Bootstrap: cfg.bootstrap && cfg.join == "", Logger: n.log, Registerer: reg,
-		Net: cl.net, JoinTokenHash: cl.joinHash, Voters: cfg.voters,
+		Net: cl.net, JoinTokenHash: cl.joinHash, Voters: cfg.voters, Profile: cfg.raftProfile,
+		PromoteAfter: promoteAfter(cfg.promoteAfter),
 	})
 	if err != nil {
 		if cl.net != nil {
@@ -174,12 +182,37 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
 	n.onStop(func(ctx context.Context) error { return within(ctx, "closing the store", store.Close) })
+	n.store = store
 	return store, nil
 }
 
-// waitStore waits, bounded, for the store to know a leader and catch up.
+// startLimit is how long start-up waits for the store to catch up: a node
+// with data of its own waits as long as it takes (it answers DNS from that
+// data meanwhile, and a mirror cut off from the others must keep doing
+// so); a new node gives up after --start-timeout. 0 means no limit.
+func startLimit(cfg *serveConfig, store *raftstore.Store) time.Duration {
+	if store.HasData() {
+		return 0
+	}
+	return cfg.startTimeout
+}
+
+// promoteAfter maps --promote-after to the store's setting, where 0 means
+// the default: a flag value of 0 promotes at the first healthy check.
+func promoteAfter(d time.Duration) time.Duration {
+	if d == 0 {
+		return time.Nanosecond
+	}
+	return d
+}
+
+// waitStore waits, bounded by limit unless it is 0, for the store to know
+// a leader and catch up.
 func waitStore(ctx context.Context, store *raftstore.Store, limit time.Duration) error {
-	wctx, cancel := context.WithTimeout(ctx, limit)
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if limit > 0 {
+		wctx, cancel = context.WithTimeout(ctx, limit)
+	}
 	defer cancel()
 	if err := store.WaitReady(wctx); err != nil {
 		return fmt.Errorf("waiting for the store: %w", err)
@@ -216,12 +249,23 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	return ln.Addr().String(), nil
 }
 
+// ready is /readyz: not ready while DNS is not listening or is withdrawn,
+// and until the store has caught up once after start (the reason says
+// which, and whether DNS answers meanwhile).
 func (n *node) ready(context.Context) error {
 	switch {
-	case !n.storeReady.Load():
-		return errors.New("store has no leader yet or is catching up")
 	case !n.dnsReady.Load():
 		return errors.New("DNS server not listening yet")
+	case n.withdraw.why() != "":
+		return fmt.Errorf("DNS withdrawn (answering REFUSED): %s", n.withdraw.why())
+	case !n.storeReady.Load():
+		reason := "waiting for the store"
+		if n.store != nil {
+			if err := n.store.CaughtUp(); err != nil {
+				reason = err.Error()
+			}
+		}
+		return fmt.Errorf("store not caught up: %s; DNS answers from local data meanwhile", reason)
 	}
 	return nil
 }

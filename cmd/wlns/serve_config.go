@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/wlns/wlns/raftstore"
 )
 
 // serveConfig is the configuration of `wlns serve`. Every field is a flag,
@@ -49,8 +51,15 @@ type serveConfig struct {
 	// join is a member's inter-node address to join through; joinToken the
 	// cluster's join secret.
 	join, joinToken string
-	// voters is how many voters the leader admits before adding non-voters.
-	voters int
+	// voters is how many voters the leader keeps; promoteAfter how long a
+	// joined non-voter must stay healthy before it is promoted.
+	voters       int
+	promoteAfter time.Duration
+	// raftProfile names the Raft timings: wan or lan.
+	raftProfile string
+	// maxStale, when positive, withdraws DNS (REFUSED) on a node that has
+	// not heard from the leader for longer.
+	maxStale time.Duration
 	// expiry holds the expiry windows and loop intervals.
 	expiry expiryConfig
 	// verify holds the verification flags (serve_verify.go).
@@ -86,7 +95,10 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
 	fs.StringVar(&c.join, "join", "", "inter-node address (host:port) of any cluster member to join through on first start (needs the --cluster-* flags)")
 	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
-	fs.IntVar(&c.voters, "voters", 7, "voters the leader admits; later nodes join as non-voters")
+	fs.IntVar(&c.voters, "voters", 7, "voters the leader keeps: nodes join as non-voters and are promoted while there are fewer")
+	fs.DurationVar(&c.promoteAfter, "promote-after", 10*time.Second, "how long a joined non-voter must stay caught up and in contact before the leader promotes it to voter")
+	fs.StringVar(&c.raftProfile, "raft-profile", raftstore.ProfileWAN, "Raft timings: wan (nodes 100-300 ms apart) or lan (a few ms apart); see docs/cluster.md")
+	fs.DurationVar(&c.maxStale, "max-stale", 0, "answer REFUSED to every DNS query, and fail /readyz, while this node has not heard from the leader for longer than this (0: never)")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
@@ -154,6 +166,12 @@ func (c *serveConfig) validateCluster() []error {
 	}
 	if c.voters < 1 {
 		errs = append(errs, errors.New("--voters must be at least 1"))
+	}
+	if c.promoteAfter < 0 || c.maxStale < 0 {
+		errs = append(errs, errors.New("--promote-after and --max-stale must not be negative"))
+	}
+	if _, err := raftstore.ProfileByName(c.raftProfile); err != nil {
+		errs = append(errs, fmt.Errorf("--raft-profile: %w", err))
 	}
 	return errs
 }
