@@ -1,0 +1,128 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+)
+
+func TestRequest_SendsOneMailPerChallenge(t *testing.T) {
+	e := newEnv(t)
+	c, tok := e.mustSend("Alice@Example.com", groupIP)
+	if c.Sender != "alice@example.com" || c.Entity != e.group || c.Kind != record.ChallengePair || c.Sent == 0 || c.By != "mta-1" {
+		t.Fatalf("challenge %+v", c)
+	}
+	if c.TokenHash != HashToken(tok) {
+		t.Fatalf("the mailed token does not hash to the stored one")
+	}
+	for _, ip := range []netip.Addr{groupIP, groupIP2} { // a retry, and another member of the group
+		if o := e.request("alice@example.com", ip); o.Result != Open || o.Challenge.ID != c.ID {
+			t.Fatalf("retry through %s: %+v, want open %s", ip, o, c.ID)
+		}
+	}
+	mails := e.sink.messages()
+	if len(mails) != 1 {
+		t.Fatalf("sink got %d mails, want 1", len(mails))
+	}
+	if m := mails[0]; m.from != "" || len(m.to) != 1 || m.to[0] != "alice@example.com" {
+		t.Fatalf("envelope from %q to %v; want <> to alice@example.com", m.from, m.to)
+	}
+}
+
+func TestRequest_Outcomes(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits = Limits{PerSender: 1, PerDomain: -1, PerEntity: -1} })
+	e.mustApply(command.PairPut, command.PairBody{Sender: "listed@example.com", Entity: e.group})
+	e.mustApply(command.PairPut, command.PairBody{Sender: "whole.example", Entity: e.group})
+	e.mustApply(command.VerpPut, command.VerpBody{Domain: "lists.example", Entity: e.group})
+	e.mustSend("carol@example.com", groupIP) // carol's one challenge of the day
+
+	cases := []struct {
+		name     string
+		sender   string
+		ip       netip.Addr
+		want     Result
+		unchall  bool
+		inReason string
+	}{
+		{"listed pair", "listed@example.com", groupIP, Listed, false, ""},
+		{"listed domain", "anyone@whole.example", groupIP2, Listed, false, ""},
+		{"VERP domain of the relay", "bounce-x@lists.example", groupIP, Refused, true, ""},
+		{"VERP domain, ordinary-looking", "news@lists.example", groupIP, Refused, true, "VERP"},
+		{"role address", "postmaster@example.com", groupIP, Refused, true, "role"},
+		{"null sender", "", groupIP, Refused, true, "null sender"},
+		{"unregistered relay", "dave@example.com", unregisteredIP, Refused, false, "not registered"},
+		{"no entity", "dave@example.com", strangerIP, NoEntity, false, strangerIP.String()},
+		{"sender limit", "carol@example.com", relayIP, Limited, false, "per sender"},
+		{"open already", "carol@example.com", groupIP2, Open, false, ""},
+	}
+	before := len(e.sink.messages())
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := e.request(c.sender, c.ip)
+			if o.Result != c.want || o.Unchallengeable != c.unchall || !strings.Contains(o.Reason, c.inReason) {
+				t.Fatalf("got %+v; want %s (unchallengeable %v) with %q", o, c.want, c.unchall, c.inReason)
+			}
+		})
+	}
+	if n := len(e.sink.messages()); n != before {
+		t.Fatalf("%d mails sent by requests that must send none", n-before)
+	}
+}
+
+func TestRequest_AllowUnregistered(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AllowUnregistered = true })
+	if o := e.request("dave@example.com", unregisteredIP); o.Result != Sent {
+		t.Fatalf("unregistered relay with AllowUnregistered: %+v", o)
+	}
+}
+
+func TestRequest_StoreUnavailableIsAnError(t *testing.T) {
+	e := newEnv(t)
+	e.store.err = errors.New("no leader")
+	_, err := e.svc.Request(context.Background(), "alice@example.com", groupIP, "mta-1")
+	if err == nil || !strings.Contains(err.Error(), "no leader") {
+		t.Fatalf("Request over a failing store: %v", err)
+	}
+	if n := len(e.sink.messages()); n != 0 {
+		t.Fatalf("%d mails sent without a challenge", n)
+	}
+}
+
+func TestRequest_FailedSendRetriedOncePerHour(t *testing.T) {
+	e := newEnv(t)
+	e.sink.setRcptErr(&smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"})
+	o := e.request("alice@example.com", relayIP)
+	if o.Result != SendFailed || !strings.Contains(o.Reason, "try later") {
+		t.Fatalf("first request: %+v, want send_failed", o)
+	}
+	c := e.store.ChallengeByID(o.Challenge.ID)
+	if c.Sent != 0 || !strings.Contains(c.SendError, "try later") || c.Status(e.now.Unix()) != record.ChallengeOpen {
+		t.Fatalf("stored challenge after a failed send: %+v", c)
+	}
+	tries := e.sink.attempts()
+	e.now = e.now.Add(30 * time.Minute)
+	if o := e.request("alice@example.com", relayIP); o.Result != Open || e.sink.attempts() != tries {
+		t.Fatalf("request 30 minutes later: %+v, %d new attempts; want open and none", o, e.sink.attempts()-tries)
+	}
+	e.sink.setRcptErr(nil)
+	e.now = e.now.Add(31 * time.Minute)
+	o2 := e.request("alice@example.com", relayIP)
+	if o2.Result != Sent || o2.Challenge.ID != c.ID || o2.Challenge.Sent == 0 {
+		t.Fatalf("request an hour later: %+v, want the same challenge sent", o2)
+	}
+	mails := e.sink.messages()
+	if len(mails) != 1 || HashToken(tokenIn(t, mails[0].data)) != c.TokenHash {
+		t.Fatalf("%d mails; want 1 carrying the challenge's token", len(mails))
+	}
+	if o := e.request("alice@example.com", relayIP); o.Result != Open || len(e.sink.messages()) != 1 {
+		t.Fatalf("after the resend: %+v, want open and no more mail", o)
+	}
+}
