@@ -45,7 +45,8 @@ func NewSecret() (string, error) {
 
 // propose builds an envelope around body and applies it. A rejection comes
 // back as the error (a *command.Rejection); a store that cannot apply
-// anything now comes back as 503.
+// anything now comes back as 503, except a write the store spooled, which
+// comes back as a *spooledError answered 202 (see spool.go).
 func (a *API) propose(ctx context.Context, r *http.Request, t command.Type, body any) (command.Result, error) {
 	id, err := reqID(r)
 	if err != nil {
@@ -55,7 +56,7 @@ func (a *API) propose(ctx context.Context, r *http.Request, t command.Type, body
 	if err != nil {
 		return command.Result{}, err
 	}
-	return a.apply(ctx, env)
+	return a.applyOrSpool(ctx, env)
 }
 
 // apply applies env and turns its rejection into an error.

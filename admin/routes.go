@@ -57,6 +57,7 @@ func (a *API) routes() {
 	a.handle("DELETE /v1/groups/{id}/members", writeAccess, a.removeMembers)
 
 	a.handle("GET /v1/expiring", readAccess, a.listExpiring)
+	a.handle("GET /v1/spool", readAccess, a.listSpool)
 
 	a.handleStream("POST /v1/import", writeAccess, a.importNDJSON)
 
@@ -67,7 +68,7 @@ func (a *API) routes() {
 
 // handle registers h for pattern with a bounded request time.
 func (a *API) handle(pattern string, acc access, h handler) {
-	a.mux.Handle(pattern, a.instrument(pattern, a.bounded(a.guard(acc, h))))
+	a.mux.Handle(pattern, a.instrument(pattern, a.bounded(a.guard(acc, a.readMode(pattern, h)))))
 }
 
 // handleStream registers h without the request time bound, for streams:
@@ -120,6 +121,9 @@ func (a *API) guard(acc access, h handler) http.Handler {
 
 // fail writes err as a JSON error and logs server-side failures.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if writeSpooled(w, err) {
+		return
+	}
 	status, msg := statusOf(err)
 	if status >= 500 {
 		a.cfg.Logger.Error("admin request failed", "method", r.Method, "path", r.URL.Path,

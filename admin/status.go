@@ -24,6 +24,9 @@ type Status struct {
 	Serial uint64 `json:"serial"`
 	// Counts are the records by kind.
 	Counts index.Counts `json:"counts"`
+	// Spool counts the writes this node took without a quorum (absent
+	// when the store has no spool).
+	Spool *SpoolCounts `json:"spool,omitempty"`
 }
 
 func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ *caller) error {
@@ -48,7 +51,7 @@ func (a *API) ready(r *http.Request) error {
 
 func (a *API) status(w http.ResponseWriter, r *http.Request, _ *caller) error {
 	v := a.store.Index().Load()
-	s := Status{NodeID: a.cfg.NodeID, Leader: a.store.IsLeader(), Serial: v.Serial(), Counts: v.Counts(), Ready: true}
+	s := Status{NodeID: a.cfg.NodeID, Leader: a.store.IsLeader(), Serial: v.Serial(), Counts: v.Counts(), Ready: true, Spool: a.spoolCounts()}
 	if a.cfg.Leader != nil {
 		s.LeaderID, s.LeaderAddr = a.cfg.Leader()
 	}

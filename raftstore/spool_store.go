@@ -206,3 +206,25 @@ func (s *Store) SpoolEntries() (pending, failed []SpoolEntry, err error) {
 	}
 	return s.spool.sp.list()
 }
+
+// EachSpooled calls fn for every pending entry in replay order, then for
+// every failed one (failed true, with the rejection), until fn returns
+// false. It is SpoolEntries for callers that do not import raftstore
+// (admin).
+func (s *Store) EachSpooled(fn func(failed bool, e *command.Envelope, spooled time.Time, lastErr string, rej *command.Rejection) bool) error {
+	pending, failed, err := s.SpoolEntries()
+	if err != nil {
+		return err
+	}
+	for _, e := range pending {
+		if !fn(false, e.Envelope, e.Spooled, e.LastError, nil) {
+			return nil
+		}
+	}
+	for _, e := range failed {
+		if !fn(true, e.Envelope, e.Spooled, e.LastError, e.Rejection) {
+			return nil
+		}
+	}
+	return nil
+}
