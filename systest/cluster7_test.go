@@ -2,7 +2,6 @@ package systest
 
 import (
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -26,49 +25,6 @@ func startCluster(t *testing.T, size int, extra ...string) []*node {
 		nodes = append(nodes, startMember(t, filepath.Join(t.TempDir(), id), append(args, extra...)...))
 	}
 	return nodes
-}
-
-// serial reads the Raft index of the last command n applied, or -1 when n
-// does not answer.
-func serial(n *node) int64 {
-	select {
-	case <-n.done:
-		return -1
-	default:
-	}
-	code, b := n.api("GET", "/v1/status", nil)
-	var st struct {
-		Serial int64 `json:"serial"`
-	}
-	if code != http.StatusOK || jsonDecode(b, &st) != nil {
-		return -1
-	}
-	return st.Serial
-}
-
-// waitSameSerial polls until every node has applied the same last command,
-// the sign that they hold the same data, and returns that index.
-func waitSameSerial(t *testing.T, nodes []*node, limit time.Duration) int64 {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	var got []int64
-	for {
-		got = got[:0]
-		for _, n := range nodes {
-			got = append(got, serial(n))
-		}
-		same := got[0] > 0
-		for _, s := range got {
-			same = same && s == got[0]
-		}
-		if same {
-			return got[0]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nodes did not converge within %v: applied indexes %v", limit, got)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // without returns nodes minus the ones in drop.
@@ -142,7 +98,7 @@ func TestCluster7_SurvivesLosingThreeIncludingTheLeaderAndConverges(t *testing.T
 		addPair(t, n, sender, ip)
 		waitListed(t, all, sender, ip, 15*time.Second)
 	}
-	idx := waitSameSerial(t, all, 20*time.Second)
+	idx := waitSameSerial(t, apiNodes(all), 20*time.Second)
 	ms := members(t, all[0])
 	if len(ms) != 7 {
 		t.Fatalf("after the restarts cluster status lists %d members, want 7: %v", len(ms), ms)
@@ -152,7 +108,7 @@ func TestCluster7_SurvivesLosingThreeIncludingTheLeaderAndConverges(t *testing.T
 			t.Errorf("member %v: want a reachable voter", m)
 		}
 	}
-	assertSamePairs(t, all)
+	assertSamePairs(t, apiNodes(all))
 	t.Logf("all 7 at applied index %d; whole test %v", idx, time.Since(start))
 	if d := time.Since(start); d > 120*time.Second {
 		t.Errorf("the 7-node test took %v, want under 120 s", d)
