@@ -42,8 +42,8 @@ type writeRec struct {
 	minority bool // the node sat on the minority side when the write began
 	// (without a spool, a write that began there may still be acked by a
 	// retry after the heal)
-	outcome  outcome
-	last     string // last status or error, for the report
+	outcome outcome
+	last    string // last status or error, for the report
 }
 
 // probeCount is one node's DNS tally.
