@@ -45,6 +45,8 @@ type node struct {
 	closers []func(context.Context) error
 	// storeReady and dnsReady feed /readyz.
 	storeReady, dnsReady atomic.Bool
+	// verify is the verification service; nil when it is off.
+	verify *verifier
 	// store is set once open, for /readyz's reasons.
 	store *raftstore.Store
 	// withdraw makes DNS answer REFUSED (serve_dns.go).
@@ -95,6 +97,9 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	if err := n.newVerify(cfg, store, reg); err != nil {
+		return err
+	}
 	httpAddr, err := n.startHTTP(cfg, store, reg, exp)
 	if err != nil {
 		return err
@@ -117,6 +122,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n.storeReady.Store(true)
 	n.withdraw.check(n, store, cfg.maxStale)
 	n.startExpiry(exp)
+	n.serveInbound()
 	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
 	if err != nil {
 		return err
@@ -233,7 +239,7 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	if err != nil {
 		return "", fmt.Errorf("listening for HTTP: %w", err)
 	}
-	srv := admin.NewServer(api, n.log)
+	srv := admin.NewServer(n.verify.mount(api), n.log)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)
