@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/verify"
 )
 
@@ -130,4 +135,69 @@ func (c *verifyConfig) serviceConfig() (verify.Config, error) {
 		cfg.Relay.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	return cfg, nil
+}
+
+// verifier is a node's verification service and its inbound SMTP
+// listener; a nil *verifier means verification is off.
+type verifier struct {
+	svc *verify.Service
+	in  *verify.Inbound
+	ln  net.Listener
+}
+
+// newVerify builds the verification service when the flags turn it on and
+// opens the inbound SMTP port (served once the store is ready: before that
+// a valid token would look unknown).
+func (n *node) newVerify(cfg *serveConfig, store *raftstore.Store, reg prometheus.Registerer) error {
+	if !cfg.verify.configured() {
+		return nil
+	}
+	vc, err := cfg.verify.serviceConfig()
+	if err != nil {
+		return err
+	}
+	vc.Logger, vc.Registerer = n.log.With("subsystem", "verify"), reg
+	svc, err := verify.New(vc, store)
+	if err != nil {
+		return fmt.Errorf("setting up verification: %w", err)
+	}
+	v := &verifier{svc: svc}
+	if addr := cfg.verify.smtpAddr(); addr != "" {
+		v.in, err = verify.NewInbound(verify.InboundConfig{MaxConns: cfg.verify.smtpMaxConns,
+			Logger: n.log.With("subsystem", "smtp"), Registerer: reg}, svc)
+		if err != nil {
+			return fmt.Errorf("setting up inbound SMTP: %w", err)
+		}
+		if v.ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("listening for inbound SMTP: %w", err)
+		}
+		n.onStop(func(context.Context) error { return v.in.Close() })
+	}
+	n.verify = v
+	return nil
+}
+
+// mount serves the confirmation pages at /verify/ beside the API.
+func (v *verifier) mount(api http.Handler) http.Handler {
+	if v == nil {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/verify/", v.svc.Handler())
+	mux.Handle("/", api)
+	return mux
+}
+
+// serveInbound starts taking replies; the node's stop closes it.
+func (n *node) serveInbound() {
+	v := n.verify
+	if v == nil || v.in == nil {
+		return
+	}
+	go func() {
+		if err := v.in.Serve(context.Background(), v.ln); err != nil {
+			n.log.Error("inbound SMTP stopped", "err", err)
+		}
+	}()
+	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_address", v.svc.ReplyAddress("TOKEN"))
 }
