@@ -54,6 +54,9 @@ const (
 	ChallengeRefused = "refused"
 	// ChallengeLimited: a rate limit was reached (429).
 	ChallengeLimited = "limited"
+	// ChallengeSendFailed: the challenge is open but its mail did not
+	// reach wlns's relay (502); a later request may send it again.
+	ChallengeSendFailed = "send_failed"
 	// ChallengeUnavailable: wlns cannot take challenges now or is not
 	// configured for them (503).
 	ChallengeUnavailable = "unavailable"
@@ -67,7 +70,7 @@ const (
 )
 
 var challengeOutcomes = []string{ChallengeSent, ChallengeOpen, ChallengeListed, ChallengeRefused,
-	ChallengeLimited, ChallengeUnavailable, ChallengeError, ChallengeDropped, ChallengeDuplicate}
+	ChallengeLimited, ChallengeSendFailed, ChallengeUnavailable, ChallengeError, ChallengeDropped, ChallengeDuplicate}
 
 // APIChallenger is the Challenger that asks a wlns node, through
 // POST /v1/challenges, to challenge a deferred sender. Deferred only
@@ -91,7 +94,7 @@ func NewAPIChallenger(cfg ChallengerConfig, log *slog.Logger, reg prometheus.Reg
 	}
 	out := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "wlns_policy_challenge_requests_total",
-		Help: "Deferrals handed to wlns as challenge requests, by outcome: sent, open, listed, refused, limited, unavailable, error, dropped (queue full), duplicate (asked recently).",
+		Help: "Deferrals handed to wlns as challenge requests, by outcome: sent, open, listed, refused, limited, send_failed, unavailable, error, dropped (queue full), duplicate (asked recently).",
 	}, []string{"outcome"})
 	for _, o := range challengeOutcomes {
 		out.WithLabelValues(o)
@@ -183,7 +186,7 @@ func (c *APIChallenger) request(ctx context.Context, d Deferral) {
 	attrs := append(senderAttrs(d.Sender), slog.String("client", d.Client.String()),
 		slog.String("outcome", outcome), slog.String("queue_id", d.QueueID))
 	switch outcome {
-	case ChallengeError, ChallengeUnavailable:
+	case ChallengeError, ChallengeUnavailable, ChallengeSendFailed:
 		c.dedup.forget(d.Sender, d.Client)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "challenge request failed", append(attrs, slog.Any("err", err))...)
 	default:
@@ -232,6 +235,8 @@ func outcomeOf(code int, r challengeReply) (string, error) {
 		return ChallengeRefused, nil
 	case http.StatusTooManyRequests:
 		return ChallengeLimited, nil
+	case http.StatusBadGateway:
+		return ChallengeSendFailed, fmt.Errorf("wlns could not hand the challenge mail to its relay: %s", r.Error)
 	case http.StatusServiceUnavailable:
 		return ChallengeUnavailable, fmt.Errorf("wlns answered 503: %s", r.Error)
 	default:

@@ -159,6 +159,7 @@ func TestAPIChallenger_FailureLetsTheRetryAskAgain(t *testing.T) {
 	}{
 		{"unavailable", http.StatusServiceUnavailable, ChallengeUnavailable, true},
 		{"server error", http.StatusInternalServerError, ChallengeError, true},
+		{"mail not sent", http.StatusBadGateway, ChallengeSendFailed, true},
 		{"bad token", http.StatusUnauthorized, ChallengeError, true},
 		{"refused", http.StatusForbidden, ChallengeRefused, false},
 		{"unprocessable", http.StatusUnprocessableEntity, ChallengeRefused, false},
