@@ -4,6 +4,10 @@
 // the mutual TLS 1.3 configurations both ends of a node-to-node connection
 // use.
 //
-// It owns file names, key handling and certificate checks. It must not
-// open connections or know about Raft, HTTP or DNS.
+// An Identity reloads its files when they change (Reload, or Watch every
+// few seconds), so a rotated certificate is used by new connections
+// without a restart.
+//
+// It owns file names, key handling, certificate checks and reloading. It
+// must not open connections or know about Raft, HTTP or DNS.
 package clustertls

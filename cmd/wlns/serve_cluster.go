@@ -55,7 +55,25 @@ func (n *node) openCluster(cfg *serveConfig, w io.Writer) (clusterSetup, error) 
 	if err != nil {
 		return clusterSetup{}, err
 	}
+	n.watchCertificate(id)
 	return clusterSetup{net: nn, nodeID: id.NodeID, joinHash: hash}, nil
+}
+
+// watchCertificate reloads the inter-node certificate, key and CA when
+// the files change (checked every clustertls.DefaultReloadEvery), until
+// the node stops: new connections then use the new certificate.
+func (n *node) watchCertificate(id *clustertls.Identity) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		id.Watch(ctx, clustertls.DefaultReloadEvery, n.log.With("component", "clustertls"))
+	}()
+	n.onStop(func(context.Context) error {
+		cancel()
+		<-done
+		return nil
+	})
 }
 
 // joinTokenHash returns the hex SHA-256 of the cluster's join secret and
