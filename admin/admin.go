@@ -1,7 +1,7 @@
 // Package admin is the HTTP JSON API of a wlns node: bearer-token auth with
-// admin, postmaster and read roles, the /v1 endpoints for pairs, VERP
-// sources, relays, groups, tokens and bulk import, plus /healthz, /readyz
-// and /metrics.
+// admin, postmaster, read and mta roles, the /v1 endpoints for pairs, VERP
+// sources, relays, groups, tokens, challenges and bulk import, plus
+// /healthz, /readyz and /metrics.
 //
 // It owns request parsing, validation, authorisation and the mapping of
 // command results to HTTP statuses. It reads records from the index's read
@@ -69,6 +69,9 @@ type Config struct {
 	// Expiring lists what expiry sweeps would delete by a time, for GET
 	// /v1/expiring (expiry.Runner.Expiring); nil answers 404.
 	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
+	// Verify serves POST /v1/challenges; nil (verification not configured
+	// on this node) answers 503.
+	Verify Verifier
 }
 
 // Defaults for Config.

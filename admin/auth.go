@@ -48,6 +48,8 @@ func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
 	switch {
 	case acc == adminAccess && tok.Role != record.RoleAdmin:
 		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not manage tokens", tok.Name, tok.Role)
+	case acc == challengeAccess && tok.Role != record.RoleAdmin && tok.Role != record.RoleMTA:
+		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not request challenges", tok.Name, tok.Role)
 	case acc == writeAccess && tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster:
 		return nil, errorf(http.StatusForbidden, "token %q (role %s) may only read", tok.Name, tok.Role)
 	}

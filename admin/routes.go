@@ -20,6 +20,8 @@ const (
 	writeAccess
 	// adminAccess needs an admin token.
 	adminAccess
+	// challengeAccess needs an admin or mta token.
+	challengeAccess
 )
 
 // handler is an API handler: it writes a success response itself and
@@ -60,6 +62,10 @@ func (a *API) routes() {
 	a.handle("GET /v1/spool", readAccess, a.listSpool)
 
 	a.handleStream("POST /v1/import", writeAccess, a.importNDJSON)
+
+	a.handle("POST /v1/challenges", challengeAccess, a.requestChallenge)
+	a.handle("GET /v1/challenges", readAccess, a.listChallenges)
+	a.handle("GET /v1/challenges/{id}", readAccess, a.getChallenge)
 
 	a.handle("POST /v1/tokens", adminAccess, a.createToken)
 	a.handle("GET /v1/tokens", adminAccess, a.listTokens)

@@ -14,7 +14,7 @@ import (
 type TokenRequest struct {
 	// Name identifies the token; it is recorded as the By of its writes.
 	Name string `json:"name"`
-	// Role is "admin", "postmaster" or "read".
+	// Role is "admin", "postmaster", "read" or "mta".
 	Role record.Role `json:"role"`
 	// Prefixes scope a postmaster token; required for that role only.
 	Prefixes []string `json:"prefixes,omitempty"`
@@ -47,7 +47,7 @@ func tokenBody(req *TokenRequest) (command.TokenBody, error) {
 		return command.TokenBody{}, err
 	}
 	switch req.Role {
-	case record.RoleAdmin, record.RoleRead:
+	case record.RoleAdmin, record.RoleRead, record.RoleMTA:
 		if len(req.Prefixes) > 0 {
 			return command.TokenBody{}, errorf(http.StatusBadRequest, "prefixes apply to postmaster tokens only")
 		}
@@ -56,7 +56,7 @@ func tokenBody(req *TokenRequest) (command.TokenBody, error) {
 			return command.TokenBody{}, errorf(http.StatusBadRequest, "a postmaster token needs prefixes")
 		}
 	default:
-		return command.TokenBody{}, errorf(http.StatusBadRequest, "invalid role %q: want admin, postmaster or read", req.Role)
+		return command.TokenBody{}, errorf(http.StatusBadRequest, "invalid role %q: want admin, postmaster, read or mta", req.Role)
 	}
 	_, prefixes, err := parsePrefixes(req.Prefixes)
 	if err != nil {

@@ -151,6 +151,9 @@ const (
 	RolePostmaster Role = "postmaster"
 	// RoleRead may only read.
 	RoleRead Role = "read"
+	// RoleMTA may request challenges (POST /v1/challenges: the policy
+	// service or an MTA plugin) and read, nothing else.
+	RoleMTA Role = "mta"
 )
 
 // Token is an API bearer token. Only the SHA-256 of its secret is stored.
