@@ -1,0 +1,158 @@
+package systest
+
+import (
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// freeLoopback returns a loopback host:port that was free a moment ago,
+// for a node whose addresses a test must know before it is ready.
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitVoters polls `wlns cluster status` on n until it lists want members,
+// all voters.
+func waitVoters(t *testing.T, n *node, want int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ms := members(t, n)
+		voters := 0
+		for _, m := range ms {
+			if m["voter"] == true {
+				voters++
+			}
+		}
+		if len(ms) == want && voters == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not %d voters within %v: %v", want, limit, ms)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// dnsAnswer asks n for name and returns the rcode and answer count, or -1
+// when the server does not answer.
+func dnsAnswer(addr, name string) (rcode, answers int) {
+	m, err := exchange("udp", addr, name, dns.TypeA)
+	if err != nil {
+		return -1, 0
+	}
+	return m.Rcode, len(m.Answer)
+}
+
+// waitDNS polls addr until name gets rcode with at least one answer for
+// NOERROR, and returns how long it took.
+func waitDNS(t *testing.T, addr, name string, rcode int, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		rc, an := dnsAnswer(addr, name)
+		if rc == rcode && (rcode != dns.RcodeSuccess || an > 0) {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("%s on %s: rcode %d with %d answers after %v, want %s", name, addr, rc, an, limit, dns.RcodeToString[rcode])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// readyz returns /readyz's status code and body.
+func readyz(t *testing.T, n *node) (int, string) {
+	t.Helper()
+	code, b := n.api("GET", "/readyz", nil)
+	return code, string(b)
+}
+
+// TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale restarts a
+// follower while both other nodes are down: it answers DNS from its own
+// data at once, /readyz says it is not caught up; past --max-stale it
+// answers REFUSED and says why; once the others are back it answers again.
+func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) {
+	ca := clusterCA(t)
+	const secret = "mirror-test-secret"
+	const maxStale = 6 * time.Second
+	common := []string{"--raft-profile", "lan", "--promote-after", "1s", "--max-stale", maxStale.String(), "--join-token", secret}
+	first := startMember(t, filepath.Join(t.TempDir(), "n1"), append(nodeCert(t, ca, "n1"), common...)...)
+	nodes := []*node{first}
+	for _, id := range []string{"n2", "n3"} {
+		args := append(append(nodeCert(t, ca, id), common...), "--join", first.ready.Raft)
+		nodes = append(nodes, startMember(t, filepath.Join(t.TempDir(), id), args...))
+	}
+	waitVoters(t, first, 3, 30*time.Second)
+	addPair(t, nodes[1], "mirror@example.org", "192.0.2.10")
+	waitListed(t, nodes, "mirror@example.org", "192.0.2.10", 10*time.Second)
+	name := senderName(t, "mirror.example.org", "192.0.2.10")
+
+	// The follower stops cleanly; then the other two die.
+	mirror := nodes[2]
+	if err := mirror.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("stopping n3: %v\n%s", err, mirror.logTail())
+	}
+	nodes[0].kill()
+	nodes[1].kill()
+
+	dnsAddr, httpAddr := freeLoopback(t), freeLoopback(t)
+	again, _ := launch(t, mirror.dataDir, append(nodeArgsOf(mirror), "--dns", dnsAddr, "--http", httpAddr)...)
+	again.ready.HTTP, again.token = httpAddr, mirror.token
+	launched := time.Now()
+	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 5*time.Second)
+	t.Logf("restarted mirror answered from its data %v after launch, with no leader", took)
+	if code, body := readyz(t, again); code != http.StatusServiceUnavailable || !strings.Contains(body, "no leader known") {
+		t.Fatalf("/readyz without a leader: %d %s, want 503 saying no leader is known", code, body)
+	}
+
+	// Past --max-stale it withdraws: REFUSED, and /readyz, /v1/status and
+	// the metric say so.
+	waitDNS(t, dnsAddr, name, dns.RcodeRefused, maxStale+5*time.Second)
+	if d := time.Since(launched); d < maxStale {
+		t.Fatalf("withdrew %v after start, before --max-stale %v", d, maxStale)
+	}
+	if code, body := readyz(t, again); code != http.StatusServiceUnavailable || !strings.Contains(body, "stale: no contact with the leader") {
+		t.Fatalf("/readyz when stale: %d %s", code, body)
+	}
+	if code, b := again.api("GET", "/v1/status", nil); code != http.StatusOK || !strings.Contains(string(b), "stale") {
+		t.Fatalf("/v1/status when stale: %d %s", code, b)
+	}
+	if v := nodeMetric(t, again, "wlns_dns_withdrawn"); v != 1 {
+		t.Fatalf("wlns_dns_withdrawn = %v while refusing", v)
+	}
+
+	// The others come back: it answers again by itself.
+	for _, n := range nodes[:2] {
+		launch(t, n.dataDir, nodeArgsOf(n)...)
+	}
+	took = waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 30*time.Second)
+	t.Logf("answering again %v after the others were restarted", took)
+	if v := nodeMetric(t, again, "wlns_dns_withdrawn"); v != 0 {
+		t.Fatalf("wlns_dns_withdrawn = %v while answering", v)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := readyz(t, again)
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after the others returned: %d %s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
