@@ -29,8 +29,15 @@ type Status struct {
 	Spool *SpoolCounts `json:"spool,omitempty"`
 }
 
-func (a *API) healthz(w http.ResponseWriter, _ *http.Request, _ *caller) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+// healthz answers 200 while the process serves HTTP (liveness); the body
+// also says why the node is not ready, if it is not (a stale mirror that
+// withdrew its DNS is alive and must not be restarted for it).
+func (a *API) healthz(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	body := map[string]string{"status": "ok"}
+	if err := a.ready(r); err != nil {
+		body["not_ready"] = err.Error()
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
