@@ -114,6 +114,7 @@ func (s *Service) reportList(ctx context.Context, token string) (Answer, error) 
 		out.Verp = s.store.ChallengeByID(open.ID)
 		if out.Verp != nil {
 			o := s.send(ctx, out.Verp, vtoken)
+			s.metrics.count(string(o.Result))
 			out.Verp, out.Sent, out.Reason = o.Challenge, o.Result == Sent, o.Reason
 		}
 	case err == nil && rj.Index == 0:

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"math/big"
 	"net"
@@ -177,6 +178,7 @@ func startSink(t *testing.T, mode sinkTLS) (*sink, string) {
 		return &sinkSession{k: k, conn: c}, nil
 	}))
 	srv.Domain = "sink.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	srv.AllowInsecureAuth = mode == plainSink
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -341,3 +343,5 @@ func contains(s string, subs ...string) bool {
 	}
 	return true
 }
+
+var errNoQuorum = errors.New("no quorum")
