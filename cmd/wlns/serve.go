@@ -230,7 +230,7 @@ func waitStore(ctx context.Context, store *raftstore.Store, limit time.Duration)
 func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry, exp *expiry.Runner) (string, error) {
 	api, err := admin.New(admin.Config{
 		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Cluster: clusterAPI{store}, Logger: n.log, Registerer: reg, Gatherer: reg,
-		Expiring: exp.Expiring,
+		Expiring: exp.Expiring, Verify: n.verify.api(),
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)

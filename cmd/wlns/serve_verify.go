@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/verify"
 )
@@ -200,4 +201,13 @@ func (n *node) serveInbound() {
 		}
 	}()
 	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_address", v.svc.ReplyAddress("TOKEN"))
+}
+
+// api is the service for POST /v1/challenges: nil (not a nil
+// *verify.Service) when verification is off, so the API answers 503.
+func (v *verifier) api() admin.Verifier {
+	if v == nil {
+		return nil
+	}
+	return v.svc
 }
