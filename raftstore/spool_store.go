@@ -146,7 +146,7 @@ func Spoolable(e *command.Envelope) bool {
 // returned as an error and nothing was acknowledged.
 func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.Result, bool, error) {
 	res, err := s.Apply(ctx, e)
-	if err == nil || !spoolCause(err) || !Spoolable(e) || s.spool == nil {
+	if err == nil || !s.spoolCause(err) || !Spoolable(e) || s.spool == nil {
 		return res, false, err
 	}
 	if e.ReqID == "" {
@@ -167,10 +167,14 @@ func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.
 	return command.Result{}, true, nil
 }
 
-// spoolCause reports whether an Apply error means "no quorum now".
-func spoolCause(err error) bool {
-	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) ||
-		errors.Is(err, ErrLeadershipLost) || errors.Is(err, ErrTimeout)
+// spoolCause reports whether an Apply error means "no quorum now". A
+// node without an inter-node port never forwards, so ErrNotLeader there
+// means "ask the leader", not a partition.
+func (s *Store) spoolCause(err error) bool {
+	if errors.Is(err, ErrNotLeader) {
+		return s.cfg.Net != nil
+	}
+	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrLeadershipLost) || errors.Is(err, ErrTimeout)
 }
 
 func newReqID() (string, error) {
