@@ -45,9 +45,10 @@ func without(nodes []*node, drop ...*node) []*node {
 func TestCluster7_SurvivesLosingThreeIncludingTheLeaderAndConverges(t *testing.T) {
 	start := time.Now()
 	const ip = "192.0.2.77"
-	nodes := startCluster(t, 7)
+	nodes := startCluster(t, 7, "--raft-profile", "lan", "--promote-after", "1s")
 	leader := leaderOf(t, nodes, 20*time.Second)
-	t.Logf("7 nodes up after %v, leader %s", time.Since(start), leader.ready.Raft)
+	waitReachableVoters(t, leader, 7, 30*time.Second)
+	t.Logf("7 nodes up and voters after %v, leader %s", time.Since(start), leader.ready.Raft)
 
 	// Every node's API takes writes; every node's DNS answers them.
 	for i, n := range nodes {

@@ -190,3 +190,40 @@ func waitSameSerial(t *testing.T, nodes []apiNode, limit time.Duration) int64 {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// waitReachableVoters polls GET /v1/cluster on n until want members are reachable
+// voters (joined nodes start as non-voters and are promoted after
+// --promote-after), failing after limit.
+func waitReachableVoters(t *testing.T, n apiNode, want int, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last string
+	for {
+		code, b, err := n.tryAPI("GET", "/v1/cluster", nil, nil)
+		var st struct {
+			Members []struct {
+				ID        string `json:"id"`
+				Voter     bool   `json:"voter"`
+				Reachable bool   `json:"reachable"`
+			} `json:"members"`
+		}
+		if err == nil && code == http.StatusOK && json.Unmarshal(b, &st) == nil {
+			voters := 0
+			for _, m := range st.Members {
+				if m.Voter && m.Reachable {
+					voters++
+				}
+			}
+			if voters == want {
+				return
+			}
+			last = string(b)
+		} else {
+			last = fmt.Sprintf("%d %s %v", code, b, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not %d reachable voters within %v: %s", n.addr(), want, limit, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

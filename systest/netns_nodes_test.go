@@ -42,7 +42,7 @@ func (l *netLab) startNode(t *testing.T, caDir string, i int, extra ...string) *
 		t.Fatalf("wlns ca issue: exit %d: %s", r.code, r.stderr)
 	}
 	args := []string{"--dns", addr + ":5300", "--http", addr + ":8053", "--raft", addr + ":8300",
-		"--log-level", "info", "--join-token", "join-secret-for-the-netns-test",
+		"--log-level", "info", "--join-token", "join-secret-for-the-netns-test", "--promote-after", "2s",
 		"--cluster-ca", filepath.Join(out, "ca.crt"),
 		"--cluster-cert", filepath.Join(out, "node.crt"), "--cluster-key", filepath.Join(out, "node.key")}
 	if i > 1 {

@@ -96,7 +96,8 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 	}
 	keepLogs(t, nodes)
 	leader := nsLeader(t, nodes, 30*time.Second)
-	t.Logf("7 namespaced nodes up after %v, leader node %d", time.Since(start), leader.i)
+	waitReachableVoters(t, leader, 7, 60*time.Second)
+	t.Logf("7 namespaced nodes up and voters after %v, leader node %d", time.Since(start), leader.i)
 	if code, b, err := leader.tryAPI("POST", "/v1/pairs", map[string]string{"sender": "seed@example.org", "ip": ip}, nil); err != nil || code != http.StatusCreated {
 		t.Fatalf("seed pair: %d %s %v", code, b, err)
 	}
@@ -109,10 +110,10 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 
 	// 4/3 with the leader among the four, then 3/4 with the (new) leader
 	// among the three: the three spool, the four elect and commit.
-	partitionFor(t, lab, c, nodes, sideWith(nodes, leader, 4), 8*time.Second)
+	partitionFor(t, lab, c, nodes, sideWith(nodes, leader, 4), 12*time.Second)
 	time.Sleep(3 * time.Second)
 	leader = nsLeader(t, nodes, 30*time.Second)
-	partitionFor(t, lab, c, nodes, sideWith(nodes, leader, 3), 10*time.Second)
+	partitionFor(t, lab, c, nodes, sideWith(nodes, leader, 3), 12*time.Second)
 	time.Sleep(3 * time.Second)
 
 	// kill -9 the leader; restart it on its data after a moment.
