@@ -6,8 +6,9 @@ FUZZTIME    ?= 10s
 # Benchmark knobs (see docs/performance.md): QUICK=1 for ~100k entries and 5 s runs.
 QUICK       ?=
 BENCH_FLAGS ?=
+BENCH_CLUSTER_FLAGS ?=
 
-.PHONY: all build run test test-deps vet lint fuzz bench clean
+.PHONY: all build run test test-deps vet lint fuzz bench bench-cluster clean
 
 all: build
 
@@ -36,6 +37,12 @@ fuzz:
 
 bench: test-deps
 	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)
+
+# Cluster figures: committed writes/s through 3 and 7 in-process TLS voters,
+# then a fresh mirror's catch-up on 1M pairs and follower DNS while writes stream.
+bench-cluster: test-deps
+	$(GO) test -run '^$$' -bench BenchmarkCluster_Writes -benchtime 2s -timeout 20m ./raftstore/
+	$(GO) run ./bench/cluster $(if $(QUICK),-n 100000 -duration 5s) $(BENCH_CLUSTER_FLAGS)
 
 clean:
 	rm -rf bin bench/out

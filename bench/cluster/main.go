@@ -1,0 +1,101 @@
+// Command cluster is the `make bench-cluster` driver for the cluster figures
+// of docs/performance.md: it loads N pairs into a one-node wlns cluster on
+// loopback (with `wlns import`), times how long a fresh mirror takes to
+// join and catch up on them (snapshot install plus log), and measures DNS
+// answers per second and server CPU per answer on that follower with
+// dnsperf, once idle and once while a bounded writer streams pair writes
+// into the leader.
+//
+// It owns only this measurement. Like ./bench it talks to wlns only through
+// the binary (serve, ca, import), the HTTP API and DNS, never through wlns
+// packages.
+//
+// Usage:
+//
+//	go run ./bench/cluster [-n 1000000] [-duration 15s] [-writers 8] [-out bench/out]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	pairs    int           // pairs to load (over relays relay addresses)
+	relays   int           // relay addresses the pairs spread over
+	duration time.Duration // each dnsperf run
+	writers  int           // concurrent API writers while writes stream
+	outDir   string        // where cluster.md goes; empty: stdout only
+	workDir  string        // kept work folder; empty: a removed temp folder
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	fs.IntVar(&c.pairs, "n", 1_000_000, "pairs to load before the mirror joins")
+	fs.IntVar(&c.relays, "relays", 10_000, "relay addresses the pairs spread over")
+	fs.DurationVar(&c.duration, "duration", 15*time.Second, "length of each dnsperf run")
+	fs.IntVar(&c.writers, "writers", 8, "concurrent API writers against the leader while writes stream")
+	fs.StringVar(&c.outDir, "out", "bench/out", "folder for cluster.md (empty: none)")
+	fs.StringVar(&c.workDir, "work", "", "work folder to keep (default: a temp folder, removed)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.pairs < 1 || c.relays < 1 || c.relays > 65536 || c.writers < 1 || c.duration < time.Second {
+		return c, fmt.Errorf("need -n ≥ 1, 1 ≤ -relays ≤ 65536, -writers ≥ 1, -duration ≥ 1s")
+	}
+	return c, nil
+}
+
+func main() {
+	c, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/cluster:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/cluster:", err)
+		os.Exit(1)
+	}
+}
+
+// run performs the whole measurement and prints the report.
+func run(ctx context.Context, c config, out io.Writer) error {
+	work := c.workDir
+	if work == "" {
+		dir, err := os.MkdirTemp("", "wlns-bench-cluster-")
+		if err != nil {
+			return fmt.Errorf("making the work folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		work = dir
+	}
+	r, err := measure(ctx, c, work, out)
+	if err != nil {
+		return err
+	}
+	report := r.render(c)
+	fmt.Fprint(out, "\n"+report)
+	if c.outDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
+		return fmt.Errorf("making %s: %w", c.outDir, err)
+	}
+	path := filepath.Join(c.outDir, "cluster.md")
+	if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	fmt.Fprintln(out, "report saved in", path)
+	return nil
+}
