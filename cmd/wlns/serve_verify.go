@@ -172,7 +172,10 @@ func (n *node) newVerify(cfg *serveConfig, store *raftstore.Store, reg prometheu
 		if v.ln, err = net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("listening for inbound SMTP: %w", err)
 		}
-		n.onStop(func(context.Context) error { return v.in.Close() })
+		n.onStop(func(context.Context) error {
+			_ = v.ln.Close() // Serve may never have run; closing twice is harmless
+			return v.in.Close()
+		})
 	}
 	n.verify = v
 	return nil
