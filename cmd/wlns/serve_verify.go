@@ -173,8 +173,9 @@ func (n *node) newVerify(cfg *serveConfig, store *raftstore.Store, reg prometheu
 			return fmt.Errorf("listening for inbound SMTP: %w", err)
 		}
 		n.onStop(func(context.Context) error {
+			err := v.in.Close()
 			_ = v.ln.Close() // Serve may never have run; closing twice is harmless
-			return v.in.Close()
+			return err
 		})
 	}
 	n.verify = v
