@@ -171,7 +171,7 @@ const (
 
 // startSink runs a sink; with TLS it uses a fresh self-signed certificate
 // for 127.0.0.1 and returns the path of its PEM file.
-func startSink(t *testing.T, mode sinkTLS) (*sink, string) {
+func startSink(t testing.TB, mode sinkTLS) (*sink, string) {
 	t.Helper()
 	k := &sink{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
@@ -201,7 +201,7 @@ func startSink(t *testing.T, mode sinkTLS) (*sink, string) {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and writes it as PEM.
-func selfSigned(t *testing.T) (tls.Certificate, string) {
+func selfSigned(t testing.TB) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -227,7 +227,7 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 
 // testEnv is a service over a real state machine, mailing into a sink.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	store *fsmStore
 	svc   *Service
 	sink  *sink
@@ -246,7 +246,7 @@ var (
 	strangerIP     = netip.MustParseAddr("100.64.0.1")   // no entity
 )
 
-func newEnv(t *testing.T, change ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, change ...func(*Config)) *testEnv {
 	t.Helper()
 	k, _ := startSink(t, plainSink)
 	e := &testEnv{t: t, sink: k, reg: prometheus.NewRegistry(), now: time.Unix(1_800_000_000, 0),
@@ -311,7 +311,7 @@ func (e *testEnv) mustSend(sender string, ip netip.Addr) (*record.Challenge, str
 var confirmLink = regexp.MustCompile(`/verify/confirm/([a-z2-7]+)`)
 
 // tokenIn reads the token from a challenge mail's confirm link.
-func tokenIn(t *testing.T, mail string) string {
+func tokenIn(t testing.TB, mail string) string {
 	t.Helper()
 	m := confirmLink.FindStringSubmatch(mail)
 	if m == nil {

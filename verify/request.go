@@ -101,6 +101,9 @@ func (s *Service) request(ctx context.Context, sender string, ip netip.Addr, by 
 	if c := s.openFor(record.ChallengePair, addr, "", e.ID); c != nil {
 		return s.existing(ctx, c)
 	}
+	if sc, ok := s.store.(SuppressionChecker); ok && sc.ChallengeSuppressed(addr, e.ID, s.now()) {
+		return Outcome{Result: Refused, Reason: fmt.Sprintf("challenges to %s through relay %s are suppressed after a forgery report", addr, e.Label())}, nil
+	}
 	return s.open(ctx, command.ChallengeOpenBody{Kind: string(record.ChallengePair), Sender: addr, IP: ip.String(), By: by})
 }
 
@@ -108,6 +111,12 @@ func (s *Service) request(ctx context.Context, sender string, ip netip.Addr, by 
 // through entity, or nil.
 func (s *Service) openFor(kind record.ChallengeKind, sender, domain string, entity uint64) *record.Challenge {
 	now := s.now()
+	if f, ok := s.store.(OpenFinder); ok {
+		if c := f.OpenChallenge(kind, sender, domain, entity); c != nil && c.Status(now) == record.ChallengeOpen {
+			return c
+		}
+		return nil
+	}
 	var found *record.Challenge
 	s.store.Challenges(func(c *record.Challenge) bool {
 		if c.Kind == kind && c.Sender == sender && c.Domain == domain && c.Entity == entity && c.Status(now) == record.ChallengeOpen {

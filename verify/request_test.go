@@ -126,3 +126,50 @@ func TestRequest_FailedSendRetriedOncePerHour(t *testing.T) {
 		t.Fatalf("after the resend: %+v, want open and no more mail", o)
 	}
 }
+
+// indexedStore has the optional look-ups of raftstore.Store.
+type indexedStore struct {
+	*fsmStore
+	lookups int
+}
+
+func (s *indexedStore) OpenChallenge(kind record.ChallengeKind, sender, domain string, entity uint64) *record.Challenge {
+	s.lookups++
+	var found *record.Challenge
+	s.fsm.Challenges(func(c *record.Challenge) bool {
+		if c.State == record.ChallengeOpen && c.Kind == kind && c.Sender == sender && c.Domain == domain && c.Entity == entity {
+			found = c
+		}
+		return found == nil
+	})
+	return found
+}
+
+func (s *indexedStore) ChallengeSuppressed(sender string, entity uint64, now int64) bool {
+	return s.fsm.ChallengeSuppressed(sender, entity, now)
+}
+
+func TestRequest_UsesTheStoreIndexes(t *testing.T) {
+	e := newEnv(t)
+	st := &indexedStore{fsmStore: e.store}
+	cfg := e.svc.cfg
+	cfg.Registerer = nil
+	svc, err := New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	c, tok := e.mustSend("alice@example.com", groupIP)
+	if o := e.request("alice@example.com", groupIP2); o.Result != Open || o.Challenge.ID != c.ID || st.lookups != 2 {
+		t.Fatalf("retry: %+v after %d look-ups", o, st.lookups)
+	}
+	e.page("POST", "/verify/forgery/"+tok)
+	e.now = e.now.Add(DefaultTTL)
+	before := e.store.appliedCount()
+	if o := e.request("alice@example.com", groupIP); o.Result != Refused || !strings.Contains(o.Reason, "forgery") {
+		t.Fatalf("suppressed: %+v", o)
+	}
+	if n := e.store.appliedCount(); n != before {
+		t.Fatalf("a suppressed request proposed %d commands", n-before)
+	}
+}

@@ -38,6 +38,20 @@ type Spooler interface {
 	ApplyOrSpool(ctx context.Context, e *command.Envelope) (res command.Result, spooled bool, err error)
 }
 
+// OpenFinder is implemented by a store that indexes open challenges by
+// (kind, sender, list domain, entity); without it Request scans every
+// stored challenge (about 30 ms per 100k).
+type OpenFinder interface {
+	OpenChallenge(kind record.ChallengeKind, sender, domain string, entity uint64) *record.Challenge
+}
+
+// SuppressionChecker is implemented by a store that can say whether a
+// forgery report suppresses challenges to sender through entity at Unix
+// time now (raftstore.Store); Request then refuses without a Raft write.
+type SuppressionChecker interface {
+	ChallengeSuppressed(sender string, entity uint64, now int64) bool
+}
+
 // Service is the verification service of one node.
 type Service struct {
 	cfg     Config
