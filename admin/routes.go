@@ -62,6 +62,8 @@ func (a *API) routes() {
 	a.handle("GET /v1/spool", readAccess, a.listSpool)
 
 	a.handleStream("POST /v1/import", writeAccess, a.importNDJSON)
+	a.handleStream("GET /v1/backup", adminAccess, a.backup)
+	a.handleStream("POST /v1/restore", adminAccess, a.restore)
 
 	a.handle("POST /v1/challenges", challengeAccess, a.requestChallenge)
 	a.handle("GET /v1/challenges", readAccess, a.listChallenges)

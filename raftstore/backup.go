@@ -80,8 +80,10 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// BackupCounts is what a restored backup holds.
-type BackupCounts struct {
+// BackupCounts is what a restored backup holds. It is an alias of an
+// unnamed struct so that admin can declare the same type without importing
+// raftstore.
+type BackupCounts = struct {
 	Entities int `json:"entities"`
 	Pairs    int `json:"pairs"`
 	Verps    int `json:"verps"`
