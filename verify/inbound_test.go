@@ -389,3 +389,39 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 	}
 	return false
 }
+
+// TestInbound_RealServiceReplyWritesThePair runs the inbound service on the
+// real Service over the real state machine: the challenge mail's Reply-To
+// confirms, the pair is listed, and the token acts once.
+func TestInbound_RealServiceReplyWritesThePair(t *testing.T) {
+	e := newEnv(t)
+	c, tok := e.mustSend("dave@example.com", groupIP)
+	in, err := NewInbound(InboundConfig{Logger: slog.New(slog.DiscardHandler)}, e.svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = in.Serve(context.Background(), ln) }()
+	t.Cleanup(func() { in.Close() })
+	addr := ln.Addr().String()
+
+	if stage, err := send(t, addr, "dave@example.com", []string{"Other@Example.org"}, humanReply); stage != "rcpt" || smtpCode(err) != 550 {
+		t.Fatalf("relay attempt: %s %v, want 550 at RCPT", stage, err)
+	}
+	if stage, err := send(t, addr, "dave@example.com", []string{e.svc.ReplyAddress(tok)}, humanReply); err != nil {
+		t.Fatalf("reply refused at %s: %v", stage, err)
+	}
+	got := e.store.ChallengeByID(c.ID)
+	if got.State != record.ChallengeConfirmed || got.Method != "reply" {
+		t.Errorf("challenge after the reply: state %s method %q, want confirmed by reply", got.State, got.Method)
+	}
+	if e.store.Index().Load().Pair(c.Entity, []byte("dave@example.com")) == nil {
+		t.Error("pair not listed after the reply")
+	}
+	if stage, err := send(t, addr, "dave@example.com", []string{e.svc.ReplyAddress(tok)}, humanReply); stage != "rcpt" || smtpCode(err) != 550 {
+		t.Fatalf("second reply: %s %v, want 550 at RCPT", stage, err)
+	}
+}
