@@ -214,14 +214,15 @@ func (s *Service) conflicting(body *command.ChallengeOpenBody) *record.Challenge
 	return s.openFor(record.ChallengeKind(body.Kind), body.Sender, body.Domain, entity)
 }
 
-// send mails c with token and records the outcome in the store. The record
-// is written even when ctx has ended: the mail went out (or did not)
-// either way.
+// send mails c with token and records the outcome in the store. Neither
+// the delivery (bounded by the relay timeout) nor the record stops when
+// ctx is cancelled: a caller that gives up must not cut a mail off halfway
+// and leave the challenge open without it.
 func (s *Service) send(ctx context.Context, c *record.Challenge, token string) Outcome {
 	msg, err := s.compose(c, token)
 	if err == nil {
 		start := time.Now()
-		err = s.deliver(ctx, c.Sender, msg)
+		err = s.deliver(context.WithoutCancel(ctx), c.Sender, msg)
 		s.metrics.mailTime(time.Since(start))
 	}
 	body := command.ChallengeSentBody{ID: c.ID}

@@ -173,3 +173,15 @@ func TestRequest_UsesTheStoreIndexes(t *testing.T) {
 		t.Fatalf("a suppressed request proposed %d commands", n-before)
 	}
 }
+
+func TestRequest_CallerGivingUpDoesNotCutTheMail(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// The store ignores ctx; the relay delivery must too once the
+	// challenge is open.
+	o, err := e.svc.Request(ctx, "alice@example.com", groupIP, "mta-1")
+	if err != nil || o.Result != Sent || len(e.sink.messages()) != 1 {
+		t.Fatalf("Request with a cancelled context: %+v %v, %d mails", o, err, len(e.sink.messages()))
+	}
+}
