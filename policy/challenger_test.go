@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +293,22 @@ func TestServer_DeferralReachesTheAPI(t *testing.T) {
 				t.Errorf("API got %d challenge requests, want %d", n, tc.want)
 			}
 		})
+	}
+}
+
+func TestAPIChallenger_MetricDocumented(t *testing.T) {
+	for _, doc := range []string{"../docs/mta.md", "../docs/verification.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "`wlns_policy_challenge_requests_total`") {
+			t.Errorf("%s does not list wlns_policy_challenge_requests_total", doc)
+		}
+		for _, o := range challengeOutcomes {
+			if !strings.Contains(string(b), "`"+o+"`") {
+				t.Errorf("%s does not list the outcome %s", doc, o)
+			}
+		}
 	}
 }

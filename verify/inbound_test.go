@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +48,9 @@ func newFakeReplies(t *testing.T, n int) (*fakeReplies, []string) {
 	return f, tokens
 }
 
-func (f *fakeReplies) TokenFromAddress(addr string) (string, bool) { return f.parse.TokenFromAddress(addr) }
+func (f *fakeReplies) TokenFromAddress(addr string) (string, bool) {
+	return f.parse.TokenFromAddress(addr)
+}
 
 func (f *fakeReplies) Open(token string) *record.Challenge {
 	f.mu.Lock()
@@ -423,5 +426,35 @@ func TestInbound_RealServiceReplyWritesThePair(t *testing.T) {
 	}
 	if stage, err := send(t, addr, "dave@example.com", []string{e.svc.ReplyAddress(tok)}, humanReply); stage != "rcpt" || smtpCode(err) != 550 {
 		t.Fatalf("second reply: %s %v, want 550 at RCPT", stage, err)
+	}
+}
+
+func TestInboundMetrics_NamedAndDocumented(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := newInboundMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/verification.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, name := range []string{MetricInboundRcpts, MetricInboundMessages, MetricInboundConns, MetricInboundRefused} {
+		if !names[name] {
+			t.Errorf("metric %s not registered", name)
+		}
+		if !strings.HasPrefix(name, "wlns_inbound_smtp_") {
+			t.Errorf("metric %s does not follow wlns_inbound_smtp_<what>", name)
+		}
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/verification.md does not list %s", name)
+		}
 	}
 }
