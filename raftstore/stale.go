@@ -14,17 +14,24 @@ import (
 // node that was leader itself counts the time it last led). It is what
 // Stale compares with its limit.
 func (s *Store) Staleness() time.Duration {
+	d, _ := s.staleness()
+	return d
+}
+
+// staleness is Staleness and whether it counts from the start of the
+// process (no leader heard from, or led, since).
+func (s *Store) staleness() (time.Duration, bool) {
 	if s.raft.State() == raft.Leader || s.solo() {
-		return 0
+		return 0, false
 	}
-	last := s.started
+	last, fromStart := s.started, true
 	if lc := s.raft.LastContact(); lc.After(last) {
-		last = lc
+		last, fromStart = lc, false
 	}
 	if led := time.Unix(0, s.ledAt.Load()); led.After(last) {
-		last = led
+		last, fromStart = led, false
 	}
-	return time.Since(last)
+	return time.Since(last), fromStart
 }
 
 // Stale reports an error naming the reason when Staleness exceeds limit
@@ -34,11 +41,11 @@ func (s *Store) Stale(limit time.Duration) error {
 	if limit <= 0 {
 		return nil
 	}
-	d := s.Staleness()
-	if d <= limit {
+	d, fromStart := s.staleness()
+	switch {
+	case d <= limit:
 		return nil
-	}
-	if lc := s.raft.LastContact(); lc.IsZero() || lc.Before(s.started) {
+	case fromStart:
 		return fmt.Errorf("stale: no contact with the leader since start %v ago (limit %v)", d.Round(time.Second), limit)
 	}
 	return fmt.Errorf("stale: no contact with the leader for %v (limit %v)", d.Round(time.Second), limit)

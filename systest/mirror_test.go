@@ -131,6 +131,9 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 	if code, b := again.api("GET", "/v1/status", nil); code != http.StatusOK || !strings.Contains(string(b), "stale") {
 		t.Fatalf("/v1/status when stale: %d %s", code, b)
 	}
+	if code, b := again.api("GET", "/healthz", nil); code != http.StatusOK || !strings.Contains(string(b), "stale") {
+		t.Fatalf("/healthz when stale: %d %s, want 200 naming the reason", code, b)
+	}
 	if v := nodeMetric(t, again, "wlns_dns_withdrawn"); v != 1 {
 		t.Fatalf("wlns_dns_withdrawn = %v while refusing", v)
 	}
