@@ -11,21 +11,19 @@ import (
 )
 
 // clusterOf starts a TLS cluster of size voters in this process (each node
-// its own store, inter-node port and certificate, all on loopback) and
-// returns the leader and the followers.
+// its own store, inter-node port and certificate, all on loopback, LAN
+// timings) and returns the leader and the followers once all are voters.
 func clusterOf(b testing.TB, size int) (*Store, []*Store) {
 	ca := newCA(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	a := tlsNode(b, ca, "n0", true, "s")
-	a.cfg.Voters = size
+	a := benchNode(b, ca, "n0", true, size)
 	if err := a.WaitReady(ctx); err != nil {
 		b.Fatal(err)
 	}
 	var fs []*Store
 	for i := 1; i < size; i++ {
-		f := tlsNode(b, ca, fmt.Sprintf("n%d", i), false, "s")
-		f.cfg.Voters = size
+		f := benchNode(b, ca, fmt.Sprintf("n%d", i), false, size)
 		if err := f.JoinCluster(ctx, a.Addr(), "s"); err != nil {
 			b.Fatal(err)
 		}
@@ -34,16 +32,46 @@ func clusterOf(b testing.TB, size int) (*Store, []*Store) {
 		}
 		fs = append(fs, f)
 	}
-	ms, err := a.Members(ctx)
+	for {
+		ms, err := a.Members(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		voters := 0
+		for _, m := range ms {
+			if m.Voter {
+				voters++
+			}
+		}
+		if voters == size {
+			return a, fs
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("%d of %d members are voters: %+v", voters, size, ms)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// benchNode opens one store of clusterOf: LAN timings, size voters, quick
+// promotion of joined non-voters.
+func benchNode(b testing.TB, caDir, id string, bootstrap bool, size int) *Store {
+	b.Helper()
+	n, err := nodenetOn(b, caDir, id, "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, m := range ms {
-		if !m.Voter {
-			b.Fatalf("member %s is not a voter", m.ID)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := Open(ctx, Config{Dir: b.TempDir(), NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
+		JoinTokenHash: HashJoinToken("s"), Voters: size, PromoteAfter: 200 * time.Millisecond, Profile: ProfileLAN})
+	if err != nil {
+		n.Close()
+		b.Fatal(err)
 	}
-	return a, fs
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 // BenchmarkCluster_Writes is committed pair writes per second through a

@@ -22,7 +22,9 @@ import (
 // the sender code. NXDOMAIN for an acknowledged name is replication lag (the
 // node has not applied it yet, e.g. it sits on the other side of a
 // partition) and is counted apart; the final sweep after healing demands
-// every name on every node. A node is probed only while it runs: from its
+// every name on every node. An NXDOMAIN/NODATA for a name the node itself
+// had answered as listed is no lag but a failure ("forgot"). A node is
+// probed only while it runs: from its
 // kill until it first answers after the restart it is not "live" (the time
 // to that first answer is reported).
 
@@ -46,8 +48,10 @@ type writeRec struct {
 	last    string // last status or error, for the report
 }
 
-// probeCount is one node's DNS tally.
-type probeCount struct{ ok, lag, fail int }
+// probeCount is one node's DNS tally: forgot counts the lag answers for a
+// name the same node had already answered as listed (a restarted node that
+// answers from less than it had), which are also failures.
+type probeCount struct{ ok, lag, forgot, fail int }
 
 // nodeState is the campaign's view of one node.
 type nodeState struct {
@@ -70,7 +74,8 @@ type campaign struct {
 	ackedQ  []string // query names of acked writes
 	state   []nodeState
 	probes  []probeCount
-	samples []string // the first DNS failures, for the report
+	seen    []map[string]bool // per node: names it answered as listed
+	samples []string          // the first DNS failures, for the report
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -82,6 +87,7 @@ func newCampaign(t *testing.T, lab *netLab, nodes []*nsNode, ip string) *campaig
 	for i, n := range nodes {
 		c.tokens = append(c.tokens, n.token)
 		c.state[i].live = true
+		c.seen = append(c.seen, map[string]bool{})
 	}
 	return c
 }
@@ -246,6 +252,9 @@ func (c *campaign) tally(i, gen int, qname string, m *dns.Msg, err error) {
 	switch {
 	case err != nil:
 		why = err.Error()
+	case (m.Rcode == dns.RcodeNameError || (m.Rcode == dns.RcodeSuccess && len(m.Answer) == 0)) && c.seen[i-1][qname]:
+		p.forgot++
+		why = "answered as listed before, now " + dns.RcodeToString[m.Rcode] + fmt.Sprintf(" (%d answers)", len(m.Answer))
 	case m.Rcode == dns.RcodeNameError || (m.Rcode == dns.RcodeSuccess && len(m.Answer) == 0):
 		p.lag++ // NXDOMAIN or NODATA: not applied here yet
 		return
@@ -255,6 +264,7 @@ func (c *campaign) tally(i, gen int, qname string, m *dns.Msg, err error) {
 		why = fmt.Sprintf("wrong answer %v", m.Answer)
 	default:
 		p.ok++
+		c.seen[i-1][qname] = true
 		return
 	}
 	p.fail++
@@ -278,8 +288,21 @@ func (c *campaign) report() string {
 	}
 	fmt.Fprintf(&b, "writes: %d acked, %d spooled, %d failed; on the minority side: %d acked, %d spooled, %d failed\n",
 		count[acked], count[spooled], count[failed], minority[acked], minority[spooled], minority[failed])
+	why := map[string]int{}
+	for _, w := range c.writes {
+		if w.outcome == failed {
+			r := w.last
+			if len(r) > 90 {
+				r = r[:90]
+			}
+			why[fmt.Sprintf("node %d: %s", w.node, r)]++
+		}
+	}
+	for r, k := range why {
+		fmt.Fprintf(&b, "  failed write x%d: %s\n", k, r)
+	}
 	for i, p := range c.probes {
-		fmt.Fprintf(&b, "node %d DNS: %d ok, %d lag (NXDOMAIN), %d failed", i+1, p.ok, p.lag, p.fail)
+		fmt.Fprintf(&b, "node %d DNS: %d ok, %d lag (not applied yet), %d failed (of which %d forgot a name it had answered)", i+1, p.ok, p.lag, p.fail, p.forgot)
 		if s := c.state[i]; !s.restarted.IsZero() {
 			fmt.Fprintf(&b, "; first DNS answer %v after its restart", s.firstDNS.Round(time.Millisecond))
 		}

@@ -140,7 +140,13 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 	sweepDNS(t, c, nodes)
 	for i, p := range c.probes {
 		if p.fail != 0 {
-			t.Errorf("node %d: %d DNS failures while live (want 0)", i+1, p.fail)
+			t.Errorf("node %d: %d DNS failures while live (want 0), %d of them names it had answered before", i+1, p.fail, p.forgot)
+		}
+	}
+	for _, w := range c.writes {
+		if strings.HasPrefix(w.last, "4") {
+			t.Errorf("write %s on node %d was refused: %s", w.sender, w.node, w.last)
+			break
 		}
 	}
 	if d := time.Since(start); d > 180*time.Second {
