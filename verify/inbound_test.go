@@ -458,3 +458,31 @@ func TestInboundMetrics_NamedAndDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestInbound_ConnectionLifetimeEndsIdleClient(t *testing.T) {
+	f, _ := newFakeReplies(t, 1)
+	addr, _, reg := startInbound(t, f, func(c *InboundConfig) { c.ConnLifetime = 300 * time.Millisecond })
+	c := smtpDial(t, addr)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Noop() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("connection still served 5s into a 300ms lifetime")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The slot is free again: a new client is greeted.
+	waitGauge(t, reg, MetricInboundConns, 0)
+	smtpDial(t, addr)
+}
+
+// waitGauge polls an unlabelled gauge until it reads want (bounded).
+func waitGauge(t *testing.T, reg *prometheus.Registry, name string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for gauge(t, reg, name, "", "") != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v after 5s, want %v", name, gauge(t, reg, name, "", ""), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
