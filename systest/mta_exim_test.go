@@ -57,6 +57,7 @@ func TestExim_DNSListsACL(t *testing.T) {
 		{"listed pair", mtaRelay, mtaListed, true, "registered"},
 		{"listed pair, other case", mtaRelay, "Alice@Example.COM", true, "registered"},
 		{"listed pair over IPv6", mtaRelay6, mtaListed, true, "registered"},
+		{"listed pair, '+' in the local part", mtaRelay, mtaPlus, true, "registered"},
 		{"domain-wide entry", mtaRelay, "anyone@" + mtaWideDomain, true, "registered"},
 		{"VERP list server", mtaRelay, "bounce-alice=example.com@" + mtaListDomain, true, "registered"},
 		{"null sender", mtaStranger, "", true, "unknown"},

@@ -25,7 +25,8 @@ const (
 	mtaStranger   = "192.0.2.99"   // no entity
 	mtaListed     = "alice@example.com"
 	mtaUnlisted   = "bob@example.com"
-	mtaWideDomain = "friendly.example" // verified domain-wide through mtaRelay
+	mtaPlus       = "dave+lists@example.com" // listed; '+' fits no hostname label
+	mtaWideDomain = "friendly.example"       // verified domain-wide through mtaRelay
 	mtaListDomain = "lists.example.net"
 	mtaDeferText  = "sender not yet validated in global whitelist"
 )
@@ -38,8 +39,9 @@ type mtaWorld struct {
 }
 
 // newMTAWorld starts the node and the resolver and loads: mtaListed verified
-// through mtaRelay and mtaRelay6, mtaWideDomain verified domain-wide through
-// mtaRelay, and mtaRelay a list server for mtaListDomain.
+// through mtaRelay and mtaRelay6, mtaPlus verified through mtaRelay,
+// mtaWideDomain verified domain-wide through mtaRelay, and mtaRelay a list
+// server for mtaListDomain.
 func newMTAWorld(t *testing.T) *mtaWorld {
 	t.Helper()
 	needRoot(t)
@@ -48,6 +50,7 @@ func newMTAWorld(t *testing.T) *mtaWorld {
 	w.n.mustCLI("relay", "add", mtaRelay6, "--contact", "postmaster@relay.example")
 	w.n.mustCLI("pair", "add", mtaListed, mtaRelay)
 	w.n.mustCLI("pair", "add", mtaListed, mtaRelay6)
+	w.n.mustCLI("pair", "add", mtaPlus, mtaRelay)
 	w.n.mustCLI("pair", "add", "@"+mtaWideDomain, mtaRelay)
 	w.n.mustCLI("verp", "add", mtaListDomain, mtaRelay)
 	host := spareLoopback(t)

@@ -53,7 +53,10 @@ end
 -- The sender to check, lower-cased, or nil when this message is exempt.
 local function checked_sender(task)
   if task:get_user() then return nil end -- authenticated submission
-  local from = task:get_from('smtp')
+  -- 'orig': the envelope sender as the client sent it. Rspamd's
+  -- EMAIL_PLUS_ALIASES prefilter strips +tags from the plain 'smtp' one,
+  -- and wlns verified the address as sent.
+  local from = task:get_from({ 'smtp', 'orig' })
   if not from or not from[1] or (from[1].addr or '') == '' then return nil end
   local user = (from[1].user or ''):lower()
   if exempt_users[user] then return nil end
