@@ -24,8 +24,10 @@ func automatic(msg []byte, nullSender bool, from string) (bool, string, error) {
 	if nullSender {
 		return true, "null return path (bounce or auto-reply)", nil
 	}
-	if local, _, _ := strings.Cut(strings.ToLower(strings.Trim(from, "<>")), "@"); roleLocals[local] {
-		return true, "return path is a robot address", nil
+	// Only the bounce robot: a VERP challenge goes to postmaster@, whose
+	// reply comes from that address.
+	if local, _, _ := strings.Cut(strings.ToLower(strings.Trim(from, "<>")), "@"); local == "mailer-daemon" {
+		return true, "return path is MAILER-DAEMON", nil
 	}
 	m, err := mail.ReadMessage(bytes.NewReader(msg))
 	if err != nil {

@@ -229,6 +229,7 @@ func TestInbound_AutomaticRepliesNeverConfirm(t *testing.T) {
 	}{
 		{"null return path", "", humanReply, false},
 		{"mailer-daemon", "MAILER-DAEMON@example.com", humanReply, false},
+		{"postmaster answering a VERP challenge", "postmaster@example.com", humanReply, true},
 		{"auto-replied", "s0@example.com", "Auto-Submitted: auto-replied (vacation)\n" + humanReply, false},
 		{"auto-generated", "s0@example.com", "Auto-Submitted: Auto-Generated\n" + humanReply, false},
 		{"precedence bulk", "s0@example.com", "Precedence: bulk\n" + humanReply, false},
