@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wlns/wlns/command"
 )
 
@@ -18,6 +20,7 @@ type spoolNode struct {
 	dir  string
 	addr string
 	s    *Store
+	reg  *prometheus.Registry
 }
 
 // start opens the node on its folder and address (a fresh port the first
@@ -34,8 +37,10 @@ func (n *spoolNode) start(bootstrap bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := Open(ctx, Config{Dir: n.dir, NodeID: n.id, Net: net, Bootstrap: bootstrap, Logger: quietLogger(),
-		JoinTokenHash: HashJoinToken("s"), Voters: 3, ForwardHold: time.Second, ApplyTimeout: 2 * time.Second})
+	n.reg = prometheus.NewRegistry()
+	s, err := Open(ctx, Config{Dir: n.dir, NodeID: n.id, Net: net, Bootstrap: bootstrap, Logger: quietLogger(), Registerer: n.reg,
+		JoinTokenHash: HashJoinToken("s"), Voters: 3, PromoteAfter: 50 * time.Millisecond,
+		ForwardHold: time.Second, ApplyTimeout: 2 * time.Second})
 	if err != nil {
 		net.Close()
 		n.t.Fatal(err)
@@ -70,6 +75,16 @@ func spoolCluster(t *testing.T) []*spoolNode {
 		}
 		ns = append(ns, n)
 	}
+	eventually(t, 20*time.Second, "three voters", func() bool {
+		ms, err := ns[0].s.Members(ctx)
+		voters := 0
+		for _, m := range ms {
+			if m.Voter {
+				voters++
+			}
+		}
+		return err == nil && voters == 3
+	})
 	return ns
 }
 
@@ -121,6 +136,11 @@ func TestApplyOrSpool_NoQuorumSpoolsDurablyAndCommitsOnce(t *testing.T) {
 	_, failed, err := a.s.SpoolEntries()
 	if err != nil || len(failed) != 1 || failed[0].Envelope.ReqID != "bad-1" || failed[0].Rejection == nil || failed[0].Rejection.Code != command.NotFound {
 		t.Fatalf("failed entries %+v %v, want bad-1 rejected not_found", failed, err)
+	}
+	m := gather(t, a.reg)
+	if m["wlns_spool_pending"] != 0 || m["wlns_spool_committed_total"] != 2 || m["wlns_spool_failed_total"] != 1 {
+		t.Fatalf("spool metrics pending %v committed %v failed %v, want 0, 2, 1",
+			m["wlns_spool_pending"], m["wlns_spool_committed_total"], m["wlns_spool_failed_total"])
 	}
 	for _, n := range ns {
 		eventually(t, 10*time.Second, n.id+" to apply the spooled writes", func() bool {
