@@ -144,10 +144,27 @@ func Spoolable(e *command.Envelope) bool {
 // returns spooled=true: the replay loop commits it once a leader is back.
 // Any other failure, or a spool that cannot store it (ErrSpool), is
 // returned as an error and nothing was acknowledged.
+//
+// While older spooled writes are still pending, a spoolable write queues
+// behind them instead of overtaking them (a pair through a relay must not
+// commit before the spooled registration of that relay).
 func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.Result, bool, error) {
-	res, err := s.Apply(ctx, e)
-	if err == nil || !s.spoolCause(err) || !Spoolable(e) || s.spool == nil {
+	if s.spool == nil || !Spoolable(e) {
+		res, err := s.Apply(ctx, e)
 		return res, false, err
+	}
+	var err error
+	if p, _ := s.spool.sp.counts(); p > 0 {
+		if err = checkProposal(e); err != nil {
+			return command.Result{}, false, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
+		}
+		err = unproposed(fmt.Errorf("queued behind %d pending spooled writes", p), false)
+	} else {
+		var res command.Result
+		res, err = s.Apply(ctx, e)
+		if err == nil || !s.spoolCause(err) {
+			return res, false, err
+		}
 	}
 	if e.ReqID == "" {
 		id, rerr := newReqID()
