@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -169,5 +170,29 @@ func TestAlreadyApplied_Rule(t *testing.T) {
 				t.Fatalf("alreadyApplied = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestApplyOrSpool_QueuesBehindPendingEntries(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	now := time.Now().Unix()
+	group := env(t, command.EntityPut, now, "g-1", command.EntityBody{Group: true, Name: "umkc", Prefixes: []string{"198.51.100.0/24"}})
+	// As if taken during a partition, before the quorum came back (the
+	// loop may replay it at once; the next write must still follow it).
+	if _, _, err := s.spool.sp.add(group, false, ErrNoLeader, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	pair := env(t, command.PairPut, now, "p-1", command.PairBody{Sender: "dave@umkc.edu", IP: "198.51.100.7"})
+	if _, _, err := s.ApplyOrSpool(context.Background(), pair); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the spool to drain", func() bool { p, _ := s.SpoolCounts(); return p == 0 })
+	v := s.Index().Load()
+	g := v.EntityOf(addr("198.51.100.7"))
+	if g == nil || !g.Group || v.Pair(g.ID, []byte("dave@umkc.edu")) == nil || v.Counts().Entities != 1 {
+		t.Fatalf("the pair overtook the spooled group: entity %+v, counts %+v", g, v.Counts())
+	}
+	if _, failed, _ := s.SpoolEntries(); len(failed) != 0 {
+		t.Fatalf("failed entries: %+v", failed)
 	}
 }
