@@ -63,6 +63,7 @@ func TestRspamd_LuaRuleAndForceActions(t *testing.T) {
 		{"VERP list server", mtaRelay, "bounce-alice=example.com@" + mtaListDomain, false, []string{"WLNS_VERP"}, []string{"WLNS_NOT_VALIDATED"}},
 		{"null sender", mtaStranger, "<>", false, nil, []string{"WLNS_NOT_VALIDATED", "WLNS_RELAY"}},
 		{"role address", mtaStranger, "postmaster@example.org", false, nil, []string{"WLNS_NOT_VALIDATED"}},
+		{"client in a private network", "10.1.2.3", mtaUnlisted, false, nil, []string{"WLNS_NOT_VALIDATED", "WLNS_RELAY"}},
 		{"unlisted sender", mtaRelay, mtaUnlisted, true, []string{"WLNS_RELAY", "WLNS_NOT_VALIDATED"}, []string{"WLNS_SENDER"}},
 		{"listed sender, unregistered relay", mtaStranger, mtaListed, true, []string{"WLNS_NOT_VALIDATED"}, []string{"WLNS_RELAY", "WLNS_SENDER"}},
 	}
