@@ -138,17 +138,26 @@ func (s *Store) restorable() error {
 	return nil
 }
 
-// checkBackup reads the whole staged backup into a scratch index (every
-// error wraps ErrCorruptSnapshot) and rewinds it.
+// CheckBackup reads a whole backup stream into a scratch index and returns
+// what it holds; a truncated or damaged one is an error wrapping
+// ErrCorruptSnapshot. Use it to refuse a bad file before starting anything.
+func CheckBackup(r io.Reader) (BackupCounts, error) {
+	rs, err := readSnapshot(r, index.New())
+	if err != nil {
+		return BackupCounts{}, fmt.Errorf("the backup is unusable: %w", err)
+	}
+	return BackupCounts{Entities: int(rs.n.entities), Pairs: int(rs.n.pairs), Verps: int(rs.n.verps), Tokens: int(rs.n.tokens)}, nil
+}
+
+// checkBackup checks the whole staged backup and rewinds it.
 func checkBackup(f *os.File) (BackupCounts, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return BackupCounts{}, fmt.Errorf("restore: rewinding the backup: %w", err)
 	}
-	rs, err := readSnapshot(f, index.New())
+	c, err := CheckBackup(f)
 	if err != nil {
-		return BackupCounts{}, fmt.Errorf("restore: the backup is unusable, nothing was changed: %w", err)
+		return BackupCounts{}, fmt.Errorf("restore: nothing was changed: %w", err)
 	}
-	c := BackupCounts{Entities: int(rs.n.entities), Pairs: int(rs.n.pairs), Verps: int(rs.n.verps), Tokens: int(rs.n.tokens)}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return BackupCounts{}, fmt.Errorf("restore: rewinding the backup: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/raftstore"
 )
 
 // backupCommands are `wlns backup` and `wlns restore`.
@@ -109,4 +110,43 @@ func backupError(resp *http.Response) error {
 		return errors.New(resp.Status)
 	}
 	return &apiError{status: resp.StatusCode, msg: eb.Error}
+}
+
+// checkRestore is the start-up check of `wlns serve --restore FILE`, run
+// before anything is opened: the data folder must be missing or empty (a
+// restore replaces everything, so it only starts a new cluster) and the
+// file must be a whole, undamaged backup.
+func checkRestore(dataDir, path string) (raftstore.BackupCounts, error) {
+	entries, err := os.ReadDir(dataDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore: reading the data folder: %w", err)
+	}
+	if len(entries) > 0 {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore: the data folder %s is not empty (%d entries, e.g. %s): restore starts a new cluster from an empty folder", dataDir, len(entries), entries[0].Name())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore: %w", err)
+	}
+	defer f.Close()
+	c, err := raftstore.CheckBackup(f)
+	if err != nil {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// restoreAtStart loads the backup at path into st, the freshly bootstrapped
+// (and ready) leader of `wlns serve --restore`.
+func restoreAtStart(ctx context.Context, st *raftstore.Store, path string) (raftstore.BackupCounts, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore: %w", err)
+	}
+	defer f.Close()
+	c, err := st.RestoreBackup(ctx, f)
+	if err != nil {
+		return raftstore.BackupCounts{}, fmt.Errorf("--restore %s: %w", path, err)
+	}
+	return c, nil
 }

@@ -79,3 +79,62 @@ func TestCLI_BackupRestoreAndSpool(t *testing.T) {
 		t.Fatalf("spool: %d %s %s", code, out, errs)
 	}
 }
+
+func TestCheckRestore_RefusesBeforeStarting(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	open := func(dir string) *raftstore.Store {
+		st, err := raftstore.Open(ctx, raftstore.Config{Dir: dir, Bind: "127.0.0.1:0", Bootstrap: true, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if err := st.WaitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	usedDir := t.TempDir()
+	src := open(usedDir)
+	pair, _ := command.New(command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "dave@umkc.edu", IP: "192.0.2.4"})
+	if res, err := src.Apply(ctx, pair); err != nil || res.Err != nil {
+		t.Fatal(err, res.Err)
+	}
+	good := filepath.Join(t.TempDir(), "good.snap")
+	f, err := os.Create(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Backup(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, _ := os.ReadFile(good)
+	short := good + ".short"
+	if err := os.WriteFile(short, b[:len(b)-3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh := filepath.Join(t.TempDir(), "data")
+	for _, tc := range []struct {
+		dir, file, want string
+	}{
+		{usedDir, good, "is not empty"},
+		{fresh, short, "corrupt or truncated"},
+		{fresh, good + ".missing", "no such file"},
+	} {
+		if _, err := checkRestore(tc.dir, tc.file); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("checkRestore(%s, %s) = %v, want an error saying %q", tc.dir, tc.file, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Fatalf("a refused restore created the data folder: %v", err)
+	}
+	if c, err := checkRestore(fresh, good); err != nil || c.Pairs != 1 {
+		t.Fatalf("checkRestore of a good file into a new folder: %+v %v", c, err)
+	}
+	st := open(fresh)
+	if c, err := restoreAtStart(ctx, st, good); err != nil || c.Pairs != 1 || st.Index().Load().Counts().Pairs != 1 {
+		t.Fatalf("restoreAtStart: %+v %v", c, err)
+	}
+}
