@@ -47,6 +47,7 @@ type exim struct {
 // retry; an unreachable whitelist fails open.
 func TestExim_DNSListsACL(t *testing.T) {
 	w := newMTAWorld(t)
+	resolvConf, deadConf := w.systemResolvers(t)
 	x := newExim(t)
 
 	cases := []struct {
@@ -69,7 +70,7 @@ func TestExim_DNSListsACL(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := x.session(c.ip, c.sender, w.resolvConf)
+			s := x.session(c.ip, c.sender, resolvConf)
 			if !c.accepted {
 				s.mustReply(t, "451 4.7.1 "+mtaDeferText)
 				s.mustNotReply(t, "250 Accepted")
@@ -82,15 +83,15 @@ func TestExim_DNSListsACL(t *testing.T) {
 
 	t.Run("verified sender passes on the retry", func(t *testing.T) {
 		const carol = "carol@example.com"
-		x.session(mtaRelay, carol, w.resolvConf).mustReply(t, "451 4.7.1 "+mtaDeferText)
+		x.session(mtaRelay, carol, resolvConf).mustReply(t, "451 4.7.1 "+mtaDeferText)
 		w.n.mustCLI("pair", "add", carol, mtaRelay)
 		eventually(t, 20*time.Second, func() (bool, string) {
-			s := x.session(mtaRelay, carol, w.resolvConf)
+			s := x.session(mtaRelay, carol, resolvConf)
 			return strings.Contains(s.replies, "250 Accepted"), s.String()
 		})
 	})
 	t.Run("unreachable whitelist fails open", func(t *testing.T) {
-		x.session(mtaRelay, mtaUnlisted, w.deadConf).mustReply(t, "250 Accepted (wlns relay: unknown)")
+		x.session(mtaRelay, mtaUnlisted, deadConf).mustReply(t, "250 Accepted (wlns relay: unknown)")
 	})
 }
 

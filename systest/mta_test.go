@@ -14,11 +14,13 @@ import (
 )
 
 // The mail-filter system tests (Exim, Rspamd, SpamAssassin) share one world:
-// a real `wlns serve` holding a small data set, and a real Unbound on port 53
-// of a spare loopback address stubbing the zone to wlns, named by a private
-// resolv.conf that each tool sees in its own mount namespace. The relay
-// addresses are documentation prefixes: no tool ever connects to them, they
-// only appear in query names, host-checking sessions and Received headers.
+// a real `wlns serve` holding a small data set. Rspamd and SpamAssassin are
+// told to ask it directly; Exim asks the system resolver, so its test adds a
+// real Unbound on port 53 of a spare loopback address stubbing the zone to
+// wlns, named by a private resolv.conf bind-mounted in Exim's own mount
+// namespace. The relay addresses are documentation prefixes: no tool ever
+// connects to them, they only appear in query names, host-checking sessions
+// and Received headers.
 const (
 	mtaRelay      = "192.0.2.25"   // registered relay
 	mtaRelay6     = "2001:db8::25" // registered relay (IPv6)
@@ -33,12 +35,10 @@ const (
 
 // mtaWorld is the whitelist as a mail filter sees it.
 type mtaWorld struct {
-	n          *node
-	resolvConf string // resolv.conf naming the Unbound in front of n
-	deadConf   string // resolv.conf naming a loopback address where nothing answers
+	n *node
 }
 
-// newMTAWorld starts the node and the resolver and loads: mtaListed verified
+// newMTAWorld starts the node and loads: mtaListed verified
 // through mtaRelay and mtaRelay6, mtaPlus verified through mtaRelay,
 // mtaWideDomain verified domain-wide through mtaRelay, and mtaRelay a list
 // server for mtaListDomain.
@@ -53,12 +53,18 @@ func newMTAWorld(t *testing.T) *mtaWorld {
 	w.n.mustCLI("pair", "add", mtaPlus, mtaRelay)
 	w.n.mustCLI("pair", "add", "@"+mtaWideDomain, mtaRelay)
 	w.n.mustCLI("verp", "add", mtaListDomain, mtaRelay)
+	return w
+}
+
+// systemResolvers starts an Unbound in front of the node and returns two
+// resolv.conf files: one naming it, and one naming a loopback address where
+// nothing answers (the whitelist unreachable).
+func (w *mtaWorld) systemResolvers(t *testing.T) (live, dead string) {
+	t.Helper()
 	host := spareLoopback(t)
 	startUnbound(t, unboundConfig{host: host, port: 53, stub: w.n.ready.DNSUDP})
 	dir := t.TempDir()
-	w.resolvConf = writeResolvConf(t, dir, "resolv.conf", host)
-	w.deadConf = writeResolvConf(t, dir, "dead-resolv.conf", spareLoopback(t))
-	return w
+	return writeResolvConf(t, dir, "resolv.conf", host), writeResolvConf(t, dir, "dead-resolv.conf", spareLoopback(t))
 }
 
 func writeResolvConf(t *testing.T, dir, name, host string) string {
@@ -80,15 +86,16 @@ type bindMount struct{ src, dst string }
 func isolatedCmd(t *testing.T, limit time.Duration, mounts []bindMount, argv ...string) (*exec.Cmd, context.CancelFunc) {
 	t.Helper()
 	unshare := needTool(t, "unshare", "util-linux")
+	// sh -c SCRIPT sh SRC1 DST1 SRC2 DST2 ... ARGV: the script mounts each
+	// pair of positional parameters, shifts them away and execs the rest.
 	var script strings.Builder
-	args := []string{"-m", "--propagation", "private", "--", "sh", "-c", "", "sh"}
+	var paths []string
 	for i, m := range mounts {
-		// Positional parameters: ${1} ${2} for the first mount, and so on.
 		fmt.Fprintf(&script, "mount --bind \"${%d}\" \"${%d}\" || exit 97; ", 2*i+1, 2*i+2)
-		args = append(args, m.src, m.dst)
+		paths = append(paths, m.src, m.dst)
 	}
-	script.WriteString("shift " + strconv.Itoa(2*len(mounts)) + "; exec \"$@\"")
-	args[6] = script.String()
+	script.WriteString("shift " + strconv.Itoa(len(paths)) + "; exec \"$@\"")
+	args := append([]string{"-m", "--propagation", "private", "--", "sh", "-c", script.String(), "sh"}, paths...)
 	args = append(args, argv...)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	cmd := exec.CommandContext(ctx, unshare, args...)
