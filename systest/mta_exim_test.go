@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ import (
 // The Exim system test runs the Debian Exim binary in host-checking mode
 // (`exim -bh IP`: a fake SMTP session on stdin/stdout, nothing listens,
 // nothing is delivered, but the ACLs and their DNS list look-ups run for
-// real) with docs/examples/exim-wlns.conf included verbatim, so the
-// documented configuration is the tested one.
+// real, as do ${readsocket} calls to `wlns policy`) with
+// docs/examples/exim-wlns.conf or exim-wlns-policy.conf included verbatim,
+// so the documented configuration is the tested one.
 //
 // Debian's exim4 packages conflict with Postfix (both are the system MTA),
 // so scripts/test-deps.sh does not install them: it unpacks
@@ -28,8 +30,18 @@ import (
 // eximRootDefault is where scripts/test-deps.sh unpacks the Exim packages.
 const eximRootDefault = "/opt/wlns-test/exim"
 
-// eximExample is the documented ACL, relative to this package.
-const eximExample = "../docs/examples/exim-wlns.conf"
+// The documented ACLs, relative to this package: DNS lists built in the
+// ACL, and the policy service over ${readsocket}.
+const (
+	eximExample       = "../docs/examples/exim-wlns.conf"
+	eximPolicyExample = "../docs/examples/exim-wlns-policy.conf"
+)
+
+// eximACL is a documented ACL file, the MAIL ACL it defines, and the macro
+// lines it needs.
+type eximACL struct {
+	file, name, macros string
+}
 
 // exim runs host-checking sessions against one configuration.
 type exim struct {
@@ -48,7 +60,7 @@ type exim struct {
 func TestExim_DNSListsACL(t *testing.T) {
 	w := newMTAWorld(t)
 	resolvConf, deadConf := w.systemResolvers(t)
-	x := newExim(t)
+	x := newExim(t, eximACL{eximExample, "wlns_check_mail", "WLNS_ZONE = " + apex})
 
 	cases := []struct {
 		name, ip, sender string
@@ -95,10 +107,60 @@ func TestExim_DNSListsACL(t *testing.T) {
 	})
 }
 
+// TestExim_PolicyServiceACL checks the documented ACL that asks `wlns
+// policy` over ${readsocket}: the policy service's deferral text reaches the
+// client at MAIL FROM, listed senders and the null sender pass, a sender
+// verified later passes on the retry, and an unreachable policy service
+// fails open.
+func TestExim_PolicyServiceACL(t *testing.T) {
+	w := newMTAWorld(t)
+	policy := startPolicy(t, w.n)
+	dead := "inet:127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	x := newExim(t, eximACL{eximPolicyExample, "wlns_policy_mail", "WLNS_POLICY = inet:" + policy.addr})
+	down := newExim(t, eximACL{eximPolicyExample, "wlns_policy_mail", "WLNS_POLICY = " + dead})
+	const noDNS = "" // Exim asks no DNS here: the policy service asks wlns
+
+	cases := []struct {
+		name, ip, sender string
+		accepted         bool
+	}{
+		{"listed pair", mtaRelay, mtaListed, true},
+		{"listed pair over IPv6", mtaRelay6, mtaListed, true},
+		{"VERP list server", mtaRelay, "bounce-alice=example.com@" + mtaListDomain, true},
+		{"null sender", mtaStranger, "", true},
+		{"unlisted sender", mtaRelay, mtaUnlisted, false},
+		{"listed sender, unregistered relay", mtaStranger, mtaListed, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := x.session(c.ip, c.sender, noDNS)
+			if !c.accepted {
+				s.mustReply(t, "451 4.7.1 "+mtaDeferText)
+				s.mustNotReply(t, "250 Accepted")
+				return
+			}
+			s.mustReply(t, "250 OK")
+			s.mustReply(t, "250 Accepted")
+		})
+	}
+	t.Run("verified sender passes on the retry", func(t *testing.T) {
+		const frank = "frank@example.com"
+		x.session(mtaRelay, frank, noDNS).mustReply(t, "451 4.7.1 "+mtaDeferText)
+		w.n.mustCLI("pair", "add", frank, mtaRelay)
+		eventually(t, 20*time.Second, func() (bool, string) {
+			s := x.session(mtaRelay, frank, noDNS)
+			return strings.Contains(s.replies, "250 Accepted"), s.String()
+		})
+	})
+	t.Run("unreachable policy service fails open", func(t *testing.T) {
+		down.session(mtaRelay, mtaUnlisted, noDNS).mustReply(t, "250 Accepted")
+	})
+}
+
 // newExim finds the unpacked Exim, checks that it runs (its shared
-// libraries resolve), and writes a minimal configuration around the
+// libraries resolve), and writes a minimal configuration around a
 // documented ACL.
-func newExim(t *testing.T) *exim {
+func newExim(t *testing.T, acl eximACL) *exim {
 	t.Helper()
 	root := os.Getenv("WLNS_EXIM_ROOT")
 	if root == "" {
@@ -122,7 +184,7 @@ func newExim(t *testing.T) *exim {
 		{withEximUser(t, dir, "/etc/passwd", "Debian-exim:x:64990:64990:Exim:/nonexistent:/usr/sbin/nologin"), "/etc/passwd"},
 		{withEximUser(t, dir, "/etc/group", "Debian-exim:x:64990:"), "/etc/group"},
 	}
-	example, err := filepath.Abs(eximExample)
+	example, err := filepath.Abs(acl.file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +193,11 @@ func newExim(t *testing.T) *exim {
 		t.Fatal(err)
 	}
 	x.conf = filepath.Join(dir, "exim.conf")
-	conf := fmt.Sprintf(`WLNS_ZONE = %[1]s
+	conf := fmt.Sprintf(`%[1]s
 primary_hostname = mx.%[2]s
 domainlist local_domains = %[2]s
 hostlist relay_from_hosts = 127.0.0.1
-acl_smtp_mail = wlns_check_mail
+acl_smtp_mail = %[5]s
 acl_smtp_rcpt = check_rcpt
 spool_directory = %[3]s
 log_file_path = %[3]s/%%slog
@@ -147,7 +209,7 @@ check_rcpt:
   deny   !domains = +local_domains
          message = relay not permitted
   accept message = 250 Accepted (wlns relay: ${if def:acl_m_wlns_relay{$acl_m_wlns_relay}{unknown}})
-`, apex, mtaDomain, spool, example)
+`, acl.macros, mtaDomain, spool, example, acl.name)
 	if err := os.WriteFile(x.conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -205,10 +267,13 @@ func (s eximSession) mustNotReply(t *testing.T, bad string) {
 }
 
 // session runs one host-checking SMTP session as if from ip, with the
-// system resolver configured by resolvConf.
+// system resolver configured by resolvConf (when set).
 func (x *exim) session(ip, sender, resolvConf string) eximSession {
 	x.t.Helper()
-	mounts := append(append([]bindMount{}, x.mounts...), bindMount{resolvConf, "/etc/resolv.conf"})
+	mounts := x.mounts
+	if resolvConf != "" {
+		mounts = append(append([]bindMount{}, x.mounts...), bindMount{resolvConf, "/etc/resolv.conf"})
+	}
 	cmd, cancel := isolatedCmd(x.t, 30*time.Second, mounts, x.bin, "-C", x.conf, "-bh", ip)
 	defer cancel()
 	cmd.Stdin = strings.NewReader("EHLO relay.example\r\nMAIL FROM:<" + sender + ">\r\nRCPT TO:<rcpt@" + mtaDomain + ">\r\nQUIT\r\n")
