@@ -143,12 +143,13 @@ func TestCutoffs_PerKindWithSlack(t *testing.T) {
 	w := Windows{Pairs: 180 * day, DomainPairs: 90 * day, Verps: 30 * day, Relays: 365 * day}
 	got := w.Cutoffs(now, slack)
 	at := func(d time.Duration) int64 { return now.Add(-d - slack).Unix() }
-	want := command.ExpireBody{Pairs: at(180 * day), DomainPairs: at(90 * day), Verps: at(30 * day), Relays: at(365 * day), Groups: 0, Orphans: at(180 * day)}
+	challenges := now.Add(-ChallengeRetention).Unix()
+	want := command.ExpireBody{Pairs: at(180 * day), DomainPairs: at(90 * day), Verps: at(30 * day), Relays: at(365 * day), Groups: 0, Orphans: at(180 * day), Challenges: challenges}
 	if got != want {
 		t.Errorf("Cutoffs = %+v, want %+v", got, want)
 	}
-	if got := (Windows{}).Cutoffs(now, slack); got != (command.ExpireBody{}) {
-		t.Errorf("no windows: %+v, want nothing to expire", got)
+	if got := (Windows{}).Cutoffs(now, slack); got != (command.ExpireBody{Challenges: challenges}) {
+		t.Errorf("no windows: %+v, want only verification state to expire", got)
 	}
 }
 

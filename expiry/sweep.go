@@ -6,6 +6,13 @@ import (
 	"github.com/wlns/wlns/command"
 )
 
+// ChallengeRetention is how long verification state (challenges,
+// forgery suppressions, rate windows) is kept after it last mattered: a
+// sweep forgets challenges that expired, suppressions that ended and
+// windows that closed longer ago. Challenges are not records users query,
+// so no per-kind window applies.
+const ChallengeRetention = 30 * 24 * time.Hour
+
 // Cutoffs returns the expire command body for a sweep at now. A record is
 // deleted when it was last active before its kind's cutoff, which is now
 // minus the window minus slack. The slack (granularity plus touch
@@ -27,6 +34,7 @@ func (w Windows) Cutoffs(now time.Time, slack time.Duration) command.ExpireBody 
 	b := command.ExpireBody{
 		Pairs: cut(w.Pairs), DomainPairs: cut(w.DomainPairs), Verps: cut(w.Verps),
 		Relays: cut(w.Relays), Groups: cut(w.Groups),
+		Challenges: now.Add(-ChallengeRetention).Unix(),
 	}
 	for _, c := range []int64{b.Pairs, b.DomainPairs, b.Verps} {
 		if c > 0 && (b.Orphans == 0 || c < b.Orphans) {

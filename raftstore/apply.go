@@ -48,6 +48,14 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		r, rej = a.tokenDelete(e)
 	case command.Touch:
 		r, rej = a.touch(e)
+	case command.ChallengeOpen:
+		r, rej = a.challengeOpen(e)
+	case command.ChallengeSent:
+		r, rej = a.challengeSent(e)
+	case command.ChallengeConfirm:
+		r, rej = a.challengeConfirm(e)
+	case command.ChallengeReport:
+		r, rej = a.challengeReport(e)
 	case command.Expire:
 		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
 	case command.Batch:

@@ -15,6 +15,9 @@ const (
 	kindRelays      = "relays"
 	kindGroups      = "groups"
 	kindOrphans     = "entities"
+	// kindChallenges counts challenges the Challenges cutoff deleted
+	// (suppressions and rate windows are not counted).
+	kindChallenges = "challenges"
 )
 
 // touch raises LastQueried of the named records to the time they were seen
@@ -146,6 +149,10 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 	for _, ent := range ents {
 		a.txn.DeleteEntity(ent.ID)
 		a.st = a.st.withGroup(ent, nil)
+	}
+	var sw challengesSwept
+	if a.st.ch, sw = a.st.ch.sweep(b.Challenges); sw.challenges > 0 {
+		n[kindChallenges] = sw.challenges
 	}
 	return command.Result{}, n, nil
 }

@@ -16,13 +16,14 @@ import (
 
 // FSM is the deterministic state machine: it applies committed command
 // envelopes into the index and the token state. Raft calls ApplyBatch,
-// Snapshot and Restore from one goroutine; readers use Index().Load() and
-// Token without locks.
+// Snapshot and Restore from one goroutine; readers use Index().Load(),
+// Token and the Challenge accessors without locks.
 type FSM struct {
 	ix      *index.Index
 	st      state
 	dd      *dedup
 	tokens  atomic.Pointer[tokenSet]
+	chal    atomic.Pointer[challenges]
 	log     *slog.Logger
 	metrics *metrics
 	// seen is the index of the last log entry ApplyBatch finished (command
@@ -42,8 +43,14 @@ func NewFSM(logger *slog.Logger, m *metrics) *FSM {
 		logger = slog.Default()
 	}
 	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m}
-	f.tokens.Store(f.st.tokens)
+	f.publish()
 	return f
+}
+
+// publish hands the state's token and challenge sets to lock-free readers.
+func (f *FSM) publish() {
+	f.tokens.Store(f.st.tokens)
+	f.chal.Store(f.st.ch)
 }
 
 // Index returns the index the FSM writes.
@@ -85,7 +92,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	a.txn.SetSerial(logs[len(logs)-1].Index)
 	a.txn.Commit()
 	f.st = a.st
-	f.tokens.Store(f.st.tokens)
+	f.publish()
 	f.seen.Store(logs[len(logs)-1].Index)
 	return out
 }
@@ -140,8 +147,8 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	r.txn.Commit()
 	f.st = r.st
 	f.dd = r.dd
-	f.tokens.Store(f.st.tokens)
+	f.publish()
 	f.metrics.snapshotRestored(time.Since(start))
-	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens)
+	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens, "challenges", r.n.challenges)
 	return nil
 }

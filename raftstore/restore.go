@@ -16,6 +16,8 @@ import (
 // snapCounts is how many records of each kind a snapshot holds.
 type snapCounts struct {
 	entities, pairs, verps, tokens, dedup uint64
+	// Since version 2.
+	challenges, suppressions, windows uint64
 }
 
 // restored is a snapshot read into an uncommitted index transaction.
@@ -25,8 +27,10 @@ type restored struct {
 	st     state
 	dd     *dedup
 	serial uint64
-	n      snapCounts
-	want   snapCounts
+	// version is the snapshot format being read.
+	version uint64
+	n       snapCounts
+	want    snapCounts
 }
 
 // maxPresize bounds how many records of a kind Restore makes room for up
@@ -45,9 +49,11 @@ func readSnapshot(r io.Reader, ix *index.Index) (*restored, error) {
 }
 
 func (rs *restored) read(sr *snapReader) error {
-	if err := sr.header(); err != nil {
+	v, err := sr.header()
+	if err != nil {
 		return err
 	}
+	rs.version = v
 	intern := map[string]string{}
 	for first := true; ; first = false {
 		tag, payload, err := sr.next()
@@ -78,7 +84,10 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 	switch tag {
 	case tagState:
 		rs.serial, rs.st.lastID, rs.dd.maxT = d.uvarint(), d.uvarint(), d.varint()
-		rs.want = snapCounts{d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint(), d.uvarint()}
+		rs.want = snapCounts{entities: d.uvarint(), pairs: d.uvarint(), verps: d.uvarint(), tokens: d.uvarint(), dedup: d.uvarint()}
+		if rs.version >= 2 {
+			rs.want.challenges, rs.want.suppressions, rs.want.windows = d.uvarint(), d.uvarint(), d.uvarint()
+		}
 		rs.txn = rs.ix.BeginEmptySized(index.Counts{
 			Entities:    int(min(rs.want.entities, maxPresize)),
 			Pairs:       int(min(rs.want.pairs, maxPresize)),
@@ -124,6 +133,11 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		rs.dd.q = append(rs.dd.q, dedupEntry{id: id, time: t})
 		rs.dd.live[id] = struct{}{}
 		rs.n.dedup++
+	case tagChallenge, tagSuppression, tagRateWindow:
+		if rs.version < 2 {
+			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
+		}
+		return rs.restoreChallengeState(tag, d, intern)
 	default:
 		return fmt.Errorf("unknown record tag %d", tag)
 	}
@@ -190,22 +204,23 @@ func truncated(err error) error {
 	return nil
 }
 
-func (sr *snapReader) header() error {
+// header reads the magic and returns the format version (1 or 2).
+func (sr *snapReader) header() (uint64, error) {
 	magic := make([]byte, len(snapMagic))
 	if err := sr.full(magic); err != nil {
-		return err
+		return 0, err
 	}
 	if string(magic) != snapMagic {
-		return errors.New("not a wlns snapshot (bad magic)")
+		return 0, errors.New("not a wlns snapshot (bad magic)")
 	}
 	v, err := binary.ReadUvarint(sr)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if v != snapVersion {
-		return fmt.Errorf("snapshot format %d; this build reads %d", v, snapVersion)
+	if v < 1 || v > snapVersion {
+		return 0, fmt.Errorf("snapshot format %d; this build reads 1 to %d", v, snapVersion)
 	}
-	return nil
+	return v, nil
 }
 
 // next reads one record; for tagEnd the payload is nil.

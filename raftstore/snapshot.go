@@ -18,19 +18,22 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Snapshot format, version 1:
+// Snapshot format, version 2:
 //
 //	header  "WLNSSNAP" uvarint(version)
 //	records tag byte, uvarint(payload length), payload
 //	        state first, then entities by ID, pairs by (entity, sender),
-//	        VERP sources by (entity, domain), tokens by name, the request-ID
-//	        window in apply order
+//	        VERP sources by (entity, domain), tokens by name, challenges by
+//	        ID, suppressions by (sender, entity), rate windows by key, the
+//	        request-ID window in apply order
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
-// Integers are varints; strings are uvarint length and bytes.
+// Integers are varints; strings are uvarint length and bytes. Version 1
+// (before challenges) has no challenge records and three fewer counts in
+// the state record; Restore reads both.
 const (
 	snapMagic   = "WLNSSNAP"
-	snapVersion = 1
+	snapVersion = 2
 	// maxRecord bounds one record's payload, so a corrupt length cannot
 	// make Restore allocate without limit.
 	maxRecord = 1 << 20
@@ -89,7 +92,8 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw.e.b = sw.e.b[:0]
 	ents, pairs, verps := s.sorted()
 	toks := s.st.tokens.sorted()
-	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks))
+	chs, sups, wins := s.st.ch.sorted()
+	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks), len(chs), len(sups), len(wins))
 	for _, e := range ents {
 		sw.entity(e)
 	}
@@ -102,6 +106,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, t := range toks {
 		sw.token(t)
 	}
+	sw.challengeRecords(s.st.ch, chs, sups, wins)
 	for _, d := range s.dedup {
 		sw.e.str(d.id)
 		sw.e.varint(d.time)
@@ -187,12 +192,12 @@ func (sw *snapWriter) record(tag byte) {
 	sw.e.b = sw.e.b[:0]
 }
 
-func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks int) {
+func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs, sups, wins int) {
 	e := &sw.e
 	e.uvarint(s.view.Serial())
 	e.uvarint(s.st.lastID)
 	e.varint(s.maxT)
-	for _, n := range []int{ents, pairs, verps, toks, len(s.dedup)} {
+	for _, n := range []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins} {
 		e.uvarint(uint64(n))
 	}
 	sw.record(tagState)

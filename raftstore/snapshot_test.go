@@ -34,7 +34,9 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 	}
 	now := int64(t0)
 	one := func() (command.Type, any) {
-		switch rng.IntN(16) {
+		switch rng.IntN(20) {
+		case 16, 17, 18, 19:
+			return randomChallengeCommand(rng, ip)
 		case 10:
 			return command.Touch, command.TouchBody{Entities: []command.TouchEntity{{ID: uint64(rng.IntN(30)), Self: rng.IntN(2) == 0, Age: int64(rng.IntN(900)),
 				Pairs: []command.TouchItem{{Key: sender(), Age: int64(rng.IntN(900))}},
@@ -42,7 +44,7 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 		case 11:
 			if rng.IntN(3) == 0 {
 				c := func() int64 { return now - int64(rng.IntN(400_000)) }
-				return command.Expire, command.ExpireBody{Pairs: c(), DomainPairs: c(), Verps: c(), Relays: c(), Groups: c() * int64(rng.IntN(2)), Orphans: c()}
+				return command.Expire, command.ExpireBody{Pairs: c(), DomainPairs: c(), Verps: c(), Relays: c(), Groups: c() * int64(rng.IntN(2)), Orphans: c(), Challenges: c()}
 			}
 			return command.PairPut, command.PairBody{Sender: sender(), IP: ip()}
 		case 0:
@@ -131,6 +133,24 @@ func TestFSM_DeterministicAcrossBatchBoundaries(t *testing.T) {
 	t.Logf("applied %d, rejected %d, duplicates %d; counts %+v; snapshot %d bytes", applied, rejected, dups, c, len(sa))
 	if applied < 1000 || rejected < 100 || dups < 10 || c.Pairs == 0 || c.VerpSources == 0 || c.DomainPairs == 0 {
 		t.Fatal("the random log does not exercise enough cases")
+	}
+	ok, refused := map[command.Type]int{}, map[command.Type]int{}
+	for i, r := range ra {
+		switch {
+		case r.Err == nil && !r.Duplicate:
+			ok[log[i].Type]++
+		case r.Err != nil:
+			refused[log[i].Type]++
+		}
+	}
+	t.Logf("challenges: applied %v, rejected %v, %d stored", ok, refused, a.ChallengeCount())
+	for _, typ := range []command.Type{command.ChallengeOpen, command.ChallengeConfirm, command.ChallengeReport, command.ChallengeSent} {
+		if ok[typ] < 10 || refused[typ] < 10 {
+			t.Fatalf("the random log does not exercise %s", typ)
+		}
+	}
+	if a.ChallengeCount() == 0 {
+		t.Fatal("no challenge left to snapshot")
 	}
 }
 

@@ -19,10 +19,13 @@ type state struct {
 	tokens *tokenSet
 	// groups maps a lower-cased group name to its entity ID.
 	groups map[string]uint64
+	// ch is the verification state (challenges, suppressions, rate
+	// windows); like tokens it is replaced, never changed.
+	ch *challenges
 }
 
 func newState() state {
-	return state{tokens: &tokenSet{}, groups: map[string]uint64{}}
+	return state{tokens: &tokenSet{}, groups: map[string]uint64{}, ch: newChallenges()}
 }
 
 // groupKey is the form group names are unique in.

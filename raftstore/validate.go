@@ -33,8 +33,9 @@ func checkProposal(e *command.Envelope) error {
 	return checkBody(e, true)
 }
 
-// checkBody decodes e's body as its type's shape; a Batch's commands are
-// checked too (one level: batches do not nest).
+// checkBody decodes e's body as its type's shape and, for bodies that are
+// command.Validators (the challenge commands), checks their fields; a
+// Batch's commands are checked too (one level: batches do not nest).
 func checkBody(e *command.Envelope, top bool) error {
 	var dst any
 	switch e.Type {
@@ -50,6 +51,14 @@ func checkBody(e *command.Envelope, top bool) error {
 		dst = &command.TokenBody{}
 	case command.Touch:
 		dst = &command.TouchBody{}
+	case command.ChallengeOpen:
+		dst = &command.ChallengeOpenBody{}
+	case command.ChallengeSent:
+		dst = &command.ChallengeSentBody{}
+	case command.ChallengeConfirm:
+		dst = &command.ChallengeConfirmBody{}
+	case command.ChallengeReport:
+		dst = &command.ChallengeReportBody{}
 	case command.Expire:
 		if !top {
 			return errors.New("an expire command cannot be part of a batch")
@@ -72,5 +81,11 @@ func checkBody(e *command.Envelope, top bool) error {
 	default:
 		return fmt.Errorf("unknown command type %q", e.Type)
 	}
-	return e.DecodeBody(dst)
+	if err := e.DecodeBody(dst); err != nil {
+		return err
+	}
+	if v, ok := dst.(command.Validator); ok {
+		return v.Validate()
+	}
+	return nil
 }

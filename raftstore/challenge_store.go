@@ -1,0 +1,57 @@
+package raftstore
+
+import (
+	"strings"
+
+	"github.com/wlns/wlns/record"
+)
+
+// The challenge read side. Every method reads the last published state
+// through one atomic load and takes no lock; the records returned are
+// shared and must not be changed (the FSM replaces a changed challenge by a
+// copy, so a record once returned never changes either).
+
+// Challenge returns the challenge whose token has the hex SHA-256 hash
+// tokenHash (either case), or nil.
+func (f *FSM) Challenge(tokenHash string) *record.Challenge {
+	return f.chal.Load().byTokenHash(strings.ToLower(tokenHash))
+}
+
+// ChallengeByID returns the challenge with ID id, or nil.
+func (f *FSM) ChallengeByID(id string) *record.Challenge { return f.chal.Load().get(id) }
+
+// Challenges calls fn for every stored challenge (any state, expired ones
+// until the expiry sweep forgets them), in no particular order, until fn
+// returns false. All calls see one version of the state.
+func (f *FSM) Challenges(fn func(*record.Challenge) bool) {
+	f.chal.Load().byID.each(func(_ string, c *record.Challenge) bool { return fn(c) })
+}
+
+// ChallengeSuppressed reports whether a forgery report suppresses new
+// challenges to sender (normalised) through entity at Unix time now.
+func (f *FSM) ChallengeSuppressed(sender string, entity uint64, now int64) bool {
+	return f.chal.Load().suppressed(sender, entity, now)
+}
+
+// ChallengeCount returns how many challenges are stored.
+func (f *FSM) ChallengeCount() int { return f.chal.Load().byID.len() }
+
+// Challenge returns the challenge whose token has the hex SHA-256 hash
+// tokenHash (either case), or nil. Local read: a follower may lag.
+func (s *Store) Challenge(tokenHash string) *record.Challenge { return s.fsm.Challenge(tokenHash) }
+
+// ChallengeByID returns the challenge with ID id, or nil. Local read.
+func (s *Store) ChallengeByID(id string) *record.Challenge { return s.fsm.ChallengeByID(id) }
+
+// Challenges calls fn for every stored challenge, in no particular order,
+// until fn returns false (see FSM.Challenges). Local read.
+func (s *Store) Challenges(fn func(*record.Challenge) bool) { s.fsm.Challenges(fn) }
+
+// ChallengeSuppressed reports whether new challenges to sender through
+// entity are suppressed at now. Local read.
+func (s *Store) ChallengeSuppressed(sender string, entity uint64, now int64) bool {
+	return s.fsm.ChallengeSuppressed(sender, entity, now)
+}
+
+// ChallengeCount returns how many challenges are stored. Local read.
+func (s *Store) ChallengeCount() int { return s.fsm.ChallengeCount() }
