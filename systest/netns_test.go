@@ -63,6 +63,15 @@ func partitionFor(t *testing.T, lab *netLab, c *campaign, nodes, side []*nsNode,
 	c.setMinority(indexesOf(minority)...)
 	t.Logf("partition: nodes %v cut off from the rest", indexesOf(side))
 	time.Sleep(hold)
+	// The minority side reports what it holds for later.
+	pending := 0
+	for _, i := range indexesOf(minority) {
+		pending += spoolPending(t, nodes[i-1])
+	}
+	if pending == 0 {
+		t.Errorf("after %v cut off, the minority nodes %v report no pending spooled write", hold, indexesOf(minority))
+	}
+	t.Logf("minority nodes %v report %d pending spooled writes", indexesOf(minority), pending)
 	lab.wan.heal()
 	c.setMinority()
 	l := nsLeader(t, nodes, 30*time.Second)
@@ -152,6 +161,21 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 	if d := time.Since(start); d > 180*time.Second {
 		t.Errorf("the netns test took %v, want under 180 s", d)
 	}
+}
+
+// spoolPending is the number of pending writes in n's spool (0 when the
+// spool cannot be read, which the test reports).
+func spoolPending(t *testing.T, n *nsNode) int {
+	t.Helper()
+	code, b, err := n.tryAPI("GET", "/v1/spool", nil, nil)
+	var sp struct {
+		Pending []json.RawMessage `json:"pending"`
+	}
+	if err != nil || code != http.StatusOK || json.Unmarshal(b, &sp) != nil {
+		t.Errorf("node %d: GET /v1/spool: %d %s %v", n.i, code, b, err)
+		return 0
+	}
+	return len(sp.Pending)
 }
 
 // waitSpoolsEmpty polls GET /v1/spool on every node until nothing is
