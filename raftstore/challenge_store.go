@@ -27,6 +27,13 @@ func (f *FSM) Challenges(fn func(*record.Challenge) bool) {
 	f.chal.Load().byID.each(func(_ string, c *record.Challenge) bool { return fn(c) })
 }
 
+// OpenChallenge returns the challenge last opened for (kind, sender, list
+// domain, entity) if it is still in the open state, or nil. It may have
+// expired: check Status. An O(1) lookup, unlike a scan of Challenges.
+func (f *FSM) OpenChallenge(kind record.ChallengeKind, sender, domain string, entity uint64) *record.Challenge {
+	return f.chal.Load().openFor(openKey(kind, sender, entity, domain))
+}
+
 // ChallengeSuppressed reports whether a forgery report suppresses new
 // challenges to sender (normalised) through entity at Unix time now.
 func (f *FSM) ChallengeSuppressed(sender string, entity uint64, now int64) bool {
@@ -46,6 +53,13 @@ func (s *Store) ChallengeByID(id string) *record.Challenge { return s.fsm.Challe
 // Challenges calls fn for every stored challenge, in no particular order,
 // until fn returns false (see FSM.Challenges). Local read.
 func (s *Store) Challenges(fn func(*record.Challenge) bool) { s.fsm.Challenges(fn) }
+
+// OpenChallenge returns the challenge last opened for (kind, sender, list
+// domain, entity) while it is in the open state (see FSM.OpenChallenge).
+// Local read.
+func (s *Store) OpenChallenge(kind record.ChallengeKind, sender, domain string, entity uint64) *record.Challenge {
+	return s.fsm.OpenChallenge(kind, sender, domain, entity)
+}
 
 // ChallengeSuppressed reports whether new challenges to sender through
 // entity are suppressed at now. Local read.

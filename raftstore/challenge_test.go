@@ -470,3 +470,22 @@ func TestFSM_ChallengeReadersSeeConfirmedPairs(t *testing.T) {
 		t.Fatalf("%d challenges, %d pairs", h.f.ChallengeCount(), h.view().Counts().Pairs)
 	}
 }
+
+func TestFSM_OpenChallengeFindsTheOpenOneOnly(t *testing.T) {
+	h := chHarness(t)
+	h.ok(command.ChallengeOpen, chOpen("c1", "dave@umkc.edu", "192.0.2.5"))
+	h.ok(command.ChallengeOpen, chVerp("v1", "lists.example.org", "192.0.2.5"))
+	if c := h.f.OpenChallenge(record.ChallengePair, "dave@umkc.edu", "", 1); c == nil || c.ID != "c1" {
+		t.Fatalf("pair: %+v", c)
+	}
+	if c := h.f.OpenChallenge(record.ChallengeVerp, "postmaster@lists.example.org", "lists.example.org", 1); c == nil || c.ID != "v1" {
+		t.Fatalf("verp: %+v", c)
+	}
+	if h.f.OpenChallenge(record.ChallengePair, "dave@umkc.edu", "", 2) != nil || h.f.OpenChallenge(record.ChallengeVerp, "dave@umkc.edu", "", 1) != nil {
+		t.Fatal("found for another entity or kind")
+	}
+	h.ok(command.ChallengeConfirm, chConfirm("c1", "link"))
+	if h.f.OpenChallenge(record.ChallengePair, "dave@umkc.edu", "", 1) != nil {
+		t.Fatal("a confirmed challenge is still found open")
+	}
+}
