@@ -72,9 +72,10 @@ type ExpireBody struct {
 	// pairs and VERP sources.
 	Orphans int64 `json:"orphans,omitempty"`
 	// Challenges is the cutoff for verification state (version 3):
-	// challenges that expired (and, if closed, were closed) before it,
-	// forgery suppressions that ended before it and rate-limit windows
-	// that ended before it are deleted. Pinning does not apply.
+	// challenges that expired (and, if closed, were closed) before it and
+	// forgery suppressions that ended before it are deleted, and so are
+	// rate-limit windows that ended by the envelope's Time. Zero keeps all
+	// of it. Pinning does not apply.
 	Challenges int64 `json:"challenges,omitempty"`
 }
 

@@ -20,17 +20,25 @@ func TestFSM_ExpireForgetsOldChallengeState(t *testing.T) {
 		h.now += 10
 		return h.ok(command.Expire, command.ExpireBody{Challenges: cutoff})
 	}
-	// A cutoff before everything deletes nothing.
+	// A cutoff before everything deletes nothing but ended rate windows:
+	// the scene's windows (1 day, the current one ends at t0+92800) stay.
 	expire(t0)
-	if h.f.ChallengeCount() != 6 {
-		t.Fatalf("%d challenges after an early cutoff", h.f.ChallengeCount())
+	if h.f.ChallengeCount() != 6 || h.f.chal.Load().windows.len() != 9 {
+		t.Fatalf("%d challenges, %d windows after an early cutoff", h.f.ChallengeCount(), h.f.chal.Load().windows.len())
+	}
+	// Once the window ends, the same cutoff deletes the windows (they can
+	// never count again) and still no challenge.
+	h.now = t0 + 92800
+	expire(t0)
+	if h.f.ChallengeCount() != 6 || h.f.chal.Load().windows.len() != 0 {
+		t.Fatalf("%d challenges, %d windows after the windows ended", h.f.ChallengeCount(), h.f.chal.Load().windows.len())
 	}
 	// "expired" expired at t0+3600; the rest expire at t0+10800 or later.
 	expire(t0 + 3601)
 	if h.f.ChallengeByID("expired") != nil || h.f.Challenge(secretHash("expired")) != nil || h.f.ChallengeByID("open") == nil {
 		t.Fatal("the cutoff did not delete exactly the expired challenge")
 	}
-	// Past every short TTL, the 1-day suppression and the 1-day windows.
+	// Past every short TTL and the 1-day suppression.
 	expire(sceneEnd + 2*86400)
 	if h.f.ChallengeCount() != 1 || h.f.ChallengeByID("young") == nil {
 		t.Fatalf("%d challenges left, want only the young one", h.f.ChallengeCount())

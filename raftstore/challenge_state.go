@@ -166,9 +166,11 @@ type challengesSwept struct {
 
 // sweep returns cs without the challenges that expired, and were closed if
 // at all, before cutoff, the suppressions that ended before it and the
-// rate windows that ended by it. Each decision looks at one entry alone,
-// so the result does not depend on iteration order.
-func (cs *challenges) sweep(cutoff int64) (*challenges, challengesSwept) {
+// rate windows that ended by now (the expire command's Time: an ended
+// window never counts again). A zero cutoff keeps everything. Each
+// decision looks at one entry alone, so the result does not depend on
+// iteration order.
+func (cs *challenges) sweep(cutoff, now int64) (*challenges, challengesSwept) {
 	var out challengesSwept
 	if cutoff <= 0 {
 		return cs, out
@@ -187,6 +189,6 @@ func (cs *challenges) sweep(cutoff int64) (*challenges, challengesSwept) {
 		n.open, _ = n.open.deleteWhere(func(_ string, id string) bool { return gone[id] })
 	}
 	n.suppress, out.suppressions = n.suppress.deleteWhere(func(_ string, s suppression) bool { return s.until < cutoff })
-	n.windows, out.windows = n.windows.deleteWhere(func(_ string, w rateWindow) bool { return w.start+w.length <= cutoff })
+	n.windows, out.windows = n.windows.deleteWhere(func(_ string, w rateWindow) bool { return w.start+w.length <= now })
 	return &n, out
 }

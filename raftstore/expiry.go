@@ -151,7 +151,7 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		a.st = a.st.withGroup(ent, nil)
 	}
 	var sw challengesSwept
-	if a.st.ch, sw = a.st.ch.sweep(b.Challenges); sw.challenges > 0 {
+	if a.st.ch, sw = a.st.ch.sweep(b.Challenges, e.Time); sw.challenges > 0 {
 		n[kindChallenges] = sw.challenges
 	}
 	return command.Result{}, n, nil
