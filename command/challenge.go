@@ -2,14 +2,17 @@ package command
 
 // The verification commands (envelope version 3).
 const (
-	// ChallengeOpen opens a challenge. The state machine refuses it when an
-	// open challenge exists for the same (Sender, Entity) and Kind
-	// (Conflict, naming the open one's ID), when the pair is suppressed by
-	// a forgery report (Refused), when RequireRegistered is set and the
-	// entity is neither registered nor a group (Refused), when the pair or
-	// VERP source is already listed (Conflict), or when a rate limit is
-	// reached (Limited). Limits count opens in fixed windows of command
-	// time.
+	// ChallengeOpen opens a challenge. The state machine refuses it, in
+	// this order, when the IP belongs to no entity (NotFound), when the ID
+	// or token hash is taken (Conflict), when RequireRegistered is set and
+	// the entity is neither registered nor a group (Refused), when the
+	// pair (or the sender's domain, as a domain-wide pair or a VERP source)
+	// or the VERP source is already listed (Conflict, "already listed"),
+	// when an open, unexpired challenge exists for the same Kind, Sender,
+	// Entity and Domain (Conflict, "open challenge <ID> exists"), when the
+	// pair is suppressed by a forgery report (Refused), or when a rate
+	// limit is reached (Limited, naming it). Limits count successful opens
+	// in fixed windows of command time.
 	ChallengeOpen Type = "challenge.open"
 	// ChallengeSent records that the challenge mail was handed to the relay
 	// (or why it failed).

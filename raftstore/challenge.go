@@ -31,6 +31,10 @@ func (a *applier) challengeOpen(e *command.Envelope) (command.Result, *command.R
 		return command.Result{}, rej
 	}
 	c.Entity = ent.ID
+	if b.IP != "" {
+		ip, _ := parseAddr(b.IP) // resolve parsed it
+		c.IP = ip.String()
+	}
 	cs := a.st.ch
 	if cs.get(c.ID) != nil || cs.byTokenHash(c.TokenHash) != nil {
 		return command.Result{}, command.Reject(command.Conflict, "challenge %s or its token exists", c.ID)
@@ -77,7 +81,7 @@ func challengeFromBody(e *command.Envelope, b *command.ChallengeOpenBody) (*reco
 		return nil, command.Reject(command.Invalid, "a challenge is mailed to an address, not to domain %s", sender)
 	}
 	c := &record.Challenge{
-		ID: b.ID, Kind: record.ChallengeKind(b.Kind), Sender: sender, IP: b.IP,
+		ID: b.ID, Kind: record.ChallengeKind(b.Kind), Sender: sender,
 		TokenHash: strings.ToLower(b.TokenHash), State: record.ChallengeOpen,
 		Created: e.Time, Expires: e.Time + b.TTL, By: b.By,
 	}

@@ -77,6 +77,7 @@ func TestFSM_ChallengeOpen(t *testing.T) {
 		msg   string
 	}{
 		{name: "group member", open: chOpen("c2", "Dave@UMKC.edu", "192.0.2.10")},
+		{name: "IPv6 member", open: chOpen("c2", "dave@umkc.edu", "2001:DB8:0::A")},
 		{name: "registered relay by entity ID", open: byID},
 		{name: "unregistered relay refused", open: chOpen("c2", "eve@c.example", "203.0.113.9"), code: command.Refused, msg: "not a registered relay"},
 		{name: "unregistered relay allowed when not required", open: noReq},
@@ -135,7 +136,8 @@ func TestFSM_ChallengeOpen(t *testing.T) {
 				t.Fatal("challenge not found by token and ID")
 			}
 			if got.State != record.ChallengeOpen || got.Created != h.now || got.Expires != h.now+3600 || got.Entity != r.ID ||
-				got.Sender != strings.ToLower(c.open.Sender) || got.Domain != strings.ToLower(c.open.Domain) || got.Kind != record.ChallengeKind(c.open.Kind) {
+				got.Sender != strings.ToLower(c.open.Sender) || got.Domain != strings.ToLower(c.open.Domain) || got.Kind != record.ChallengeKind(c.open.Kind) ||
+				got.IP != normalIP(c.open.IP) {
 				t.Fatalf("stored %+v", got)
 			}
 		})
@@ -488,4 +490,12 @@ func TestFSM_OpenChallengeFindsTheOpenOneOnly(t *testing.T) {
 	if h.f.OpenChallenge(record.ChallengePair, "dave@umkc.edu", "", 1) != nil {
 		t.Fatal("a confirmed challenge is still found open")
 	}
+}
+
+// normalIP is the canonical form of an address, "" for none.
+func normalIP(s string) string {
+	if s == "" {
+		return ""
+	}
+	return addr(s).String()
 }
