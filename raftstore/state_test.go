@@ -38,6 +38,13 @@ func TestFSM_Tokens(t *testing.T) {
 		{name: "bad hash", cmd: step{command.TokenPut, command.TokenBody{Name: "x", Hash: "abc", Role: "admin"}}, code: command.Invalid},
 		{name: "bad role", cmd: step{command.TokenPut, command.TokenBody{Name: "x", Hash: secretHash("a"), Role: "root"}}, code: command.Invalid},
 		{name: "no name", cmd: step{command.TokenPut, command.TokenBody{Hash: secretHash("a"), Role: "admin"}}, code: command.Invalid},
+		{name: "mta role", cmd: step{command.TokenPut, command.TokenBody{Name: "mx", Hash: secretHash("m"), Role: "mta"}},
+			check: func(t *testing.T, f *FSM, r command.Result) {
+				if tok := f.Token(secretHash("m")); tok == nil || tok.Role != record.RoleMTA {
+					t.Fatalf("mta token not stored: %+v", tok)
+				}
+			}},
+		{name: "mta with prefixes", cmd: step{command.TokenPut, command.TokenBody{Name: "x", Hash: secretHash("a"), Role: "mta", Prefixes: []string{"10.0.0.0/8"}}}, code: command.Invalid},
 		{name: "postmaster without prefixes", cmd: step{command.TokenPut, command.TokenBody{Name: "x", Hash: secretHash("a"), Role: "postmaster"}}, code: command.Invalid},
 		{name: "admin with prefixes", cmd: step{command.TokenPut, command.TokenBody{Name: "x", Hash: secretHash("a"), Role: "admin", Prefixes: []string{"10.0.0.0/8"}}}, code: command.Invalid},
 		{name: "same secret as another token", setup: []step{tokAdm},

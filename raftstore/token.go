@@ -46,8 +46,8 @@ func tokenFromBody(b *command.TokenBody) (*record.Token, *command.Rejection) {
 	}
 	role := record.Role(b.Role)
 	switch {
-	case role != record.RoleAdmin && role != record.RolePostmaster && role != record.RoleRead:
-		return nil, command.Reject(command.Invalid, "unknown token role %q (admin, postmaster, read)", b.Role)
+	case role != record.RoleAdmin && role != record.RolePostmaster && role != record.RoleRead && role != record.RoleMTA:
+		return nil, command.Reject(command.Invalid, "unknown token role %q (admin, postmaster, mta, read)", b.Role)
 	case role == record.RolePostmaster && len(prefixes) == 0:
 		return nil, command.Reject(command.Invalid, "a postmaster token needs prefixes")
 	case role != record.RolePostmaster && len(prefixes) > 0:
