@@ -32,7 +32,8 @@ func tlsNodeIn(t testing.TB, dir, caDir, id string, bootstrap bool, joinSecret s
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := Open(ctx, Config{Dir: dir, NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
-		JoinTokenHash: HashJoinToken(joinSecret), Voters: 2, ForwardHold: 3 * time.Second})
+		JoinTokenHash: HashJoinToken(joinSecret), Voters: 2, ForwardHold: 3 * time.Second,
+		PromoteAfter: -1}) // voters join as voters at once: these tests are about joining, not promotion (promote_test.go)
 	if err != nil {
 		n.Close()
 		t.Fatal(err)
