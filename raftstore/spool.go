@@ -143,21 +143,24 @@ func decodeEntry(v []byte) (SpoolEntry, error) {
 	return e, nil
 }
 
-// first returns the oldest pending entry, ok false when none.
-func (sp *spool) first() (e SpoolEntry, ok bool, err error) {
-	err = sp.db.View(func(tx *bbolt.Tx) error {
-		_, v := tx.Bucket(bucketPending).Cursor().First()
-		if v == nil {
-			return nil
+// firstN returns up to n of the oldest pending entries, in order.
+func (sp *spool) firstN(n int) ([]SpoolEntry, error) {
+	var out []SpoolEntry
+	err := sp.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketPending).Cursor()
+		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
+			e, err := decodeEntry(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
 		}
-		ok = true
-		e, err = decodeEntry(v)
-		return err
+		return nil
 	})
 	if err != nil {
-		err = fmt.Errorf("%w: reading the spool: %w", ErrSpool, err)
+		return nil, fmt.Errorf("%w: reading the spool: %w", ErrSpool, err)
 	}
-	return e, ok, err
+	return out, nil
 }
 
 // update rewrites a pending entry (attempt counters).

@@ -3,6 +3,7 @@ package raftstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -89,6 +90,7 @@ func spoolCluster(t *testing.T) []*spoolNode {
 }
 
 func TestApplyOrSpool_NoQuorumSpoolsDurablyAndCommitsOnce(t *testing.T) {
+	const bulk = 200
 	ns := spoolCluster(t)
 	a, b, c := ns[0], ns[1], ns[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -121,31 +123,42 @@ func TestApplyOrSpool_NoQuorumSpoolsDurablyAndCommitsOnce(t *testing.T) {
 	if p, _ := a.s.SpoolCounts(); p != 3 {
 		t.Fatalf("pending %d, want 3 (the repeated ReqID is one entry)", p)
 	}
+	// More writes queue behind the pending ones at once (no 1 s wait each).
+	start := time.Now()
+	for i := range bulk {
+		e := env(t, command.PairPut, now, "", command.PairBody{Sender: fmt.Sprintf("u%d@umkc.edu", i), IP: "198.51.100.7"})
+		if _, spooled, err := a.s.ApplyOrSpool(ctx, e); err != nil || !spooled {
+			t.Fatalf("bulk write %d: spooled=%v %v", i, spooled, err)
+		}
+	}
+	t.Logf("spooled %d writes in %v (fsync each)", bulk, time.Since(start))
 
 	// The spool survives a restart of the node that holds it.
 	a.stop()
 	a.start(false)
 	pending, _, err := a.s.SpoolEntries()
-	if err != nil || len(pending) != 3 || pending[0].Envelope.ReqID != group.ReqID || pending[1].Envelope.Time != now {
-		t.Fatalf("after restart: %+v %v, want the three entries in order with their times", pending, err)
+	if err != nil || len(pending) != 3+bulk || pending[0].Envelope.ReqID != group.ReqID || pending[1].Envelope.Time != now {
+		t.Fatalf("after restart: %d entries %v, want the %d entries in order with their times", len(pending), err, 3+bulk)
 	}
 
 	b.start(false)
 	c.start(false)
+	start = time.Now()
 	eventually(t, 30*time.Second, "the spool to drain", func() bool { p, _ := a.s.SpoolCounts(); return p == 0 })
+	t.Logf("the quorum back, %d spooled writes committed in %v", 3+bulk, time.Since(start))
 	_, failed, err := a.s.SpoolEntries()
 	if err != nil || len(failed) != 1 || failed[0].Envelope.ReqID != "bad-1" || failed[0].Rejection == nil || failed[0].Rejection.Code != command.NotFound {
 		t.Fatalf("failed entries %+v %v, want bad-1 rejected not_found", failed, err)
 	}
 	m := gather(t, a.reg)
-	if m["wlns_spool_pending"] != 0 || m["wlns_spool_committed_total"] != 2 || m["wlns_spool_failed_total"] != 1 {
-		t.Fatalf("spool metrics pending %v committed %v failed %v, want 0, 2, 1",
+	if m["wlns_spool_pending"] != 0 || m["wlns_spool_committed_total"] != 2+bulk || m["wlns_spool_failed_total"] != 1 {
+		t.Fatalf("spool metrics pending %v committed %v failed %v, want 0, 2+bulk, 1",
 			m["wlns_spool_pending"], m["wlns_spool_committed_total"], m["wlns_spool_failed_total"])
 	}
 	for _, n := range ns {
 		eventually(t, 10*time.Second, n.id+" to apply the spooled writes", func() bool {
 			cn := n.s.Index().Load().Counts()
-			return cn.Pairs == 2 && cn.Entities == 2
+			return cn.Pairs == 2+bulk && cn.Entities == 2
 		})
 	}
 
@@ -155,7 +168,7 @@ func TestApplyOrSpool_NoQuorumSpoolsDurablyAndCommitsOnce(t *testing.T) {
 		t.Fatalf("repeating a committed spooled write: %+v spooled=%v %v, want a duplicate", res, spooled, err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if cn := c.s.Index().Load().Counts(); cn.Pairs != 2 || cn.Entities != 2 {
-		t.Fatalf("counts after the repeat: %+v, want 2 pairs, 2 entities", cn)
+	if cn := c.s.Index().Load().Counts(); cn.Pairs != 2+bulk || cn.Entities != 2 {
+		t.Fatalf("counts after the repeat: %+v, want %d pairs, 2 entities", cn, 2+bulk)
 	}
 }

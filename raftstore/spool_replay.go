@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wlns/wlns/command"
@@ -11,57 +12,82 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Replay pacing: the loop retries after spoolMinWait, doubling up to
-// spoolMaxWait while no leader takes the entries.
+// Replay pacing: the loop looks every spoolMinWait whether it has pending
+// entries and a leader is known (both local reads). After a failed replay
+// it waits, doubling from spoolMinWait up to spoolMaxWait, unless the
+// leader changed meanwhile: then it tries again at once.
 const (
 	spoolMinWait = 200 * time.Millisecond
 	spoolMaxWait = 10 * time.Second
 )
 
 // spoolLoop replays pending entries, oldest first, whenever a leader is
-// known: on a kick, and otherwise with a bounded backoff. It ends with ctx.
+// known. It ends with ctx.
 func (s *Store) spoolLoop(ctx context.Context) {
 	defer close(s.spool.done)
-	wait := spoolMinWait
+	backoff, next, failedWith := spoolMinWait, time.Time{}, ""
+	tick := time.NewTicker(spoolMinWait)
+	defer tick.Stop()
 	for {
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
 		case <-s.spool.kick:
-		case <-t.C:
+		case <-tick.C:
 		}
-		t.Stop()
-		if p, _ := s.spool.sp.counts(); p == 0 {
-			wait = spoolMaxWait
+		_, leader := s.Leader()
+		if p, _ := s.spool.sp.counts(); p == 0 || leader == "" || time.Now().Before(next) && leader == failedWith {
 			continue
 		}
 		if err := s.replay(ctx); err != nil {
-			wait = min(max(wait*2, spoolMinWait), spoolMaxWait)
-			s.log.Debug("write spool: replay paused", "err", err, "retry_in", wait)
+			next, failedWith = time.Now().Add(backoff), leader
+			s.log.Debug("write spool: replay paused", "err", err, "retry_in", backoff)
+			backoff = min(backoff*2, spoolMaxWait)
 			continue
 		}
-		wait = spoolMinWait
+		backoff, next = spoolMinWait, time.Time{}
 	}
 }
 
-// replay commits pending entries in order until the spool is empty or one
-// cannot be committed now (its error is returned; the entry stays first).
+// spoolWindow is how many pending pair and VERP writes replay at once:
+// they never depend on each other (only on entities, which replay alone),
+// so they may commit in any order, and raft groups concurrent proposals
+// into one log append instead of one round trip each.
+const spoolWindow = 32
+
+// replay commits pending entries until the spool is empty or one cannot be
+// committed now (its error is returned; the entry stays pending, first).
 func (s *Store) replay(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if _, addr := s.Leader(); addr == "" {
 			return ErrNoLeader
 		}
-		e, ok, err := s.spool.sp.first()
-		if err != nil || !ok {
+		es, err := s.spool.sp.firstN(spoolWindow)
+		if err != nil || len(es) == 0 {
 			return err
 		}
-		if err := s.replayOne(ctx, e); err != nil {
+		run := independentRun(es)
+		errs := make([]error, len(run))
+		var wg sync.WaitGroup
+		for i, e := range run {
+			wg.Go(func() { errs[i] = s.replayOne(ctx, e) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return err
 		}
 	}
 	return ctx.Err()
+}
+
+// independentRun is the leading entries of es that may replay together: a
+// run of pair and VERP writes, or else the first entry alone.
+func independentRun(es []SpoolEntry) []SpoolEntry {
+	n := 0
+	for n < len(es) && (es[n].Envelope.Type == command.PairPut || es[n].Envelope.Type == command.VerpPut) {
+		n++
+	}
+	return es[:max(n, 1)]
 }
 
 // replayOne applies one entry and files it: committed (or already applied)
