@@ -1,10 +1,13 @@
 package raftstore
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/command"
 )
 
 func TestProfileByName_ValidRaftConfigs(t *testing.T) {
@@ -51,4 +54,59 @@ func TestTimings_LoneServerElectsFastThenTakesTheProfile(t *testing.T) {
 	if rc := s.raft.ReloadableConfig(); rc.HeartbeatTimeout != 3*time.Second || rc.ElectionTimeout != 3*time.Second {
 		t.Fatalf("with two servers the timings are %v/%v, want the WAN 3s/3s", rc.HeartbeatTimeout, rc.ElectionTimeout)
 	}
+}
+
+func TestProfile_ClusterFailsOverAfterTheHeartbeatTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("elects with WAN timings (several seconds)")
+	}
+	for _, profile := range []string{ProfileLAN, ProfileWAN} {
+		t.Run(profile, func(t *testing.T) { failOver(t, profile) })
+	}
+}
+
+// failOver stops the leader of a three-voter cluster on the given profile
+// and checks a new leader comes about no sooner than the heartbeat timeout
+// and takes writes.
+func failOver(t *testing.T, profile string) {
+	p, _ := ProfileByName(profile)
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	mod := func(c *Config) { c.Profile = profile; c.Voters = 3; c.PromoteAfter = -1 }
+	a := mirror(t, t.TempDir(), ca, "a", true, mod)
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []*Store{a}
+	for _, id := range []string{"b", "c"} {
+		s := mirror(t, t.TempDir(), ca, id, false, mod)
+		if err := s.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, s)
+	}
+	eventually(t, 5*time.Second, "the profile's timings on a three-node leader", func() bool {
+		return a.raft.ReloadableConfig().HeartbeatTimeout == p.HeartbeatTimeout
+	})
+	killed := time.Now()
+	a.Close()
+	var leader *Store
+	eventually(t, 30*time.Second, "a new leader", func() bool {
+		for _, s := range nodes[1:] {
+			if s.IsLeader() {
+				leader = s
+				return true
+			}
+		}
+		return false
+	})
+	took := time.Since(killed)
+	t.Logf("%s profile: new leader %s %v after the leader stopped", profile, leader.NodeID(), took.Round(10*time.Millisecond))
+	// The last heartbeat may have come up to a tenth of the timeout before
+	// the stop.
+	if took < p.HeartbeatTimeout*9/10 {
+		t.Fatalf("a new leader after %v: the followers did not wait for the %v heartbeat timeout", took, p.HeartbeatTimeout)
+	}
+	mustApply(t, leader, command.PairPut, "", command.PairBody{Sender: "after@example.org", IP: "192.0.2.9"})
 }
