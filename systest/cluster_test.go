@@ -198,15 +198,17 @@ func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 	start := time.Now()
 	ca := clusterCA(t)
 	const secret = "join-secret-for-the-test"
-	first := startMember(t, filepath.Join(t.TempDir(), "n1"), append(nodeCert(t, ca, "n1"), "--join-token", secret)...)
+	// Joined nodes start as non-voters; promote them after a second.
+	first := startMember(t, filepath.Join(t.TempDir(), "n1"), append(nodeCert(t, ca, "n1"), "--join-token", secret, "--promote-after", "1s")...)
 	joinArgs := func(id string) []string {
-		return append(nodeCert(t, ca, id), "--join", first.ready.Raft, "--join-token", secret)
+		return append(nodeCert(t, ca, id), "--join", first.ready.Raft, "--join-token", secret, "--promote-after", "1s")
 	}
 	second := startMember(t, filepath.Join(t.TempDir(), "n2"), joinArgs("n2")...)
 	n3args := joinArgs("n3")
 	third := startMember(t, filepath.Join(t.TempDir(), "n3"), n3args...)
 	nodes := []*node{first, second, third}
-	t.Logf("3 nodes up after %v", time.Since(start))
+	waitReachableVoters(t, first, 3, 30*time.Second)
+	t.Logf("3 nodes up and voters after %v", time.Since(start))
 
 	// A write through each node's API lands on all three.
 	for i, n := range nodes {
@@ -299,22 +301,42 @@ func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 	}
 
 	// With its peer gone the leader has no quorum: it steps down, and a
-	// write waits a few seconds for a leader, then fails with a clear 503.
+	// write waits a few seconds for a leader, then is spooled on the node
+	// (202); it commits once the peer is back.
 	last := leaderOf(t, rest, 10*time.Second)
+	var peer *node
 	for _, n := range rest {
 		if n != last {
+			peer = n
 			n.kill()
 		}
 	}
 	t0 := time.Now()
 	code, b := last.api("POST", "/v1/pairs", map[string]string{"sender": "no-quorum@example.org", "ip": "192.0.2.10"})
-	if code != http.StatusServiceUnavailable || !strings.Contains(string(b), "no raft leader") {
-		t.Fatalf("write without a quorum: %d %s, want 503 saying there is no leader", code, b)
+	var sp struct {
+		Spooled bool `json:"spooled"`
+	}
+	if code != http.StatusAccepted || json.Unmarshal(b, &sp) != nil || !sp.Spooled {
+		t.Fatalf("write without a quorum: %d %s, want 202 spooled", code, b)
 	}
 	if d := time.Since(t0); d > 20*time.Second {
-		t.Fatalf("write without a quorum took %v to fail", d)
+		t.Fatalf("write without a quorum took %v to be spooled", d)
 	}
-	t.Logf("write without a quorum failed after %v", time.Since(t0))
+	t.Logf("write without a quorum spooled after %v", time.Since(t0))
+	back := startMember(t, peer.dataDir, nodeArgsOf(peer)...)
+	waitListed(t, []*node{last, back}, "no-quorum@example.org", "192.0.2.10", 30*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, b := last.api("GET", "/v1/spool", nil)
+		var spool struct {
+			Pending []json.RawMessage `json:"pending"`
+		}
+		if code == http.StatusOK && json.Unmarshal(b, &spool) == nil && len(spool.Pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the commit GET /v1/spool: %d %s, want nothing pending", code, b)
+		}
+	}
 	if d := time.Since(start); d > 90*time.Second {
 		t.Errorf("the cluster test took %v", d)
 	}
