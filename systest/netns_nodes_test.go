@@ -102,13 +102,6 @@ func (n *nsNode) query(qname string, qtype uint16, timeout time.Duration) (*dns.
 	return m, nil
 }
 
-// isLeader reports whether the node says it leads.
-func (n *nsNode) isLeader() bool {
-	code, b, err := n.tryAPI("GET", "/v1/status", nil, nil)
-	var st nodeStatus
-	return err == nil && code == http.StatusOK && json.Unmarshal(b, &st) == nil && st.Leader
-}
-
 // nsLeader polls until exactly one of nodes leads and every one of them
 // names it, and returns it.
 func nsLeader(t *testing.T, nodes []*nsNode, limit time.Duration) *nsNode {
