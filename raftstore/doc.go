@@ -1,7 +1,8 @@
 // Package raftstore is the replicated store: it runs hashicorp/raft over a
 // raft-boltdb/v2 log, applies command envelopes into the in-memory index
-// through a deterministic state machine (the FSM), keeps API tokens and the
-// request-ID window in replicated state, and streams snapshots.
+// through a deterministic state machine (the FSM), keeps API tokens, the
+// verification state (challenges, forgery suppressions, rate-limit windows)
+// and the request-ID window in replicated state, and streams snapshots.
 //
 // It owns the meaning of every command (validation, conflicts, IDs, batches)
 // and the snapshot format. It must not serve DNS or HTTP, read a clock or a
