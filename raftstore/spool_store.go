@@ -22,7 +22,9 @@ const spoolFile = "spool.db"
 type spooler struct {
 	sp        *spool
 	kick      chan struct{}
+	ctx       context.Context
 	cancel    context.CancelFunc
+	started   bool
 	done      chan struct{}
 	reg       prometheus.Registerer
 	committed prometheus.Counter
@@ -32,8 +34,9 @@ type spooler struct {
 	closeErr  error
 }
 
-// openSpool opens <Dir>/spool.db, registers the spool metrics and starts
-// the replay loop. Called once from open, after Raft has started.
+// openSpool opens <Dir>/spool.db and registers the spool metrics. Called
+// once from open before Raft starts, so a damaged spool stops the node
+// before anything runs; startSpool starts the replay loop once Raft runs.
 func (s *Store) openSpool() error {
 	sp, err := openSpoolFile(filepath.Join(s.cfg.Dir, spoolFile))
 	if err != nil {
@@ -59,12 +62,17 @@ func (s *Store) openSpool() error {
 		sp.close()
 		return err
 	}
-	s.spool = r
-	go s.spoolLoop(ctx)
+	s.spool, r.ctx = r, ctx
 	if p, f := sp.counts(); p+f > 0 {
 		s.log.Info("write spool has entries", "pending", p, "failed", f)
 	}
 	return nil
+}
+
+// startSpool starts the replay loop (after Raft has started).
+func (s *Store) startSpool() {
+	s.spool.started = true
+	go s.spoolLoop(s.spool.ctx)
 }
 
 func (r *spooler) register() error {
@@ -98,7 +106,9 @@ func (s *Store) closeSpool() error {
 	}
 	r.closeOnce.Do(func() {
 		r.cancel()
-		<-r.done
+		if r.started {
+			<-r.done
+		}
 		r.unregister(3)
 		if err := r.sp.close(); err != nil {
 			r.closeErr = fmt.Errorf("closing the write spool: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,5 +195,34 @@ func TestApplyOrSpool_QueuesBehindPendingEntries(t *testing.T) {
 	}
 	if _, failed, _ := s.SpoolEntries(); len(failed) != 0 {
 		t.Fatalf("failed entries: %+v", failed)
+	}
+}
+
+func TestApplyOrSpool_SpoolFailureIsAnErrorNotAnAck(t *testing.T) {
+	lone := tlsNode(t, newCA(t), "lone", false, "s") // never joined: no leader
+	if err := lone.spool.sp.db.Close(); err != nil {  // as if the disk refused every write
+		t.Fatal(err)
+	}
+	e := env(t, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+	_, spooled, err := lone.ApplyOrSpool(context.Background(), e)
+	if spooled || !errors.Is(err, ErrSpool) || !errors.Is(err, ErrNoLeader) {
+		t.Fatalf("spooling into a broken spool: spooled=%v %v, want an error naming both causes", spooled, err)
+	}
+}
+
+func TestOpen_CorruptSpoolIsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, spoolFile), []byte("not a bolt file, but long enough to be read as one........"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := Open(ctx, Config{Dir: dir, Bind: "127.0.0.1:0", Bootstrap: true, Logger: quietLogger()})
+	if err == nil {
+		s.Close()
+		t.Fatal("a store with a corrupt spool opened")
+	}
+	if !errors.Is(err, ErrSpool) || !strings.Contains(err.Error(), spoolFile) {
+		t.Fatalf("opening with a corrupt spool: %v, want ErrSpool naming the file", err)
 	}
 }

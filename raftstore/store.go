@@ -94,6 +94,9 @@ func (s *Store) open() error {
 		return err
 	}
 	s.id = id
+	if err := s.openSpool(); err != nil {
+		return err
+	}
 	hl := newHCLogger(s.cfg.Logger, "raft")
 	s.metrics = newMetrics(s.cfg.Registerer)
 	s.fsm = NewFSM(s.log, s.metrics)
@@ -140,9 +143,7 @@ func (s *Store) open() error {
 		s.cfg.Net.SetHandler(rpcHandler{s})
 		go s.nudger()
 	}
-	if err := s.openSpool(); err != nil {
-		return err
-	}
+	s.startSpool()
 	return s.metrics.register()
 }
 
