@@ -200,7 +200,7 @@ func TestApplyOrSpool_QueuesBehindPendingEntries(t *testing.T) {
 
 func TestApplyOrSpool_SpoolFailureIsAnErrorNotAnAck(t *testing.T) {
 	lone := tlsNode(t, newCA(t), "lone", false, "s") // never joined: no leader
-	if err := lone.spool.sp.db.Close(); err != nil {  // as if the disk refused every write
+	if err := lone.spool.sp.db.Close(); err != nil { // as if the disk refused every write
 		t.Fatal(err)
 	}
 	e := env(t, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
