@@ -1,8 +1,12 @@
 package systest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -158,4 +162,81 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// peerSerial dials a node's inter-node port with a certificate of the
+// cluster CA and returns the serial number of the certificate it presents.
+func peerSerial(t *testing.T, addr string, client []string) string {
+	t.Helper()
+	flags := map[string]string{}
+	for i := 0; i+1 < len(client); i += 2 {
+		flags[client[i]] = client[i+1]
+	}
+	cert, err := tls.LoadX509KeyPair(flags["--cluster-cert"], flags["--cluster-key"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(flags["--cluster-ca"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 5 * time.Second}, Config: &tls.Config{MinVersion: tls.VersionTLS13,
+		Certificates: []tls.Certificate{cert}, RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"wlns-node/1"}}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("TLS dial of %s: %v", addr, err)
+	}
+	defer c.Close()
+	return c.(*tls.Conn).ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
+
+// fileSerial returns the serial number of the PEM certificate at path.
+func fileSerial(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM block", path)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.SerialNumber.String()
+}
+
+// TestMirror_RotatedCertificateIsUsedWithoutRestart re-issues a running
+// node's certificate in place: within the reload interval new inter-node
+// connections get the new certificate, and the node keeps serving.
+func TestMirror_RotatedCertificateIsUsedWithoutRestart(t *testing.T) {
+	ca := clusterCA(t)
+	flags := nodeCert(t, ca, "n1")
+	n := startMember(t, filepath.Join(t.TempDir(), "n1"), append(flags, "--join-token", "rotation-secret")...)
+	probe := nodeCert(t, ca, "probe")
+	certPath := flags[3] // --cluster-cert's value
+	old := fileSerial(t, certPath)
+	if got := peerSerial(t, n.ready.Raft, probe); got != old {
+		t.Fatalf("node presents serial %s, its file has %s", got, old)
+	}
+	if r := runWlns(t, "ca", "issue", "--ca", ca, "--node-id", "n1", "--addr", "127.0.0.1", "--out", filepath.Dir(certPath)); r.code != 0 {
+		t.Fatalf("wlns ca issue: exit %d: %s", r.code, r.stderr)
+	}
+	rotated := fileSerial(t, certPath)
+	deadline := time.Now().Add(20 * time.Second)
+	for peerSerial(t, n.ready.Raft, probe) != rotated {
+		if time.Now().After(deadline) {
+			t.Fatalf("still the old certificate 20 s after rotation; log:\n%s", n.logTail())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !strings.Contains(n.logTail(), "cluster certificate reloaded") {
+		t.Fatalf("the reload was not logged:\n%s", n.logTail())
+	}
+	addPair(t, n, "rotated@example.org", "192.0.2.10")
+	waitListed(t, []*node{n}, "rotated@example.org", "192.0.2.10", 10*time.Second)
 }
