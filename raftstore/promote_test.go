@@ -91,6 +91,12 @@ func TestPromote_JoinsAsNonVoterAndIsPromotedOnceStable(t *testing.T) {
 	if r := roles(t, a)["c"]; r != raft.Nonvoter {
 		t.Fatalf("c is %v with %d voters wanted and 2 present, want a non-voter", r, 2)
 	}
+
+	// Removing a voter makes room: the healthy non-voter is promoted.
+	if err := a.RemoveMember(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "c to be promoted in b's place", func() bool { return roles(t, a)["c"] == raft.Voter })
 }
 
 func TestPromote_DeadNonVoterIsNotPromoted(t *testing.T) {
