@@ -37,7 +37,11 @@ func (s *Store) readIndex(ctx context.Context) (uint64, error) {
 	if s.cfg.Net == nil {
 		return 0, ErrNotLeader
 	}
-	idx, err := s.cfg.Net.ReadIndex(ctx, addr)
+	// A leader behind a partition is known but unreachable: answer within
+	// the forward hold rather than the caller's whole deadline.
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.ForwardHold)
+	defer cancel()
+	idx, err := s.cfg.Net.ReadIndex(rctx, addr)
 	if err != nil {
 		return 0, fromRemote(err)
 	}
