@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,11 +67,15 @@ type SpoolEntry struct {
 
 // SpoolList is the answer of GET /v1/spool.
 type SpoolList struct {
-	// Pending writes wait for a quorum, in the order they will commit.
+	// Pending writes wait for a quorum, in the order they will commit (the
+	// first ?limit of them).
 	Pending []SpoolEntry `json:"pending"`
 	// Failed writes were rejected by the cluster when replayed (oldest
-	// first, the last 1000 kept).
+	// first, the last 1000 kept; the first ?limit of them).
 	Failed []SpoolEntry `json:"failed"`
+	// PendingTotal and FailedTotal count all of them.
+	PendingTotal int `json:"pending_total"`
+	FailedTotal  int `json:"failed_total"`
 }
 
 // spooledError carries a spooled write from propose to the 202 answer:
@@ -114,20 +119,32 @@ func writeSpooled(w http.ResponseWriter, err error) bool {
 	return true
 }
 
-// listSpool serves GET /v1/spool.
-func (a *API) listSpool(w http.ResponseWriter, _ *http.Request, _ *caller) error {
+// listSpool serves GET /v1/spool[?limit=N] (default and most: MaxLimit
+// entries of each list).
+func (a *API) listSpool(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	limit := MaxLimit
+	if q := r.URL.Query().Get("limit"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > MaxLimit {
+			return errorf(http.StatusBadRequest, "limit %q: want 1 to %d", q, MaxLimit)
+		}
+		limit = n
+	}
 	out := SpoolList{Pending: []SpoolEntry{}, Failed: []SpoolEntry{}}
 	if sp, ok := a.store.(Spooler); ok {
 		err := sp.EachSpooled(func(failed bool, e *command.Envelope, spooled time.Time, lastErr string, rej *command.Rejection) bool {
-			en := SpoolEntry{Type: e.Type, RequestID: e.ReqID, Time: e.Time, Spooled: spooled, Summary: summarize(e), Error: lastErr}
+			list, total := &out.Pending, &out.PendingTotal
 			if failed {
-				if rej != nil {
-					en.Error, en.Code = rej.Message, rej.Code
-				}
-				out.Failed = append(out.Failed, en)
-			} else {
-				out.Pending = append(out.Pending, en)
+				list, total = &out.Failed, &out.FailedTotal
 			}
+			if *total++; len(*list) >= limit {
+				return true
+			}
+			en := SpoolEntry{Type: e.Type, RequestID: e.ReqID, Time: e.Time, Spooled: spooled, Summary: summarize(e), Error: lastErr}
+			if rej != nil {
+				en.Error, en.Code = rej.Message, rej.Code
+			}
+			*list = append(*list, en)
 			return true
 		})
 		if err != nil {

@@ -126,9 +126,12 @@ func TestSpool_WriteWithoutQuorumIs202AndCommitsLater(t *testing.T) {
 	}
 	var list SpoolList
 	w = do("GET", "/v1/spool", "")
-	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list.Pending) != 1 || list.Failed == nil ||
+	if err := json.Unmarshal(w.Body.Bytes(), &list); err != nil || len(list.Pending) != 1 || list.PendingTotal != 1 || list.Failed == nil ||
 		list.Pending[0].Type != command.PairPut || list.Pending[0].Summary != "dave@umkc.edu through 192.0.2.4" {
 		t.Fatalf("GET /v1/spool: %d %s", w.Code, w.Body)
+	}
+	if w := do("GET", "/v1/spool?limit=0", ""); w.Code != http.StatusBadRequest {
+		t.Fatalf("GET /v1/spool?limit=0: %d, want 400", w.Code)
 	}
 	if w := do("GET", "/v1/status", ""); !strings.Contains(w.Body.String(), `"pending": 1`) {
 		t.Fatalf("status does not show the pending write: %s", w.Body)
