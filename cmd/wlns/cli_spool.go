@@ -53,6 +53,6 @@ func printSpool(w io.Writer, l *admin.SpoolList) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d pending, %d failed\n", len(l.Pending), len(l.Failed))
+	_, err := fmt.Fprintf(w, "%d pending, %d failed\n", l.PendingTotal, l.FailedTotal)
 	return err
 }
