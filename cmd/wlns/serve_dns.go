@@ -53,6 +53,14 @@ func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.
 // withdrawEvery is how often the withdrawal switch is re-evaluated.
 const withdrawEvery = time.Second
 
+// staler is what the withdrawal switch asks the store.
+type staler interface {
+	// HasData reports whether the node started with data of its own.
+	HasData() bool
+	// Stale reports why the node is staler than limit, or nil.
+	Stale(limit time.Duration) error
+}
+
 // withdrawal is the switch that makes the DNS server refuse every query,
 // and why. A node withdraws while it has no data at all (a new node still
 // joining or installing its first snapshot) and, with --max-stale, while it
@@ -71,7 +79,7 @@ func (w *withdrawal) why() string {
 }
 
 // watch re-evaluates the switch until ctx ends.
-func (w *withdrawal) watch(ctx context.Context, n *node, store *raftstore.Store, maxStale time.Duration) {
+func (w *withdrawal) watch(ctx context.Context, n *node, store staler, maxStale time.Duration) {
 	t := time.NewTicker(withdrawEvery)
 	defer t.Stop()
 	for {
@@ -85,7 +93,7 @@ func (w *withdrawal) watch(ctx context.Context, n *node, store *raftstore.Store,
 }
 
 // check sets the switch from the store's state and logs each change.
-func (w *withdrawal) check(n *node, store *raftstore.Store, maxStale time.Duration) {
+func (w *withdrawal) check(n *node, store staler, maxStale time.Duration) {
 	reason := ""
 	if !n.storeReady.Load() && !store.HasData() {
 		reason = "no data yet: this node is new and has not caught up with the cluster"
