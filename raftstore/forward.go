@@ -88,13 +88,39 @@ func (s *Store) applyOnce(ctx context.Context, e *command.Envelope) (command.Res
 	if addr == "" {
 		return command.Result{}, ErrNoLeader
 	}
-	res, idx, err := s.cfg.Net.Apply(ctx, addr, e)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.cancelOnLeaderChange(fctx, cancel, addr)
+	res, idx, err := s.cfg.Net.Apply(fctx, addr, e)
 	if err != nil {
 		return command.Result{}, fmt.Errorf("forwarding %s to the leader at %s: %w", e.Type, addr, fromRemote(err))
 	}
 	s.waitApplied(ctx, idx)
 	return res, nil
 }
+
+// cancelOnLeaderChange ends a forward to the leader at addr once this node
+// no longer sees it as the leader: behind a partition the request (or its
+// answer) is lost, and the forward would otherwise wait out the caller's
+// whole deadline. Raft clears the leader after its heartbeat timeout.
+func (s *Store) cancelOnLeaderChange(ctx context.Context, cancel context.CancelFunc, addr string) {
+	t := time.NewTicker(leaderCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, a := s.Leader(); a != addr {
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+// leaderCheck is how often a forward in flight checks the leader.
+const leaderCheck = 50 * time.Millisecond
 
 // retryable reports whether a forward may be tried again: nothing was
 // applied, or the ReqID makes a repeat harmless.
