@@ -1,7 +1,12 @@
 package raftstore
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -61,7 +66,10 @@ func (s *Store) CaughtUp() error {
 	if _, id := s.raft.LeaderWithID(); id == "" {
 		return fmt.Errorf("no leader known (last leader contact %v ago)", s.Staleness().Round(time.Second))
 	}
-	if c, a := s.raft.CommitIndex(), s.raft.AppliedIndex(); a < c {
+	switch c, a := s.raft.CommitIndex(), s.raft.AppliedIndex(); {
+	case c == 0:
+		return errors.New("no commit index from the leader yet")
+	case a < c:
 		return fmt.Errorf("catching up: applied index %d of %d committed", a, c)
 	}
 	return nil
@@ -73,7 +81,56 @@ func (s *Store) solo() bool {
 	return err == nil && len(conf.Servers) == 1 && conf.Servers[0].ID == raft.ServerID(s.id)
 }
 
+// ReplayPending reports, until this node has replayed them, that it
+// opened with log entries past the snapshot it restored: it stopped
+// without its shutdown snapshot (a crash, a kill, a snapshot cut short),
+// so its index lacks entries it had applied, and may have answered, before
+// the stop. Raft replays them once a leader tells it the commit index. It
+// is nil after a clean stop, on a new node, and once the node has applied
+// up to that index or caught up with a leader.
+func (s *Store) ReplayPending() error {
+	switch {
+	case s.cleanStop >= 0 && uint64(s.cleanStop) <= s.openedApplied: // the snapshot holds all it had applied
+		return nil
+	case s.openedLast <= s.openedApplied || s.raft.AppliedIndex() >= s.openedLast || s.CaughtUp() == nil:
+		return nil
+	}
+	return fmt.Errorf("restarted with log entries %d to %d past its snapshot (an unclean stop): not replayed yet, applied %d; they replay once a leader confirms the commit index",
+		s.openedApplied+1, s.openedLast, s.raft.AppliedIndex())
+}
+
 // HasData reports whether this node started on existing Raft state (a
 // snapshot or log from an earlier run), so its index holds data worth
 // serving before it catches up.
 func (s *Store) HasData() bool { return s.hadState }
+
+// cleanStopFile records, after a clean stop, the applied index then.
+const cleanStopFile = "clean-stop"
+
+// markCleanStop records a clean stop at applied index idx.
+func (s *Store) markCleanStop(idx uint64) {
+	p := filepath.Join(s.cfg.Dir, "raft", cleanStopFile)
+	if err := os.WriteFile(p, []byte(strconv.FormatUint(idx, 10)+"\n"), 0o600); err != nil {
+		s.log.Warn("recording the clean stop; the next start withdraws DNS until it has caught up", "err", err)
+	}
+}
+
+// takeCleanStop reads and removes the clean-stop record: the applied index
+// of the last run's clean stop, or -1 when it crashed (or the record is
+// unreadable).
+func (s *Store) takeCleanStop() int64 {
+	p := filepath.Join(s.cfg.Dir, "raft", cleanStopFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return -1
+	}
+	if err := os.Remove(p); err != nil {
+		s.log.Warn("removing the clean-stop record", "err", err)
+		return -1 // a crash of this run must not look clean
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}

@@ -97,3 +97,54 @@ func TestRestart_FollowerServesItsDataWithoutALeader(t *testing.T) {
 		t.Fatalf("reason %q, want no contact since start", stale)
 	}
 }
+
+// crash stops s as a kill would: no shutdown snapshot.
+func crash(t *testing.T, s *Store) {
+	t.Helper()
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		if err := s.raft.Shutdown().Error(); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.closeParts()
+	})
+}
+
+func TestRestart_AfterACrashReplayIsPendingUntilALeaderReturns(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	voters := func(c *Config) { c.Voters = 2; c.PromoteAfter = -1 }
+	aDir := t.TempDir()
+	a := mirror(t, aDir, ca, "a", true, voters)
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bDir := t.TempDir()
+	b := mirror(t, bDir, ca, "b", false, voters)
+	if err := b.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		mustApply(t, a, command.PairPut, "", command.PairBody{Sender: fmt.Sprintf("u%d@example.org", i), IP: "192.0.2.9"})
+	}
+	want := a.Index().Load().Counts()
+	eventually(t, 10*time.Second, "b to catch up", func() bool { return b.Index().Load().Counts() == want })
+	if err := b.ReplayPending(); err != nil {
+		t.Fatalf("a running node reports %v", err)
+	}
+
+	aAddr, bAddr := a.Addr(), b.Addr()
+	crash(t, b)
+	a.Close()
+	again := mirrorAt(t, bDir, ca, "b", bAddr, false, voters)
+	err := again.ReplayPending()
+	if err == nil || !strings.Contains(err.Error(), "past its snapshot") {
+		t.Fatalf("after a crash without a leader: ReplayPending %v, index %+v", err, again.Index().Load().Counts())
+	}
+	mirrorAt(t, aDir, ca, "a", aAddr, false, voters)
+	eventually(t, 15*time.Second, "the replay once a leader is back", func() bool { return again.ReplayPending() == nil })
+	if got := again.Index().Load().Counts(); got != want {
+		t.Fatalf("after the replay b holds %+v, want %+v", got, want)
+	}
+}

@@ -43,10 +43,17 @@ type Store struct {
 
 	// started is when Open ran; ledAt the last time (Unix ns) the watch
 	// loop saw this node lead; both feed Staleness. hadState says whether
-	// Open found Raft state from an earlier run.
-	started  time.Time
-	ledAt    atomic.Int64
-	hadState bool
+	// Open found Raft state from an earlier run; openedLast is the last log
+	// index then and openedApplied what the restored snapshot covered (see
+	// ReplayPending).
+	started       time.Time
+	ledAt         atomic.Int64
+	hadState      bool
+	openedLast    uint64
+	openedApplied uint64
+	// cleanStop is the applied index the last run recorded when it
+	// stopped cleanly, -1 when it did not (stale.go).
+	cleanStop int64
 
 	// nudge asks the leader to tell followers about a new commit index at
 	// once (see nudger); stop ends that loop.
@@ -132,6 +139,8 @@ func (s *Store) open() error {
 	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, s.trans); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
+	s.openedLast, s.openedApplied = s.raft.LastIndex(), s.raft.AppliedIndex()
+	s.cleanStop = s.takeCleanStop()
 	if conf, err := s.configuration(); err == nil {
 		s.timings(conf) // a lone server elects itself without a WAN wait
 	}
@@ -372,6 +381,8 @@ func (s *Store) Close() error {
 			s.snapshotOnClose()
 			if err := s.raft.Shutdown().Error(); err != nil {
 				s.closeErr = fmt.Errorf("shutting down raft: %w", err)
+			} else {
+				s.markCleanStop(s.raft.AppliedIndex())
 			}
 		}
 		if err := s.closeParts(); err != nil && s.closeErr == nil {

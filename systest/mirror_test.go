@@ -85,15 +85,13 @@ func readyz(t *testing.T, n *node) (int, string) {
 	return code, string(b)
 }
 
-// TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale restarts a
-// follower while both other nodes are down: it answers DNS from its own
-// data at once, /readyz says it is not caught up; past --max-stale it
-// answers REFUSED and says why; once the others are back it answers again.
-func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) {
+// mirrorCluster starts three voters on the LAN profile (with extra flags),
+// writes one pair through the second and waits until all three answer it;
+// it returns the nodes and the pair's query name.
+func mirrorCluster(t *testing.T, extra ...string) ([]*node, string) {
+	t.Helper()
 	ca := clusterCA(t)
-	const secret = "mirror-test-secret"
-	const maxStale = 6 * time.Second
-	common := []string{"--raft-profile", "lan", "--promote-after", "1s", "--max-stale", maxStale.String(), "--join-token", secret}
+	common := append([]string{"--raft-profile", "lan", "--promote-after", "1s", "--join-token", "mirror-test-secret"}, extra...)
 	first := startMember(t, filepath.Join(t.TempDir(), "n1"), append(nodeCert(t, ca, "n1"), common...)...)
 	nodes := []*node{first}
 	for _, id := range []string{"n2", "n3"} {
@@ -103,7 +101,47 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 	waitVoters(t, first, 3, 30*time.Second)
 	addPair(t, nodes[1], "mirror@example.org", "192.0.2.10")
 	waitListed(t, nodes, "mirror@example.org", "192.0.2.10", 10*time.Second)
-	name := senderName(t, "mirror.example.org", "192.0.2.10")
+	return nodes, senderName(t, "mirror.example.org", "192.0.2.10")
+}
+
+// relaunch restarts n on its data and inter-node address with DNS and HTTP
+// on ports known in advance, without waiting for it to be ready.
+func relaunch(t *testing.T, n *node) (*node, string) {
+	t.Helper()
+	dnsAddr, httpAddr := freeLoopback(t), freeLoopback(t)
+	again, _ := launch(t, n.dataDir, append(nodeArgsOf(n), "--dns", dnsAddr, "--http", httpAddr)...)
+	again.ready.HTTP, again.token = httpAddr, n.token
+	return again, dnsAddr
+}
+
+// TestMirror_CrashedFollowerRefusesUntilItHasReplayed kills a follower (no
+// shutdown snapshot) while the others are down: restarted, it holds less
+// than it answered before, so it answers REFUSED rather than "not listed"
+// until a leader is back and it has replayed its log.
+func TestMirror_CrashedFollowerRefusesUntilItHasReplayed(t *testing.T) {
+	nodes, name := mirrorCluster(t)
+	for _, n := range nodes {
+		n.kill()
+	}
+	again, dnsAddr := relaunch(t, nodes[2])
+	waitDNS(t, dnsAddr, name, dns.RcodeRefused, 5*time.Second)
+	if code, body := readyz(t, again); code != http.StatusServiceUnavailable || !strings.Contains(body, "past its snapshot") {
+		t.Fatalf("/readyz after a crash: %d %s, want 503 naming the log not replayed", code, body)
+	}
+	for _, n := range nodes[:2] {
+		launch(t, n.dataDir, nodeArgsOf(n)...)
+	}
+	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 30*time.Second)
+	t.Logf("answering again %v after the others were restarted", took)
+}
+
+// TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale restarts a
+// follower while both other nodes are down: it answers DNS from its own
+// data at once, /readyz says it is not caught up; past --max-stale it
+// answers REFUSED and says why; once the others are back it answers again.
+func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) {
+	const maxStale = 6 * time.Second
+	nodes, name := mirrorCluster(t, "--max-stale", maxStale.String())
 
 	// The follower stops cleanly; then the other two die.
 	mirror := nodes[2]
@@ -113,9 +151,7 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 	nodes[0].kill()
 	nodes[1].kill()
 
-	dnsAddr, httpAddr := freeLoopback(t), freeLoopback(t)
-	again, _ := launch(t, mirror.dataDir, append(nodeArgsOf(mirror), "--dns", dnsAddr, "--http", httpAddr)...)
-	again.ready.HTTP, again.token = httpAddr, mirror.token
+	again, dnsAddr := relaunch(t, mirror)
 	launched := time.Now()
 	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 5*time.Second)
 	t.Logf("restarted mirror answered from its data %v after launch, with no leader", took)

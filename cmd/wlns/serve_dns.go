@@ -59,12 +59,18 @@ type staler interface {
 	HasData() bool
 	// Stale reports why the node is staler than limit, or nil.
 	Stale(limit time.Duration) error
+	// ReplayPending reports why the node holds less than it had before an
+	// unclean stop, or nil.
+	ReplayPending() error
 }
 
 // withdrawal is the switch that makes the DNS server refuse every query,
-// and why. A node withdraws while it has no data at all (a new node still
-// joining or installing its first snapshot) and, with --max-stale, while it
-// is not the leader and has not heard from one for longer than that.
+// and why. Until it has caught up once after start, a node withdraws while
+// it has no data at all (a new node still joining or installing its first
+// snapshot) or holds less than it had before an unclean stop (it would
+// answer "not listed" for names it had answered as listed). With
+// --max-stale it also withdraws while it is not the leader and has not
+// heard from one for longer than that.
 type withdrawal struct {
 	on     atomic.Bool
 	reason atomic.Pointer[string]
@@ -95,10 +101,15 @@ func (w *withdrawal) watch(ctx context.Context, n *node, store staler, maxStale 
 // check sets the switch from the store's state and logs each change.
 func (w *withdrawal) check(n *node, store staler, maxStale time.Duration) {
 	reason := ""
-	if !n.storeReady.Load() && !store.HasData() {
+	switch starting := !n.storeReady.Load(); {
+	case starting && !store.HasData():
 		reason = "no data yet: this node is new and has not caught up with the cluster"
-	} else if err := store.Stale(maxStale); err != nil {
-		reason = err.Error()
+	case starting && store.ReplayPending() != nil:
+		reason = store.ReplayPending().Error()
+	default:
+		if err := store.Stale(maxStale); err != nil {
+			reason = err.Error()
+		}
 	}
 	was := w.on.Load()
 	w.reason.Store(&reason)

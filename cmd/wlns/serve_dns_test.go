@@ -23,12 +23,13 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry) float64 {
 
 // fakeStaler is a store whose data and staleness a test sets.
 type fakeStaler struct {
-	data  bool
-	stale error
+	data          bool
+	stale, replay error
 }
 
 func (f *fakeStaler) HasData() bool             { return f.data }
 func (f *fakeStaler) Stale(time.Duration) error { return f.stale }
+func (f *fakeStaler) ReplayPending() error      { return f.replay }
 
 func TestWithdrawal_FollowsDataAndStaleness(t *testing.T) {
 	n := &node{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -37,19 +38,21 @@ func TestWithdrawal_FollowsDataAndStaleness(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(n.withdraw.gauge())
 	steps := []struct {
-		name         string
-		data, caught bool
-		stale        error
-		want         string // the reason, "" while serving
+		name          string
+		data, caught  bool
+		stale, replay error
+		want          string // the reason, "" while serving
 	}{
-		{"new node without data", false, false, nil, "no data yet"},
-		{"new node caught up", false, true, nil, ""},
-		{"restarted node with data", true, false, nil, ""},
-		{"stale", true, true, errors.New("stale: no contact with the leader for 12m3s (limit 10m0s)"), "stale: no contact"},
-		{"contact again", true, true, nil, ""},
+		{"new node without data", false, false, nil, nil, "no data yet"},
+		{"new node caught up", false, true, nil, nil, ""},
+		{"restarted node with data", true, false, nil, nil, ""},
+		{"restarted after a crash", true, false, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), "past its snapshot"},
+		{"caught up after a crash", true, true, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), ""},
+		{"stale", true, true, errors.New("stale: no contact with the leader for 12m3s (limit 10m0s)"), nil, "stale: no contact"},
+		{"contact again", true, true, nil, nil, ""},
 	}
 	for _, s := range steps {
-		st.data, st.stale = s.data, s.stale
+		st.data, st.stale, st.replay = s.data, s.stale, s.replay
 		n.storeReady.Store(s.caught)
 		n.withdraw.check(n, st, 10*time.Minute)
 		got := n.withdraw.why()
