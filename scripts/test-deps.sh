@@ -20,6 +20,7 @@ checks=(
 	"taskset util-linux"
 	"postfix postfix"
 	"swaks swaks"
+	"systemd-analyze systemd"
 	"rspamd rspamd"
 	"spamassassin spamassassin"
 	"lib:libidn.so.12 libidn12"
