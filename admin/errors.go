@@ -55,6 +55,10 @@ func rejectionStatus(c command.Code) int {
 		return http.StatusNotFound
 	case command.Conflict:
 		return http.StatusConflict
+	case command.Refused:
+		return http.StatusForbidden
+	case command.Limited:
+		return http.StatusTooManyRequests
 	default:
 		return http.StatusUnprocessableEntity
 	}
