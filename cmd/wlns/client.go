@@ -119,6 +119,9 @@ func (c *apiClient) send(ctx context.Context, method, path, ctype string, body i
 		}
 		return resp.StatusCode, &apiError{status: resp.StatusCode, msg: eb.Error}
 	}
+	if sp := spooled(resp.StatusCode, raw); sp != nil {
+		return resp.StatusCode, sp
+	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			return resp.StatusCode, fmt.Errorf("decoding the answer of %s %s: %w", method, path, err)

@@ -62,8 +62,12 @@ func run(ctx context.Context, args []string, c *cli) int {
 	}
 	err = cmd.execute(ctx, c, rest)
 	var ee *exitError
+	var sp *spooledNotice
 	switch {
 	case err == nil:
+		return exitOK
+	case errors.As(err, &sp):
+		fmt.Fprintln(c.stdout, sp.Error())
 		return exitOK
 	case errors.As(err, &ee):
 		if ee.err != nil {
