@@ -42,6 +42,14 @@ func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
 	hash := HashSecret(secret)
 	tok := a.store.Token(hash)
 	if tok == nil || subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
+		if a.cfg.Ready != nil {
+			// A node still replaying its log (or cut off from the leader)
+			// may not know a token created meanwhile: that is "try later
+			// or elsewhere", not "your token is wrong".
+			if err := a.cfg.Ready(r.Context()); err != nil {
+				return nil, errorf(http.StatusServiceUnavailable, "token not known on this node, which is not caught up with the cluster (%v); retry, or ask another node", err)
+			}
+		}
 		return nil, errorf(http.StatusUnauthorized, "invalid token")
 	}
 	c := &caller{tok: tok}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,5 +52,21 @@ func TestAuth_PostmasterCannotWriteIntoOthersGroup(t *testing.T) {
 	r := env.must(http.StatusForbidden, "POST", "/v1/pairs", postmasterSecret, `{"sender":"a@b.example","ip":"192.0.2.9"}`)
 	if !strings.Contains(r.errorMsg(t), "192.0.0.0/16") {
 		t.Errorf("error %q does not name the group's prefix", r.errorMsg(t))
+	}
+}
+
+func TestAuth_UnknownTokenOnANodeCatchingUpIs503(t *testing.T) {
+	env := newTestEnv(t)
+	env.ready = errors.New("store not caught up: replaying the log")
+	r := env.do("GET", "/v1/pairs", "created-while-this-node-was-down", "")
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "not caught up") {
+		t.Errorf("unknown token while catching up: %d %s; want 503 naming the reason", r.status, r.body)
+	}
+	if r := env.do("GET", "/v1/pairs", readSecret, ""); r.status != http.StatusOK {
+		t.Errorf("a token the node knows still works while it catches up: %d %s", r.status, r.body)
+	}
+	env.ready = nil
+	if r := env.do("GET", "/v1/pairs", "created-while-this-node-was-down", ""); r.status != http.StatusUnauthorized {
+		t.Errorf("unknown token on a caught-up node: %d; want 401", r.status)
 	}
 }
