@@ -14,10 +14,23 @@ import (
 	"fmt"
 )
 
-// Version is the envelope version this build writes. Decode accepts every
-// version up to it. Version 2 added Touch and Expire; version 3 added the
-// challenge commands and ExpireBody.Challenges. An older replica refuses
-// (stops on) newer entries rather than skipping them and diverging.
+// Version is the newest envelope version this build writes. Decode accepts
+// every version up to it. Version 2 added Touch and Expire; version 3 added
+// the challenge commands, the "mta" token role and ExpireBody.Challenges.
+// An older replica refuses (stops on) newer entries rather than skipping
+// them and diverging.
+//
+// New stamps each envelope with the lowest version that can carry it
+// (MinVersion), not with Version: a node running this build keeps writing
+// entries that older nodes in the same cluster apply, so a rolling upgrade
+// works, and only the commands an older node would apply differently (a
+// type it does not know, a token role it refuses) stop it. The rule for a
+// change: a command whose outcome would differ on an older build needs a
+// new version. An Expire stays at 2 even with a Challenges cutoff: a
+// version-2 node ignores the field, and it holds no verification state
+// (all of it comes from version-3 commands it would have stopped at), so
+// its outcome is the same. The state machine never branches on V: a
+// command means the same whatever version carries it.
 const Version = 3
 
 // Type names a command.
@@ -145,13 +158,14 @@ type BatchBody struct {
 	Commands []Envelope `json:"commands"`
 }
 
-// New builds an envelope of the current version around body.
+// New builds an envelope around body, stamped with the lowest version
+// that can carry it (MinVersion).
 func New(t Type, now int64, reqID string, body any) (*Envelope, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s body: %w", t, err)
 	}
-	return &Envelope{V: Version, Type: t, Time: now, ReqID: reqID, Body: raw}, nil
+	return &Envelope{V: MinVersion(t, raw), Type: t, Time: now, ReqID: reqID, Body: raw}, nil
 }
 
 // Encode returns the log entry bytes of e.

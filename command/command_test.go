@@ -18,7 +18,7 @@ func TestEnvelope_RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.V != Version || got.Type != PairPut || got.Time != 1_700_000_000 || got.ReqID != "req-1" {
+	if got.V != 1 || got.Type != PairPut || got.Time != 1_700_000_000 || got.ReqID != "req-1" {
 		t.Errorf("decoded envelope = %+v", got)
 	}
 	var body PairBody

@@ -1,0 +1,50 @@
+package command
+
+import "encoding/json"
+
+// MinVersion is the lowest envelope version that can carry a command of
+// type t with body raw: the version that introduced the type (1 for the
+// record and token commands, 2 for Touch and Expire, 3 for the challenge
+// commands), raised to 3 for a TokenPut of role "mta" (an older replica
+// would reject that role: a different outcome, so it must stop instead),
+// and for a Batch the highest of its commands. An unknown type, or a body
+// that does not decode, gets Version. See Version for why it matters.
+func MinVersion(t Type, raw json.RawMessage) int {
+	switch t {
+	case EntityPut, EntityDelete, MembersAdd, MembersRemove, PairPut, PairDelete,
+		VerpPut, VerpDelete, TokenDelete:
+		return 1
+	case TokenPut:
+		var b TokenBody
+		if json.Unmarshal(raw, &b) != nil || b.Role == roleMTA {
+			return 3
+		}
+		return 1
+	case Touch, Expire:
+		return 2
+	case ChallengeOpen, ChallengeSent, ChallengeConfirm, ChallengeReport:
+		return 3
+	case Batch:
+		return batchVersion(raw)
+	}
+	return Version
+}
+
+// roleMTA is record.RoleMTA, the token role version 3 added (command does
+// not import record).
+const roleMTA = "mta"
+
+// batchVersion is the highest version among a batch's commands: each
+// command's own V and what its type and body need (1 for an empty batch).
+func batchVersion(raw json.RawMessage) int {
+	var b BatchBody
+	if json.Unmarshal(raw, &b) != nil {
+		return Version
+	}
+	v := 1
+	for i := range b.Commands {
+		c := &b.Commands[i]
+		v = max(v, c.V, MinVersion(c.Type, c.Body))
+	}
+	return v
+}
