@@ -139,6 +139,14 @@ func TestGroups_BadRequests(t *testing.T) {
 		{"no members", `{"name":"g"}`, http.StatusBadRequest, "at least one member"},
 		{"bad member", `{"name":"g","members":["192.0.2.0/33"]}`, http.StatusBadRequest, `"192.0.2.0/33"`},
 		{"registered without contact", `{"name":"g","members":["192.0.2.0/28"],"registered":true}`, http.StatusBadRequest, "contact"},
+		{"CR LF in name", `{"name":"mx\r\nX-Injected: yes","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"angle brackets in name", `{"name":"<script>mx","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"control character in name", `{"name":"mx\u0001","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"DEL in name", `{"name":"mx\u007f","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"bidi override in name", `{"name":"mx\u202eexe","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"invalid UTF-8 in name", "{\"name\":\"mx\xff\",\"members\":[\"192.0.2.0/28\"]}", http.StatusBadRequest, "invalid group name"},
+		{"name over the limit", `{"name":"` + strings.Repeat("a", MaxGroupName+1) + `","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
+		{"CR LF in contact", `{"name":"g","members":["192.0.2.0/28"],"registered":true,"contact":"a@b.example\r\nX: y"}`, http.StatusBadRequest, "invalid contact"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +155,18 @@ func TestGroups_BadRequests(t *testing.T) {
 				t.Fatalf("status %d (want %d), error %q (want %q)", r.status, tt.want, r.errorMsg(t), tt.msg)
 			}
 		})
+	}
+	var list EntityList
+	env.must(http.StatusOK, "GET", "/v1/groups", readSecret, "").json(t, &list)
+	if len(list.Entities) != 0 {
+		t.Fatalf("refused requests stored groups: %+v", list.Entities)
+	}
+	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"good","members":["192.0.2.0/28"]}`)
+	env.must(http.StatusBadRequest, "PUT", "/v1/groups/good", adminSecret, `{"name":"go\nod","members":["192.0.2.0/28"]}`)
+	var g record.Entity
+	env.must(http.StatusOK, "GET", "/v1/groups/good", readSecret, "").json(t, &g)
+	if g.Name != "good" {
+		t.Fatalf("a refused rename changed the group: %+v", &g)
 	}
 	env.must(http.StatusNotFound, "POST", "/v1/groups/nope/members", adminSecret, `{"prefixes":["192.0.2.1"]}`)
 }

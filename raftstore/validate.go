@@ -3,6 +3,9 @@ package raftstore
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wlns/wlns/command"
 )
@@ -84,8 +87,53 @@ func checkBody(e *command.Envelope, top bool) error {
 	if err := e.DecodeBody(dst); err != nil {
 		return err
 	}
+	if b, ok := dst.(*command.EntityBody); ok && e.Type == command.EntityPut {
+		return checkEntityText(b)
+	}
 	if v, ok := dst.(command.Validator); ok {
 		return v.Validate()
+	}
+	return nil
+}
+
+// Text limits of an entity.put: names and contacts are shown in the API,
+// the console, WHOIS and the TXT answers.
+const (
+	maxEntityName    = 128
+	maxEntityContact = 320
+)
+
+// checkEntityText refuses an entity.put whose name or contact is not
+// printable UTF-8 (control characters, CR/LF, invalid bytes) or is too long.
+//
+// This check runs only here, before the log, and never in the state
+// machine's apply path: entity.put entries already in the log, and older
+// nodes in a mixed-version cluster, apply names without it, so a rule added
+// to apply would give a different outcome for the same entry on different
+// nodes (or on replay) and the replicas would diverge. A rule before the
+// log changes only what new entries may say.
+func checkEntityText(b *command.EntityBody) error {
+	if err := checkPrintable("name", b.Name, maxEntityName); err != nil {
+		return err
+	}
+	return checkPrintable("contact", b.Contact, maxEntityContact)
+}
+
+// checkPrintable refuses s unless it is valid UTF-8 of at most max bytes
+// whose every character is printable (a letter, mark, number, punctuation,
+// symbol or the ASCII space). JSON decoding turns invalid bytes into
+// U+FFFD, so that is refused as invalid UTF-8 too.
+func checkPrintable(what, s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("entity %s is %d bytes; at most %d", what, len(s), max)
+	}
+	if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+		return fmt.Errorf("entity %s %q is not valid UTF-8", what, s)
+	}
+	for i, r := range s {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("entity %s %q has a non-printable character %U at byte %d", what, s, r, i)
+		}
 	}
 	return nil
 }
