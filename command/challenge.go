@@ -9,7 +9,8 @@ const (
 	// pair (or the sender's domain, as a domain-wide pair or a VERP source)
 	// or the VERP source is already listed (Conflict, "already listed"),
 	// when an open, unexpired challenge exists for the same Kind, Sender,
-	// Entity and Domain (Conflict, "open challenge <ID> exists"), when the
+	// Entity and Domain (Conflict, "open challenge <ID> exists") unless it
+	// is replaceable (see ReplaceUnsentAfter), when the
 	// pair is suppressed by a forgery report (Refused), or when a rate
 	// limit is reached (Limited, naming it). Limits count successful opens
 	// in fixed windows of command time.
@@ -63,6 +64,15 @@ type ChallengeOpenBody struct {
 	RequireRegistered bool `json:"require_registered,omitempty"`
 	// Limits are the rate limits to enforce (zero fields: no limit).
 	Limits ChallengeLimits `json:"limits"`
+	// ReplaceUnsentAfter, when positive, lets this open replace the open
+	// challenge for the same key if that one's mail was never sent (Sent
+	// is 0) and it was created at least this many seconds before the
+	// envelope's Time: the old challenge becomes "superseded", its token
+	// stops acting, and this one counts against the limits like any open.
+	// Zero never replaces. It travels in the command, not as a constant
+	// of the state machine, so every replica decides alike whatever its
+	// build.
+	ReplaceUnsentAfter int64 `json:"replace_unsent_after,omitempty"`
 	// By names the requester (API token name).
 	By string `json:"by,omitempty"`
 }

@@ -43,6 +43,9 @@ func TestChallengeOpenBody_Validate(t *testing.T) {
 		{"limit without window", func(b *ChallengeOpenBody) { b.Limits.Window = 0 }, "window"},
 		{"negative limit", func(b *ChallengeOpenBody) { b.Limits.PerDomain = -1 }, "negative"},
 		{"long by", func(b *ChallengeOpenBody) { b.By = strings.Repeat("b", 129) }, "by longer"},
+		{"replace unsent after an hour", func(b *ChallengeOpenBody) { b.ReplaceUnsentAfter = 3600 }, ""},
+		{"negative replace delay", func(b *ChallengeOpenBody) { b.ReplaceUnsentAfter = -1 }, "replace_unsent_after"},
+		{"replace delay too long", func(b *ChallengeOpenBody) { b.ReplaceUnsentAfter = MaxChallengeTTL + 1 }, "replace_unsent_after"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -58,6 +58,9 @@ func (b *ChallengeOpenBody) Validate() error {
 	if err := b.Limits.validate(); err != nil {
 		return err
 	}
+	if b.ReplaceUnsentAfter < 0 || b.ReplaceUnsentAfter > MaxChallengeTTL {
+		return fmt.Errorf("challenge.open: replace_unsent_after %d is not between 0 and %d seconds", b.ReplaceUnsentAfter, MaxChallengeTTL)
+	}
 	return checkBy("challenge.open", b.By)
 }
 

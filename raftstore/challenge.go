@@ -45,8 +45,14 @@ func (a *applier) challengeOpen(e *command.Envelope) (command.Result, *command.R
 	if rej := a.listed(c); rej != nil {
 		return command.Result{}, rej
 	}
-	if open := cs.openFor(openKeyOf(c)); open != nil && open.Status(e.Time) == record.ChallengeOpen {
-		return command.Result{}, command.Reject(command.Conflict, "open challenge %s exists for %s via entity %d", open.ID, c.Sender, c.Entity)
+	open := cs.openFor(openKeyOf(c))
+	if open != nil && open.Status(e.Time) == record.ChallengeOpen {
+		if !unsentFor(open, b.ReplaceUnsentAfter, e.Time) {
+			return command.Result{}, command.Reject(command.Conflict, "open challenge %s exists for %s via entity %d", open.ID, c.Sender, c.Entity)
+		}
+		old := *open
+		old.State, old.Closed, old.Method, old.ClosedBy = record.ChallengeSuperseded, e.Time, "replaced by "+c.ID, b.By
+		cs = cs.withChanged(&old) // published only if the open succeeds
 	}
 	if cs.suppressed(c.Sender, c.Entity, e.Time) {
 		return command.Result{}, command.Reject(command.Refused, "challenges to %s via entity %d are suppressed after a forgery report", c.Sender, c.Entity)
@@ -57,6 +63,13 @@ func (a *applier) challengeOpen(e *command.Envelope) (command.Result, *command.R
 	}
 	a.st.ch = cs.withWindows(windows).withNew(c)
 	return command.Result{ID: c.Entity, Created: true}, nil
+}
+
+// unsentFor reports whether the open challenge c may be replaced at now
+// under command.ChallengeOpenBody.ReplaceUnsentAfter: its mail was never
+// sent and it is at least after seconds old. Zero never replaces.
+func unsentFor(c *record.Challenge, after, now int64) bool {
+	return after > 0 && c.Sent == 0 && now-c.Created >= after
 }
 
 // decodeValid decodes e's body into dst and checks its shape.

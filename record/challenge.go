@@ -29,6 +29,12 @@ const (
 	// ChallengeList: the recipient said the relay is a mailing-list server;
 	// a VERP challenge to the list domain's postmaster was opened instead.
 	ChallengeList ChallengeState = "list"
+	// ChallengeSuperseded: the challenge mail was never sent (its node
+	// crashed before sending, or the send failed and the node holding the
+	// token restarted), and a later open for the same key replaced it with
+	// a fresh token. Its token no longer acts; it stays listed so the API
+	// shows why the sender got a second mail.
+	ChallengeSuperseded ChallengeState = "superseded"
 	// ChallengeExpired is reported for an open challenge past its Expires.
 	ChallengeExpired ChallengeState = "expired"
 )
@@ -61,7 +67,8 @@ type Challenge struct {
 	// SendError is the last failure to send it.
 	Sent      int64  `json:"sent,omitempty"`
 	SendError string `json:"send_error,omitempty"`
-	// Closed is when the state left Open; Method is how (link, reply).
+	// Closed is when the state left Open; Method is how (link, reply; for
+	// a superseded challenge "replaced by <ID>").
 	Closed int64  `json:"closed,omitempty"`
 	Method string `json:"method,omitempty"`
 	// By names who requested it (token name) and who closed it.
