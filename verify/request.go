@@ -98,13 +98,14 @@ func (s *Service) request(ctx context.Context, sender string, ip netip.Addr, by 
 	case !s.cfg.AllowUnregistered && !e.Registered && !e.Group:
 		return Outcome{Result: Refused, Reason: fmt.Sprintf("relay %s is not registered", e.Label())}, nil
 	}
+	body := command.ChallengeOpenBody{Kind: string(record.ChallengePair), Sender: addr, IP: ip.String(), By: by}
 	if c := s.openFor(record.ChallengePair, addr, "", e.ID); c != nil {
-		return s.existing(ctx, c)
+		return s.existing(ctx, c, body)
 	}
 	if sc, ok := s.store.(SuppressionChecker); ok && sc.ChallengeSuppressed(addr, e.ID, s.now()) {
 		return Outcome{Result: Refused, Reason: fmt.Sprintf("challenges to %s through relay %s are suppressed after a forgery report", addr, e.Label())}, nil
 	}
-	return s.open(ctx, command.ChallengeOpenBody{Kind: string(record.ChallengePair), Sender: addr, IP: ip.String(), By: by})
+	return s.open(ctx, body)
 }
 
 // openFor returns the open challenge of kind for sender (and list domain)
@@ -128,13 +129,26 @@ func (s *Service) openFor(kind record.ChallengeKind, sender, domain string, enti
 	return found
 }
 
-// existing answers a Request that found c open: nothing is sent, unless c's
-// mail failed on this node at least ResendAfter ago.
-func (s *Service) existing(ctx context.Context, c *record.Challenge) (Outcome, error) {
-	if c.Sent == 0 && c.SendError != "" {
+// existing answers a Request that found c open: nothing is sent, unless
+// c's mail was never sent. If it failed on this node, which still holds
+// the token, the same mail is tried again at most once per ResendAfter.
+// If no node can send it (the proposer crashed before sending, or its node
+// restarted after a failure and lost the token) and c is at least
+// ResendAfter old, body is opened in its place: the state machine
+// supersedes c (its token stops working) and a fresh token is mailed once.
+func (s *Service) existing(ctx context.Context, c *record.Challenge, body command.ChallengeOpenBody) (Outcome, error) {
+	if c.Sent != 0 {
+		return Outcome{Result: Open, Challenge: c}, nil
+	}
+	if s.holdsUnsent(c.ID) {
 		if token, ok := s.takeUnsent(c.ID); ok {
 			return s.send(ctx, c, token), nil
 		}
+		return Outcome{Result: Open, Challenge: c}, nil
+	}
+	if s.now()-c.Created >= int64(ResendAfter/time.Second) {
+		s.cfg.Logger.Info("replacing a challenge whose mail was never sent", "challenge", c.ID, "created", c.Created)
+		return s.open(ctx, body)
 	}
 	return Outcome{Result: Open, Challenge: c}, nil
 }
@@ -173,6 +187,7 @@ func (s *Service) openEnvelope(body *command.ChallengeOpenBody) (string, *comman
 	body.TokenHash = HashToken(token)
 	body.TTL = int64(s.cfg.TTL / time.Second)
 	body.RequireRegistered = !s.cfg.AllowUnregistered
+	body.ReplaceUnsentAfter = int64(ResendAfter / time.Second)
 	body.Limits = command.ChallengeLimits{Window: int64(LimitWindow / time.Second),
 		PerSender: s.cfg.Limits.PerSender, PerDomain: s.cfg.Limits.PerDomain, PerEntity: s.cfg.Limits.PerEntity}
 	env, err := command.New(command.ChallengeOpen, s.now(), body.ID, body)

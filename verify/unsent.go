@@ -6,8 +6,9 @@ import "time"
 const maxUnsent = 10000
 
 // unsentMail is the token of a challenge whose mail failed, kept in memory
-// only: a restart or another node cannot send it again, and the challenge
-// then stays open, unanswerable, until it expires.
+// only: a restart or another node cannot send it again. Once the challenge
+// is ResendAfter old, a Request on a node without its token replaces it
+// with a fresh one instead (see existing).
 type unsentMail struct {
 	token string
 	tried time.Time
@@ -40,4 +41,13 @@ func (s *Service) takeUnsent(id string) (string, bool) {
 	}
 	delete(s.unsent, id)
 	return u.token, true
+}
+
+// holdsUnsent reports whether this node keeps the token of challenge id
+// after a failed send.
+func (s *Service) holdsUnsent(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.unsent[id]
+	return ok
 }
