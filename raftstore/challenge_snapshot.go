@@ -21,6 +21,19 @@ const (
 // challengeOpenIndexed flags a challenge the open index names for its key.
 const challengeOpenIndexed = 1
 
+// snapFormat is the snapshot format a state needs: 1 while it holds no
+// verification state (challenges, suppressions, rate windows) and no token
+// of the "mta" role, all of which only version-3 commands create, else
+// snapVersion. A build from before the challenges reads format 1 only, so
+// a cluster upgraded to this build can still be rolled back, snapshots
+// included, until verification is used.
+func snapFormat(toks []*record.Token, verification int) uint64 {
+	if verification > 0 || slices.ContainsFunc(toks, func(t *record.Token) bool { return t.Role == record.RoleMTA }) {
+		return snapVersion
+	}
+	return 1
+}
+
 // sortedChallenges returns the state's records in snapshot order.
 func (cs *challenges) sorted() ([]*record.Challenge, []suppression, []rateWindow) {
 	chs := make([]*record.Challenge, 0, cs.byID.len())

@@ -30,7 +30,8 @@ import (
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
 // (before challenges) has no challenge records and three fewer counts in
-// the state record; Restore reads both.
+// the state record; Restore reads both, and a state that version 1 can
+// hold is written as version 1 (see snapFormat).
 const (
 	snapMagic   = "WLNSSNAP"
 	snapVersion = 2
@@ -86,13 +87,14 @@ func (s *fsmSnapshot) Release() {}
 // same bytes.
 func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw := &snapWriter{w: bufio.NewWriterSize(w, 256<<10), crc: crc32.New(castagnoli)}
-	sw.write([]byte(snapMagic))
-	sw.e.uvarint(snapVersion)
-	sw.write(sw.e.b)
-	sw.e.b = sw.e.b[:0]
 	ents, pairs, verps := s.sorted()
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
+	sw.format = snapFormat(toks, len(chs)+len(sups)+len(wins))
+	sw.write([]byte(snapMagic))
+	sw.e.uvarint(sw.format)
+	sw.write(sw.e.b)
+	sw.e.b = sw.e.b[:0]
 	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks), len(chs), len(sups), len(wins))
 	for _, e := range ents {
 		sw.entity(e)
@@ -171,6 +173,8 @@ type snapWriter struct {
 	e   enc
 	hdr [1 + binary.MaxVarintLen64]byte
 	err error
+	// format is the format being written (see snapFormat).
+	format uint64
 }
 
 func (sw *snapWriter) write(b []byte) {
@@ -197,7 +201,11 @@ func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs,
 	e.uvarint(s.view.Serial())
 	e.uvarint(s.st.lastID)
 	e.varint(s.maxT)
-	for _, n := range []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins} {
+	counts := []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins}
+	if sw.format < 2 {
+		counts = counts[:5]
+	}
+	for _, n := range counts {
 		e.uvarint(uint64(n))
 	}
 	sw.record(tagState)
