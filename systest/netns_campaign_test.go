@@ -26,7 +26,13 @@ import (
 // had answered as listed is no lag but a failure ("forgot"). A node is
 // probed only while it runs: from its
 // kill until it first answers after the restart it is not "live" (the time
-// to that first answer is reported).
+// to that first answer is reported). A node restarted after a crash holds
+// only its last snapshot until it has replayed its log through a leader;
+// meanwhile it withdraws (answers REFUSED, and /readyz says why) so that
+// resolvers ask another mirror instead of getting "not listed" for names it
+// had answered: those REFUSED answers, before its first real answer, are
+// counted as "withdrawn", not as failures. A REFUSED once it is live is a
+// failure.
 
 // outcome is what a write got from the API.
 type outcome int
@@ -51,7 +57,7 @@ type writeRec struct {
 // probeCount is one node's DNS tally: forgot counts the lag answers for a
 // name the same node had already answered as listed (a restarted node that
 // answers from less than it had), which are also failures.
-type probeCount struct{ ok, lag, forgot, fail int }
+type probeCount struct{ ok, lag, forgot, fail, withdrawn int }
 
 // nodeState is the campaign's view of one node.
 type nodeState struct {
@@ -241,13 +247,17 @@ func (c *campaign) tally(i, gen int, qname string, m *dns.Msg, err error) {
 	if s.gen != gen || s.down {
 		return // asked a process that was killed meanwhile
 	}
+	p := &c.probes[i-1]
 	if !s.live {
 		if err != nil {
 			return // restarted, not serving DNS yet
 		}
+		if m.Rcode == dns.RcodeRefused {
+			p.withdrawn++ // restarted, replaying its log: sends resolvers elsewhere
+			return
+		}
 		s.live, s.firstDNS = true, time.Since(s.restarted)
 	}
-	p := &c.probes[i-1]
 	why := ""
 	switch {
 	case err != nil:
@@ -302,7 +312,7 @@ func (c *campaign) report() string {
 		fmt.Fprintf(&b, "  failed write x%d: %s\n", k, r)
 	}
 	for i, p := range c.probes {
-		fmt.Fprintf(&b, "node %d DNS: %d ok, %d lag (not applied yet), %d failed (of which %d forgot a name it had answered)", i+1, p.ok, p.lag, p.fail, p.forgot)
+		fmt.Fprintf(&b, "node %d DNS: %d ok, %d lag (not applied yet), %d withdrawn (REFUSED while replaying after its restart), %d failed (of which %d forgot a name it had answered)", i+1, p.ok, p.lag, p.withdrawn, p.fail, p.forgot)
 		if s := c.state[i]; !s.restarted.IsZero() {
 			fmt.Fprintf(&b, "; first DNS answer %v after its restart", s.firstDNS.Round(time.Millisecond))
 		}
