@@ -169,12 +169,12 @@ func parseChallengeFilter(r *http.Request) (challengeFilter, error) {
 	q := r.URL.Query()
 	f := challengeFilter{limit: DefaultLimit}
 	switch s := q.Get("state"); s {
-	case "", "open", "confirmed", "forged", "list", "expired":
+	case "", "open", "confirmed", "forged", "list", "expired", "superseded":
 		f.state = record.ChallengeState(s)
 	case "forgery":
 		f.state = record.ChallengeForged
 	default:
-		return f, errorf(http.StatusBadRequest, "invalid state %q: want open, confirmed, forged, list or expired", s)
+		return f, errorf(http.StatusBadRequest, "invalid state %q: want open, confirmed, forged, list, expired or superseded", s)
 	}
 	switch s := q.Get("kind"); s {
 	case "", "pair", "verp":

@@ -212,6 +212,10 @@ func TestChallenges_OverTheRealService(t *testing.T) {
 	if len(page.Challenges) != 0 {
 		t.Fatalf("forged %+v", page)
 	}
+	e.must(200, "GET", "/v1/challenges?state=superseded", readSecret, "").json(t, &page)
+	if len(page.Challenges) != 0 {
+		t.Fatalf("superseded %+v", page)
+	}
 	e.now = e.now.Add(verify.DefaultTTL)
 	e.must(200, "GET", "/v1/challenges?state=expired", readSecret, "").json(t, &page)
 	if len(page.Challenges) != 2 || page.Challenges[0].State != record.ChallengeExpired {

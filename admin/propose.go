@@ -72,6 +72,10 @@ func (a *API) apply(ctx context.Context, env *command.Envelope) (command.Result,
 }
 
 func unavailable(err error) error {
+	if errors.Is(err, command.ErrInvalidEnvelope) {
+		// Refused before the log: the request's fault, and nothing changed.
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return errorf(http.StatusServiceUnavailable, "store did not apply the change in time: %v", err)
 	}

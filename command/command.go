@@ -180,6 +180,12 @@ func (e *Envelope) Encode() ([]byte, error) {
 // ErrUnsupported means a log entry was written by a newer wlns.
 var ErrUnsupported = errors.New("unsupported command version")
 
+// ErrInvalidEnvelope means an envelope was refused before it reached the
+// log: wrong version, unknown type, a body that does not decode or breaks a
+// proposal-time rule, too large. It is the caller's mistake (HTTP 400), not
+// an outage; the store wraps it with what was wrong.
+var ErrInvalidEnvelope = errors.New("invalid command envelope")
+
 // Decode reads a log entry.
 func Decode(b []byte) (*Envelope, error) {
 	var e Envelope

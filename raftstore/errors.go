@@ -1,6 +1,10 @@
 package raftstore
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/wlns/wlns/command"
+)
 
 // Errors Store.Apply and Store.WaitReady return when a command could not be
 // committed. A rejected command is not an error: it is a command.Result with
@@ -30,7 +34,7 @@ var (
 	// ErrInvalidCommand means the envelope cannot be proposed at all (wrong
 	// version, unknown type, undecodable body, too large); nothing was sent
 	// to raft.
-	ErrInvalidCommand = errors.New("invalid command envelope")
+	ErrInvalidCommand = command.ErrInvalidEnvelope
 )
 
 // ErrCorruptSnapshot means a snapshot stream is truncated, fails its
