@@ -1,0 +1,206 @@
+package raftstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrDataInUse means a running node holds the data folder (its Raft log
+// is locked); Recover changed nothing.
+var ErrDataInUse = errors.New("the data folder is in use by a running node: stop wlns serve first")
+
+// recoverLockWait is how long Recover waits for the Raft log's file lock
+// before it concludes that a node is running on the folder.
+const recoverLockWait = time.Second
+
+// Survivor is a node that takes part in a recovered cluster: its Raft
+// server ID and the inter-node address the others dial (the address
+// `wlns cluster status` lists for it).
+type Survivor struct {
+	ID      string
+	Address string
+}
+
+// RecoverReport says what Recover did on one node.
+type RecoverReport struct {
+	// NodeID is the node whose data folder was recovered.
+	NodeID string
+	// Old is the configuration the node held before, New the one it
+	// starts with (only ID, Address and Voter are set).
+	Old, New []Member
+	// SnapshotIndex is the index of the snapshot the node held before; the
+	// log entries after it, up to LastIndex (of LastTerm), were applied on
+	// top and are now held as committed in the recovery snapshot.
+	SnapshotIndex       uint64
+	LastIndex, LastTerm uint64
+	// Warnings are things the operator should check: survivors this node
+	// did not know, changed addresses, a majority that was still there.
+	Warnings []string
+	// Took is how long the recovery ran.
+	Took time.Duration
+}
+
+// Recover forces the Raft configuration of the stopped node whose data
+// folder is dataDir to hold exactly the survivors, all as voters, so that
+// a cluster which lost its quorum for good can elect a leader again. It
+// must run, with the same survivors, on every survivor while all of them
+// are stopped, before they start again. The node itself must be one of
+// the survivors.
+//
+// It replays the node's snapshot and log through a fresh FSM into a new
+// snapshot that carries the new configuration, and empties the log: every
+// entry the node held counts as committed, including ones the old cluster
+// never committed, and what was committed only on the lost nodes is gone.
+// The write spool is left alone; it commits once a leader is back.
+//
+// It refuses, changing nothing, an empty or malformed survivor list, a
+// folder without a node ID or Raft state, a node not among the survivors,
+// and a folder a running node holds (ErrDataInUse).
+func Recover(ctx context.Context, dataDir string, survivors []Survivor, logger *slog.Logger) (RecoverReport, error) {
+	start := time.Now()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	rep := RecoverReport{}
+	if err := checkSurvivors(survivors); err != nil {
+		return rep, err
+	}
+	id, err := storedNodeID(dataDir)
+	if err != nil {
+		return rep, err
+	}
+	rep.NodeID = id
+	if !isSurvivor(survivors, id) {
+		return rep, fmt.Errorf("this node (%s) is not among the survivors %s: list every survivor, this one included, and run the same command on each", id, survivorIDs(survivors))
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, fmt.Errorf("recovering %s: %w", dataDir, err)
+	}
+	if err := recoverStores(dataDir, id, survivors, logger, &rep); err != nil {
+		return rep, err
+	}
+	rep.Took = time.Since(start)
+	logger.Warn("raft configuration recovered", "component", "raftstore", "node_id", id,
+		"old", memberList(rep.Old), "new", memberList(rep.New), "last_index", rep.LastIndex, "took", rep.Took)
+	return rep, nil
+}
+
+// recoverStores opens the node's stores as Open does and runs raft's
+// recovery on them.
+func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger, rep *RecoverReport) error {
+	raftDir := filepath.Join(dataDir, "raft")
+	dbPath := filepath.Join(raftDir, "raft.db")
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("no raft state in %s (%w): nothing to recover; a node without data joins with --join", dataDir, err)
+	}
+	bolt, err := raftboltdb.New(raftboltdb.Options{
+		Path:                    dbPath,
+		BoltOptions:             &bbolt.Options{Timeout: recoverLockWait, NoFreelistSync: true},
+		MsgpackUseNewTimeFormat: true,
+	})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return fmt.Errorf("recovering %s: %w", dataDir, ErrDataInUse)
+	}
+	if err != nil {
+		return fmt.Errorf("opening raft log %s: %w", dbPath, err)
+	}
+	defer bolt.Close()
+	hl := newHCLogger(logger, "raft")
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(raftDir, 2, hl.Named("snapshots"))
+	if err != nil {
+		return fmt.Errorf("opening snapshot store: %w", err)
+	}
+	old, snapIndex, err := latestConfiguration(bolt, snaps)
+	if err != nil {
+		return err
+	}
+	rep.Old, rep.SnapshotIndex = membersOf(old), snapIndex
+	conf := survivorConfiguration(survivors)
+	rep.New = membersOf(conf)
+	rep.Warnings = recoverWarnings(old, survivors)
+	return runRecovery(id, hl, bolt, snaps, conf, rep)
+}
+
+// runRecovery replays the state through a throw-away FSM into a snapshot
+// holding conf, and reports where it ends.
+func runRecovery(id string, hl *hcLogger, bolt *raftboltdb.BoltStore, snaps raft.SnapshotStore,
+	conf raft.Configuration, rep *RecoverReport) error {
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(id)
+	rc.Logger = hl
+	// The transport only encodes peer addresses into the snapshot's
+	// legacy peer list; nothing is sent.
+	_, trans := raft.NewInmemTransport("")
+	defer trans.Close()
+	if err := raft.RecoverCluster(rc, NewFSM(hl.base, nil), bolt, bolt, snaps, trans, conf); err != nil {
+		return fmt.Errorf("recovering the raft configuration: %w", err)
+	}
+	metas, err := snaps.List()
+	if err != nil || len(metas) == 0 {
+		return fmt.Errorf("listing the recovery snapshot: %w", errors.Join(err, errors.New("none written")))
+	}
+	rep.LastIndex, rep.LastTerm = metas[0].Index, metas[0].Term
+	return nil
+}
+
+// latestConfiguration is the newest configuration the node knows: the
+// last configuration entry in its log, else its newest snapshot's. It
+// also returns that snapshot's index (0 without one).
+func latestConfiguration(logs raft.LogStore, snaps raft.SnapshotStore) (raft.Configuration, uint64, error) {
+	var conf raft.Configuration
+	var snapIndex uint64
+	metas, err := snaps.List()
+	if err != nil {
+		return conf, 0, fmt.Errorf("listing snapshots: %w", err)
+	}
+	if len(metas) > 0 {
+		conf, snapIndex = metas[0].Configuration, metas[0].Index
+	}
+	first, err := logs.FirstIndex()
+	if err != nil {
+		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
+	}
+	last, err := logs.LastIndex()
+	if err != nil {
+		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
+	}
+	for i := max(first, snapIndex+1); first > 0 && i <= last; i++ {
+		var l raft.Log
+		if err := logs.GetLog(i, &l); err != nil {
+			return conf, 0, fmt.Errorf("reading raft log entry %d: %w", i, err)
+		}
+		if l.Type == raft.LogConfiguration {
+			conf = raft.DecodeConfiguration(l.Data)
+		}
+	}
+	return conf, snapIndex, nil
+}
+
+// storedNodeID reads dataDir/node-id without creating one.
+func storedNodeID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, nodeIDFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s has no node ID (%s): not a wlns data folder, or the node never started", dataDir, path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading node ID: %w", err)
+	}
+	id := strings.TrimSpace(string(b))
+	if id == "" {
+		return "", fmt.Errorf("the node ID file %s is empty", path)
+	}
+	return id, nil
+}
