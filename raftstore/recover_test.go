@@ -2,9 +2,16 @@ package raftstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 
 	"github.com/wlns/wlns/command"
 )
@@ -81,5 +88,109 @@ func TestRecover_LoneSurvivorLeadsWithEverythingCommitted(t *testing.T) {
 	ms, err := s.Members(ctx)
 	if err != nil || len(ms) != 2 {
 		t.Fatalf("members %+v %v, want b and d", ms, err)
+	}
+}
+
+// TestRecover_RefusesAndChangesNothing: every refusal names its reason and
+// leaves the folder as it was, so a corrected run still sees the old
+// configuration.
+func TestRecover_RefusesAndChangesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	s, err := Open(ctx, Config{Dir: dir, Bind: "127.0.0.1:0", Bootstrap: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s, command.PairPut, "", command.PairBody{Sender: "kept@example.org", IP: "192.0.2.1"})
+	self := Survivor{ID: s.NodeID(), Address: s.Addr()}
+
+	_, err = Recover(ctx, dir, []Survivor{self}, quietLogger())
+	if !errors.Is(err, ErrDataInUse) || !strings.Contains(err.Error(), "stop wlns serve first") {
+		t.Fatalf("recovering a running node: %v, want ErrDataInUse", err)
+	}
+	mustApply(t, s, command.PairPut, "", command.PairBody{Sender: "still@example.org", IP: "192.0.2.1"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	stateless := t.TempDir()
+	if err := os.WriteFile(filepath.Join(stateless, nodeIDFile), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		dir       string
+		survivors []Survivor
+		want      string
+	}{
+		{"empty list", dir, nil, "no survivors"},
+		{"duplicate ID", dir, []Survivor{self, {ID: self.ID, Address: "127.0.0.1:1"}}, "listed twice"},
+		{"duplicate address", dir, []Survivor{self, {ID: "other", Address: self.Address}}, "two survivors"},
+		{"no address", dir, []Survivor{self, {ID: "other"}}, "no address"},
+		{"no port", dir, []Survivor{self, {ID: "other", Address: "10.0.0.1"}}, "HOST:PORT"},
+		{"port 0", dir, []Survivor{self, {ID: "other", Address: "10.0.0.1:0"}}, "port 1-65535"},
+		{"no ID", dir, []Survivor{self, {Address: "10.0.0.1:8300"}}, "no node ID"},
+		{"self not listed", dir, []Survivor{{ID: "other", Address: "10.0.0.1:8300"}}, "is not among the survivors"},
+		{"no node ID file", t.TempDir(), []Survivor{{ID: "x", Address: "10.0.0.1:8300"}}, "has no node ID"},
+		{"no raft state", stateless, []Survivor{{ID: "x", Address: "10.0.0.1:8300"}}, "no raft state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Recover(ctx, tc.dir, tc.survivors, quietLogger())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Recover: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(stateless, "raft")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused recovery created raft state: %v", err)
+	}
+
+	rep, err := Recover(ctx, dir, []Survivor{self}, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Old) != 1 || rep.Old[0] != (Member{ID: self.ID, Address: self.Address, Voter: true}) || len(rep.Warnings) != 1 {
+		t.Fatalf("report %+v: want the untouched one-node configuration and a majority warning", rep)
+	}
+	again, err := Open(ctx, Config{Dir: dir, Bind: self.Address, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got := again.Index().Load().Counts().Pairs; got != 2 {
+		t.Fatalf("after recovery the node holds %d pairs, want 2", got)
+	}
+}
+
+func TestRecoverWarnings_NameWhatToCheck(t *testing.T) {
+	old := survivorConfiguration([]Survivor{{"a", "h1:1"}, {"b", "h2:1"}, {"c", "h3:1"}, {"d", "h4:1"}, {"e", "h5:1"}})
+	old.Servers = append(old.Servers, raft.Server{Suffrage: raft.Nonvoter, ID: "m", Address: "h6:1"})
+	for _, tc := range []struct {
+		name      string
+		survivors []Survivor
+		want      []string
+	}{
+		{"two of five", []Survivor{{"a", "h1:1"}, {"b", "h2:1"}}, []string{"non-voter m is left out"}},
+		{"non-voter kept", []Survivor{{"a", "h1:1"}, {"m", "h6:1"}}, nil},
+		{"unknown ID", []Survivor{{"a", "h1:1"}, {"z", "h9:1"}}, []string{"z is not in this node's configuration", "non-voter m"}},
+		{"moved", []Survivor{{"a", "h7:1"}}, []string{"a was at h1:1, now listed at h7:1", "non-voter m"}},
+		{"majority", []Survivor{{"a", "h1:1"}, {"b", "h2:1"}, {"c", "h3:1"}, {"m", "h6:1"}}, []string{"3 of the 5 old voters"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := recoverWarnings(old, tc.survivors)
+			if len(got) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d containing %q", got, len(tc.want), tc.want)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %d: %q, want it to contain %q", i, got[i], w)
+				}
+			}
+		})
 	}
 }
