@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
-	bberrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrDataInUse means a running node holds the data folder (its Raft log
@@ -100,29 +94,12 @@ func Recover(ctx context.Context, dataDir string, survivors []Survivor, logger *
 // recoverStores opens the node's stores as Open does and runs raft's
 // recovery on them.
 func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger, rep *RecoverReport) error {
-	raftDir := filepath.Join(dataDir, "raft")
-	dbPath := filepath.Join(raftDir, "raft.db")
-	if _, err := os.Stat(dbPath); err != nil {
-		return fmt.Errorf("no raft state in %s (%w): nothing to recover; a node without data joins with --join", dataDir, err)
-	}
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path:                    dbPath,
-		BoltOptions:             &bbolt.Options{Timeout: recoverLockWait, NoFreelistSync: true},
-		MsgpackUseNewTimeFormat: true,
-	})
-	if errors.Is(err, bberrors.ErrTimeout) {
-		return fmt.Errorf("recovering %s: %w", dataDir, ErrDataInUse)
-	}
+	st, err := openOffline(dataDir, logger)
 	if err != nil {
-		return fmt.Errorf("opening raft log %s: %w", dbPath, err)
+		return err
 	}
-	defer bolt.Close()
-	hl := newHCLogger(logger, "raft")
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(raftDir, 2, hl.Named("snapshots"))
-	if err != nil {
-		return fmt.Errorf("opening snapshot store: %w", err)
-	}
-	old, snapIndex, err := latestConfiguration(bolt, snaps)
+	defer st.bolt.Close()
+	old, snapIndex, err := latestConfiguration(st.bolt, st.snaps)
 	if err != nil {
 		return err
 	}
@@ -130,7 +107,7 @@ func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger
 	conf := survivorConfiguration(survivors)
 	rep.New = membersOf(conf)
 	rep.Warnings = recoverWarnings(old, survivors)
-	return runRecovery(id, hl, bolt, snaps, conf, rep)
+	return runRecovery(id, st.hl, st.bolt, st.snaps, conf, rep)
 }
 
 // runRecovery replays the state through a throw-away FSM into a snapshot
@@ -153,54 +130,4 @@ func runRecovery(id string, hl *hcLogger, bolt *raftboltdb.BoltStore, snaps raft
 	}
 	rep.LastIndex, rep.LastTerm = metas[0].Index, metas[0].Term
 	return nil
-}
-
-// latestConfiguration is the newest configuration the node knows: the
-// last configuration entry in its log, else its newest snapshot's. It
-// also returns that snapshot's index (0 without one).
-func latestConfiguration(logs raft.LogStore, snaps raft.SnapshotStore) (raft.Configuration, uint64, error) {
-	var conf raft.Configuration
-	var snapIndex uint64
-	metas, err := snaps.List()
-	if err != nil {
-		return conf, 0, fmt.Errorf("listing snapshots: %w", err)
-	}
-	if len(metas) > 0 {
-		conf, snapIndex = metas[0].Configuration, metas[0].Index
-	}
-	first, err := logs.FirstIndex()
-	if err != nil {
-		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
-	}
-	last, err := logs.LastIndex()
-	if err != nil {
-		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
-	}
-	for i := max(first, snapIndex+1); first > 0 && i <= last; i++ {
-		var l raft.Log
-		if err := logs.GetLog(i, &l); err != nil {
-			return conf, 0, fmt.Errorf("reading raft log entry %d: %w", i, err)
-		}
-		if l.Type == raft.LogConfiguration {
-			conf = raft.DecodeConfiguration(l.Data)
-		}
-	}
-	return conf, snapIndex, nil
-}
-
-// storedNodeID reads dataDir/node-id without creating one.
-func storedNodeID(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, nodeIDFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s has no node ID (%s): not a wlns data folder, or the node never started", dataDir, path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("reading node ID: %w", err)
-	}
-	id := strings.TrimSpace(string(b))
-	if id == "" {
-		return "", fmt.Errorf("the node ID file %s is empty", path)
-	}
-	return id, nil
 }

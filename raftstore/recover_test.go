@@ -61,9 +61,16 @@ func TestRecover_LoneSurvivorLeadsWithEverythingCommitted(t *testing.T) {
 	bDir, bAddr := b.cfg.Dir, b.Addr()
 	b.Close()
 
+	seen, err := ReadConfiguration(ctx, bDir, quietLogger())
+	if err != nil || seen.NodeID != "b" || len(seen.Old) != 3 || seen.LastIndex == 0 {
+		t.Fatalf("reading the stopped node's configuration: %+v %v, want b knowing a, b and c", seen, err)
+	}
 	rep, err := Recover(ctx, bDir, []Survivor{{ID: "b", Address: bAddr}}, quietLogger())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if rep.LastIndex != seen.LastIndex {
+		t.Errorf("recovered up to index %d, the node held %d", rep.LastIndex, seen.LastIndex)
 	}
 	if len(rep.Old) != 3 || len(rep.New) != 1 || rep.New[0].ID != "b" || !rep.New[0].Voter || rep.LastIndex == 0 {
 		t.Fatalf("report %+v: want old a, b, c and new b alone", rep)
@@ -112,6 +119,9 @@ func TestRecover_RefusesAndChangesNothing(t *testing.T) {
 	_, err = Recover(ctx, dir, []Survivor{self}, quietLogger())
 	if !errors.Is(err, ErrDataInUse) || !strings.Contains(err.Error(), "stop wlns serve first") {
 		t.Fatalf("recovering a running node: %v, want ErrDataInUse", err)
+	}
+	if _, err := ReadConfiguration(ctx, dir, quietLogger()); !errors.Is(err, ErrDataInUse) {
+		t.Fatalf("reading a running node's configuration: %v, want ErrDataInUse", err)
 	}
 	mustApply(t, s, command.PairPut, "", command.PairBody{Sender: "still@example.org", IP: "192.0.2.1"})
 	if err := s.Close(); err != nil {
