@@ -323,12 +323,26 @@ type smtpdListener struct {
 // so Postfix's own DNS list look-ups go where the test says.
 func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener, resolvConf string) {
 	t.Helper()
+	runPostfix(t, postfix, unshare, postfixDir(t, ls), ls, resolvConf)
+}
+
+// postfixDir makes a temporary Postfix config and queue folder for ls
+// (removed when the test ends) and returns it.
+func postfixDir(t *testing.T, ls []smtpdListener) string {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "wlns-postfix-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	writePostfixConfig(t, dir, ls)
+	return dir
+}
+
+// runPostfix starts the Postfix configured in dir as startPostfix
+// describes and waits for every listener's banner.
+func runPostfix(t *testing.T, postfix, unshare, dir string, ls []smtpdListener, resolvConf string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, postfix, "-c", filepath.Join(dir, "etc"), "check").CombinedOutput(); err != nil {
@@ -362,6 +376,9 @@ func startPostfix(t *testing.T, postfix, unshare string, ls []smtpdListener, res
 	logTail := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	initPID, ns := pidNamespaceOf(t, cmd.Process.Pid, done)
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("postfix log:\n%s", logTail())
+		}
 		// SIGKILL to the namespace's PID 1 ends the whole namespace.
 		_ = syscall.Kill(initPID, syscall.SIGKILL)
 		_ = cmd.Process.Kill()
