@@ -63,6 +63,18 @@ type RecoverReport struct {
 // folder without a node ID or Raft state, a node not among the survivors,
 // and a folder a running node holds (ErrDataInUse).
 func Recover(ctx context.Context, dataDir string, survivors []Survivor, logger *slog.Logger) (RecoverReport, error) {
+	return recoverNode(ctx, dataDir, survivors, logger, false)
+}
+
+// PlanRecovery makes every check Recover makes and reports what it would
+// do (Old, New, Warnings, and LastIndex as the node's log ends now),
+// changing nothing.
+func PlanRecovery(ctx context.Context, dataDir string, survivors []Survivor, logger *slog.Logger) (RecoverReport, error) {
+	return recoverNode(ctx, dataDir, survivors, logger, true)
+}
+
+// recoverNode is Recover, or with plan PlanRecovery.
+func recoverNode(ctx context.Context, dataDir string, survivors []Survivor, logger *slog.Logger, plan bool) (RecoverReport, error) {
 	start := time.Now()
 	if logger == nil {
 		logger = slog.Default()
@@ -82,18 +94,21 @@ func Recover(ctx context.Context, dataDir string, survivors []Survivor, logger *
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("recovering %s: %w", dataDir, err)
 	}
-	if err := recoverStores(dataDir, id, survivors, logger, &rep); err != nil {
+	if err := recoverStores(dataDir, id, survivors, logger, plan, &rep); err != nil {
 		return rep, err
 	}
 	rep.Took = time.Since(start)
-	logger.Warn("raft configuration recovered", "component", "raftstore", "node_id", id,
+	if plan {
+		return rep, nil
+	}
+	logger.Info("raft configuration recovered", "component", "raftstore", "node_id", id,
 		"old", memberList(rep.Old), "new", memberList(rep.New), "last_index", rep.LastIndex, "took", rep.Took)
 	return rep, nil
 }
 
 // recoverStores opens the node's stores as Open does and runs raft's
-// recovery on them.
-func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger, rep *RecoverReport) error {
+// recovery on them, or with plan only reports what it would do.
+func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger, plan bool, rep *RecoverReport) error {
 	st, err := openOffline(dataDir, logger)
 	if err != nil {
 		return err
@@ -107,6 +122,14 @@ func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger
 	conf := survivorConfiguration(survivors)
 	rep.New = membersOf(conf)
 	rep.Warnings = recoverWarnings(old, survivors)
+	if plan {
+		last, err := st.bolt.LastIndex()
+		if err != nil {
+			return fmt.Errorf("reading the raft log: %w", err)
+		}
+		rep.LastIndex = max(last, snapIndex)
+		return nil
+	}
 	return runRecovery(id, st.hl, st.bolt, st.snaps, conf, rep)
 }
 

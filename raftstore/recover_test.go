@@ -65,6 +65,13 @@ func TestRecover_LoneSurvivorLeadsWithEverythingCommitted(t *testing.T) {
 	if err != nil || seen.NodeID != "b" || len(seen.Old) != 3 || seen.LastIndex == 0 {
 		t.Fatalf("reading the stopped node's configuration: %+v %v, want b knowing a, b and c", seen, err)
 	}
+	plan, err := PlanRecovery(ctx, bDir, []Survivor{{ID: "b", Address: bAddr}}, quietLogger())
+	if err != nil || len(plan.New) != 1 || len(plan.Old) != 3 || plan.LastIndex != seen.LastIndex {
+		t.Fatalf("plan %+v %v, want b alone out of a, b and c", plan, err)
+	}
+	if again, _ := ReadConfiguration(ctx, bDir, quietLogger()); len(again.Old) != 3 {
+		t.Fatalf("a planned recovery changed the configuration to %+v", again.Old)
+	}
 	rep, err := Recover(ctx, bDir, []Survivor{{ID: "b", Address: bAddr}}, quietLogger())
 	if err != nil {
 		t.Fatal(err)
