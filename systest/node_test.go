@@ -24,6 +24,7 @@ type readyInfo struct {
 	DNSTCP    string `json:"dns_tcp"`
 	HTTP      string `json:"http"`
 	Raft      string `json:"raft"`
+	SMTP      string `json:"smtp"` // inbound SMTP, with verification on
 	TokenFile string `json:"token_file"`
 }
 

@@ -42,20 +42,24 @@ type verifyNode struct {
 }
 
 // startVerifyCluster starts three nodes with verification on, mailing
-// through relay, each with its inbound SMTP service on a free port.
+// through relay, each with its inbound SMTP service on a port the ready
+// file names.
 func startVerifyCluster(t *testing.T, relay string) []*verifyNode {
 	t.Helper()
 	ca := clusterCA(t)
 	const secret = "join-secret-for-the-verify-test"
 	var nodes []*verifyNode
 	for i, id := range []string{"v1", "v2", "v3"} {
-		smtpAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeTCPPort(t)))
 		args := append(nodeCert(t, ca, id), "--join-token", secret, "--negative-ttl", "1",
-			"--verify-url", verifyBaseURL, "--verify-mail-domain", verifyMailDomain, "--verify-relay", relay, "--smtp", smtpAddr)
+			"--verify-url", verifyBaseURL, "--verify-mail-domain", verifyMailDomain, "--verify-relay", relay, "--smtp", "127.0.0.1:0")
 		if i > 0 {
 			args = append(args, "--join", nodes[0].ready.Raft)
 		}
-		nodes = append(nodes, &verifyNode{node: startMember(t, filepath.Join(t.TempDir(), id), args...), smtp: smtpAddr})
+		n := startMember(t, filepath.Join(t.TempDir(), id), args...)
+		if n.ready.SMTP == "" {
+			t.Fatalf("node %s: the ready file names no inbound SMTP address", id)
+		}
+		nodes = append(nodes, &verifyNode{node: n, smtp: n.ready.SMTP})
 	}
 	all := []*node{nodes[0].node, nodes[1].node, nodes[2].node}
 	leaderOf(t, all, 30*time.Second)

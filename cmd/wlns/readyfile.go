@@ -14,6 +14,7 @@ type readyInfo struct {
 	DNSTCP    string `json:"dns_tcp"`
 	HTTP      string `json:"http"`
 	Raft      string `json:"raft"`
+	SMTP      string `json:"smtp,omitempty"` // inbound SMTP, when verification is on
 	TokenFile string `json:"token_file"`
 }
 

@@ -128,7 +128,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return err
 	}
 	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr,
-		Raft: store.Addr(), TokenFile: tokenFile}
+		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), TokenFile: tokenFile}
 	if cfg.readyFile != "" {
 		if err := writeReadyFile(cfg.readyFile, &info); err != nil {
 			return err

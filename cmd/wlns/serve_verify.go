@@ -207,6 +207,14 @@ func (n *node) serveInbound() {
 	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_address", v.svc.ReplyAddress("TOKEN"))
 }
 
+// smtpAddr is the bound inbound SMTP address, or "" when there is none.
+func (v *verifier) smtpAddr() string {
+	if v == nil || v.ln == nil {
+		return ""
+	}
+	return v.ln.Addr().String()
+}
+
 // api is the service for POST /v1/challenges: nil (not a nil
 // *verify.Service) when verification is off, so the API answers 503.
 func (v *verifier) api() admin.Verifier {
