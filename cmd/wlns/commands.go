@@ -51,6 +51,7 @@ func commands() []*subcommand {
 	cs = append(cs, statusCommand(), spoolCommand())
 	cs = append(cs, backupCommands()...)
 	cs = append(cs, clusterCommands()...)
+	cs = append(cs, recoverCommand())
 	cs = append(cs, caCommands()...)
 	cs = append(cs, nameCommand(), checkCommand())
 	cs = append(cs, versionCommand())
