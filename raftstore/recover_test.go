@@ -211,3 +211,71 @@ func TestRecoverWarnings_NameWhatToCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestRecover_TwoSurvivorsOfFiveElectAndKeepTheirSpools loses three of
+// five voters: both survivors, recovered with the same list, elect a
+// leader between them, and each one's spool commits what it took alone.
+func TestRecover_TwoSurvivorsOfFiveElectAndKeepTheirSpools(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	nodes := []*Store{tlsNode(t, ca, "n0", true, "s")}
+	if err := nodes[0].WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodes[0].cfg.Voters = 5
+	for i := 1; i < 5; i++ {
+		n := tlsNode(t, ca, fmt.Sprintf("n%d", i), false, "s")
+		if err := n.JoinCluster(ctx, nodes[0].Addr(), "s"); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	mustApply(t, nodes[0], command.PairPut, "", command.PairBody{Sender: "before@example.org", IP: "192.0.2.1"})
+	conf, err := nodes[0].configuration()
+	if err != nil || len(conf.Servers) != 5 {
+		t.Fatalf("configuration %+v %v, want five voters", conf, err)
+	}
+	for _, m := range membersOf(conf) {
+		if !m.Voter {
+			t.Fatalf("%s is not a voter", m.ID)
+		}
+	}
+	survivors := nodes[3:]
+	for _, s := range survivors {
+		eventually(t, 10*time.Second, "survivors to apply the write", func() bool { return s.Index().Load().Counts().Pairs == 1 })
+	}
+	for _, n := range nodes[:3] {
+		n.Close()
+	}
+	var list []Survivor
+	for i, s := range survivors {
+		e := env(t, command.PairPut, time.Now().Unix(), fmt.Sprintf("alone-%d", i), command.PairBody{Sender: fmt.Sprintf("alone%d@example.org", i), IP: "192.0.2.1"})
+		if _, ok, err := s.ApplyOrSpool(ctx, e); err != nil || !ok {
+			t.Fatalf("write without a quorum on %s: spooled=%v err=%v", s.NodeID(), ok, err)
+		}
+		list = append(list, Survivor{ID: s.NodeID(), Address: s.Addr()})
+	}
+	for _, s := range survivors {
+		s.Close()
+	}
+	for _, s := range survivors {
+		if _, err := Recover(ctx, s.cfg.Dir, list, quietLogger()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	var back []*Store
+	for i, s := range survivors {
+		back = append(back, reopenTLS(t, ca, s.cfg.Dir, list[i].ID, list[i].Address))
+	}
+	eventually(t, 30*time.Second, "a leader among the survivors", func() bool { return back[0].IsLeader() || back[1].IsLeader() })
+	t.Logf("leader %v after restarting both survivors", time.Since(start))
+	for _, s := range back {
+		eventually(t, 20*time.Second, "both spooled writes to commit everywhere", func() bool { return s.Index().Load().Counts().Pairs == 3 })
+	}
+	ms, err := back[0].Members(ctx)
+	if err != nil || len(ms) != 2 || !ms[0].Voter || !ms[1].Voter {
+		t.Fatalf("members %+v %v, want the two survivors as voters", ms, err)
+	}
+}
