@@ -127,7 +127,7 @@ func recoverWarnings(old raft.Configuration, survivors []Survivor) []string {
 		}
 	}
 	if voters > 0 && kept > voters/2 {
-		warns = append(warns, fmt.Sprintf("%d of the %d old voters are listed, a majority: such a cluster elects a leader by itself, and `wlns cluster remove` was the way", kept, voters))
+		warns = append(warns, fmt.Sprintf("the list holds %d of the %d old voters, a majority: such a cluster elects a leader by itself; remove dead voters with `wlns cluster remove` instead", kept, voters))
 	}
 	return warns
 }
