@@ -136,7 +136,14 @@ func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger
 // runRecovery replays the state through a throw-away FSM into a snapshot
 // holding conf, and reports where it ends.
 func runRecovery(id string, hl *hcLogger, bolt *raftboltdb.BoltStore, snaps raft.SnapshotStore,
-	conf raft.Configuration, rep *RecoverReport) error {
+	conf raft.Configuration, rep *RecoverReport) (err error) {
+	// The FSM panics on an entry it cannot apply (one a newer wlns wrote);
+	// that happens before raft writes anything, so it is a refusal.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("recovering the raft configuration: nothing was changed: %v (a newer wlns wrote this log? recover with that version)", p)
+		}
+	}()
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(id)
 	rc.Logger = hl

@@ -279,3 +279,54 @@ func TestRecover_TwoSurvivorsOfFiveElectAndKeepTheirSpools(t *testing.T) {
 		t.Fatalf("members %+v %v, want the two survivors as voters", ms, err)
 	}
 }
+
+// TestRecover_EntryItCannotApplyChangesNothing: a log entry this build
+// cannot apply (a newer wlns wrote it) fails the recovery before anything
+// is written.
+func TestRecover_EntryItCannotApplyChangesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	s, err := Open(ctx, Config{Dir: dir, Bind: "127.0.0.1:0", Bootstrap: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	self := Survivor{ID: s.NodeID(), Address: s.Addr()}
+	s.Close()
+	st, err := openOffline(dir, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := st.bolt.LastIndex()
+	snapLast := max(last, lastSnapshot(t, st.snaps))
+	bad := &raft.Log{Index: snapLast + 1, Term: 99, Type: raft.LogCommand, Data: []byte(`{"v":99,"type":"future.thing"}`)}
+	if err := st.bolt.StoreLog(bad); err != nil {
+		t.Fatal(err)
+	}
+	st.bolt.Close()
+
+	_, err = Recover(ctx, dir, []Survivor{self}, quietLogger())
+	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("recovering over an entry this build cannot apply: %v, want a refusal", err)
+	}
+	rep, err := ReadConfiguration(ctx, dir, quietLogger())
+	if err != nil || rep.LastIndex != snapLast+1 || len(rep.Old) != 1 {
+		t.Fatalf("after the refusal: %+v %v, want the log through index %d and the old configuration", rep, err, snapLast+1)
+	}
+}
+
+// lastSnapshot is the index of the newest snapshot, 0 for none.
+func lastSnapshot(t *testing.T, snaps raft.SnapshotStore) uint64 {
+	t.Helper()
+	metas, err := snaps.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(metas) == 0 {
+		return 0
+	}
+	return metas[0].Index
+}
