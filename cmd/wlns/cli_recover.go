@@ -84,7 +84,7 @@ func runRecover(ctx context.Context, w, errw io.Writer, dir string, survivors []
 	fmt.Fprintf(w, "\nWARNING: every entry this node held, up to index %d, now counts as committed; writes committed only on the lost nodes are gone.\n", rep.LastIndex)
 	fmt.Fprintln(w, "Next: run the same command, with the same --member list, on every other survivor while all are stopped;")
 	fmt.Fprintln(w, "then start them all. Once they elect a leader, each survivor's spool commits what it held.")
-	fmt.Fprintln(w, "Grow back to seven voters by starting fresh nodes with --join; never restart a lost node on its old data.")
+	fmt.Fprintln(w, "Grow back to --voters voters (seven by default) by starting fresh nodes with --join; never restart a lost node on its old data.")
 	return nil
 }
 
