@@ -21,10 +21,12 @@ const recoverLockWait = time.Second
 
 // Survivor is a node that takes part in a recovered cluster: its Raft
 // server ID and the inter-node address the others dial (the address
-// `wlns cluster status` lists for it).
+// `wlns cluster status` lists for it). NonVoter keeps a surviving mirror a
+// non-voter; it needs the recovery like the voters.
 type Survivor struct {
-	ID      string
-	Address string
+	ID       string
+	Address  string
+	NonVoter bool
 }
 
 // RecoverReport says what Recover did on one node.
@@ -47,7 +49,8 @@ type RecoverReport struct {
 }
 
 // Recover forces the Raft configuration of the stopped node whose data
-// folder is dataDir to hold exactly the survivors, all as voters, so that
+// folder is dataDir to hold exactly the survivors, as voters unless marked
+// NonVoter, so that
 // a cluster which lost its quorum for good can elect a leader again. It
 // must run, with the same survivors, on every survivor while all of them
 // are stopped, before they start again. The node itself must be one of

@@ -33,6 +33,9 @@ func checkSurvivors(survivors []Survivor) error {
 		}
 		ids[s.ID], addrs[s.Address] = true, true
 	}
+	if !slices.ContainsFunc(survivors, func(s Survivor) bool { return !s.NonVoter }) {
+		return errors.New("no voter among the survivors: a cluster needs at least one")
+	}
 	return nil
 }
 
@@ -63,11 +66,16 @@ func survivorIDs(survivors []Survivor) string {
 	return strings.Join(ids, ", ")
 }
 
-// survivorConfiguration makes every survivor a voter.
+// survivorConfiguration makes every survivor a voter unless it is marked
+// NonVoter.
 func survivorConfiguration(survivors []Survivor) raft.Configuration {
 	var conf raft.Configuration
 	for _, s := range survivors {
-		conf.Servers = append(conf.Servers, raft.Server{Suffrage: raft.Voter,
+		suffrage := raft.Voter
+		if s.NonVoter {
+			suffrage = raft.Nonvoter
+		}
+		conf.Servers = append(conf.Servers, raft.Server{Suffrage: suffrage,
 			ID: raft.ServerID(s.ID), Address: raft.ServerAddress(s.Address)})
 	}
 	return conf
@@ -97,8 +105,8 @@ func memberList(ms []Member) string {
 
 // recoverWarnings compares the survivors with the configuration the node
 // held: survivors it did not know or knew at another address, non-voters
-// that must join again, and a list that still holds a majority of the old
-// voters (such a cluster elects a leader by itself).
+// left out, and a list that still holds a majority of the old voters
+// (such a cluster elects a leader by itself).
 func recoverWarnings(old raft.Configuration, survivors []Survivor) []string {
 	var warns []string
 	known := map[string]raft.Server{}
@@ -117,13 +125,13 @@ func recoverWarnings(old raft.Configuration, survivors []Survivor) []string {
 		case string(srv.Address) != s.Address:
 			warns = append(warns, fmt.Sprintf("%s was at %s, now listed at %s", s.ID, srv.Address, s.Address))
 		}
-		if ok && srv.Suffrage == raft.Voter {
+		if ok && srv.Suffrage == raft.Voter && !s.NonVoter {
 			kept++
 		}
 	}
 	for _, srv := range old.Servers {
 		if srv.Suffrage != raft.Voter && !isSurvivor(survivors, string(srv.ID)) {
-			warns = append(warns, fmt.Sprintf("non-voter %s is left out: restart it with --join to a survivor and it joins again", srv.ID))
+			warns = append(warns, fmt.Sprintf("non-voter %s is left out: list it as a non-voter and recover it too, or wipe its data folder and join it fresh (with its old state it believes it is a member and never rejoins)", srv.ID))
 		}
 	}
 	if voters > 0 && kept > voters/2 {

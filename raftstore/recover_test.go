@@ -152,6 +152,7 @@ func TestRecover_RefusesAndChangesNothing(t *testing.T) {
 		{"no port", dir, []Survivor{self, {ID: "other", Address: "10.0.0.1"}}, "HOST:PORT"},
 		{"port 0", dir, []Survivor{self, {ID: "other", Address: "10.0.0.1:0"}}, "port 1-65535"},
 		{"no ID", dir, []Survivor{self, {Address: "10.0.0.1:8300"}}, "no node ID"},
+		{"no voter", dir, []Survivor{{ID: self.ID, Address: self.Address, NonVoter: true}}, "no voter"},
 		{"self not listed", dir, []Survivor{{ID: "other", Address: "10.0.0.1:8300"}}, "is not among the survivors"},
 		{"no node ID file", t.TempDir(), []Survivor{{ID: "x", Address: "10.0.0.1:8300"}}, "has no node ID"},
 		{"no raft state", stateless, []Survivor{{ID: "x", Address: "10.0.0.1:8300"}}, "no raft state"},
@@ -185,18 +186,19 @@ func TestRecover_RefusesAndChangesNothing(t *testing.T) {
 }
 
 func TestRecoverWarnings_NameWhatToCheck(t *testing.T) {
-	old := survivorConfiguration([]Survivor{{"a", "h1:1"}, {"b", "h2:1"}, {"c", "h3:1"}, {"d", "h4:1"}, {"e", "h5:1"}})
+	old := survivorConfiguration([]Survivor{{"a", "h1:1", false}, {"b", "h2:1", false}, {"c", "h3:1", false}, {"d", "h4:1", false}, {"e", "h5:1", false}})
 	old.Servers = append(old.Servers, raft.Server{Suffrage: raft.Nonvoter, ID: "m", Address: "h6:1"})
 	for _, tc := range []struct {
 		name      string
 		survivors []Survivor
 		want      []string
 	}{
-		{"two of five", []Survivor{{"a", "h1:1"}, {"b", "h2:1"}}, []string{"non-voter m is left out"}},
-		{"non-voter kept", []Survivor{{"a", "h1:1"}, {"m", "h6:1"}}, nil},
-		{"unknown ID", []Survivor{{"a", "h1:1"}, {"z", "h9:1"}}, []string{"z is not in this node's configuration", "non-voter m"}},
-		{"moved", []Survivor{{"a", "h7:1"}}, []string{"a was at h1:1, now listed at h7:1", "non-voter m"}},
-		{"majority", []Survivor{{"a", "h1:1"}, {"b", "h2:1"}, {"c", "h3:1"}, {"m", "h6:1"}}, []string{"3 of the 5 old voters"}},
+		{"two of five", []Survivor{{"a", "h1:1", false}, {"b", "h2:1", false}}, []string{"non-voter m is left out"}},
+		{"non-voter kept", []Survivor{{"a", "h1:1", false}, {"m", "h6:1", true}}, nil},
+		{"non-voter made a voter", []Survivor{{"a", "h1:1", false}, {"m", "h6:1", false}}, nil},
+		{"unknown ID", []Survivor{{"a", "h1:1", false}, {"z", "h9:1", false}}, []string{"z is not in this node's configuration", "non-voter m"}},
+		{"moved", []Survivor{{"a", "h7:1", false}}, []string{"a was at h1:1, now listed at h7:1", "non-voter m"}},
+		{"majority", []Survivor{{"a", "h1:1", false}, {"b", "h2:1", false}, {"c", "h3:1", false}, {"m", "h6:1", false}}, []string{"3 of the 5 old voters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := recoverWarnings(old, tc.survivors)
@@ -329,4 +331,47 @@ func lastSnapshot(t *testing.T, snaps raft.SnapshotStore) uint64 {
 		return 0
 	}
 	return metas[0].Index
+}
+
+// TestRecover_SurvivingNonVoterStaysAMirror loses one of two voters; the
+// surviving voter and the surviving non-voter, recovered with the same
+// list, come back as a leader and a non-voting mirror that follows it.
+func TestRecover_SurvivingNonVoterStaysAMirror(t *testing.T) {
+	ca := newCA(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a := tlsNode(t, ca, "a", true, "s") // Voters: 2, so c stays a non-voter
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, c := tlsNode(t, ca, "b", false, "s"), tlsNode(t, ca, "c", false, "s")
+	for _, n := range []*Store{b, c} {
+		if err := n.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustApply(t, a, command.PairPut, "", command.PairBody{Sender: "before@example.org", IP: "192.0.2.1"})
+	eventually(t, 10*time.Second, "c to apply the write", func() bool { return c.Index().Load().Counts().Pairs == 1 })
+	a.Close()
+	list := []Survivor{{ID: "b", Address: b.Addr()}, {ID: "c", Address: c.Addr(), NonVoter: true}}
+	b.Close()
+	c.Close()
+	for _, n := range []*Store{b, c} {
+		rep, err := Recover(ctx, n.cfg.Dir, list, quietLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Old) != 3 || rep.Old[2] != (Member{ID: "c", Address: list[1].Address}) || len(rep.Warnings) != 0 {
+			t.Fatalf("report on %s: %+v, want c a non-voter before and no warnings", n.NodeID(), rep)
+		}
+	}
+	nb := reopenTLS(t, ca, b.cfg.Dir, "b", list[0].Address)
+	nc := reopenTLS(t, ca, c.cfg.Dir, "c", list[1].Address)
+	eventually(t, 20*time.Second, "b to lead", nb.IsLeader)
+	mustApply(t, nb, command.PairPut, "", command.PairBody{Sender: "after@example.org", IP: "192.0.2.1"})
+	eventually(t, 10*time.Second, "the non-voter to follow", func() bool { return nc.Index().Load().Counts().Pairs == 2 })
+	ms, err := nb.Members(ctx)
+	if err != nil || len(ms) != 2 || !ms[0].Voter || ms[1].Voter {
+		t.Fatalf("members %+v %v, want voter b and non-voter c", ms, err)
+	}
 }

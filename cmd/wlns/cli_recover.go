@@ -24,12 +24,20 @@ func recoverCommand() *subcommand {
 			fs.Var(&members, "member", "a surviving node as `ID=HOST:PORT`, its inter-node (--raft) address as wlns cluster status listed it; "+
 				"this node included (repeat, or separate with commas). Every entry this node holds counts as committed; "+
 				"writes committed only on the lost nodes are lost")
+			var nonVoters listFlag
+			fs.Var(&nonVoters, "nonvoter", "a surviving non-voting mirror as `ID=HOST:PORT`, to keep as a non-voter; it is recovered like the voters "+
+				"(repeat, or separate with commas)")
 			dryRun := fs.Bool("dry-run", false, "print this node's configuration and what would change; change nothing")
 			return func(ctx context.Context, e *invocation) error {
-				survivors, err := parseSurvivors(members)
+				survivors, err := parseSurvivors(members, false)
 				if err != nil {
 					return err
 				}
+				mirrors, err := parseSurvivors(nonVoters, true)
+				if err != nil {
+					return err
+				}
+				survivors = append(survivors, mirrors...)
 				if *data == "" {
 					return usageErrorf("--data is required")
 				}
@@ -39,16 +47,20 @@ func recoverCommand() *subcommand {
 	}
 }
 
-// parseSurvivors reads ID=HOST:PORT values; checking the addresses is
-// raftstore's job.
-func parseSurvivors(members []string) ([]raftstore.Survivor, error) {
+// parseSurvivors reads ID=HOST:PORT values (of --nonvoter when nonVoter);
+// checking the addresses is raftstore's job.
+func parseSurvivors(members []string, nonVoter bool) ([]raftstore.Survivor, error) {
+	flagName := "--member"
+	if nonVoter {
+		flagName = "--nonvoter"
+	}
 	out := make([]raftstore.Survivor, 0, len(members))
 	for _, m := range members {
 		id, addr, ok := strings.Cut(m, "=")
 		if !ok || id == "" || addr == "" {
-			return nil, usageErrorf("--member %q: want ID=HOST:PORT", m)
+			return nil, usageErrorf("%s %q: want ID=HOST:PORT", flagName, m)
 		}
-		out = append(out, raftstore.Survivor{ID: id, Address: addr})
+		out = append(out, raftstore.Survivor{ID: id, Address: addr, NonVoter: nonVoter})
 	}
 	return out, nil
 }

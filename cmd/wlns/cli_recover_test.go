@@ -22,6 +22,8 @@ func TestRecoverCommand_RefusesABadCommandLine(t *testing.T) {
 		{"no member", nil, []string{"--data", "/nonexistent"}, exitUsage, "--member ID=HOST:PORT"},
 		{"member without address", nil, []string{"--data", "/nonexistent", "--member", "a"}, exitUsage, `--member "a": want ID=HOST:PORT`},
 		{"member without ID", nil, []string{"--data", "/nonexistent", "--member", "=h:1"}, exitUsage, "want ID=HOST:PORT"},
+		{"non-voter without address", nil, []string{"--data", "/nonexistent", "--member", "a=h:1", "--nonvoter", "m"}, exitUsage, `--nonvoter "m": want ID=HOST:PORT`},
+		{"non-voters only", nil, []string{"--data", "/nonexistent", "--nonvoter", "m=h:1"}, exitFailure, "no voter among the survivors"},
 		{"no data", nil, []string{"--member", "a=h:1"}, exitUsage, "--data is required"},
 		{"comma list, data from the environment", map[string]string{"WLNS_DATA": "/nonexistent"},
 			[]string{"--member", "a=h:1,b=h:2", "--member", "a=h:3"}, exitFailure, "survivor a is listed twice"},
@@ -74,6 +76,10 @@ func TestRecoverCommand_RecoversAStoppedNodeOnly(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "configuration after:  "+self+", other=127.0.0.1:1") ||
 		!strings.Contains(out, "other is not in this node's configuration") || !strings.Contains(out, "nothing was changed") {
 		t.Fatalf("dry run: exit %d %q %q", code, out, errs)
+	}
+	code, out, errs = runCLI(t, nil, "cluster", "recover", "--data", dir, "--dry-run", "--member", self, "--nonvoter", "m=127.0.0.1:2")
+	if code != 0 || !strings.Contains(out, "configuration after:  "+self+", m=127.0.0.1:2 (non-voter)") {
+		t.Fatalf("dry run with a non-voter: exit %d %q %q", code, out, errs)
 	}
 	code, out, errs = runCLI(t, nil, "cluster", "recover", "--data", dir, "--member", self)
 	if code != 0 || !strings.Contains(out, "recovered") || !strings.Contains(out, "WARNING") {
