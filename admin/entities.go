@@ -68,7 +68,7 @@ func (a *API) putEntity(w http.ResponseWriter, r *http.Request, body command.Ent
 		e = find(v)
 	}
 	if e == nil {
-		return missingAfter(res, "entity")
+		return missingAfter(w, res, "entity")
 	}
 	status := http.StatusOK
 	if body.ID == 0 {

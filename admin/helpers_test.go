@@ -37,6 +37,9 @@ type fsmStore struct {
 	n      uint64
 	err    error // returned by Apply when set
 	leader bool
+	// behind makes Apply report success without applying: the cluster
+	// committed the write, this node has not applied it yet.
+	behind bool
 }
 
 func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result, error) {
@@ -44,6 +47,9 @@ func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return command.Result{}, s.err
+	}
+	if s.behind {
+		return command.Result{Created: true}, nil
 	}
 	b, err := e.Encode()
 	if err != nil {

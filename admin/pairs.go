@@ -66,7 +66,7 @@ func (a *API) putPair(w http.ResponseWriter, r *http.Request, c *caller) error {
 	v := a.store.Index().Load()
 	p := v.Pair(t.entityID(v, res.ID), []byte(body.Sender))
 	if p == nil {
-		return missingAfter(res, "pair "+body.Sender)
+		return missingAfter(w, res, "pair "+body.Sender)
 	}
 	writeJSON(w, createdStatus(res), p)
 	return nil

@@ -165,3 +165,16 @@ func TestPairs_ListFilters(t *testing.T) {
 		t.Errorf("error %q does not name the value", r.errorMsg(t))
 	}
 }
+
+func TestPairs_CommittedButNotYetAppliedHereIsASuccess(t *testing.T) {
+	env := newTestEnv(t)
+	env.store.behind = true
+	r := env.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, `{"sender":"dave@umkc.edu","ip":"192.0.2.4"}`)
+	if !strings.Contains(r.body, `"committed": true`) || !strings.Contains(r.body, "not applied it yet") {
+		t.Errorf("answer %s; want it to say the write is committed but not applied on this node", r.body)
+	}
+	r = env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"lagging","members":["198.51.100.0/24"]}`)
+	if !strings.Contains(r.body, `"committed": true`) {
+		t.Errorf("group answer %s", r.body)
+	}
+}

@@ -98,11 +98,26 @@ func rejection(res command.Result) *command.Rejection {
 	return nil
 }
 
-// missingAfter explains a record that is not in the index after a write: a
-// retried Idempotency-Key whose first request was undone since.
-func missingAfter(res command.Result, what string) error {
+// missingAfter answers a write whose record is not in this node's index
+// after the store reported it applied. A retried Idempotency-Key whose first
+// request was undone since is a conflict. Otherwise the cluster committed
+// the write but this node has not applied it yet (a follower cut off from
+// the leader right after forwarding it, for longer than the apply wait), or
+// a later write already changed it: the write succeeded, so the answer is
+// success, saying that the record cannot be shown from this node now.
+func missingAfter(w http.ResponseWriter, res command.Result, what string) error {
 	if res.Duplicate {
 		return errorf(http.StatusConflict, "request already applied under this Idempotency-Key; %s has changed since", what)
 	}
-	return errorf(http.StatusInternalServerError, "%s applied but not in the index", what)
+	writeJSON(w, createdStatus(res), committedNotVisible{Committed: true, ID: res.ID,
+		Message: what + " was committed by the cluster, but this node has not applied it yet (or a later write changed it); read it again later or from another node"})
+	return nil
+}
+
+// committedNotVisible is the answer to a committed write this node cannot
+// show yet.
+type committedNotVisible struct {
+	Committed bool   `json:"committed"`
+	ID        uint64 `json:"id,omitempty"`
+	Message   string `json:"message"`
 }

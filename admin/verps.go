@@ -64,7 +64,7 @@ func (a *API) putVerp(w http.ResponseWriter, r *http.Request, c *caller) error {
 	v := a.store.Index().Load()
 	vp := v.Verp(t.entityID(v, res.ID), []byte(body.Domain))
 	if vp == nil {
-		return missingAfter(res, "VERP source "+body.Domain)
+		return missingAfter(w, res, "VERP source "+body.Domain)
 	}
 	writeJSON(w, createdStatus(res), vp)
 	return nil
