@@ -39,10 +39,12 @@ bench: test-deps
 	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)
 
 # Cluster figures: committed writes/s through 3 and 7 in-process TLS voters,
-# then a fresh mirror's catch-up on 1M pairs and follower DNS while writes stream.
+# then a fresh mirror's catch-up on 1M pairs and follower DNS while writes stream,
+# then writes timed before, while and after a third node joins from the snapshot.
 bench-cluster: test-deps
 	$(GO) test -run '^$$' -bench BenchmarkCluster_Writes -benchtime 2s -timeout 20m ./raftstore/
 	$(GO) run ./bench/cluster $(if $(QUICK),-n 100000 -duration 5s) $(BENCH_CLUSTER_FLAGS)
+	$(GO) run ./bench/cluster -mode snapshot $(if $(QUICK),-n 100000 -baseline 5s -after 5s) $(BENCH_CLUSTER_FLAGS)
 
 clean:
 	rm -rf bin bench/out

@@ -10,9 +10,18 @@
 // the binary (serve, ca, import), the HTTP API and DNS, never through wlns
 // packages.
 //
+// With -mode snapshot it answers issue 3's "large snapshots stream to a new
+// mirror without stalling the others" instead: a two-voter cluster is
+// filled with N pairs, W writers time single-pair writes into the leader
+// and a prober times DNS answers on the follower, and after a baseline a
+// third node joins, receives the leader's snapshot over the inter-node
+// port, restores it and replays the log; write rate, latency percentiles
+// and each process's CPU are reported before, during and after the join.
+//
 // Usage:
 //
 //	go run ./bench/cluster [-n 1000000] [-duration 15s] [-writers 8] [-out bench/out]
+//	go run ./bench/cluster -mode snapshot [-n 1000000] [-writers 8] [-baseline 15s] [-after 15s]
 package main
 
 import (
@@ -35,6 +44,12 @@ type config struct {
 	writers  int           // concurrent API writers while writes stream
 	outDir   string        // where cluster.md goes; empty: stdout only
 	workDir  string        // kept work folder; empty: a removed temp folder
+
+	mode      string        // "catchup" (the figures above) or "snapshot"
+	baseline  time.Duration // snapshot mode: writes before the mirror joins
+	after     time.Duration // snapshot mode: writes after it caught up
+	logPad    int           // snapshot mode: single writes that push the log past the trailing logs
+	probeRate int           // snapshot mode: DNS probes per second at the follower
 }
 
 func parseFlags(args []string) (config, error) {
@@ -46,11 +61,23 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.writers, "writers", 8, "concurrent API writers against the leader while writes stream")
 	fs.StringVar(&c.outDir, "out", "bench/out", "folder for cluster.md (empty: none)")
 	fs.StringVar(&c.workDir, "work", "", "work folder to keep (default: a temp folder, removed)")
+	fs.StringVar(&c.mode, "mode", "catchup", "catchup: import, fresh mirror catch-up, follower DNS under writes; "+
+		"snapshot: two voters, writes timed before, while and after a third node joins from a snapshot")
+	fs.DurationVar(&c.baseline, "baseline", 15*time.Second, "snapshot mode: timed writes before the third node joins")
+	fs.DurationVar(&c.after, "after", 15*time.Second, "snapshot mode: timed writes after it caught up")
+	fs.IntVar(&c.logPad, "log-pad", lanTrailingLogs+500, "snapshot mode: single writes before the pairs' import, so the log outgrows raft's trailing logs and a joining node needs the snapshot")
+	fs.IntVar(&c.probeRate, "probe-rate", 100, "snapshot mode: DNS probes per second at the follower (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if c.pairs < 1 || c.relays < 1 || c.relays > 65536 || c.writers < 1 || c.duration < time.Second {
 		return c, fmt.Errorf("need -n ≥ 1, 1 ≤ -relays ≤ 65536, -writers ≥ 1, -duration ≥ 1s")
+	}
+	if c.mode != "catchup" && c.mode != "snapshot" {
+		return c, fmt.Errorf("-mode %q: want catchup or snapshot", c.mode)
+	}
+	if c.baseline < time.Second || c.after < time.Second || c.logPad < 0 || c.probeRate < 0 || c.probeRate > 10000 {
+		return c, fmt.Errorf("need -baseline ≥ 1s, -after ≥ 1s, -log-pad ≥ 0, 0 ≤ -probe-rate ≤ 10000")
 	}
 	return c, nil
 }
@@ -80,11 +107,20 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		defer os.RemoveAll(dir)
 		work = dir
 	}
-	r, err := measure(ctx, c, work, out)
-	if err != nil {
-		return err
+	report, name := "", "cluster.md"
+	if c.mode == "snapshot" {
+		r, err := measureSnapshot(ctx, c, work, out)
+		if err != nil {
+			return err
+		}
+		report, name = r.render(c), "cluster-snapshot.md"
+	} else {
+		r, err := measure(ctx, c, work, out)
+		if err != nil {
+			return err
+		}
+		report = r.render(c)
 	}
-	report := r.render(c)
 	fmt.Fprint(out, "\n"+report)
 	if c.outDir == "" {
 		return nil
@@ -92,7 +128,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if err := os.MkdirAll(c.outDir, 0o755); err != nil {
 		return fmt.Errorf("making %s: %w", c.outDir, err)
 	}
-	path := filepath.Join(c.outDir, "cluster.md")
+	path := filepath.Join(c.outDir, name)
 	if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

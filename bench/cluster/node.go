@@ -18,11 +18,12 @@ import (
 
 // node is one `wlns serve` process of the benchmark cluster.
 type node struct {
-	id      string
-	cmd     *exec.Cmd
-	logPath string
-	started time.Time
-	ready   struct {
+	id        string
+	cmd       *exec.Cmd
+	logPath   string
+	readyFile string
+	started   time.Time
+	ready     struct {
 		DNSUDP    string `json:"dns_udp"`
 		HTTP      string `json:"http"`
 		Raft      string `json:"raft"`
@@ -38,6 +39,20 @@ type node struct {
 // CA in work/ca, joining through join when it is set, and waits (bounded)
 // for its ready file.
 func startNode(ctx context.Context, bin, work, id, join string) (*node, error) {
+	n, err := launchNode(ctx, bin, work, id, join)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.waitReady(ctx, n.readyFile, 30*time.Minute); err != nil {
+		n.stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+// launchNode starts wlns serve for id without waiting for it: the caller
+// must wait with waitReady and always stop it.
+func launchNode(ctx context.Context, bin, work, id, join string) (*node, error) {
 	tls := filepath.Join(work, "tls-"+id)
 	if err := runCmd(ctx, bin, "ca", "issue", "--ca", filepath.Join(work, "ca"), "--node-id", id, "--addr", "127.0.0.1", "--out", tls); err != nil {
 		return nil, err
@@ -45,13 +60,13 @@ func startNode(ctx context.Context, bin, work, id, join string) (*node, error) {
 	readyFile := filepath.Join(work, "ready-"+id+".json")
 	args := []string{"serve", "--data", filepath.Join(work, "data-"+id), "--dns", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--raft", "127.0.0.1:0", "--apex", zone, "--ready-file", readyFile,
-		"--raft-profile", "lan", "--join-token", "bench-join-secret",
+		"--raft-profile", "lan", "--join-token", "bench-join-secret", "--log-format", "json",
 		"--cluster-ca", filepath.Join(tls, "ca.crt"), "--cluster-cert", filepath.Join(tls, "node.crt"),
 		"--cluster-key", filepath.Join(tls, "node.key")}
 	if join != "" {
 		args = append(args, "--join", join)
 	}
-	n := &node{id: id, logPath: filepath.Join(work, "wlns-"+id+".log"), done: make(chan struct{})}
+	n := &node{id: id, logPath: filepath.Join(work, "wlns-"+id+".log"), readyFile: readyFile, done: make(chan struct{})}
 	logf, err := os.Create(n.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", n.logPath, err)
@@ -69,10 +84,6 @@ func startNode(ctx context.Context, bin, work, id, join string) (*node, error) {
 		logf.Close()
 		close(n.done)
 	}()
-	if err := n.waitReady(ctx, readyFile, 30*time.Minute); err != nil {
-		n.stop()
-		return nil, err
-	}
 	return n, nil
 }
 
@@ -164,23 +175,7 @@ func (n *node) call(ctx context.Context, c *http.Client, method, path string, bo
 
 // cpuSeconds is the process's user plus system CPU time from /proc.
 func (n *node) cpuSeconds() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name in parentheses: state is field 3,
-	// utime 14 and stime 15.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat: %q", s)
-	}
-	ut, err1 := strconv.ParseFloat(f[11], 64)
-	st, err2 := strconv.ParseFloat(f[12], 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parsing /proc stat: %q", s)
-	}
-	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
+	return procCPU(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
 }
 
 // rssMiB is the process's resident memory from /proc.

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// lanTrailingLogs is the LAN profile's TrailingLogs: a joining node whose
+// first needed entry is older than the leader's last snapshot minus this
+// many entries gets the snapshot instead of the log.
+const lanTrailingLogs = 10240
+
+// snapRun is what the snapshot scenario measured.
+type snapRun struct {
+	load              string
+	fill              time.Duration // relays + padding + pairs into two voters
+	pairs             int
+	snapIndex         uint64 // leader's newest snapshot when the mirror joins
+	snapBytes         int64
+	ready, caught     time.Duration
+	restored          time.Duration // launch to "restored snapshot" in the mirror's log; 0: none
+	restoreTook       time.Duration // the restore's own duration, from that line
+	transferFrom      time.Duration // launch to the snapshot's transfer starting ("creating new snapshot")
+	transferTo        time.Duration // launch to it being on disk ("copied to local snapshot")
+	restoredSerial    uint64        // the index the restored snapshot covered
+	snapLog           []string      // the mirror's log lines about snapshots, timed from launch
+	promoted          time.Duration // launch to voter; 0: not seen
+	windows           []window
+	cpu               cpuSeries
+	writes, probes    []op
+	mirrorRSS         float64
+	leaderSerialAtEnd int64
+}
+
+// measureSnapshot forms a two-voter cluster, fills it, then times a third
+// node's join (snapshot streamed over the inter-node port, restored, log
+// replayed) while writers and DNS probes keep going.
+func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) (*snapRun, error) {
+	r := &snapRun{}
+	load, _ := os.ReadFile("/proc/loadavg")
+	r.load = strings.TrimSpace(string(load))
+	bin := filepath.Join(work, "wlns")
+	if err := runCmd(ctx, "go", "build", "-o", bin, "./cmd/wlns"); err != nil {
+		return nil, fmt.Errorf("building wlns (run from the module root): %w", err)
+	}
+	if err := runCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
+		return nil, err
+	}
+	leader, err := startNode(ctx, bin, work, "n1", "")
+	if err != nil {
+		return nil, err
+	}
+	defer leader.stop()
+	follower, err := startNode(ctx, bin, work, "n2", leader.ready.Raft)
+	if err != nil {
+		return nil, err
+	}
+	defer follower.stop()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if err := waitVoters(ctx, hc, leader, 2, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(out, "two voters formed")
+
+	t0 := time.Now()
+	if err := fill(ctx, c, hc, bin, work, leader); err != nil {
+		return nil, err
+	}
+	want, err := leader.status(ctx, hc)
+	if err != nil {
+		return nil, err
+	}
+	r.pairs = want.Counts.Pairs
+	// A snapshot now (the backup endpoint takes one) covers the whole fill
+	// and lets raft drop the log before it: the mirror must get it.
+	if _, _, err := leader.call(ctx, &http.Client{Timeout: 10 * time.Minute}, "GET", "/v1/backup", nil); err != nil {
+		return nil, fmt.Errorf("taking a snapshot through GET /v1/backup: %w", err)
+	}
+	if err := waitCaughtUp(ctx, hc, follower, want, 30*time.Minute); err != nil {
+		return nil, err
+	}
+	r.fill = time.Since(t0)
+	if r.snapIndex, r.snapBytes, err = newestSnapshot(filepath.Join(work, "data-n1")); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "filled two voters with %d pairs in %.1f s; leader snapshot at index %d, %.1f MB\n",
+		r.pairs, r.fill.Seconds(), r.snapIndex, float64(r.snapBytes)/1e6)
+
+	if err := r.streamAndJoin(ctx, c, hc, bin, work, leader, follower, out); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// streamAndJoin runs the writers, the probes and a CPU sampler through
+// the windows and launches the mirror after the baseline.
+func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, bin, work string, leader, follower *node, out io.Writer) error {
+	var writes, probes recorder
+	var mirrorP atomic.Pointer[node]
+	mark := func() { r.cpu.add(markCPU(leader, follower, mirrorP.Load())) }
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range c.writers {
+		wg.Go(func() { timedWrites(wctx, hc, leader, w, &writes) })
+	}
+	wg.Go(func() { probeDNS(wctx, c, follower, &probes) })
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for sleepTick(wctx, t) {
+			mark()
+		}
+	})
+	defer func() { stop(); wg.Wait() }()
+
+	mark()
+	start := time.Now()
+	if err := sleep(ctx, c.baseline); err != nil {
+		return err
+	}
+	mirror, err := launchNode(ctx, bin, work, "n3", leader.ready.Raft)
+	if err != nil {
+		return err
+	}
+	defer mirror.stop()
+	mirrorP.Store(mirror)
+	mark()
+	fmt.Fprintf(out, "baseline %.0f s done; n3 launched\n", mirror.started.Sub(start).Seconds())
+	wg.Go(func() { r.watchPromotion(wctx, hc, leader, mirror) })
+	if err := mirror.waitReady(ctx, mirror.readyFile, 30*time.Minute); err != nil {
+		return err
+	}
+	r.ready = mirror.readyAfter
+	if err := r.waitMirror(ctx, hc, leader, mirror); err != nil {
+		return err
+	}
+	caught := time.Now()
+	mark()
+	r.caught = caught.Sub(mirror.started)
+	r.mirrorRSS = mirror.rssMiB()
+	fmt.Fprintf(out, "n3 ready after %.1f s, caught up after %.1f s\n", r.ready.Seconds(), r.caught.Seconds())
+	if err := sleep(ctx, c.after); err != nil {
+		return err
+	}
+	end := time.Now()
+	mark()
+	stop()
+	wg.Wait()
+	r.writes, r.probes = writes.all(), probes.all()
+	if st, err := leader.status(ctx, hc); err == nil {
+		r.leaderSerialAtEnd = st.Serial
+	}
+	r.readMirrorLog(mirror)
+	r.windows = r.makeWindows(start, mirror.started, caught, end)
+	return nil
+}
+
+// makeWindows cuts the run into baseline, joining (split at the snapshot
+// restore when the mirror's log shows one) and after.
+func (r *snapRun) makeWindows(start, join, caught, end time.Time) []window {
+	w := func(name string, from, to time.Time) window {
+		return window{name: name, from: from, to: to, cpu0: r.cpu.at(from), cpu1: r.cpu.at(to)}
+	}
+	ws := []window{w("baseline", start, join), w("new node joining: launch to caught up", join, caught)}
+	if restored := join.Add(r.restored); r.restored > 0 && restored.Before(caught) {
+		ws = append(ws, w("… launch to snapshot restored", join, restored), w("… restored to caught up", restored, caught))
+	}
+	return append(ws, w("after", caught, end))
+}
+
+// sleepTick waits for the ticker's next tick; false when ctx ended.
+func sleepTick(ctx context.Context, t *time.Ticker) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// waitMirror polls until the mirror has applied what the leader had
+// applied one poll earlier (writes go on, so equality is a moving target),
+// noting when the leader lists it as a voter.
+func (r *snapRun) waitMirror(ctx context.Context, hc *http.Client, leader, mirror *node) error {
+	deadline := time.Now().Add(30 * time.Minute)
+	var prev int64
+	for {
+		ls, lerr := leader.status(ctx, hc)
+		ms, merr := mirror.status(ctx, hc)
+		if lerr == nil && merr == nil && prev > 0 && ms.Serial >= prev {
+			return nil
+		}
+		if lerr == nil {
+			prev = ls.Serial
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("mirror not caught up after 30 minutes: %+v %v (leader %+v %v)", ms, merr, ls, lerr)
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// fill imports the relays, pads the log with single writes so that it is
+// longer than the LAN profile's trailing logs (else a joining node gets
+// the log, not a snapshot), then imports the pairs in big batches.
+func fill(ctx context.Context, c config, hc *http.Client, bin, work string, leader *node) error {
+	relays, pairs := filepath.Join(work, "relays.ndjson"), filepath.Join(work, "pairs.ndjson")
+	if err := writeSplit(c, relays, pairs); err != nil {
+		return err
+	}
+	imp := func(path string) error {
+		return runCmd(ctx, bin, "import", "--server", "http://"+leader.ready.HTTP, "--token", leader.token, "--batch", "10000", path)
+	}
+	if err := imp(relays); err != nil {
+		return err
+	}
+	if err := pad(ctx, hc, leader, c.logPad); err != nil {
+		return err
+	}
+	return imp(pairs)
+}
+
+// writeSplit writes the relays and the pairs of writeData as two files.
+func writeSplit(c config, relays, pairs string) error {
+	err := writeLines(relays, func(w *bufio.Writer) {
+		for i := range c.relays {
+			fmt.Fprintf(w, `{"kind":"relay","ip":"%s","contact":"postmaster@bench.invalid"}`+"\n", relayAddr(i))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return writeLines(pairs, func(w *bufio.Writer) {
+		for i := range c.pairs {
+			fmt.Fprintf(w, `{"kind":"pair","sender":"%s","ip":"%s"}`+"\n", sender(i), relayAddr(i%c.relays))
+		}
+	})
+}
+
+// pad commits n single-pair writes (16 at a time), each its own log entry.
+func pad(ctx context.Context, hc *http.Client, leader *node, n int) error {
+	jobs := make(chan int)
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range jobs {
+				body := fmt.Sprintf(`{"sender":"pad%d@example.net","ip":"%s"}`, i, relayAddr(i%256))
+				code, b, err := leader.call(ctx, hc, "POST", "/v1/pairs", []byte(body))
+				if err == nil && code != http.StatusOK && code != http.StatusCreated {
+					err = fmt.Errorf("%d %s", code, b)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("padding write %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil && len(errs) > 0 {
+		err = <-errs
+	}
+	return err
+}
+
+// timedWrites writes new pairs into the leader until ctx ends, recording
+// each write's start, latency and outcome.
+func timedWrites(ctx context.Context, hc *http.Client, leader *node, w int, rec *recorder) {
+	for i := 0; ctx.Err() == nil; i++ {
+		body := fmt.Sprintf(`{"sender":"live%d-%d@example.org","ip":"%s"}`, w, i, relayAddr(i%256))
+		start := time.Now()
+		code, _, err := leader.call(ctx, hc, "POST", "/v1/pairs", []byte(body))
+		if ctx.Err() != nil {
+			return
+		}
+		rec.add(start, err == nil && (code == http.StatusOK || code == http.StatusCreated))
+	}
+}
+
+// probeDNS asks the follower for listed pairs at c.probeRate per second;
+// a probe succeeds when it is answered with an A record within a second.
+func probeDNS(ctx context.Context, c config, n *node, rec *recorder) {
+	if c.probeRate <= 0 {
+		return
+	}
+	cl := &dns.Client{Net: "udp", Timeout: time.Second}
+	t := time.NewTicker(time.Second / time.Duration(c.probeRate))
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		j := (i * 7919) % c.pairs
+		local, domain, _ := strings.Cut(sender(j), "@")
+		a := strings.Split(relayAddr(j%c.relays), ".")
+		m := new(dns.Msg)
+		m.SetQuestion(fmt.Sprintf("%s.%s.%s.%s.%s.%s.sender.%s.", local, domain, a[3], a[2], a[1], a[0], zone), dns.TypeA)
+		start := time.Now()
+		resp, _, err := cl.ExchangeContext(ctx, m, n.ready.DNSUDP)
+		if ctx.Err() != nil {
+			return
+		}
+		rec.add(start, err == nil && resp.Rcode == dns.RcodeSuccess && len(resp.Answer) > 0)
+	}
+}
+
+// waitVoters polls the leader's /v1/cluster until want members are voters.
+func waitVoters(ctx context.Context, hc *http.Client, leader *node, want int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		v, err := voters(ctx, hc, leader)
+		if err == nil && v == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d voters after %v (%v)", v, want, limit, err)
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// voters counts the voters the node's GET /v1/cluster lists.
+func voters(ctx context.Context, hc *http.Client, n *node) (int, error) {
+	code, b, err := n.call(ctx, hc, "GET", "/v1/cluster", nil)
+	if err != nil {
+		return 0, err
+	}
+	if code != http.StatusOK {
+		return 0, fmt.Errorf("GET /v1/cluster: %d %s", code, b)
+	}
+	var cl struct {
+		Members []struct {
+			Voter bool `json:"voter"`
+		} `json:"members"`
+	}
+	if err := json.Unmarshal(b, &cl); err != nil {
+		return 0, fmt.Errorf("GET /v1/cluster: %w", err)
+	}
+	v := 0
+	for _, m := range cl.Members {
+		if m.Voter {
+			v++
+		}
+	}
+	return v, nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// watchPromotion notes when the leader first lists three voters.
+func (r *snapRun) watchPromotion(ctx context.Context, hc *http.Client, leader, mirror *node) {
+	for ctx.Err() == nil {
+		if v, err := voters(ctx, hc, leader); err == nil && v >= 3 {
+			r.promoted = time.Since(mirror.started)
+			return
+		}
+		if sleep(ctx, 200*time.Millisecond) != nil {
+			return
+		}
+	}
+}
