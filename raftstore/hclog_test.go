@@ -29,3 +29,12 @@ func TestHCLogger_WritesStructuredSlogLines(t *testing.T) {
 		t.Errorf("component repeated:\n%s", out)
 	}
 }
+
+func TestHCLogger_RendersFmtValues(t *testing.T) {
+	var buf bytes.Buffer
+	l := newHCLogger(slog.New(slog.NewTextHandler(&buf, nil)), "raft")
+	l.Info("snapshot restore progress", "percent-complete", hclog.Fmt("%0.2f%%", 42.5), "id", "n1")
+	if out := buf.String(); !strings.Contains(out, "percent-complete=42.50%") || !strings.Contains(out, "id=n1") {
+		t.Errorf("hclog.Fmt not rendered: %s", out)
+	}
+}
