@@ -12,9 +12,10 @@ import (
 
 // op is one timed operation: a write or a DNS probe.
 type op struct {
-	start time.Time
-	took  time.Duration
-	ok    bool
+	start   time.Time
+	took    time.Duration
+	ok      bool
+	spooled bool // a write the node spooled (202) instead of committing: not ok
 }
 
 // recorder collects timed operations from several goroutines.
@@ -25,9 +26,13 @@ type recorder struct {
 
 // add records one operation.
 func (r *recorder) add(start time.Time, ok bool) {
-	took := time.Since(start)
+	r.addOp(op{start: start, took: time.Since(start), ok: ok})
+}
+
+// addOp records one operation.
+func (r *recorder) addOp(o op) {
 	r.mu.Lock()
-	r.ops = append(r.ops, op{start: start, took: took, ok: ok})
+	r.ops = append(r.ops, o)
 	r.mu.Unlock()
 }
 
@@ -52,7 +57,8 @@ func (w window) secs() float64 { return w.to.Sub(w.from).Seconds() }
 
 // opStats are the figures of the operations that started in one window.
 type opStats struct {
-	n, failed     int
+	n, failed     int // failed includes spooled
+	spooled       int
 	rate          float64 // successful operations per second
 	p50, p99, max time.Duration
 	gap           time.Duration // longest span without a successful completion
@@ -70,6 +76,9 @@ func statsIn(ops []op, w window) opStats {
 		s.n++
 		if !o.ok {
 			s.failed++
+			if o.spooled {
+				s.spooled++
+			}
 			continue
 		}
 		lat = append(lat, o.took)
@@ -105,6 +114,7 @@ type cpuMark struct {
 	at      time.Time
 	procs   map[string]float64 // by node ID, and "bench" for this process
 	machine float64            // busy CPU seconds of all cores (/proc/stat)
+	iowait  float64            // CPU seconds idle while waiting for the disk
 }
 
 // markCPU reads the CPU counters of nodes (nil entries skipped), this
@@ -122,7 +132,7 @@ func markCPU(nodes ...*node) cpuMark {
 	if s, err := procCPU("/proc/self/stat"); err == nil {
 		m.procs["bench"] = s
 	}
-	m.machine, _ = machineBusy()
+	m.machine, m.iowait, _ = machineBusy()
 	return m
 }
 
@@ -132,8 +142,11 @@ func cores(a, b cpuMark, who string) float64 {
 	if secs <= 0 {
 		return 0
 	}
-	if who == "machine" {
+	switch who {
+	case "machine":
 		return (b.machine - a.machine) / secs
+	case "iowait":
+		return (b.iowait - a.iowait) / secs
 	}
 	return (b.procs[who] - a.procs[who]) / secs
 }
@@ -157,30 +170,35 @@ func procCPU(path string) (float64, error) {
 	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
 }
 
-// machineBusy is the busy CPU seconds of all cores since boot: every
-// /proc/stat "cpu" field except idle and iowait.
-func machineBusy() (float64, error) {
+// machineBusy is the busy CPU seconds of all cores since boot (user,
+// nice, system, irq, softirq from /proc/stat) and the iowait seconds.
+func machineBusy() (busy, iowait float64, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 8 || f[0] != "cpu" {
-		return 0, fmt.Errorf("unexpected /proc/stat: %q", line)
+		return 0, 0, fmt.Errorf("unexpected /proc/stat: %q", line)
 	}
-	var busy float64
 	for i, v := range f[1:] {
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
+		if i >= 8 { // guest time is already counted in user
+			break
 		}
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			return 0, fmt.Errorf("parsing /proc/stat: %q", line)
+			return 0, 0, fmt.Errorf("parsing /proc/stat: %q", line)
 		}
-		busy += x
+		switch i {
+		case 3, 7: // idle; steal (the hypervisor ran someone else)
+		case 4:
+			iowait += x
+		default:
+			busy += x
+		}
 	}
-	return busy / 100, nil
+	return busy / 100, iowait / 100, nil
 }
 
 // cpuSeries is a time series of CPU marks, taken by a sampler and at the

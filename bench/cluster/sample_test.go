@@ -16,12 +16,12 @@ func TestStatsIn_CountsOnlyTheWindowAndFindsTheStall(t *testing.T) {
 		{start: at(0), took: 10 * time.Millisecond, ok: true},
 		{start: at(100), took: 20 * time.Millisecond, ok: true},
 		{start: at(200), took: 900 * time.Millisecond, ok: true}, // a stall: nothing completes 120 → 1100
-		{start: at(300), took: 5 * time.Millisecond, ok: false},
+		{start: at(300), took: 5 * time.Millisecond, ok: false, spooled: true},
 		{start: at(2000), took: 10 * time.Millisecond, ok: true}, // after the window
 	}
 	s := statsIn(ops, window{from: at(0), to: at(2000)})
-	if s.n != 4 || s.failed != 1 {
-		t.Errorf("n=%d failed=%d, want 4 and 1", s.n, s.failed)
+	if s.n != 4 || s.failed != 1 || s.spooled != 1 {
+		t.Errorf("n=%d failed=%d spooled=%d, want 4, 1 and 1", s.n, s.failed, s.spooled)
 	}
 	if s.rate != 1.5 {
 		t.Errorf("rate %.2f/s, want 1.5 (3 successes in 2 s)", s.rate)

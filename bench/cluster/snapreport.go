@@ -14,8 +14,9 @@ import (
 func (r *snapRun) render(c config) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "snapshot benchmark (go run ./bench/cluster -mode snapshot -n %d -writers %d -baseline %v -after %v -log-pad %d -probe-rate %d) on %s, %d CPUs, load average before: %s\n\n",
+	fmt.Fprintf(&b, "snapshot benchmark (go run ./bench/cluster -mode snapshot -n %d -writers %d -baseline %v -after %v -log-pad %d -probe-rate %d) on %s, %d CPUs, load average before: %s\n",
 		c.pairs, c.writers, c.baseline, c.after, c.logPad, c.probeRate, host, runtime.NumCPU(), r.load)
+	fmt.Fprintf(&b, "built from %s\n\n", r.tree)
 	fmt.Fprintf(&b, "| figure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| two voters filled (relays, %d padding writes, %d pairs imported) | %.1f s, %d pairs in all |\n", c.logPad, c.pairs, r.fill.Seconds(), r.pairs)
 	fmt.Fprintf(&b, "| leader's snapshot sent to the new node | index %d, %.1f MB |\n", r.snapIndex, float64(r.snapBytes)/1e6)
@@ -34,20 +35,22 @@ func (r *snapRun) render(c config) string {
 	if r.promoted > 0 {
 		fmt.Fprintf(&b, "| new node: launch to voter | %.1f s |\n", r.promoted.Seconds())
 	}
-	b.WriteString("\n| window | s | writes ok | writes/s | p50 ms | p99 ms | max ms | longest gap ms | failed | DNS p50 ms | DNS p99 ms | DNS max ms | DNS failed |\n")
+	b.WriteString("\n| window | s | writes ok | writes/s | p50 ms | p99 ms | max ms | longest gap ms | failed (spooled) | DNS p50 ms | DNS p99 ms | DNS max ms | DNS failed |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	base := statsIn(r.writes, r.windows[0])
 	for _, w := range r.windows {
 		s, d := statsIn(r.writes, w), statsIn(r.probes, w)
-		fmt.Fprintf(&b, "| %s | %.1f | %d | %.0f | %s | %s | %s | %s | %d | %s | %s | %s | %d/%d |\n",
-			w.name, w.secs(), s.n-s.failed, s.rate, ms(s.p50), ms(s.p99), ms(s.max), ms(s.gap), s.failed,
+		fmt.Fprintf(&b, "| %s | %.1f | %d | %.0f | %s | %s | %s | %s | %d (%d) | %s | %s | %s | %d/%d |\n",
+			w.name, w.secs(), s.n-s.failed, s.rate, ms(s.p50), ms(s.p99), ms(s.max), ms(s.gap), s.failed, s.spooled,
 			ms(d.p50), ms(d.p99), ms(d.max), d.failed, d.n)
 	}
-	if during := statsIn(r.writes, r.windows[1]); base.rate > 0 && base.p99 > 0 {
-		fmt.Fprintf(&b, "\nwhile the new node joined: write rate ×%.2f of baseline, p99 ×%.2f\n", during.rate/base.rate, float64(during.p99)/float64(base.p99))
+	during, after := statsIn(r.writes, r.windows[1]), statsIn(r.writes, r.windows[len(r.windows)-1])
+	if base.rate > 0 && base.p99 > 0 && after.rate > 0 && after.p99 > 0 {
+		fmt.Fprintf(&b, "\nwhile the new node joined: write rate ×%.2f of baseline and ×%.2f of after; p99 ×%.2f of baseline and ×%.2f of after\n",
+			during.rate/base.rate, during.rate/after.rate, float64(during.p99)/float64(base.p99), float64(during.p99)/float64(after.p99))
 	}
-	b.WriteString("\n| window | leader | follower | new node | bench (writers, prober) | whole machine | everything else |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n| window | leader | follower | new node | bench (writers, prober) | whole machine | everything else | iowait | wlns CPU ms per write |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, w := range r.windows {
 		who := []string{"n1", "n2", "n3", "bench"}
 		var sum float64
@@ -58,7 +61,12 @@ func (r *snapRun) render(c config) string {
 			cells = append(cells, fmt.Sprintf("%.2f", v))
 		}
 		m := cores(w.cpu0, w.cpu1, "machine")
-		cells = append(cells, fmt.Sprintf("%.2f", m), fmt.Sprintf("%.2f", max(m-sum, 0)))
+		nodes := sum - cores(w.cpu0, w.cpu1, "bench")
+		perWrite := "–"
+		if ws := statsIn(r.writes, w); ws.rate > 0 {
+			perWrite = fmt.Sprintf("%.2f", nodes/ws.rate*1000)
+		}
+		cells = append(cells, fmt.Sprintf("%.2f", m), fmt.Sprintf("%.2f", max(m-sum, 0)), fmt.Sprintf("%.2f", cores(w.cpu0, w.cpu1, "iowait")), perWrite)
 		fmt.Fprintf(&b, "| %s | %s |\n", w.name, strings.Join(cells, " | "))
 	}
 	b.WriteString("\n(CPU in cores: CPU-seconds ÷ window seconds, from /proc/PID/stat and /proc/stat; the machine has 2.)\n")
@@ -81,7 +89,7 @@ func (r *snapRun) timeline() string {
 	}
 	start, join, caught := r.windows[0].from, r.windows[1].from, r.windows[1].to
 	var b strings.Builder
-	fmt.Fprintf(&b, "%7s %8s %6s %6s %6s %7s\n", "t s", "writes/s", "n1", "n2", "n3", "machine")
+	fmt.Fprintf(&b, "%7s %8s %6s %6s %6s %7s %6s\n", "t s", "writes/s", "n1", "n2", "n3", "machine", "iowait")
 	a := marks[0]
 	for _, z := range marks[1:] {
 		secs := z.at.Sub(a.at).Seconds()
@@ -101,8 +109,8 @@ func (r *snapRun) timeline() string {
 		case !a.at.After(caught) && z.at.After(caught):
 			note = "  ← caught up"
 		}
-		fmt.Fprintf(&b, "%7.1f %8.0f %6.2f %6.2f %6.2f %7.2f%s\n", z.at.Sub(start).Seconds(), float64(n)/secs,
-			cores(a, z, "n1"), cores(a, z, "n2"), cores(a, z, "n3"), cores(a, z, "machine"), note)
+		fmt.Fprintf(&b, "%7.1f %8.0f %6.2f %6.2f %6.2f %7.2f %6.2f%s\n", z.at.Sub(start).Seconds(), float64(n)/secs,
+			cores(a, z, "n1"), cores(a, z, "n2"), cores(a, z, "n3"), cores(a, z, "machine"), cores(a, z, "iowait"), note)
 		a = z
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ const lanTrailingLogs = 10240
 // snapRun is what the snapshot scenario measured.
 type snapRun struct {
 	load              string
+	tree              string        // the commit built, and files changed in the work tree
 	fill              time.Duration // relays + padding + pairs into two voters
 	pairs             int
 	snapIndex         uint64 // leader's newest snapshot when the mirror joins
@@ -51,6 +53,7 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	r := &snapRun{}
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.load = strings.TrimSpace(string(load))
+	r.tree = treeState(ctx)
 	bin := filepath.Join(work, "wlns")
 	if err := runCmd(ctx, "go", "build", "-o", bin, "./cmd/wlns"); err != nil {
 		return nil, fmt.Errorf("building wlns (run from the module root): %w", err)
@@ -298,7 +301,8 @@ func timedWrites(ctx context.Context, hc *http.Client, leader *node, w int, rec 
 		if ctx.Err() != nil {
 			return
 		}
-		rec.add(start, err == nil && (code == http.StatusOK || code == http.StatusCreated))
+		rec.addOp(op{start: start, took: time.Since(start), ok: err == nil && (code == http.StatusOK || code == http.StatusCreated),
+			spooled: err == nil && code == http.StatusAccepted})
 	}
 }
 
@@ -395,4 +399,25 @@ func (r *snapRun) watchPromotion(ctx context.Context, hc *http.Client, leader, m
 			return
 		}
 	}
+}
+
+// treeState names the commit the benchmark builds and any uncommitted
+// changes to tracked files, which the build includes.
+func treeState(ctx context.Context) string {
+	head, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git work tree)"
+	}
+	s := "commit " + strings.TrimSpace(string(head))
+	dirty, _ := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
+	var files []string
+	for _, l := range strings.Split(strings.TrimSpace(string(dirty)), "\n") {
+		if len(l) > 3 {
+			files = append(files, l[3:])
+		}
+	}
+	if len(files) > 0 {
+		s += " + uncommitted changes to " + strings.Join(files, ", ")
+	}
+	return s
 }
