@@ -104,9 +104,10 @@ func TestRspamd_LuaRuleAndForceActions(t *testing.T) {
 	})
 }
 
-// rspamd is a running Rspamd normal worker.
+// rspamd is a running Rspamd: its normal worker and its milter.
 type rspamd struct {
-	url string // base URL of the normal worker
+	url    string // base URL of the normal worker
+	milter string // host:port of the rspamd_proxy worker in milter mode
 }
 
 // startRspamd runs Rspamd with the documented files and wlns (dnsAddr) as
@@ -147,10 +148,13 @@ func startRspamd(t *testing.T, dnsAddr string) *rspamd {
 		"local.d/logging.inc":      "type = \"console\";\nlevel = \"info\";\n",
 		"local.d/fuzzy_check.conf": "enabled = false;\n",
 	}
-	port := freeTCPPort(t)
-	for worker, p := range map[string]int{"normal": port, "controller": freeTCPPort(t), "proxy": freeTCPPort(t)} {
+	port, proxyPort := freeTCPPort(t), freeTCPPort(t)
+	for worker, p := range map[string]int{"normal": port, "controller": freeTCPPort(t), "proxy": proxyPort} {
 		files["local.d/worker-"+worker+".inc"] = fmt.Sprintf("bind_socket = \"127.0.0.1:%d\";\n", p)
 	}
+	// The proxy is Debian's milter (worker-proxy.inc: milter = yes); its
+	// upstream is the normal worker, on this test's port, not localhost:11333.
+	files["local.d/worker-proxy.inc"] += fmt.Sprintf("upstream \"local\" {\n  default = yes;\n  hosts = \"127.0.0.1:%d\";\n}\n", port)
 	for name, text := range files {
 		p := filepath.Join(conf, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -199,7 +203,7 @@ func startRspamd(t *testing.T, dnsAddr string) *rspamd {
 		}
 		return string(b)
 	}
-	r := &rspamd{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	r := &rspamd{url: fmt.Sprintf("http://127.0.0.1:%d", port), milter: fmt.Sprintf("127.0.0.1:%d", proxyPort)}
 	// About 6 s on a busy 2-core machine.
 	deadline := time.Now().Add(40 * time.Second)
 	for !r.ping() {

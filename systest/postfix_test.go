@@ -183,12 +183,15 @@ func runSwaks(t *testing.T, swaks string, port int, from string, quitAfterRCPT b
 	return swaksRun(t, swaks, relayIP, port, from, quitAfterRCPT)
 }
 
-func swaksRun(t *testing.T, swaks, src string, port int, from string, quitAfterRCPT bool) string {
+// swaksRun runs swaks from the loopback address src to port, with any
+// extra swaks arguments.
+func swaksRun(t *testing.T, swaks, src string, port int, from string, quitAfterRCPT bool, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	args := []string{"--server", "127.0.0.1", "--port", strconv.Itoa(port), "--local-interface", src,
 		"--helo", "relay.example", "--from", from, "--to", "rcpt@" + mtaDomain, "--timeout", "20"}
+	args = append(args, extra...)
 	if quitAfterRCPT {
 		args = append(args, "--quit-after", "RCPT")
 	}
@@ -313,6 +316,9 @@ type smtpdListener struct {
 	// atMail asks at MAIL FROM (smtpd_delay_reject=no,
 	// smtpd_sender_restrictions) instead of at RCPT.
 	atMail bool
+	// options are main.cf lines ("name = value") that apply to this
+	// listener only (master.cf -o), such as smtpd_milters.
+	options []string
 }
 
 // startPostfix runs Postfix from its own config and queue directories (never
@@ -434,6 +440,9 @@ biff = no
 	for _, l := range ls {
 		policy := fmt.Sprintf("check_policy_service { inet:%s, timeout=10s, default_action=DUNNO }", l.policy)
 		fmt.Fprintf(&master, "127.0.0.1:%d inet n - n - - smtpd\n", l.port)
+		for _, o := range l.options {
+			fmt.Fprintf(&master, "  -o { %s }\n", o)
+		}
 		if l.restrictions != "" {
 			fmt.Fprintf(&master, "  -o { smtpd_recipient_restrictions = reject_unauth_destination %s }\n", l.restrictions)
 			continue
