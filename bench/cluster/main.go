@@ -1,7 +1,9 @@
 // Command cluster is the `make bench-cluster` driver for the cluster figures
 // of docs/performance.md: it loads N pairs into a one-node wlns cluster on
 // loopback (with `wlns import`), times how long a fresh mirror takes to
-// join and catch up on them (snapshot install plus log), and measures DNS
+// join and catch up on them (the import is a few hundred log entries, fewer
+// than raft's trailing logs, so the mirror replays the log from its first
+// entry; it gets no snapshot), and measures DNS
 // answers per second and server CPU per answer on that follower with
 // dnsperf, once idle and once while a bounded writer streams pair writes
 // into the leader.
