@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -52,6 +53,24 @@ type config struct {
 	after     time.Duration // snapshot mode: writes after it caught up
 	logPad    int           // snapshot mode: single writes that push the log past the trailing logs
 	probeRate int           // snapshot mode: DNS probes per second at the follower
+	pin       bool          // snapshot mode: leader and follower on CPU 0, the new node on CPU 1
+}
+
+// pinOthers is the CPU list of the leader and the follower in snapshot
+// mode ("" when not pinned).
+func (c config) pinOthers() string {
+	if !c.pin {
+		return ""
+	}
+	return "0"
+}
+
+// pinMirror is the CPU list of the node that joins in snapshot mode.
+func (c config) pinMirror() string {
+	if !c.pin {
+		return ""
+	}
+	return "1"
 }
 
 func parseFlags(args []string) (config, error) {
@@ -68,6 +87,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.baseline, "baseline", 15*time.Second, "snapshot mode: timed writes before the third node joins")
 	fs.DurationVar(&c.after, "after", 15*time.Second, "snapshot mode: timed writes after it caught up")
 	fs.IntVar(&c.logPad, "log-pad", lanTrailingLogs+500, "snapshot mode: single writes before the pairs' import, so the log outgrows raft's trailing logs and a joining node needs the snapshot")
+	fs.BoolVar(&c.pin, "pin", false, "snapshot mode: run the leader and the follower on CPU 0 and the joining node on CPU 1 (taskset), so its restore does not take their CPU")
 	fs.IntVar(&c.probeRate, "probe-rate", 100, "snapshot mode: DNS probes per second at the follower (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -80,6 +100,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if c.baseline < time.Second || c.after < time.Second || c.logPad < 0 || c.probeRate < 0 || c.probeRate > 10000 {
 		return c, fmt.Errorf("need -baseline ≥ 1s, -after ≥ 1s, -log-pad ≥ 0, 0 ≤ -probe-rate ≤ 10000")
+	}
+	if c.pin && (c.mode != "snapshot" || runtime.NumCPU() < 2) {
+		return c, fmt.Errorf("-pin needs -mode snapshot and at least 2 CPUs")
 	}
 	return c, nil
 }

@@ -64,7 +64,7 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	if err := writeData(c, data, queries); err != nil {
 		return nil, err
 	}
-	leader, err := startNode(ctx, bin, work, "n1", "")
+	leader, err := startNode(ctx, bin, work, "n1", "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	if err != nil {
 		return nil, err
 	}
-	mirror, err := startNode(ctx, bin, work, "n2", leader.ready.Raft)
+	mirror, err := startNode(ctx, bin, work, "n2", leader.ready.Raft, "")
 	if err != nil {
 		return nil, err
 	}

@@ -36,10 +36,11 @@ type node struct {
 }
 
 // startNode launches wlns serve for id in work with a certificate from the
-// CA in work/ca, joining through join when it is set, and waits (bounded)
+// CA in work/ca, joining through join when it is set and pinned to the
+// CPU list cpus (taskset syntax) when that is set, and waits (bounded)
 // for its ready file.
-func startNode(ctx context.Context, bin, work, id, join string) (*node, error) {
-	n, err := launchNode(ctx, bin, work, id, join)
+func startNode(ctx context.Context, bin, work, id, join, cpus string) (*node, error) {
+	n, err := launchNode(ctx, bin, work, id, join, cpus)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func startNode(ctx context.Context, bin, work, id, join string) (*node, error) {
 
 // launchNode starts wlns serve for id without waiting for it: the caller
 // must wait with waitReady and always stop it.
-func launchNode(ctx context.Context, bin, work, id, join string) (*node, error) {
+func launchNode(ctx context.Context, bin, work, id, join, cpus string) (*node, error) {
 	tls := filepath.Join(work, "tls-"+id)
 	if err := runCmd(ctx, bin, "ca", "issue", "--ca", filepath.Join(work, "ca"), "--node-id", id, "--addr", "127.0.0.1", "--out", tls); err != nil {
 		return nil, err
@@ -72,6 +73,9 @@ func launchNode(ctx context.Context, bin, work, id, join string) (*node, error) 
 		return nil, fmt.Errorf("creating %s: %w", n.logPath, err)
 	}
 	n.cmd = exec.Command(bin, args...)
+	if cpus != "" { // taskset execs wlns in place: the PID stays the server's
+		n.cmd = exec.Command("taskset", append([]string{"-c", cpus, bin}, args...)...)
+	}
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	n.started = time.Now()

@@ -52,6 +52,7 @@ func TestParseFlags_Modes(t *testing.T) {
 		{[]string{"-mode", "snapshots"}, `-mode "snapshots"`},
 		{[]string{"-mode", "snapshot", "-baseline", "0s"}, "-baseline"},
 		{[]string{"-mode", "snapshot", "-log-pad", "-1"}, "-log-pad"},
+		{[]string{"-pin"}, "-pin needs -mode snapshot"},
 	}
 	for _, tc := range cases {
 		_, err := parseFlags(tc.args)
@@ -110,5 +111,29 @@ func TestNewestSnapshot_PicksTheHighestIndex(t *testing.T) {
 	}
 	if _, _, err := newestSnapshot(t.TempDir()); err == nil {
 		t.Error("an empty data folder gave no error")
+	}
+}
+
+func TestSnapshotEvents_ListsSnapshotsInsideTheRunOnly(t *testing.T) {
+	from := time.Date(2026, 11, 23, 17, 41, 0, 0, time.UTC)
+	log := `{"time":"2026-11-23T17:40:59Z","msg":"starting snapshot up to","index":10}
+{"time":"2026-11-23T17:41:17.75Z","msg":"starting snapshot up to","index":25993}
+{"time":"2026-11-23T17:41:19.5Z","msg":"snapshot complete up to","index":25993}
+{"time":"2026-11-23T17:41:20Z","msg":"installing snapshot on","peer":"n3","size":52993652}
+{"time":"2026-11-23T17:41:21Z","msg":"pipelining replication"}
+{"time":"2026-11-23T17:42:30Z","msg":"starting snapshot up to","index":99999}
+`
+	n := &node{id: "n2", logPath: filepath.Join(t.TempDir(), "n2.log")}
+	if err := os.WriteFile(n.logPath, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := snapshotEvents(n, from, from.Add(time.Minute))
+	want := []string{
+		"0017.75 s n2: takes a snapshot up to index 25993",
+		"0019.50 s n2: snapshot up to index 25993 done",
+		"0020.00 s n2: sends its snapshot to n3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -18,6 +18,45 @@ type logLine struct {
 	Serial uint64    `json:"serial"`
 }
 
+// snapshotEvents lists, from a node's log, the snapshots it took or sent
+// between from and to, as "+SECONDS node: message" lines timed from from
+// (seconds zero-padded so that the lines sort by time).
+func snapshotEvents(n *node, from, to time.Time) []string {
+	f, err := os.Open(n.logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l struct {
+			logLine
+			Index uint64 `json:"index"`
+			Peer  any    `json:"peer"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Time.Before(from) || l.Time.After(to) {
+			continue
+		}
+		var what string
+		switch l.Msg {
+		case "starting snapshot up to":
+			what = fmt.Sprintf("takes a snapshot up to index %d", l.Index)
+		case "snapshot complete up to":
+			what = fmt.Sprintf("snapshot up to index %d done", l.Index)
+		case "installing snapshot on":
+			what = fmt.Sprintf("sends its snapshot to %v", l.Peer)
+		case "Installed remote snapshot":
+			what = "installed the leader's snapshot"
+		default:
+			continue
+		}
+		out = append(out, fmt.Sprintf("%07.2f s %s: %s", l.Time.Sub(from).Seconds(), n.id, what))
+	}
+	return out
+}
+
 // readMirrorLog finds, in the mirror's log, when it restored a snapshot
 // (and how long the restore itself took) and keeps every line that talks
 // about snapshots, timed from the mirror's launch.

@@ -14,8 +14,12 @@ import (
 func (r *snapRun) render(c config) string {
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "snapshot benchmark (go run ./bench/cluster -mode snapshot -n %d -writers %d -baseline %v -after %v -log-pad %d -probe-rate %d) on %s, %d CPUs, load average before: %s\n",
-		c.pairs, c.writers, c.baseline, c.after, c.logPad, c.probeRate, host, runtime.NumCPU(), r.load)
+	pin := ""
+	if c.pin {
+		pin = " -pin"
+	}
+	fmt.Fprintf(&b, "snapshot benchmark (go run ./bench/cluster -mode snapshot -n %d -writers %d -baseline %v -after %v -log-pad %d -probe-rate %d%s) on %s, %d CPUs, load average before: %s\n",
+		c.pairs, c.writers, c.baseline, c.after, c.logPad, c.probeRate, pin, host, runtime.NumCPU(), r.load)
 	fmt.Fprintf(&b, "built from %s\n\n", r.tree)
 	fmt.Fprintf(&b, "| figure | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| two voters filled (relays, %d padding writes, %d pairs imported) | %.1f s, %d pairs in all |\n", c.logPad, c.pairs, r.fill.Seconds(), r.pairs)
@@ -72,7 +76,11 @@ func (r *snapRun) render(c config) string {
 	b.WriteString("\n(CPU in cores: CPU-seconds ÷ window seconds, from /proc/PID/stat and /proc/stat; the machine has 2.)\n")
 	b.WriteString("\nper sample (seconds from the baseline's start; writes completed in the interval; CPU in cores):\n\n```\n")
 	b.WriteString(r.timeline())
-	b.WriteString("\n```\n\nthe new node's log lines about snapshots (seconds after its launch):\n\n```\n")
+	b.WriteString("\n```\n\nsnapshots taken and sent by every node (seconds from the baseline's start):\n\n```\n")
+	for _, l := range r.snapEvents {
+		b.WriteString(l + "\n")
+	}
+	b.WriteString("```\n\nthe new node's log lines about snapshots (seconds after its launch):\n\n```\n")
 	for _, l := range r.snapLog {
 		b.WriteString(l + "\n")
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,7 @@ type snapRun struct {
 	transferTo        time.Duration // launch to it being on disk ("copied to local snapshot")
 	restoredSerial    uint64        // the index the restored snapshot covered
 	snapLog           []string      // the mirror's log lines about snapshots, timed from launch
+	snapEvents        []string      // every node's snapshots taken and sent, timed from the baseline's start
 	promoted          time.Duration // launch to voter; 0: not seen
 	windows           []window
 	cpu               cpuSeries
@@ -61,12 +63,12 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	if err := runCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
 	}
-	leader, err := startNode(ctx, bin, work, "n1", "")
+	leader, err := startNode(ctx, bin, work, "n1", "", c.pinOthers())
 	if err != nil {
 		return nil, err
 	}
 	defer leader.stop()
-	follower, err := startNode(ctx, bin, work, "n2", leader.ready.Raft)
+	follower, err := startNode(ctx, bin, work, "n2", leader.ready.Raft, c.pinOthers())
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +135,7 @@ func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, 
 	if err := sleep(ctx, c.baseline); err != nil {
 		return err
 	}
-	mirror, err := launchNode(ctx, bin, work, "n3", leader.ready.Raft)
+	mirror, err := launchNode(ctx, bin, work, "n3", leader.ready.Raft, c.pinMirror())
 	if err != nil {
 		return err
 	}
@@ -166,6 +168,10 @@ func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, 
 		r.leaderSerialAtEnd = st.Serial
 	}
 	r.readMirrorLog(mirror)
+	for _, n := range []*node{leader, follower, mirror} {
+		r.snapEvents = append(r.snapEvents, snapshotEvents(n, start, end)...)
+	}
+	slices.Sort(r.snapEvents)
 	r.windows = r.makeWindows(start, mirror.started, caught, end)
 	return nil
 }
@@ -411,7 +417,7 @@ func treeState(ctx context.Context) string {
 	s := "commit " + strings.TrimSpace(string(head))
 	dirty, _ := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output()
 	var files []string
-	for _, l := range strings.Split(strings.TrimSpace(string(dirty)), "\n") {
+	for _, l := range strings.Split(strings.TrimRight(string(dirty), "\n"), "\n") { // "XY path"
 		if len(l) > 3 {
 			files = append(files, l[3:])
 		}
