@@ -23,7 +23,7 @@
 // Usage:
 //
 //	go run ./bench/cluster [-n 1000000] [-duration 15s] [-writers 8] [-out bench/out]
-//	go run ./bench/cluster -mode snapshot [-n 1000000] [-writers 8] [-baseline 15s] [-after 15s]
+//	go run ./bench/cluster -mode snapshot [-n 1000000] [-writers 8] [-baseline 15s] [-after 15s] [-pin]
 package main
 
 import (
