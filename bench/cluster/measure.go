@@ -54,8 +54,8 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.load = strings.TrimSpace(string(load))
 	bin := filepath.Join(work, "wlns")
-	if err := runCmd(ctx, "go", "build", "-o", bin, "./cmd/wlns"); err != nil {
-		return nil, fmt.Errorf("building wlns (run from the module root): %w", err)
+	if err := runCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
+		return nil, fmt.Errorf("building wlns (run inside the module): %w", err)
 	}
 	if err := runCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
