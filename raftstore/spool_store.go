@@ -172,7 +172,9 @@ func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.
 	} else {
 		var res command.Result
 		res, err = s.Apply(ctx, e)
-		if err == nil || !s.spoolCause(err) {
+		if err == nil || !s.spoolCause(err) || errors.Is(ctx.Err(), context.Canceled) {
+			// A caller that went away (cancelled, not timed out) is no
+			// sign of a lost quorum, and nobody would hear of the 202.
 			return res, false, err
 		}
 	}

@@ -226,3 +226,22 @@ func TestOpen_CorruptSpoolIsAClearError(t *testing.T) {
 		t.Fatalf("opening with a corrupt spool: %v, want ErrSpool naming the file", err)
 	}
 }
+
+func TestApplyOrSpool_CallerThatGaveUpIsNotSpooled(t *testing.T) {
+	lone := tlsNode(t, newCA(t), "lone", false, "s") // never joined: no leader
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	time.AfterFunc(100*time.Millisecond, cancel) // the client goes away
+	e := env(t, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+	_, spooled, err := lone.ApplyOrSpool(ctx, e)
+	if spooled || err == nil {
+		t.Fatalf("a cancelled write: spooled=%v err=%v, want an error and nothing spooled", spooled, err)
+	}
+	if p, _ := lone.SpoolCounts(); p != 0 {
+		t.Fatalf("%d writes pending after a cancelled request, want 0", p)
+	}
+	// A write whose caller waits is still spooled while there is no leader.
+	e = env(t, command.PairPut, time.Now().Unix(), "", command.PairBody{Sender: "b@b.example", IP: "192.0.2.1"})
+	if _, spooled, err := lone.ApplyOrSpool(context.Background(), e); !spooled || err != nil {
+		t.Fatalf("without a leader: spooled=%v err=%v, want spooled", spooled, err)
+	}
+}
