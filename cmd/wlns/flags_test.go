@@ -86,6 +86,21 @@ func validatedServeConfig(t *testing.T, args ...string) (serveConfig, error) {
 	return cfg, cfg.validate()
 }
 
+// serveConfigFor parses args as serve flags and checks validate's verdict:
+// accepted when wantErr is empty, else refused with an error mentioning
+// wantErr. It returns the config and whether it was accepted.
+func serveConfigFor(t *testing.T, args []string, wantErr string) (serveConfig, bool) {
+	t.Helper()
+	cfg, err := validatedServeConfig(t, args...)
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatalf("rejected: %v", err)
+	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+		t.Fatalf("error %v, want one mentioning %q", err, wantErr)
+	}
+	return cfg, wantErr == ""
+}
+
 func TestServeConfig_Validate(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	var cfg serveConfig
