@@ -98,14 +98,7 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 	start := time.Now()
 	const ip = "192.0.2.177"
 	lab := newNetLab(t, 7, 20*time.Millisecond, 5*time.Millisecond, 0.01)
-	ca := clusterCA(t)
-	var nodes []*nsNode
-	for i := 1; i <= 7; i++ {
-		nodes = append(nodes, lab.startNode(t, ca, i))
-	}
-	keepLogs(t, nodes)
-	leader := nsLeader(t, nodes, 30*time.Second)
-	waitReachableVoters(t, leader, 7, 60*time.Second)
+	nodes, leader := startNSCluster(t, lab, 7, 30*time.Second)
 	t.Logf("7 namespaced nodes up and voters after %v, leader node %d", time.Since(start), leader.i)
 	if code, b, err := leader.tryAPI("POST", "/v1/pairs", map[string]string{"sender": "seed@example.org", "ip": ip}, nil); err != nil || code != http.StatusCreated {
 		t.Fatalf("seed pair: %d %s %v", code, b, err)
@@ -164,6 +157,22 @@ func TestNetns_SevenNodesThroughPartitionsAndALeaderKillLoseNothing(t *testing.T
 	if d := time.Since(start); d > 180*time.Second {
 		t.Errorf("the netns test took %v, want under 180 s", d)
 	}
+}
+
+// startNSCluster starts size nodes in lab's namespaces (node 1 bootstraps,
+// the others join it), keeps their logs for a failing test, and waits
+// (bounded) until one leads and all are voters.
+func startNSCluster(t *testing.T, lab *netLab, size int, electLimit time.Duration) ([]*nsNode, *nsNode) {
+	t.Helper()
+	ca := clusterCA(t)
+	var nodes []*nsNode
+	for i := 1; i <= size; i++ {
+		nodes = append(nodes, lab.startNode(t, ca, i))
+	}
+	keepLogs(t, nodes)
+	leader := nsLeader(t, nodes, electLimit)
+	waitReachableVoters(t, leader, size, 60*time.Second)
+	return nodes, leader
 }
 
 // spoolPending is the number of pending writes in n's spool (0 when the

@@ -20,14 +20,7 @@ func TestNetns_ThreeNodesAtTransatlanticDelay(t *testing.T) {
 	start := time.Now()
 	const ip = "192.0.2.188"
 	lab := newNetLab(t, 3, 120*time.Millisecond, 20*time.Millisecond, 0.005)
-	ca := clusterCA(t)
-	var nodes []*nsNode
-	for i := 1; i <= 3; i++ {
-		nodes = append(nodes, lab.startNode(t, ca, i))
-	}
-	keepLogs(t, nodes)
-	leader := nsLeader(t, nodes, 60*time.Second)
-	waitReachableVoters(t, leader, 3, 60*time.Second)
+	nodes, leader := startNSCluster(t, lab, 3, 60*time.Second)
 	t.Logf("3 nodes 120 ms apart: up and voters after %v, leader node %d", time.Since(start), leader.i)
 
 	// A write through each node (followers forward it across the WAN), then
