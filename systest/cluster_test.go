@@ -55,27 +55,35 @@ func launchIn(t *testing.T, netns, dataDir string, extra ...string) (*node, stri
 	readyFile := filepath.Join(run, "ready.json")
 	args := append([]string{"serve", "--data", dataDir, "--dns", "127.0.0.1:0", "--http", "127.0.0.1:0",
 		"--raft", "127.0.0.1:0", "--apex", apex, "--ready-file", readyFile, "--log-level", "debug"}, extra...)
+	cmd := exec.Command(wlnsBin, args...)
+	if netns != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", netns, wlnsBin}, args...)...)
+	}
+	n.start(cmd)
+	return n, readyFile
+}
+
+// start runs cmd as the node's process, its output in the node's log; the
+// process is killed when the test ends (or the test process dies).
+func (n *node) start(cmd *exec.Cmd) {
+	n.t.Helper()
 	logf, err := os.Create(n.logPath)
 	if err != nil {
-		t.Fatal(err)
+		n.t.Fatal(err)
 	}
-	n.cmd = exec.Command(wlnsBin, args...)
-	if netns != "" {
-		n.cmd = exec.Command("ip", append([]string{"netns", "exec", netns, wlnsBin}, args...)...)
-	}
+	n.cmd = cmd
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := n.cmd.Start(); err != nil {
 		logf.Close()
-		t.Fatalf("starting wlns serve: %v", err)
+		n.t.Fatalf("starting wlns serve: %v", err)
 	}
 	go func() {
 		n.waitErr = n.cmd.Wait()
 		logf.Close()
 		close(n.done)
 	}()
-	t.Cleanup(n.kill)
-	return n, readyFile
+	n.t.Cleanup(n.kill)
 }
 
 // startMember starts a cluster node and waits (bounded) until it serves.

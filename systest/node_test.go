@@ -183,7 +183,12 @@ func runWlns(t testing.TB, args ...string) cliResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, wlnsBin, args...)
+	return runCmd(t, exec.CommandContext(ctx, wlnsBin, args...))
+}
+
+// runCmd runs cmd to its end and returns its output and exit status.
+func runCmd(t testing.TB, cmd *exec.Cmd) cliResult {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -194,7 +199,7 @@ func runWlns(t testing.TB, args ...string) cliResult {
 	case errors.As(err, &ee):
 		res.code = ee.ExitCode()
 	default:
-		t.Fatalf("running wlns %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("running %s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	return res
 }

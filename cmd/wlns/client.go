@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -27,11 +28,23 @@ type clientOptions struct {
 	timeout                  time.Duration
 }
 
-func (o *clientOptions) declare(fs *flag.FlagSet, _ func(string) string) {
+func (o *clientOptions) declare(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.server, "server", defaultServer, "base URL of the wlns HTTP API")
 	fs.StringVar(&o.token, "token", "", "API bearer token (default: the contents of --token-file)")
-	fs.StringVar(&o.tokenFile, "token-file", defaultTokenFile, "file holding the API token, used when --token is empty")
+	fs.StringVar(&o.tokenFile, "token-file", defaultTokenPath(getenv),
+		"file holding the API token, used when --token is empty (default: admin.token in $WLNS_DATA, the data folder `wlns serve` uses, when that is set)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one API request (imports: of each read and write)")
+}
+
+// defaultTokenPath is where the CLI looks for the token without flags: the
+// admin.token that `wlns serve` writes into its data folder. WLNS_DATA, the
+// serve setting (the container image and the systemd environment set it),
+// names that folder for the CLI on the same machine too.
+func defaultTokenPath(getenv func(string) string) string {
+	if dir := getenv("WLNS_DATA"); dir != "" {
+		return filepath.Join(dir, "admin.token")
+	}
+	return defaultTokenFile
 }
 
 // client builds the API client. A missing token file is not an error: the
