@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -138,7 +137,7 @@ func readAnswer(resp *dns.Msg, name string) (Answer, time.Duration, error) {
 	var ttl uint32
 	for _, rr := range resp.Answer {
 		a, ok := rr.(*dns.A)
-		if !ok || !strings.EqualFold(dns.CanonicalName(a.Hdr.Name), name) {
+		if !ok || !sameName(a.Hdr.Name, name) {
 			continue
 		}
 		ip, ok := netip.AddrFromSlice(a.A.To4())
@@ -156,6 +155,33 @@ func readAnswer(resp *dns.Msg, name string) (Answer, time.Duration, error) {
 		return ans, time.Duration(ttl) * time.Second, nil
 	}
 	return ans, negativeTTL(resp), nil
+}
+
+// sameName compares two names as DNS does (RFC 4343): label by label in
+// wire form, ASCII letters case-insensitively, every other octet exactly.
+// Comparing presentation text is wrong: miekg/dns writes an answer's owner
+// name with its own escapes (o\'brien, \ for a space, $ bare) which need
+// not be the ones the question was written with.
+func sameName(a, b string) bool {
+	var wa, wb [256]byte
+	na, errA := dns.PackDomainName(dns.Fqdn(a), wa[:], 0, nil, false)
+	nb, errB := dns.PackDomainName(dns.Fqdn(b), wb[:], 0, nil, false)
+	if errA != nil || errB != nil || na != nb {
+		return false
+	}
+	for i := 0; i < na; i++ {
+		if lowerASCII(wa[i]) != lowerASCII(wb[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func negativeTTL(resp *dns.Msg) time.Duration {

@@ -37,13 +37,8 @@ const (
 // report-only mode passes and counts, a dead whitelist fails closed or open
 // as configured, and after `wlns pair add` the retry is accepted.
 func TestPostfix_PolicyService(t *testing.T) {
-	needRoot(t)
-	postfix := needTool(t, "postfix", "postfix")
-	swaks := needTool(t, "swaks", "swaks")
-	unshare := needTool(t, "unshare", "util-linux")
-
-	n := startNode(t, "", "--negative-ttl", "1")
-	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
+	postfix, swaks, unshare := needPostfix(t)
+	n := startRelayNode(t, "--negative-ttl", "1")
 	enforce := startPolicy(t, n, "--why-url", "https://wl.test/why?s={sender}")
 	reportOnly := startPolicy(t, n, "--report-only")
 	// A policy service whose whitelist is down (nothing listens on the
@@ -138,13 +133,8 @@ func TestPostfix_PolicyService(t *testing.T) {
 // permit_dnswl_client, asking through the libc resolver an Unbound that
 // stubs the zone to wlns (resolv.conf cannot name a port).
 func TestPostfix_DNSWLClientUsesRelayZone(t *testing.T) {
-	needRoot(t)
-	postfix := needTool(t, "postfix", "postfix")
-	swaks := needTool(t, "swaks", "swaks")
-	unshare := needTool(t, "unshare", "util-linux")
-
-	n := startNode(t, "")
-	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
+	postfix, swaks, unshare := needPostfix(t)
+	n := startRelayNode(t)
 	host := spareLoopback(t)
 	startUnbound(t, unboundConfig{host: host, port: 53, stub: n.ready.DNSUDP})
 	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
@@ -162,6 +152,22 @@ func TestPostfix_DNSWLClientUsesRelayZone(t *testing.T) {
 	if out := runSwaksFrom(t, swaks, "127.0.0.9", port, "bob@example.com"); !strings.Contains(out, "<** 450 4.3.2 <rcpt@"+mtaDomain+">: Recipient address rejected") {
 		t.Errorf("unregistered 127.0.0.9 not deferred by the final defer:\n%s", out)
 	}
+}
+
+// needPostfix skips (or fails in CI) without root, Postfix, swaks and
+// unshare, and returns their paths.
+func needPostfix(t *testing.T) (postfix, swaks, unshare string) {
+	t.Helper()
+	needRoot(t)
+	return needTool(t, "postfix", "postfix"), needTool(t, "swaks", "swaks"), needTool(t, "unshare", "util-linux")
+}
+
+// startRelayNode starts a node with relayIP registered as a relay.
+func startRelayNode(t *testing.T, extra ...string) *node {
+	t.Helper()
+	n := startNode(t, "", extra...)
+	n.mustCLI("relay", "add", relayIP, "--contact", "postmaster@relay.example")
+	return n
 }
 
 func mustContain(t *testing.T, out, want string) {
