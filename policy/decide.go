@@ -148,10 +148,14 @@ func isRole(sender string) bool {
 	return strings.EqualFold(local, "postmaster") || strings.EqualFold(local, "mailer-daemon")
 }
 
-// senderName builds the readable (escaped) sender-zone name, or the hashed
-// one when the readable name does not fit in DNS.
+// senderName builds the hashed-plus-domain sender-zone name, or the bare
+// hashed one when the domain does not fit beside the hash. The readable
+// forms are ambiguous: the server tries every local/domain split, so with
+// first.last@sa.example listed, first@last.sa.example (no dot to escape: the
+// same name) would pass through the same relay. A hash names one address
+// exactly, and <hash>.<domain> still matches the domain-wide entries.
 func senderName(sender string, client netip.Addr, apex string) (string, error) {
-	name, err := qname.Sender(sender, client, apex, qname.Escaped)
+	name, err := qname.Sender(sender, client, apex, qname.HashedDomain)
 	if errors.Is(err, qname.ErrTooLong) {
 		return qname.Sender(sender, client, apex, qname.Hashed)
 	}

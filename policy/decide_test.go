@@ -8,13 +8,24 @@ import (
 	"testing"
 )
 
-// Query names written out by hand, so that a mistake in qname cannot hide.
-const (
-	daveName   = `dave.umkc.edu.4.2.0.192.sender.wl.test.`
-	dottedName = `first\.last.umkc.edu.4.2.0.192.sender.wl.test.`
-	umkcVerp   = `umkc.edu.4.2.0.192.verp.wl.test.`
-	listsVerp  = `lists.example.net.4.2.0.192.verp.wl.test.`
+// Query names written out by hand, so that a mistake in qname cannot hide:
+// the policy service asks the hashed-plus-domain form.
+var (
+	daveName   = hashOf("dave@umkc.edu") + `.umkc.edu.4.2.0.192.sender.wl.test.`
+	dottedName = hashOf("first.last@umkc.edu") + `.umkc.edu.4.2.0.192.sender.wl.test.`
 )
+
+const (
+	umkcVerp  = `umkc.edu.4.2.0.192.verp.wl.test.`
+	listsVerp = `lists.example.net.4.2.0.192.verp.wl.test.`
+)
+
+// hashOf is the hashed-address label: unpadded lower-case base32 of the
+// SHA-256 of the address.
+func hashOf(addr string) string {
+	sum := sha256.Sum256([]byte(addr))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+}
 
 const deferWant = "451 4.7.1 sender not yet validated in global whitelist"
 
@@ -32,7 +43,7 @@ func TestServer_Decisions(t *testing.T) {
 			req: rcpt("dave@umkc.edu", "192.0.2.4"), want: "DUNNO", decision: DecisionPass, queries: 2},
 		{name: "domain-wide entry passes", listed: map[string]string{daveName: "127.0.2.3"},
 			req: rcpt("Dave@UMKC.edu", "192.0.2.4"), want: "DUNNO", decision: DecisionPass, queries: 2},
-		{name: "dotted local part is asked escaped", listed: map[string]string{dottedName: "127.0.2.2"},
+		{name: "dotted local part is asked hashed", listed: map[string]string{dottedName: "127.0.2.2"},
 			req: rcpt("first.last@umkc.edu", "192.0.2.4"), want: "DUNNO", decision: DecisionPass, queries: 2},
 		{name: "unlisted sender is deferred", req: rcpt("dave@umkc.edu", "192.0.2.4"),
 			want: deferWant, decision: DecisionDefer, queries: 2},
@@ -98,8 +109,7 @@ func mustNets(t *testing.T, s string) []netip.Prefix {
 func TestServer_LongSenderAsksHashedName(t *testing.T) {
 	h := newHarness(t, nil)
 	sender := strings.Repeat("l", 64) + "@" + strings.Repeat("d", 60) + "." + strings.Repeat("e", 60) + ".example"
-	sum := sha256.Sum256([]byte(sender))
-	label := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+	label := hashOf(sender)
 	nibbles := "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
 	name := label + "." + nibbles + ".sender.wl.test."
 	h.dns.list(name, "127.0.2.2")

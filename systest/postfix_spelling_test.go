@@ -26,4 +26,18 @@ func TestPostfix_ListedSenderPassesWhateverItsSpelling(t *testing.T) {
 	if v := p.metric(t, `wlns_policy_decisions_total{decision="defer"}`); v != 0 {
 		t.Errorf("%v deferrals of listed senders, want 0; policy log:\n%s", v, p.logText())
 	}
+	// The readable names of first.last@sa.example and first@last.sa.example
+	// are the same when the dot is not escaped, and the server tries every
+	// split; the policy service asks the hashed form, which names one
+	// address, so only the listed one passes. A domain-wide entry still
+	// passes every address of its domain.
+	t.Run("another split of a listed address is deferred", func(t *testing.T) {
+		n.mustCLI("pair", "add", "first.last@sa.example", relayIP)
+		mustContain(t, runSwaks(t, swaks, port, "first.last@sa.example", true), "<-  250 2.1.5 Ok")
+		mustContain(t, runSwaks(t, swaks, port, "first@last.sa.example", true), "<** 451 4.7.1")
+	})
+	t.Run("domain-wide entry passes any address of the domain", func(t *testing.T) {
+		n.mustCLI("pair", "add", "@whole.example", relayIP)
+		mustContain(t, runSwaks(t, swaks, port, "anyone.at.all@whole.example", true), "<-  250 2.1.5 Ok")
+	})
 }
