@@ -55,13 +55,29 @@ func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
 	c := &caller{tok: tok}
 	switch {
 	case acc == adminAccess && tok.Role != record.RoleAdmin:
-		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not manage tokens", tok.Name, tok.Role)
+		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not %s: only an admin token may", tok.Name, tok.Role, adminAction(r))
 	case acc == challengeAccess && tok.Role != record.RoleAdmin && tok.Role != record.RoleMTA:
 		return nil, errorf(http.StatusForbidden, "token %q (role %s) may not request challenges", tok.Name, tok.Role)
 	case acc == writeAccess && tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster:
 		return nil, errorf(http.StatusForbidden, "token %q (role %s) may only read", tok.Name, tok.Role)
 	}
 	return c, nil
+}
+
+// adminAction names what an admin-only request does, for the refusal.
+func adminAction(r *http.Request) string {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, "/v1/tokens"):
+		return "manage tokens"
+	case p == "/v1/backup":
+		return "take backups"
+	case p == "/v1/restore":
+		return "restore backups"
+	case strings.HasPrefix(p, "/v1/cluster/"):
+		return "change cluster membership"
+	}
+	return r.Method + " " + p
 }
 
 func bearer(r *http.Request) (string, bool) {

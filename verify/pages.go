@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,7 @@ func (p *pages) write(w http.ResponseWriter, status int, pg page) {
 	h.Set("Content-Security-Policy", p.csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes()) // the browser went away
 }
@@ -91,15 +93,16 @@ const maxPageBody = 4 << 10
 
 // Handler serves the confirmation pages under /verify/:
 // GET /verify/{confirm|forgery|list}/{token} says what the answer will do
-// and changes nothing (mail scanners follow links); POST to the same path
-// does it. Mount it at "/verify/" on the public HTTP port.
+// and changes nothing (mail scanners follow links); HEAD answers as GET
+// does, without the body (net/http drops it); POST to the same path does
+// it. Mount it at "/verify/" on the public HTTP port.
 func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(s.servePage)
 }
 
 func (s *Service) servePage(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, HEAD, POST")
 		s.pages.write(w, http.StatusMethodNotAllowed, page{Title: "Method not allowed",
 			Lines: []string{"Open the link from the message in a browser."}})
 		return
@@ -110,7 +113,7 @@ func (s *Service) servePage(w http.ResponseWriter, r *http.Request) {
 		s.pages.write(w, http.StatusNotFound, notFoundPage)
 		return
 	}
-	if r.Method == http.MethodGet {
+	if r.Method != http.MethodPost {
 		s.pages.write(w, http.StatusOK, s.askPage(action, c))
 		return
 	}

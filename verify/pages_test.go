@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -37,6 +39,53 @@ func TestPages_GetChangesNothing(t *testing.T) {
 	if got := e.store.ChallengeByID(c.ID); got.State != record.ChallengeOpen {
 		t.Fatalf("after GETs the challenge is %s", got.State)
 	}
+}
+
+// HEAD answers as GET does over a real HTTP server: the same status and
+// headers, the body's length, and no body; it changes nothing.
+func TestPages_HeadAnswersLikeGet(t *testing.T) {
+	e := newEnv(t)
+	c, tok := e.mustSend("alice@example.com", relayIP)
+	srv := httptest.NewServer(e.svc.Handler())
+	defer srv.Close()
+	before := e.store.appliedCount()
+	for _, path := range []string{"/verify/confirm/" + tok, "/verify/confirm/unknown"} {
+		get, getBody := fetchPage(t, http.MethodGet, srv.URL+path)
+		head, headBody := fetchPage(t, http.MethodHead, srv.URL+path)
+		if head.StatusCode != get.StatusCode || len(headBody) != 0 || head.ContentLength != int64(len(getBody)) {
+			t.Fatalf("HEAD %s: %d, %d body bytes, Content-Length %d; GET: %d, %d bytes",
+				path, head.StatusCode, len(headBody), head.ContentLength, get.StatusCode, len(getBody))
+		}
+		for _, k := range []string{"Content-Type", "Cache-Control", "Content-Security-Policy", "X-Frame-Options"} {
+			if head.Header.Get(k) != get.Header.Get(k) {
+				t.Errorf("HEAD %s: %s %q, GET %q", path, k, head.Header.Get(k), get.Header.Get(k))
+			}
+		}
+	}
+	if n := e.store.appliedCount(); n != before {
+		t.Fatalf("HEAD applied %d commands", n-before)
+	}
+	if got := e.store.ChallengeByID(c.ID); got.State != record.ChallengeOpen {
+		t.Fatalf("after HEAD the challenge is %s", got.State)
+	}
+}
+
+func fetchPage(t *testing.T, method, url string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
 }
 
 func checkPageHeaders(t *testing.T, r pageResp) {
@@ -104,7 +153,7 @@ func TestPages_NotFoundAndMethods(t *testing.T) {
 	}
 	for _, m := range []string{"PUT", "DELETE", "PATCH"} {
 		r := e.page(m, "/verify/confirm/"+tok)
-		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, POST" {
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, HEAD, POST" {
 			t.Errorf("%s: %d, Allow %q", m, r.status, r.header.Get("Allow"))
 		}
 	}

@@ -90,7 +90,7 @@ func caCommands() []*subcommand {
 		name: "ca issue", nargs: [2]int{0, 0},
 		summary: "issue a node certificate (node ID as URI SAN, plus IP/DNS SANs) signed by the cluster CA",
 		setup: func(fs *flag.FlagSet) runFunc {
-			caDir := fs.String("ca", "", "folder of the CA made by `wlns ca init` (required)")
+			caDir := fs.String("ca", "", "`DIR` of the CA made by wlns ca init (required)")
 			nodeID := fs.String("node-id", "", "the node's ID (required; also its Raft server ID)")
 			out := fs.String("out", "", "folder for node.crt, node.key (0600) and a copy of ca.crt (required)")
 			validity := fs.Duration("validity", clustertls.NodeValidity, "certificate lifetime")

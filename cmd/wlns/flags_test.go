@@ -193,3 +193,19 @@ func TestWithin_GivesUpAtTheDeadline(t *testing.T) {
 		t.Errorf("a finished f: err %v", err)
 	}
 }
+
+// The back-quoted word of a flag's usage is the value name `-h` prints
+// after the flag (flag.UnquoteUsage): it must be a placeholder such as
+// FILE, never a phrase like "wlns ca issue".
+func TestCommands_FlagValueNamesArePlaceholders(t *testing.T) {
+	for _, sc := range commands() {
+		fs := flag.NewFlagSet(sc.name, flag.ContinueOnError)
+		sc.setup(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			name, _ := flag.UnquoteUsage(f)
+			if strings.ContainsAny(name, " \t") {
+				t.Errorf("wlns %s -%s shows the value name %q in -h", sc.name, f.Name, name)
+			}
+		})
+	}
+}

@@ -91,7 +91,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
 	fs.DurationVar(&c.startTimeout, "start-timeout", 10*time.Minute, "how long start-up waits for a Raft leader and for this node to apply its log (a large data set replays for a while)")
 	fs.StringVar(&c.clusterCA, "cluster-ca", "", "cluster CA certificate (PEM); with --cluster-cert and --cluster-key the --raft port becomes the mutual-TLS inter-node port")
-	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate (PEM, from `wlns ca issue`)")
+	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate `FILE` (PEM, made by wlns ca issue)")
 	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
 	fs.StringVar(&c.join, "join", "", "inter-node address (host:port) of any cluster member to join through on first start (needs the --cluster-* flags)")
 	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
