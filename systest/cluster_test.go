@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -67,10 +66,7 @@ func launchIn(t *testing.T, netns, dataDir string, extra ...string) (*node, stri
 // process is killed when the test ends (or the test process dies).
 func (n *node) start(cmd *exec.Cmd) {
 	n.t.Helper()
-	logf, err := os.Create(n.logPath)
-	if err != nil {
-		n.t.Fatal(err)
-	}
+	logf := createLog(n.t, n.logPath)
 	n.cmd = cmd
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

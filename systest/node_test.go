@@ -64,10 +64,7 @@ func startNode(t testing.TB, dataDir string, extra ...string) *node {
 		"--apex", apex,
 		"--ready-file", readyFile,
 	}, extra...)
-	logf, err := os.Create(n.logPath)
-	if err != nil {
-		t.Fatalf("creating node log: %v", err)
-	}
+	logf := createLog(t, n.logPath)
 	n.cmd = exec.Command(wlnsBin, args...)
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	if err := n.cmd.Start(); err != nil {

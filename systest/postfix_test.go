@@ -238,10 +238,7 @@ func startPolicy(t *testing.T, n *node, extra ...string) *policyProc {
 	ready := filepath.Join(dir, "ready.json")
 	args := append([]string{"policy", "--listen", "127.0.0.1:0", "--dns", n.ready.DNSUDP, "--apex", apex,
 		"--metrics", "127.0.0.1:0", "--ready-file", ready}, extra...)
-	logf, err := os.Create(p.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logf := createLog(t, p.logPath)
 	cmd := exec.Command(wlnsBin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with a killed test

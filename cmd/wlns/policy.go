@@ -120,11 +120,7 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return usageErrorf("--log-format %q: want text or json", c.logFormat)
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	log := slog.New(slog.NewTextHandler(cl.stderr, opts))
-	if c.logFormat == "json" {
-		log = slog.New(slog.NewJSONHandler(cl.stderr, opts))
-	}
+	log := newLog(cl.stderr, level, c.logFormat)
 	cfg, err := c.config()
 	if err != nil {
 		return err

@@ -152,11 +152,7 @@ func (n *node) stop(ctx context.Context) error {
 
 func newLogger(cfg *serveConfig, w io.Writer) *slog.Logger {
 	level, _ := parseLevel(cfg.logLevel) // validated
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return newLog(w, level, cfg.logFormat)
 }
 
 // newRegistry is the one Prometheus registry every subsystem registers on.

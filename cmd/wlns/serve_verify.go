@@ -204,7 +204,8 @@ func (n *node) serveInbound() {
 			n.log.Error("inbound SMTP stopped", "err", err)
 		}
 	}()
-	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_address", v.svc.ReplyAddress("TOKEN"))
+	_, domain, _ := strings.Cut(v.svc.ReplyAddress("TOKEN"), "@")
+	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_domain", domain)
 }
 
 // smtpAddr is the bound inbound SMTP address, or "" when there is none.
