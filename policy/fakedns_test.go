@@ -25,6 +25,8 @@ type fakeDNS struct {
 	// listAll answers every sender-zone question 127.0.2.2, with the owner
 	// name as miekg/dns writes the question it read (its own escapes).
 	listAll atomic.Bool
+	// noRD is set by any question that does not ask for recursion.
+	noRD atomic.Bool
 	// posTTL and negTTL are the TTLs it gives (SOA minimum = negTTL).
 	posTTL, negTTL uint32
 
@@ -92,6 +94,9 @@ func (f *fakeDNS) serve(network string) func(dns.ResponseWriter, *dns.Msg) {
 		f.queries[network+" "+name]++
 		code, ok := f.listed[name]
 		f.mu.Unlock()
+		if !q.RecursionDesired {
+			f.noRD.Store(true)
+		}
 		if f.listAll.Load() && strings.Contains(name, ".sender.") {
 			code, ok = netip.MustParseAddr("127.0.2.2"), true
 		}

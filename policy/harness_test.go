@@ -168,12 +168,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// counter reads a counter's value.
-func counter(t *testing.T, c prometheus.Counter) float64 {
+// counter reads a counter's or a gauge's value.
+func counter(t *testing.T, c prometheus.Metric) float64 {
 	t.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
 		t.Fatalf("reading counter: %v", err)
 	}
-	return m.GetCounter().GetValue()
+	return m.GetCounter().GetValue() + m.GetGauge().GetValue()
 }

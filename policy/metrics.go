@@ -18,6 +18,8 @@ type metrics struct {
 	cacheHits prometheus.Counter
 	malformed prometheus.Counter
 	conns     prometheus.Gauge
+	refused   prometheus.Counter
+	probeOK   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -46,6 +48,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "wlns_policy_connections",
 			Help: "Open connections from Postfix.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wlns_policy_connections_refused_total",
+			Help: "Connections closed at once because --max-conns were open.",
+		}),
+		probeOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wlns_policy_probe_ok",
+			Help: "1 when the last probe of the RFC 5782 test entries (127.0.0.2 listed, 127.0.0.1 not) was answered right, 0 when not: the whitelist is then not being checked.",
+		}),
 	}
 	for _, d := range []string{DecisionPass, DecisionWouldDefer, DecisionDefer, DecisionError} {
 		m.decisions.WithLabelValues(d)
@@ -56,7 +66,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.decisions, m.passes, m.lookups, m.cacheHits, m.malformed, m.conns} {
+	for _, c := range []prometheus.Collector{m.decisions, m.passes, m.lookups, m.cacheHits, m.malformed, m.conns, m.refused, m.probeOK} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

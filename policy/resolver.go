@@ -91,7 +91,10 @@ func outcome(a Answer) string {
 func (r *resolver) exchange(ctx context.Context, name string) (*dns.Msg, error) {
 	q := new(dns.Msg)
 	q.SetQuestion(name, dns.TypeA)
-	q.RecursionDesired = false
+	// RD set: a recursive resolver in front of wlns (to share its cache)
+	// answers only questions that ask for recursion, and REFUSED to the
+	// rest; wlns itself ignores the bit.
+	q.RecursionDesired = true
 	q.SetEdns0(1232, false)
 	var lastErr error
 	for i := 0; i < r.attempts; i++ {

@@ -104,7 +104,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		select {
 		case s.sem <- struct{}{}:
 		default:
-			s.log.Warn("too many policy connections, closing one", "max", s.cfg.MaxConns, "remote", c.RemoteAddr().String())
+			s.m.refused.Inc()
+			s.log.Warn("too many policy connections, closing the new one (raise --max-conns)", "max", s.cfg.MaxConns, "remote", c.RemoteAddr().String())
 			c.Close()
 			continue
 		}

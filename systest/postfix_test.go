@@ -44,8 +44,8 @@ func TestPostfix_PolicyService(t *testing.T) {
 	// A policy service whose whitelist is down (nothing listens on the
 	// port), one failing closed and one failing open.
 	deadDNS := net.JoinHostPort("127.0.0.1", strconv.Itoa(freeUDPPort(t, "127.0.0.1")))
-	closed := startPolicy(t, n, "--dns", deadDNS, "--fail-closed", "--dns-timeout", "500ms")
-	open := startPolicy(t, n, "--dns", deadDNS, "--dns-timeout", "500ms")
+	closed := startPolicy(t, n, "--dns", deadDNS, "--fail-closed", "--dns-timeout", "500ms", "--allow-failed-probe")
+	open := startPolicy(t, n, "--dns", deadDNS, "--dns-timeout", "500ms", "--allow-failed-probe")
 
 	rcptPort, mailPort, roPort, closedPort, openPort := freeTCPPort(t), freeTCPPort(t), freeTCPPort(t), freeTCPPort(t), freeTCPPort(t)
 	startPostfix(t, postfix, unshare, []smtpdListener{

@@ -30,8 +30,14 @@ type policyConfig struct {
 	listed, whyURL         string
 	reportOnly, failClosed bool
 	passNetworks           string
-	metrics, readyFile     string
-	logLevel, logFormat    string
+	maxConns               int
+	idleTimeout            time.Duration
+	// allowFailedProbe starts even when the start-up probe fails;
+	// probeInterval is how often the probe runs afterwards.
+	allowFailedProbe    bool
+	probeInterval       time.Duration
+	metrics, readyFile  string
+	logLevel, logFormat string
 	// challengeAPI and challengeTokenFile turn on challenge requests.
 	challengeAPI, challengeTokenFile string
 }
@@ -61,6 +67,10 @@ func (c *policyConfig) declare(fs *flag.FlagSet) {
 	fs.BoolVar(&c.reportOnly, "report-only", false, "never defer: log and count what would have been deferred")
 	fs.BoolVar(&c.failClosed, "fail-closed", false, "answer 451 4.3.0 when the whitelist cannot be asked (default: DUNNO, fail open)")
 	fs.StringVar(&c.passNetworks, "pass-networks", "", "client networks that pass without a lookup, e.g. 127.0.0.0/8,::1/128")
+	fs.IntVar(&c.maxConns, "max-conns", 512, "most concurrent connections from Postfix; more are closed at once, logged and counted in wlns_policy_connections_refused_total")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 10*time.Minute, "close a connection with no request for this long")
+	fs.BoolVar(&c.allowFailedProbe, "allow-failed-probe", false, "start even when the start-up probe of the RFC 5782 test entries fails (logged at ERROR, wlns_policy_probe_ok 0); default: refuse to start")
+	fs.DurationVar(&c.probeInterval, "probe-interval", time.Minute, "how often the test entries are probed again while serving (wlns_policy_probe_ok); 0 only probes at start-up")
 	fs.StringVar(&c.challengeAPI, "challenge-api", "", "wlns HTTP API base URL (e.g. http://127.0.0.1:8053) to ask for a challenge for each deferred sender (default: none, no sender is challenged)")
 	fs.StringVar(&c.challengeTokenFile, "challenge-token-file", "", "file holding the bearer token (mta or admin role) for --challenge-api")
 	fs.StringVar(&c.metrics, "metrics", "", "HTTP listen address for /metrics (default: none)")
@@ -79,6 +89,7 @@ func (c *policyConfig) config() (policy.Config, error) {
 		Apex: c.apex, DNSServer: c.dns, DNSTimeout: c.dnsTimeout, DNSAttempts: c.dnsAttempts,
 		CacheSize: c.cacheSize, CacheMaxTTL: c.cacheTTL, Listed: c.listed, WhyURL: c.whyURL,
 		ReportOnly: c.reportOnly, FailClosed: c.failClosed, PassNetworks: nets,
+		MaxConns: c.maxConns, IdleTimeout: c.idleTimeout,
 	}, nil
 }
 
@@ -137,6 +148,10 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	probeOK, err := probeWhitelist(ctx, srv, log, c)
+	if err != nil {
+		return err
+	}
 	if len(c.listen) == 0 {
 		c.listen = listFlag{"127.0.0.1:10040"}
 	}
@@ -169,6 +184,7 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	if ch != nil {
 		wg.Go(func() { ch.Run(ctx) })
 	}
+	wg.Go(func() { srv.WatchProbe(ctx, c.probeInterval, probeOK) })
 	if err := writePolicyReady(c.readyFile, &ready); err != nil {
 		cancel()
 		wg.Wait()
@@ -185,6 +201,24 @@ func runPolicy(ctx context.Context, cl *cli, c *policyConfig) error {
 	wg.Wait()
 	log.Info("policy service stopped")
 	return first
+}
+
+// probeWhitelist asks the RFC 5782 test entries once before serving: a
+// policy service whose whitelist answers them wrongly (a resolver refusing
+// it, a wrong apex) would decide every mail without the whitelist. It
+// refuses to start then, unless --allow-failed-probe, and reports whether
+// the probe passed.
+func probeWhitelist(ctx context.Context, srv *policy.Server, log *slog.Logger, c *policyConfig) (bool, error) {
+	err := srv.Probe(ctx)
+	switch {
+	case err == nil:
+		return true, nil
+	case !c.allowFailedProbe:
+		return false, &exitError{code: exitFailure, err: fmt.Errorf("start-up probe of %s failed, not starting (--allow-failed-probe starts anyway): %w", c.dns, err)}
+	}
+	log.Error("START-UP PROBE FAILED; starting anyway (--allow-failed-probe): decisions do not reflect the whitelist until the probe passes (wlns_policy_probe_ok 0)",
+		"dns", c.dns, "apex", c.apex, "err", err)
+	return false, nil
 }
 
 func policyListenName(ln net.Listener) string {
