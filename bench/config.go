@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // config is everything one benchmark run depends on.
@@ -31,6 +33,11 @@ type config struct {
 	Wlns string
 	// Zone is the apex every server answers for.
 	Zone string
+}
+
+// load is dnsperf's share of the config.
+func (c config) load() kit.Load {
+	return kit.Load{Clients: c.Clients, Threads: c.Threads, Outstanding: c.Outstanding, Duration: c.Duration}
 }
 
 // defaultConfig is the full `make bench` run.

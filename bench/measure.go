@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // row is one measured (server, workload, mode).
 type row struct {
 	server, zone, mode string
-	perf               perfResult
+	perf               kit.PerfResult
 	// loadSecs is exec → correct answer for the last listed name.
 	loadSecs            float64
-	memBefore, memAfter memory
+	memBefore, memAfter kit.Memory
 	cmdline             string
 }
 
@@ -27,35 +29,35 @@ func measure(ctx context.Context, c config, s server, mode string, out io.Writer
 	if err != nil {
 		return nil, err
 	}
-	defer r.stop()
+	defer r.Stop()
 	ws := s.workloads()
-	load, err := r.waitAnswer(ctx, ws[0].listed, ws[0].code, 15*time.Minute)
+	load, err := r.WaitAnswer(ctx, ws[0].listed, ws[0].code, 15*time.Minute)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range ws {
-		if err := checkAnswers(r.addr, w); err != nil {
+		if err := checkAnswers(r.Addr, w); err != nil {
 			return nil, fmt.Errorf("checking answers before load: %w", err)
 		}
 	}
 	time.Sleep(time.Second)
-	before := treeMemory(r.pid())
+	before := kit.TreeMemory(r.PID())
 	if ws, ok := s.(*wlnsServer); ok {
 		ws.noteHeap(ctx, mode)
 	}
 	var rows []row
 	for _, w := range ws {
 		fmt.Fprintf(out, "running %s %s %s for %v\n", s.name(), w.zone, mode, c.Duration)
-		p, cmdline, err := runDnsperf(ctx, c, r.addr, w.queries, r.pid(), mode == "pin")
+		p, cmdline, err := kit.RunDnsperf(ctx, c.load(), r.Addr, w.queries, r.PID(), mode == "pin")
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, row{server: s.name(), zone: w.zone, mode: mode, perf: p,
-			loadSecs: load, memBefore: before, memAfter: treeMemory(r.pid()), cmdline: cmdline})
+			loadSecs: load, memBefore: before, memAfter: kit.TreeMemory(r.PID()), cmdline: cmdline})
 	}
 	select {
-	case <-r.done:
-		return nil, fmt.Errorf("%s died under load (%v):\n%s", s.name(), r.waitErr, r.logTail())
+	case <-r.Done():
+		return nil, fmt.Errorf("%s died under load (%v):\n%s", s.name(), r.WaitErr(), r.LogTail())
 	default:
 	}
 	if ws, ok := s.(*wlnsServer); ok {
@@ -68,14 +70,14 @@ func measure(ctx context.Context, c config, s server, mode string, out io.Writer
 // measured: the listed name gets its A code, the unlisted one the
 // workload's negative rcode.
 func checkAnswers(addr string, w workload) error {
-	m, err := ask(addr, w.listed)
+	m, err := kit.Ask(addr, w.listed)
 	if err != nil {
 		return err
 	}
-	if !hasA(m, w.code) {
+	if !kit.HasA(m, w.code) {
 		return fmt.Errorf("%s: want A %s, got %s %v", w.listed, w.code, dns.RcodeToString[m.Rcode], m.Answer)
 	}
-	m, err = ask(addr, w.unlist)
+	m, err = kit.Ask(addr, w.unlist)
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // renderReport formats the run as Markdown: settings, machine, one table.
@@ -16,7 +16,7 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 	fmt.Fprintf(&b, "## wlns bench %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- dataset: %d relay addresses (wlns: %d registered relays + %d sender/relay pairs), seed %d;"+
 		" %d queries per file, 80%% listed / 20%% unlisted, shuffled\n", len(d.listed), len(d.listed), len(d.listed), c.Seed, c.Queries)
-	fmt.Fprintf(&b, "- load: `%s`\n", strings.Join(dnsperfArgs(c, "127.0.0.1", "PORT", "QUERIES", false), " "))
+	fmt.Fprintf(&b, "- load: `%s`\n", strings.Join(kit.DnsperfArgs(c.load(), "127.0.0.1", "PORT", "QUERIES", false), " "))
 	b.WriteString("- pin: server on CPU 1 with one worker (wlns --readers 1 and GOMAXPROCS=1, NSD server-count 1), dnsperf on CPU 0;" +
 		" nopin: no affinity, two workers (wlns --readers 2, GOMAXPROCS=2; rbldnsd is single-threaded)\n")
 	for _, s := range servers {
@@ -32,17 +32,17 @@ func renderReport(c config, d *dataset, servers []server, rows []row) string {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "- machine: %s\n\n", machine())
+	fmt.Fprintf(&b, "- machine: %s\n\n", kit.Machine())
 	b.WriteString("| server | zone | pin | qps | CPU µs/q | ×rb | busy% | lat ms | RSS MiB | ×rb | PSS MiB | anon MiB | RSS after | load s | lost/sent | NX% |\n")
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
 		base := baseline(rows, r.mode)
 		p := r.perf
 		fmt.Fprintf(&b, "| %s | %s | %s | %.0fk | %.1f | %s | %.0f | %.2f | %.1f | %s | %.1f | %.1f | %.1f | %.2f | %d/%s | %.1f |\n",
-			r.server, r.zone, r.mode, p.QPS/1000, p.cpuPerQuery(), ratio(p.cpuPerQuery(), base, func(x row) float64 { return x.perf.cpuPerQuery() }),
+			r.server, r.zone, r.mode, p.QPS/1000, p.CPUPerQuery(), ratio(p.CPUPerQuery(), base, func(x row) float64 { return x.perf.CPUPerQuery() }),
 			100*p.SrvCPU/max(p.RunSecs, 1e-9), p.LatMs, r.memBefore.RSSMiB,
 			ratio(r.memBefore.RSSMiB, base, func(x row) float64 { return x.memBefore.RSSMiB }),
-			r.memBefore.PSSMiB, r.memBefore.AnonMiB, r.memAfter.RSSMiB, r.loadSecs, p.Lost, millions(p.Sent), p.share("NXDOMAIN"))
+			r.memBefore.PSSMiB, r.memBefore.AnonMiB, r.memAfter.RSSMiB, r.loadSecs, p.Lost, millions(p.Sent), p.Share("NXDOMAIN"))
 	}
 	b.WriteString("\nCPU µs/q = server process tree utime+stime (/proc/PID/stat) during the dnsperf run ÷ answered queries." +
 		" ×rb = ratio to rbldnsd in the same pin mode. busy% = server CPU ÷ run time. RSS = largest process," +
@@ -76,29 +76,6 @@ func millions(n uint64) string {
 		return fmt.Sprintf("%.1fM", float64(n)/1e6)
 	}
 	return fmt.Sprintf("%dk", n/1000)
-}
-
-// machine describes the host: cores, CPU model, kernel, Go and tool versions.
-func machine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	var tools []string
-	for _, pkg := range []string{"dnsperf", "rbldnsd", "nsd"} {
-		out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", pkg).Output()
-		if err == nil {
-			tools = append(tools, pkg+" "+string(out))
-		}
-	}
-	return fmt.Sprintf("nproc %d, %s, kernel %s, %s, %s", runtime.NumCPU(), model,
-		strings.TrimSpace(string(kernel)), runtime.Version(), strings.Join(tools, ", "))
 }
 
 // saveReport writes the report to dir as a dated file and as latest.md.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // server is one DNS server under test.
@@ -15,7 +17,7 @@ type server interface {
 	prepare(ctx context.Context) error
 	// start launches the server for a pin mode and returns once it is
 	// listening (not necessarily loaded).
-	start(ctx context.Context, mode string) (*running, error)
+	start(ctx context.Context, mode string) (*kit.Proc, error)
 	// workloads are the query sets run against it.
 	workloads() []workload
 }
@@ -35,8 +37,8 @@ type workload struct {
 func relayWorkload(d *dataset, zone string) workload {
 	return workload{
 		zone: "relay", queries: d.relayQueries,
-		listed: d.listed[len(d.listed)-1].rev() + ".relay." + zone, code: relayCode,
-		unlist: d.unlisted[0].rev() + ".relay." + zone, unRcode: "NXDOMAIN",
+		listed: d.listed[len(d.listed)-1].Rev() + ".relay." + zone, code: kit.RelayCode,
+		unlist: d.unlisted[0].Rev() + ".relay." + zone, unRcode: "NXDOMAIN",
 	}
 }
 
@@ -51,21 +53,16 @@ func (s *rbldnsd) name() string                  { return "rbldnsd" }
 func (s *rbldnsd) prepare(context.Context) error { return nil }
 func (s *rbldnsd) workloads() []workload         { return []workload{relayWorkload(s.d, s.c.Zone)} }
 
-func (s *rbldnsd) start(_ context.Context, mode string) (*running, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+func (s *rbldnsd) start(_ context.Context, mode string) (*kit.Proc, error) {
+	return kit.StartRbldnsd(s.d.rbldnsd, s.c.Zone, filepath.Join(s.dir, "rbldnsd-"+mode+".log"), serverCPUs(mode))
+}
+
+// serverCPUs is where a server runs in mode: CPU 1 when pinned.
+func serverCPUs(mode string) string {
+	if mode == "pin" {
+		return "1"
 	}
-	// rbldnsd refuses to run as root; it reads its data as user rbldns.
-	argv := []string{"rbldnsd", "-n", "-a", "-u", "rbldns", "-c", "0",
-		"-b", "127.0.0.1/" + port, "-w", filepath.Dir(s.d.rbldnsd),
-		"relay." + s.c.Zone + ":ip4set:" + filepath.Base(s.d.rbldnsd)}
-	r, err := launch("rbldnsd", argv, nil, filepath.Join(s.dir, "rbldnsd-"+mode+".log"), mode == "pin")
-	if err != nil {
-		return nil, err
-	}
-	r.addr = "127.0.0.1:" + port
-	return r, nil
+	return ""
 }
 
 // nsd serves the zone file with RRL off and minimal responses.
@@ -79,8 +76,8 @@ func (s *nsd) name() string                  { return "nsd" }
 func (s *nsd) prepare(context.Context) error { return nil }
 func (s *nsd) workloads() []workload         { return []workload{relayWorkload(s.d, s.c.Zone)} }
 
-func (s *nsd) start(_ context.Context, mode string) (*running, error) {
-	port, err := freePort()
+func (s *nsd) start(_ context.Context, mode string) (*kit.Proc, error) {
+	port, err := kit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +93,11 @@ func (s *nsd) start(_ context.Context, mode string) (*running, error) {
 	if err := os.WriteFile(conf, []byte(nsdConfig(dir, port, workers, s.c.Zone, s.d.nsdZone)), 0o644); err != nil {
 		return nil, fmt.Errorf("writing NSD config: %w", err)
 	}
-	r, err := launch("nsd", []string{"nsd", "-d", "-c", conf}, nil, filepath.Join(dir, "nsd.out"), mode == "pin")
+	r, err := kit.Launch("nsd", []string{"nsd", "-d", "-c", conf}, nil, filepath.Join(dir, "nsd.out"), serverCPUs(mode))
 	if err != nil {
 		return nil, err
 	}
-	r.addr = "127.0.0.1:" + port
+	r.Addr = "127.0.0.1:" + port
 	return r, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // wlnsServer runs the wlns binary. Each pin mode starts a node on a new data
@@ -41,9 +43,9 @@ func (s *wlnsServer) workloads() []workload {
 		relayWorkload(s.d, s.c.Zone),
 		{
 			zone: "sender", queries: s.d.senderQueries,
-			listed: senderName(last) + "." + s.d.listed[last].rev() + ".sender." + s.c.Zone,
+			listed: senderName(last) + "." + s.d.listed[last].Rev() + ".sender." + s.c.Zone,
 			code:   "127.0.2.2",
-			unlist: unknownSenderName(0) + "." + s.d.listed[0].rev() + ".sender." + s.c.Zone, unRcode: "NOERROR",
+			unlist: unknownSenderName(0) + "." + s.d.listed[0].Rev() + ".sender." + s.c.Zone, unRcode: "NOERROR",
 		},
 	}
 }
@@ -59,20 +61,20 @@ func (s *wlnsServer) prepare(context.Context) error { return nil }
 
 // start launches a node for mode on a new data directory and imports the
 // dataset into it; measure's load time therefore includes the import.
-func (s *wlnsServer) start(ctx context.Context, mode string) (*running, error) {
+func (s *wlnsServer) start(ctx context.Context, mode string) (*kit.Proc, error) {
 	r, ready, err := s.launch(ctx, mode, s.dataDir(mode), mode == "pin")
 	if err != nil {
 		return nil, err
 	}
 	s.http = ready.HTTP
 	if err := s.importData(ctx, ready); err != nil {
-		r.stop()
+		r.Stop()
 		return nil, err
 	}
 	if s.importSecs == nil {
 		s.importSecs = map[string]float64{}
 	}
-	s.importSecs[mode] = time.Since(r.started).Seconds()
+	s.importSecs[mode] = time.Since(r.Started).Seconds()
 	return r, nil
 }
 
@@ -97,22 +99,22 @@ func (s *wlnsServer) importData(ctx context.Context, ready wlnsReady) error {
 // afterMeasure restarts the node of the last mode on its data directory
 // (SIGTERM, then serve again) and records how long until the last pair
 // answers, or why it did not.
-func (s *wlnsServer) afterMeasure(ctx context.Context, r *running, mode string) {
+func (s *wlnsServer) afterMeasure(ctx context.Context, r *kit.Proc, mode string) {
 	if mode != s.c.Modes[len(s.c.Modes)-1] {
 		return
 	}
-	r.stop()
-	if r.waitErr != nil {
-		s.restart = fmt.Sprintf("SIGTERM exit: %v; ", r.waitErr)
+	r.Stop()
+	if r.WaitErr() != nil {
+		s.restart = fmt.Sprintf("SIGTERM exit: %v; ", r.WaitErr())
 	}
 	r2, _, err := s.launch(ctx, "restart", s.dataDir(mode), false)
 	if err != nil {
 		s.restart += "restart on the loaded data directory FAILED: " + lastLines(err.Error(), 1)
 		return
 	}
-	defer r2.stop()
+	defer r2.Stop()
 	w := s.workloads()[1]
-	secs, err := r2.waitAnswer(ctx, w.listed, w.code, 15*time.Minute)
+	secs, err := r2.WaitAnswer(ctx, w.listed, w.code, 15*time.Minute)
 	if err != nil {
 		s.restart += "restart on the loaded data directory FAILED: " + lastLines(err.Error(), 1)
 		return
@@ -148,19 +150,19 @@ func (s *wlnsServer) noteHeap(ctx context.Context, mode string) {
 
 // launch starts wlns serve on the data directory and waits for its ready
 // file. GOMAXPROCS matches the mode's worker count.
-func (s *wlnsServer) launch(ctx context.Context, label, dataDir string, pinned bool) (*running, wlnsReady, error) {
+func (s *wlnsServer) launch(ctx context.Context, label, dataDir string, pinned bool) (*kit.Proc, wlnsReady, error) {
 	var ready wlnsReady
 	readyFile := filepath.Join(s.dir, "ready-"+label+".json")
 	os.Remove(readyFile)
 	argv := []string{s.bin, "serve", "--data", dataDir, "--dns", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--raft", "127.0.0.1:0", "--apex", s.c.Zone, "--ready-file", readyFile}
-	workers := "2"
+	workers, cpus := "2", ""
 	if pinned {
-		workers = "1"
+		workers, cpus = "1", "1"
 	}
 	argv = append(argv, "--readers", workers)
 	procs := "GOMAXPROCS=" + workers
-	r, err := launch("wlns", argv, []string{procs}, filepath.Join(s.dir, "wlns-"+label+".log"), pinned)
+	r, err := kit.Launch("wlns", argv, []string{procs}, filepath.Join(s.dir, "wlns-"+label+".log"), cpus)
 	if err != nil {
 		return nil, ready, err
 	}
@@ -171,22 +173,22 @@ func (s *wlnsServer) launch(ctx context.Context, label, dataDir string, pinned b
 			break
 		}
 		select {
-		case <-r.done:
-			return nil, ready, fmt.Errorf("wlns exited (%v) before it was ready:\n%s", r.waitErr, r.logTail())
+		case <-r.Done():
+			return nil, ready, fmt.Errorf("wlns exited (%v) before it was ready:\n%s", r.WaitErr(), r.LogTail())
 		case <-ctx.Done():
-			r.stop()
+			r.Stop()
 			return nil, ready, fmt.Errorf("waiting for wlns: %w", ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			r.stop()
-			return nil, ready, fmt.Errorf("wlns not ready after 10 minutes:\n%s", r.logTail())
+			r.Stop()
+			return nil, ready, fmt.Errorf("wlns not ready after 10 minutes:\n%s", r.LogTail())
 		}
 	}
 	if ready.TokenFile == "" {
 		ready.TokenFile = filepath.Join(dataDir, "admin.token")
 	}
-	r.addr = ready.DNSUDP
+	r.Addr = ready.DNSUDP
 	return r, ready, nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // zone is the apex every benchmark node serves.
@@ -54,43 +56,43 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.load = strings.TrimSpace(string(load))
 	bin := filepath.Join(work, "wlns")
-	if err := runCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
+	if err := kit.RunCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
 		return nil, fmt.Errorf("building wlns (run inside the module): %w", err)
 	}
-	if err := runCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
+	if err := kit.RunCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
 	}
 	data, queries := filepath.Join(work, "pairs.ndjson"), filepath.Join(work, "queries.txt")
 	if err := writeData(c, data, queries); err != nil {
 		return nil, err
 	}
-	leader, err := startNode(ctx, bin, work, "n1", "", "")
+	leader, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n1", Apex: zone})
 	if err != nil {
 		return nil, err
 	}
-	defer leader.stop()
+	defer leader.Stop()
 	t0 := time.Now()
-	if err := runCmd(ctx, bin, "import", "--server", "http://"+leader.ready.HTTP, "--token", leader.token, "--batch", "10000", data); err != nil {
+	if err := kit.RunCmd(ctx, bin, "import", "--server", "http://"+leader.Ready.HTTP, "--token", leader.Token, "--batch", "10000", data); err != nil {
 		return nil, err
 	}
-	r.importTime, r.leaderRSS = time.Since(t0), leader.rssMiB()
+	r.importTime, r.leaderRSS = time.Since(t0), leader.RSSMiB()
 	fmt.Fprintf(out, "imported %d pairs over %d relays in %.1f s\n", c.pairs, c.relays, r.importTime.Seconds())
 
 	hc := &http.Client{Timeout: 30 * time.Second}
-	want, err := leader.status(ctx, hc)
+	want, err := leader.Status(ctx, hc)
 	if err != nil {
 		return nil, err
 	}
-	mirror, err := startNode(ctx, bin, work, "n2", leader.ready.Raft, "")
+	mirror, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n2", Apex: zone, Join: leader.Ready.Raft})
 	if err != nil {
 		return nil, err
 	}
-	defer mirror.stop()
-	r.catchUpReady = mirror.readyAfter
+	defer mirror.Stop()
+	r.catchUpReady = mirror.ReadyAfter
 	if err := waitCaughtUp(ctx, hc, mirror, want, 30*time.Minute); err != nil {
 		return nil, err
 	}
-	r.catchUp, r.mirrorRSS = time.Since(mirror.started), mirror.rssMiB()
+	r.catchUp, r.mirrorRSS = time.Since(mirror.Started), mirror.RSSMiB()
 	fmt.Fprintf(out, "fresh mirror: ready after %.1f s, all %d pairs after %.1f s\n", r.catchUpReady.Seconds(), want.Counts.Pairs, r.catchUp.Seconds())
 
 	if r.idle, err = dnsperf(ctx, c, mirror, queries); err != nil {
@@ -100,7 +102,7 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var n, errs atomic.Int64
-	lcpu, _ := leader.cpuSeconds()
+	lcpu, _ := leader.CPUSeconds()
 	ws := time.Now()
 	for w := range c.writers {
 		wg.Add(1)
@@ -113,7 +115,7 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	stop()
 	wg.Wait()
 	r.writeSecs = time.Since(ws).Seconds()
-	lcpu2, _ := leader.cpuSeconds()
+	lcpu2, _ := leader.CPUSeconds()
 	r.leaderCPUWr = lcpu2 - lcpu
 	r.writes, r.writeErrs = n.Load(), errs.Load()
 	if err != nil {
@@ -168,10 +170,10 @@ func writeLines(path string, fill func(*bufio.Writer)) error {
 
 // waitCaughtUp polls the mirror until it has applied at least the leader's
 // index of want and holds as many pairs.
-func waitCaughtUp(ctx context.Context, hc *http.Client, n *node, want status, limit time.Duration) error {
+func waitCaughtUp(ctx context.Context, hc *http.Client, n *kit.Node, want kit.Status, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
-		st, err := n.status(ctx, hc)
+		st, err := n.Status(ctx, hc)
 		if err == nil && st.Serial >= want.Serial && st.Counts.Pairs >= want.Counts.Pairs {
 			return nil
 		}
@@ -188,10 +190,10 @@ func waitCaughtUp(ctx context.Context, hc *http.Client, n *node, want status, li
 
 // stream writes new pairs into the leader until ctx ends, counting the
 // committed ones.
-func stream(ctx context.Context, hc *http.Client, leader *node, w int, n, errs *atomic.Int64) {
+func stream(ctx context.Context, hc *http.Client, leader *kit.Node, w int, n, errs *atomic.Int64) {
 	for i := 0; ctx.Err() == nil; i++ {
 		body := fmt.Sprintf(`{"sender":"stream%d-%d@example.org","ip":"%s"}`, w, i, relayAddr(i%256))
-		code, _, err := leader.call(ctx, hc, "POST", "/v1/pairs", []byte(body))
+		code, _, err := leader.Call(ctx, hc, "POST", "/v1/pairs", []byte(body))
 		switch {
 		case ctx.Err() != nil:
 		case err == nil && (code == http.StatusOK || code == http.StatusCreated):
@@ -210,10 +212,10 @@ var (
 
 // dnsperf runs dnsperf against n's DNS for the configured duration and
 // measures n's CPU meanwhile.
-func dnsperf(ctx context.Context, c config, n *node, queries string) (perf, error) {
+func dnsperf(ctx context.Context, c config, n *kit.Node, queries string) (perf, error) {
 	var p perf
-	host, port, _ := strings.Cut(n.ready.DNSUDP, ":")
-	cpu0, err := n.cpuSeconds()
+	host, port, _ := strings.Cut(n.Ready.DNSUDP, ":")
+	cpu0, err := n.CPUSeconds()
 	if err != nil {
 		return p, err
 	}
@@ -225,7 +227,7 @@ func dnsperf(ctx context.Context, c config, n *node, queries string) (perf, erro
 	if err != nil {
 		return p, fmt.Errorf("dnsperf: %w\n%s", err, b)
 	}
-	cpu1, _ := n.cpuSeconds()
+	cpu1, _ := n.CPUSeconds()
 	s := string(b)
 	for re, dst := range map[*regexp.Regexp]*float64{reQPS: &p.qps, reLost: &p.lostPct} {
 		if m := re.FindStringSubmatch(s); m != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // op is one timed operation: a write or a DNS probe.
@@ -119,17 +121,17 @@ type cpuMark struct {
 
 // markCPU reads the CPU counters of nodes (nil entries skipped), this
 // process and the machine.
-func markCPU(nodes ...*node) cpuMark {
+func markCPU(nodes ...*kit.Node) cpuMark {
 	m := cpuMark{at: time.Now(), procs: map[string]float64{}}
 	for _, n := range nodes {
 		if n == nil {
 			continue
 		}
-		if s, err := n.cpuSeconds(); err == nil {
-			m.procs[n.id] = s
+		if s, err := n.CPUSeconds(); err == nil {
+			m.procs[n.ID] = s
 		}
 	}
-	if s, err := procCPU("/proc/self/stat"); err == nil {
+	if s, err := kit.ProcCPU(os.Getpid()); err == nil {
 		m.procs["bench"] = s
 	}
 	m.machine, m.iowait, _ = machineBusy()
@@ -149,25 +151,6 @@ func cores(a, b cpuMark, who string) float64 {
 		return (b.iowait - a.iowait) / secs
 	}
 	return (b.procs[who] - a.procs[who]) / secs
-}
-
-// procCPU is utime+stime in seconds from a /proc/<pid>/stat file.
-func procCPU(path string) (float64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short %s: %q", path, s)
-	}
-	ut, err1 := strconv.ParseFloat(f[11], 64)
-	st, err2 := strconv.ParseFloat(f[12], 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parsing %s: %q", path, s)
-	}
-	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
 }
 
 // machineBusy is the busy CPU seconds of all cores since boot (user,

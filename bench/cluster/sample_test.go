@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 func TestStatsIn_CountsOnlyTheWindowAndFindsTheStall(t *testing.T) {
@@ -74,8 +76,8 @@ not json at all
 {"time":"2026-11-23T17:25:44Z","level":"INFO","msg":"raft store open"}
 {"time":"2026-11-23T17:25:47Z","level":"INFO","msg":"restored snapshot","component":"raftstore","serial":10759,"took":3500000000}
 `
-	n := &node{logPath: filepath.Join(dir, "n3.log"), started: start}
-	if err := os.WriteFile(n.logPath, []byte(log), 0o644); err != nil {
+	n := &kit.Node{Proc: &kit.Proc{LogPath: filepath.Join(dir, "n3.log"), Started: start}}
+	if err := os.WriteFile(n.LogPath, []byte(log), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var r snapRun
@@ -123,8 +125,8 @@ func TestSnapshotEvents_ListsSnapshotsInsideTheRunOnly(t *testing.T) {
 {"time":"2026-11-23T17:41:21Z","msg":"pipelining replication"}
 {"time":"2026-11-23T17:42:30Z","msg":"starting snapshot up to","index":99999}
 `
-	n := &node{id: "n2", logPath: filepath.Join(t.TempDir(), "n2.log")}
-	if err := os.WriteFile(n.logPath, []byte(log), 0o644); err != nil {
+	n := &kit.Node{ID: "n2", Proc: &kit.Proc{LogPath: filepath.Join(t.TempDir(), "n2.log")}}
+	if err := os.WriteFile(n.LogPath, []byte(log), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	got := snapshotEvents(n, from, from.Add(time.Minute))

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // logLine is the part of a wlns JSON log line the benchmark reads.
@@ -21,8 +23,8 @@ type logLine struct {
 // snapshotEvents lists, from a node's log, the snapshots it took or sent
 // between from and to, as "+SECONDS node: message" lines timed from from
 // (seconds zero-padded so that the lines sort by time).
-func snapshotEvents(n *node, from, to time.Time) []string {
-	f, err := os.Open(n.logPath)
+func snapshotEvents(n *kit.Node, from, to time.Time) []string {
+	f, err := os.Open(n.LogPath)
 	if err != nil {
 		return nil
 	}
@@ -52,7 +54,7 @@ func snapshotEvents(n *node, from, to time.Time) []string {
 		default:
 			continue
 		}
-		out = append(out, fmt.Sprintf("%07.2f s %s: %s", l.Time.Sub(from).Seconds(), n.id, what))
+		out = append(out, fmt.Sprintf("%07.2f s %s: %s", l.Time.Sub(from).Seconds(), n.ID, what))
 	}
 	return out
 }
@@ -60,8 +62,8 @@ func snapshotEvents(n *node, from, to time.Time) []string {
 // readMirrorLog finds, in the mirror's log, when it restored a snapshot
 // (and how long the restore itself took) and keeps every line that talks
 // about snapshots, timed from the mirror's launch.
-func (r *snapRun) readMirrorLog(n *node) {
-	f, err := os.Open(n.logPath)
+func (r *snapRun) readMirrorLog(n *kit.Node) {
+	f, err := os.Open(n.LogPath)
 	if err != nil {
 		return
 	}
@@ -73,7 +75,7 @@ func (r *snapRun) readMirrorLog(n *node) {
 		if json.Unmarshal(sc.Bytes(), &l) != nil || !strings.Contains(strings.ToLower(l.Msg), "snapshot") {
 			continue
 		}
-		at := l.Time.Sub(n.started)
+		at := l.Time.Sub(n.Started)
 		r.snapLog = append(r.snapLog, fmt.Sprintf("+%.2f s %s", at.Seconds(), sc.Text()))
 		switch {
 		case l.Msg == "creating new snapshot" && r.transferFrom == 0:

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 // lanTrailingLogs is the LAN profile's TrailingLogs: a joining node whose
@@ -57,24 +57,24 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	r.load = strings.TrimSpace(string(load))
 	r.tree = treeState(ctx)
 	bin := filepath.Join(work, "wlns")
-	if err := runCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
+	if err := kit.RunCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
 		return nil, fmt.Errorf("building wlns (run inside the module): %w", err)
 	}
-	if err := runCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
+	if err := kit.RunCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
 	}
-	leader, err := startNode(ctx, bin, work, "n1", "", c.pinOthers())
+	leader, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n1", Apex: zone, CPUs: c.pinOthers()})
 	if err != nil {
 		return nil, err
 	}
-	defer leader.stop()
-	follower, err := startNode(ctx, bin, work, "n2", leader.ready.Raft, c.pinOthers())
+	defer leader.Stop()
+	follower, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n2", Apex: zone, Join: leader.Ready.Raft, CPUs: c.pinOthers()})
 	if err != nil {
 		return nil, err
 	}
-	defer follower.stop()
+	defer follower.Stop()
 	hc := &http.Client{Timeout: 30 * time.Second}
-	if err := waitVoters(ctx, hc, leader, 2, 2*time.Minute); err != nil {
+	if err := leader.WaitVoters(ctx, hc, 2, 2*time.Minute); err != nil {
 		return nil, err
 	}
 	fmt.Fprintln(out, "two voters formed")
@@ -83,14 +83,14 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	if err := fill(ctx, c, hc, bin, work, leader); err != nil {
 		return nil, err
 	}
-	want, err := leader.status(ctx, hc)
+	want, err := leader.Status(ctx, hc)
 	if err != nil {
 		return nil, err
 	}
 	r.pairs = want.Counts.Pairs
 	// A snapshot now (the backup endpoint takes one) covers the whole fill
 	// and lets raft drop the log before it: the mirror must get it.
-	if _, _, err := leader.call(ctx, &http.Client{Timeout: 10 * time.Minute}, "GET", "/v1/backup", nil); err != nil {
+	if _, _, err := leader.Call(ctx, &http.Client{Timeout: 10 * time.Minute}, "GET", "/v1/backup", nil); err != nil {
 		return nil, fmt.Errorf("taking a snapshot through GET /v1/backup: %w", err)
 	}
 	if err := waitCaughtUp(ctx, hc, follower, want, 30*time.Minute); err != nil {
@@ -111,9 +111,9 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 
 // streamAndJoin runs the writers, the probes and a CPU sampler through
 // the windows and launches the mirror after the baseline.
-func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, bin, work string, leader, follower *node, out io.Writer) error {
+func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, bin, work string, leader, follower *kit.Node, out io.Writer) error {
 	var writes, probes recorder
-	var mirrorP atomic.Pointer[node]
+	var mirrorP atomic.Pointer[kit.Node]
 	mark := func() { r.cpu.add(markCPU(leader, follower, mirrorP.Load())) }
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -132,31 +132,31 @@ func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, 
 
 	mark()
 	start := time.Now()
-	if err := sleep(ctx, c.baseline); err != nil {
+	if err := kit.Sleep(ctx, c.baseline); err != nil {
 		return err
 	}
-	mirror, err := launchNode(ctx, bin, work, "n3", leader.ready.Raft, c.pinMirror())
+	mirror, err := kit.LaunchNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n3", Apex: zone, Join: leader.Ready.Raft, CPUs: c.pinMirror()})
 	if err != nil {
 		return err
 	}
-	defer mirror.stop()
+	defer mirror.Stop()
 	mirrorP.Store(mirror)
 	mark()
-	fmt.Fprintf(out, "baseline %.0f s done; n3 launched\n", mirror.started.Sub(start).Seconds())
+	fmt.Fprintf(out, "baseline %.0f s done; n3 launched\n", mirror.Started.Sub(start).Seconds())
 	wg.Go(func() { r.watchPromotion(wctx, hc, leader, mirror) })
-	if err := mirror.waitReady(ctx, mirror.readyFile, 30*time.Minute); err != nil {
+	if err := mirror.WaitReady(ctx, 30*time.Minute); err != nil {
 		return err
 	}
-	r.ready = mirror.readyAfter
+	r.ready = mirror.ReadyAfter
 	if err := r.waitMirror(ctx, hc, leader, mirror); err != nil {
 		return err
 	}
 	caught := time.Now()
 	mark()
-	r.caught = caught.Sub(mirror.started)
-	r.mirrorRSS = mirror.rssMiB()
+	r.caught = caught.Sub(mirror.Started)
+	r.mirrorRSS = mirror.RSSMiB()
 	fmt.Fprintf(out, "n3 ready after %.1f s, caught up after %.1f s\n", r.ready.Seconds(), r.caught.Seconds())
-	if err := sleep(ctx, c.after); err != nil {
+	if err := kit.Sleep(ctx, c.after); err != nil {
 		return err
 	}
 	end := time.Now()
@@ -164,15 +164,15 @@ func (r *snapRun) streamAndJoin(ctx context.Context, c config, hc *http.Client, 
 	stop()
 	wg.Wait()
 	r.writes, r.probes = writes.all(), probes.all()
-	if st, err := leader.status(ctx, hc); err == nil {
+	if st, err := leader.Status(ctx, hc); err == nil {
 		r.leaderSerialAtEnd = st.Serial
 	}
 	r.readMirrorLog(mirror)
-	for _, n := range []*node{leader, follower, mirror} {
+	for _, n := range []*kit.Node{leader, follower, mirror} {
 		r.snapEvents = append(r.snapEvents, snapshotEvents(n, start, end)...)
 	}
 	slices.Sort(r.snapEvents)
-	r.windows = r.makeWindows(start, mirror.started, caught, end)
+	r.windows = r.makeWindows(start, mirror.Started, caught, end)
 	return nil
 }
 
@@ -202,12 +202,12 @@ func sleepTick(ctx context.Context, t *time.Ticker) bool {
 // waitMirror polls until the mirror has applied what the leader had
 // applied one poll earlier (writes go on, so equality is a moving target),
 // noting when the leader lists it as a voter.
-func (r *snapRun) waitMirror(ctx context.Context, hc *http.Client, leader, mirror *node) error {
+func (r *snapRun) waitMirror(ctx context.Context, hc *http.Client, leader, mirror *kit.Node) error {
 	deadline := time.Now().Add(30 * time.Minute)
 	var prev int64
 	for {
-		ls, lerr := leader.status(ctx, hc)
-		ms, merr := mirror.status(ctx, hc)
+		ls, lerr := leader.Status(ctx, hc)
+		ms, merr := mirror.Status(ctx, hc)
 		if lerr == nil && merr == nil && prev > 0 && ms.Serial >= prev {
 			return nil
 		}
@@ -217,7 +217,7 @@ func (r *snapRun) waitMirror(ctx context.Context, hc *http.Client, leader, mirro
 		if time.Now().After(deadline) {
 			return fmt.Errorf("mirror not caught up after 30 minutes: %+v %v (leader %+v %v)", ms, merr, ls, lerr)
 		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+		if err := kit.Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -226,13 +226,13 @@ func (r *snapRun) waitMirror(ctx context.Context, hc *http.Client, leader, mirro
 // fill imports the relays, pads the log with single writes so that it is
 // longer than the LAN profile's trailing logs (else a joining node gets
 // the log, not a snapshot), then imports the pairs in big batches.
-func fill(ctx context.Context, c config, hc *http.Client, bin, work string, leader *node) error {
+func fill(ctx context.Context, c config, hc *http.Client, bin, work string, leader *kit.Node) error {
 	relays, pairs := filepath.Join(work, "relays.ndjson"), filepath.Join(work, "pairs.ndjson")
 	if err := writeSplit(c, relays, pairs); err != nil {
 		return err
 	}
 	imp := func(path string) error {
-		return runCmd(ctx, bin, "import", "--server", "http://"+leader.ready.HTTP, "--token", leader.token, "--batch", "10000", path)
+		return kit.RunCmd(ctx, bin, "import", "--server", "http://"+leader.Ready.HTTP, "--token", leader.Token, "--batch", "10000", path)
 	}
 	if err := imp(relays); err != nil {
 		return err
@@ -261,7 +261,7 @@ func writeSplit(c config, relays, pairs string) error {
 }
 
 // pad commits n single-pair writes (16 at a time), each its own log entry.
-func pad(ctx context.Context, hc *http.Client, leader *node, n int) error {
+func pad(ctx context.Context, hc *http.Client, leader *kit.Node, n int) error {
 	jobs := make(chan int)
 	errs := make(chan error, 16)
 	var wg sync.WaitGroup
@@ -269,7 +269,7 @@ func pad(ctx context.Context, hc *http.Client, leader *node, n int) error {
 		wg.Go(func() {
 			for i := range jobs {
 				body := fmt.Sprintf(`{"sender":"pad%d@example.net","ip":"%s"}`, i, relayAddr(i%256))
-				code, b, err := leader.call(ctx, hc, "POST", "/v1/pairs", []byte(body))
+				code, b, err := leader.Call(ctx, hc, "POST", "/v1/pairs", []byte(body))
 				if err == nil && code != http.StatusOK && code != http.StatusCreated {
 					err = fmt.Errorf("%d %s", code, b)
 				}
@@ -299,11 +299,11 @@ feed:
 
 // timedWrites writes new pairs into the leader until ctx ends, recording
 // each write's start, latency and outcome.
-func timedWrites(ctx context.Context, hc *http.Client, leader *node, w int, rec *recorder) {
+func timedWrites(ctx context.Context, hc *http.Client, leader *kit.Node, w int, rec *recorder) {
 	for i := 0; ctx.Err() == nil; i++ {
 		body := fmt.Sprintf(`{"sender":"live%d-%d@example.org","ip":"%s"}`, w, i, relayAddr(i%256))
 		start := time.Now()
-		code, _, err := leader.call(ctx, hc, "POST", "/v1/pairs", []byte(body))
+		code, _, err := leader.Call(ctx, hc, "POST", "/v1/pairs", []byte(body))
 		if ctx.Err() != nil {
 			return
 		}
@@ -314,7 +314,7 @@ func timedWrites(ctx context.Context, hc *http.Client, leader *node, w int, rec 
 
 // probeDNS asks the follower for listed pairs at c.probeRate per second;
 // a probe succeeds when it is answered with an A record within a second.
-func probeDNS(ctx context.Context, c config, n *node, rec *recorder) {
+func probeDNS(ctx context.Context, c config, n *kit.Node, rec *recorder) {
 	if c.probeRate <= 0 {
 		return
 	}
@@ -333,7 +333,7 @@ func probeDNS(ctx context.Context, c config, n *node, rec *recorder) {
 		m := new(dns.Msg)
 		m.SetQuestion(fmt.Sprintf("%s.%s.%s.%s.%s.%s.sender.%s.", local, domain, a[3], a[2], a[1], a[0], zone), dns.TypeA)
 		start := time.Now()
-		resp, _, err := cl.ExchangeContext(ctx, m, n.ready.DNSUDP)
+		resp, _, err := cl.ExchangeContext(ctx, m, n.Ready.DNSUDP)
 		if ctx.Err() != nil {
 			return
 		}
@@ -341,67 +341,14 @@ func probeDNS(ctx context.Context, c config, n *node, rec *recorder) {
 	}
 }
 
-// waitVoters polls the leader's /v1/cluster until want members are voters.
-func waitVoters(ctx context.Context, hc *http.Client, leader *node, want int, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		v, err := voters(ctx, hc, leader)
-		if err == nil && v == want {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d voters after %v (%v)", v, want, limit, err)
-		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
-			return err
-		}
-	}
-}
-
-// voters counts the voters the node's GET /v1/cluster lists.
-func voters(ctx context.Context, hc *http.Client, n *node) (int, error) {
-	code, b, err := n.call(ctx, hc, "GET", "/v1/cluster", nil)
-	if err != nil {
-		return 0, err
-	}
-	if code != http.StatusOK {
-		return 0, fmt.Errorf("GET /v1/cluster: %d %s", code, b)
-	}
-	var cl struct {
-		Members []struct {
-			Voter bool `json:"voter"`
-		} `json:"members"`
-	}
-	if err := json.Unmarshal(b, &cl); err != nil {
-		return 0, fmt.Errorf("GET /v1/cluster: %w", err)
-	}
-	v := 0
-	for _, m := range cl.Members {
-		if m.Voter {
-			v++
-		}
-	}
-	return v, nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
-
 // watchPromotion notes when the leader first lists three voters.
-func (r *snapRun) watchPromotion(ctx context.Context, hc *http.Client, leader, mirror *node) {
+func (r *snapRun) watchPromotion(ctx context.Context, hc *http.Client, leader, mirror *kit.Node) {
 	for ctx.Err() == nil {
-		if v, err := voters(ctx, hc, leader); err == nil && v >= 3 {
-			r.promoted = time.Since(mirror.started)
+		if v, err := leader.Voters(ctx, hc); err == nil && v >= 3 {
+			r.promoted = time.Since(mirror.Started)
 			return
 		}
-		if sleep(ctx, 200*time.Millisecond) != nil {
+		if kit.Sleep(ctx, 200*time.Millisecond) != nil {
 			return
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package kit
 
 import (
 	"context"
@@ -10,8 +10,16 @@ import (
 	"time"
 )
 
-// perfResult is what one dnsperf run reported, plus the server's CPU.
-type perfResult struct {
+// Load is how dnsperf drives a server: its -c, -T, -q and -l.
+type Load struct {
+	// Clients, Threads and Outstanding are dnsperf's -c, -T and -q.
+	Clients, Threads, Outstanding int
+	// Duration is dnsperf's -l.
+	Duration time.Duration
+}
+
+// PerfResult is what one dnsperf run reported, plus the server's CPU.
+type PerfResult struct {
 	Sent, Completed, Lost uint64
 	// Rcodes counts responses by rcode name (NOERROR, NXDOMAIN, …).
 	Rcodes  map[string]uint64
@@ -22,8 +30,8 @@ type perfResult struct {
 	SrvCPU float64
 }
 
-// answered is the number of responses of any rcode.
-func (p perfResult) answered() uint64 {
+// Answered is the number of responses of any rcode.
+func (p PerfResult) Answered() uint64 {
 	var n uint64
 	for _, v := range p.Rcodes {
 		n += v
@@ -31,24 +39,24 @@ func (p perfResult) answered() uint64 {
 	return n
 }
 
-// cpuPerQuery is the server's CPU µs per answered query.
-func (p perfResult) cpuPerQuery() float64 {
-	if p.answered() == 0 {
+// CPUPerQuery is the server's CPU µs per answered query.
+func (p PerfResult) CPUPerQuery() float64 {
+	if p.Answered() == 0 {
 		return 0
 	}
-	return p.SrvCPU * 1e6 / float64(p.answered())
+	return p.SrvCPU * 1e6 / float64(p.Answered())
 }
 
-// share is the percentage of answers with rcode.
-func (p perfResult) share(rcode string) float64 {
-	if p.answered() == 0 {
+// Share is the percentage of answers with rcode.
+func (p PerfResult) Share(rcode string) float64 {
+	if p.Answered() == 0 {
 		return 0
 	}
-	return 100 * float64(p.Rcodes[rcode]) / float64(p.answered())
+	return 100 * float64(p.Rcodes[rcode]) / float64(p.Answered())
 }
 
-// dnsperfArgs builds dnsperf's command line; pinned runs it on CPU 0.
-func dnsperfArgs(c config, server, port, queries string, pinned bool) []string {
+// DnsperfArgs builds dnsperf's command line; pinned runs it on CPU 0.
+func DnsperfArgs(c Load, server, port, queries string, pinned bool) []string {
 	args := []string{"dnsperf", "-s", server, "-p", port, "-d", queries,
 		"-c", strconv.Itoa(c.Clients), "-T", strconv.Itoa(c.Threads),
 		"-q", strconv.Itoa(c.Outstanding), "-l", strconv.Itoa(int(c.Duration.Seconds())),
@@ -59,21 +67,21 @@ func dnsperfArgs(c config, server, port, queries string, pinned bool) []string {
 	return args
 }
 
-// runDnsperf runs dnsperf against the server at addr, measuring the CPU of
+// RunDnsperf runs dnsperf against the server at addr, measuring the CPU of
 // the process tree rooted at pid around it.
-func runDnsperf(ctx context.Context, c config, addr, queries string, pid int, pinned bool) (perfResult, string, error) {
+func RunDnsperf(ctx context.Context, c Load, addr, queries string, pid int, pinned bool) (PerfResult, string, error) {
 	host, port, _ := strings.Cut(addr, ":")
-	argv := dnsperfArgs(c, host, port, queries, pinned)
+	argv := DnsperfArgs(c, host, port, queries, pinned)
 	ctx, cancel := context.WithTimeout(ctx, c.Duration+60*time.Second)
 	defer cancel()
-	before := treeCPU(pid)
+	before := TreeCPU(pid)
 	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	after := treeCPU(pid)
+	after := TreeCPU(pid)
 	cmdline := strings.Join(argv, " ")
 	if err != nil {
-		return perfResult{}, cmdline, fmt.Errorf("running %s: %w\n%s", cmdline, err, out)
+		return PerfResult{}, cmdline, fmt.Errorf("running %s: %w\n%s", cmdline, err, out)
 	}
-	r, err := parseDnsperf(string(out))
+	r, err := ParseDnsperf(string(out))
 	if err != nil {
 		return r, cmdline, fmt.Errorf("reading dnsperf output: %w\n%s", err, out)
 	}
@@ -92,9 +100,9 @@ var (
 	runRE     = regexp.MustCompile(`Run time \(s\):\s+([0-9.]+)`)
 )
 
-// parseDnsperf reads dnsperf's statistics block.
-func parseDnsperf(out string) (perfResult, error) {
-	r := perfResult{Rcodes: map[string]uint64{}}
+// ParseDnsperf reads dnsperf's statistics block.
+func ParseDnsperf(out string) (PerfResult, error) {
+	r := PerfResult{Rcodes: map[string]uint64{}}
 	num := func(re *regexp.Regexp) (float64, error) {
 		m := re.FindStringSubmatch(out)
 		if m == nil {

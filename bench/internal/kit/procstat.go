@@ -1,4 +1,4 @@
-package main
+package kit
 
 import (
 	"bufio"
@@ -14,37 +14,37 @@ import (
 // is 100 on every Linux architecture Go supports.
 const clockTicks = 100
 
-// procStat is the part of /proc/PID/stat the benchmark reads.
-type procStat struct {
+// ProcStat is the part of /proc/PID/stat the benchmark reads.
+type ProcStat struct {
 	pid, ppid    int
 	utime, stime uint64 // clock ticks
 }
 
-// readStat parses /proc/PID/stat. The command name may hold spaces and
+// ReadStat parses /proc/PID/stat. The command name may hold spaces and
 // parentheses, so fields are counted from the last ')'.
-func readStat(pid int) (procStat, error) {
+func ReadStat(pid int) (ProcStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return procStat{}, fmt.Errorf("reading stat of %d: %w", pid, err)
+		return ProcStat{}, fmt.Errorf("reading stat of %d: %w", pid, err)
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return procStat{}, fmt.Errorf("stat of %d: no command name", pid)
+		return ProcStat{}, fmt.Errorf("stat of %d: no command name", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	// f[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
 	if len(f) < 13 {
-		return procStat{}, fmt.Errorf("stat of %d: %d fields", pid, len(f))
+		return ProcStat{}, fmt.Errorf("stat of %d: %d fields", pid, len(f))
 	}
-	s := procStat{pid: pid}
+	s := ProcStat{pid: pid}
 	s.ppid, _ = strconv.Atoi(f[1])
 	s.utime, _ = strconv.ParseUint(f[11], 10, 64)
 	s.stime, _ = strconv.ParseUint(f[12], 10, 64)
 	return s, nil
 }
 
-// tree returns root and all its live descendants (NSD forks its workers).
-func tree(root int) []int {
+// Tree returns root and all its live descendants (NSD forks its workers).
+func Tree(root int) []int {
 	children := map[int][]int{}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
@@ -52,7 +52,7 @@ func tree(root int) []int {
 		if err != nil {
 			continue
 		}
-		if s, err := readStat(pid); err == nil {
+		if s, err := ReadStat(pid); err == nil {
 			children[s.ppid] = append(children[s.ppid], pid)
 		}
 	}
@@ -63,19 +63,19 @@ func tree(root int) []int {
 	return out
 }
 
-// treeCPU is the user+system CPU seconds used so far by root's process tree.
-func treeCPU(root int) float64 {
+// TreeCPU is the user+system CPU seconds used so far by root's process tree.
+func TreeCPU(root int) float64 {
 	var ticks uint64
-	for _, pid := range tree(root) {
-		if s, err := readStat(pid); err == nil {
+	for _, pid := range Tree(root) {
+		if s, err := ReadStat(pid); err == nil {
 			ticks += s.utime + s.stime
 		}
 	}
 	return float64(ticks) / clockTicks
 }
 
-// memory is a process tree's resident memory.
-type memory struct {
+// Memory is a process tree's resident memory.
+type Memory struct {
 	// RSSMiB is the largest resident set of one process of the tree.
 	RSSMiB float64
 	// PSSMiB is the proportional set size summed over the tree (shared
@@ -86,21 +86,21 @@ type memory struct {
 	AnonMiB float64
 }
 
-// treeMemory reads VmRSS and Pss for root's tree.
-func treeMemory(root int) memory {
-	var m memory
-	for _, pid := range tree(root) {
-		rss := kibField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
+// TreeMemory reads VmRSS and Pss for root's tree.
+func TreeMemory(root int) Memory {
+	var m Memory
+	for _, pid := range Tree(root) {
+		rss := KibField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")
 		m.RSSMiB = max(m.RSSMiB, rss/1024)
 		rollup := fmt.Sprintf("/proc/%d/smaps_rollup", pid)
-		m.PSSMiB += kibField(rollup, "Pss:") / 1024
-		m.AnonMiB += kibField(rollup, "Anonymous:") / 1024
+		m.PSSMiB += KibField(rollup, "Pss:") / 1024
+		m.AnonMiB += KibField(rollup, "Anonymous:") / 1024
 	}
 	return m
 }
 
-// kibField returns the kB value of the line starting with key, or 0.
-func kibField(path, key string) float64 {
+// KibField returns the kB value of the line starting with key, or 0.
+func KibField(path, key string) float64 {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0
