@@ -7,8 +7,12 @@ FUZZTIME    ?= 10s
 QUICK       ?=
 BENCH_FLAGS ?=
 BENCH_CLUSTER_FLAGS ?=
+# Scale figures: SCALE=1M|10M|100M pairs (default 1M), BENCH_SCALE_FLAGS for
+# the rest (go run ./bench/scale -h).
+SCALE       ?=
+BENCH_SCALE_FLAGS ?=
 
-.PHONY: all build run test test-deps vet lint fuzz bench bench-cluster clean
+.PHONY: all build run test test-deps vet lint fuzz bench bench-cluster bench-scale clean
 
 all: build
 
@@ -45,6 +49,12 @@ bench-cluster: test-deps
 	$(GO) test -run '^$$' -bench BenchmarkCluster_Writes -benchtime 2s -timeout 20m ./raftstore/
 	$(GO) run ./bench/cluster $(if $(QUICK),-n 100000 -duration 5s) $(BENCH_CLUSTER_FLAGS)
 	$(GO) run ./bench/cluster -mode snapshot $(if $(QUICK),-n 100000 -baseline 5s -after 5s) $(BENCH_CLUSTER_FLAGS)
+
+# How wlns grows with the whitelist: load, memory, restart, queries against
+# rbldnsd, latency under an import, optionally catch-up and expiry sweeps;
+# JSON results in bench/out for a curve over 1M, 10M and 100M pairs.
+bench-scale: test-deps
+	$(GO) run ./bench/scale $(if $(SCALE),-scale $(SCALE)) $(BENCH_SCALE_FLAGS)
 
 clean:
 	rm -rf bin bench/out

@@ -4,12 +4,13 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 func TestQueryMix_EightyTwentyShuffled(t *testing.T) {
@@ -65,33 +66,12 @@ func TestParseFlags_QuickKeepsExplicitValues(t *testing.T) {
 // bench` cannot rot: every server loads the data, answers the checks and
 // serves dnsperf, and the report is written.
 func TestBench_SmokeRun(t *testing.T) {
-	for _, tool := range []string{"dnsperf", "rbldnsd", "nsd", "taskset"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			why := tool + " not found; scripts/test-deps.sh installs it"
-			if os.Getenv("CI") == "true" {
-				t.Fatal(why)
-			}
-			t.Skip(why)
-		}
-	}
-	if os.Geteuid() != 0 {
-		// rbldnsd must start as root to drop to its own user.
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the bench smoke run needs root (rbldnsd -u rbldns)")
-		}
-		t.Skip("the bench smoke run needs root (rbldnsd -u rbldns)")
-	}
-	work, err := os.MkdirTemp("", "wlns-bench-smoke-") // rbldnsd's user must read it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(work) })
+	work := kit.SmokeWorkDir(t, "dnsperf", "rbldnsd", "nsd", "taskset")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := filepath.Join(work, "wlns")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building wlns: %v\n%s", err, out)
+	bin, err := kit.BuildWlns(ctx, work)
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := defaultConfig()
 	c.N, c.Queries, c.Duration = 2000, 2000, 2*time.Second

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wlns/wlns/bench/internal/kit"
 )
 
 func main() {
@@ -31,18 +31,16 @@ func main() {
 // run performs one benchmark and returns its rows; progress and the table
 // go to out.
 func run(ctx context.Context, c config, out io.Writer) ([]row, error) {
-	for _, tool := range []string{"dnsperf", "rbldnsd", "nsd", "taskset"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return nil, fmt.Errorf("%s not found (scripts/test-deps.sh installs it): %w", tool, err)
-		}
+	if err := kit.LookTools("dnsperf", "rbldnsd", "nsd", "taskset"); err != nil {
+		return nil, err
 	}
-	work, cleanup, err := workDir(c.WorkDir)
+	work, cleanup, err := kit.WorkDir(c.WorkDir)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
 	if c.Wlns == "" && (len(c.Servers) == 0 || slices.Contains(c.Servers, "wlns")) {
-		if c.Wlns, err = buildWlns(ctx, work); err != nil {
+		if c.Wlns, err = kit.BuildWlns(ctx, work); err != nil {
 			return nil, err
 		}
 	}
@@ -81,36 +79,6 @@ func run(ctx context.Context, c config, out io.Writer) ([]row, error) {
 		}
 	}
 	return rows, nil
-}
-
-// workDir returns the directory for datasets and server state, readable by
-// rbldnsd's unprivileged user, and how to remove it.
-func workDir(dir string) (string, func(), error) {
-	cleanup := func() {}
-	if dir == "" {
-		d, err := os.MkdirTemp("", "wlns-bench-")
-		if err != nil {
-			return "", nil, fmt.Errorf("creating work dir: %w", err)
-		}
-		dir, cleanup = d, func() { os.RemoveAll(d) }
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("creating work dir: %w", err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("opening work dir to rbldnsd: %w", err)
-	}
-	return dir, cleanup, nil
-}
-
-// buildWlns compiles ./cmd/wlns (run from the module root).
-func buildWlns(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "wlns")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/wlns").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building wlns: %w\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // selectServers returns the servers the config asks for, rbldnsd first.

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -91,7 +88,7 @@ func (s *wlnsServer) importData(ctx context.Context, ready wlnsReady) error {
 	cmd := exec.CommandContext(ictx, s.bin, "import", "--server", "http://"+ready.HTTP,
 		"--token", strings.TrimSpace(string(token)), "--batch", "10000", s.d.wlnsImport)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("wlns import: %w\n%s", err, lastLines(string(out), 20))
+		return fmt.Errorf("wlns import: %w\n%s", err, kit.LastLines(string(out), 20))
 	}
 	return nil
 }
@@ -109,14 +106,14 @@ func (s *wlnsServer) afterMeasure(ctx context.Context, r *kit.Proc, mode string)
 	}
 	r2, _, err := s.launch(ctx, "restart", s.dataDir(mode), false)
 	if err != nil {
-		s.restart += "restart on the loaded data directory FAILED: " + lastLines(err.Error(), 1)
+		s.restart += "restart on the loaded data directory FAILED: " + kit.LastLines(err.Error(), 1)
 		return
 	}
 	defer r2.Stop()
 	w := s.workloads()[1]
 	secs, err := r2.WaitAnswer(ctx, w.listed, w.code, 15*time.Minute)
 	if err != nil {
-		s.restart += "restart on the loaded data directory FAILED: " + lastLines(err.Error(), 1)
+		s.restart += "restart on the loaded data directory FAILED: " + kit.LastLines(err.Error(), 1)
 		return
 	}
 	s.restart += fmt.Sprintf("restart on the loaded data directory (SIGTERM, serve): %.1f s to the last pair's answer", secs)
@@ -125,24 +122,9 @@ func (s *wlnsServer) afterMeasure(ctx context.Context, r *kit.Proc, mode string)
 // noteHeap reads the Go heap figures from /metrics once the data is loaded,
 // so the report can tell live heap from GC headroom and mapped files.
 func (s *wlnsServer) noteHeap(ctx context.Context, mode string) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.http+"/metrics", nil)
+	vals, err := kit.Metrics(ctx, s.http)
 	if err != nil {
 		return
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	vals := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		name, v, ok := strings.Cut(sc.Text(), " ")
-		if ok && (name == "go_memstats_heap_alloc_bytes" || name == "go_memstats_sys_bytes") {
-			vals[name], _ = strconv.ParseFloat(v, 64)
-		}
 	}
 	s.heaps = append(s.heaps, fmt.Sprintf("%s: Go heap allocated %.0f MiB, Go runtime total %.0f MiB",
 		mode, vals["go_memstats_heap_alloc_bytes"]/(1<<20), vals["go_memstats_sys_bytes"]/(1<<20)))
@@ -190,13 +172,4 @@ func (s *wlnsServer) launch(ctx context.Context, label, dataDir string, pinned b
 	}
 	r.Addr = ready.DNSUDP
 	return r, ready, nil
-}
-
-// lastLines returns the last n lines of s.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

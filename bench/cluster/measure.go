@@ -55,9 +55,9 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	r := &results{}
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.load = strings.TrimSpace(string(load))
-	bin := filepath.Join(work, "wlns")
-	if err := kit.RunCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
-		return nil, fmt.Errorf("building wlns (run inside the module): %w", err)
+	bin, err := kit.BuildWlns(ctx, work)
+	if err != nil {
+		return nil, err
 	}
 	if err := kit.RunCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func measure(ctx context.Context, c config, work string, out io.Writer) (*result
 	}
 	defer mirror.Stop()
 	r.catchUpReady = mirror.ReadyAfter
-	if err := waitCaughtUp(ctx, hc, mirror, want, 30*time.Minute); err != nil {
+	if err := mirror.WaitCaughtUp(ctx, hc, want, 30*time.Minute); err != nil {
 		return nil, err
 	}
 	r.catchUp, r.mirrorRSS = time.Since(mirror.Started), mirror.RSSMiB()
@@ -166,26 +166,6 @@ func writeLines(path string, fill func(*bufio.Writer)) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// waitCaughtUp polls the mirror until it has applied at least the leader's
-// index of want and holds as many pairs.
-func waitCaughtUp(ctx context.Context, hc *http.Client, n *kit.Node, want kit.Status, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		st, err := n.Status(ctx, hc)
-		if err == nil && st.Serial >= want.Serial && st.Counts.Pairs >= want.Counts.Pairs {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("mirror not caught up after %v: %+v %v (want %+v)", limit, st, err, want)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // stream writes new pairs into the leader until ctx ends, counting the

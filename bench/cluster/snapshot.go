@@ -56,9 +56,9 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	load, _ := os.ReadFile("/proc/loadavg")
 	r.load = strings.TrimSpace(string(load))
 	r.tree = treeState(ctx)
-	bin := filepath.Join(work, "wlns")
-	if err := kit.RunCmd(ctx, "go", "build", "-o", bin, "github.com/wlns/wlns/cmd/wlns"); err != nil {
-		return nil, fmt.Errorf("building wlns (run inside the module): %w", err)
+	bin, err := kit.BuildWlns(ctx, work)
+	if err != nil {
+		return nil, err
 	}
 	if err := kit.RunCmd(ctx, bin, "ca", "init", "--dir", filepath.Join(work, "ca")); err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func measureSnapshot(ctx context.Context, c config, work string, out io.Writer) 
 	if _, _, err := leader.Call(ctx, &http.Client{Timeout: 10 * time.Minute}, "GET", "/v1/backup", nil); err != nil {
 		return nil, fmt.Errorf("taking a snapshot through GET /v1/backup: %w", err)
 	}
-	if err := waitCaughtUp(ctx, hc, follower, want, 30*time.Minute); err != nil {
+	if err := follower.WaitCaughtUp(ctx, hc, want, 30*time.Minute); err != nil {
 		return nil, err
 	}
 	r.fill = time.Since(t0)

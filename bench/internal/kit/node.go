@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -128,15 +130,18 @@ func (n *Node) WaitReady(ctx context.Context, limit time.Duration) error {
 
 // Status is the part of GET /v1/status the benchmarks read.
 type Status struct {
-	Serial int64 `json:"serial"`
-	Leader bool  `json:"leader"`
-	Counts struct {
-		Entities    int `json:"entities"`
-		Registered  int `json:"registered"`
-		Pairs       int `json:"pairs"`
-		DomainPairs int `json:"domain_pairs"`
-		VerpSources int `json:"verp_sources"`
-	} `json:"counts"`
+	Serial int64  `json:"serial"`
+	Leader bool   `json:"leader"`
+	Counts Counts `json:"counts"`
+}
+
+// Counts are the record counts of GET /v1/status.
+type Counts struct {
+	Entities    int `json:"entities"`
+	Registered  int `json:"registered"`
+	Pairs       int `json:"pairs"`
+	DomainPairs int `json:"domain_pairs"`
+	VerpSources int `json:"verp_sources"`
 }
 
 // Status reads the node's applied index and record counts.
@@ -245,6 +250,64 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// WaitCaughtUp polls the node until it has applied at least the leader's
+// index of want and holds as many pairs.
+func (n *Node) WaitCaughtUp(ctx context.Context, hc *http.Client, want Status, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		st, err := n.Status(ctx, hc)
+		if err == nil && st.Serial >= want.Serial && st.Counts.Pairs >= want.Counts.Pairs {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("mirror not caught up after %v: %+v %v (want %+v)", limit, st, err, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Metrics reads the node's /metrics into a map from series (name and
+// labels as printed) to value.
+func (n *Node) Metrics(ctx context.Context) (map[string]float64, error) {
+	return Metrics(ctx, n.Ready.HTTP)
+}
+
+// Metrics reads a Prometheus text page from http://addr/metrics into a
+// map from series (name and labels as printed) to value.
+func Metrics(ctx context.Context, addr string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	vals := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			vals[line[:i]] = v
+		}
+	}
+	return vals, sc.Err()
+}
+
 // RunCmd runs a short command, bounded, returning its output on failure.
 func RunCmd(ctx context.Context, name string, args ...string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Hour)
@@ -254,4 +317,13 @@ func RunCmd(ctx context.Context, name string, args ...string) error {
 		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return nil
+}
+
+// LastLines returns the last n lines of s, for error messages.
+func LastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
