@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/wlns/wlns/certfile"
 )
 
 // DefaultReloadEvery is how often Watch looks at the files.
@@ -66,25 +68,11 @@ func (id *Identity) Watch(ctx context.Context, every time.Duration, log *slog.Lo
 	if every <= 0 {
 		every = DefaultReloadEvery
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	lastErr := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		changed, err := id.Reload()
-		switch {
-		case err != nil && err.Error() != lastErr:
+	certfile.Poll(ctx, every, id.Reload, func(err error) {
+		if err != nil {
 			log.Warn("cluster certificate not reloaded", "err", err)
-			lastErr = err.Error()
-		case changed:
-			log.Info("cluster certificate reloaded", "cert", id.files.Cert, "not_after", id.NotAfter())
-			lastErr = ""
-		case err == nil:
-			lastErr = ""
+			return
 		}
-	}
+		log.Info("cluster certificate reloaded", "cert", id.files.Cert, "not_after", id.NotAfter())
+	})
 }

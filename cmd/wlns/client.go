@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -25,7 +27,9 @@ const (
 // clientOptions are the flags of every command that talks to the API.
 type clientOptions struct {
 	server, token, tokenFile string
-	timeout                  time.Duration
+	// caFile holds extra CA certificates to trust for an https server.
+	caFile  string
+	timeout time.Duration
 }
 
 func (o *clientOptions) declare(fs *flag.FlagSet, getenv func(string) string) {
@@ -33,6 +37,7 @@ func (o *clientOptions) declare(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.token, "token", "", "API bearer token (default: the contents of --token-file)")
 	fs.StringVar(&o.tokenFile, "token-file", defaultTokenPath(getenv),
 		"file holding the API token, used when --token is empty (default: admin.token in $WLNS_DATA, the data folder `wlns serve` uses, when that is set)")
+	fs.StringVar(&o.caFile, "ca-file", "", "CA certificates (PEM) to trust for an https --server whose certificate the system does not trust (default: the system's CAs)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one API request (imports: of each read and write)")
 }
 
@@ -62,8 +67,33 @@ func (o *clientOptions) client() (*apiClient, error) {
 		}
 		tok = strings.TrimSpace(string(b))
 	}
-	return &apiClient{base: strings.TrimRight(o.server, "/"), token: tok, timeout: o.timeout,
-		http: &http.Client{}}, nil
+	hc, err := httpClient(o.caFile)
+	if err != nil {
+		return nil, err
+	}
+	return &apiClient{base: strings.TrimRight(o.server, "/"), token: tok, timeout: o.timeout, http: hc}, nil
+}
+
+// httpClient is an HTTP client that also trusts the CA certificates in
+// caFile, when given.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return &http.Client{}, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading --ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", caFile)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
 }
 
 // apiClient calls the wlns HTTP API.

@@ -13,6 +13,7 @@ type readyInfo struct {
 	DNSUDP    string `json:"dns_udp"`
 	DNSTCP    string `json:"dns_tcp"`
 	HTTP      string `json:"http"`
+	HTTPTLS   bool   `json:"http_tls,omitempty"` // the HTTP listener serves TLS (https://)
 	Raft      string `json:"raft"`
 	SMTP      string `json:"smtp,omitempty"` // inbound SMTP, when verification is on
 	TokenFile string `json:"token_file"`

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -127,7 +126,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr,
+	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr, HTTPTLS: cfg.httpTLS.on(),
 		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), TokenFile: tokenFile}
 	if cfg.readyFile != "" {
 		if err := writeReadyFile(cfg.readyFile, &info); err != nil {
@@ -231,9 +230,9 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.http)
+	ln, err := n.listenHTTP(cfg, reg)
 	if err != nil {
-		return "", fmt.Errorf("listening for HTTP: %w", err)
+		return "", err
 	}
 	srv := admin.NewServer(n.verify.mount(api), n.log)
 	go func() {

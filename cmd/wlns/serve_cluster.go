@@ -63,16 +63,8 @@ func (n *node) openCluster(cfg *serveConfig, w io.Writer) (clusterSetup, error) 
 // the files change (checked every clustertls.DefaultReloadEvery), until
 // the node stops: new connections then use the new certificate.
 func (n *node) watchCertificate(id *clustertls.Identity) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	n.watch(func(ctx context.Context) {
 		id.Watch(ctx, clustertls.DefaultReloadEvery, n.log.With("component", "clustertls"))
-	}()
-	n.onStop(func(context.Context) error {
-		cancel()
-		<-done
-		return nil
 	})
 }
 

@@ -64,6 +64,8 @@ type serveConfig struct {
 	expiry expiryConfig
 	// verify holds the verification flags (serve_verify.go).
 	verify verifyConfig
+	// httpTLS holds the HTTPS flags (serve_tls.go).
+	httpTLS httpTLSConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -101,6 +103,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&c.maxStale, "max-stale", 0, "answer REFUSED to every DNS query, and fail /readyz, while this node has not heard from the leader for longer than this (0: never)")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
+	c.httpTLS.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -127,6 +130,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.validateCluster()...)
 	errs = append(errs, c.expiry.validate()...)
 	errs = append(errs, c.verify.validate()...)
+	errs = append(errs, c.httpTLS.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -41,13 +41,19 @@ type testServer struct {
 // ready file.
 func startServe(t *testing.T, dir string) *testServer {
 	t.Helper()
+	return startServeWith(t, dir)
+}
+
+// startServeWith is startServe with more serve flags.
+func startServeWith(t *testing.T, dir string, extra ...string) *testServer {
+	t.Helper()
 	readyFile := filepath.Join(t.TempDir(), "ready.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{stderr: &syncBuffer{}}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--data", dir, "--dns", "127.0.0.1:0", "--http", "127.0.0.1:0",
-			"--raft", "127.0.0.1:0", "--apex", "wl.test", "--readers", "1", "--ready-file", readyFile},
+		done <- run(ctx, append([]string{"serve", "--data", dir, "--dns", "127.0.0.1:0", "--http", "127.0.0.1:0",
+			"--raft", "127.0.0.1:0", "--apex", "wl.test", "--readers", "1", "--ready-file", readyFile}, extra...),
 			&cli{stdout: s.stderr, stderr: s.stderr, getenv: envMap(nil)})
 	}()
 	var once sync.Once
