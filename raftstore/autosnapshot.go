@@ -15,17 +15,10 @@ const snapshotCheckEvery = 2 * time.Second
 // snapshot instead of replaying a bulk import entry by entry. Raft's own
 // entry-count threshold keeps working alongside. It runs until Close.
 func (s *Store) snapshotBySize() {
-	t := time.NewTicker(snapshotCheckEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
+	s.every(snapshotCheckEvery, func() {
 		n := s.fsm.sinceSnapshot.Load()
 		if n < s.cfg.SnapshotBytes {
-			continue
+			return
 		}
 		start := time.Now()
 		err := s.raft.Snapshot().Error()
@@ -35,6 +28,20 @@ func (s *Store) snapshotBySize() {
 		case errors.Is(err, raft.ErrNothingNewToSnapshot), errors.Is(err, raft.ErrRaftShutdown):
 		default:
 			s.log.Warn("snapshot by size failed", "bytes_since_last", n, "err", err)
+		}
+	})
+}
+
+// every runs f every d until Close.
+func (s *Store) every(d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			f()
 		}
 	}
 }

@@ -76,6 +76,10 @@ type Config struct {
 	// ForwardHold is how long Apply on a follower waits for a leader to
 	// forward to before it fails with ErrNoLeader; 0 means 5s.
 	ForwardHold time.Duration
+	// DiskReserve is the free space (bytes) the data folder's disk must
+	// keep: below it the node refuses writes (ErrDiskFull) before its Raft
+	// log fails, and steps down if it leads. 0 means 64 MiB.
+	DiskReserve uint64
 }
 
 // Defaults for the zero values of Config.
@@ -87,6 +91,7 @@ const (
 	DefaultApplyTimeout      = 10 * time.Second
 	DefaultVoters            = 7
 	DefaultForwardHold       = 5 * time.Second
+	DefaultDiskReserve       = 64 << 20
 )
 
 // withDefaults returns cfg with zero values replaced by the defaults.
@@ -121,6 +126,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.ForwardHold == 0 {
 		cfg.ForwardHold = DefaultForwardHold
+	}
+	if cfg.DiskReserve == 0 {
+		cfg.DiskReserve = DefaultDiskReserve
 	}
 	return cfg
 }

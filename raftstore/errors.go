@@ -31,6 +31,11 @@ var (
 	ErrForbidden = errors.New("join refused")
 	// ErrNotMember means the named node is not in the cluster.
 	ErrNotMember = errors.New("not a cluster member")
+	// ErrDiskFull means this node's data folder has no room for its Raft
+	// log (free space below Config.DiskReserve, or a log write failed for
+	// want of space); nothing was applied. It clears by itself once there is
+	// room again.
+	ErrDiskFull = errors.New("disk full")
 	// ErrInvalidCommand means the envelope cannot be proposed at all (wrong
 	// version, unknown type, undecodable body, too large); nothing was sent
 	// to raft.

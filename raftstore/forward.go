@@ -24,6 +24,11 @@ func (s *Store) applyAnywhere(ctx context.Context, e *command.Envelope) (command
 	if err := checkProposal(e); err != nil {
 		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
+	if err := s.disk.check(); err != nil {
+		// The leader could commit it, but this node could not store and
+		// apply it, and a read after the write would not see it.
+		return command.Result{}, unproposed(fmt.Errorf("applying %s: %w; nothing was applied", e.Type, err), false)
+	}
 	hold := time.Now().Add(s.cfg.ForwardHold)
 	var last error
 	proposed := false
@@ -72,7 +77,7 @@ func unproposed(err error, proposed bool) error {
 // notProposed reports whether one attempt's error proves the command
 // did not reach raft.
 func notProposed(err error) bool {
-	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) ||
+	return errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) || errors.Is(err, ErrDiskFull) ||
 		errors.Is(err, ErrInvalidCommand) || errors.Is(err, nodenet.ErrNotSent)
 }
 
@@ -126,7 +131,7 @@ const leaderCheck = 50 * time.Millisecond
 // applied, or the ReqID makes a repeat harmless.
 func retryable(err error) bool {
 	switch {
-	case errors.Is(err, ErrInvalidCommand), errors.Is(err, ErrClosed), errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrInvalidCommand), errors.Is(err, ErrClosed), errors.Is(err, ErrForbidden), errors.Is(err, ErrDiskFull):
 		return false
 	}
 	return true

@@ -130,6 +130,24 @@ func (m *metrics) addClusterGauges(r *raft.Raft) {
 		}))
 }
 
+// addDiskGauges adds the gauges of the disk guard.
+func (m *metrics) addDiskGauges(g *diskGuard) {
+	m.collectors = append(m.collectors,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_disk_full",
+			Help: "1 while this node refuses writes because its data folder's disk is full (free space below the reserve, or a log write failed for want of space), else 0.",
+		}, func() float64 {
+			if g.err() != nil {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "wlns_raft_disk_free_bytes",
+			Help: "Bytes free for wlns on the data folder's disk at the last check (every second).",
+		}, func() float64 { return float64(g.free.Load()) }))
+}
+
 // register registers every collector; on failure it unregisters those
 // already registered.
 func (m *metrics) register() error {

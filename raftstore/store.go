@@ -61,6 +61,8 @@ type Store struct {
 	stop  chan struct{}
 	// spool holds writes taken without a quorum (spool_store.go).
 	spool *spooler
+	// disk refuses writes while the data folder's disk is full (disk.go).
+	disk *diskGuard
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,6 +83,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore"),
 		nudge: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
+	s.disk = newDiskGuard(cfg.Dir, cfg.DiskReserve, s.log)
 	s.profile, _ = ProfileByName(cfg.Profile) // validated
 	if err := s.open(); err != nil {
 		s.closeParts()
@@ -117,7 +120,7 @@ func (s *Store) open() error {
 	}
 	// A small cache: import batches make log entries of megabytes, and 512
 	// of them held 2 GiB after a 1M-pair import (docs/performance.md).
-	logs, err := raft.NewLogCache(logCacheEntries, s.bolt)
+	logs, err := raft.NewLogCache(logCacheEntries, guardedLogs{s.bolt, s.disk})
 	s.logs = logs
 	if err != nil {
 		return fmt.Errorf("creating raft log cache: %w", err)
@@ -146,8 +149,10 @@ func (s *Store) open() error {
 	}
 	s.metrics.addStoreGauges(s.fsm.Index(), s.raft.AppliedIndex, s.IsLeader)
 	s.metrics.addClusterGauges(s.raft)
+	s.metrics.addDiskGauges(s.disk)
 	go s.snapshotBySize()
 	go s.watch()
+	go s.watchDisk()
 	if s.cfg.Net != nil {
 		s.cfg.Net.SetHandler(rpcHandler{s})
 		go s.nudger()
@@ -230,6 +235,9 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if err := checkProposal(e); err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
+	if err := s.disk.check(); err != nil {
+		return command.Result{}, 0, fmt.Errorf("applying %s: %w; nothing was applied", e.Type, err)
+	}
 	b, err := e.Encode()
 	if err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
@@ -239,6 +247,9 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	}
 	f := s.raft.Apply(b, s.timeout(ctx))
 	if err := wait(ctx, f); err != nil {
+		if derr := s.disk.err(); derr != nil && errors.Is(err, ErrNotLeader) {
+			err = derr // it stepped down because its log write failed
+		}
 		return command.Result{}, 0, fmt.Errorf("applying %s: %w", e.Type, err)
 	}
 	res, ok := f.Response().(command.Result)

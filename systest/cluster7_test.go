@@ -13,6 +13,17 @@ import (
 // node gets extra flags too.
 func startCluster(t *testing.T, size int, extra ...string) []*node {
 	t.Helper()
+	dirs := make([]string, size)
+	for i := range dirs {
+		dirs[i] = filepath.Join(t.TempDir(), fmt.Sprintf("n%d", i+1))
+	}
+	return startClusterIn(t, dirs, extra...)
+}
+
+// startClusterIn is startCluster with one node per data folder in dirs.
+func startClusterIn(t *testing.T, dirs []string, extra ...string) []*node {
+	t.Helper()
+	size := len(dirs)
 	ca := clusterCA(t)
 	const secret = "join-secret-for-the-cluster-test"
 	var nodes []*node
@@ -22,7 +33,7 @@ func startCluster(t *testing.T, size int, extra ...string) []*node {
 		if i > 1 {
 			args = append(args, "--join", nodes[i-2].ready.Raft)
 		}
-		nodes = append(nodes, startMember(t, filepath.Join(t.TempDir(), id), append(args, extra...)...))
+		nodes = append(nodes, startMember(t, dirs[i-1], append(args, extra...)...))
 	}
 	return nodes
 }

@@ -15,14 +15,19 @@ import (
 	"github.com/miekg/dns"
 )
 
+// diskReserve is the --min-free-disk of the full-disk tests: small, for
+// disks of a few MiB.
+const diskReserve = "1MiB"
+
 // A node whose disk fills up keeps answering DNS from memory, refuses writes
-// with 503 and a message naming the cause, loses nothing it acknowledged,
-// takes writes again once there is room, and still has everything after a
-// restart.
+// with 503 and a message naming the full disk (every one, not only the
+// first), says so on /readyz and in a metric, stays leader, loses nothing
+// it acknowledged, takes writes again by itself once there is room, and
+// still has everything after a restart.
 func TestNode_FullDiskRefusesWritesKeepsAnswering(t *testing.T) {
 	needRoot(t)
 	mnt := smallDisk(t, "8m")
-	n := startNode(t, filepath.Join(mnt, "data"))
+	n := startNode(t, filepath.Join(mnt, "data"), "--min-free-disk", diskReserve, "--raft-profile", "lan")
 
 	const relay = "192.0.2.44"
 	var acked []string
@@ -39,32 +44,25 @@ func TestNode_FullDiskRefusesWritesKeepsAnswering(t *testing.T) {
 	}
 
 	fillDisk(t, filepath.Join(mnt, "filler"))
-	var code int
-	var body string
-	for i := 1; i <= 2000; i++ {
-		if code, body = add(i); code/100 != 2 {
-			break
+	for i := 1; i <= 5; i++ {
+		code, body := add(i)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") || strings.Contains(body, "leader") {
+			t.Fatalf("write %d on a full disk: %d %s, want 503 naming the full disk", i, code, body)
 		}
+		time.Sleep(300 * time.Millisecond) // long enough for a flapping leader to step down
 	}
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, "no space left on device") {
-		t.Fatalf("write on a full disk: %d %s, want 503 naming the full disk", code, body)
+	assertDiskFull(t, n)
+	if st, _ := n.status(); !st.Leader {
+		t.Errorf("the single node lost leadership on a full disk:\n%s", n.logTail())
 	}
-	t.Logf("%d writes acknowledged before the disk was full; then: %s", len(acked), strings.TrimSpace(body))
 	assertListed(t, n, acked, relay)
 
 	if err := os.Remove(filepath.Join(mnt, "filler")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, body = add(100_000 + len(acked))
-		if code/100 == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("writes still fail 30 s after the disk has room again: %d %s\n%s", code, body, n.logTail())
-		}
-		time.Sleep(200 * time.Millisecond)
+	waitDiskRoom(t, n)
+	if code, body := add(100_000); code != http.StatusCreated {
+		t.Fatalf("write once the disk has room again: %d %s\n%s", code, body, n.logTail())
 	}
 	assertListed(t, n, acked, relay)
 
@@ -73,6 +71,89 @@ func TestNode_FullDiskRefusesWritesKeepsAnswering(t *testing.T) {
 	}
 	n2 := startNode(t, n.dataDir)
 	assertListed(t, n2, acked, relay)
+}
+
+// A follower whose disk fills says so (/readyz 503, the metric) instead of
+// going stale silently, and catches up by itself once there is room. A
+// leader whose disk fills hands leadership over once and does not take it
+// back while its disk is full; the cluster keeps taking writes.
+func TestCluster_FullDiskFollowerAndLeader(t *testing.T) {
+	needRoot(t)
+	var dirs []string
+	for range 3 {
+		dirs = append(dirs, filepath.Join(smallDisk(t, "16m"), "data"))
+	}
+	nodes := startClusterIn(t, dirs, "--raft-profile", "lan", "--promote-after", "1s", "--min-free-disk", diskReserve)
+	leader := leaderOf(t, nodes, 20*time.Second)
+	waitReachableVoters(t, leader, 3, 30*time.Second)
+	const relay = "192.0.2.45"
+
+	follower := without(nodes, leader)[0]
+	filler := filepath.Join(filepath.Dir(follower.dataDir), "filler")
+	fillDisk(t, filler)
+	assertDiskFull(t, follower)
+	if code, body := follower.api(http.MethodPost, "/v1/pairs", map[string]any{"sender": "f@disk.example", "ip": relay}); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "disk full") {
+		t.Fatalf("write through the follower with a full disk: %d %s", code, body)
+	}
+	addPair(t, leader, "while-follower-full@disk.example", relay)
+	waitListed(t, without(nodes, follower), "while-follower-full@disk.example", relay, 10*time.Second)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitDiskRoom(t, follower)
+	waitListed(t, []*node{follower}, "while-follower-full@disk.example", relay, 30*time.Second)
+
+	filler = filepath.Join(filepath.Dir(leader.dataDir), "filler")
+	fillDisk(t, filler)
+	assertDiskFull(t, leader)
+	others := without(nodes, leader)
+	next := leaderOf(t, others, 15*time.Second)
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if st, _ := leader.status(); st.Leader {
+			t.Fatalf("the node with the full disk took leadership back:\n%s", leader.logTail())
+		}
+	}
+	if now := leaderOf(t, others, 5*time.Second); now != next {
+		t.Fatalf("leadership moved again among the healthy nodes (%s, then %s)", next.ready.Raft, now.ready.Raft)
+	}
+	addPair(t, next, "while-leader-full@disk.example", relay)
+	waitListed(t, others, "while-leader-full@disk.example", relay, 10*time.Second)
+	if code, body := leader.api(http.MethodPost, "/v1/pairs", map[string]any{"sender": "l@disk.example", "ip": relay}); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "disk full") {
+		t.Fatalf("write through the old leader with a full disk: %d %s", code, body)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitDiskRoom(t, leader)
+	waitListed(t, []*node{leader}, "while-leader-full@disk.example", relay, 30*time.Second)
+	addPair(t, leader, "after-room@disk.example", relay)
+	waitListed(t, nodes, "after-room@disk.example", relay, 10*time.Second)
+}
+
+// assertDiskFull waits (bounded) until n says on /readyz, with 503, and in
+// its metric that its disk is full.
+func assertDiskFull(t *testing.T, n *node) {
+	t.Helper()
+	eventually(t, 10*time.Second, func() (bool, string) {
+		code, body := n.api(http.MethodGet, "/readyz", nil)
+		return code == http.StatusServiceUnavailable && strings.Contains(string(body), "disk full"), fmt.Sprintf("/readyz %d %s", code, body)
+	})
+	if v := nodeMetric(t, n, "wlns_raft_disk_full"); v != 1 {
+		t.Fatalf("wlns_raft_disk_full = %v on a full disk", v)
+	}
+}
+
+// waitDiskRoom waits (bounded) until n is ready again after space came
+// back, with the metric back to 0.
+func waitDiskRoom(t *testing.T, n *node) {
+	t.Helper()
+	eventually(t, 30*time.Second, func() (bool, string) {
+		code, body := n.api(http.MethodGet, "/readyz", nil)
+		return code == http.StatusOK, fmt.Sprintf("/readyz %d %s\n%s", code, body, n.logTail())
+	})
+	if v := nodeMetric(t, n, "wlns_raft_disk_full"); v != 0 {
+		t.Fatalf("wlns_raft_disk_full = %v once the disk has room", v)
+	}
 }
 
 // smallDisk mounts a tmpfs of the given size for the test and unmounts it

@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -69,5 +71,31 @@ func (l *listFlag) Set(s string) error {
 			*l = append(*l, v)
 		}
 	}
+	return nil
+}
+
+// sizeFlag is a byte count written as a number with an optional KiB, MiB
+// or GiB suffix (also K, M, G), e.g. 64MiB.
+type sizeFlag uint64
+
+func (f *sizeFlag) String() string { return strconv.FormatUint(uint64(*f), 10) }
+
+// Set parses s.
+func (f *sizeFlag) Set(s string) error {
+	num, mult := strings.TrimSpace(s), uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > math.MaxUint64/mult {
+		return fmt.Errorf("%q: want a byte count such as 64MiB", s)
+	}
+	*f = sizeFlag(n * mult)
 	return nil
 }

@@ -209,3 +209,25 @@ func TestCommands_FlagValueNamesArePlaceholders(t *testing.T) {
 		})
 	}
 }
+
+func TestSizeFlag_ParsesUnits(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"512", 512, true},
+		{"64MiB", 64 << 20, true},
+		{"1 GiB", 1 << 30, true},
+		{"8K", 8 << 10, true},
+		{"-1", 0, false},
+		{"1TB", 0, false},
+		{"99999999999999GiB", 0, false},
+	} {
+		var f sizeFlag
+		err := f.Set(c.in)
+		if (err == nil) != c.ok || uint64(f) != c.want {
+			t.Errorf("Set(%q) = %d, %v; want %d (ok %v)", c.in, f, err, c.want, c.ok)
+		}
+	}
+}

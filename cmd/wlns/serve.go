@@ -174,7 +174,7 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 		Dir: cfg.data, NodeID: nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
 		Bootstrap: cfg.bootstrap && cfg.join == "", Logger: n.log, Registerer: reg,
 		Net: cl.net, JoinTokenHash: cl.joinHash, Voters: cfg.voters, Profile: cfg.raftProfile,
-		PromoteAfter: promoteAfter(cfg.promoteAfter),
+		PromoteAfter: promoteAfter(cfg.promoteAfter), DiskReserve: uint64(cfg.minFreeDisk),
 	})
 	if err != nil {
 		if cl.net != nil {
@@ -259,6 +259,8 @@ func (n *node) ready(context.Context) error {
 		return errors.New("DNS server not listening yet")
 	case n.withdraw.why() != "":
 		return fmt.Errorf("DNS withdrawn (answering REFUSED): %s", n.withdraw.why())
+	case n.store != nil && n.store.DiskFull() != nil:
+		return fmt.Errorf("%w: writes are refused and this node stops taking what the leader replicates; DNS answers from local data meanwhile", n.store.DiskFull())
 	case !n.storeReady.Load():
 		reason := "waiting for the store"
 		if n.store != nil {

@@ -60,6 +60,9 @@ type serveConfig struct {
 	// maxStale, when positive, withdraws DNS (REFUSED) on a node that has
 	// not heard from the leader for longer.
 	maxStale time.Duration
+	// minFreeDisk is the free space the data folder's disk must keep: below
+	// it the node refuses writes and, if it leads, steps down.
+	minFreeDisk sizeFlag
 	// expiry holds the expiry windows and loop intervals.
 	expiry expiryConfig
 	// verify holds the verification flags (serve_verify.go).
@@ -101,6 +104,8 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&c.promoteAfter, "promote-after", 10*time.Second, "how long a joined non-voter must stay caught up and in contact before the leader promotes it to voter")
 	fs.StringVar(&c.raftProfile, "raft-profile", raftstore.ProfileWAN, "Raft timings: wan (nodes 100-300 ms apart) or lan (a few ms apart); see docs/cluster.md")
 	fs.DurationVar(&c.maxStale, "max-stale", 0, "answer REFUSED to every DNS query, and fail /readyz, while this node has not heard from the leader for longer than this (0: never)")
+	c.minFreeDisk = raftstore.DefaultDiskReserve
+	fs.Var(&c.minFreeDisk, "min-free-disk", "free space the data folder's disk must keep (e.g. 64MiB, 1GiB): below it the node refuses writes with 503 naming the disk, fails /readyz and hands leadership to another voter, until there is room again")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
 	c.httpTLS.declare(fs)
@@ -170,6 +175,9 @@ func (c *serveConfig) validateCluster() []error {
 	}
 	if c.voters < 1 {
 		errs = append(errs, errors.New("--voters must be at least 1"))
+	}
+	if c.minFreeDisk == 0 {
+		errs = append(errs, errors.New("--min-free-disk must be positive: a node that fills its disk to the last byte cannot write even the log entry that makes it leader"))
 	}
 	if c.promoteAfter < 0 || c.maxStale < 0 {
 		errs = append(errs, errors.New("--promote-after and --max-stale must not be negative"))
