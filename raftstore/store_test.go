@@ -264,7 +264,7 @@ func TestStore_Metrics(t *testing.T) {
 // subsystem-less gauge the brief names; wlns_raft_applied_lag, in log
 // entries, is named by issue 3; so is wlns_spool_pending, a count of
 // entries).
-var metricName = regexp.MustCompile(`^wlns_(records|raft_[a-z_]+_(seconds|bytes|total|index|leader|lag)|expiry_[a-z_]+_(seconds|total)|spool_(pending|[a-z_]+_total))$`)
+var metricName = regexp.MustCompile(`^wlns_(records|raft_[a-z_]+_(seconds|bytes|total|index|leader|lag|full)|expiry_[a-z_]+_(seconds|total)|spool_(pending|[a-z_]+_total))$`)
 
 // gather flattens a registry into "name{labels}" → value.
 func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
