@@ -34,12 +34,7 @@ func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w
 	if store.Token(hash) != nil {
 		return path, nil
 	}
-	// The first node's token is "admin"; a node that joined a cluster adds
-	// its own (forwarded to the leader), so its local CLI works too.
-	name := adminTokenName
-	if !store.IsLeader() {
-		name = adminTokenName + "-" + store.NodeID()
-	}
+	name := localTokenName(store)
 	env, err := command.New(command.TokenPut, time.Now().Unix(), "admin-token-"+hash[:16],
 		command.TokenBody{Name: name, Hash: hash, Role: string(record.RoleAdmin)})
 	if err != nil {
@@ -58,6 +53,28 @@ func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w
 			"The wlns CLI on this machine reads it from there; keep it secret.\n\n", path, secret)
 	}
 	return path, nil
+}
+
+// localTokenName is the name this node's own admin token gets: "admin" on
+// the first node, "admin-<node ID>" on a node that joined a cluster (it
+// adds its own, forwarded to the leader, so its local CLI works too), and
+// never a name another token holds: after a restore the backup's "admin"
+// token is someone's key, and putting this node's secret under its name
+// would replace that secret (its holder then gets 401 while `token list`
+// still shows "admin").
+func localTokenName(store *raftstore.Store) string {
+	taken := map[string]bool{}
+	for _, t := range store.Tokens() {
+		taken[t.Name] = true
+	}
+	name := adminTokenName
+	if !store.IsLeader() || taken[name] {
+		name = adminTokenName + "-" + store.NodeID()
+	}
+	for i := 2; taken[name]; i++ {
+		name = fmt.Sprintf("%s-%s-%d", adminTokenName, store.NodeID(), i)
+	}
+	return name
 }
 
 // loadOrCreateSecret reads the secret in path, or creates and writes one.
