@@ -41,6 +41,7 @@ func (ix *Index) Load() *View { return ix.cur.Load() }
 type View struct {
 	seed     maphash.Seed
 	serial   uint64
+	zone     uint32
 	entities shards[uint64, *record.Entity]
 	// host4 and host6 map single addresses (/32, /128) to their entities.
 	host4 shards[uint32, *record.Entity]
@@ -77,6 +78,11 @@ func newView(seed maphash.Seed) *View {
 // Serial is the version number of this View: the Raft index of the last
 // command applied to it.
 func (v *View) Serial() uint64 { return v.serial }
+
+// ZoneSerial is the SOA serial of this View: it never decreases from one
+// View to the next, nor across a snapshot restore or a restored backup
+// (the writer decides how; see SetZoneSerial).
+func (v *View) ZoneSerial() uint32 { return v.zone }
 
 // Counts returns the number of records by kind.
 func (v *View) Counts() Counts { return v.counts }

@@ -42,6 +42,9 @@ func (t *Txn) View() *View { return t.v }
 // SetSerial sets the version number of the View being built.
 func (t *Txn) SetSerial(n uint64) { t.v.serial = n }
 
+// SetZoneSerial sets the SOA serial of the View being built.
+func (t *Txn) SetZoneSerial(n uint32) { t.v.zone = n }
+
 // Commit publishes the version being built. The Txn must not be used after.
 func (t *Txn) Commit() {
 	t.ix.cur.Store(t.v)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -90,11 +91,21 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		out[i] = f.applyTop(a, e)
 	}
 	a.txn.SetSerial(logs[len(logs)-1].Index)
+	a.txn.SetZoneSerial(zoneSerial(f.dd.maxT))
 	a.txn.Commit()
 	f.st = a.st
 	f.publish()
 	f.seen.Store(logs[len(logs)-1].Index)
 	return out
+}
+
+// zoneSerial is the SOA serial of a state whose latest command carried
+// time t (Unix seconds, the proposer's clock): the serial is the time of
+// the latest change, so it never decreases, also across a restore, and
+// every mirror with the same data shows the same serial (see
+// docs/query-format.md). 1 before any command.
+func zoneSerial(t int64) uint32 {
+	return uint32(min(max(t, 1), math.MaxUint32))
 }
 
 // applyTop applies a top-level envelope: de-duplication by ReqID, then the
@@ -144,6 +155,14 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
 	}
+	// The latest command time, which the SOA serial shows, never goes
+	// back: installing a snapshot from the leader or at start-up only moves
+	// it forward, and a restored backup that is older than what this node
+	// had applied (a fresh node's own admin token, added after the old
+	// cluster was lost) keeps the later time. Every node of the new
+	// cluster receives this state in its snapshot.
+	r.dd.maxT = max(r.dd.maxT, f.dd.maxT)
+	r.txn.SetZoneSerial(zoneSerial(r.dd.maxT))
 	r.txn.Commit()
 	f.st = r.st
 	f.dd = r.dd

@@ -42,7 +42,8 @@ func fixture(t testing.TB) *index.Index {
 		tx.PutPair(&record.Pair{Entity: p.e, Sender: p.s, Meta: record.Meta{Created: created}})
 	}
 	tx.PutVerp(&record.Verp{Entity: 1, Domain: "lists.example.net", Meta: record.Meta{Created: created}})
-	tx.SetSerial(42)
+	tx.SetSerial(7)
+	tx.SetZoneSerial(42) // the SOA shows the zone serial, not the Raft index
 	tx.Commit()
 	return ix
 }

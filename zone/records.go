@@ -36,7 +36,7 @@ func (r *Responder) negative(a *answer, q *request, v *index.View, apexLabel int
 }
 
 func (r *Responder) addSOA(a *answer, owner int, ttl uint32, v *index.View) {
-	serial := uint32(v.Serial())
+	serial := v.ZoneSerial()
 	if serial == 0 {
 		serial = 1
 	}
