@@ -112,10 +112,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n.dnsReady.Store(true)
 	// Join only once the local listeners are up, so that a port clash does
 	// not leave a dead member behind.
-	if err := n.joinIfNew(ctx, cfg, store); err != nil {
-		return err
-	}
-	if err := waitStore(ctx, store, startLimit(cfg, store)); err != nil {
+	if err := n.joinAndCatchUp(ctx, cfg, store); err != nil {
 		return err
 	}
 	n.storeReady.Store(true)
@@ -187,15 +184,26 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 	return store, nil
 }
 
-// startLimit is how long start-up waits for the store to catch up: a node
-// with data of its own waits as long as it takes (it answers DNS from that
-// data meanwhile, and a mirror cut off from the others must keep doing
-// so); a new node gives up after --start-timeout. 0 means no limit.
-func startLimit(cfg *serveConfig, store *raftstore.Store) time.Duration {
-	if store.HasData() {
-		return 0
+// joinAndCatchUp joins a new node to its cluster (with --join) and waits
+// until the store knows a leader and has caught up. A new node gives up
+// after --start-timeout, its join included (an unreachable --join target
+// is otherwise retried twice a second); a node with data of its own waits
+// as long as it takes (it answers DNS from that data meanwhile, and a
+// mirror cut off from the others must keep doing so).
+func (n *node) joinAndCatchUp(ctx context.Context, cfg *serveConfig, store *raftstore.Store) error {
+	sctx, cancel := ctx, context.CancelFunc(func() {})
+	if !store.HasData() {
+		sctx, cancel = context.WithTimeout(ctx, cfg.startTimeout)
 	}
-	return cfg.startTimeout
+	defer cancel()
+	err := n.joinIfNew(sctx, cfg, store)
+	if err == nil {
+		err = waitStore(sctx, store)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w (gave up after --start-timeout %v)", err, cfg.startTimeout)
+	}
+	return err
 }
 
 // promoteAfter maps --promote-after to the store's setting, where 0 means
@@ -207,15 +215,10 @@ func promoteAfter(d time.Duration) time.Duration {
 	return d
 }
 
-// waitStore waits, bounded by limit unless it is 0, for the store to know
-// a leader and catch up.
-func waitStore(ctx context.Context, store *raftstore.Store, limit time.Duration) error {
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if limit > 0 {
-		wctx, cancel = context.WithTimeout(ctx, limit)
-	}
-	defer cancel()
-	if err := store.WaitReady(wctx); err != nil {
+// waitStore waits, until ctx ends, for the store to know a leader and
+// catch up.
+func waitStore(ctx context.Context, store *raftstore.Store) error {
+	if err := store.WaitReady(ctx); err != nil {
 		return fmt.Errorf("waiting for the store: %w", err)
 	}
 	return nil

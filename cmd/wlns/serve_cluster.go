@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/clustertls"
@@ -22,9 +21,6 @@ const (
 	joinTokenFile     = "join.token"
 	joinTokenHashFile = "join-token.sha256"
 )
-
-// joinTimeout bounds the first join of a new node.
-const joinTimeout = 60 * time.Second
 
 // clusterSetup is what the store needs to run as a cluster member.
 type clusterSetup struct {
@@ -116,9 +112,7 @@ func (n *node) joinIfNew(ctx context.Context, cfg *serveConfig, store *raftstore
 		n.log.Info("already a cluster member; not joining again", "node_id", store.NodeID())
 		return nil
 	}
-	jctx, cancel := context.WithTimeout(ctx, joinTimeout)
-	defer cancel()
-	if err := store.JoinCluster(jctx, cfg.join, cfg.joinToken); err != nil {
+	if err := store.JoinCluster(ctx, cfg.join, cfg.joinToken); err != nil {
 		return fmt.Errorf("joining the cluster: %w", err)
 	}
 	return nil

@@ -41,7 +41,8 @@ type serveConfig struct {
 	readyFile string
 	// shutdown bounds the graceful shutdown.
 	shutdown time.Duration
-	// startTimeout bounds the wait for the store at start-up.
+	// startTimeout bounds the start-up of a new node: its join and the
+	// wait for the store.
 	startTimeout time.Duration
 	// pprof, when set, is the listen address of the Go profiler.
 	pprof string
@@ -94,7 +95,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 10*time.Second, "time limit of the graceful shutdown")
-	fs.DurationVar(&c.startTimeout, "start-timeout", 10*time.Minute, "how long start-up waits for a Raft leader and for this node to apply its log (a large data set replays for a while)")
+	fs.DurationVar(&c.startTimeout, "start-timeout", 10*time.Minute, "how long a new node (no data yet) waits at start-up to join through --join, for a Raft leader and to apply its log, before it exits 1; a node with data serves DNS from it and waits as long as it takes")
 	fs.StringVar(&c.clusterCA, "cluster-ca", "", "cluster CA certificate (PEM); with --cluster-cert and --cluster-key the --raft port becomes the mutual-TLS inter-node port")
 	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate `FILE` (PEM, made by wlns ca issue)")
 	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
