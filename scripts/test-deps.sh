@@ -24,6 +24,7 @@ checks=(
 	"rspamd rspamd"
 	"spamassassin spamassassin"
 	"lib:libidn.so.12 libidn12"
+	"promtool prometheus"
 )
 
 # Exim conflicts with Postfix (both are the system MTA), so it is never
