@@ -4,8 +4,12 @@
 //
 // Readers never wait: Load returns an immutable View, and the single writer
 // (the state machine) builds the next version in a Txn and publishes it whole
-// with one atomic store. Maps are split into shards that a Txn copies on first
-// write, so a write costs the size of the shards it touches, not of the index.
+// with one atomic store. Pairs and VERP sources are 32-byte entries in small
+// sorted leaves under a hash directory, keyed by entity and a digest of the
+// sender (the same SHA-256 the hashed query label carries), with the fields
+// only the API reads in an append-only arena (DESIGN.md). A Txn copies the
+// leaves and directory pages it writes, so a write costs the records it
+// touches, not the size of the index.
 //
 // The index owns the data structure only. It decides nothing about what a
 // command means (raftstore does) and imports no DNS, HTTP or Raft code.
@@ -24,11 +28,15 @@ import (
 type Index struct {
 	cur  atomic.Pointer[View]
 	seed maphash.Seed
+	// gens numbers transactions, for copy-on-write (table.go).
+	gens atomic.Uint64
+	// cold is the writer's arena: only the writer touches it.
+	cold *arena
 }
 
 // New returns an empty index.
 func New() *Index {
-	ix := &Index{seed: maphash.MakeSeed()}
+	ix := &Index{seed: maphash.MakeSeed(), cold: newArena()}
 	ix.cur.Store(newView(ix.seed))
 	return ix
 }
@@ -52,13 +60,11 @@ type View struct {
 	// len4 and len6 list the prefix lengths in net4/net6 that are in use,
 	// longest first.
 	len4, len6 []uint8
-	// pairs is keyed by entityKey(entity)+sender, hashes by
-	// entityKey(entity)+sha256(sender) for address pairs only, verps by
-	// entityKey(entity)+domain.
-	pairs  shards[string, *record.Pair]
-	hashes shards[string, *record.Pair]
-	verps  shards[string, *record.Verp]
-	counts Counts
+	// pairs and verps are keyed by entity and the SHA-256 of the sender
+	// or domain; cold holds their text, by, method, updated and seen mark.
+	pairs, verps table
+	cold         coldView
+	counts       Counts
 }
 
 // Counts says how many records of each kind a View holds.
@@ -142,50 +148,9 @@ func (v *View) PrefixOwner(p netip.Prefix) *record.Entity {
 	}
 }
 
-// Pair returns the pair of entity and sender ("local@domain", or a domain for
-// a domain-wide entry), which must be lower case; nil when there is none. It
-// allocates nothing.
-func (v *View) Pair(entity uint64, sender []byte) *record.Pair {
-	var buf [8 + 256]byte
-	if len(sender) > 256 {
-		return nil
-	}
-	k := appendKey(buf[:0], entity, sender)
-	return v.pairs.get(v.shardOfBytes(k), string(k))
-}
-
-// PairByHash returns the address pair of entity whose sender's SHA-256 is sum.
-func (v *View) PairByHash(entity uint64, sum *[32]byte) *record.Pair {
-	var buf [8 + 32]byte
-	k := appendKey(buf[:0], entity, sum[:])
-	return v.hashes.get(v.shardOfBytes(k), string(k))
-}
-
-// Verp returns the VERP source of entity for a lower-case domain, or nil.
-func (v *View) Verp(entity uint64, domain []byte) *record.Verp {
-	var buf [8 + 256]byte
-	if len(domain) > 256 {
-		return nil
-	}
-	k := appendKey(buf[:0], entity, domain)
-	return v.verps.get(v.shardOfBytes(k), string(k))
-}
-
 // Entities calls fn for every entity, in no particular order, until fn
 // returns false.
 func (v *View) Entities(fn func(*record.Entity) bool) { v.entities.each(fn) }
-
-// Pairs calls fn for every pair, in no particular order, until fn returns false.
-func (v *View) Pairs(fn func(*record.Pair) bool) { v.pairs.each(fn) }
-
-// Verps calls fn for every VERP source, in no particular order, until fn
-// returns false.
-func (v *View) Verps(fn func(*record.Verp) bool) { v.verps.each(fn) }
-
-func appendKey(b []byte, entity uint64, rest []byte) []byte {
-	b = binary.BigEndian.AppendUint64(b, entity)
-	return append(b, rest...)
-}
 
 func be4(a netip.Addr) uint32 {
 	b := a.As4()

@@ -1,7 +1,6 @@
 package index
 
 import (
-	"crypto/sha256"
 	"net/netip"
 	"slices"
 
@@ -14,10 +13,16 @@ import (
 type Txn struct {
 	ix *Index
 	v  *View
+	// cold is the arena the Txn appends to: the Index's, or a new one for
+	// BeginEmpty.
+	cold *arena
+	// gen is the generation of the Txn's own table nodes; it may write in
+	// place every node of generation ≥ gen (table.go).
+	gen uint64
 
-	oEnt, oHost4, oHost6, oPairs, oHashes, oVerps owned
-	net4Copied                                    [33]bool
-	net6Copied                                    [129]bool
+	oEnt, oHost4, oHost6 owned
+	net4Copied           [33]bool
+	net6Copied           [129]bool
 }
 
 // Begin starts a Txn on a copy of the current version.
@@ -26,13 +31,13 @@ func (ix *Index) Begin() *Txn {
 	nv := *old
 	nv.len4 = slices.Clone(old.len4)
 	nv.len6 = slices.Clone(old.len6)
-	return &Txn{ix: ix, v: &nv}
+	return &Txn{ix: ix, v: &nv, cold: ix.cold, gen: ix.gens.Add(1)}
 }
 
 // BeginEmpty starts a Txn on an empty index, for restoring a snapshot off to
 // the side: readers see the old data until Commit swaps the new in whole.
 func (ix *Index) BeginEmpty() *Txn {
-	return &Txn{ix: ix, v: newView(ix.seed)}
+	return &Txn{ix: ix, v: newView(ix.seed), cold: newArena(), gen: ix.gens.Add(1)}
 }
 
 // View returns the version being built, so the writer can read its own
@@ -47,6 +52,7 @@ func (t *Txn) SetZoneSerial(n uint32) { t.v.zone = n }
 
 // Commit publishes the version being built. The Txn must not be used after.
 func (t *Txn) Commit() {
+	t.ix.cold = t.cold
 	t.ix.cur.Store(t.v)
 	t.v = nil
 }
@@ -164,73 +170,6 @@ func usedLengths[K comparable](ms []map[K]*record.Entity) []uint8 {
 	return out
 }
 
-// PutPair adds or replaces a pair. The index keeps p and may make p.Sender
-// share memory with its key; the caller must not change p afterwards.
-func (t *Txn) PutPair(p *record.Pair) {
-	key := string(appendKey(nil, p.Entity, []byte(p.Sender)))
-	p.Sender = key[8:]
-	m := writable(&t.v.pairs, &t.oPairs, t.v.shardOfBytes([]byte(key)))
-	if _, ok := m[key]; !ok {
-		t.count(p, 1)
-	}
-	m[key] = p
-	if !p.DomainWide() {
-		hk := hashKey(p)
-		writable(&t.v.hashes, &t.oHashes, t.v.shardOfBytes([]byte(hk)))[hk] = p
-	}
-}
-
-// DeletePair removes the pair of entity and sender, if there is one.
-func (t *Txn) DeletePair(entity uint64, sender string) {
-	key := string(appendKey(nil, entity, []byte(sender)))
-	shard := t.v.shardOfBytes([]byte(key))
-	p := t.v.pairs.get(shard, key)
-	if p == nil {
-		return
-	}
-	delete(writable(&t.v.pairs, &t.oPairs, shard), key)
-	t.count(p, -1)
-	if !p.DomainWide() {
-		hk := hashKey(p)
-		delete(writable(&t.v.hashes, &t.oHashes, t.v.shardOfBytes([]byte(hk))), hk)
-	}
-}
-
-func (t *Txn) count(p *record.Pair, d int) {
-	if p.DomainWide() {
-		t.v.counts.DomainPairs += d
-	} else {
-		t.v.counts.Pairs += d
-	}
-}
-
-func hashKey(p *record.Pair) string {
-	sum := sha256.Sum256([]byte(p.Sender))
-	return string(appendKey(nil, p.Entity, sum[:]))
-}
-
-// PutVerp adds or replaces a VERP source. The index keeps vp.
-func (t *Txn) PutVerp(vp *record.Verp) {
-	key := string(appendKey(nil, vp.Entity, []byte(vp.Domain)))
-	vp.Domain = key[8:]
-	m := writable(&t.v.verps, &t.oVerps, t.v.shardOfBytes([]byte(key)))
-	if _, ok := m[key]; !ok {
-		t.v.counts.VerpSources++
-	}
-	m[key] = vp
-}
-
-// DeleteVerp removes the VERP source of entity for domain, if there is one.
-func (t *Txn) DeleteVerp(entity uint64, domain string) {
-	key := string(appendKey(nil, entity, []byte(domain)))
-	shard := t.v.shardOfBytes([]byte(key))
-	if t.v.verps.get(shard, key) == nil {
-		return
-	}
-	delete(writable(&t.v.verps, &t.oVerps, shard), key)
-	t.v.counts.VerpSources--
-}
-
 // Child starts a Txn on top of t's uncommitted version, for a group of
 // writes that must apply all or nothing: Adopt keeps them, dropping the
 // child discards them. t must not be written while the child is open.
@@ -238,7 +177,7 @@ func (t *Txn) Child() *Txn {
 	nv := *t.v
 	nv.len4 = slices.Clone(t.v.len4)
 	nv.len6 = slices.Clone(t.v.len6)
-	return &Txn{ix: t.ix, v: &nv}
+	return &Txn{ix: t.ix, v: &nv, cold: t.cold, gen: t.ix.gens.Add(1)}
 }
 
 // Adopt makes the child's writes part of t. The child must not be used after.
@@ -246,7 +185,6 @@ func (t *Txn) Adopt(child *Txn) {
 	t.v = child.v
 	for _, o := range []struct{ dst, src *owned }{
 		{&t.oEnt, &child.oEnt}, {&t.oHost4, &child.oHost4}, {&t.oHost6, &child.oHost6},
-		{&t.oPairs, &child.oPairs}, {&t.oHashes, &child.oHashes}, {&t.oVerps, &child.oVerps},
 	} {
 		o.dst.merge(o.src)
 	}

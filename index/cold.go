@@ -1,0 +1,139 @@
+package index
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// The cold part of a record is what DNS does not read: its key text, who
+// verified it and how, when it was last updated, and the local seen mark.
+// Cold records live in an append-only arena of 32-bit words, in chunks that
+// never move, so a published View can read any record it references while
+// the writer appends after it. A cold record is never changed once written,
+// except its seen word, which is atomic.
+//
+// Layout, in words: seen, updated, by, method, text length, then the
+// text's bytes, packed. Times are Unix seconds in 32 bits (clampTime).
+const (
+	chunkBits   = 16
+	chunkWords  = 1 << chunkBits
+	coldSeen    = 0
+	coldUpdated = 1
+	coldBy      = 2
+	coldMethod  = 3
+	coldLen     = 4
+	coldHeader  = 5
+	maxColdText = 4 * (chunkWords - coldHeader)
+)
+
+// arena is the writer's side of the cold store. Only the single writer
+// touches it; a View sees it through a coldView, the headers as they were
+// when the View was last written.
+type arena struct {
+	chunks [][]uint32
+	next   uint64 // word index of the next record
+	names  []string
+	ids    map[string]uint32
+	// live and dead count the words of referenced and of replaced or
+	// deleted records.
+	live, dead uint64
+}
+
+// coldView is what a View reads of the arena.
+type coldView struct {
+	chunks [][]uint32
+	names  []string
+}
+
+func newArena() *arena {
+	return &arena{names: []string{""}, ids: map[string]uint32{"": 0}}
+}
+
+func (a *arena) view() coldView { return coldView{chunks: a.chunks, names: a.names} }
+
+// intern returns the number of s in the name table, adding it if new.
+func (a *arena) intern(s string) uint32 {
+	if id, ok := a.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(a.names))
+	a.names = append(a.names, s)
+	a.ids[s] = id
+	return id
+}
+
+func coldWords(textLen int) uint64 { return uint64(coldHeader + (textLen+3)/4) }
+
+// add appends a cold record and returns its word index.
+func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
+	if len(text) > maxColdText {
+		text = text[:maxColdText]
+	}
+	n := coldWords(len(text))
+	ci, off := a.next>>chunkBits, a.next%chunkWords
+	if off+n > chunkWords {
+		ci, off = ci+1, 0
+	}
+	for ci >= uint64(len(a.chunks)) {
+		a.chunks = append(a.chunks, make([]uint32, chunkWords))
+	}
+	ref := ci<<chunkBits | off
+	if ref+n > 1<<32 {
+		panic("index: cold arena beyond 16 GiB")
+	}
+	w := a.chunks[ci][off : off+n]
+	w[coldSeen] = clampTime(seen)
+	w[coldUpdated] = clampTime(updated)
+	w[coldBy], w[coldMethod] = a.intern(by), a.intern(method)
+	w[coldLen] = uint32(len(text))
+	if len(text) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&w[coldHeader])), len(text)), text)
+	}
+	a.next = ref + n
+	a.live += n
+	return uint32(ref)
+}
+
+// drop counts the record at ref as garbage.
+func (a *arena) drop(c coldView, ref uint32) {
+	n := coldWords(int(c.record(ref)[coldLen]))
+	a.live -= n
+	a.dead += n
+}
+
+// record returns the words of the cold record at ref, from its first word
+// to the end of its chunk.
+func (c coldView) record(ref uint32) []uint32 {
+	return c.chunks[ref>>chunkBits][ref%chunkWords:]
+}
+
+func coldText(w []uint32) string {
+	n := w[coldLen]
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Pointer(&w[coldHeader])), n)
+}
+
+
+func coldSeenWord(w []uint32) *uint32 { return &w[coldSeen] }
+
+func markSeen(w []uint32, now int64) {
+	p := coldSeenWord(w)
+	if t := clampTime(now); atomic.LoadUint32(p) < t {
+		atomic.StoreUint32(p, t)
+	}
+}
+
+func loadSeen(w []uint32) int64 { return int64(atomic.LoadUint32(coldSeenWord(w))) }
+
+// clampTime keeps a Unix time in the 32 bits a record stores (1970–2106).
+func clampTime(t int64) uint32 {
+	switch {
+	case t < 0:
+		return 0
+	case t > 1<<32-1:
+		return 1<<32 - 1
+	}
+	return uint32(t)
+}

@@ -1,0 +1,85 @@
+package index
+
+import "github.com/wlns/wlns/record"
+
+// LookupPair finds the pair of entity and sender ("local@domain", or a
+// domain for a domain-wide entry), which must be lower case. It allocates
+// nothing: the DNS path calls it.
+func (v *View) LookupPair(entity uint64, sender []byte) Ref {
+	k, ok := keyOfText(entity, sender)
+	if !ok {
+		return Ref{}
+	}
+	return v.ref(&v.pairs, k)
+}
+
+// LookupPairHash finds the address pair of entity whose sender's SHA-256 is
+// sum; a domain-wide pair is never found by hash.
+func (v *View) LookupPairHash(entity uint64, sum *[32]byte) Ref {
+	k, ok := keyOf(entity, sum)
+	if !ok {
+		return Ref{}
+	}
+	if r := v.ref(&v.pairs, k); r.Found() && !r.DomainWide() {
+		return r
+	}
+	return Ref{}
+}
+
+// LookupVerp finds the VERP source of entity for a lower-case domain.
+func (v *View) LookupVerp(entity uint64, domain []byte) Ref {
+	k, ok := keyOfText(entity, domain)
+	if !ok {
+		return Ref{}
+	}
+	return v.ref(&v.verps, k)
+}
+
+func (v *View) ref(tb *table, k key) Ref {
+	if e := tb.find(k); e != nil {
+		return Ref{e: e, cv: &v.cold}
+	}
+	return Ref{}
+}
+
+// Pair returns a copy of the pair of entity and lower-case sender, or nil.
+// The API's read; DNS uses LookupPair.
+func (v *View) Pair(entity uint64, sender []byte) *record.Pair {
+	return v.LookupPair(entity, sender).Pair()
+}
+
+// PairByHash returns a copy of the address pair of entity whose sender's
+// SHA-256 is sum, or nil.
+func (v *View) PairByHash(entity uint64, sum *[32]byte) *record.Pair {
+	return v.LookupPairHash(entity, sum).Pair()
+}
+
+// Verp returns a copy of the VERP source of entity for a lower-case
+// domain, or nil.
+func (v *View) Verp(entity uint64, domain []byte) *record.Verp {
+	return v.LookupVerp(entity, domain).Verp()
+}
+
+// EachPair calls fn for every pair, in no particular order, until fn
+// returns false. It allocates nothing.
+func (v *View) EachPair(fn func(Ref) bool) {
+	v.pairs.each(func(e *entry) bool { return fn(Ref{e: e, cv: &v.cold}) })
+}
+
+// EachVerp calls fn for every VERP source, in no particular order, until
+// fn returns false.
+func (v *View) EachVerp(fn func(Ref) bool) {
+	v.verps.each(func(e *entry) bool { return fn(Ref{e: e, cv: &v.cold}) })
+}
+
+// Pairs calls fn with a copy of every pair, in no particular order, until
+// fn returns false.
+func (v *View) Pairs(fn func(*record.Pair) bool) {
+	v.EachPair(func(r Ref) bool { return fn(r.Pair()) })
+}
+
+// Verps calls fn with a copy of every VERP source, in no particular order,
+// until fn returns false.
+func (v *View) Verps(fn func(*record.Verp) bool) {
+	v.EachVerp(func(r Ref) bool { return fn(r.Verp()) })
+}

@@ -1,0 +1,104 @@
+package index
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+
+	"github.com/wlns/wlns/record"
+)
+
+// Ref is a handle on one pair or VERP source of a View: its hot fields
+// without a copy, its cold fields on demand. The zero Ref is "not found".
+// A Ref from a published View stays valid as long as it is held; one from a
+// Txn's own View only until the Txn's next write. Reading a Ref allocates
+// nothing, except Pair and Verp, which build a record.
+type Ref struct {
+	e  *entry
+	cv *coldView
+}
+
+// Found reports whether r names a record.
+func (r Ref) Found() bool { return r.e != nil }
+
+// Entity is the ID of the record's entity.
+func (r Ref) Entity() uint64 { return uint64(r.e.ent) }
+
+// DomainWide reports whether a pair covers a whole domain.
+func (r Ref) DomainWide() bool { return r.e.lo&flagDomain != 0 }
+
+// Pinned reports whether the record never expires.
+func (r Ref) Pinned() bool { return r.e.lo&flagPinned != 0 }
+
+// Created is when the record was first written, Unix seconds.
+func (r Ref) Created() int64 { return int64(r.e.created) }
+
+// LastQueried is the replicated time of the record's last query, or zero.
+func (r Ref) LastQueried() int64 { return int64(r.e.lastQ) }
+
+// LastActive is LastQueried, or Created when later (record.Meta.LastActive).
+func (r Ref) LastActive() int64 { return int64(max(r.e.lastQ, r.e.created)) }
+
+// ExpiredAt is record.Meta.ExpiredAt for this record.
+func (r Ref) ExpiredAt(cutoff int64) bool {
+	return cutoff > 0 && !r.Pinned() && r.LastActive() < cutoff
+}
+
+// Key is the pair's sender, or the VERP source's domain. The string shares
+// the index's memory; it never changes.
+func (r Ref) Key() string { return coldText(r.cold()) }
+
+// Seen is the local time of the record's last positive answer, or zero.
+func (r Ref) Seen() int64 { return loadSeen(r.cold()) }
+
+// MarkSeen records a positive answer at Unix time now: one atomic load,
+// and a store when the mark moves. Safe from any goroutine.
+func (r Ref) MarkSeen(now int64) { markSeen(r.cold(), now) }
+
+func (r Ref) cold() []uint32 { return r.cv.record(r.e.cold) }
+
+// fillMeta sets m to r's bookkeeping, with its seen mark.
+func (r Ref) fillMeta(m *record.Meta) {
+	m.Created, m.Updated, m.LastQueried, m.Pinned = r.Created(), int64(r.cold()[coldUpdated]), r.LastQueried(), r.Pinned()
+	m.MarkSeen(r.Seen())
+}
+
+func (r Ref) by() string     { return r.cv.names[r.cold()[coldBy]] }
+func (r Ref) method() string { return r.cv.names[r.cold()[coldMethod]] }
+
+// Pair builds the record.Pair r names (nil for the zero Ref). Changing it
+// does not change the index.
+func (r Ref) Pair() *record.Pair {
+	if r.e == nil {
+		return nil
+	}
+	p := &record.Pair{Entity: r.Entity(), Sender: r.Key(), By: r.by(), Method: r.method()}
+	r.fillMeta(&p.Meta)
+	return p
+}
+
+// Verp builds the record.Verp r names (nil for the zero Ref).
+func (r Ref) Verp() *record.Verp {
+	if r.e == nil {
+		return nil
+	}
+	vp := &record.Verp{Entity: r.Entity(), Domain: r.Key(), By: r.by(), Method: r.method()}
+	r.fillMeta(&vp.Meta)
+	return vp
+}
+
+// keyOf is the table key of entity and a SHA-256: 120 bits of the digest
+// and the entity. ok is false for an entity ID the index cannot hold.
+func keyOf(entity uint64, sum *[32]byte) (key, bool) {
+	if entity > math.MaxUint32 {
+		return key{}, false
+	}
+	d0 := binary.BigEndian.Uint64(sum[0:8])
+	d1 := binary.BigEndian.Uint64(sum[8:16])
+	return key{hk: d0 ^ entity*0x9E3779B97F4A7C15, lo: d1 &^ flagMask, ent: uint32(entity)}, true
+}
+
+func keyOfText(entity uint64, text []byte) (key, bool) {
+	sum := sha256.Sum256(text)
+	return keyOf(entity, &sum)
+}

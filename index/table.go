@@ -1,0 +1,289 @@
+package index
+
+// table is the hot store of pairs or VERP sources: fixed-width entries in
+// small sorted leaves under an extendible-hash directory (see DESIGN.md).
+//
+// The directory has 1<<depth slots, in pages of dirSlots; slot i serves the
+// hashes whose top depth bits are i. A leaf of depth d < depth serves
+// 1<<(depth-d) neighbouring slots. A leaf past leafMax entries splits in
+// two by its next hash bit, doubling the directory first when its depth is
+// the directory's. Nothing ever merges: a deleted entry only shrinks its leaf.
+//
+// Copy-on-write by generation: a node (leaf, page, page list) whose gen is
+// below the writer's min was published, or belongs to a transaction the
+// writer must not change, and is copied before a write; a node at or above
+// min is the writer's own and is written in place.
+type table struct {
+	depth uint8
+	gen   uint64 // of the pages slice
+	pages []*dirPage
+	n     int
+}
+
+const (
+	leafMax     = 128 // entries; 4 KiB of entries
+	dirPageBits = 9
+	dirSlots    = 1 << dirPageBits
+	// flagMask is the low byte of entry.lo, which holds flags, not digest.
+	flagMask = 0xff
+)
+
+// Entry flags.
+const (
+	flagDomain = 1 << iota // a domain-wide pair
+	flagPinned
+)
+
+// entry is one record's hot fields, 32 bytes.
+type entry struct {
+	// hk is digest bits 0–63 mixed with the entity: the table's hash and
+	// sort key.
+	hk uint64
+	// lo is digest bits 64–119 in its high 56 bits, flags in the low 8.
+	lo      uint64
+	ent     uint32
+	created uint32 // Unix seconds
+	lastQ   uint32 // Unix seconds, replicated LastQueried
+	cold    uint32 // word index of the cold record in the arena
+}
+
+type leaf struct {
+	gen   uint64
+	depth uint8
+	es    []entry
+}
+
+type dirPage struct {
+	gen uint64
+	ls  [dirSlots]*leaf
+}
+
+// key is what identifies an entry: its hash, digest rest and entity.
+type key struct {
+	hk, lo uint64
+	ent    uint32
+}
+
+func (e *entry) key() key { return key{e.hk, e.lo &^ flagMask, e.ent} }
+
+func (e *entry) is(k key) bool { return e.hk == k.hk && e.lo&^flagMask == k.lo && e.ent == k.ent }
+
+// slot is the directory slot of hash hk.
+func (tb *table) slot(hk uint64) uint64 { return hk >> (64 - uint64(tb.depth)) }
+
+func (tb *table) leafAt(i uint64) *leaf { return tb.pages[i>>dirPageBits].ls[i&(dirSlots-1)] }
+
+// search returns the position of the first entry of es with hash ≥ hk.
+func search(es []entry, hk uint64) int {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].hk < hk {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// find returns the entry with key k, or nil. It allocates nothing.
+func (tb *table) find(k key) *entry {
+	if tb.pages == nil {
+		return nil
+	}
+	es := tb.leafAt(tb.slot(k.hk)).es
+	for j := search(es, k.hk); j < len(es) && es[j].hk == k.hk; j++ {
+		if es[j].is(k) {
+			return &es[j]
+		}
+	}
+	return nil
+}
+
+// each calls fn for every entry until fn returns false.
+func (tb *table) each(fn func(*entry) bool) bool {
+	for i := uint64(0); i < uint64(len(tb.pages))*dirSlots && tb.pages != nil; {
+		l := tb.leafAt(i)
+		for j := range l.es {
+			if !fn(&l.es[j]) {
+				return false
+			}
+		}
+		i += 1 << (tb.depth - l.depth)
+	}
+	return true
+}
+
+// tw writes a table on behalf of one transaction.
+type tw struct {
+	tb  *table
+	min uint64 // nodes with gen ≥ min are the writer's own
+	gen uint64 // gen given to the nodes it creates
+}
+
+func (w tw) owns(gen uint64) bool { return gen >= w.min }
+
+func (w tw) init() {
+	if w.tb.pages != nil {
+		return
+	}
+	p := &dirPage{gen: w.gen}
+	l := &leaf{gen: w.gen}
+	for i := range p.ls {
+		p.ls[i] = l
+	}
+	w.tb.pages, w.tb.gen, w.tb.depth = []*dirPage{p}, w.gen, dirPageBits
+}
+
+// page returns page pi ready for writing.
+func (w tw) page(pi uint64) *dirPage {
+	tb := w.tb
+	if !w.owns(tb.gen) {
+		tb.pages = append([]*dirPage(nil), tb.pages...)
+		tb.gen = w.gen
+	}
+	p := tb.pages[pi]
+	if !w.owns(p.gen) {
+		np := *p
+		np.gen = w.gen
+		p = &np
+		tb.pages[pi] = p
+	}
+	return p
+}
+
+// setRange points the n slots from start at l.
+func (w tw) setRange(start, n uint64, l *leaf) {
+	for i := start; i < start+n; i++ {
+		w.page(i >> dirPageBits).ls[i&(dirSlots-1)] = l
+	}
+}
+
+// span is the first slot and the number of slots that leaf l at slot i serves.
+func (w tw) span(l *leaf, i uint64) (uint64, uint64) {
+	sh := w.tb.depth - l.depth
+	return i >> sh << sh, 1 << sh
+}
+
+// leafFor returns the leaf serving hk ready for writing, with room for one
+// more entry.
+func (w tw) leafFor(hk uint64) *leaf {
+	w.init()
+	i := w.tb.slot(hk)
+	l := w.tb.leafAt(i)
+	if w.owns(l.gen) {
+		return l
+	}
+	nl := &leaf{gen: w.gen, depth: l.depth, es: make([]entry, len(l.es), len(l.es)+1)}
+	copy(nl.es, l.es)
+	start, n := w.span(l, i)
+	w.setRange(start, n, nl)
+	return nl
+}
+
+// put adds e or replaces the entry with its key; it returns the replaced
+// entry, if any.
+func (w tw) put(e entry) (old entry, replaced bool) {
+	l := w.leafFor(e.hk)
+	k := e.key()
+	j := search(l.es, e.hk)
+	for ; j < len(l.es) && l.es[j].hk == e.hk; j++ {
+		if l.es[j].is(k) {
+			old = l.es[j]
+			l.es[j] = e
+			return old, true
+		}
+	}
+	if len(l.es) == cap(l.es) {
+		grown := make([]entry, len(l.es), len(l.es)+len(l.es)/8+2)
+		copy(grown, l.es)
+		l.es = grown
+	}
+	l.es = l.es[:len(l.es)+1]
+	copy(l.es[j+1:], l.es[j:])
+	l.es[j] = e
+	w.tb.n++
+	if len(l.es) > leafMax {
+		w.split(l, w.tb.slot(e.hk))
+	}
+	return entry{}, false
+}
+
+// update returns the entry with key k ready for writing, or nil.
+func (w tw) update(k key) *entry {
+	if w.tb.find(k) == nil {
+		return nil
+	}
+	l := w.leafFor(k.hk)
+	es := l.es
+	for j := search(es, k.hk); j < len(es); j++ {
+		if es[j].is(k) {
+			return &es[j]
+		}
+	}
+	return nil
+}
+
+// remove deletes the entry with key k and returns it.
+func (w tw) remove(k key) (entry, bool) {
+	if w.tb.find(k) == nil {
+		return entry{}, false
+	}
+	l := w.leafFor(k.hk)
+	j := search(l.es, k.hk)
+	for !l.es[j].is(k) {
+		j++
+	}
+	old := l.es[j]
+	l.es = append(l.es[:j], l.es[j+1:]...)
+	w.tb.n--
+	return old, true
+}
+
+// split divides l, found at slot i, by its next hash bit.
+func (w tw) split(l *leaf, i uint64) {
+	if l.depth >= 63 {
+		return // every entry shares 63 hash bits: leave the leaf long
+	}
+	if l.depth == w.tb.depth {
+		w.double()
+		i <<= 1
+	}
+	bit := 63 - uint64(l.depth)
+	cut := len(l.es)
+	for j := range l.es { // sorted by hash: the entries with the bit set come last
+		if l.es[j].hk>>bit&1 == 1 {
+			cut = j
+			break
+		}
+	}
+	left := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[:cut]...)}
+	right := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[cut:]...)}
+	start, n := w.span(l, i)
+	w.setRange(start, n/2, left)
+	w.setRange(start+n/2, n/2, right)
+	if len(left.es) > leafMax {
+		w.split(left, start)
+	}
+	if len(right.es) > leafMax {
+		w.split(right, start+n/2)
+	}
+}
+
+// double doubles the directory: slot i of the new one serves what slot
+// i/2 of the old one did.
+func (w tw) double() {
+	tb := w.tb
+	pages := make([]*dirPage, 2*len(tb.pages))
+	for pi := range pages {
+		p := &dirPage{gen: w.gen}
+		for j := range p.ls {
+			s := uint64(pi)<<dirPageBits | uint64(j)
+			p.ls[j] = tb.leafAt(s >> 1)
+		}
+		pages[pi] = p
+	}
+	tb.pages, tb.gen = pages, w.gen
+	tb.depth++
+}
