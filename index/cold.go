@@ -115,7 +115,6 @@ func coldText(w []uint32) string {
 	return unsafe.String((*byte)(unsafe.Pointer(&w[coldHeader])), n)
 }
 
-
 func coldSeenWord(w []uint32) *uint32 { return &w[coldSeen] }
 
 func markSeen(w []uint32, now int64) {
