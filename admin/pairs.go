@@ -118,29 +118,38 @@ func (a *API) listPairs(w http.ResponseWriter, r *http.Request, _ *caller) error
 			return errorf(http.StatusBadRequest, "invalid domain %q: %v", d, err)
 		}
 	}
-	match := func(p *record.Pair) bool {
-		return f.entityOK(p.Entity) && (sender == "" || p.Sender == sender) &&
-			(domain == "" || p.Sender == domain || strings.HasSuffix(p.Sender, "@"+domain))
+	match := func(p index.Ref) bool {
+		s := p.Key()
+		return f.entityOK(p.Entity()) && (sender == "" || s == sender) &&
+			(domain == "" || s == domain || strings.HasSuffix(s, "@"+domain))
 	}
-	pg := newPage(f.limit, f.after, func(p *record.Pair) key { return key{p.Entity, p.Sender} })
+	pg := newPage(f.limit, f.after, refKey)
 	if f.ids != nil && sender != "" {
 		for id := range f.ids {
-			if p := v.Pair(id, []byte(sender)); p != nil && match(p) {
+			if p := v.LookupPair(id, []byte(sender)); p.Found() && match(p) {
 				pg.offer(p)
 			}
 		}
 	} else if !f.empty {
-		v.Pairs(func(p *record.Pair) bool {
+		v.EachPair(func(p index.Ref) bool {
 			if match(p) {
 				pg.offer(p)
 			}
 			return true
 		})
 	}
-	items, next := pg.result()
-	writeJSON(w, http.StatusOK, PairList{Pairs: nonNil(items), Next: next})
+	refs, next := pg.result()
+	items := make([]*record.Pair, len(refs))
+	for i, r := range refs {
+		items[i] = r.Pair()
+	}
+	writeJSON(w, http.StatusOK, PairList{Pairs: items, Next: next})
 	return nil
 }
+
+// refKey is the listing order of pairs and VERP sources: entity, then
+// sender or domain.
+func refKey(r index.Ref) key { return key{r.Entity(), r.Key()} }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {

@@ -104,16 +104,20 @@ func (a *API) listVerps(w http.ResponseWriter, r *http.Request, _ *caller) error
 			return errorf(http.StatusBadRequest, "invalid domain %q: %v", d, err)
 		}
 	}
-	pg := newPage(f.limit, f.after, func(vp *record.Verp) key { return key{vp.Entity, vp.Domain} })
+	pg := newPage(f.limit, f.after, refKey)
 	if !f.empty {
-		v.Verps(func(vp *record.Verp) bool {
-			if f.entityOK(vp.Entity) && (domain == "" || vp.Domain == domain) {
+		v.EachVerp(func(vp index.Ref) bool {
+			if f.entityOK(vp.Entity()) && (domain == "" || vp.Key() == domain) {
 				pg.offer(vp)
 			}
 			return true
 		})
 	}
-	items, next := pg.result()
-	writeJSON(w, http.StatusOK, VerpList{Verp: nonNil(items), Next: next})
+	refs, next := pg.result()
+	items := make([]*record.Verp, len(refs))
+	for i, r := range refs {
+		items[i] = r.Verp()
+	}
+	writeJSON(w, http.StatusOK, VerpList{Verp: items, Next: next})
 	return nil
 }

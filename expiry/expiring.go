@@ -46,11 +46,11 @@ const never = int64(1) << 62
 // (empty: all kinds) that a sweep at or before until would delete if
 // nothing about it changed, until fn returns false. slack is Runner.Slack.
 func (w Windows) Expiring(v *index.View, slack time.Duration, until time.Time, kind string, fn func(Item) bool) {
-	deadline := func(m *record.Meta, window time.Duration) int64 {
-		if window <= 0 || m.Pinned {
+	deadline := func(pinned bool, lastActive int64, window time.Duration) int64 {
+		if window <= 0 || pinned {
 			return never
 		}
-		return m.LastActive() + int64((window+slack)/time.Second)
+		return lastActive + int64((window+slack)/time.Second)
 	}
 	end := until.Unix()
 	// last is, per entity, the latest deadline of its records.
@@ -63,20 +63,20 @@ func (w Windows) Expiring(v *index.View, slack time.Duration, until time.Time, k
 			cont = fn(it)
 		}
 	}
-	v.Pairs(func(p *record.Pair) bool {
+	v.EachPair(func(p index.Ref) bool {
 		k, win := KindPairs, w.Pairs
 		if p.DomainWide() {
 			k, win = KindDomainPairs, w.DomainPairs
 		}
-		d := deadline(&p.Meta, win)
-		note(p.Entity, d)
-		emit(k, Item{Entity: p.Entity, Key: p.Sender, LastActive: p.LastActive(), Expires: d})
+		d := deadline(p.Pinned(), p.LastActive(), win)
+		note(p.Entity(), d)
+		emit(k, Item{Entity: p.Entity(), Key: p.Key(), LastActive: p.LastActive(), Expires: d})
 		return cont
 	})
-	v.Verps(func(vp *record.Verp) bool {
-		d := deadline(&vp.Meta, w.Verps)
-		note(vp.Entity, d)
-		emit(KindVerps, Item{Entity: vp.Entity, Key: vp.Domain, LastActive: vp.LastActive(), Expires: d})
+	v.EachVerp(func(vp index.Ref) bool {
+		d := deadline(vp.Pinned(), vp.LastActive(), w.Verps)
+		note(vp.Entity(), d)
+		emit(KindVerps, Item{Entity: vp.Entity(), Key: vp.Key(), LastActive: vp.LastActive(), Expires: d})
 		return cont
 	})
 	// Cutoffs gives orphans the oldest non-zero cutoff: the longest window.
@@ -92,7 +92,7 @@ func (w Windows) Expiring(v *index.View, slack time.Duration, until time.Time, k
 		case e.Registered:
 			k, win = KindRelays, w.Relays
 		}
-		d := max(deadline(&e.Meta, win), last[e.ID])
+		d := max(deadline(e.Pinned, e.LastActive(), win), last[e.ID])
 		emit(k, Item{Entity: e.ID, LastActive: e.LastActive(), Expires: d})
 		return cont
 	})

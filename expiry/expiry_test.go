@@ -12,7 +12,6 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
-	"github.com/wlns/wlns/record"
 )
 
 // fixture, all written at t0: group 1 (192.0.2.0/24) with pair
@@ -34,8 +33,8 @@ func fixture(t *testing.T) *node {
 // seen marks a pair as answered at t, as the DNS server does.
 func seen(t *testing.T, v *index.View, entity uint64, sender string, at time.Time) {
 	t.Helper()
-	p := v.Pair(entity, []byte(sender))
-	if p == nil {
+	p := v.LookupPair(entity, []byte(sender))
+	if !p.Found() {
 		t.Fatalf("no pair %s via %d", sender, entity)
 	}
 	p.MarkSeen(at.Unix())
@@ -109,7 +108,7 @@ func TestCollect_BoundedDeterministicChunks(t *testing.T) {
 		}
 	}
 	v := n.fsm.Index().Load()
-	v.Pairs(func(p *record.Pair) bool { p.MarkSeen(now.Unix()); return true })
+	v.EachPair(func(p index.Ref) bool { p.MarkSeen(now.Unix()); return true })
 	v.Entity(3).MarkSeen(now.Unix())
 	const limit = 4096
 	a := Collect(v, now.Unix(), 86400, limit)

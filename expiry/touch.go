@@ -20,9 +20,8 @@ const (
 // due reports whether a record's local seen mark should be reported: it is
 // newer than the replicated LastQueried by at least granularity seconds
 // (a record never queried before is always due once seen).
-func due(m *record.Meta, granularity int64) (int64, bool) {
-	s := m.Seen()
-	return s, s > m.LastQueried && s-m.LastQueried >= granularity
+func due(seen, lastQueried, granularity int64) (int64, bool) {
+	return seen, seen > lastQueried && seen-lastQueried >= granularity
 }
 
 // age is how long before now a record was seen, never negative.
@@ -43,23 +42,23 @@ func Collect(v *index.View, now, granularity int64, maxBody int) []command.Touch
 		return te
 	}
 	v.Entities(func(e *record.Entity) bool {
-		if s, ok := due(&e.Meta, granularity); ok {
+		if s, ok := due(e.Seen(), e.LastQueried, granularity); ok {
 			te := get(e.ID)
 			te.Self, te.Age = true, age(now, s)
 		}
 		return true
 	})
-	v.Pairs(func(p *record.Pair) bool {
-		if s, ok := due(&p.Meta, granularity); ok {
-			te := get(p.Entity)
-			te.Pairs = append(te.Pairs, command.TouchItem{Key: p.Sender, Age: age(now, s)})
+	v.EachPair(func(p index.Ref) bool {
+		if s, ok := due(p.Seen(), p.LastQueried(), granularity); ok {
+			te := get(p.Entity())
+			te.Pairs = append(te.Pairs, command.TouchItem{Key: p.Key(), Age: age(now, s)})
 		}
 		return true
 	})
-	v.Verps(func(vp *record.Verp) bool {
-		if s, ok := due(&vp.Meta, granularity); ok {
-			te := get(vp.Entity)
-			te.Verps = append(te.Verps, command.TouchItem{Key: vp.Domain, Age: age(now, s)})
+	v.EachVerp(func(vp index.Ref) bool {
+		if s, ok := due(vp.Seen(), vp.LastQueried(), granularity); ok {
+			te := get(vp.Entity())
+			te.Verps = append(te.Verps, command.TouchItem{Key: vp.Key(), Age: age(now, s)})
 		}
 		return true
 	})

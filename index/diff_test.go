@@ -190,7 +190,7 @@ func (w *world) compare(t *testing.T, ov *oracle.View, nv *View, withSeen bool) 
 // and the new, and compares every answer after each commit, and every
 // earlier version again at the end (published versions never change).
 func TestDiff_NewStoreAnswersAsTheOldOne(t *testing.T) {
-	for seed := uint64(1); seed <= 12; seed++ {
+	for seed := uint64(1); seed <= 8; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 42))
 			w := newWorld()
@@ -200,7 +200,7 @@ func TestDiff_NewStoreAnswersAsTheOldOne(t *testing.T) {
 				nv *View
 			}
 			var kept []version
-			for round := 0; round < 60; round++ {
+			for round := 0; round < 40; round++ {
 				tx := pair{oix.Begin(), nix.Begin()}
 				for i := r.IntN(40); i > 0; i-- {
 					if r.IntN(8) == 0 {

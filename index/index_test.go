@@ -212,3 +212,46 @@ func TestLoad_ReadersNeverSeeHalfACommit(t *testing.T) {
 		t.Errorf("pairs = %d, want %d", got, rounds)
 	}
 }
+
+// TestLookupPair_ReadersRaceTheWriter reads, marks and lists pairs from
+// published versions while the writer adds, touches and deletes them and
+// its arena grows under the readers (run with -race).
+func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
+	ix := New()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := ix.Load()
+				s := fmt.Sprintf("u%d@example.org", i%500)
+				if p := v.LookupPair(uint64(i%7+1), []byte(s)); p.Found() {
+					p.MarkSeen(int64(i))
+					if p.Key() != s {
+						t.Errorf("Key = %q, want %q", p.Key(), s)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < 3000; i++ {
+		tx := ix.Begin()
+		s := fmt.Sprintf("u%d@example.org", i%500)
+		tx.PutPair(&record.Pair{Entity: uint64(i%7 + 1), Sender: s, By: "t"})
+		tx.TouchPair(uint64(i%7+1), s, int64(i))
+		if i%3 == 0 {
+			tx.DeletePair(uint64((i+3)%7+1), fmt.Sprintf("u%d@example.org", (i+250)%500))
+		}
+		tx.Commit()
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -59,12 +59,18 @@ func (r Ref) cold() []uint32 { return r.cv.record(r.e.cold) }
 
 // fillMeta sets m to r's bookkeeping, with its seen mark.
 func (r Ref) fillMeta(m *record.Meta) {
-	m.Created, m.Updated, m.LastQueried, m.Pinned = r.Created(), int64(r.cold()[coldUpdated]), r.LastQueried(), r.Pinned()
+	m.Created, m.Updated, m.LastQueried, m.Pinned = r.Created(), r.Updated(), r.LastQueried(), r.Pinned()
 	m.MarkSeen(r.Seen())
 }
 
-func (r Ref) by() string     { return r.cv.names[r.cold()[coldBy]] }
-func (r Ref) method() string { return r.cv.names[r.cold()[coldMethod]] }
+// By says who verified the record.
+func (r Ref) By() string { return r.cv.names[r.cold()[coldBy]] }
+
+// Method says how the record was verified.
+func (r Ref) Method() string { return r.cv.names[r.cold()[coldMethod]] }
+
+// Updated is when the record was last changed, Unix seconds.
+func (r Ref) Updated() int64 { return int64(r.cold()[coldUpdated]) }
 
 // Pair builds the record.Pair r names (nil for the zero Ref). Changing it
 // does not change the index.
@@ -72,7 +78,7 @@ func (r Ref) Pair() *record.Pair {
 	if r.e == nil {
 		return nil
 	}
-	p := &record.Pair{Entity: r.Entity(), Sender: r.Key(), By: r.by(), Method: r.method()}
+	p := &record.Pair{Entity: r.Entity(), Sender: r.Key(), By: r.By(), Method: r.Method()}
 	r.fillMeta(&p.Meta)
 	return p
 }
@@ -82,7 +88,7 @@ func (r Ref) Verp() *record.Verp {
 	if r.e == nil {
 		return nil
 	}
-	vp := &record.Verp{Entity: r.Entity(), Domain: r.Key(), By: r.by(), Method: r.method()}
+	vp := &record.Verp{Entity: r.Entity(), Domain: r.Key(), By: r.By(), Method: r.Method()}
 	r.fillMeta(&vp.Meta)
 	return vp
 }

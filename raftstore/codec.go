@@ -48,15 +48,18 @@ func (e *enc) prefixes(ps []netip.Prefix) {
 
 // meta writes the replicated fields of a record's Meta; Updated is stored
 // as its distance from Created, which is usually small.
-func (e *enc) meta(m *record.Meta) {
+func (e *enc) meta(m *record.Meta) { e.times(m.Pinned, m.Created, m.Updated, m.LastQueried) }
+
+// times writes a record's bookkeeping as meta does.
+func (e *enc) times(pinned bool, created, updated, lastQueried int64) {
 	var flags byte
-	if m.Pinned {
+	if pinned {
 		flags |= 1
 	}
 	e.byte(flags)
-	e.varint(m.Created)
-	e.varint(m.Updated - m.Created)
-	e.varint(m.LastQueried)
+	e.varint(created)
+	e.varint(updated - created)
+	e.varint(lastQueried)
 }
 
 // errShort means a record ended before its fields did.

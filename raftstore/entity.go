@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -98,15 +99,15 @@ func (a *applier) entityDelete(e *command.Envelope) (command.Result, *command.Re
 func (a *applier) deleteEntity(ent *record.Entity) {
 	v := a.view()
 	var senders, domains []string
-	v.Pairs(func(p *record.Pair) bool {
-		if p.Entity == ent.ID {
-			senders = append(senders, p.Sender)
+	v.EachPair(func(p index.Ref) bool {
+		if p.Entity() == ent.ID {
+			senders = append(senders, p.Key())
 		}
 		return true
 	})
-	v.Verps(func(vp *record.Verp) bool {
-		if vp.Entity == ent.ID {
-			domains = append(domains, vp.Domain)
+	v.EachVerp(func(vp index.Ref) bool {
+		if vp.Entity() == ent.ID {
+			domains = append(domains, vp.Key())
 		}
 		return true
 	})

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -21,8 +22,8 @@ const (
 )
 
 // touch raises LastQueried of the named records to the time they were seen
-// (the envelope's Time minus each age). Records are immutable once
-// published, so a changed copy replaces each one. Records that no longer
+// (the envelope's Time minus each age). A changed copy replaces an entity;
+// a pair or VERP source changes only its hot entry. Records that no longer
 // exist (deleted or expired meanwhile) are skipped: a touch never creates.
 func (a *applier) touch(e *command.Envelope) (command.Result, *command.Rejection) {
 	var b command.TouchBody
@@ -43,22 +44,10 @@ func (a *applier) touch(e *command.Envelope) (command.Result, *command.Rejection
 			}
 		}
 		for _, it := range te.Pairs {
-			p := v.Pair(te.ID, []byte(it.Key))
-			if at := seenAt(e, it.Age); p != nil && at > p.LastQueried {
-				n := &record.Pair{Entity: p.Entity, Sender: p.Sender, By: p.By, Method: p.Method}
-				p.CopyMetaTo(&n.Meta)
-				n.LastQueried = at
-				a.txn.PutPair(n)
-			}
+			a.txn.TouchPair(te.ID, it.Key, seenAt(e, it.Age))
 		}
 		for _, it := range te.Verps {
-			vp := v.Verp(te.ID, []byte(it.Key))
-			if at := seenAt(e, it.Age); vp != nil && at > vp.LastQueried {
-				n := &record.Verp{Entity: vp.Entity, Domain: vp.Domain, By: vp.By, Method: vp.Method}
-				vp.CopyMetaTo(&n.Meta)
-				n.LastQueried = at
-				a.txn.PutVerp(n)
-			}
+			a.txn.TouchVerp(te.ID, it.Key, seenAt(e, it.Age))
 		}
 	}
 	return command.Result{}, nil
@@ -89,25 +78,25 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 	var pairs, verps []key
 	n := expired{}
 	live := map[uint64]bool{} // entities keeping at least one record
-	v.Pairs(func(p *record.Pair) bool {
+	v.EachPair(func(p index.Ref) bool {
 		cutoff, kind := b.Pairs, kindPairs
 		if p.DomainWide() {
 			cutoff, kind = b.DomainPairs, kindDomainPairs
 		}
 		if p.ExpiredAt(cutoff) {
-			pairs = append(pairs, key{p.Entity, p.Sender})
+			pairs = append(pairs, key{p.Entity(), p.Key()})
 			n[kind]++
 		} else {
-			live[p.Entity] = true
+			live[p.Entity()] = true
 		}
 		return true
 	})
-	v.Verps(func(vp *record.Verp) bool {
+	v.EachVerp(func(vp index.Ref) bool {
 		if vp.ExpiredAt(b.Verps) {
-			verps = append(verps, key{vp.Entity, vp.Domain})
+			verps = append(verps, key{vp.Entity(), vp.Key()})
 			n[kindVerps]++
 		} else {
-			live[vp.Entity] = true
+			live[vp.Entity()] = true
 		}
 		return true
 	})

@@ -100,10 +100,10 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 		sw.entity(e)
 	}
 	for _, p := range pairs {
-		sw.pair(p)
+		sw.pair(p, tagPair)
 	}
 	for _, v := range verps {
-		sw.verp(v)
+		sw.pair(v, tagVerp)
 	}
 	for _, t := range toks {
 		sw.token(t)
@@ -125,43 +125,24 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 }
 
 // sorted collects the view's records in snapshot order.
-func (s *fsmSnapshot) sorted() ([]*record.Entity, []*record.Pair, []*record.Verp) {
+func (s *fsmSnapshot) sorted() ([]*record.Entity, []index.Ref, []index.Ref) {
 	c := s.view.Counts()
 	ents := make([]*record.Entity, 0, c.Entities)
 	s.view.Entities(func(e *record.Entity) bool { ents = append(ents, e); return true })
 	slices.SortFunc(ents, func(a, b *record.Entity) int { return cmp.Compare(a.ID, b.ID) })
-	pairs := sortedPairs(s.view, c.Pairs+c.DomainPairs)
-	verps := make([]*record.Verp, 0, c.VerpSources)
-	s.view.Verps(func(v *record.Verp) bool { verps = append(verps, v); return true })
-	slices.SortFunc(verps, func(a, b *record.Verp) int {
-		return cmp.Or(cmp.Compare(a.Entity, b.Entity), strings.Compare(a.Domain, b.Domain))
-	})
+	pairs := make([]index.Ref, 0, c.Pairs+c.DomainPairs)
+	s.view.EachPair(func(p index.Ref) bool { pairs = append(pairs, p); return true })
+	slices.SortFunc(pairs, byEntityKey)
+	verps := make([]index.Ref, 0, c.VerpSources)
+	s.view.EachVerp(func(v index.Ref) bool { verps = append(verps, v); return true })
+	slices.SortFunc(verps, byEntityKey)
 	return ents, pairs, verps
 }
 
-// pairKey sorts pairs without following the pointer for the entity,
-// which decides most comparisons.
-type pairKey struct {
-	entity uint64
-	sender string
-	p      *record.Pair
-}
-
-// sortedPairs returns the view's pairs ordered by (entity, sender).
-func sortedPairs(v *index.View, n int) []*record.Pair {
-	keys := make([]pairKey, 0, n)
-	v.Pairs(func(p *record.Pair) bool { keys = append(keys, pairKey{p.Entity, p.Sender, p}); return true })
-	slices.SortFunc(keys, func(a, b pairKey) int {
-		if a.entity != b.entity {
-			return cmp.Compare(a.entity, b.entity)
-		}
-		return strings.Compare(a.sender, b.sender)
-	})
-	out := make([]*record.Pair, len(keys))
-	for i := range keys {
-		out[i] = keys[i].p
-	}
-	return out
+// byEntityKey orders pairs by (entity, sender), VERP sources by (entity,
+// domain).
+func byEntityKey(a, b index.Ref) int {
+	return cmp.Or(cmp.Compare(a.Entity(), b.Entity()), strings.Compare(a.Key(), b.Key()))
 }
 
 // snapWriter writes records and keeps the running checksum and size. The
@@ -230,24 +211,16 @@ func (sw *snapWriter) entity(ent *record.Entity) {
 	sw.record(tagEntity)
 }
 
-func (sw *snapWriter) pair(p *record.Pair) {
+// pair writes a pair, or under tagVerp a VERP source: the two share a
+// layout.
+func (sw *snapWriter) pair(r index.Ref, tag byte) {
 	e := &sw.e
-	e.uvarint(p.Entity)
-	e.str(p.Sender)
-	e.str(p.By)
-	e.str(p.Method)
-	e.meta(&p.Meta)
-	sw.record(tagPair)
-}
-
-func (sw *snapWriter) verp(v *record.Verp) {
-	e := &sw.e
-	e.uvarint(v.Entity)
-	e.str(v.Domain)
-	e.str(v.By)
-	e.str(v.Method)
-	e.meta(&v.Meta)
-	sw.record(tagVerp)
+	e.uvarint(r.Entity())
+	e.str(r.Key())
+	e.str(r.By())
+	e.str(r.Method())
+	e.times(r.Pinned(), r.Created(), r.Updated(), r.LastQueried())
+	sw.record(tag)
 }
 
 func (sw *snapWriter) token(t *record.Token) {

@@ -7,5 +7,6 @@
 // request packet to a response packet; both transports call it, so they
 // answer identically. The package reads the index's read side only. It must
 // not import raftstore, admin or anything that writes: the only state it
-// changes is a record's local seen mark (record.Meta.MarkSeen).
+// changes is a record's local seen mark (index.Ref.MarkSeen,
+// record.Meta.MarkSeen for entities).
 package zone

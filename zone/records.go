@@ -58,7 +58,7 @@ func (r *Responder) positive(a *answer, q *request, v *index.View, apexLabel int
 	default:
 		return r.negative(a, q, v, apexLabel, rcodeNoError, zk)
 	}
-	l.meta.MarkSeen(r.now.Load())
+	l.markSeen(r.now.Load())
 	if q.qtype != typeTXT {
 		a.addA(l.code())
 	}

@@ -25,7 +25,42 @@ type listing struct {
 	entity  *record.Entity
 	what    string // the pair's sender or the VERP domain
 	created int64
-	meta    *record.Meta
+	// The seen mark to set: meta for an entity or a test record, ref for a
+	// pair or VERP source of the index.
+	meta *record.Meta
+	ref  index.Ref
+}
+
+// markSeen sets the matched record's local seen mark.
+func (l *listing) markSeen(now int64) {
+	if l.meta != nil {
+		l.meta.MarkSeen(now)
+		return
+	}
+	l.ref.MarkSeen(now)
+}
+
+// hit is a pair or VERP source a name matched: from the index or, for the
+// test address, the responder's test record.
+type hit struct {
+	ref  index.Ref
+	test *record.Pair
+}
+
+func (h hit) found() bool { return h.ref.Found() || h.test != nil }
+
+func (h hit) domainWide() bool {
+	if h.test != nil {
+		return h.test.DomainWide()
+	}
+	return h.ref.DomainWide()
+}
+
+func (h hit) listing(kind matchKind, e *record.Entity) listing {
+	if h.test != nil {
+		return listing{kind: kind, entity: e, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
+	}
+	return listing{kind: kind, entity: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
 }
 
 func (l *listing) code() byte {
@@ -136,14 +171,14 @@ func (r *Responder) entityFor(rev qname.RevIP, v *index.View) (e *record.Entity,
 	return e, false, resNoData
 }
 
-func (r *Responder) pair(v *index.View, e *record.Entity, test bool, key []byte) *record.Pair {
+func (r *Responder) pair(v *index.View, e *record.Entity, test bool, key []byte) hit {
 	if test {
 		if string(key) == r.testPair.Sender {
-			return r.testPair
+			return hit{test: r.testPair}
 		}
-		return nil
+		return hit{}
 	}
-	return v.Pair(e.ID, key)
+	return hit{ref: v.LookupPair(e.ID, key)}
 }
 
 func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
@@ -157,8 +192,8 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 	}
 	var sum [32]byte
 	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
-		if p := v.PairByHash(e.ID, &sum); p != nil {
-			*l = listing{kind: matchHashed, entity: e, created: p.Created, meta: &p.Meta}
+		if h := (hit{ref: v.LookupPairHash(e.ID, &sum)}); h.found() {
+			*l = h.listing(matchHashed, e)
 			return resListed
 		}
 	}
@@ -167,15 +202,15 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 		key := n.AppendJoined(buf[:0], 0, i, '.')
 		key = append(key, '@')
 		key = n.AppendJoined(key, i, s, '.')
-		if p := r.pair(v, e, test, key); p != nil {
-			*l = listing{kind: matchAddress, entity: e, what: p.Sender, created: p.Created, meta: &p.Meta}
+		if h := r.pair(v, e, test, key); h.found() {
+			*l = h.listing(matchAddress, e)
 			return resListed
 		}
 	}
 	for i := 1; i < s; i++ {
 		key := n.AppendJoined(buf[:0], i, s, '.')
-		if p := r.pair(v, e, test, key); p != nil && p.DomainWide() {
-			*l = listing{kind: matchDomain, entity: e, what: p.Sender, created: p.Created, meta: &p.Meta}
+		if h := r.pair(v, e, test, key); h.found() && h.domainWide() {
+			*l = h.listing(matchDomain, e)
 			return resListed
 		}
 	}
@@ -193,17 +228,18 @@ func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *i
 	}
 	var buf [256]byte
 	key := n.AppendJoined(buf[:0], 0, s, '.')
-	var vp *record.Verp
-	if test {
-		if string(key) == r.testVerp.Domain {
-			vp = r.testVerp
-		}
-	} else {
-		vp = v.Verp(e.ID, key)
-	}
-	if vp == nil {
+	switch {
+	case test && string(key) == r.testVerp.Domain:
+		vp := r.testVerp
+		*l = listing{kind: matchVerp, entity: e, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
+	case test:
 		return resNoData
+	default:
+		ref := v.LookupVerp(e.ID, key)
+		if !ref.Found() {
+			return resNoData
+		}
+		*l = hit{ref: ref}.listing(matchVerp, e)
 	}
-	*l = listing{kind: matchVerp, entity: e, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
 	return resListed
 }
