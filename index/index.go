@@ -17,7 +17,6 @@ package index
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"net/netip"
 	"sync/atomic"
 
@@ -26,8 +25,7 @@ import (
 
 // Index holds the current version of the whitelist.
 type Index struct {
-	cur  atomic.Pointer[View]
-	seed maphash.Seed
+	cur atomic.Pointer[View]
 	// gens numbers transactions, for copy-on-write (table.go).
 	gens atomic.Uint64
 	// cold is the writer's arena: only the writer touches it.
@@ -36,8 +34,8 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	ix := &Index{seed: maphash.MakeSeed(), cold: newArena()}
-	ix.cur.Store(newView(ix.seed))
+	ix := &Index{cold: newArena()}
+	ix.cur.Store(&View{})
 	return ix
 }
 
@@ -47,7 +45,6 @@ func (ix *Index) Load() *View { return ix.cur.Load() }
 
 // View is one immutable version of the index.
 type View struct {
-	seed     maphash.Seed
 	serial   uint64
 	zone     uint32
 	entities shards[uint64, *record.Entity]
@@ -75,10 +72,6 @@ type Counts struct {
 	DomainPairs  int `json:"domain_pairs"`
 	VerpSources  int `json:"verp_sources"`
 	PrefixMember int `json:"prefixes"`
-}
-
-func newView(seed maphash.Seed) *View {
-	return &View{seed: seed}
 }
 
 // Serial is the version number of this View: the Raft index of the last

@@ -2,7 +2,6 @@ package index
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"maps"
 )
 
@@ -125,8 +124,4 @@ func shardOfUint32(x uint32) int {
 func shardOf16(a *[16]byte) int {
 	x := binary.BigEndian.Uint64(a[0:8]) ^ binary.BigEndian.Uint64(a[8:16])*0xff51afd7ed558ccd
 	return shardOfUint64(x)
-}
-
-func (v *View) shardOfBytes(b []byte) int {
-	return int(maphash.Bytes(v.seed, b) >> (64 - shardBits))
 }
