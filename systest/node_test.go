@@ -22,6 +22,7 @@ const apex = "wl.test"
 type readyInfo struct {
 	DNSUDP    string `json:"dns_udp"`
 	DNSTCP    string `json:"dns_tcp"`
+	DNSTLS    string `json:"dns_tls"` // DNS over TLS, with --dns-tls
 	HTTP      string `json:"http"`
 	Raft      string `json:"raft"`
 	SMTP      string `json:"smtp"` // inbound SMTP, with verification on

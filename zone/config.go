@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,13 @@ type Config struct {
 	// address; on Linux replies leave from the address each query came to
 	// (IP_PKTINFO), elsewhere a wildcard is refused. Default 127.0.0.1:53.
 	Listen string
+	// TLSListen is host:port for DNS over TLS (RFC 7858, normally port
+	// 853); empty: off. Queries over TLS get the same answers as over TCP,
+	// from the same pool of stream connections.
+	TLSListen string
+	// TLS is the server's TLS configuration for TLSListen: its certificate
+	// (certfile reloads it), TLS 1.2 or later.
+	TLS *tls.Config
 	// Readers is the number of UDP reader goroutines, each with its own
 	// SO_REUSEPORT socket; 0 means runtime.NumCPU().
 	Readers int
@@ -97,6 +105,14 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, err := d.listenAddr(); err != nil {
 		errs = append(errs, err)
+	}
+	if d.TLSListen != "" {
+		if _, err := netip.ParseAddrPort(d.TLSListen); err != nil {
+			errs = append(errs, fmt.Errorf("dns over tls listen address %q: want ip:port: %w", d.TLSListen, err))
+		}
+		if d.TLS == nil {
+			errs = append(errs, errors.New("dns over tls needs a certificate"))
+		}
 	}
 	if d.Readers < 0 || d.Readers > 1024 {
 		errs = append(errs, fmt.Errorf("dns readers %d: want 0 (one per CPU) to 1024", d.Readers))

@@ -46,7 +46,9 @@ func (s *stats) observe(d time.Duration, n int) {
 type collector struct {
 	srv *Server
 
-	queries, duration, truncated, tcpOpen, tcpAccepted, tcpRejected *prometheus.Desc
+	queries, duration, truncated      *prometheus.Desc
+	tcpOpen, tcpAccepted, tcpRejected *prometheus.Desc
+	tlsOpen, tlsAccepted, tlsRejected *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -64,12 +66,19 @@ func newCollector(s *Server) *collector {
 			"TCP connections accepted.", nil, nil),
 		tcpRejected: prometheus.NewDesc("wlns_dns_tcp_rejected_total",
 			"TCP connections closed at once because the connection limit was reached.", nil, nil),
+		tlsOpen: prometheus.NewDesc("wlns_dns_tls_connections",
+			"DNS-over-TLS connections open now.", nil, nil),
+		tlsAccepted: prometheus.NewDesc("wlns_dns_tls_connections_total",
+			"DNS-over-TLS connections accepted.", nil, nil),
+		tlsRejected: prometheus.NewDesc("wlns_dns_tls_rejected_total",
+			"DNS-over-TLS connections closed at once because the connection limit was reached.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queries, c.duration, c.truncated, c.tcpOpen, c.tcpAccepted, c.tcpRejected} {
+	for _, d := range []*prometheus.Desc{c.queries, c.duration, c.truncated, c.tcpOpen, c.tcpAccepted, c.tcpRejected,
+		c.tlsOpen, c.tlsAccepted, c.tlsRejected} {
 		ch <- d
 	}
 }
@@ -105,8 +114,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	total += b[len(durationBuckets)]
 	ch <- prometheus.MustNewConstHistogram(c.duration, total, float64(sum)/1e9, cum)
 	ch <- prometheus.MustNewConstMetric(c.truncated, prometheus.CounterValue, float64(trunc))
-	t := &c.srv.tcp
-	ch <- prometheus.MustNewConstMetric(c.tcpOpen, prometheus.GaugeValue, float64(t.open.Load()))
-	ch <- prometheus.MustNewConstMetric(c.tcpAccepted, prometheus.CounterValue, float64(t.accepted.Load()))
-	ch <- prometheus.MustNewConstMetric(c.tcpRejected, prometheus.CounterValue, float64(t.rejected.Load()))
+	c.conns(ch, &c.srv.tcp, c.tcpOpen, c.tcpAccepted, c.tcpRejected)
+	c.conns(ch, &c.srv.tls, c.tlsOpen, c.tlsAccepted, c.tlsRejected)
+}
+
+// conns sends one listener's connection counts.
+func (c *collector) conns(ch chan<- prometheus.Metric, cc *connCounters, open, accepted, rejected *prometheus.Desc) {
+	ch <- prometheus.MustNewConstMetric(open, prometheus.GaugeValue, float64(cc.open.Load()))
+	ch <- prometheus.MustNewConstMetric(accepted, prometheus.CounterValue, float64(cc.accepted.Load()))
+	ch <- prometheus.MustNewConstMetric(rejected, prometheus.CounterValue, float64(cc.rejected.Load()))
 }

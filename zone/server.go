@@ -2,6 +2,7 @@ package zone
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +22,11 @@ const (
 	reqBufSize   = 2048    // larger UDP queries are dropped
 	respBufSize  = 4096    // the largest UDP answer we send
 	tcpIdle      = 10 * time.Second
-	tcpWrite     = 10 * time.Second
-	maxTCPConns  = 256
+	// tlsIdle is longer: a DNS-over-TLS client pays a handshake for
+	// every new connection, so it is worth keeping (RFC 7858 §3.4).
+	tlsIdle     = 30 * time.Second
+	tcpWrite    = 10 * time.Second
+	maxTCPConns = 256
 )
 
 // Server is the DNS server: UDP readers and a TCP listener on one address,
@@ -37,14 +41,16 @@ type Server struct {
 	mu      sync.Mutex
 	readers []*udpReader
 	ln      net.Listener
+	tlsLn   net.Listener // DNS over TLS; nil when off
 	conns   map[net.Conn]struct{}
 	cancel  context.CancelFunc
 	runDone <-chan struct{}
 	udpAddr netip.AddrPort
 	tcpAddr netip.AddrPort
+	tlsAddr netip.AddrPort
 
 	tcpStats stats
-	tcp      struct{ open, accepted, rejected atomic.Int64 }
+	tcp, tls connCounters
 	tcpSlots chan struct{}
 	wg       sync.WaitGroup
 }
@@ -103,17 +109,29 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tlsLn, err := s.listenTLS(ctx)
+	if err != nil {
+		closeAll(conns, ln)
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
 	s.cancel, s.ln, s.runDone = cancel, ln, runCtx.Done()
 	s.udpAddr = conns[0].LocalAddr().(*net.UDPAddr).AddrPort()
 	s.tcpAddr = ln.Addr().(*net.TCPAddr).AddrPort()
+	s.tlsLn = tlsLn
+	if tlsLn != nil {
+		s.tlsAddr = tlsLn.Addr().(*net.TCPAddr).AddrPort()
+	}
 	for _, c := range conns {
 		r, err := newUDPReader(s, c)
 		if err != nil {
 			s.mu.Unlock()
 			cancel()
 			closeAll(conns, ln)
+			if tlsLn != nil {
+				_ = tlsLn.Close()
+			}
 			return fmt.Errorf("dns udp reader: %w", err)
 		}
 		s.readers = append(s.readers, r)
@@ -123,7 +141,11 @@ func (s *Server) Start(ctx context.Context) error {
 
 	s.wg.Add(2 + len(readers))
 	go func() { defer s.wg.Done(); s.tick(runCtx) }()
-	go func() { defer s.wg.Done(); s.acceptLoop(runCtx, ln) }()
+	go func() { defer s.wg.Done(); s.acceptLoop(runCtx, ln, &s.tcp, tcpIdle) }()
+	if tlsLn != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.acceptLoop(runCtx, tlsLn, &s.tls, tlsIdle) }()
+	}
 	for _, r := range readers {
 		go func() { defer s.wg.Done(); r.run() }()
 	}
@@ -131,7 +153,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.log.Warn("dns: no NS names configured; the zone's SOA and NS say localhost., set the real name servers")
 	}
 	s.log.Info("dns server listening", "udp", s.udpAddr.String(), "tcp", s.tcpAddr.String(),
-		"readers", len(readers), "apex", s.cfg.Apex)
+		"tls", s.TLSAddr().String(), "readers", len(readers), "apex", s.cfg.Apex)
 	return nil
 }
 
@@ -184,6 +206,31 @@ func (s *Server) TCPAddr() netip.AddrPort {
 	return s.tcpAddr
 }
 
+// TLSAddr returns the bound DNS-over-TLS address (valid after Start), or
+// the zero AddrPort when DNS over TLS is off.
+func (s *Server) TLSAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tlsAddr
+}
+
+// listenTLS opens the DNS-over-TLS listener when one is configured: TLS
+// over TCP, answering "dot" in ALPN (RFC 7858 §3.2 has no ALPN, RFC 9461
+// names the token).
+func (s *Server) listenTLS(ctx context.Context) (net.Listener, error) {
+	if s.cfg.TLSListen == "" {
+		return nil, nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.TLSListen)
+	if err != nil {
+		return nil, fmt.Errorf("dns over tls: %w", err)
+	}
+	cfg := s.cfg.TLS.Clone()
+	cfg.NextProtos = []string{"dot"}
+	return tls.NewListener(ln, cfg), nil
+}
+
 // Shutdown stops the server: it closes the sockets and the open TCP
 // connections and waits for the goroutines until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -211,6 +258,9 @@ func (s *Server) stop() {
 	}
 	if s.ln != nil {
 		_ = s.ln.Close()
+	}
+	if s.tlsLn != nil {
+		_ = s.tlsLn.Close()
 	}
 	for c := range s.conns {
 		_ = c.Close()

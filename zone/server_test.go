@@ -19,8 +19,15 @@ import (
 
 func startServer(t *testing.T, listen string, ix *index.Index, reg prometheus.Registerer) *Server {
 	t.Helper()
-	s, err := New(Config{Apex: testApex, Listen: listen, Readers: 2, NS: []string{"ns1.example.net."},
+	return startServerConfig(t, Config{Apex: testApex, Listen: listen, Readers: 2, NS: []string{"ns1.example.net."},
 		Registerer: reg}, ix)
+}
+
+// startServerConfig starts a server with cfg and shuts it down when the
+// test ends.
+func startServerConfig(t *testing.T, cfg Config, ix *index.Index) *Server {
+	t.Helper()
+	s, err := New(cfg, ix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +125,13 @@ func TestServer_TCPPipelining(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	checkPipelined(t, c)
+}
+
+// checkPipelined writes two queries in one write on a stream connection
+// and checks both answers arrive, in order (RFC 7766).
+func checkPipelined(t *testing.T, c net.Conn) {
+	t.Helper()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	names := []string{"4.2.0.192.relay.wl.example.org.", "lists.example.net.4.2.0.192.verp.wl.example.org."}
 	var frames []byte

@@ -7,12 +7,17 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
-// acceptLoop accepts TCP connections until the listener is closed. Over
-// maxTCPConns, new connections are closed at once.
-func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
+// connCounters count one listener's connections for the metrics.
+type connCounters struct{ open, accepted, rejected atomic.Int64 }
+
+// acceptLoop accepts stream connections (TCP, or TLS over TCP) until the
+// listener is closed and serves each until it idles for idle. Over
+// maxTCPConns open connections of both kinds, new ones are closed at once.
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, cc *connCounters, idle time.Duration) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -26,7 +31,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
 		select {
 		case s.tcpSlots <- struct{}{}:
 		default:
-			s.tcp.rejected.Add(1)
+			cc.rejected.Add(1)
 			_ = c.Close()
 			continue
 		}
@@ -35,18 +40,18 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener) {
 			_ = c.Close()
 			return
 		}
-		s.tcp.accepted.Add(1)
-		s.tcp.open.Add(1)
+		cc.accepted.Add(1)
+		cc.open.Add(1)
 		s.wg.Add(1)
 		go func() {
 			defer func() {
 				s.track(c, false)
 				_ = c.Close()
-				s.tcp.open.Add(-1)
+				cc.open.Add(-1)
 				<-s.tcpSlots
 				s.wg.Done()
 			}()
-			s.serveTCP(ctx, c)
+			s.serveTCP(ctx, c, idle)
 		}()
 	}
 }
@@ -77,16 +82,18 @@ func (s *Server) stopped() <-chan struct{} {
 }
 
 // serveTCP answers length-prefixed queries on one connection, in order, as
-// many as the client pipelines (RFC 7766), until it goes idle for tcpIdle.
-// Answers are flushed whenever no further query is already buffered.
-func (s *Server) serveTCP(ctx context.Context, c net.Conn) {
+// many as the client pipelines (RFC 7766), until it goes idle for idle (a
+// TLS connection's handshake happens within the first read, under the same
+// deadline). Answers are flushed whenever no further query is already
+// buffered.
+func (s *Server) serveTCP(ctx context.Context, c net.Conn, idle time.Duration) {
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriterSize(c, 8192)
 	req := make([]byte, 1024) // grows to the largest query seen
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
 	for ctx.Err() == nil {
-		_ = c.SetReadDeadline(time.Now().Add(tcpIdle))
+		_ = c.SetReadDeadline(time.Now().Add(idle))
 		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
 			return
 		}

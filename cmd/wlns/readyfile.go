@@ -12,6 +12,7 @@ import (
 type readyInfo struct {
 	DNSUDP    string `json:"dns_udp"`
 	DNSTCP    string `json:"dns_tcp"`
+	DNSTLS    string `json:"dns_tls,omitempty"` // DNS over TLS, when on
 	HTTP      string `json:"http"`
 	HTTPTLS   bool   `json:"http_tls,omitempty"` // the HTTP listener serves TLS (https://)
 	Raft      string `json:"raft"`

@@ -123,7 +123,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), HTTP: httpAddr, HTTPTLS: cfg.httpTLS.on(),
+	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), DNSTLS: addrOrEmpty(dns.TLSAddr()), HTTP: httpAddr, HTTPTLS: cfg.httpTLS.on(),
 		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), TokenFile: tokenFile}
 	if cfg.readyFile != "" {
 		if err := writeReadyFile(cfg.readyFile, &info); err != nil {

@@ -68,8 +68,10 @@ type serveConfig struct {
 	expiry expiryConfig
 	// verify holds the verification flags (serve_verify.go).
 	verify verifyConfig
-	// httpTLS holds the HTTPS flags (serve_tls.go).
-	httpTLS httpTLSConfig
+	// httpTLS holds the HTTPS flags, dnsTLS the DNS-over-TLS ones
+	// (serve_tls.go).
+	httpTLS tlsFiles
+	dnsTLS  dnsTLSConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -109,7 +111,9 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.Var(&c.minFreeDisk, "min-free-disk", "free space the data folder's disk must keep (e.g. 64MiB, 1GiB): below it the node refuses writes with 503 naming the disk, fails /readyz and hands leadership to another voter, until there is room again")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
-	c.httpTLS.declare(fs)
+	c.httpTLS.flag = "http"
+	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
+	c.dnsTLS.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -137,6 +141,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.expiry.validate()...)
 	errs = append(errs, c.verify.validate()...)
 	errs = append(errs, c.httpTLS.validate()...)
+	errs = append(errs, c.dnsTLS.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -19,8 +19,12 @@ import (
 // --max-stale.
 func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (*zone.Server, error) {
 	n.withdraw.check(n, store, cfg.maxStale)
+	dot, err := n.zoneTLS(&cfg.dnsTLS, reg)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := zone.New(zone.Config{
-		Apex: cfg.apex, Listen: cfg.dns, Readers: cfg.readers, TTL: uint32(cfg.ttl),
+		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers, TTL: uint32(cfg.ttl),
 		NegativeTTL: uint32(cfg.negTTL), NS: cfg.ns, Hostmaster: cfg.hostmaster,
 		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on,
 	}, store.Index())

@@ -74,9 +74,18 @@ func TestServe_HTTPSWithCertificateFiles(t *testing.T) {
 	}
 }
 
-func TestServeConfig_HTTPCertNeedsKey(t *testing.T) {
-	code, _, errOut := runCLI(t, nil, "serve", "--data", t.TempDir(), "--http-cert", "x.crt")
-	if code != exitUsage || !strings.Contains(errOut, "--http-cert and --http-key go together") {
-		t.Fatalf("exit %d %s", code, errOut)
+func TestServeConfig_TLSFlagsGoTogether(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--http-cert", "x.crt"}, "--http-cert and --http-key go together"},
+		{[]string{"--dns-tls", "127.0.0.1:853"}, "--dns-tls needs --dns-tls-cert and --dns-tls-key"},
+		{[]string{"--dns-tls-cert", "x.crt", "--dns-tls-key", "x.key"}, "they need --dns-tls"},
+	} {
+		code, _, errOut := runCLI(t, nil, append([]string{"serve", "--data", t.TempDir()}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d %s, want %q", tc.args, code, errOut, tc.want)
+		}
 	}
 }
