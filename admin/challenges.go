@@ -46,6 +46,9 @@ type ChallengeAnswer struct {
 	Status string `json:"status"`
 	// Reason explains refused, limited, no_entity and send_failed.
 	Reason string `json:"reason,omitempty"`
+	// Limit names the rate limit that refused a limited request: sender,
+	// domain_relay, domain or relay.
+	Limit string `json:"limit,omitempty"`
 	// Error repeats Reason on non-2xx answers, as every API error does.
 	Error string `json:"error,omitempty"`
 	// Challenge is the challenge opened or found, without its token hash.
@@ -101,7 +104,7 @@ func (a *API) requestChallenge(w http.ResponseWriter, r *http.Request, c *caller
 		return unavailable(err)
 	}
 	status := outcomeStatus(o)
-	ans := ChallengeAnswer{Outcome: string(o.Result), Status: string(o.Result), Reason: o.Reason, Challenge: a.shown(o.Challenge)}
+	ans := ChallengeAnswer{Outcome: string(o.Result), Status: string(o.Result), Reason: o.Reason, Limit: o.Limit, Challenge: a.shown(o.Challenge)}
 	if status >= 300 {
 		ans.Error = o.Reason
 	}

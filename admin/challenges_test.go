@@ -72,7 +72,7 @@ func TestChallenges_StatusOfEachOutcome(t *testing.T) {
 		{verify.Outcome{Result: verify.Refused, Reason: "relay is not registered"}, 403},
 		{verify.Outcome{Result: verify.Refused, Reason: "role address", Unchallengeable: true}, 422},
 		{verify.Outcome{Result: verify.NoEntity, Reason: "no entity"}, 422},
-		{verify.Outcome{Result: verify.Limited, Reason: "rate limit per sender"}, 429},
+		{verify.Outcome{Result: verify.Limited, Reason: "rate limit per sender", Limit: "domain_relay"}, 429},
 		{verify.Outcome{Result: verify.SendFailed, Reason: "relay refused"}, 502},
 	}
 	for _, c := range cases {
@@ -84,7 +84,7 @@ func TestChallenges_StatusOfEachOutcome(t *testing.T) {
 			var ans ChallengeAnswer
 			r.json(t, &ans)
 			if ans.Outcome != string(c.out.Result) || ans.Status != ans.Outcome || ans.Reason != c.out.Reason ||
-				(c.status >= 300) != (ans.Error != "") {
+				ans.Limit != c.out.Limit || (c.status >= 300) != (ans.Error != "") {
 				t.Fatalf("answer %+v", ans)
 			}
 			if strings.Contains(r.body, "secret-hash") || strings.Contains(r.body, "token_hash") {

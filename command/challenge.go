@@ -12,8 +12,11 @@ const (
 	// Entity and Domain (Conflict, "open challenge <ID> exists") unless it
 	// is replaceable (see ReplaceUnsentAfter), when the
 	// pair is suppressed by a forgery report (Refused), or when a rate
-	// limit is reached (Limited, naming it). Limits count successful opens
-	// in fixed windows of command time.
+	// limit is reached (Limited, with Rejection.Limit naming it). Limits
+	// are checked in the order sender, domain_relay, domain, relay and
+	// count successful opens only (a refused open counts nowhere), in
+	// windows of command time: fixed ones, or sliding ones when
+	// ChallengeLimits.Sliding is set.
 	ChallengeOpen Type = "challenge.open"
 	// ChallengeSent records that the challenge mail was handed to the relay
 	// (or why it failed).
@@ -77,15 +80,43 @@ type ChallengeOpenBody struct {
 	By string `json:"by,omitempty"`
 }
 
-// ChallengeLimits caps how many challenges may be opened per fixed window
-// of Window seconds of command time: per sender address, per sender domain
-// and per relay entity.
+// ChallengeLimits caps how many challenges may be opened per Window
+// seconds of command time: per sender address (PerSender, through all
+// relays), per sender domain through one relay entity (PerDomainRelay),
+// per sender domain through all relays (PerDomain, a ceiling far above
+// PerDomainRelay) and per relay entity (PerEntity). Zero is no limit.
+//
+// Without Sliding (the version-3 meaning) the windows are fixed:
+// [k*Window, (k+1)*Window), so a limit reached stays reached until the
+// window ends. With Sliding, the count at time t is the opens of the
+// current fixed window plus those of the previous one weighted by the
+// part of it still within Window seconds of t (integer arithmetic,
+// rounded up): an attack's effect fades as it stops instead of lasting
+// to the next boundary, and a burst just before a boundary still counts
+// after it.
 type ChallengeLimits struct {
-	Window    int64 `json:"window"`
-	PerSender int   `json:"per_sender,omitempty"`
-	PerDomain int   `json:"per_domain,omitempty"`
-	PerEntity int   `json:"per_entity,omitempty"`
+	Window         int64 `json:"window"`
+	PerSender      int   `json:"per_sender,omitempty"`
+	PerDomain      int   `json:"per_domain,omitempty"`
+	PerEntity      int   `json:"per_entity,omitempty"`
+	PerDomainRelay int   `json:"per_domain_relay,omitempty"`
+	Sliding        bool  `json:"sliding,omitempty"`
 }
+
+// The limits of ChallengeLimits, as Rejection.Limit names them.
+const (
+	LimitSender      = "sender"
+	LimitDomainRelay = "domain_relay"
+	LimitDomain      = "domain"
+	LimitRelay       = "relay"
+)
+
+// MaxSlidingWindow is the longest Window of sliding limits (30 days).
+const MaxSlidingWindow = 30 * 24 * 3600
+
+// newSemantics reports whether l needs version 4: a version-3 replica
+// ignores PerDomainRelay and Sliding and would decide differently.
+func (l *ChallengeLimits) newSemantics() bool { return l.Sliding || l.PerDomainRelay != 0 }
 
 // ChallengeSentBody is the body of ChallengeSent.
 type ChallengeSentBody struct {

@@ -102,10 +102,10 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}
-	if Version != 3 {
-		t.Errorf("Version = %d; the challenge commands are version 3", Version)
+	if Version != 4 {
+		t.Errorf("Version = %d; sliding and per-domain-per-relay limits are version 4", Version)
 	}
-	if _, err := Decode([]byte(`{"v":4,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
-		t.Error("version 4 decoded")
+	if _, err := Decode([]byte(`{"v":5,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
+		t.Error("version 5 decoded")
 	}
 }

@@ -66,11 +66,14 @@ func (b *ChallengeOpenBody) Validate() error {
 
 // validate checks that limits are not negative and have a window.
 func (l *ChallengeLimits) validate() error {
-	if l.Window < 0 || l.PerSender < 0 || l.PerDomain < 0 || l.PerEntity < 0 {
+	if l.Window < 0 || l.PerSender < 0 || l.PerDomain < 0 || l.PerEntity < 0 || l.PerDomainRelay < 0 {
 		return errors.New("challenge.open: limits must not be negative")
 	}
-	if l.Window == 0 && (l.PerSender > 0 || l.PerDomain > 0 || l.PerEntity > 0) {
+	if l.Window == 0 && (l.PerSender > 0 || l.PerDomain > 0 || l.PerEntity > 0 || l.PerDomainRelay > 0) {
 		return errors.New("challenge.open: limits need a window (seconds)")
+	}
+	if l.Sliding && l.Window > MaxSlidingWindow {
+		return fmt.Errorf("challenge.open: a sliding window is at most %d seconds", MaxSlidingWindow)
 	}
 	return nil
 }

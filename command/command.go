@@ -16,7 +16,8 @@ import (
 
 // Version is the newest envelope version this build writes. Decode accepts
 // every version up to it. Version 2 added Touch and Expire; version 3 added
-// the challenge commands, the "mta" token role and ExpireBody.Challenges.
+// the challenge commands, the "mta" token role and ExpireBody.Challenges;
+// version 4 added ChallengeLimits.PerDomainRelay and Sliding.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
@@ -31,7 +32,7 @@ import (
 // (all of it comes from version-3 commands it would have stopped at), so
 // its outcome is the same. The state machine never branches on V: a
 // command means the same whatever version carries it.
-const Version = 3
+const Version = 4
 
 // Type names a command.
 type Type string

@@ -41,6 +41,9 @@ type Rejection struct {
 	Message string `json:"message"`
 	// Index is the position in a Batch of the command that failed.
 	Index int `json:"index,omitempty"`
+	// Limit names the rate limit that refused a ChallengeOpen (Limited
+	// only): LimitSender, LimitDomainRelay, LimitDomain or LimitRelay.
+	Limit string `json:"limit,omitempty"`
 }
 
 // Error implements error.

@@ -6,7 +6,9 @@ import "encoding/json"
 // type t with body raw: the version that introduced the type (1 for the
 // record and token commands, 2 for Touch and Expire, 3 for the challenge
 // commands), raised to 3 for a TokenPut of role "mta" (an older replica
-// would reject that role: a different outcome, so it must stop instead),
+// would reject that role: a different outcome, so it must stop instead)
+// and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
+// (a version-3 replica would ignore them and count differently),
 // and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
@@ -22,7 +24,13 @@ func MinVersion(t Type, raw json.RawMessage) int {
 		return 1
 	case Touch, Expire:
 		return 2
-	case ChallengeOpen, ChallengeSent, ChallengeConfirm, ChallengeReport:
+	case ChallengeOpen:
+		var b ChallengeOpenBody
+		if json.Unmarshal(raw, &b) != nil || b.Limits.newSemantics() {
+			return 4
+		}
+		return 3
+	case ChallengeSent, ChallengeConfirm, ChallengeReport:
 		return 3
 	case Batch:
 		return batchVersion(raw)

@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/wlns/wlns/command"
@@ -132,31 +133,45 @@ func (a *applier) listed(c *record.Challenge) *command.Rejection {
 // senderDomain returns the part of a normalised address after its last @.
 func senderDomain(sender string) string { return sender[strings.LastIndexByte(sender, '@')+1:] }
 
-// count checks c against each limit in turn (sender, domain, entity) and
-// returns the windows with c counted, or Limited naming the first limit
-// reached. A zero limit is neither checked nor counted.
+// count checks c against each limit in turn (sender, domain per relay
+// entity, domain, relay entity) and returns the windows with c counted, or
+// Limited naming the first limit reached. A zero limit is neither checked
+// nor counted; a refused open counts nowhere.
 func (cs *challenges) count(c *record.Challenge, now int64, l *command.ChallengeLimits) ([]rateWindow, *command.Rejection) {
+	domain := senderDomain(c.Sender)
 	limits := []struct {
-		max  int
-		key  string
-		what string
+		max        int
+		key        string
+		name, what string
 	}{
-		{l.PerSender, senderLimitKey(c.Sender), "per sender " + c.Sender},
-		{l.PerDomain, domainLimitKey(senderDomain(c.Sender)), "per domain " + senderDomain(c.Sender)},
-		{l.PerEntity, entityLimitKey(c.Entity), "per relay entity"},
+		{l.PerSender, senderLimitKey(c.Sender), command.LimitSender, "per sender " + c.Sender},
+		{l.PerDomainRelay, domainRelayLimitKey(domain, c.Entity), command.LimitDomainRelay,
+			fmt.Sprintf("per sender domain %s through relay entity %d", domain, c.Entity)},
+		{l.PerDomain, domainLimitKey(domain), command.LimitDomain, "per sender domain " + domain + " through all relays"},
+		{l.PerEntity, entityLimitKey(c.Entity), command.LimitRelay, fmt.Sprintf("per relay entity %d", c.Entity)},
 	}
 	var out []rateWindow
 	for _, lim := range limits {
 		if lim.max <= 0 {
 			continue
 		}
-		seen, w := cs.window(lim.key, now, l.Window)
+		seen, w := cs.window(lim.key, now, l.Window, l.Sliding)
 		if seen >= lim.max {
-			return nil, command.Reject(command.Limited, "rate limit %s reached: %d challenges in this %d s window (until %d)", lim.what, seen, l.Window, w.start+w.length)
+			rj := command.Reject(command.Limited, "rate limit %s reached: %d challenges in %s", lim.what, seen, windowText(w, l))
+			rj.Limit = lim.name
+			return nil, rj
 		}
 		out = append(out, w)
 	}
 	return out, nil
+}
+
+// windowText says which window a limit counted in.
+func windowText(w rateWindow, l *command.ChallengeLimits) string {
+	if l.Sliding {
+		return fmt.Sprintf("the last %d s", l.Window)
+	}
+	return fmt.Sprintf("this %d s window (until %d)", l.Window, w.start+w.length)
 }
 
 // challengeSent records the hand-over of the challenge mail, or its

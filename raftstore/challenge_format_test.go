@@ -13,7 +13,14 @@ import (
 // the format that build reads: the format-1 golden file restores and
 // persists back byte for byte.
 func TestSnapshot_WritesFormat1WithoutVerificationState(t *testing.T) {
-	old, err := os.ReadFile("testdata/snapshot-v1.bin")
+	restoreUnchanged(t, "testdata/snapshot-v1.bin")
+}
+
+// restoreUnchanged restores the snapshot an older build wrote to file and
+// fails unless this build persists it back byte for byte.
+func restoreUnchanged(t *testing.T, file string) *FSM {
+	t.Helper()
+	old, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,9 +29,10 @@ func TestSnapshot_WritesFormat1WithoutVerificationState(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := persist(t, f); !bytes.Equal(got, old) {
-		t.Fatalf("re-persisted format-1 state differs from what the old build wrote (format %d, %d bytes, want %d)",
-			got[len(snapMagic)], len(got), len(old))
+		t.Fatalf("re-persisted %s differs from what the old build wrote (format %d, %d bytes, want %d)",
+			file, got[len(snapMagic)], len(got), len(old))
 	}
+	return f
 }
 
 func TestSnapshot_FormatFollowsTheState(t *testing.T) {

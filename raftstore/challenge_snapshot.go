@@ -9,13 +9,15 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Snapshot records of the verification state (format version 2). They
-// follow the tokens: challenges by ID, suppressions by (sender, entity),
-// rate windows by key.
+// Snapshot records of the verification state (format version 2; sliding
+// windows since format 3). They follow the tokens: challenges by ID,
+// suppressions by (sender, entity), rate windows by key, a fixed window as
+// tagRateWindow, a sliding one as tagSlidingWindow.
 const (
 	tagChallenge byte = iota + tagDedup + 1
 	tagSuppression
 	tagRateWindow
+	tagSlidingWindow
 )
 
 // challengeOpenIndexed flags a challenge the open index names for its key.
@@ -23,13 +25,18 @@ const challengeOpenIndexed = 1
 
 // snapFormat is the snapshot format a state needs: 1 while it holds no
 // verification state (challenges, suppressions, rate windows) and no token
-// of the "mta" role, all of which only version-3 commands create, else
-// snapVersion. A build from before the challenges reads format 1 only, so
-// a cluster upgraded to this build can still be rolled back, snapshots
-// included, until verification is used.
-func snapFormat(toks []*record.Token, verification int) uint64 {
-	if verification > 0 || slices.ContainsFunc(toks, func(t *record.Token) bool { return t.Role == record.RoleMTA }) {
-		return snapVersion
+// of the "mta" role, all of which only version-3 commands create; 3 when
+// it holds a sliding rate window, which only version-4 commands create;
+// else 2. A build from before the challenges reads format 1 only, one from
+// before sliding limits formats 1 and 2, so a cluster upgraded to this
+// build can still be rolled back, snapshots included, until the newer
+// commands are used.
+func snapFormat(toks []*record.Token, verification int, wins []rateWindow) uint64 {
+	switch {
+	case slices.ContainsFunc(wins, func(w rateWindow) bool { return w.sliding }):
+		return 3
+	case verification > 0 || slices.ContainsFunc(toks, func(t *record.Token) bool { return t.Role == record.RoleMTA }):
+		return 2
 	}
 	return 1
 }
@@ -85,7 +92,12 @@ func (sw *snapWriter) challengeRecords(cs *challenges, chs []*record.Challenge, 
 		e.varint(w.start)
 		e.varint(w.length)
 		e.uvarint(uint64(w.count))
-		sw.record(tagRateWindow)
+		if !w.sliding {
+			sw.record(tagRateWindow)
+			continue
+		}
+		e.uvarint(uint64(w.prev))
+		sw.record(tagSlidingWindow)
 	}
 }
 
@@ -127,13 +139,16 @@ func (rs *restored) restoreSuppression(d *dec) error {
 	return nil
 }
 
-// restoreRateWindow decodes one rate window.
-func (rs *restored) restoreRateWindow(d *dec) error {
-	w := rateWindow{key: d.str(), start: d.varint(), length: d.varint(), count: int(d.uvarint())}
+// restoreRateWindow decodes one rate window, fixed or sliding.
+func (rs *restored) restoreRateWindow(d *dec, sliding bool) error {
+	w := rateWindow{key: d.str(), start: d.varint(), length: d.varint(), count: int(d.uvarint()), sliding: sliding}
+	if sliding {
+		w.prev = int(d.uvarint())
+	}
 	if err := d.end(); err != nil {
 		return err
 	}
-	if w.length <= 0 {
+	if w.length <= 0 || sliding && w.length%2 != 0 {
 		return errors.New("rate window without a length")
 	}
 	rs.st.ch.windows.set(w.key, w)
@@ -149,6 +164,6 @@ func (rs *restored) restoreChallengeState(tag byte, d *dec, intern map[string]st
 	case tagSuppression:
 		return rs.restoreSuppression(d)
 	default:
-		return rs.restoreRateWindow(d)
+		return rs.restoreRateWindow(d, tag == tagSlidingWindow)
 	}
 }

@@ -32,12 +32,18 @@ type suppression struct {
 	until  int64
 }
 
-// rateWindow counts the challenges opened for one limit key in the fixed
-// window [start, start+length) of command time.
+// rateWindow counts the challenges opened for one limit key. A fixed
+// window (version-3 limits) counts count in [start, start+length). A
+// sliding window of length L is stored as its two fixed buckets, so that
+// it is forgotten (sweep) exactly when neither counts any more: start is
+// the older bucket's, length is 2L, prev counts [start, start+L) and count
+// [start+L, start+2L).
 type rateWindow struct {
 	key           string
 	start, length int64
 	count         int
+	prev          int
+	sliding       bool
 }
 
 func newChallenges() *challenges {
@@ -64,6 +70,9 @@ func suppressKey(sender string, entity uint64) string {
 // Rate-limit keys: one namespace per limit.
 func senderLimitKey(sender string) string { return "s\x00" + sender }
 func domainLimitKey(domain string) string { return "d\x00" + domain }
+func domainRelayLimitKey(domain string, entity uint64) string {
+	return "r\x00" + domain + "\x00" + strconv.FormatUint(entity, 10)
+}
 func entityLimitKey(entity uint64) string { return "e\x00" + strconv.FormatUint(entity, 10) }
 
 // byTokenHash returns the challenge whose token has hash h, or nil.
@@ -131,20 +140,52 @@ func (cs *challenges) withSuppression(sender string, entity uint64, until int64)
 	return &n
 }
 
-// window returns the count of key's window containing now for windows of
-// length seconds, and the window to store after counting one more.
-func (cs *challenges) window(key string, now, length int64) (int, rateWindow) {
+// window returns how many opens key's window holds at now for windows of
+// length seconds, and the window to store after counting one more: a
+// fixed one (the version-3 rule, unchanged) or a sliding one.
+func (cs *challenges) window(key string, now, length int64, sliding bool) (int, rateWindow) {
 	start := now - now%length
 	if now < 0 && now%length != 0 {
 		start -= length
 	}
-	w, ok := cs.windows.get(key)
-	if !ok || w.start != start || w.length != length {
+	old, _ := cs.windows.get(key)
+	if sliding {
+		return slidingWindow(old, key, start, now, length)
+	}
+	w := old
+	if w.key == "" || w.start != start || w.length != length || w.sliding {
 		w = rateWindow{key: key, start: start, length: length}
 	}
 	seen := w.count
 	w.count++
 	return seen, w
+}
+
+// slidingWindow is window for sliding limits: start is the current fixed
+// bucket's. The count is the current bucket's plus the previous bucket's
+// weighted by the share of it still within length of now, rounded up (a
+// limit errs on refusing).
+// old may be a fixed window of the same length (written by a version-3
+// open), read as the one bucket it is.
+func slidingWindow(old rateWindow, key string, start, now, length int64) (int, rateWindow) {
+	cur, prev := old.bucket(start, length), old.bucket(start-length, length)
+	seen := cur + int((int64(prev)*(length-(now-start))+length-1)/length)
+	return seen, rateWindow{key: key, start: start - length, length: 2 * length, count: cur + 1, prev: prev, sliding: true}
+}
+
+// bucket returns what w counted in the fixed bucket [start, start+length).
+func (w rateWindow) bucket(start, length int64) int {
+	switch {
+	case w.key == "":
+		return 0
+	case w.sliding && w.length == 2*length && w.start == start:
+		return w.prev
+	case w.sliding && w.length == 2*length && w.start+length == start:
+		return w.count
+	case !w.sliding && w.length == length && w.start == start:
+		return w.count
+	}
+	return 0
 }
 
 // withWindows returns cs with the given windows stored.

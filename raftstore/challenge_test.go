@@ -178,7 +178,7 @@ func TestFSM_ChallengeRateLimits(t *testing.T) {
 		{"per domain", command.ChallengeLimits{Window: 3600, PerDomain: 2}, []try{
 			{0, "a@x.example", "192.0.2.1", "", ""},
 			{0, "b@x.example", "192.0.2.1", "", ""},
-			{0, "c@x.example", "198.51.100.7", command.Limited, "per domain x.example"},
+			{0, "c@x.example", "198.51.100.7", command.Limited, "per sender domain x.example through all relays"},
 			{0, "c@y.example", "198.51.100.7", "", ""},
 		}},
 		{"per entity", command.ChallengeLimits{Window: 3600, PerEntity: 2}, []try{
@@ -196,6 +196,24 @@ func TestFSM_ChallengeRateLimits(t *testing.T) {
 		{"refused opens are not counted", command.ChallengeLimits{Window: 3600, PerDomain: 1}, []try{
 			{0, "a@x.example", "203.0.113.9", command.Refused, ""},
 			{0, "a@x.example", "192.0.2.1", "", ""},
+		}},
+		{"per domain through one relay", command.ChallengeLimits{Window: 3600, PerDomainRelay: 2, PerDomain: 3}, []try{
+			{0, "a@x.example", "198.51.100.7", "", ""},
+			{0, "b@x.example", "198.51.100.7", "", ""},
+			{0, "c@x.example", "198.51.100.7", command.Limited, "per sender domain x.example through relay entity 2"},
+			{0, "c@x.example", "192.0.2.1", "", ""}, // another relay: its own count
+			{0, "d@x.example", "192.0.2.1", command.Limited, "through all relays"},
+		}},
+		{"sliding window", command.ChallengeLimits{Window: 3600, PerDomain: 2, Sliding: true}, []try{
+			{3000, "a@x.example", "192.0.2.1", "", ""},
+			{3500, "b@x.example", "192.0.2.1", "", ""},
+			// A fixed window would have started over at 3600.
+			{3700, "c@x.example", "192.0.2.1", command.Limited, "2 challenges in the last 3600 s"},
+			// At 5400 half the previous bucket is within the window: 1.
+			{5400, "c@x.example", "192.0.2.1", "", ""},
+			{5400, "d@x.example", "192.0.2.1", command.Limited, "per sender domain x.example"},
+			// Two windows later nothing counts.
+			{7200 + 3600, "d@x.example", "192.0.2.1", "", ""},
 		}},
 	}
 	for _, c := range cases {
@@ -216,6 +234,39 @@ func TestFSM_ChallengeRateLimits(t *testing.T) {
 				wantRejected(t, r, tr.code, tr.msg)
 			}
 		})
+	}
+}
+
+// The rejection names the limit that refused, for the API and metrics.
+func TestFSM_ChallengeLimitedNamesTheLimit(t *testing.T) {
+	cases := []struct {
+		limits command.ChallengeLimits
+		want   string
+	}{
+		{command.ChallengeLimits{Window: 60, PerSender: 1, PerDomainRelay: 5, PerDomain: 5, PerEntity: 5}, command.LimitSender},
+		{command.ChallengeLimits{Window: 60, PerSender: 5, PerDomainRelay: 1, PerDomain: 1, PerEntity: 1}, command.LimitDomainRelay},
+		{command.ChallengeLimits{Window: 60, PerSender: 5, PerDomainRelay: 5, PerDomain: 1, PerEntity: 1}, command.LimitDomain},
+		{command.ChallengeLimits{Window: 60, PerSender: 5, PerDomainRelay: 5, PerDomain: 5, PerEntity: 1, Sliding: true}, command.LimitRelay},
+	}
+	for _, c := range cases {
+		h := chHarness(t)
+		for i, sender := range []string{"a@x.example", "a@x.example"} {
+			b := chOpen(fmt.Sprint("c", i), sender, []string{"192.0.2.1", "192.0.2.2"}[i])
+			b.Limits = c.limits
+			r := h.do(command.ChallengeOpen, b)
+			if i == 0 {
+				if r.Err != nil {
+					t.Fatal(r.Err)
+				}
+				h.ok(command.ChallengeConfirm, chConfirm("c0", "link")) // so the pair's open key is free
+				h.ok(command.PairDelete, command.PairBody{Sender: sender, Entity: 1})
+				continue
+			}
+			wantRejected(t, r, command.Limited)
+			if r.Err.Limit != c.want {
+				t.Errorf("limits %+v: Limit %q, want %q", c.limits, r.Err.Limit, c.want)
+			}
+		}
 	}
 }
 
@@ -413,6 +464,9 @@ func randomChallengeCommand(rng *rand.Rand, ip func() string) (command.Type, any
 		b.RequireRegistered = rng.IntN(3) == 0
 		b.TTL = 600 + int64(rng.IntN(200_000))
 		b.Limits = command.ChallengeLimits{Window: 3600, PerSender: 3, PerDomain: 8, PerEntity: 12}
+		if rng.IntN(2) == 0 {
+			b.Limits.PerDomainRelay, b.Limits.Sliding = 4, true
+		}
 		return command.ChallengeOpen, b
 	case 2:
 		return command.ChallengeConfirm, chConfirm(id, []string{"link", "reply"}[rng.IntN(2)])

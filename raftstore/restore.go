@@ -133,8 +133,8 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		rs.dd.q = append(rs.dd.q, dedupEntry{id: id, time: t})
 		rs.dd.live[id] = struct{}{}
 		rs.n.dedup++
-	case tagChallenge, tagSuppression, tagRateWindow:
-		if rs.version < 2 {
+	case tagChallenge, tagSuppression, tagRateWindow, tagSlidingWindow:
+		if rs.version < 2 || tag == tagSlidingWindow && rs.version < 3 {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
 		}
 		return rs.restoreChallengeState(tag, d, intern)
@@ -204,7 +204,7 @@ func truncated(err error) error {
 	return nil
 }
 
-// header reads the magic and returns the format version (1 or 2).
+// header reads the magic and returns the format version (1 to snapVersion).
 func (sr *snapReader) header() (uint64, error) {
 	magic := make([]byte, len(snapMagic))
 	if err := sr.full(magic); err != nil {

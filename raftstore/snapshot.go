@@ -30,11 +30,12 @@ import (
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
 // (before challenges) has no challenge records and three fewer counts in
-// the state record; Restore reads both, and a state that version 1 can
-// hold is written as version 1 (see snapFormat).
+// the state record; version 2 has no sliding rate windows. Restore reads
+// all three, and a state an older version can hold is written in it (see
+// snapFormat).
 const (
 	snapMagic   = "WLNSSNAP"
-	snapVersion = 2
+	snapVersion = 3
 	// maxRecord bounds one record's payload, so a corrupt length cannot
 	// make Restore allocate without limit.
 	maxRecord = 1 << 20
@@ -90,7 +91,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	ents, pairs, verps := s.sorted()
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
-	sw.format = snapFormat(toks, len(chs)+len(sups)+len(wins))
+	sw.format = snapFormat(toks, len(chs)+len(sups)+len(wins), wins)
 	sw.write([]byte(snapMagic))
 	sw.e.uvarint(sw.format)
 	sw.write(sw.e.b)

@@ -26,12 +26,18 @@ const (
 	DefaultSuppressFor = 30 * 24 * time.Hour
 	// DefaultRelayTimeout bounds one delivery to the relay.
 	DefaultRelayTimeout = 20 * time.Second
-	// DefaultPerSender, DefaultPerDomain and DefaultPerEntity are the
-	// challenges that may be opened per day.
-	DefaultPerSender = 3
-	DefaultPerDomain = 50
-	DefaultPerEntity = 500
-	// LimitWindow is the fixed window the limits count in.
+	// DefaultPerSender, DefaultPerDomainRelay, DefaultPerDomain and
+	// DefaultPerEntity are the challenges that may be opened in any
+	// LimitWindow: to one address through all relays, to one domain
+	// through one relay entity, to one domain through all relays (a
+	// ceiling 100 relays' worth above the per-relay limit, so one relay
+	// flooding a domain with forged senders locks out nobody at that
+	// domain through other relays), and through one relay entity.
+	DefaultPerSender      = 3
+	DefaultPerDomainRelay = 50
+	DefaultPerDomain      = 5000
+	DefaultPerEntity      = 500
+	// LimitWindow is the sliding window the limits count in.
 	LimitWindow = 24 * time.Hour
 	// ResendAfter is how long after a failed send a later Request for the
 	// same pair may try again on the node that opened the challenge.
@@ -77,12 +83,17 @@ type Relay struct {
 	Timeout time.Duration
 }
 
-// Limits are how many challenges may be opened per day; zero takes the
-// default, a negative value means no limit.
+// Limits are how many challenges may be opened in any 24 hours (a sliding
+// window); zero takes the default, a negative value means no limit.
 type Limits struct {
-	// PerSender caps challenges to one address (default 3).
+	// PerSender caps challenges to one address, through all relays
+	// (default 3).
 	PerSender int
-	// PerDomain caps challenges to one sender domain (default 50).
+	// PerDomainRelay caps challenges to one sender domain through one
+	// relay entity (default 50).
+	PerDomainRelay int
+	// PerDomain caps challenges to one sender domain through all relays
+	// (default 5000).
 	PerDomain int
 	// PerEntity caps challenges requested through one relay entity
 	// (default 500).
@@ -104,7 +115,7 @@ type Config struct {
 	Relay Relay
 	// TTL is how long a token stays valid; default 7 days.
 	TTL time.Duration
-	// Limits are the daily rate limits.
+	// Limits are the rate limits.
 	Limits Limits
 	// AllowUnregistered lets relays that are neither registered nor a
 	// group request challenges. Off by default: only registered relays
@@ -137,6 +148,7 @@ func (c *Config) setDefaults() {
 	c.SuppressFor = orDuration(c.SuppressFor, DefaultSuppressFor)
 	c.Relay.Timeout = orDuration(c.Relay.Timeout, DefaultRelayTimeout)
 	c.Limits.PerSender = orLimit(c.Limits.PerSender, DefaultPerSender)
+	c.Limits.PerDomainRelay = orLimit(c.Limits.PerDomainRelay, DefaultPerDomainRelay)
 	c.Limits.PerDomain = orLimit(c.Limits.PerDomain, DefaultPerDomain)
 	c.Limits.PerEntity = orLimit(c.Limits.PerEntity, DefaultPerEntity)
 	if c.Relay.TLS == "" {

@@ -58,7 +58,7 @@ func TestConfig_Defaults(t *testing.T) {
 	cfg.setDefaults()
 	if cfg.BaseURL != "https://wl.example.org" || cfg.From != "wlns verification <noreply@wl.example.org>" ||
 		cfg.TTL != DefaultTTL || cfg.SuppressFor != DefaultSuppressFor || cfg.Relay.TLS != TLSStartTLS ||
-		cfg.Limits != (Limits{PerSender: 3, PerDomain: 50, PerEntity: 500}) {
+		cfg.Limits != (Limits{PerSender: 3, PerDomainRelay: 50, PerDomain: 5000, PerEntity: 500}) {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	lo := Config{Relay: Relay{Addr: "127.0.0.1:25"}, Limits: Limits{PerSender: -1}}

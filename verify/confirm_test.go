@@ -134,6 +134,8 @@ func gatherChallenges(t *testing.T, e *testEnv) map[string]float64 {
 			switch mf.GetName() {
 			case MetricChallenges:
 				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			case MetricLimited:
+				got["limit="+m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 			case MetricMail:
 				got["mail"] = float64(m.GetHistogram().GetSampleCount())
 			}

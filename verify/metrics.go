@@ -4,13 +4,19 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/command"
 )
 
 // Metric names, listed in docs/verification.md and docs/api.md.
 const (
 	MetricChallenges = "wlns_challenges_total"
+	MetricLimited    = "wlns_challenges_limited_total"
 	MetricMail       = "wlns_challenge_mail_seconds"
 )
+
+// limitNames are the values of wlns_challenges_limited_total's limit label.
+var limitNames = []string{command.LimitSender, command.LimitDomainRelay, command.LimitDomain, command.LimitRelay}
 
 // Counted outcomes of wlns_challenges_total, besides the Request results.
 const (
@@ -28,6 +34,7 @@ var countedOutcomes = []string{
 
 type metrics struct {
 	challenges *prometheus.CounterVec
+	limits     *prometheus.CounterVec
 	mail       prometheus.Histogram
 }
 
@@ -37,6 +44,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: MetricChallenges,
 			Help: "Challenge requests and answers on this node, by outcome.",
 		}, []string{"outcome"}),
+		limits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: MetricLimited,
+			Help: "Challenge requests this node answered limited, by the rate limit that refused them.",
+		}, []string{"limit"}),
 		mail: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    MetricMail,
 			Help:    "Time to hand one challenge mail to the relay, successful or not.",
@@ -46,10 +57,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, o := range countedOutcomes {
 		m.challenges.WithLabelValues(o)
 	}
+	for _, l := range limitNames {
+		m.limits.WithLabelValues(l)
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.challenges, m.mail} {
+	for _, c := range []prometheus.Collector{m.challenges, m.limits, m.mail} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -58,5 +72,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) count(outcome string) { m.challenges.WithLabelValues(outcome).Inc() }
+
+// limited counts a request refused by limit.
+func (m *metrics) limited(limit string) { m.limits.WithLabelValues(limit).Inc() }
 
 func (m *metrics) mailTime(d time.Duration) { m.mail.Observe(d.Seconds()) }

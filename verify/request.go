@@ -25,7 +25,7 @@ const (
 	Listed Result = "listed"
 	// Refused: the sender may not be challenged (see Reason).
 	Refused Result = "refused"
-	// Limited: a rate limit was reached (Reason says which).
+	// Limited: a rate limit was reached (Limit says which).
 	Limited Result = "limited"
 	// NoEntity: the relay address belongs to no relay entity.
 	NoEntity Result = "no_entity"
@@ -40,6 +40,9 @@ type Outcome struct {
 	Result Result
 	// Reason explains Refused, Limited, NoEntity and SendFailed.
 	Reason string
+	// Limit names the rate limit that refused a Limited request: sender,
+	// domain_relay, domain or relay (command.LimitSender ...).
+	Limit string
 	// Unchallengeable is true when Refused is about the address itself
 	// (null sender, role, VERP-looking, a listed VERP domain), false when
 	// it is policy (unregistered relay, forgery suppression).
@@ -62,8 +65,11 @@ func (s *Service) Request(ctx context.Context, sender string, ip netip.Addr, by 
 		return o, err
 	}
 	s.metrics.count(string(o.Result))
+	if o.Result == Limited {
+		s.metrics.limited(o.Limit)
+	}
 	s.cfg.Logger.Info("challenge request", "outcome", o.Result, "ip", ip, "by", by,
-		"challenge", challengeID(o.Challenge), "reason", o.Reason)
+		"challenge", challengeID(o.Challenge), "limit", o.Limit, "reason", o.Reason)
 	return o, nil
 }
 
@@ -188,8 +194,9 @@ func (s *Service) openEnvelope(body *command.ChallengeOpenBody) (string, *comman
 	body.TTL = int64(s.cfg.TTL / time.Second)
 	body.RequireRegistered = !s.cfg.AllowUnregistered
 	body.ReplaceUnsentAfter = int64(ResendAfter / time.Second)
-	body.Limits = command.ChallengeLimits{Window: int64(LimitWindow / time.Second),
-		PerSender: s.cfg.Limits.PerSender, PerDomain: s.cfg.Limits.PerDomain, PerEntity: s.cfg.Limits.PerEntity}
+	l := &s.cfg.Limits
+	body.Limits = command.ChallengeLimits{Window: int64(LimitWindow / time.Second), Sliding: true,
+		PerSender: l.PerSender, PerDomainRelay: l.PerDomainRelay, PerDomain: l.PerDomain, PerEntity: l.PerEntity}
 	env, err := command.New(command.ChallengeOpen, s.now(), body.ID, body)
 	return token, env, err
 }
@@ -205,7 +212,7 @@ func (s *Service) rejected(body *command.ChallengeOpenBody, rj *command.Rejectio
 	case command.Refused:
 		return Outcome{Result: Refused, Reason: rj.Message}, nil
 	case command.Limited:
-		return Outcome{Result: Limited, Reason: rj.Message}, nil
+		return Outcome{Result: Limited, Reason: rj.Message, Limit: rj.Limit}, nil
 	case command.NotFound:
 		return Outcome{Result: NoEntity, Reason: rj.Message}, nil
 	}

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -183,5 +184,41 @@ func TestRequest_CallerGivingUpDoesNotCutTheMail(t *testing.T) {
 	o, err := e.svc.Request(ctx, "alice@example.com", groupIP, "mta-1")
 	if err != nil || o.Result != Sent || len(e.sink.messages()) != 1 {
 		t.Fatalf("Request with a cancelled context: %+v %v, %d mails", o, err, len(e.sink.messages()))
+	}
+}
+
+// The attack of issue 14: forged senders at one domain through one
+// registered relay. With the default limits they exhaust that relay's
+// share of the domain only: a real sender at the domain through another
+// relay, and a newcomer at another domain through the same relay, are
+// still challenged, and the refusal names the limit (domain_relay) in the
+// outcome and the metrics. The flood fades out of the sliding window
+// instead of lasting to a boundary.
+func TestRequest_ForgedFloodThroughOneRelayLocksOutNobodyElse(t *testing.T) {
+	e := newEnv(t)
+	for i := range DefaultPerDomainRelay {
+		if o := e.request(fmt.Sprintf("forged%d@umkc.edu", i), relayIP); o.Result != Sent {
+			t.Fatalf("forged sender %d: %+v", i, o)
+		}
+	}
+	o := e.request("forged-more@umkc.edu", relayIP)
+	if o.Result != Limited || o.Limit != command.LimitDomainRelay || !strings.Contains(o.Reason, "umkc.edu through relay entity") {
+		t.Fatalf("flood past the per-relay share: %+v", o)
+	}
+	if o := e.request("dave@umkc.edu", groupIP); o.Result != Sent {
+		t.Fatalf("a real umkc.edu sender through another relay: %+v", o)
+	}
+	if o := e.request("newcomer@example.org", relayIP); o.Result != Sent {
+		t.Fatalf("a newcomer at another domain through the flooded relay: %+v", o)
+	}
+	if got := gatherChallenges(t, e); got["limit=domain_relay"] != 1 || got["limit=domain"] != 0 || got["limited"] != 1 {
+		t.Fatalf("metrics after the flood: %v", got)
+	}
+	// The flood was at 08:00 UTC. At 02:00 the next day the previous day
+	// bucket weighs 22/24 (46 of 50): the relay takes a few new umkc.edu
+	// senders again, more as the flood slides out of the window.
+	e.now = e.now.Add(18 * time.Hour)
+	if o := e.request("late@umkc.edu", relayIP); o.Result != Sent {
+		t.Fatalf("18 hours after the flood: %+v", o)
 	}
 }

@@ -27,14 +27,14 @@ const defaultSMTP = "127.0.0.1:2525"
 // verifyConfig is the verification part of serveConfig: the challenge
 // mail, the confirmation pages and the inbound SMTP service.
 type verifyConfig struct {
-	baseURL, mailDomain, from                     string
-	relay, relayTLS, relayUser, relayPasswordFile string
-	relayCA                                       string
-	ttl, suppress                                 durationFlag
-	requireRegistered                             bool
-	perSender, perDomain, perRelay                int
-	smtp                                          string
-	smtpMaxConns                                  int
+	baseURL, mailDomain, from                      string
+	relay, relayTLS, relayUser, relayPasswordFile  string
+	relayCA                                        string
+	ttl, suppress                                  durationFlag
+	requireRegistered                              bool
+	perSender, perDomainRelay, perDomain, perRelay int
+	smtp                                           string
+	smtpMaxConns                                   int
 }
 
 func (c *verifyConfig) declare(fs *flag.FlagSet) {
@@ -50,9 +50,10 @@ func (c *verifyConfig) declare(fs *flag.FlagSet) {
 	fs.Var(&c.ttl, "verify-ttl", "how long a challenge token stays valid (e.g. 7d, 48h)")
 	fs.Var(&c.suppress, "verify-suppress", "how long an \"I did not send this\" report stops new challenges for the sender and relay")
 	fs.BoolVar(&c.requireRegistered, "verify-require-registered", true, "challenge only for registered relays and groups (false: any address in an entity)")
-	fs.IntVar(&c.perSender, "verify-limit-sender", verify.DefaultPerSender, "challenges per sender address per day (-1: no limit)")
-	fs.IntVar(&c.perDomain, "verify-limit-domain", verify.DefaultPerDomain, "challenges per sender domain per day (-1: no limit)")
-	fs.IntVar(&c.perRelay, "verify-limit-relay", verify.DefaultPerEntity, "challenges per relay entity per day (-1: no limit)")
+	fs.IntVar(&c.perSender, "verify-limit-sender", verify.DefaultPerSender, "challenges per sender address through all relays in any 24 hours (-1: no limit)")
+	fs.IntVar(&c.perDomainRelay, "verify-limit-domain-relay", verify.DefaultPerDomainRelay, "challenges per sender domain through one relay entity in any 24 hours (-1: no limit)")
+	fs.IntVar(&c.perDomain, "verify-limit-domain", verify.DefaultPerDomain, "challenges per sender domain through all relays in any 24 hours, a ceiling far above --verify-limit-domain-relay (-1: no limit)")
+	fs.IntVar(&c.perRelay, "verify-limit-relay", verify.DefaultPerEntity, "challenges per relay entity in any 24 hours (-1: no limit)")
 	fs.StringVar(&c.smtp, "smtp", "", "inbound SMTP listen address for replies to challenges (default "+defaultSMTP+" when verification is on, else off; \"off\" turns it off; production: :25)")
 	fs.IntVar(&c.smtpMaxConns, "smtp-max-conns", verify.DefaultInboundMaxConns, "concurrent inbound SMTP connections")
 }
@@ -125,7 +126,7 @@ func (c *verifyConfig) serviceConfig() (verify.Config, error) {
 	cfg := verify.Config{
 		BaseURL: c.baseURL, MailDomain: c.mailDomain, From: c.from, TTL: c.ttl.d, SuppressFor: c.suppress.d,
 		AllowUnregistered: !c.requireRegistered,
-		Limits:            verify.Limits{PerSender: c.perSender, PerDomain: c.perDomain, PerEntity: c.perRelay},
+		Limits:            verify.Limits{PerSender: c.perSender, PerDomainRelay: c.perDomainRelay, PerDomain: c.perDomain, PerEntity: c.perRelay},
 		Relay:             verify.Relay{Addr: c.relay, TLS: c.relayTLS, Username: c.relayUser, CAFile: c.relayCA},
 	}
 	if c.relayPasswordFile != "" {
