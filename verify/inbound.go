@@ -18,9 +18,23 @@ import (
 
 // Defaults of InboundConfig.
 const (
-	// DefaultInboundMaxMessage bounds one reply: a human answer to a short
-	// mail, with its quote, fits many times over.
-	DefaultInboundMaxMessage = 64 << 10
+	// DefaultInboundMaxMessage bounds one reply (2 MiB): what a mail
+	// client sends as a reply, an HTML part with the quoted challenge and
+	// a signature logo or two inline (base64 makes 1.5 MB of images 2 MiB),
+	// fits; an attachment-sized message does not. Only the header is kept
+	// in memory (DefaultInboundMaxHeader), so the size costs bandwidth,
+	// not memory.
+	DefaultInboundMaxMessage = 2 << 20
+	// DefaultInboundMaxHeader bounds the header section kept of a reply
+	// (what decides whether it is automatic); a longer one is refused as
+	// malformed once the message has been read.
+	DefaultInboundMaxHeader = 256 << 10
+	// InboundMaxOversize is how far past MaxMessageBytes a client that did
+	// not declare SIZE may go and still be read to the end of DATA and
+	// answered 552 (so its MTA bounces instead of retrying for days);
+	// beyond that the connection is cut. A client that declares SIZE (as
+	// Postfix and Exim do, SIZE is advertised) gets 552 at MAIL FROM.
+	InboundMaxOversize = 64 << 20
 	// DefaultInboundMaxRecipients bounds RCPT commands per message.
 	DefaultInboundMaxRecipients = 5
 	// DefaultInboundMaxLine bounds one line (RFC 5321 §4.5.3.1.6: 1000
@@ -39,7 +53,8 @@ const (
 type InboundConfig struct {
 	// Hostname is the name in the greeting; default the mail domain.
 	Hostname string
-	// MaxMessageBytes bounds a message (default 64 KiB).
+	// MaxMessageBytes bounds a message (default 2 MiB); a bigger one is
+	// refused with 552.
 	MaxMessageBytes int64
 	// MaxRecipients bounds recipients per message (default 5).
 	MaxRecipients int

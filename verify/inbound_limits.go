@@ -22,9 +22,11 @@ type inboundListener struct {
 }
 
 func newInboundListener(ln net.Listener, maxConns int, lifetime time.Duration, maxMessage int64, m *inboundMetrics) *inboundListener {
-	// A session may carry a few messages and their commands; no honest
-	// reply needs more.
-	return &inboundListener{Listener: ln, sem: make(chan struct{}, maxConns), lifetime: lifetime, budget: 4*maxMessage + 64<<10, m: m}
+	// A session may carry a few messages and their commands, and read one
+	// oversize message to its end to refuse it with 552; no honest reply
+	// needs more.
+	return &inboundListener{Listener: ln, sem: make(chan struct{}, maxConns), lifetime: lifetime,
+		budget: 4*maxMessage + InboundMaxOversize + 64<<10, m: m}
 }
 
 // Accept returns the next connection within the limit.

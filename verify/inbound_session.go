@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -70,14 +71,15 @@ func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
-// Data reads the reply (bounded by the server) and confirms every token
-// addressed, unless the message is automatic.
+// Data reads the whole reply (bounded by the server: past MaxMessageBytes
+// the server answers 552), keeping only its header, and confirms every
+// token addressed, unless the message is automatic.
 func (s *inboundSession) Data(r io.Reader) error {
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
+	head, err := headerOf(r, DefaultInboundMaxHeader)
+	if err != nil {
 		return err // ErrDataTooLarge or a broken connection
 	}
-	auto, why, err := automatic(buf.Bytes(), s.null, s.from)
+	auto, why, err := automatic(head, s.null, s.from)
 	if err != nil {
 		s.in.m.message(msgMalformed)
 		s.in.log.Info("inbound SMTP: reply not understood", "remote", s.remote, "err", err)
@@ -89,6 +91,36 @@ func (s *inboundSession) Data(r io.Reader) error {
 		return nil
 	}
 	return s.confirmAll()
+}
+
+// headerOf reads r to its end and returns its header section with the
+// blank line that ends it, or the first max bytes of a longer one (which
+// then does not parse).
+func headerOf(r io.Reader, max int) ([]byte, error) {
+	br := bufio.NewReader(r)
+	var head []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(head) < max {
+			head = append(head, line[:min(len(line), max-len(head))]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				return head, nil
+			}
+			return nil, err
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			break
+		}
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, err
+	}
+	return head, nil
 }
 
 // confirmAll confirms each token; it answers 550 when none was still open
