@@ -117,6 +117,11 @@ type Config struct {
 	TTL time.Duration
 	// Limits are the rate limits.
 	Limits Limits
+	// NeverChallenge are role local parts (before any +extension, any
+	// case) never challenged, besides the built-in rules (postmaster,
+	// abuse, noreply-like, list and bounce addresses...); nil takes
+	// DefaultNeverChallenge, an empty non-nil slice none.
+	NeverChallenge []string
 	// AllowUnregistered lets relays that are neither registered nor a
 	// group request challenges. Off by default: only registered relays
 	// and groups may (no backscatter from random hosts).
@@ -143,6 +148,9 @@ func (c *Config) setDefaults() {
 	c.MailDomain = strings.TrimSuffix(strings.ToLower(c.MailDomain), ".")
 	if c.From == "" {
 		c.From = "wlns verification <noreply@" + c.MailDomain + ">"
+	}
+	if c.NeverChallenge == nil {
+		c.NeverChallenge = DefaultNeverChallenge
 	}
 	c.TTL = orDuration(c.TTL, DefaultTTL)
 	c.SuppressFor = orDuration(c.SuppressFor, DefaultSuppressFor)

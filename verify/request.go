@@ -81,7 +81,7 @@ func challengeID(c *record.Challenge) string {
 }
 
 func (s *Service) request(ctx context.Context, sender string, ip netip.Addr, by string) (Outcome, error) {
-	addr, reason := Challengeable(sender)
+	addr, reason := challengeable(sender, s.never)
 	if reason != "" {
 		return Outcome{Result: Refused, Reason: reason, Unchallengeable: true}, nil
 	}

@@ -16,12 +16,31 @@ var roleLocals = map[string]bool{
 	"root": true, "hostmaster": true, "nobody": true,
 }
 
-// Challengeable normalises sender and says why it must never be challenged:
-// reason is empty when it may be. It refuses the null sender, addresses
-// without a domain, role and bounce addresses and addresses that look like
-// per-message return paths (VERP, BATV, SRS). addr is the normalised
-// address whenever the sender is one.
-func Challengeable(sender string) (addr, reason string) {
+// DefaultNeverChallenge are the role local parts that are never
+// challenged besides the built-in rules (Config.NeverChallenge replaces
+// them): shared mailboxes and notification robots, where nobody confirms
+// and a challenge is noise to whoever reads them.
+var DefaultNeverChallenge = []string{"info", "admin", "administrator", "webmaster", "notifications", "notification"}
+
+// neverSet is a NeverChallenge list as a set of lower-case local parts.
+func neverSet(locals []string) map[string]bool {
+	m := make(map[string]bool, len(locals))
+	for _, l := range locals {
+		if l = strings.ToLower(strings.TrimSpace(l)); l != "" {
+			m[l] = true
+		}
+	}
+	return m
+}
+
+// challengeable normalises sender and says why it must never be
+// challenged: reason is empty when it may be. It refuses the null sender,
+// addresses without a domain or at a domain that is not on the Internet
+// (localhost, .invalid), role, noreply-like and bounce addresses, the
+// local parts in never, and addresses that look like per-message return
+// paths (VERP, BATV, SRS). addr is the normalised address whenever the
+// sender is one.
+func challengeable(sender string, never map[string]bool) (addr, reason string) {
 	if strings.TrimSpace(strings.Trim(sender, "<>")) == "" {
 		return "", "the null sender is never challenged"
 	}
@@ -33,11 +52,14 @@ func Challengeable(sender string) (addr, reason string) {
 	if at < 0 {
 		return addr, "not an address: a domain has nobody to confirm"
 	}
-	local := addr[:at]
+	local, domain := addr[:at], addr[at+1:]
 	if !mailable(local) {
 		return addr, fmt.Sprintf("%q is not a local part mail can be sent to (RFC 5321)", local)
 	}
-	if r := roleReason(local); r != "" {
+	if localDomain(domain) {
+		return addr, fmt.Sprintf("%s is not a domain on the Internet", domain)
+	}
+	if r := roleReason(local, never); r != "" {
 		return addr, r
 	}
 	if r := returnPathReason(local); r != "" {
@@ -67,8 +89,16 @@ func atext(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
-// roleReason refuses role, list-software and bounce local parts.
-func roleReason(local string) string {
+// localDomain reports whether domain names no host on the Internet:
+// localhost (RFC 6761) and the .invalid names.
+func localDomain(domain string) bool {
+	return domain == "localhost" || domain == "localhost.localdomain" ||
+		strings.HasSuffix(domain, ".localhost") || domain == "invalid" || strings.HasSuffix(domain, ".invalid")
+}
+
+// roleReason refuses role, noreply-like, list-software and bounce local
+// parts, and those in never.
+func roleReason(local string, never map[string]bool) string {
 	base := local
 	if i := strings.IndexAny(base, "+"); i > 0 {
 		base = base[:i]
@@ -76,12 +106,24 @@ func roleReason(local string) string {
 	switch {
 	case roleLocals[base]:
 		return fmt.Sprintf("%q is a role or robot address", local)
+	case never[base]:
+		return fmt.Sprintf("%q is a role address (never challenged on this node)", local)
+	case noReplyLike(base):
+		return fmt.Sprintf("%q is a no-reply address", local)
 	case strings.HasPrefix(base, "owner-"), strings.HasSuffix(base, "-request"), strings.HasSuffix(base, "-owner"):
 		return fmt.Sprintf("%q is a mailing-list address", local)
 	case strings.HasPrefix(base, "bounce-"), strings.HasPrefix(base, "bounces-"), strings.HasPrefix(base, "bounces+"):
 		return fmt.Sprintf("%q is a bounce address", local)
 	}
 	return ""
+}
+
+// noReplyLike reports whether local says nobody reads it: "noreply" or
+// "donotreply" once separators are dropped (no-reply, no_reply,
+// noreply-billing, billing.noreply, do-not-reply).
+func noReplyLike(local string) bool {
+	squashed := strings.NewReplacer("-", "", "_", "", ".", "").Replace(local)
+	return strings.Contains(squashed, "noreply") || strings.Contains(squashed, "donotreply")
 }
 
 // returnPathReason refuses local parts that carry per-message or

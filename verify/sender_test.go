@@ -1,6 +1,9 @@
 package verify
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestChallengeable_NeverChallengesRobotsAndReturnPaths(t *testing.T) {
 	cases := []struct {
@@ -49,10 +52,25 @@ func TestChallengeable_NeverChallengesRobotsAndReturnPaths(t *testing.T) {
 		{"news+3f9a2c81d4@example.com", false},
 		{"msg-20240115123456@example.com", false},
 		{"bounce-1234-5678@example.com", false},
+		{"info@example.com", false},
+		{"Info+sales@example.com", false},
+		{"admin@example.com", false},
+		{"webmaster@example.com", false},
+		{"notifications@example.com", false},
+		{"no_reply@example.com", false},
+		{"noreply-billing@example.com", false},
+		{"billing.noreply@example.com", false},
+		{"DoNotReply@example.com", false},
+		{"alice@localhost", false},
+		{"alice@mail.localhost", false},
+		{"alice@host.invalid", false},
+		{"information@example.com", true},
+		{"norelpy.fan@example.com", true},
+		{"alice@localhost.example.com", true},
 	}
 	for _, c := range cases {
 		t.Run(c.sender, func(t *testing.T) {
-			addr, reason := Challengeable(c.sender)
+			addr, reason := challengeable(c.sender, neverSet(DefaultNeverChallenge))
 			if got := reason == ""; got != c.ok {
 				t.Fatalf("Challengeable(%q) = %q, %q; want challengeable %v", c.sender, addr, reason, c.ok)
 			}
@@ -61,8 +79,30 @@ func TestChallengeable_NeverChallengesRobotsAndReturnPaths(t *testing.T) {
 }
 
 func TestChallengeable_NormalisesCase(t *testing.T) {
-	addr, reason := Challengeable(" <Alice@Example.COM> ")
+	addr, reason := challengeable(" <Alice@Example.COM> ", nil)
 	if reason != "" || addr != "alice@example.com" {
 		t.Fatalf("got %q, %q; want alice@example.com", addr, reason)
+	}
+}
+
+// The role list is configurable: a node that challenges info@ (a small
+// business mailing from it) drops it; another adds its own robots.
+func TestChallengeable_NeverChallengeIsConfigurable(t *testing.T) {
+	none := neverSet(nil)
+	if _, r := challengeable("info@example.com", none); r != "" {
+		t.Fatalf("info@ with an empty list: %s", r)
+	}
+	if _, r := challengeable("postmaster@example.com", none); r == "" {
+		t.Fatal("postmaster@ challengeable with an empty list: the built-in rules stay")
+	}
+	if _, r := challengeable("Alerts+x@example.com", neverSet([]string{" Alerts "})); r == "" {
+		t.Fatal("a configured role address is challengeable")
+	}
+	e := newEnv(t, func(c *Config) { c.NeverChallenge = []string{} })
+	if o := e.request("info@example.com", groupIP); o.Result != Sent {
+		t.Fatalf("info@ with NeverChallenge empty: %+v", o)
+	}
+	if o := newEnv(t).request("info@example.com", groupIP); o.Result != Refused || !o.Unchallengeable || !strings.Contains(o.Reason, "role address") {
+		t.Fatalf("info@ with the default list: %+v", o)
 	}
 }

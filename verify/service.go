@@ -59,6 +59,8 @@ type Service struct {
 	metrics *metrics
 	tls     *tls.Config
 	pages   *pages
+	// never is Config.NeverChallenge as a set.
+	never map[string]bool
 
 	// mu guards unsent: tokens of challenges whose mail failed, kept so a
 	// later Request on this node can send it again (only the hash is
@@ -93,7 +95,8 @@ func New(cfg Config, store Store) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, store: store, metrics: m, tls: tc, pages: p, unsent: map[string]*unsentMail{}}, nil
+	return &Service{cfg: cfg, store: store, metrics: m, tls: tc, pages: p, never: neverSet(cfg.NeverChallenge),
+		unsent: map[string]*unsentMail{}}, nil
 }
 
 // relayTLS builds the TLS client configuration for the relay.

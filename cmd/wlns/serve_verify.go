@@ -33,6 +33,7 @@ type verifyConfig struct {
 	ttl, suppress                                  durationFlag
 	requireRegistered                              bool
 	perSender, perDomainRelay, perDomain, perRelay int
+	neverChallenge                                 string
 	smtp                                           string
 	smtpMaxConns                                   int
 }
@@ -50,6 +51,8 @@ func (c *verifyConfig) declare(fs *flag.FlagSet) {
 	fs.Var(&c.ttl, "verify-ttl", "how long a challenge token stays valid (e.g. 7d, 48h)")
 	fs.Var(&c.suppress, "verify-suppress", "how long an \"I did not send this\" report stops new challenges for the sender and relay")
 	fs.BoolVar(&c.requireRegistered, "verify-require-registered", true, "challenge only for registered relays and groups (false: any address in an entity)")
+	fs.StringVar(&c.neverChallenge, "verify-never-challenge", strings.Join(verify.DefaultNeverChallenge, ","),
+		"comma-separated role local parts never challenged, besides postmaster, abuse, noreply-like, list and bounce addresses (empty: none)")
 	fs.IntVar(&c.perSender, "verify-limit-sender", verify.DefaultPerSender, "challenges per sender address through all relays in any 24 hours (-1: no limit)")
 	fs.IntVar(&c.perDomainRelay, "verify-limit-domain-relay", verify.DefaultPerDomainRelay, "challenges per sender domain through one relay entity in any 24 hours (-1: no limit)")
 	fs.IntVar(&c.perDomain, "verify-limit-domain", verify.DefaultPerDomain, "challenges per sender domain through all relays in any 24 hours, a ceiling far above --verify-limit-domain-relay (-1: no limit)")
@@ -127,6 +130,7 @@ func (c *verifyConfig) serviceConfig() (verify.Config, error) {
 		BaseURL: c.baseURL, MailDomain: c.mailDomain, From: c.from, TTL: c.ttl.d, SuppressFor: c.suppress.d,
 		AllowUnregistered: !c.requireRegistered,
 		Limits:            verify.Limits{PerSender: c.perSender, PerDomainRelay: c.perDomainRelay, PerDomain: c.perDomain, PerEntity: c.perRelay},
+		NeverChallenge:    splitList(c.neverChallenge),
 		Relay:             verify.Relay{Addr: c.relay, TLS: c.relayTLS, Username: c.relayUser, CAFile: c.relayCA},
 	}
 	if c.relayPasswordFile != "" {
@@ -224,4 +228,16 @@ func (v *verifier) api() admin.Verifier {
 		return nil
 	}
 	return v.svc
+}
+
+// splitList is a comma-separated flag value as a list without empty
+// items; never nil, so an empty value means "none", not "the default".
+func splitList(v string) []string {
+	out := []string{}
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,8 @@ func TestVerifyConfig_ServiceConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := validatedServeConfig(t, append([]string{"--verify-relay-user", "wl", "--verify-relay-password-file", pw,
-		"--verify-ttl", "2d", "--verify-require-registered=false", "--verify-limit-sender", "-1"}, verifyOn...)...)
+		"--verify-ttl", "2d", "--verify-require-registered=false", "--verify-limit-sender", "-1",
+		"--verify-limit-domain-relay", "20", "--verify-never-challenge", "admin, alerts,"}, verifyOn...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +63,22 @@ func TestVerifyConfig_ServiceConfig(t *testing.T) {
 	if vc.Relay.Password != "s3cret" || vc.Relay.Username != "wl" {
 		t.Errorf("relay credentials %q/%q", vc.Relay.Username, vc.Relay.Password)
 	}
-	if vc.TTL != 48*time.Hour || !vc.AllowUnregistered || vc.Limits.PerSender != -1 || vc.Limits.PerDomain != verify.DefaultPerDomain {
+	if vc.TTL != 48*time.Hour || !vc.AllowUnregistered || vc.Limits.PerSender != -1 || vc.Limits.PerDomain != verify.DefaultPerDomain ||
+		vc.Limits.PerDomainRelay != 20 || !slices.Equal(vc.NeverChallenge, []string{"admin", "alerts"}) {
 		t.Errorf("service config %+v", vc)
+	}
+	for flag, want := range map[string][]string{"": verify.DefaultNeverChallenge, "--verify-never-challenge=": {}} {
+		args := verifyOn
+		if flag != "" {
+			args = append([]string{flag}, verifyOn...)
+		}
+		c, err := validatedServeConfig(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vc, err := c.verify.serviceConfig(); err != nil || vc.NeverChallenge == nil || !slices.Equal(vc.NeverChallenge, want) {
+			t.Errorf("%q: never challenge %q (%v), want %q", flag, vc.NeverChallenge, err, want)
+		}
 	}
 	cfg.verify.relayPasswordFile = filepath.Join(t.TempDir(), "missing")
 	if _, err := cfg.verify.serviceConfig(); err == nil || !strings.Contains(err.Error(), "reading the relay password") {
