@@ -47,6 +47,7 @@ type config struct {
 	work, out string
 	wlns      string
 	args      []string // the command line, for the report
+	curve     []string // -curve: result files to tabulate instead of a run
 }
 
 // scales are the -scale presets: pairs.
@@ -88,8 +89,18 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.work, "work", "", "work folder to keep (default: a temp folder, removed)")
 	fs.StringVar(&c.out, "out", "bench/out", "folder for scale-<n>-<time>.json and .md (empty: none)")
 	fs.StringVar(&c.wlns, "wlns", "", "wlns binary (default: build ./cmd/wlns)")
+	asCurve := fs.Bool("curve", false, "print one table row per result file given after the flags (bench/out/scale-*.json), by size, instead of running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *asCurve {
+		if c.curve = fs.Args(); len(c.curve) == 0 {
+			return c, fmt.Errorf("-curve needs result files, e.g. bench/out/scale-*.json")
+		}
+		return c, nil
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (flags only, or -curve FILES)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

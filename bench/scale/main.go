@@ -29,6 +29,7 @@
 // Usage:
 //
 //	go run ./bench/scale [-scale 1M|10M|100M | -n PAIRS] [-voters 3] [-catchup] [-sweep 5s] ...
+//	go run ./bench/scale -curve bench/out/scale-*.json   # one row per run, by size
 //	go run ./bench/scale -h
 package main
 
@@ -57,6 +58,13 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/scale:", err)
 		os.Exit(2)
+	}
+	if len(c.curve) > 0 {
+		if err := curve(c.curve, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/scale:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -206,3 +206,29 @@ func smokeRun(t *testing.T, bin string, extra []string) {
 		t.Errorf("the JSON result does not read back (%v): %.200s", err, b)
 	}
 }
+
+func TestCurve_OneRowPerRunBySize(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, n := range []int{10_000_000, 1_000_000} {
+		r := result{Dataset: dataStats{Pairs: n, Records: n + 1_020_000}, Commit: "abc"}
+		r.Memory.BytesPerRecord = float64(n / 1000)
+		b, _ := json.Marshal(&r)
+		f := filepath.Join(dir, short(n)+".json")
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	var sb strings.Builder
+	if err := curve(files, &sb); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(sb.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[2], "| 1M | 2020000 |") || !strings.HasPrefix(lines[3], "| 10M | 11020000 |") {
+		t.Errorf("got\n%s\nwant a header and the 1M row before the 10M row", sb.String())
+	}
+	if _, err := parseFlags([]string{"-curve"}); err == nil {
+		t.Error("-curve without files: no error")
+	}
+}
