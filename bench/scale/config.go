@@ -46,6 +46,7 @@ type config struct {
 	timeout   time.Duration
 	work, out string
 	wlns      string
+	commit    string   // what the -wlns binary was built from, for the report
 	args      []string // the command line, for the report
 	curve     []string // -curve: result files to tabulate instead of a run
 }
@@ -89,6 +90,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.work, "work", "", "work folder to keep (default: a temp folder, removed)")
 	fs.StringVar(&c.out, "out", "bench/out", "folder for scale-<n>-<time>.json and .md (empty: none)")
 	fs.StringVar(&c.wlns, "wlns", "", "wlns binary (default: build ./cmd/wlns)")
+	fs.StringVar(&c.commit, "commit", "", "with -wlns: the commit it was built from, for the report (default: this tree's)")
 	asCurve := fs.Bool("curve", false, "print one table row per result file given after the flags (bench/out/scale-*.json), by size, instead of running")
 	if err := fs.Parse(args); err != nil {
 		return c, err

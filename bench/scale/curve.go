@@ -40,7 +40,7 @@ func curve(files []string, out io.Writer) error {
 			catch = fmt.Sprintf("%.1f", r.CatchUp.ServeAllS)
 		}
 		if r.Sweep != nil {
-			sweep = fmt.Sprintf("%.2f", r.Sweep.PerSweepCPUS)
+			sweep = fmt.Sprintf("%.2f", r.Sweep.PerSweep)
 		}
 		row := []string{short(r.Dataset.Pairs), fmt.Sprint(r.Dataset.Records), fmt.Sprint(r.Load.Voters), r.Commit,
 			fmt.Sprintf("%.0f", r.Load.RecordsPerS), fmt.Sprintf("%.0f", r.Memory.SettledRSSMiB),

@@ -95,8 +95,11 @@ func run(ctx context.Context, c config, out io.Writer) (*result, error) {
 	go watchMemory(ctx, cancel, c.minFree)
 
 	load, _ := os.ReadFile("/proc/loadavg")
-	r := &result{Command: commandLine(c.args), Commit: commit(ctx), Started: time.Now(), Machine: kit.Machine(),
+	r := &result{Command: commandLine(c.args), Commit: c.commit, Started: time.Now(), Machine: kit.Machine(),
 		MemGiB: kit.KibField("/proc/meminfo", "MemTotal:") * 1024 / gib, LoadAvg: strings.TrimSpace(string(load))}
+	if r.Commit == "" {
+		r.Commit = commit(ctx)
+	}
 	s := &runner{c: c, out: out, work: work, r: r}
 	err = s.all(ctx)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {

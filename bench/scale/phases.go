@@ -129,7 +129,10 @@ func (s *runner) generate(ctx context.Context) error {
 
 // spec is how node id runs; dns fixes its DNS port ("" picks one).
 func (s *runner) spec(id, join, dns string) kit.NodeSpec {
-	args := []string{"--readers", "1"}
+	// --voters keeps a -catchup mirror a non-voting mirror: promoted, it
+	// would make a one-node cluster need both nodes for a quorum while it
+	// still catches up.
+	args := []string{"--readers", "1", "--voters", strconv.Itoa(s.c.voters)}
 	if dns != "" {
 		args = append(args, "--dns", dns)
 	}
@@ -360,13 +363,6 @@ func (s *runner) latency(ctx context.Context) error {
 // with that sweep interval and the sweeps are timed once it serves.
 func (s *runner) start(ctx context.Context) error {
 	old := s.nodes[0]
-	var idle float64
-	if s.c.sweep > 0 {
-		var err error
-		if idle, err = idleCPU(ctx, old, 3*s.c.sweep); err != nil {
-			return err
-		}
-	}
 	old.Stop()
 	port, err := kit.FreePort()
 	if err != nil {
@@ -401,64 +397,8 @@ func (s *runner) start(ctx context.Context) error {
 	s.r.Memory.RestartHWMMiB = kit.KibField(fmt.Sprintf("/proc/%d/status", n.PID()), "VmHWM:") / 1024
 	s.logf("   restart: every sample right after %.1f s (ready file %.1f s)", st.ServeAllS, st.ReadyS)
 	if s.c.sweep > 0 {
-		return s.sweeps(ctx, n, idle)
+		return s.sweeps(ctx, n)
 	}
-	return nil
-}
-
-// idleCPU is n's CPU seconds over d with nothing to do.
-func idleCPU(ctx context.Context, n *kit.Node, d time.Duration) (float64, error) {
-	c0, err := n.CPUSeconds()
-	if err != nil {
-		return 0, err
-	}
-	if err := kit.Sleep(ctx, d); err != nil {
-		return 0, err
-	}
-	c1, err := n.CPUSeconds()
-	return c1 - c0, err
-}
-
-// sweeps times three expiry sweeps on n (the leader), none of which may
-// delete anything, against idle CPU over as long a window.
-func (s *runner) sweeps(ctx context.Context, n *kit.Node, idle float64) error {
-	w := &sweepStats{Interval: s.c.sweep.String(), IdleCPUS: idle}
-	s.r.Sweep = w
-	lastSweep := func() float64 {
-		v, _ := n.Metrics(ctx)
-		return v["wlns_expiry_last_sweep_timestamp_seconds"]
-	}
-	expired := func() float64 {
-		v, _ := n.Metrics(ctx)
-		sum := 0.0
-		for k, x := range v {
-			if strings.HasPrefix(k, "wlns_expiry_records_expired_total") {
-				sum += x
-			}
-		}
-		return sum
-	}
-	// Start the window at a sweep, so that it holds exactly three.
-	deadline := time.Now().Add(2*s.c.sweep + time.Minute)
-	first := lastSweep()
-	for lastSweep() == first {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no expiry sweep within %v", 2*s.c.sweep+time.Minute)
-		}
-		if err := kit.Sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	e0 := expired()
-	t0 := time.Now()
-	c0, _ := n.CPUSeconds()
-	if err := kit.Sleep(ctx, 3*s.c.sweep); err != nil {
-		return err
-	}
-	c1, _ := n.CPUSeconds()
-	w.WindowS, w.CPUS, w.Sweeps, w.Expired = time.Since(t0).Seconds(), c1-c0, 3, expired()-e0
-	w.PerSweepCPUS = (w.CPUS - idle) / 3
-	s.logf("   3 sweeps: %.2f CPU-s each beyond idle", w.PerSweepCPUS)
 	return nil
 }
 

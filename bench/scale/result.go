@@ -120,13 +120,14 @@ type catchUpStats struct {
 }
 
 type sweepStats struct {
-	Interval     string  `json:"interval"`
-	Sweeps       int     `json:"sweeps"`
-	WindowS      float64 `json:"window_s"`
-	CPUS         float64 `json:"cpu_s"`      // the node's CPU over the window
-	IdleCPUS     float64 `json:"idle_cpu_s"` // the same node's CPU over as long a window without sweeps
-	PerSweepCPUS float64 `json:"cpu_s_per_sweep"`
-	Expired      float64 `json:"records_expired"`
+	Interval string  `json:"interval"`
+	Sweeps   int     `json:"sweeps"`
+	WindowS  float64 `json:"window_s"`
+	CPUS     float64 `json:"cpu_s"`           // the node's CPU over the window
+	BaseRate float64 `json:"base_cpu_per_s"`  // its median CPU rate, sampled every 100 ms
+	PerSweep float64 `json:"cpu_s_per_sweep"` // CPU above the base rate within ±Around of each sweep
+	AroundS  float64 `json:"around_s"`
+	Expired  float64 `json:"records_expired"`
 }
 
 // save writes the result as JSON and the report as Markdown into dir.
@@ -208,7 +209,8 @@ func (r *result) render() string {
 	}
 	if w := r.Sweep; w != nil {
 		row(fmt.Sprintf("expiry: %d sweeps at --sweep-interval %s, nothing expired (%.0f)", w.Sweeps, w.Interval, w.Expired),
-			fmt.Sprintf("%.2f CPU-s per sweep (%.1f CPU-s in %.0f s against %.1f idle)", w.PerSweepCPUS, w.CPUS, w.WindowS, w.IdleCPUS), "wlns serve --sweep-interval "+w.Interval)
+			fmt.Sprintf("%.2f CPU-s per sweep (above the node's median %.2f CPU-s/s within ±%.1f s of each; %.1f CPU-s in the %.0f s window)",
+				w.PerSweep, w.BaseRate, w.AroundS, w.CPUS, w.WindowS), "wlns serve --sweep-interval "+w.Interval)
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "\n**The run stopped early:** %s\n", r.Error)

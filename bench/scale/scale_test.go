@@ -232,3 +232,23 @@ func TestCurve_OneRowPerRunBySize(t *testing.T) {
 		t.Error("-curve without files: no error")
 	}
 }
+
+func TestSweepCost_CountsOnlyTheSpikeAboveTheMedianRate(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 13, 0, 0, 0, time.UTC)
+	var marks []cpuAt
+	cpu := 0.0
+	for i := range 300 { // 30 s at 0.1 CPU-s/s, a 0.5 CPU-s sweep at 10 s and 20 s, a 2 CPU-s GC at 5 s
+		switch i {
+		case 100, 200:
+			cpu += 0.5
+		case 50:
+			cpu += 2
+		}
+		cpu += 0.01
+		marks = append(marks, cpuAt{t0.Add(time.Duration(i) * 100 * time.Millisecond), cpu})
+	}
+	base, per := sweepCost(marks, []time.Time{t0.Add(10 * time.Second), t0.Add(20 * time.Second)}, 2*time.Second)
+	if base < 0.099 || base > 0.101 || per < 0.499 || per > 0.501 {
+		t.Errorf("base %.3f CPU-s/s, %.3f CPU-s per sweep; want 0.1 and 0.5", base, per)
+	}
+}
