@@ -1,12 +1,14 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wlns/wlns/command"
 )
@@ -82,22 +84,45 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // decodeJSON reads one JSON object of at most limit bytes into dst,
-// refusing unknown fields and trailing data.
+// refusing unknown fields, trailing data and bytes that are not UTF-8.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return badJSON(err)
+	}
+	return decodeObject(b, dst)
+}
+
+// decodeObject decodes the one JSON object in b into dst, refusing unknown
+// fields and trailing data. JSON is UTF-8 (RFC 8259), and Go's decoder
+// would turn each invalid byte into U+FFFD: a sender stored with it is not
+// the address the client meant, so such a body is refused whole.
+func decodeObject(b []byte, dst any) error {
+	if !utf8.Valid(b) {
+		return errorf(http.StatusBadRequest, "bad JSON: not valid UTF-8 at byte %d", invalidUTF8At(b))
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return badJSON(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return err
-		}
 		return errorf(http.StatusBadRequest, "bad JSON: data after the object")
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that does not
+// start a valid UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 func badJSON(err error) error {
