@@ -1,10 +1,6 @@
 package admin
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -12,16 +8,17 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+// importKinds are the kinds an import line may have.
+var importKinds = map[string]bool{"pair": true, "verp": true, "relay": true, "group": true}
+
 // command validates one import line and builds its command.
 func (imp *importer) command(b []byte) (*command.Envelope, error) {
 	var l ImportLine
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
-		return nil, badJSON(err)
+	if err := decodeObject(b, &l); err != nil {
+		return nil, err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errorf(http.StatusBadRequest, "bad JSON: data after the object")
+	if !importKinds[l.Kind] {
+		return nil, errorf(http.StatusBadRequest, "unknown kind %q: want pair, verp, relay or group", l.Kind)
 	}
 	if f := l.stray(); f != "" {
 		return nil, errorf(http.StatusBadRequest, "field %q does not apply to kind %q", f, l.Kind)
@@ -46,8 +43,6 @@ func (imp *importer) command(b []byte) (*command.Envelope, error) {
 		t = command.EntityPut
 		imp.sync() // a group replaces the one of its name earlier lines made
 		body, err = imp.groupBody(&l)
-	default:
-		return nil, errorf(http.StatusBadRequest, "invalid kind %q: want pair, verp, relay or group", l.Kind)
 	}
 	if err != nil {
 		return nil, err

@@ -109,8 +109,10 @@ func TestImport_Errors(t *testing.T) {
 	}
 	lines := map[string]string{
 		`{"kind":"pair","sender":"a@b.example","domain":"x.example","ip":"192.0.2.1"}`: `"domain" does not apply`,
-		`{"kind":"mx"}`: `invalid kind "mx"`,
-		`{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1","x":1}`: `unknown field "x"`,
+		`{"kind":"mx"}`: `unknown kind "mx"`,
+		`{"kind":"pairs","sender":"a@b.example","ip":"192.0.2.1"}`:                  `unknown kind "pairs": want pair, verp, relay or group`,
+		"{\"kind\":\"pair\",\"sender\":\"d\xffve@b.example\",\"ip\":\"192.0.2.1\"}": "not valid UTF-8 at byte 26",
+		`{"kind":"pair","sender":"a@b.example","ip":"192.0.2.1","x":1}`:             `unknown field "x"`,
 		`[1,2]`: "bad JSON",
 		`{"kind":"pair","sender":"a@b.example","ip":"198.51.100.1"}`: "", // ok for admin
 	}
