@@ -327,6 +327,12 @@ func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 		t.Fatalf("write without a quorum took %v to be spooled", d)
 	}
 	t.Logf("write without a quorum spooled after %v", time.Since(t0))
+	// It says so on /readyz, as the troubleshooting table in
+	// docs/operations.md promises, though it was ready before.
+	eventually(t, 15*time.Second, func() (bool, string) {
+		code, b := last.api("GET", "/readyz", nil)
+		return code == http.StatusServiceUnavailable && strings.Contains(string(b), "store not caught up: no leader known"), fmt.Sprintf("%d %s", code, b)
+	})
 	back := startMember(t, peer.dataDir, nodeArgsOf(peer)...)
 	waitListed(t, []*node{last, back}, "no-quorum@example.org", "192.0.2.10", 30*time.Second)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {

@@ -254,8 +254,10 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 }
 
 // ready is /readyz: not ready while DNS is not listening or is withdrawn,
-// and until the store has caught up once after start (the reason says
-// which, and whether DNS answers meanwhile).
+// while the disk is full, until the store has caught up once after start,
+// and whenever the node knows no leader (it lost its quorum, or an
+// election is under way); the reason says which, and whether DNS answers
+// meanwhile.
 func (n *node) ready(context.Context) error {
 	switch {
 	case !n.dnsReady.Load():
@@ -272,8 +274,18 @@ func (n *node) ready(context.Context) error {
 			}
 		}
 		return fmt.Errorf("store not caught up: %s; DNS answers from local data meanwhile", reason)
+	case n.store != nil && n.noLeader():
+		if err := n.store.CaughtUp(); err != nil {
+			return fmt.Errorf("store not caught up: %w; DNS answers from local data meanwhile", err)
+		}
 	}
 	return nil
+}
+
+// noLeader reports whether the store knows no leader now.
+func (n *node) noLeader() bool {
+	id, _ := n.store.Leader()
+	return id == ""
 }
 
 // within runs f but gives up waiting for it when ctx ends, so that a stuck
