@@ -288,7 +288,10 @@ func TestCluster_ThreeNodesReplicateFailOverRejoinAndRemove(t *testing.T) {
 	}
 	deadStatus, _ := dead.status()
 	dead.kill()
-	lead.mustCLI("cluster", "remove", deadStatus.NodeID)
+	out := lead.mustCLI("cluster", "remove", deadStatus.NodeID)
+	if !strings.Contains(out, "removed "+deadStatus.NodeID+" from the cluster; 2 voters") || !strings.Contains(out, "delete that folder") {
+		t.Fatalf("cluster remove did not confirm what it did: %q", out)
+	}
 	if ms := members(t, lead); len(ms) != 2 {
 		t.Fatalf("after removing %s the cluster lists %d members, want 2: %v", deadStatus.NodeID, len(ms), ms)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,11 +38,37 @@ func clusterCommands() []*subcommand {
 		summary: "remove a dead or retiring node from the cluster",
 		setup: func(*flag.FlagSet) runFunc {
 			return func(ctx context.Context, e *invocation) error {
-				_, err := e.api.do(ctx, "DELETE", "/v1/cluster/members/"+url.PathEscape(e.args[0]), nil, nil)
-				return err
+				id := e.args[0]
+				if _, err := e.api.do(ctx, "DELETE", "/v1/cluster/members/"+url.PathEscape(id), nil, nil); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "removed %s from the cluster", id)
+				var st admin.ClusterStatus
+				if _, err := e.api.do(ctx, "GET", "/v1/cluster", nil, &st); err == nil {
+					fmt.Fprintf(e.stdout, "; %s remain", memberSummary(st.Members))
+				}
+				fmt.Fprintf(e.stdout, ".\nDo not restart %s on its data folder: to bring it back, delete that folder and join it again.\n", id)
+				return nil
 			}
 		},
 	}}
+}
+
+// memberSummary says how many members and voters there are, and which.
+func memberSummary(ms []admin.ClusterMember) string {
+	var voters, others []string
+	for _, m := range ms {
+		if m.Voter {
+			voters = append(voters, m.ID)
+		} else {
+			others = append(others, m.ID)
+		}
+	}
+	out := fmt.Sprintf("%d voters (%s)", len(voters), strings.Join(voters, ", "))
+	if len(others) > 0 {
+		out += fmt.Sprintf(" and %d non-voters (%s)", len(others), strings.Join(others, ", "))
+	}
+	return out
 }
 
 func printCluster(w io.Writer, st *admin.ClusterStatus) error {
