@@ -144,7 +144,7 @@ func TestGroups_BadRequests(t *testing.T) {
 		{"control character in name", `{"name":"mx\u0001","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
 		{"DEL in name", `{"name":"mx\u007f","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
 		{"bidi override in name", `{"name":"mx\u202eexe","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
-		{"invalid UTF-8 in name", "{\"name\":\"mx\xff\",\"members\":[\"192.0.2.0/28\"]}", http.StatusBadRequest, "invalid group name"},
+		{"invalid UTF-8 in name", "{\"name\":\"mx\xff\",\"members\":[\"192.0.2.0/28\"]}", http.StatusBadRequest, `not valid UTF-8 at byte 11, after "{\"name\":\"mx"`},
 		{"name over the limit", `{"name":"` + strings.Repeat("a", MaxGroupName+1) + `","members":["192.0.2.0/28"]}`, http.StatusBadRequest, "invalid group name"},
 		{"CR LF in contact", `{"name":"g","members":["192.0.2.0/28"],"registered":true,"contact":"a@b.example\r\nX: y"}`, http.StatusBadRequest, "invalid contact"},
 	}

@@ -99,7 +99,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) er
 // the address the client meant, so such a body is refused whole.
 func decodeObject(b []byte, dst any) error {
 	if !utf8.Valid(b) {
-		return errorf(http.StatusBadRequest, "bad JSON: not valid UTF-8 at byte %d", invalidUTF8At(b))
+		at := invalidUTF8At(b)
+		return errorf(http.StatusBadRequest, "bad JSON: not valid UTF-8 at byte %d, after %q", at, b[max(0, at-24):at])
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
