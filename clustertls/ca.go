@@ -85,7 +85,7 @@ type NodeRequest struct {
 // IssueNode signs a node certificate with the CA in caDir and writes
 // node.crt, node.key (0600) and a copy of ca.crt into outDir.
 func IssueNode(caDir, outDir string, req NodeRequest, now time.Time) error {
-	if err := checkNodeID(req.NodeID); err != nil {
+	if err := CheckNodeID(req.NodeID); err != nil {
 		return err
 	}
 	caCert, caKey, err := loadCA(caDir)
@@ -149,9 +149,9 @@ func nodeTemplate(req NodeRequest, now time.Time) (*x509.Certificate, error) {
 	return tmpl, nil
 }
 
-// checkNodeID accepts the IDs wlns generates and operators type: letters,
+// CheckNodeID accepts the IDs wlns generates and operators type: letters,
 // digits, '.', '-', '_'.
-func checkNodeID(id string) error {
+func CheckNodeID(id string) error {
 	if id == "" || len(id) > 128 {
 		return errors.New("a node ID of 1 to 128 characters is required")
 	}

@@ -9,9 +9,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/wlns/wlns/clustertls"
 )
 
 const nodeIDFile = "node-id"
+
+// nodeIDRemedy says what to do about a damaged node-id file.
+const nodeIDRemedy = "It holds this node's Raft ID. Write the ID back (one line): `wlns cluster status` on another " +
+	"member lists every member's ID, a cluster node's certificate carries it, and a single node's is the one server " +
+	"in its newest raft/snapshots/*/meta.json"
 
 // loadNodeID returns the node's stable ID: want if set (checked against a
 // stored one, since renaming a member breaks its cluster), else the ID in
@@ -22,6 +29,9 @@ func loadNodeID(dir, want string) (string, error) {
 	switch {
 	case err == nil:
 		stored := strings.TrimSpace(string(b))
+		if err := clustertls.CheckNodeID(stored); err != nil {
+			return "", &DamagedError{Path: path, Problem: err.Error(), Remedy: nodeIDRemedy}
+		}
 		if want != "" && want != stored {
 			return "", fmt.Errorf("node ID %q does not match %q stored in %s", want, stored, path)
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 	bberrors "go.etcd.io/bbolt/errors"
 )
 
@@ -67,11 +66,10 @@ func openOffline(dataDir string, logger *slog.Logger) (*offlineStores, error) {
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("no raft state in %s (%w): nothing to recover; a node without data joins with --join", dataDir, err)
 	}
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path:                    dbPath,
-		BoltOptions:             &bbolt.Options{Timeout: recoverLockWait, NoFreelistSync: true},
-		MsgpackUseNewTimeFormat: true,
-	})
+	bolt, err := openRaftLog(dbPath, recoverLockWait)
+	if errors.Is(err, ErrDamaged) {
+		return nil, err
+	}
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("opening %s: %w", dataDir, ErrDataInUse)
 	}

@@ -61,7 +61,15 @@ type spool struct {
 
 // openSpool opens or creates the spool file at path.
 func openSpoolFile(path string) (*spool, error) {
-	db, err := bbolt.Open(path, 0o640, &bbolt.Options{Timeout: time.Second})
+	var db *bbolt.DB
+	err := openGuarded(path, spoolRemedy, time.Second, func() error {
+		var err error
+		db, err = bbolt.Open(path, 0o640, &bbolt.Options{Timeout: time.Second})
+		return err
+	})
+	if errors.Is(err, ErrDamaged) {
+		return nil, fmt.Errorf("%w: %w", ErrSpool, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening %s: %w", ErrSpool, path, err)
 	}

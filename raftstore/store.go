@@ -16,7 +16,6 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
@@ -110,11 +109,10 @@ func (s *Store) open() error {
 	hl := newHCLogger(s.cfg.Logger, "raft")
 	s.metrics = newMetrics(s.cfg.Registerer)
 	s.fsm = NewFSM(s.log, s.metrics)
-	s.bolt, err = raftboltdb.New(raftboltdb.Options{
-		Path:                    filepath.Join(raftDir, "raft.db"),
-		BoltOptions:             &bbolt.Options{Timeout: time.Second, NoFreelistSync: true},
-		MsgpackUseNewTimeFormat: true,
-	})
+	s.bolt, err = openRaftLog(filepath.Join(raftDir, "raft.db"), time.Second)
+	if errors.Is(err, ErrDamaged) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("opening raft log %s: %w", filepath.Join(raftDir, "raft.db"), err)
 	}
@@ -124,6 +122,9 @@ func (s *Store) open() error {
 	s.logs = logs
 	if err != nil {
 		return fmt.Errorf("creating raft log cache: %w", err)
+	}
+	if err := checkSnapshotMetas(raftDir); err != nil {
+		return err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(raftDir, 2, hl.Named("snapshots"))
 	if err != nil {

@@ -89,6 +89,9 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return fmt.Errorf("creating data folder: %w", err)
 	}
 	store, err := n.openStore(ctx, cfg, reg, c.stderr)
+	if errors.Is(err, raftstore.ErrDamaged) {
+		return n.startReadOnly(ctx, cfg, reg, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -233,11 +236,17 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)
 	}
+	return n.serveHTTP(cfg, reg, n.verify.mount(api))
+}
+
+// serveHTTP serves h on the --http listener (TLS when configured) until
+// the node stops and returns the bound address.
+func (n *node) serveHTTP(cfg *serveConfig, reg prometheus.Registerer, h http.Handler) (string, error) {
 	ln, err := n.listenHTTP(cfg, reg)
 	if err != nil {
 		return "", err
 	}
-	srv := admin.NewServer(n.verify.mount(api), n.log)
+	srv := admin.NewServer(h, n.log)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/zone"
 )
@@ -19,6 +20,27 @@ import (
 // --max-stale.
 func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (*zone.Server, error) {
 	n.withdraw.check(n, store, cfg.maxStale)
+	srv, err := n.serveZone(ctx, cfg, reg, store.Index())
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.withdraw.watch(wctx, n, store, cfg.maxStale)
+	}()
+	n.onStop(func(context.Context) error {
+		cancel()
+		<-done
+		return nil
+	})
+	return srv, nil
+}
+
+// serveZone starts the DNS server on ix, behind the withdrawal switch, and
+// registers its shutdown.
+func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, ix *index.Index) (*zone.Server, error) {
 	dot, err := n.zoneTLS(&cfg.dnsTLS, reg)
 	if err != nil {
 		return nil, err
@@ -27,7 +49,7 @@ func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.
 		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers, TTL: uint32(cfg.ttl),
 		NegativeTTL: uint32(cfg.negTTL), NS: cfg.ns, Hostmaster: cfg.hostmaster,
 		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on,
-	}, store.Index())
+	}, ix)
 	if err != nil {
 		return nil, fmt.Errorf("building the DNS server: %w", err)
 	}
@@ -37,15 +59,7 @@ func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.
 	if err := srv.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting the DNS server: %w", err)
 	}
-	wctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		n.withdraw.watch(wctx, n, store, cfg.maxStale)
-	}()
 	n.onStop(func(ctx context.Context) error {
-		cancel()
-		<-done
 		if err := srv.Shutdown(ctx); err != nil {
 			return fmt.Errorf("shutting down DNS: %w", err)
 		}
@@ -66,6 +80,9 @@ type staler interface {
 	// ReplayPending reports why the node holds less than it had before an
 	// unclean stop, or nil.
 	ReplayPending() error
+	// NotMember reports why the node is not in the cluster it knows (it was
+	// removed), or nil.
+	NotMember() error
 }
 
 // withdrawal is the switch that makes the DNS server refuse every query,
@@ -110,6 +127,8 @@ func (w *withdrawal) check(n *node, store staler, maxStale time.Duration) {
 		reason = "no data yet: this node is new and has not caught up with the cluster"
 	case starting && store.ReplayPending() != nil:
 		reason = store.ReplayPending().Error()
+	case store.NotMember() != nil:
+		reason = store.NotMember().Error()
 	default:
 		if err := store.Stale(maxStale); err != nil {
 			reason = err.Error()

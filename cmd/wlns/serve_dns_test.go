@@ -23,13 +23,14 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry) float64 {
 
 // fakeStaler is a store whose data and staleness a test sets.
 type fakeStaler struct {
-	data          bool
-	stale, replay error
+	data                     bool
+	stale, replay, notMember error
 }
 
 func (f *fakeStaler) HasData() bool             { return f.data }
 func (f *fakeStaler) Stale(time.Duration) error { return f.stale }
 func (f *fakeStaler) ReplayPending() error      { return f.replay }
+func (f *fakeStaler) NotMember() error          { return f.notMember }
 
 func TestWithdrawal_FollowsDataAndStaleness(t *testing.T) {
 	n := &node{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -38,21 +39,23 @@ func TestWithdrawal_FollowsDataAndStaleness(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(n.withdraw.gauge())
 	steps := []struct {
-		name          string
-		data, caught  bool
-		stale, replay error
-		want          string // the reason, "" while serving
+		name                     string
+		data, caught             bool
+		stale, replay, notMember error
+		want                     string // the reason, "" while serving
 	}{
-		{"new node without data", false, false, nil, nil, "no data yet"},
-		{"new node caught up", false, true, nil, nil, ""},
-		{"restarted node with data", true, false, nil, nil, ""},
-		{"restarted after a crash", true, false, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), "past its snapshot"},
-		{"caught up after a crash", true, true, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), ""},
-		{"stale", true, true, errors.New("stale: no contact with the leader for 12m3s (limit 10m0s)"), nil, "stale: no contact"},
-		{"contact again", true, true, nil, nil, ""},
+		{"new node without data", false, false, nil, nil, nil, "no data yet"},
+		{"new node caught up", false, true, nil, nil, nil, ""},
+		{"restarted node with data", true, false, nil, nil, nil, ""},
+		{"restarted after a crash", true, false, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), nil, "past its snapshot"},
+		{"caught up after a crash", true, true, nil, errors.New("restarted with log entries 5 to 9 past its snapshot"), nil, ""},
+		{"stale", true, true, errors.New("stale: no contact with the leader for 12m3s (limit 10m0s)"), nil, nil, "stale: no contact"},
+		{"contact again", true, true, nil, nil, nil, ""},
+		{"removed from the cluster", true, true, nil, nil, errors.New("not a cluster member: this node's ID n3"), "not a cluster member"},
+		{"removed, restarted", true, false, nil, nil, errors.New("not a cluster member: this node's ID n3"), "not a cluster member"},
 	}
 	for _, s := range steps {
-		st.data, st.stale, st.replay = s.data, s.stale, s.replay
+		st.data, st.stale, st.replay, st.notMember = s.data, s.stale, s.replay, s.notMember
 		n.storeReady.Store(s.caught)
 		n.withdraw.check(n, st, 10*time.Minute)
 		got := n.withdraw.why()
