@@ -329,9 +329,15 @@ type pageResp struct {
 
 func (e *testEnv) page(method, path string) pageResp {
 	e.t.Helper()
+	return e.serve(e.svc.Handler(), method, path)
+}
+
+// serve runs one request through h.
+func (e *testEnv) serve(h http.Handler, method, path string) pageResp {
+	e.t.Helper()
 	req := httptest.NewRequest(method, path, nil)
 	w := httptest.NewRecorder()
-	e.svc.Handler().ServeHTTP(w, req)
+	h.ServeHTTP(w, req)
 	return pageResp{status: w.Code, header: w.Header(), body: w.Body.String()}
 }
 

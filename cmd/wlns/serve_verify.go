@@ -194,6 +194,7 @@ func (v *verifier) mount(api http.Handler) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/verify/", v.svc.Handler())
+	mux.Handle(verify.WhyPath, v.svc.WhyHandler())
 	mux.Handle("/", api)
 	return mux
 }
