@@ -129,6 +129,17 @@ func page(t *testing.T, n *node, method, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// whyPathIn finds the --why-url in a swaks transcript's 451 and returns
+// its path and query on host.
+func whyPathIn(t *testing.T, out, host string) string {
+	t.Helper()
+	m := regexp.MustCompile(`; see http://` + regexp.QuoteMeta(host) + `(/why\?\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no explanation URL on %s in the 451:\n%s", host, out)
+	}
+	return m[1]
+}
+
 // swaksMail runs swaks from src to port with the given envelope; extra are
 // further swaks arguments.
 func swaksMail(t *testing.T, swaks, src string, port int, from, to string, extra ...string) string {
@@ -191,7 +202,8 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	// DNS from one node, challenge requests to another.
-	pol := startPolicy(t, replyNode.node, "--challenge-api", "http://"+sender.ready.HTTP, "--challenge-token-file", tokenFile)
+	pol := startPolicy(t, replyNode.node, "--challenge-api", "http://"+sender.ready.HTTP, "--challenge-token-file", tokenFile,
+		"--why-url", "http://"+confirmer.ready.HTTP+"/why?s={sender}&ip={client}")
 	port := freeTCPPort(t)
 	startPostfixDelivering(t, postfix, unshare, []smtpdListener{{port: port, policy: pol.addr}}, mailbox.addr)
 	t.Logf("cluster, policy service and Postfix up after %v", time.Since(start))
@@ -218,8 +230,11 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 	const alice, bob, carol = "alice@example.com", "bob@example.com", "carol@example.com"
 
 	var aliceMail challengeMail
+	var whyPath string
 	t.Run("first attempt 451 and exactly one challenge mail", func(t *testing.T) {
-		mustContain(t, send(relayIP, alice), deferred)
+		out := send(relayIP, alice)
+		mustContain(t, out, deferred)
+		whyPath = whyPathIn(t, out, confirmer.ready.HTTP)
 		msgs := relay.waitCount(t, 1, 10*time.Second)
 		aliceMail = readChallenge(t, msgs[0])
 		if !strings.EqualFold(aliceMail.to, alice) {
@@ -244,6 +259,13 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // past the negative TTL
 		mustContain(t, send(relayIP, alice), deferred)
 	})
+	t.Run("the 451's URL explains, and shows no challenge state", func(t *testing.T) {
+		code, body := page(t, confirmer.node, http.MethodGet, whyPath)
+		if code != http.StatusOK || !strings.Contains(body, alice+" is not yet confirmed for mail through relay relays") ||
+			strings.Contains(body, "/verify/") {
+			t.Fatalf("GET %s: %d\n%s", whyPath, code, body)
+		}
+	})
 	t.Run("POST on another node confirms; the retry passes and is delivered", func(t *testing.T) {
 		if code, body := page(t, confirmer.node, http.MethodPost, "/verify/confirm/"+aliceMail.confirm); code != http.StatusOK {
 			t.Fatalf("POST confirm on %s: %d\n%s", confirmer.ready.HTTP, code, body)
@@ -255,6 +277,9 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 		}
 		if code, _ := page(t, replyNode.node, http.MethodPost, "/verify/confirm/"+aliceMail.confirm); code != http.StatusNotFound {
 			t.Errorf("second POST of a used token: %d, want 404", code)
+		}
+		if _, body := page(t, confirmer.node, http.MethodGet, whyPath); !strings.Contains(body, alice+" is whitelisted for mail through relay relays") {
+			t.Errorf("explanation page after confirming:\n%s", body)
 		}
 	})
 	t.Run("second sender confirms by replying to another node's inbound SMTP", func(t *testing.T) {
