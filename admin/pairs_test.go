@@ -51,7 +51,7 @@ func TestPairs_BadRequests(t *testing.T) {
 		{"empty body", ``, http.StatusBadRequest, "empty body"},
 		{"unknown field", `{"sender":"a@b.example","ip":"192.0.2.1","colour":"red"}`, http.StatusBadRequest, `unknown field "colour"`},
 		{"two objects", `{"sender":"a@b.example","ip":"192.0.2.1"}{}`, http.StatusBadRequest, "data after"},
-		{"invalid sender", `{"sender":"no body@b.example","ip":"192.0.2.1"}`, http.StatusBadRequest, `"no body@b.example"`},
+		{"invalid sender", `{"sender":"no\u0001body@b.example","ip":"192.0.2.1"}`, http.StatusBadRequest, `control character 0x01`},
 		{"invalid UTF-8 sender", "{\"sender\":\"d\xffve@b.example\",\"ip\":\"192.0.2.1\"}", http.StatusBadRequest, "not valid UTF-8 at byte 12"},
 		{"invalid ip", `{"sender":"a@b.example","ip":"192.0.2.300"}`, http.StatusBadRequest, `"192.0.2.300"`},
 		{"prefix is not an ip", `{"sender":"a@b.example","ip":"192.0.2.0/24"}`, http.StatusBadRequest, `"192.0.2.0/24"`},

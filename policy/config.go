@@ -69,6 +69,9 @@ const (
 const (
 	// DeferText is the deferral for a sender that is not listed.
 	DeferText = "451 4.7.1 sender not yet validated in global whitelist"
+	// RejectText starts the reply for a sender no whitelist entry can hold;
+	// the reason follows.
+	RejectText = "550 5.1.7 sender address cannot be whitelisted"
 	// UnavailableText is the fail-closed reply when the whitelist cannot
 	// be asked.
 	UnavailableText = "451 4.3.0 whitelist temporarily unavailable"

@@ -16,12 +16,12 @@ import (
 
 // Decision is the answer to one request.
 type Decision struct {
-	// Kind is DecisionPass, DecisionWouldDefer, DecisionDefer or
-	// DecisionError.
+	// Kind is DecisionPass, DecisionWouldDefer, DecisionDefer,
+	// DecisionReject or DecisionError.
 	Kind string
 	// Reason says why, for logs and the passes metric: sender, verp,
 	// null_sender, role, network, sasl, state, no_client, not_listed,
-	// invalid_sender or lookup_failed.
+	// unlistable (an address wlns cannot hold) or lookup_failed.
 	Reason string
 	// Action is the reply to Postfix, without "action=".
 	Action string
@@ -38,7 +38,7 @@ const (
 	reasonState       = "state"
 	reasonNoClient    = "no_client"
 	reasonNotListed   = "not_listed"
-	reasonBadSender   = "invalid_sender"
+	reasonUnlistable  = "unlistable"
 	reasonLookupError = "lookup_failed"
 )
 
@@ -60,7 +60,7 @@ func (d *decider) decide(ctx context.Context, req *Request) Decision {
 	}
 	level := slog.LevelDebug
 	switch dec.Kind {
-	case DecisionWouldDefer, DecisionDefer:
+	case DecisionWouldDefer, DecisionDefer, DecisionReject:
 		level = slog.LevelInfo
 	case DecisionError:
 		level = slog.LevelWarn
@@ -98,7 +98,7 @@ func (d *decider) evaluate(ctx context.Context, req *Request) (Decision, []slog.
 	sender, err := record.NormalizeSender(req.Sender)
 	at := strings.LastIndexByte(sender, '@')
 	if err != nil || at <= 0 {
-		return d.notListed(ctx, req, sender, client, reasonBadSender), nil
+		return d.unlistable(err), nil
 	}
 	if vname, err := qname.Verp(sender[at+1:], client, d.cfg.Apex); err == nil {
 		ans, err := d.res.lookup(ctx, vname)
@@ -111,7 +111,7 @@ func (d *decider) evaluate(ctx context.Context, req *Request) (Decision, []slog.
 	}
 	sname, err := senderName(sender, client, d.cfg.Apex)
 	if err != nil {
-		return d.notListed(ctx, req, sender, client, reasonBadSender), []slog.Attr{slog.String("err", err.Error())}
+		return d.unlistable(err), nil
 	}
 	ans, err := d.res.lookup(ctx, sname)
 	if err != nil {
@@ -120,7 +120,7 @@ func (d *decider) evaluate(ctx context.Context, req *Request) (Decision, []slog.
 	if ans.Listed {
 		return d.listed(reasonSender, client, ""), codeAttrs(ans)
 	}
-	return d.notListed(ctx, req, sender, client, reasonNotListed), codeAttrs(ans)
+	return d.notListed(ctx, req, sender, client), codeAttrs(ans)
 }
 
 // untouched reports the cases that pass without any lookup.
@@ -153,10 +153,11 @@ func isRole(sender string) bool {
 // forms are ambiguous: the server tries every local/domain split, so with
 // first.last@sa.example listed, first@last.sa.example (no dot to escape: the
 // same name) would pass through the same relay. A hash names one address
-// exactly, and <hash>.<domain> still matches the domain-wide entries.
+// exactly, and <hash>.<domain> still matches the domain-wide entries. An
+// address literal domain (user@[192.0.2.1]) has no domain-wide entry.
 func senderName(sender string, client netip.Addr, apex string) (string, error) {
 	name, err := qname.Sender(sender, client, apex, qname.HashedDomain)
-	if errors.Is(err, qname.ErrTooLong) {
+	if errors.Is(err, qname.ErrTooLong) || errors.Is(err, qname.ErrNotReadable) {
 		return qname.Sender(sender, client, apex, qname.Hashed)
 	}
 	return name, err
@@ -180,14 +181,40 @@ func (d *decider) listed(reason string, client netip.Addr, listDomain string) De
 }
 
 // notListed defers, or in report-only mode passes and says it would have.
-func (d *decider) notListed(ctx context.Context, req *Request, sender string, client netip.Addr, reason string) Decision {
+func (d *decider) notListed(ctx context.Context, req *Request, sender string, client netip.Addr) Decision {
 	if d.cfg.ReportOnly {
-		return Decision{Kind: DecisionWouldDefer, Reason: reason, Action: ListedDunno}
+		return Decision{Kind: DecisionWouldDefer, Reason: reasonNotListed, Action: ListedDunno}
 	}
-	if reason == reasonNotListed { // never for an address wlns could not hold
-		d.cfg.Challenger.Deferred(ctx, Deferral{Sender: sender, Client: client, QueueID: req.QueueID, Instance: req.Instance})
+	d.cfg.Challenger.Deferred(ctx, Deferral{Sender: sender, Client: client, QueueID: req.QueueID, Instance: req.Instance})
+	return Decision{Kind: DecisionDefer, Reason: reasonNotListed, Action: d.deferText(sender, client)}
+}
+
+// unlistable rejects, or in report-only mode passes, a sender no whitelist
+// entry can ever hold (no domain, control characters, an invalid domain):
+// a 451 would keep its mail waiting for a confirmation that cannot come,
+// and passing it would make such addresses a way around the whitelist. The
+// text says why, in printable ASCII.
+func (d *decider) unlistable(err error) Decision {
+	if d.cfg.ReportOnly {
+		return Decision{Kind: DecisionWouldDefer, Reason: reasonUnlistable, Action: ListedDunno}
 	}
-	return Decision{Kind: DecisionDefer, Reason: reason, Action: d.deferText(sender, client)}
+	why := "not an address local@domain"
+	if err != nil {
+		why = err.Error()
+	}
+	return Decision{Kind: DecisionReject, Reason: reasonUnlistable, Action: RejectText + ": " + printableASCII(why, 150)}
+}
+
+// printableASCII replaces what is not printable ASCII by '?' and cuts s to
+// at most n bytes: a policy reply is one line of SMTP text.
+func printableASCII(s string, n int) string {
+	b := []byte(s[:min(len(s), n)])
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }
 
 // failed is the fail-open or fail-closed answer when the whitelist cannot

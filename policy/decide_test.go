@@ -75,7 +75,12 @@ func TestServer_Decisions(t *testing.T) {
 			req: rcpt("dave@umkc.edu", "192.0.2.4"), want: "PREPEND X-Wlns: pass (sender verified via 192.0.2.4)", decision: DecisionPass, queries: 2},
 		{name: "report-only passes what it would defer", cfg: func(c *Config) { c.ReportOnly = true },
 			req: rcpt("dave@umkc.edu", "192.0.2.4"), want: "DUNNO", decision: DecisionWouldDefer, queries: 2},
-		{name: "sender without domain is deferred", req: rcpt("dave", "192.0.2.4"), want: deferWant, decision: DecisionDefer},
+		{name: "sender without domain is rejected, saying why", req: rcpt("dave", "192.0.2.4"),
+			want: RejectText + ": not an address local@domain", decision: DecisionReject},
+		{name: "control character is rejected, saying why", req: rcpt("da\x01ve@umkc.edu", "192.0.2.4"),
+			want: RejectText + `: invalid sender "da\x01ve@umkc.edu": local part has control character 0x01`, decision: DecisionReject},
+		{name: "report-only passes an unlistable sender", cfg: func(c *Config) { c.ReportOnly = true }, req: rcpt("dave@exa mple.org", "192.0.2.4"),
+			want: "DUNNO", decision: DecisionWouldDefer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,8 +133,8 @@ func TestServer_ChallengerHearsOfDeferralsOnly(t *testing.T) {
 	cl.ask(rcpt("dave@umkc.edu", "192.0.2.4", "queue_id=ABC123"))
 	cl.ask(rcpt("", "192.0.2.4"))
 	cl.ask(rcpt("Eve@Umkc.edu", "192.0.2.4", "queue_id=ABC123"))
-	if got := cl.ask(rcpt("no-domain", "192.0.2.4")); got != deferWant {
-		t.Fatalf("sender without domain: %q, want a deferral", got)
+	if got := cl.ask(rcpt("no-domain", "192.0.2.4")); !strings.HasPrefix(got, RejectText) {
+		t.Fatalf("sender without domain: %q, want a rejection", got)
 	}
 	got := h.ch.deferrals()
 	if len(got) != 1 || got[0].Sender != "eve@umkc.edu" || got[0].Client.String() != "192.0.2.4" || got[0].QueueID != "ABC123" {

@@ -7,6 +7,7 @@ const (
 	DecisionPass       = "pass"
 	DecisionWouldDefer = "would_defer"
 	DecisionDefer      = "defer"
+	DecisionReject     = "reject"
 	DecisionError      = "error"
 )
 
@@ -26,7 +27,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wlns_policy_decisions_total",
-			Help: "Policy requests answered, by decision: pass, would_defer (report-only), defer, error (whitelist unreachable).",
+			Help: "Policy requests answered, by decision: pass, would_defer (report-only), defer, reject (an address no whitelist entry can hold), error (whitelist unreachable).",
 		}, []string{"decision"}),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wlns_policy_passes_total",
@@ -57,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "1 when the last probe of the RFC 5782 test entries (127.0.0.2 listed, 127.0.0.1 not) was answered right, 0 when not: the whitelist is then not being checked.",
 		}),
 	}
-	for _, d := range []string{DecisionPass, DecisionWouldDefer, DecisionDefer, DecisionError} {
+	for _, d := range []string{DecisionPass, DecisionWouldDefer, DecisionDefer, DecisionReject, DecisionError} {
 		m.decisions.WithLabelValues(d)
 	}
 	for _, o := range []string{"listed", "not_listed", "error"} {

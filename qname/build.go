@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,10 @@ var (
 	// ErrTooLong means the readable name exceeds 255 octets or a label 63;
 	// the hashed form always fits.
 	ErrTooLong = errors.New("name exceeds DNS limits (use the hashed form)")
+	// ErrNotReadable means the readable forms cannot carry the address: an
+	// address literal domain, or (Plain) an empty dot-separated part of the
+	// local part; the hashed form can.
+	ErrNotReadable = errors.New("the readable forms cannot carry this address (use the hashed form)")
 	// ErrNotAddress means a sender name was asked for a bare domain.
 	ErrNotAddress = errors.New("sender is not an address local@domain")
 	// ErrBadIP means the relay address is not a usable IPv4 or IPv6 address.
@@ -96,14 +101,21 @@ func Sender(sender string, ip netip.Addr, apex string, form Form) (string, error
 	if at < 0 {
 		return "", fmt.Errorf("building sender name for %q: %w", addr, ErrNotAddress)
 	}
+	if form == Hashed {
+		return build([]string{record.HashLabel(addr)}, ip, SenderZone, apex)
+	}
+	if record.IsAddressLiteral(addr[at+1:]) {
+		return "", fmt.Errorf("building %s name: address literal %s: %w", form, addr[at+1:], ErrNotReadable)
+	}
 	var labels []string
 	switch form {
-	case Hashed:
-		return build([]string{record.HashLabel(addr)}, ip, SenderZone, apex)
 	case HashedDomain:
 		labels = []string{record.HashLabel(addr)}
 	case Plain:
 		labels = strings.Split(addr[:at], ".")
+		if slices.Contains(labels, "") {
+			return "", fmt.Errorf("building plain name: local part with an empty dot-separated part: %w", ErrNotReadable)
+		}
 	case Escaped:
 		labels = []string{addr[:at]}
 	default:

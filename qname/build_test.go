@@ -83,7 +83,11 @@ func TestSender_Errors(t *testing.T) {
 	}{
 		{"domain only", "umkc.edu", ip6, Escaped, ErrNotAddress},
 		{"over 255 octets with IPv6", long, ip6, Escaped, ErrTooLong},
-		{"invalid sender", "a b@c", ip6, Escaped, record.ErrBadSender},
+		{"invalid sender", "a\x01b@c", ip6, Escaped, record.ErrBadSender},
+		{"address literal, escaped", "user@[192.0.2.1]", ip6, Escaped, ErrNotReadable},
+		{"address literal, hashed plus domain", "user@[192.0.2.1]", ip6, HashedDomain, ErrNotReadable},
+		{"empty dot part, plain", "a..b@c.example", ip6, Plain, ErrNotReadable},
+		{"local part over 63 octets, escaped", strings.Repeat("l", 64) + "@c.example", ip6, Escaped, ErrTooLong},
 		{"no IP", "a@b.c", netip.Addr{}, Escaped, ErrBadIP},
 	}
 	for _, tc := range tests {
@@ -94,8 +98,10 @@ func TestSender_Errors(t *testing.T) {
 			}
 		})
 	}
-	if name, err := Sender(long, ip6, apex, Hashed); err != nil || len(name) > 255 {
-		t.Errorf("the hashed form must always fit: %q, %v", name, err)
+	for _, sender := range []string{long, "user@[192.0.2.1]", "a..b@c.example", strings.Repeat("l", 256) + "@c.example"} {
+		if name, err := Sender(sender, ip6, apex, Hashed); err != nil || len(name) > 255 {
+			t.Errorf("the hashed form must always fit: %q, %v", name, err)
+		}
 	}
 }
 

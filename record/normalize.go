@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Validation errors. Callers wrap them with the offending value.
@@ -22,17 +24,32 @@ var (
 
 // Limits from RFC 5321 §4.5.3.1 and RFC 1035 §2.3.4.
 const (
+	// MaxLocalPart is RFC 5321's limit. Real MTAs accept longer local
+	// parts, and so does NormalizeSender, up to MaxLocalPartAccepted.
 	MaxLocalPart = 64
-	MaxDomain    = 253
-	MaxLabel     = 63
+	// MaxLocalPartAccepted is the longest local part NormalizeSender takes:
+	// RFC 5321's whole path limit (256 octets). Only the hashed query
+	// forms carry a local part over 63 octets.
+	MaxLocalPartAccepted = 256
+	MaxDomain            = 253
+	MaxLabel             = 63
 )
 
 // NormalizeSender lower-cases and checks a sender: "local@domain" for an
 // address, "domain" or "@domain" for a domain-wide entry (returned without the
-// "@"). The local part may hold any printable ASCII but '@' and space unless
-// quoted; it keeps its dots. UTF-8 local parts (RFC 6531, SMTPUTF8) are
-// accepted; an internationalised domain must be given in its ASCII (A-label)
-// form.
+// "@"). It returns the canonical form every part of wlns keys and hashes:
+//
+//   - The local part is unquoted, as Postfix's internal form and its policy
+//     requests carry it: "john doe"@x and john doe@x are one address (RFC
+//     5321 §4.1.2), and a quoted pair's backslash escapes are resolved. It
+//     may hold any printable ASCII and UTF-8 (RFC 6531, SMTPUTF8), empty
+//     dot-separated parts (a..b, .x, x., which real MTAs accept), and up to
+//     MaxLocalPartAccepted octets; control characters are refused.
+//   - An internationalised domain becomes its A-labels (IDNA, UTS #46
+//     lookup: bücher.example is xn--bcher-kva.example).
+//   - An address literal is kept in brackets, the address in its canonical
+//     text ([192.0.2.1], [ipv6:2001:db8::1]); only the hashed query forms
+//     can carry it, and a domain-wide entry cannot be one.
 func NormalizeSender(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%w %q: not valid UTF-8", ErrBadSender, s)
@@ -46,46 +63,89 @@ func NormalizeSender(s string) (string, error) {
 		}
 		return d, nil
 	}
-	local, domain := s[:at], s[at+1:]
-	if err := checkLocal(local); err != nil {
+	local, err := normalizeLocal(s[:at])
+	if err != nil {
 		return "", fmt.Errorf("%w %q: %w", ErrBadSender, s, err)
 	}
-	d, err := NormalizeDomain(domain)
+	d, err := normalizeAddressDomain(s[at+1:])
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %w", ErrBadSender, s, err)
 	}
 	return local + "@" + d, nil
 }
 
-func checkLocal(local string) error {
-	if len(local) > MaxLocalPart {
-		return fmt.Errorf("local part longer than %d octets", MaxLocalPart)
+// normalizeLocal unquotes a quoted local part and checks the result.
+func normalizeLocal(local string) (string, error) {
+	if len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"' {
+		local = unquote(local[1 : len(local)-1])
 	}
-	if !utf8.ValidString(local) {
-		return errors.New("local part is not valid UTF-8")
+	switch {
+	case local == "":
+		return "", errors.New("empty local part")
+	case len(local) > MaxLocalPartAccepted:
+		return "", fmt.Errorf("local part of %d octets: longer than any mail path (%d)", len(local), MaxLocalPartAccepted)
 	}
-	quoted := len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
 	for i := 0; i < len(local); i++ {
-		c := local[i]
-		switch {
-		case c < 0x20 || c == 0x7f:
-			return fmt.Errorf("local part has byte 0x%02x", c)
-		case (c == ' ' || c == '@' || c == '\\') && !quoted:
-			return fmt.Errorf("local part has %q outside quotes", c)
+		if c := local[i]; c < 0x20 || c == 0x7f {
+			return "", fmt.Errorf("local part has control character 0x%02x", c)
 		}
 	}
-	if !quoted && (local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..")) {
-		return errors.New("local part has an empty dot-separated part")
-	}
-	return nil
+	return local, nil
 }
 
-// NormalizeDomain lower-cases a domain, drops one trailing dot and checks it
-// is a host name of letters, digits, hyphens and underscores within DNS limits.
+// unquote resolves the backslash escapes of a quoted string's content.
+func unquote(q string) string {
+	if !strings.Contains(q, `\`) {
+		return q
+	}
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if q[i] == '\\' && i+1 < len(q) {
+			i++
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// normalizeAddressDomain is NormalizeDomain, or an address literal.
+func normalizeAddressDomain(d string) (string, error) {
+	if !strings.HasPrefix(d, "[") {
+		return NormalizeDomain(d)
+	}
+	lit, ok := strings.CutSuffix(d[1:], "]")
+	v6, isV6 := strings.CutPrefix(lit, "ipv6:")
+	if isV6 {
+		lit = v6
+	}
+	ip, err := netip.ParseAddr(lit)
+	if !ok || err != nil || ip.Zone() != "" || ip.Is4() == isV6 || ip.Is4In6() {
+		return "", fmt.Errorf("%w %q: an address literal is [IPv4] or [IPv6:address]", ErrBadDomain, d)
+	}
+	if isV6 {
+		return "[ipv6:" + ip.String() + "]", nil
+	}
+	return "[" + ip.String() + "]", nil
+}
+
+// IsAddressLiteral reports whether the domain of a normalised address is an
+// address literal ([192.0.2.1]).
+func IsAddressLiteral(domain string) bool { return strings.HasPrefix(domain, "[") }
+
+// NormalizeDomain lower-cases a domain, drops one trailing dot, turns an
+// internationalised name into A-labels and checks it is a host name of
+// letters, digits, hyphens and underscores within DNS limits.
 func NormalizeDomain(d string) (string, error) {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 	if d == "" {
 		return "", fmt.Errorf("%w: empty", ErrBadDomain)
+	}
+	if !isASCII(d) {
+		a, err := idna.Lookup.ToASCII(d)
+		if err != nil {
+			return "", fmt.Errorf("%w %q: not an internationalised domain name: %w", ErrBadDomain, d, err)
+		}
+		d = a
 	}
 	if len(d) > MaxDomain {
 		return "", fmt.Errorf("%w: longer than %d octets", ErrBadDomain, MaxDomain)
@@ -94,14 +154,22 @@ func NormalizeDomain(d string) (string, error) {
 		if label == "" || len(label) > MaxLabel {
 			return "", fmt.Errorf("%w %q: empty label or label over %d octets", ErrBadDomain, d, MaxLabel)
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
+		for _, c := range label {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return "", fmt.Errorf("%w %q: byte %q", ErrBadDomain, d, c)
+				return "", fmt.Errorf("%w %q: character %q (%U)", ErrBadDomain, d, c, c)
 			}
 		}
 	}
 	return d, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // ParsePrefix reads "192.0.2.4", "2001:db8::1", "192.0.2.0/24" or

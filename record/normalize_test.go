@@ -16,20 +16,41 @@ func TestNormalizeSender(t *testing.T) {
 		{"  user+tag@example.org. ", "user+tag@example.org", nil},
 		{"umkc.edu", "umkc.edu", nil},
 		{"@UMKC.edu", "umkc.edu", nil},
-		{`"john doe"@example.org`, `"john doe"@example.org`, nil},
-		{"john doe@example.org", "", ErrBadSender},
-		{".dave@umkc.edu", "", ErrBadSender},
-		{"dave.@umkc.edu", "", ErrBadSender},
-		{"da..ve@umkc.edu", "", ErrBadSender},
-		{strings.Repeat("a", 65) + "@example.org", "", ErrBadSender},
+		// Quoted local parts become Postfix's internal, unquoted form.
+		{`"john doe"@example.org`, `john doe@example.org`, nil},
+		{"john doe@example.org", "john doe@example.org", nil},
+		{`"a\"b\\c"@example.org`, `a"b\c@example.org`, nil},
+		{`"a@b"@example.org`, `a@b@example.org`, nil},
+		{"o'brien@irish.example", "o'brien@irish.example", nil},
+		// Dotted carrier-style local parts, accepted by real MTAs.
+		{".dave@umkc.edu", ".dave@umkc.edu", nil},
+		{"dave.@umkc.edu", "dave.@umkc.edu", nil},
+		{"da..ve@umkc.edu", "da..ve@umkc.edu", nil},
+		{strings.Repeat("a", 65) + "@example.org", strings.Repeat("a", 65) + "@example.org", nil},
+		{strings.Repeat("a", 256) + "@example.org", strings.Repeat("a", 256) + "@example.org", nil},
+		{strings.Repeat("a", 257) + "@example.org", "", ErrBadSender},
+		{`""@example.org`, "", ErrBadSender},
 		{"dave@", "", ErrBadSender},
 		{"dave@exa mple.org", "", ErrBadSender},
 		{"dave@example..org", "", ErrBadSender},
 		{"dave@" + strings.Repeat("a", 64) + ".org", "", ErrBadSender},
 		{"d\x00ve@example.org", "", ErrBadSender},
+		{"d\tve@example.org", "", ErrBadSender},
 		{"JÖRG@example.org", "jörg@example.org", nil},
 		{"j\xffrg@example.org", "", ErrBadSender},
-		{"jörg@exämple.org", "", ErrBadSender},
+		// Internationalised domains become A-labels.
+		{"jörg@exämple.org", "jörg@xn--exmple-cua.org", nil},
+		{"jose@BÜCHER.example", "jose@xn--bcher-kva.example", nil},
+		{"jose@xn--bcher-kva.example", "jose@xn--bcher-kva.example", nil},
+		{"jose@bü cher.example", "", ErrBadSender},
+		// Address literals.
+		{"user@[192.0.2.1]", "user@[192.0.2.1]", nil},
+		{"user@[IPv6:2001:DB8:0::1]", "user@[ipv6:2001:db8::1]", nil},
+		{"user@[2001:db8::1]", "", ErrBadSender},
+		{"user@[IPv6:192.0.2.1]", "", ErrBadSender},
+		{"user@[192.0.2.1", "", ErrBadSender},
+		{"user@[x400:foo]", "", ErrBadSender},
+		{"@[192.0.2.1]", "", ErrBadSender},
 		{"", "", ErrBadSender},
 	}
 	for _, c := range cases {
@@ -42,6 +63,36 @@ func TestNormalizeSender(t *testing.T) {
 				t.Errorf("NormalizeSender(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+// TestNormalizeSender_Idempotent: the canonical form normalises to itself,
+// so the policy service, the API and the index agree on keys and hashes.
+func TestNormalizeSender_Idempotent(t *testing.T) {
+	for _, in := range []string{`"john doe"@example.org`, "a..b@x.example", "jose@bücher.example", "user@[IPv6:2001:db8::1]", "Ünïcødé@example.org"} {
+		once, err := NormalizeSender(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if twice, err := NormalizeSender(once); err != nil || twice != once {
+			t.Errorf("NormalizeSender(%q) = %q, again %q, %v", in, once, twice, err)
+		}
+	}
+}
+
+// TestNormalizeDomain_ErrorNamesTheCharacter: a UTF-8 character is named as
+// itself, not as its first byte ('Ã').
+func TestNormalizeDomain_ErrorNamesTheCharacter(t *testing.T) {
+	for in, want := range map[string]string{
+		"exa mple.org": "' ' (U+0020)",
+		"bü cher.org":  "U+0020",
+		"ex!ample.org": "'!' (U+0021)",
+		"a\u00a0b.org": "U+00A0",
+	} {
+		_, err := NormalizeDomain(in)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Ã") {
+			t.Errorf("NormalizeDomain(%q) = %v, want it to name %s", in, err, want)
+		}
 	}
 }
 

@@ -4,7 +4,8 @@
 //
 // It owns the shapes and the rules for their fields. It must not know how
 // records are stored, replicated or served: it imports only the standard
-// library, and every other wlns package may import it.
+// library and golang.org/x/net/idna (domains in A-labels), and every other
+// wlns package may import it.
 package record
 
 import (

@@ -108,7 +108,7 @@ func (s *Service) compose(c *record.Challenge, token string) ([]byte, error) {
 	var m bytes.Buffer
 	for _, h := range [][2]string{
 		{"From", s.cfg.From},
-		{"To", "<" + c.Sender + ">"},
+		{"To", "<" + record.Mailbox(c.Sender) + ">"},
 		{"Subject", mime.QEncoding.Encode("utf-8", subject)},
 		{"Date", s.cfg.Now().Format(time.RFC1123Z)},
 		{"Message-ID", "<" + msgID + "." + c.ID + "@" + s.cfg.MailDomain + ">"},

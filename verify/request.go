@@ -244,7 +244,7 @@ func (s *Service) send(ctx context.Context, c *record.Challenge, token string) O
 	msg, err := s.compose(c, token)
 	if err == nil {
 		start := time.Now()
-		err = s.deliver(context.WithoutCancel(ctx), c.Sender, msg)
+		err = s.deliver(context.WithoutCancel(ctx), record.Mailbox(c.Sender), msg)
 		s.metrics.mailTime(time.Since(start))
 	}
 	body := command.ChallengeSentBody{ID: c.ID}

@@ -222,3 +222,28 @@ func TestRequest_ForgedFloodThroughOneRelayLocksOutNobodyElse(t *testing.T) {
 		t.Fatalf("18 hours after the flood: %+v", o)
 	}
 }
+
+// TestRequest_QuotesALocalPartThatIsNotADotString: senders are held
+// unquoted (Postfix's internal form); the challenge goes out with the local
+// part quoted, in the envelope and the To: header, so a relay takes it.
+func TestRequest_QuotesALocalPartThatIsNotADotString(t *testing.T) {
+	e := newEnv(t)
+	for i, tc := range []struct{ sender, canonical, quoted string }{
+		{`"John Doe"@example.com`, "john doe@example.com", `"john doe"@example.com`},
+		{"a..b@example.com", "a..b@example.com", `"a..b"@example.com`},
+	} {
+		e.mustSend(tc.sender, groupIP)
+		mails := e.sink.messages()
+		if len(mails) != i+1 {
+			t.Fatalf("sink got %d mails, want %d", len(mails), i+1)
+		}
+		// The relay (go-smtp) parses the quoted path back to the mailbox.
+		if m := mails[i]; len(m.to) != 1 || m.to[0] != tc.canonical {
+			t.Errorf("relay read RCPT TO as %q, want %s", m.to, tc.canonical)
+		}
+		want, m := tc.quoted, mails[i]
+		if !strings.Contains(m.data, "To: <"+want+">") {
+			t.Errorf("mail lacks the header To: <%s>:\n%s", want, m.data)
+		}
+	}
+}

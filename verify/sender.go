@@ -53,9 +53,6 @@ func challengeable(sender string, never map[string]bool) (addr, reason string) {
 		return addr, "not an address: a domain has nobody to confirm"
 	}
 	local, domain := addr[:at], addr[at+1:]
-	if !mailable(local) {
-		return addr, fmt.Sprintf("%q is not a local part mail can be sent to (RFC 5321)", local)
-	}
 	if localDomain(domain) {
 		return addr, fmt.Sprintf("%s is not a domain on the Internet", domain)
 	}
@@ -66,27 +63,6 @@ func challengeable(sender string, never map[string]bool) (addr, reason string) {
 		return addr, r
 	}
 	return addr, ""
-}
-
-// mailable reports whether local is an RFC 5321 Dot-string (atext and
-// dots; UTF-8 allowed as in RFC 6531) or a Quoted-string: what a relay
-// takes in RCPT TO.
-func mailable(local string) bool {
-	if len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"' {
-		return true
-	}
-	for i := 0; i < len(local); i++ {
-		c := local[i]
-		if c < 0x80 && !atext(c) && c != '.' {
-			return false
-		}
-	}
-	return true
-}
-
-// atext is RFC 5322's atext for ASCII.
-func atext(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // localDomain reports whether domain names no host on the Internet:
