@@ -9,31 +9,33 @@ type answer struct {
 	rcode  int
 	aa     bool
 	ttl    uint32 // for positive records
+	// nsid is the server's NSID, sent when the query asked for it.
+	nsid []byte
 }
 
 // reqHeader is what an answer needs from the request; a copy, so that the
 // request stays on the stack.
 type reqHeader struct {
 	id, flags, qEnd int
-	edns, do        bool
+	edns, do, nsid  bool
 }
 
 func (a *answer) init(dst, req []byte, q *request) {
-	a.hdr = reqHeader{id: q.id, flags: q.flags, qEnd: q.qEnd, edns: q.edns, do: q.ednsDO}
+	a.hdr = reqHeader{id: q.id, flags: q.flags, qEnd: q.qEnd, edns: q.edns, do: q.ednsDO, nsid: q.nsid}
 	a.b = append(dst[:0], make([]byte, headerLen)...)
 	a.b = append(a.b, req[headerLen:q.qEnd]...)
 }
 
 // finish writes the header and the OPT record and truncates the answer when
-// it does not fit limit.
-func (a *answer) finish(limit int) ([]byte, bool) {
-	tc := false
+// it does not fit limit. opt is where the OPT record starts, 0 without one.
+func (a *answer) finish(limit int) (b []byte, tc bool, opt int) {
 	if len(a.b)+a.optLen() > limit {
 		a.b = a.b[:a.hdr.qEnd]
 		a.an, a.ns, tc = 0, 0, true
 	}
 	ar := 0
 	if a.hdr.edns {
+		opt = len(a.b)
 		a.b = a.appendOPT(a.b)
 		ar = 1
 	}
@@ -51,15 +53,23 @@ func (a *answer) finish(limit int) ([]byte, bool) {
 	put16(h[6:], a.an)
 	put16(h[8:], a.ns)
 	put16(h[10:], ar)
-	return a.b, tc
+	return a.b, tc, opt
 }
 
+// optFixedLen is the size of an OPT record without options.
+const optFixedLen = 11
+
 func (a *answer) optLen() int {
-	if a.hdr.edns {
-		return 11
+	if !a.hdr.edns {
+		return 0
 	}
-	return 0
+	if a.sendNSID() {
+		return optFixedLen + 4 + len(a.nsid)
+	}
+	return optFixedLen
 }
+
+func (a *answer) sendNSID() bool { return a.hdr.nsid && len(a.nsid) > 0 }
 
 func (a *answer) appendOPT(b []byte) []byte {
 	b = append(b, 0) // root owner
@@ -70,15 +80,25 @@ func (a *answer) appendOPT(b []byte) []byte {
 		do = 0x80 // DO is echoed (RFC 3225); the zone is not signed
 	}
 	b = append(b, byte(a.rcode>>4), 0, do, 0) // extended rcode, version 0, flags
-	return app16(b, 0)
+	if !a.sendNSID() {
+		return app16(b, 0)
+	}
+	b = app16(b, 4+len(a.nsid))
+	b = app16(b, optNSID)
+	b = app16(b, len(a.nsid))
+	return append(b, a.nsid...)
 }
 
-// errorOnly answers with a bare header: FORMERR or NOTIMP.
-func errorOnly(dst []byte, q *request, rcode int) []byte {
-	b := append(dst[:0], make([]byte, headerLen)...)
-	put16(b[0:], q.id)
-	put16(b[2:], flagQR|q.flags&(0xf<<11|flagRD)|rcode)
-	return b
+// errorOnly answers with a bare header, FORMERR or NOTIMP, and an OPT
+// record when the query had one (RFC 6891 §7). opt is where it starts, 0
+// without one.
+func errorOnly(dst []byte, q *request, rcode int, nsid []byte) (b []byte, opt int) {
+	a := answer{hdr: reqHeader{id: q.id, flags: q.flags & (0xf<<11 | flagRD), qEnd: headerLen, edns: q.edns, do: q.ednsDO, nsid: q.nsid},
+		rcode: rcode, nsid: nsid}
+	a.b = append(dst[:0], make([]byte, headerLen)...)
+	b, _, opt = a.finish(maxTCPMsg)
+	put16(b[4:], 0) // no question
+	return b, opt
 }
 
 func (a *answer) addA(last byte) {

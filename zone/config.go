@@ -41,6 +41,13 @@ type Config struct {
 	// TLS is the server's TLS configuration for TLSListen: its certificate
 	// (certfile reloads it), TLS 1.2 or later.
 	TLS *tls.Config
+	// RRL limits the rate of UDP answers per client prefix; its zero value
+	// is off.
+	RRL RRL
+	// NSID identifies this server in answers to queries that ask for it
+	// (RFC 5001), so an operator can tell which mirror answered; at most
+	// 128 bytes; empty: not sent.
+	NSID string
 	// Readers is the number of UDP reader goroutines, each with its own
 	// SO_REUSEPORT socket; 0 means runtime.NumCPU().
 	Readers int
@@ -114,6 +121,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("dns over tls needs a certificate"))
 		}
 	}
+	if err := d.RRL.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if d.Readers < 0 || d.Readers > 1024 {
 		errs = append(errs, fmt.Errorf("dns readers %d: want 0 (one per CPU) to 1024", d.Readers))
 	}
@@ -140,5 +150,5 @@ func (c Config) listenAddr() (netip.AddrPort, error) {
 
 func (c Config) responderConfig() ResponderConfig {
 	return ResponderConfig{Apex: c.Apex, TTL: c.TTL, NegativeTTL: c.NegativeTTL, NS: c.NS, Hostmaster: c.Hostmaster,
-		Withdrawn: c.Withdrawn}
+		Withdrawn: c.Withdrawn, NSID: c.NSID}
 }

@@ -49,6 +49,7 @@ type collector struct {
 	queries, duration, truncated      *prometheus.Desc
 	tcpOpen, tcpAccepted, tcpRejected *prometheus.Desc
 	tlsOpen, tlsAccepted, tlsRejected *prometheus.Desc
+	rrlLimited                        *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -72,13 +73,16 @@ func newCollector(s *Server) *collector {
 			"DNS-over-TLS connections accepted.", nil, nil),
 		tlsRejected: prometheus.NewDesc("wlns_dns_tls_rejected_total",
 			"DNS-over-TLS connections closed at once because the connection limit was reached.", nil, nil),
+		rrlLimited: prometheus.NewDesc("wlns_dns_rrl_limited_total",
+			"UDP answers held back by response rate limiting, by kind (answer, nodata, error) and action (dropped, or slipped: sent truncated).",
+			[]string{"kind", "action"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.duration, c.truncated, c.tcpOpen, c.tcpAccepted, c.tcpRejected,
-		c.tlsOpen, c.tlsAccepted, c.tlsRejected} {
+		c.tlsOpen, c.tlsAccepted, c.tlsRejected, c.rrlLimited} {
 		ch <- d
 	}
 }
@@ -116,6 +120,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.truncated, prometheus.CounterValue, float64(trunc))
 	c.conns(ch, &c.srv.tcp, c.tcpOpen, c.tcpAccepted, c.tcpRejected)
 	c.conns(ch, &c.srv.tls, c.tlsOpen, c.tlsAccepted, c.tlsRejected)
+	if l := c.srv.rrl; l != nil {
+		for k := range l.limited {
+			for a, action := range []string{"dropped", "slipped"} {
+				ch <- prometheus.MustNewConstMetric(c.rrlLimited, prometheus.CounterValue, float64(l.limited[k][a].Load()), rrlKindNames[k], action)
+			}
+		}
+	}
 }
 
 // conns sends one listener's connection counts.

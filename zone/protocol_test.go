@@ -51,6 +51,15 @@ func TestRespond_EDNS(t *testing.T) {
 				&dns.EDNS0_LOCAL{Code: 65001, Data: []byte("x")})
 		}, dns.RcodeSuccess, true},
 		{"EDNS version 1 gets BADVERS", func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }, dns.RcodeBadVers, true},
+		// RFC 6891 §7: the OPT record on every answer to an EDNS query,
+		// errors included.
+		{"NOTIMP keeps the OPT", func(m *dns.Msg) { m.SetEdns0(1232, false); m.Opcode = dns.OpcodeNotify }, dns.RcodeNotImplemented, true},
+		{"REFUSED keeps the OPT", func(m *dns.Msg) { m.SetEdns0(1232, false); m.Question[0].Qclass = dns.ClassCHAOS }, dns.RcodeRefused, true},
+		{"two OPT records: FORMERR with OPT", func(m *dns.Msg) {
+			m.SetEdns0(1232, false)
+			m.Extra = append(m.Extra, &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT, Class: 1232}})
+		}, dns.RcodeFormatError, true},
+		{"NOTIMP without EDNS has no OPT", func(m *dns.Msg) { m.Opcode = dns.OpcodeUpdate }, dns.RcodeNotImplemented, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -209,5 +218,51 @@ func TestRespond_HostilePackets(t *testing.T) {
 				t.Errorf("rcode %s id %x, want FORMERR with the query's ID", dns.RcodeToString[m.Rcode], m.Id)
 			}
 		})
+	}
+}
+
+func TestRespond_NSID(t *testing.T) {
+	r, err := NewResponder(ResponderConfig{Apex: testApex, TTL: 300, NegativeTTL: 60, NS: []string{"ns1.example.net."},
+		Hostmaster: "hostmaster@wl.example.org", NSID: "mirror-fra-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := fixture(t).Load()
+	nsidOf := func(m *dns.Msg) string {
+		if o := m.IsEdns0(); o != nil {
+			for _, opt := range o.Option {
+				if n, ok := opt.(*dns.EDNS0_NSID); ok {
+					return n.Nsid
+				}
+			}
+		}
+		return ""
+	}
+	askNSID := func(m *dns.Msg) {
+		m.SetEdns0(1232, false)
+		m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+	}
+	for _, tc := range []struct {
+		desc  string
+		name  string
+		edit  func(*dns.Msg)
+		rcode int
+		want  string
+	}{
+		{"asked on an answer", "4.2.0.192.relay.wl.example.org.", askNSID, dns.RcodeSuccess, "6d6972726f722d6672612d31"},
+		{"asked on a miss", "9.9.0.192.relay.wl.example.org.", askNSID, dns.RcodeNameError, "6d6972726f722d6672612d31"},
+		{"asked on NOTIMP", "4.2.0.192.relay.wl.example.org.", func(m *dns.Msg) { askNSID(m); m.Opcode = dns.OpcodeNotify }, dns.RcodeNotImplemented, "6d6972726f722d6672612d31"},
+		{"not asked", "4.2.0.192.relay.wl.example.org.", func(m *dns.Msg) { m.SetEdns0(1232, false) }, dns.RcodeSuccess, ""},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			m := ask(t, r, v, tc.name, dns.TypeA, tc.edit)
+			if m.Rcode != tc.rcode || nsidOf(m) != tc.want {
+				t.Fatalf("rcode %s NSID %q, want %s %q", dns.RcodeToString[m.Rcode], nsidOf(m), dns.RcodeToString[tc.rcode], tc.want)
+			}
+		})
+	}
+	if _, err := NewResponder(ResponderConfig{Apex: testApex, NS: []string{"ns1.example.net."}, Hostmaster: "h@wl.example.org",
+		NSID: string(make([]byte, maxNSID+1))}); err == nil {
+		t.Error("an NSID over 128 bytes was accepted")
 	}
 }

@@ -14,6 +14,8 @@ type request struct {
 	ednsVer  int
 	ednsSize int
 	ednsDO   bool
+	// nsid is set when the OPT record asks for the server's NSID (RFC 5001).
+	nsid bool
 }
 
 // parseStatus says what to do with a packet after parsing.
@@ -37,9 +39,17 @@ func (q *request) parse(req []byte) parseStatus {
 	if q.flags&flagQR != 0 {
 		return parseDrop
 	}
+	st := q.parseQuestion(req)
 	if q.opcode() != 0 {
+		// Read on as far as the packet allows, so the NOTIMP carries an
+		// OPT record when the query had one (RFC 6891 §7).
 		return parseNotImp
 	}
+	return st
+}
+
+// parseQuestion reads the one question and the rest of the packet.
+func (q *request) parseQuestion(req []byte) parseStatus {
 	if be16(req[4:]) != 1 {
 		return parseFormErr
 	}
@@ -74,6 +84,9 @@ func (q *request) parseRest(req []byte) parseStatus {
 			q.ednsSize = be16(req[off+2:])
 			q.ednsVer = int(req[off+5])
 			q.ednsDO = req[off+6]&0x80 != 0
+			if off+10+rdlen <= len(req) && !q.parseOptions(req[off+10:off+10+rdlen]) {
+				return parseFormErr
+			}
 		}
 		off += 10 + rdlen
 		if off > len(req) {
@@ -81,6 +94,25 @@ func (q *request) parseRest(req []byte) parseStatus {
 		}
 	}
 	return parseOK
+}
+
+// parseOptions reads the options of the OPT record; false when they do not
+// add up to its length.
+func (q *request) parseOptions(rd []byte) bool {
+	for len(rd) > 0 {
+		if len(rd) < 4 {
+			return false
+		}
+		code, n := be16(rd), be16(rd[2:])
+		if 4+n > len(rd) {
+			return false
+		}
+		if code == optNSID {
+			q.nsid = true
+		}
+		rd = rd[4+n:]
+	}
+	return true
 }
 
 // clientLimit is the largest UDP response the client accepts.

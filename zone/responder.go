@@ -20,6 +20,8 @@ type Responder struct {
 	now      *atomic.Int64
 	// withdrawn makes every answer REFUSED while true (never nil).
 	withdrawn *atomic.Bool
+	// nsid is sent to queries that ask for it (RFC 5001); empty: none.
+	nsid []byte
 
 	// The RFC 5782 test entries, answered without the index.
 	testEntity *record.Entity
@@ -40,6 +42,9 @@ type ResponderConfig struct {
 	// Withdrawn, while true, turns every answer into REFUSED (see
 	// Config.Withdrawn); nil means never.
 	Withdrawn *atomic.Bool
+	// NSID identifies this server to queries that ask (RFC 5001); at most
+	// 128 bytes; empty: not sent.
+	NSID string
 }
 
 // NewResponder builds a Responder. Names are in presentation format.
@@ -51,7 +56,11 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(apex) <= 1 {
 		return nil, fmt.Errorf("apex must not be the root")
 	}
-	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn}
+	if len(c.NSID) > maxNSID {
+		return nil, fmt.Errorf("NSID of %d bytes: at most %d", len(c.NSID), maxNSID)
+	}
+	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn,
+		nsid: []byte(c.NSID)}
 	if r.now == nil {
 		r.now = new(atomic.Int64)
 	}
@@ -88,11 +97,19 @@ func (r *Responder) Respond(dst, req []byte, v *index.View, udpLimit int) (resp 
 	return resp, o.result != resDropped
 }
 
-// outcome classifies an answer for the metrics.
+// maxNSID bounds the NSID so that it always fits a 512-byte answer.
+const maxNSID = 128
+
+// outcome classifies an answer for the metrics and rate limiting, and says
+// where its question ends.
 type outcome struct {
 	zone      zoneKind
 	result    resultKind
 	truncated bool
+	// qEnd is the end of the question section in the answer (the header's
+	// end when there is none); opt is where its OPT record starts, 0
+	// without one.
+	qEnd, opt int
 }
 
 type zoneKind uint8
@@ -129,9 +146,11 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 	case parseDrop:
 		return dst[:0], outcome{result: resDropped}
 	case parseFormErr:
-		return errorOnly(dst, &q, rcodeFormErr), outcome{result: resFormErr}
+		b, opt := errorOnly(dst, &q, rcodeFormErr, r.nsid)
+		return b, outcome{result: resFormErr, qEnd: headerLen, opt: opt}
 	case parseNotImp:
-		return errorOnly(dst, &q, rcodeNotImp), outcome{result: resNotImp}
+		b, opt := errorOnly(dst, &q, rcodeNotImp, r.nsid)
+		return b, outcome{result: resNotImp, qEnd: headerLen, opt: opt}
 	}
 	limit := maxTCPMsg
 	if udpLimit > 0 {
@@ -139,6 +158,7 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 	}
 	var a answer
 	a.init(dst, req, &q)
+	a.nsid = r.nsid
 	var o outcome
 	switch {
 	case q.edns && q.ednsVer > 0:
@@ -150,7 +170,7 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 	default:
 		o = r.resolve(&a, &q, v)
 	}
-	out, tc := a.finish(limit)
-	o.truncated = tc
+	out, tc, opt := a.finish(limit)
+	o.truncated, o.qEnd, o.opt = tc, q.qEnd, opt
 	return out, o
 }

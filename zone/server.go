@@ -51,6 +51,8 @@ type Server struct {
 
 	tcpStats stats
 	tcp, tls connCounters
+	// rrl limits UDP answers; nil when off.
+	rrl      *limiter
 	tcpSlots chan struct{}
 	wg       sync.WaitGroup
 }
@@ -65,7 +67,7 @@ func New(cfg Config, ix *index.Index) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, ix: ix, log: cfg.Logger, conns: map[net.Conn]struct{}{},
-		tcpSlots: make(chan struct{}, maxTCPConns)}
+		tcpSlots: make(chan struct{}, maxTCPConns), rrl: newLimiter(cfg.RRL)}
 	rc := cfg.responderConfig()
 	rc.Now = &s.now
 	r, err := NewResponder(rc)

@@ -5,6 +5,7 @@ package zone
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"syscall"
 	"time"
 	"unsafe"
@@ -150,8 +151,17 @@ func (r *udpReader) run() {
 	}
 }
 
-// answer runs the Responder over the received batch and fills the send
-// headers.
+// sourceAddr is the client address in a received datagram's name.
+func sourceAddr(sa *unix.RawSockaddrInet6) netip.Addr {
+	if sa.Family == unix.AF_INET {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrFrom4(sa4.Addr)
+	}
+	return netip.AddrFrom16(sa.Addr)
+}
+
+// answer runs the Responder over the received batch, applies the rate
+// limit and fills the send headers.
 func (r *udpReader) answer() {
 	b := r.b
 	v := r.s.ix.Load()
@@ -164,6 +174,10 @@ func (r *udpReader) answer() {
 		resp, o := r.s.resp.respond(b.resp[b.nOut][:0], b.bufs[i][:b.in[i].len], v, respBufSize)
 		r.st.count(o)
 		if o.result == resDropped || len(resp) == 0 {
+			continue
+		}
+		var send bool
+		if resp, send = r.s.limit(resp, o, sourceAddr(&b.names[i])); !send {
 			continue
 		}
 		b.resp[b.nOut] = resp[:0]

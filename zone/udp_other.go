@@ -34,7 +34,9 @@ func (r *udpReader) run() {
 		resp, o := r.s.resp.respond(out[:0], req[:n], r.s.ix.Load(), respBufSize)
 		r.st.count(o)
 		if o.result != resDropped && len(resp) > 0 {
-			_, _ = r.conn.WriteToUDPAddrPort(resp, from)
+			if resp, send := r.s.limit(resp, o, from.Addr()); send {
+				_, _ = r.conn.WriteToUDPAddrPort(resp, from)
+			}
 		}
 		r.st.observe(time.Since(start), 1)
 	}

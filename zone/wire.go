@@ -6,11 +6,13 @@ import "encoding/binary"
 const (
 	headerLen = 12
 
-	typeA     = 1
-	typeNS    = 2
-	typeSOA   = 6
-	typeTXT   = 16
-	typeOPT   = 41
+	typeA   = 1
+	typeNS  = 2
+	typeSOA = 6
+	typeTXT = 16
+	typeOPT = 41
+	// optNSID is the EDNS option code of NSID (RFC 5001).
+	optNSID   = 3
 	typeIXFR  = 251
 	typeAXFR  = 252
 	typeANY   = 255

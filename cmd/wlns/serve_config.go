@@ -72,6 +72,8 @@ type serveConfig struct {
 	// (serve_tls.go).
 	httpTLS tlsFiles
 	dnsTLS  dnsTLSConfig
+	// rrl holds the DNS rate-limiting and NSID flags (serve_rrl.go).
+	rrl rrlConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -114,6 +116,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.httpTLS.flag = "http"
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)
+	c.rrl.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -142,6 +145,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.verify.validate()...)
 	errs = append(errs, c.httpTLS.validate()...)
 	errs = append(errs, c.dnsTLS.validate()...)
+	errs = append(errs, c.rrl.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -20,7 +20,7 @@ import (
 // --max-stale.
 func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry) (*zone.Server, error) {
 	n.withdraw.check(n, store, cfg.maxStale)
-	srv, err := n.serveZone(ctx, cfg, reg, store.Index())
+	srv, err := n.serveZone(ctx, cfg, reg, store.Index(), store.NodeID())
 	if err != nil {
 		return nil, err
 	}
@@ -39,14 +39,15 @@ func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.
 }
 
 // serveZone starts the DNS server on ix, behind the withdrawal switch, and
-// registers its shutdown.
-func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, ix *index.Index) (*zone.Server, error) {
+// registers its shutdown. nodeID is the default NSID ("" when unknown).
+func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, ix *index.Index, nodeID string) (*zone.Server, error) {
 	dot, err := n.zoneTLS(&cfg.dnsTLS, reg)
 	if err != nil {
 		return nil, err
 	}
 	srv, err := zone.New(zone.Config{
-		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers, TTL: uint32(cfg.ttl),
+		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers,
+		RRL: cfg.rrl.zone(), NSID: cfg.rrl.nsidFor(nodeID), TTL: uint32(cfg.ttl),
 		NegativeTTL: uint32(cfg.negTTL), NS: cfg.ns, Hostmaster: cfg.hostmaster,
 		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on,
 	}, ix)

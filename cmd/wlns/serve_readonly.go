@@ -28,7 +28,7 @@ func (n *node) startReadOnly(ctx context.Context, cfg *serveConfig, reg *prometh
 		damage, snap.ID(), snap.LogIndex())
 	n.log.Error("damaged data folder: serving DNS read-only from the newest good snapshot; writes are refused",
 		"err", damage, "snapshot", snap.ID(), "raft_index", snap.LogIndex(), "cluster_members", snap.Members())
-	dns, err := n.serveZone(ctx, cfg, reg, snap.Index())
+	dns, err := n.serveZone(ctx, cfg, reg, snap.Index(), cfg.nodeID)
 	if err != nil {
 		return err
 	}
