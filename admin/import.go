@@ -113,8 +113,15 @@ func (a *API) importNDJSON(w http.ResponseWriter, r *http.Request, c *caller) er
 	}
 	imp := &importer{a: a, c: c, rc: http.NewResponseController(w), size: size, maxBytes: a.maxBatchBytes, reqBase: base,
 		now: a.cfg.Now().Unix(), v: a.store.Index().Load()}
-	if err := imp.run(r.Context(), r.Body); err != nil && imp.rep.Applied == 0 {
+	if wantsProgress(r) {
+		imp.stream = startProgress(w, imp.rc, a.cfg.Timeout)
+	}
+	if err := imp.run(r.Context(), r.Body); err != nil && imp.rep.Applied == 0 && imp.stream == nil {
 		return err
+	}
+	if imp.stream != nil {
+		imp.stream.send(ImportProgress{Report: &imp.rep})
+		return nil
 	}
 	_ = imp.rc.SetWriteDeadline(time.Now().Add(a.cfg.Timeout))
 	writeJSON(w, http.StatusOK, &imp.rep)
@@ -154,6 +161,7 @@ type importer struct {
 	flying   *inFlight // the batch being applied, or nil
 	failed   error     // the store error that stopped the import
 	rep      ImportReport
+	stream   *progress // the client's progress stream, or nil
 }
 
 // pendingBatch is the batch being filled.
@@ -315,8 +323,7 @@ func (imp *importer) wait() error {
 		return err
 	default:
 		imp.rep.Applied += p.records
-		imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: p.first, LastLine: p.last,
-			Records: p.records, Applied: true})
+		imp.decided(ImportBatch{FirstLine: p.first, LastLine: p.last, Records: p.records, Applied: true})
 	}
 	imp.v, imp.groups = imp.a.store.Index().Load(), nil
 	return nil
@@ -328,6 +335,12 @@ func (imp *importer) reject(p *pendingBatch, why string) {
 		return
 	}
 	imp.rep.Rejected += p.records
-	imp.rep.Batches = append(imp.rep.Batches, ImportBatch{FirstLine: p.first, LastLine: p.last,
-		Records: p.records, Error: why})
+	imp.decided(ImportBatch{FirstLine: p.first, LastLine: p.last, Records: p.records, Error: why})
+}
+
+// decided records a batch's outcome, and streams it to a client that asked
+// for progress.
+func (imp *importer) decided(b ImportBatch) {
+	imp.rep.Batches = append(imp.rep.Batches, b)
+	imp.stream.send(ImportProgress{Batch: &b})
 }

@@ -1,6 +1,9 @@
 package systest
 
 import (
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,4 +48,91 @@ func TestCLI_ImportLoadsEveryKind(t *testing.T) {
 	if r := n.cli("import", bad); r.code != 1 || !strings.Contains(r.stdout+r.stderr, "line 1") {
 		t.Errorf("bad import: exit %d, output %q %q; want exit 1 naming line 1", r.code, r.stdout, r.stderr)
 	}
+}
+
+// An import whose connection is cut off says which batches were applied
+// (line ranges) and which key to run it again with; run again with that
+// key, it finishes, and every record is there.
+func TestCLI_ImportCutOffSaysWhatWasApplied(t *testing.T) {
+	n := startNode(t, "")
+	var lines []string
+	for i := range 2000 {
+		lines = append(lines, fmt.Sprintf(`{"kind":"pair","sender":"cut%d@example.com","ip":"203.0.113.7"}`, i))
+	}
+	file := filepath.Join(t.TempDir(), "cut.ndjson")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proxy := cuttingProxy(t, n.ready.HTTP, `"batch":`, 2)
+	r := runWlns(t, "import", file, "--batch", "50", "--server", "http://"+proxy, "--token", n.token)
+	if r.code != 1 || !strings.Contains(r.stderr, "cut off after") || !strings.Contains(r.stdout, "applied lines 1-") {
+		t.Fatalf("cut-off import: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("cut off:\n%s%s", r.stdout, r.stderr)
+	var last int
+	if _, err := fmt.Sscanf(r.stdout[strings.Index(r.stdout, "applied lines 1-"):], "applied lines 1-%d", &last); err != nil || last < 50 {
+		t.Fatalf("applied range in %q: %v", r.stdout, err)
+	}
+	for _, i := range []int{0, last - 1} { // what it says was applied was
+		if !pairExists(t, n, fmt.Sprintf("cut%d@example.com", i)) {
+			t.Fatalf("line %d reported applied but cut%d@example.com is not there", i+1, i)
+		}
+	}
+	_, key, ok := strings.Cut(r.stderr, "--key ")
+	if !ok {
+		t.Fatalf("no key to run again with in %q", r.stderr)
+	}
+	key = strings.Fields(key)[0]
+	again := n.cli("import", file, "--batch", "50", "--key", key)
+	if again.code != 0 || !strings.Contains(again.stdout, "applied 2000, rejected 0") {
+		t.Fatalf("import again with --key %s: exit %d %s %s", key, again.code, again.stdout, again.stderr)
+	}
+	if !pairExists(t, n, "cut1999@example.com") {
+		t.Fatal("the last line is not there after the import ran again")
+	}
+}
+
+// cuttingProxy forwards one HTTP connection to target and cuts both ways
+// once the answer has carried marker count times.
+func cuttingProxy(t *testing.T, target, marker string, count int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		go func() { _, _ = io.Copy(s, c) }()
+		buf, seen := make([]byte, 64<<10), 0
+		for seen < count {
+			k, err := s.Read(buf)
+			if k > 0 {
+				seen += strings.Count(string(buf[:k]), marker)
+				if _, werr := c.Write(buf[:k]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// pairExists asks the API whether sender has a pair.
+func pairExists(t *testing.T, n *node, sender string) bool {
+	t.Helper()
+	code, b := n.api("GET", "/v1/pairs?sender="+sender, nil)
+	return code == 200 && strings.Contains(string(b), sender)
 }

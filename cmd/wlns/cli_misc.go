@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/wlns/wlns/admin"
@@ -91,50 +89,4 @@ func statusCommand() *subcommand {
 			}
 		},
 	}
-}
-
-func importCommand() *subcommand {
-	return &subcommand{
-		name: "import", args: "FILE|-", nargs: [2]int{1, 1}, client: true,
-		summary: "import NDJSON records (pair, verp, relay, group lines) from a file or stdin",
-		setup: func(fs *flag.FlagSet) runFunc {
-			batch := fs.Int("batch", admin.DefaultImportBatch, "records per all-or-nothing batch")
-			return func(ctx context.Context, e *invocation) error {
-				return runImport(ctx, e, e.args[0], *batch)
-			}
-		},
-	}
-}
-
-// runImport streams a file to /v1/import and prints the report. It fails
-// (exit 1) when any batch was rejected.
-func runImport(ctx context.Context, e *invocation, name string, batch int) error {
-	var in io.Reader = e.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("opening import file: %w", err)
-		}
-		defer f.Close()
-		in = f
-	}
-	var rep admin.ImportReport
-	path := "/v1/import?batch=" + strconv.Itoa(batch)
-	if _, err := e.api.send(ctx, "POST", path, "application/x-ndjson", in, &rep); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "records %d, applied %d, rejected %d, batches %d\n", rep.Lines, rep.Applied, rep.Rejected, len(rep.Batches))
-	for _, le := range rep.Errors {
-		fmt.Fprintf(e.stdout, "line %d: %s\n", le.Line, le.Error)
-	}
-	if rep.ErrorsTruncated {
-		fmt.Fprintln(e.stdout, "(more errors not listed)")
-	}
-	switch {
-	case rep.Stopped != "":
-		return &exitError{code: exitFailure, err: fmt.Errorf("import stopped: %s", rep.Stopped)}
-	case rep.Rejected > 0:
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d records in rejected batches", rep.Rejected)}
-	}
-	return nil
 }

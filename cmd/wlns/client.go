@@ -131,19 +131,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 
 // send sends body with the given content type and decodes the answer.
 func (c *apiClient) send(ctx context.Context, method, path, ctype string, body io.Reader, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	resp, err := c.request(ctx, method, path, ctype, body, nil)
 	if err != nil {
-		return 0, fmt.Errorf("building request: %w", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -151,16 +141,7 @@ func (c *apiClient) send(ctx context.Context, method, path, ctype string, body i
 		return resp.StatusCode, fmt.Errorf("reading the answer of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		var eb struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
-			eb.Error = strings.TrimSpace(string(raw))
-		}
-		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
-			eb.Error += " (no token given: pass --token or --token-file; the first `wlns serve` saved one in <data>/admin.token)"
-		}
-		return resp.StatusCode, &apiError{status: resp.StatusCode, msg: eb.Error}
+		return resp.StatusCode, c.answerError(resp.StatusCode, raw)
 	}
 	if sp := spooled(resp.StatusCode, raw); sp != nil {
 		return resp.StatusCode, sp
@@ -171,6 +152,43 @@ func (c *apiClient) send(ctx context.Context, method, path, ctype string, body i
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// request sends one request with the token and the extra headers and
+// returns the answer unread.
+func (c *apiClient) request(ctx context.Context, method, path, ctype string, body io.Reader, hdr map[string]string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("building request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+// answerError is the error of a non-2xx answer with body raw.
+func (c *apiClient) answerError(status int, raw []byte) error {
+	var eb struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
+		eb.Error = strings.TrimSpace(string(raw))
+	}
+	if status == http.StatusUnauthorized && c.token == "" {
+		eb.Error += " (no token given: pass --token or --token-file; the first `wlns serve` saved one in <data>/admin.token)"
+	}
+	return &apiError{status: status, msg: eb.Error}
 }
 
 // query builds a query string from name/value pairs, skipping empty values.
