@@ -2,10 +2,15 @@ package policy
 
 import (
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/qname"
 	"github.com/wlns/wlns/record"
 )
 
@@ -92,4 +97,46 @@ func TestServer_AsksTheHashedNameOfEveryAddressForm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadAnswer_ReadableNamesMatchAfterTheWireRoundTrip is the property
+// at the resolver: for every local part the API accepts, the readable
+// (escaped) sender name qname builds, sent as a question and answered with
+// the owner name as the server read it off the wire, counts as listed.
+// miekg/dns writes that owner name with its own escapes, so a text
+// comparison fails for ', $, a space, and UTF-8.
+func TestReadAnswer_ReadableNamesMatchAfterTheWireRoundTrip(t *testing.T) {
+	tried := 0
+	for _, local := range localParts() {
+		name, err := qname.Sender(local+"@irish.example", netip.MustParseAddr("192.0.2.4"), "wl.test", qname.Escaped)
+		if err != nil {
+			continue // refused, a domain-wide entry, or over 63 octets
+		}
+		tried++
+		q := roundTrip(t, new(dns.Msg).SetQuestion(name, dns.TypeA))
+		reply := new(dns.Msg).SetReply(q)
+		reply.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300},
+			A: net.IPv4(127, 0, 2, 2)}}
+		ans, _, err := readAnswer(roundTrip(t, reply), name)
+		if err != nil || !ans.Listed {
+			t.Errorf("%q: owner %q read back as not listed (%v)", name, q.Question[0].Name, err)
+		}
+	}
+	if tried < 200 {
+		t.Fatalf("only %d names built: the property is not exercised", tried)
+	}
+}
+
+// roundTrip packs m and unpacks it, as the other end of a socket would.
+func roundTrip(t *testing.T, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatalf("packing: %v", err)
+	}
+	out := new(dns.Msg)
+	if err := out.Unpack(b); err != nil {
+		t.Fatalf("unpacking: %v", err)
+	}
+	return out
 }
