@@ -28,6 +28,8 @@ import (
 const (
 	// verifyMailDomain is the domain of the reply addresses.
 	verifyMailDomain = "confirm.wl.test"
+	// verifyPostmaster receives postmaster@verifyMailDomain's mail.
+	verifyPostmaster = "ops@relay.example"
 	// verifyBaseURL is the public base of the pages in the mail; the test
 	// opens the path on whichever node it picks.
 	verifyBaseURL = "https://verify.wl.test"
@@ -51,7 +53,8 @@ func startVerifyCluster(t *testing.T, relay string) []*verifyNode {
 	var nodes []*verifyNode
 	for i, id := range []string{"v1", "v2", "v3"} {
 		args := append(nodeCert(t, ca, id), "--join-token", secret, "--negative-ttl", "1",
-			"--verify-url", verifyBaseURL, "--verify-mail-domain", verifyMailDomain, "--verify-relay", relay, "--smtp", "127.0.0.1:0")
+			"--verify-url", verifyBaseURL, "--verify-mail-domain", verifyMailDomain, "--verify-relay", relay, "--smtp", "127.0.0.1:0",
+			"--verify-postmaster", verifyPostmaster)
 		if i > 0 {
 			args = append(args, "--join", nodes[0].ready.Raft)
 		}
@@ -360,6 +363,17 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 		}
 		if len(list.Challenges) != 3 {
 			t.Errorf("%d challenges listed, want 3: %s", len(list.Challenges), b)
+		}
+	})
+	t.Run("postmaster of the mail domain is forwarded through the relay", func(t *testing.T) {
+		out := swaksMail(t, swaks, relayIP, portOf(t, replyNode.smtp), "abuse@isp.example", "PostMaster@"+verifyMailDomain,
+			"--header", "Subject: about your confirmation mails", "--body", "please tell us who you are")
+		mustContain(t, out, "<-  250")
+		relay.waitCount(t, 4, 10*time.Second)
+		got := relay.to(verifyPostmaster)
+		if len(got) != 1 || got[0].from != "" || !strings.Contains(string(got[0].data), "Delivered-To: postmaster@"+verifyMailDomain) ||
+			!strings.Contains(string(got[0].data), "please tell us who you are") {
+			t.Fatalf("relay got for %s: %+v", verifyPostmaster, got)
 		}
 	})
 	t.Logf("verification loop done in %v", time.Since(start))

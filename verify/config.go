@@ -117,6 +117,11 @@ type Config struct {
 	TTL time.Duration
 	// Limits are the rate limits.
 	Limits Limits
+	// Postmaster is where mail to postmaster@MailDomain (RFC 5321
+	// §4.5.1: every mail domain has one) received by the inbound SMTP
+	// service is forwarded, through Relay; empty: the inbound service
+	// refuses it (550) and start-up warns.
+	Postmaster string
 	// NeverChallenge are role local parts (before any +extension, any
 	// case) never challenged, besides the built-in rules (postmaster,
 	// abuse, noreply-like, list and bounce addresses...); nil takes
@@ -207,6 +212,15 @@ func (c *Config) validate() error {
 	}
 	if c.SuppressFor > MaxSuppressFor {
 		return fmt.Errorf("forgery suppression %s is longer than %s", c.SuppressFor, MaxSuppressFor)
+	}
+	if c.Postmaster != "" {
+		pm, err := record.NormalizeSender(c.Postmaster)
+		switch {
+		case err != nil || !strings.Contains(pm, "@"):
+			return fmt.Errorf("invalid postmaster address %q: want user@domain", c.Postmaster)
+		case strings.HasSuffix(pm, "@"+c.MailDomain):
+			return fmt.Errorf("postmaster address %s is at the mail domain %s itself: it would loop", c.Postmaster, c.MailDomain)
+		}
 	}
 	if err := headerSafe("From", c.From); err != nil {
 		return err

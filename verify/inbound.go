@@ -79,12 +79,15 @@ type replyTaker interface {
 	TokenFromAddress(addr string) (token string, ok bool)
 	Open(token string) *record.Challenge
 	ConfirmReply(ctx context.Context, token string) (*record.Challenge, error)
+	Postmaster(rcpt string) (is, forwarded bool)
+	ForwardPostmaster(ctx context.Context, msg []byte) error
 }
 
 // Inbound is the limited SMTP service every node runs so that all mirrors
 // can be MX for the reply addresses: it accepts mail only for
 // confirm-TOKEN@MailDomain whose challenge is open, confirms on a reply
-// written by a person, ignores auto-replies, and relays nothing.
+// written by a person, ignores auto-replies, and relays nothing but mail
+// to postmaster@MailDomain, which it forwards to the configured address.
 type Inbound struct {
 	cfg    InboundConfig
 	svc    replyTaker

@@ -15,6 +15,8 @@ const (
 	rcptAccepted = "accepted"
 	rcptRelay    = "relay_denied"
 	rcptUnknown  = "unknown_token"
+	// rcptPostmaster is postmaster@MailDomain, forwarded.
+	rcptPostmaster = "postmaster"
 )
 
 // Outcomes of a message, the values of the outcome label.
@@ -24,6 +26,8 @@ const (
 	msgMalformed   = "malformed"
 	msgGone        = "token_gone"
 	msgFailed      = "failed"
+	msgForwarded   = "forwarded"
+	msgLoop        = "loop"
 )
 
 type inboundMetrics struct {
@@ -36,11 +40,11 @@ func newInboundMetrics(reg prometheus.Registerer) (*inboundMetrics, error) {
 	m := &inboundMetrics{
 		rcpts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricInboundRcpts,
-			Help: "RCPT commands to the inbound SMTP service, by result: accepted (an open challenge's reply address), relay_denied (another domain), unknown_token (unknown, used or expired).",
+			Help: "RCPT commands to the inbound SMTP service, by result: accepted (an open challenge's reply address), postmaster (the mail domain's postmaster, forwarded), relay_denied (another domain), unknown_token (unknown, used or expired, or postmaster without a forward address).",
 		}, []string{"result"}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricInboundMessages,
-			Help: "Messages taken by the inbound SMTP service, by outcome: confirmed (per token), ignored_auto (bounce, auto-reply, list mail: never confirms), malformed, token_gone, failed (store unavailable, 451).",
+			Help: "Messages taken by the inbound SMTP service, by outcome: confirmed (per token), forwarded (postmaster mail), ignored_auto (bounce, auto-reply, list mail: never confirms), malformed, token_gone, loop (postmaster mail already forwarded once, 554), failed (store or relay unavailable, 451).",
 		}, []string{"outcome"}),
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricInboundConns,
@@ -51,10 +55,10 @@ func newInboundMetrics(reg prometheus.Registerer) (*inboundMetrics, error) {
 			Help: "Inbound SMTP connections answered 421 because the connection limit was reached.",
 		}),
 	}
-	for _, r := range []string{rcptAccepted, rcptRelay, rcptUnknown} {
+	for _, r := range []string{rcptAccepted, rcptPostmaster, rcptRelay, rcptUnknown} {
 		m.rcpts.WithLabelValues(r)
 	}
-	for _, o := range []string{msgConfirmed, msgIgnoredAuto, msgMalformed, msgGone, msgFailed} {
+	for _, o := range []string{msgConfirmed, msgForwarded, msgIgnoredAuto, msgMalformed, msgGone, msgLoop, msgFailed} {
 		m.messages.WithLabelValues(o)
 	}
 	if reg == nil {

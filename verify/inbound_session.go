@@ -20,10 +20,13 @@ const confirmTimeout = 20 * time.Second
 
 // The inbound service's SMTP answers.
 var (
-	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
-	errNoSuchToken = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such confirmation address"}
-	errMalformed   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "message headers not understood"}
-	errTryLater    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "confirmation could not be recorded, try again later"}
+	errRelayDenied  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
+	errNoSuchToken  = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such confirmation address"}
+	errMalformed    = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "message headers not understood"}
+	errTryLater     = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "confirmation could not be recorded, try again later"}
+	errNoPostmast   = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "postmaster of this domain is not configured on this server"}
+	errForwardLater = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 1}, Message: "postmaster mail could not be forwarded now, try again later"}
+	errLoop         = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: "mail loop detected"}
 )
 
 // inboundSession is one SMTP transaction's state.
@@ -33,6 +36,9 @@ type inboundSession struct {
 	from   string
 	null   bool
 	tokens []string
+	// postmaster: the transaction has postmaster@MailDomain among its
+	// recipients, whose mail is forwarded.
+	postmaster bool
 }
 
 func (in *Inbound) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -52,6 +58,15 @@ func (s *inboundSession) Mail(from string, _ *smtp.MailOptions) error {
 
 // Rcpt accepts only reply addresses of open challenges.
 func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if is, forwarded := s.in.svc.Postmaster(to); is {
+		if !forwarded {
+			s.in.m.rcpt(rcptUnknown)
+			return errNoPostmast
+		}
+		s.in.m.rcpt(rcptPostmaster)
+		s.postmaster = true
+		return nil
+	}
 	token, ok := s.in.svc.TokenFromAddress(to)
 	if !ok {
 		if !s.in.ownDomain(to) {
@@ -75,9 +90,21 @@ func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 // the server answers 552), keeping only its header, and confirms every
 // token addressed, unless the message is automatic.
 func (s *inboundSession) Data(r io.Reader) error {
+	if s.postmaster {
+		return s.forward(r)
+	}
 	head, err := headerOf(r, DefaultInboundMaxHeader)
 	if err != nil {
 		return err // ErrDataTooLarge or a broken connection
+	}
+	return s.confirmUnlessAutomatic(head)
+}
+
+// confirmUnlessAutomatic confirms the tokens of a reply whose header is
+// head, unless it is an automatic message.
+func (s *inboundSession) confirmUnlessAutomatic(head []byte) error {
+	if len(s.tokens) == 0 {
+		return nil
 	}
 	auto, why, err := automatic(head, s.null, s.from)
 	if err != nil {
@@ -91,6 +118,32 @@ func (s *inboundSession) Data(r io.Reader) error {
 		return nil
 	}
 	return s.confirmAll()
+}
+
+// forward reads the whole message (bounded by MaxMessageBytes), forwards
+// it to the postmaster address and then confirms the transaction's
+// tokens, if any, like any reply.
+func (s *inboundSession) forward(r io.Reader) error {
+	msg, err := io.ReadAll(r)
+	if err != nil {
+		return err // ErrDataTooLarge or a broken connection
+	}
+	ctx, cancel := context.WithTimeout(s.in.base, confirmTimeout)
+	defer cancel()
+	switch err := s.in.svc.ForwardPostmaster(ctx, msg); {
+	case errors.Is(err, errPostmasterLoop):
+		s.in.m.message(msgLoop)
+		s.in.log.Warn("inbound SMTP: postmaster mail loop refused", "remote", s.remote)
+		return errLoop
+	case err != nil:
+		s.in.m.message(msgFailed)
+		s.in.log.Warn("inbound SMTP: postmaster mail not forwarded", "remote", s.remote, "err", err)
+		return errForwardLater
+	}
+	s.in.m.message(msgForwarded)
+	s.in.log.Info("inbound SMTP: postmaster mail forwarded", "remote", s.remote, "from_domain", domainPart(s.from))
+	head, _, _ := bytes.Cut(msg, []byte("\r\n\r\n"))
+	return s.confirmUnlessAutomatic(append(head, "\r\n\r\n"...))
 }
 
 // headerOf reads r to its end and returns its header section with the
@@ -157,7 +210,7 @@ func (s *inboundSession) confirmAll() error {
 }
 
 // Reset forgets the transaction.
-func (s *inboundSession) Reset() { s.from, s.null, s.tokens = "", false, nil }
+func (s *inboundSession) Reset() { s.from, s.null, s.tokens, s.postmaster = "", false, nil, false }
 
 // Logout ends the session.
 func (s *inboundSession) Logout() error { return nil }

@@ -32,6 +32,9 @@ type fakeReplies struct {
 	open      map[string]*record.Challenge
 	confirmed map[string]int
 	failing   bool // ConfirmReply fails as a store without quorum would
+	// forwarded holds what ForwardPostmaster got; forwardErr is its error.
+	forwarded  [][]byte
+	forwardErr error
 }
 
 func newFakeReplies(t *testing.T, n int) (*fakeReplies, []string) {
@@ -52,6 +55,17 @@ func newFakeReplies(t *testing.T, n int) (*fakeReplies, []string) {
 
 func (f *fakeReplies) TokenFromAddress(addr string) (string, bool) {
 	return f.parse.TokenFromAddress(addr)
+}
+
+func (f *fakeReplies) Postmaster(rcpt string) (is, forwarded bool) { return f.parse.Postmaster(rcpt) }
+
+func (f *fakeReplies) ForwardPostmaster(_ context.Context, msg []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.forwardErr == nil {
+		f.forwarded = append(f.forwarded, msg)
+	}
+	return f.forwardErr
 }
 
 func (f *fakeReplies) Open(token string) *record.Challenge {
@@ -183,7 +197,8 @@ func TestInbound_RefusesRelayAndUnknownTokensAtRcpt(t *testing.T) {
 		{"subdomain of ours", "confirm-" + toks[0] + "@x." + inboundDomain, 550, "relaying denied"},
 		{"unknown token", replyTo(strings.Repeat("a", TokenLen)), 550, "no such confirmation address"},
 		{"malformed token", "confirm-xyz@" + inboundDomain, 550, "no such confirmation address"},
-		{"other local part", "postmaster@" + inboundDomain, 550, "no such confirmation address"},
+		{"other local part", "hostmaster@" + inboundDomain, 550, "no such confirmation address"},
+		{"postmaster without a forward address", "postmaster@" + inboundDomain, 550, "postmaster of this domain is not configured"},
 		{"used token", replyTo(used), 550, "no such confirmation address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -522,5 +537,42 @@ func waitGauge(t *testing.T, reg *prometheus.Registry, name string, want float64
 			t.Fatalf("%s = %v after 5s, want %v", name, gauge(t, reg, name, "", ""), want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Mail to postmaster@ the mail domain (RFC 5321 §4.5.1), in any case, is
+// accepted and forwarded whole when a postmaster address is configured
+// (the bare <Postmaster> the RFC also names is refused with 501 by
+// go-smtp's path parser before wlns sees it); a loop is refused with 554 and a relay failure is 451,
+// so the sender's server tries again.
+func TestInbound_PostmasterIsForwarded(t *testing.T) {
+	f, toks := newFakeReplies(t, 1)
+	f.parse.cfg.Postmaster = "ops@example.net"
+	addr, _, reg := startInbound(t, f, nil)
+	report := "From: Abuse desk <abuse@isp.example>\nSubject: your confirmation mails\nAuto-Submitted: auto-generated\n\nPlease stop.\n"
+	for _, rcpt := range []string{"PostMaster@" + strings.ToUpper(inboundDomain), "postmaster@" + inboundDomain + "."} {
+		if stage, err := send(t, addr, "abuse@isp.example", []string{rcpt}, report); err != nil {
+			t.Fatalf("to %s: refused at %s: %v", rcpt, stage, err)
+		}
+	}
+	if len(f.forwarded) != 2 || !strings.Contains(string(f.forwarded[0]), "Please stop.\r\n") ||
+		!strings.HasPrefix(string(f.forwarded[0]), "From: Abuse desk") {
+		t.Fatalf("forwarded %q", f.forwarded)
+	}
+	if gauge(t, reg, MetricInboundMessages, "outcome", msgForwarded) != 2 || gauge(t, reg, MetricInboundRcpts, "result", rcptPostmaster) != 2 {
+		t.Error("forwarded postmaster mail not counted")
+	}
+	// With a reply token in the same transaction, the token confirms too.
+	if _, err := send(t, addr, "s0@example.com", []string{"postmaster@" + inboundDomain, replyTo(toks[0])}, humanReply); err != nil || f.confirms(toks[0]) != 1 {
+		t.Fatalf("postmaster and a token: %v, %d confirmations", err, f.confirms(toks[0]))
+	}
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{{errPostmasterLoop, 554}, {errors.New("relay down"), 451}} {
+		f.forwardErr = tc.err
+		if stage, err := send(t, addr, "abuse@isp.example", []string{"postmaster@" + inboundDomain}, report); stage != "data" || smtpCode(err) != tc.code {
+			t.Errorf("forward error %v: %s %v, want %d after DATA", tc.err, stage, err, tc.code)
+		}
 	}
 }

@@ -33,7 +33,7 @@ type verifyConfig struct {
 	ttl, suppress                                  durationFlag
 	requireRegistered                              bool
 	perSender, perDomainRelay, perDomain, perRelay int
-	neverChallenge                                 string
+	neverChallenge, postmaster                     string
 	smtp                                           string
 	smtpMaxConns                                   int
 }
@@ -51,6 +51,7 @@ func (c *verifyConfig) declare(fs *flag.FlagSet) {
 	fs.Var(&c.ttl, "verify-ttl", "how long a challenge token stays valid (e.g. 7d, 48h)")
 	fs.Var(&c.suppress, "verify-suppress", "how long an \"I did not send this\" report stops new challenges for the sender and relay")
 	fs.BoolVar(&c.requireRegistered, "verify-require-registered", true, "challenge only for registered relays and groups (false: any address in an entity)")
+	fs.StringVar(&c.postmaster, "verify-postmaster", "", "`ADDRESS` that mail to postmaster@MAIL-DOMAIN is forwarded to through --verify-relay (RFC 5321 §4.5.1; unset: refused with 550)")
 	fs.StringVar(&c.neverChallenge, "verify-never-challenge", strings.Join(verify.DefaultNeverChallenge, ","),
 		"comma-separated role local parts never challenged, besides postmaster, abuse, noreply-like, list and bounce addresses (empty: none)")
 	fs.IntVar(&c.perSender, "verify-limit-sender", verify.DefaultPerSender, "challenges per sender address through all relays in any 24 hours (-1: no limit)")
@@ -131,6 +132,7 @@ func (c *verifyConfig) serviceConfig() (verify.Config, error) {
 		AllowUnregistered: !c.requireRegistered,
 		Limits:            verify.Limits{PerSender: c.perSender, PerDomainRelay: c.perDomainRelay, PerDomain: c.perDomain, PerEntity: c.perRelay},
 		NeverChallenge:    splitList(c.neverChallenge),
+		Postmaster:        c.postmaster,
 		Relay:             verify.Relay{Addr: c.relay, TLS: c.relayTLS, Username: c.relayUser, CAFile: c.relayCA},
 	}
 	if c.relayPasswordFile != "" {
@@ -212,6 +214,9 @@ func (n *node) serveInbound() {
 	}()
 	_, domain, _ := strings.Cut(v.svc.ReplyAddress("TOKEN"), "@")
 	n.log.Info("inbound SMTP listening", "addr", v.ln.Addr().String(), "reply_domain", domain)
+	if _, forwarded := v.svc.Postmaster("postmaster@" + domain); !forwarded {
+		n.log.Warn("postmaster@ the verification mail domain is refused: RFC 5321 §4.5.1 wants it deliverable; set --verify-postmaster", "mail_domain", domain)
+	}
 }
 
 // smtpAddr is the bound inbound SMTP address, or "" when there is none.
