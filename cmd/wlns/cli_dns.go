@@ -29,7 +29,8 @@ type queryName struct {
 	name string
 }
 
-// queryNames builds the sender, VERP and relay names for sender through ip.
+// queryNames builds the sender, VERP and relay names for sender through ip
+// (no VERP name for an address literal).
 func queryNames(sender, ip, apex, form string) ([]queryName, error) {
 	f, err := qname.ParseForm(form)
 	if err != nil {
@@ -51,11 +52,15 @@ func queryNames(sender, ip, apex, form string) ([]queryName, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (try --form hashed)", err)
 	}
-	v, err := qname.Verp(norm[at+1:], addr, apex)
-	if err != nil {
-		return nil, err
+	names := []queryName{{"sender", s}}
+	if !record.IsAddressLiteral(norm[at+1:]) { // a literal has no VERP entry
+		v, err := qname.Verp(norm[at+1:], addr, apex)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, queryName{"verp", v})
 	}
-	return []queryName{{"sender", s}, {"verp", v}, {"relay", qname.Relay(addr, apex)}}, nil
+	return append(names, queryName{"relay", qname.Relay(addr, apex)}), nil
 }
 
 func nameCommand() *subcommand {

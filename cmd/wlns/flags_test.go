@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wlns/wlns/record"
 )
 
 func envMap(m map[string]string) func(string) string {
@@ -163,6 +165,13 @@ func TestName_PrintsTheThreeQueryNames(t *testing.T) {
 			"sender\tfirst\\.last.umkc.edu.4.2.0.192.sender.wl.example.org.\n" +
 				"verp\tumkc.edu.4.2.0.192.verp.wl.example.org.\n" +
 				"relay\t4.2.0.192.relay.wl.example.org.\n"},
+		{[]string{"name", "user@[192.0.2.1]", "192.0.2.4", "--form", "hashed", "--apex", "wl.test"},
+			"sender\t" + record.HashLabel("user@[192.0.2.1]") + ".4.2.0.192.sender.wl.test.\n" +
+				"relay\t4.2.0.192.relay.wl.test.\n"},
+		{[]string{"name", "jose@bücher.example", "192.0.2.4", "--apex", "wl.test"},
+			"sender\tjose.xn--bcher-kva.example.4.2.0.192.sender.wl.test.\n" +
+				"verp\txn--bcher-kva.example.4.2.0.192.verp.wl.test.\n" +
+				"relay\t4.2.0.192.relay.wl.test.\n"},
 		{[]string{"name", "first.last@umkc.edu", "192.0.2.4", "--form", "plain", "--apex", "wl.test"},
 			"sender\tfirst.last.umkc.edu.4.2.0.192.sender.wl.test.\n" +
 				"verp\tumkc.edu.4.2.0.192.verp.wl.test.\n" +
