@@ -3,6 +3,7 @@ module github.com/wlns/wlns
 go 1.26.8
 
 require (
+	github.com/dchest/siphash v1.2.3
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.25.1
 	github.com/hashicorp/go-hclog v1.6.3

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +78,44 @@ func TestRRL_FloodIsLimitedAndNSIDNamesTheNode(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "127.0.2.2") || !strings.Contains(string(out), `NSID: 6d 69 72 72 6f 72 2d 74 65 73 74 2d 31 ("mirror-test-1")`) {
 		t.Fatalf("dig +nsid from another /24 after the flood:\n%s", out)
+	}
+}
+
+// TestCookies_MirrorsShareTheSecret runs two nodes with one cookie secret
+// file: a server cookie one of them gives kdig is accepted by the other
+// (kdig +cookie sends it back and checks the answer's).
+func TestCookies_MirrorsShareTheSecret(t *testing.T) {
+	kdig := needTool(t, "kdig", "knot-dnsutils")
+	secret := filepath.Join(t.TempDir(), "cookie.secret")
+	if err := os.WriteFile(secret, []byte("a secret every mirror of this test shares\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startNode(t, "", "--cookie-secret-file", secret)
+	b := startNode(t, "", "--cookie-secret-file", secret)
+	ask := func(server string, cookie string) string {
+		t.Helper()
+		host, port, _ := net.SplitHostPort(server)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		args := []string{"@" + host, "-p", port, "+norec", "+retry=0", "+time=3", "+cookie" + cookie, "4.0.0.127.relay." + apex + ".", "A"}
+		out, err := exec.CommandContext(ctx, kdig, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kdig %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := ask(a.ready.DNSUDP, "=0102030405060708")
+	m := regexp.MustCompile(`COOKIE: ([0-9A-Fa-f]{16})([0-9A-Fa-f]{32})`).FindStringSubmatch(out)
+	if m == nil || !strings.EqualFold(m[1], "0102030405060708") {
+		t.Fatalf("first answer carries no client and server cookie:\n%s", out)
+	}
+	// kdig sends both back to the other mirror; a valid server cookie is
+	// echoed unchanged (it is not half an hour old).
+	out = ask(b.ready.DNSUDP, "="+m[1]+m[2])
+	if !strings.Contains(strings.ToUpper(out), strings.ToUpper(m[1]+m[2])) {
+		t.Fatalf("the other mirror did not accept the server cookie (it would echo it):\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(a.dataDir, "cookie.secret")); err == nil {
+		t.Error("a node given --cookie-secret-file also made its own")
 	}
 }

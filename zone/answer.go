@@ -11,6 +11,8 @@ type answer struct {
 	ttl    uint32 // for positive records
 	// nsid is the server's NSID, sent when the query asked for it.
 	nsid []byte
+	// cookie is the COOKIE option to send back (RFC 7873).
+	cookie cookieReply
 }
 
 // reqHeader is what an answer needs from the request; a copy, so that the
@@ -63,10 +65,14 @@ func (a *answer) optLen() int {
 	if !a.hdr.edns {
 		return 0
 	}
+	n := optFixedLen
 	if a.sendNSID() {
-		return optFixedLen + 4 + len(a.nsid)
+		n += 4 + len(a.nsid)
 	}
-	return optFixedLen
+	if a.cookie.n > 0 {
+		n += 4 + a.cookie.n
+	}
+	return n
 }
 
 func (a *answer) sendNSID() bool { return a.hdr.nsid && len(a.nsid) > 0 }
@@ -80,13 +86,18 @@ func (a *answer) appendOPT(b []byte) []byte {
 		do = 0x80 // DO is echoed (RFC 3225); the zone is not signed
 	}
 	b = append(b, byte(a.rcode>>4), 0, do, 0) // extended rcode, version 0, flags
-	if !a.sendNSID() {
-		return app16(b, 0)
+	b = app16(b, a.optLen()-optFixedLen)
+	if a.sendNSID() {
+		b = app16(b, optNSID)
+		b = app16(b, len(a.nsid))
+		b = append(b, a.nsid...)
 	}
-	b = app16(b, 4+len(a.nsid))
-	b = app16(b, optNSID)
-	b = app16(b, len(a.nsid))
-	return append(b, a.nsid...)
+	if a.cookie.n > 0 {
+		b = app16(b, optCookie)
+		b = app16(b, a.cookie.n)
+		b = append(b, a.cookie.b[:a.cookie.n]...)
+	}
+	return b
 }
 
 // errorOnly answers with a bare header, FORMERR or NOTIMP, and an OPT

@@ -48,6 +48,9 @@ type Config struct {
 	// (RFC 5001), so an operator can tell which mirror answered; at most
 	// 128 bytes; empty: not sent.
 	NSID string
+	// CookieSecret is the base secret of DNS server cookies (RFC 7873 and
+	// 9018), shared by every mirror; at least 16 bytes; empty: off.
+	CookieSecret []byte
 	// Readers is the number of UDP reader goroutines, each with its own
 	// SO_REUSEPORT socket; 0 means runtime.NumCPU().
 	Readers int
@@ -150,5 +153,5 @@ func (c Config) listenAddr() (netip.AddrPort, error) {
 
 func (c Config) responderConfig() ResponderConfig {
 	return ResponderConfig{Apex: c.Apex, TTL: c.TTL, NegativeTTL: c.NegativeTTL, NS: c.NS, Hostmaster: c.Hostmaster,
-		Withdrawn: c.Withdrawn, NSID: c.NSID}
+		Withdrawn: c.Withdrawn, NSID: c.NSID, CookieSecret: c.CookieSecret}
 }

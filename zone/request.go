@@ -16,6 +16,9 @@ type request struct {
 	ednsDO   bool
 	// nsid is set when the OPT record asks for the server's NSID (RFC 5001).
 	nsid bool
+	// cookieOff and cookieLen locate the COOKIE option's data in the
+	// packet (RFC 7873); cookieLen is 0 without one.
+	cookieOff, cookieLen int
 }
 
 // parseStatus says what to do with a packet after parsing.
@@ -84,7 +87,7 @@ func (q *request) parseRest(req []byte) parseStatus {
 			q.ednsSize = be16(req[off+2:])
 			q.ednsVer = int(req[off+5])
 			q.ednsDO = req[off+6]&0x80 != 0
-			if off+10+rdlen <= len(req) && !q.parseOptions(req[off+10:off+10+rdlen]) {
+			if off+10+rdlen <= len(req) && !q.parseOptions(req, off+10, off+10+rdlen) {
 				return parseFormErr
 			}
 		}
@@ -96,21 +99,28 @@ func (q *request) parseRest(req []byte) parseStatus {
 	return parseOK
 }
 
-// parseOptions reads the options of the OPT record; false when they do not
-// add up to its length.
-func (q *request) parseOptions(rd []byte) bool {
-	for len(rd) > 0 {
-		if len(rd) < 4 {
+// parseOptions reads the options of the OPT record, req[off:end]; false
+// when they do not add up to its length or a COOKIE option has a length
+// RFC 7873 §5.2.2 calls malformed.
+func (q *request) parseOptions(req []byte, off, end int) bool {
+	for off < end {
+		if end-off < 4 {
 			return false
 		}
-		code, n := be16(rd), be16(rd[2:])
-		if 4+n > len(rd) {
+		code, n := be16(req[off:]), be16(req[off+2:])
+		if off+4+n > end {
 			return false
 		}
-		if code == optNSID {
+		switch code {
+		case optNSID:
 			q.nsid = true
+		case optCookie:
+			if n != clientCookieLen && (n < clientCookieLen+8 || n > clientCookieLen+32) {
+				return false
+			}
+			q.cookieOff, q.cookieLen = off+4, n
 		}
-		rd = rd[4+n:]
+		off += 4 + n
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/wlns/wlns/index"
@@ -22,6 +23,9 @@ type Responder struct {
 	withdrawn *atomic.Bool
 	// nsid is sent to queries that ask for it (RFC 5001); empty: none.
 	nsid []byte
+	// cookies makes and checks server cookies; nil: COOKIE options are
+	// ignored.
+	cookies *cookieKeys
 
 	// The RFC 5782 test entries, answered without the index.
 	testEntity *record.Entity
@@ -45,6 +49,10 @@ type ResponderConfig struct {
 	// NSID identifies this server to queries that ask (RFC 5001); at most
 	// 128 bytes; empty: not sent.
 	NSID string
+	// CookieSecret is the base secret of the server cookies (RFC 7873,
+	// 9018), the same on every mirror so that each verifies the others'
+	// cookies; at least 16 bytes; empty: cookies off.
+	CookieSecret []byte
 }
 
 // NewResponder builds a Responder. Names are in presentation format.
@@ -59,8 +67,11 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(c.NSID) > maxNSID {
 		return nil, fmt.Errorf("NSID of %d bytes: at most %d", len(c.NSID), maxNSID)
 	}
+	if len(c.CookieSecret) > 0 && len(c.CookieSecret) < 16 {
+		return nil, fmt.Errorf("cookie secret of %d bytes: at least 16", len(c.CookieSecret))
+	}
 	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn,
-		nsid: []byte(c.NSID)}
+		nsid: []byte(c.NSID), cookies: newCookieKeys(c.CookieSecret)}
 	if r.now == nil {
 		r.now = new(atomic.Int64)
 	}
@@ -93,7 +104,7 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 // (the client's EDNS size or 512 also applies); 0 means TCP. ok is false when
 // the packet must be dropped without an answer. Respond allocates nothing.
 func (r *Responder) Respond(dst, req []byte, v *index.View, udpLimit int) (resp []byte, ok bool) {
-	resp, o := r.respond(dst, req, v, udpLimit)
+	resp, o := r.respond(dst, req, v, udpLimit, netip.Addr{})
 	return resp, o.result != resDropped
 }
 
@@ -110,6 +121,8 @@ type outcome struct {
 	// end when there is none); opt is where its OPT record starts, 0
 	// without one.
 	qEnd, opt int
+	// cookie is set when the query carried a valid server cookie.
+	cookie bool
 }
 
 type zoneKind uint8
@@ -140,7 +153,9 @@ const (
 
 var resultNames = [nResults]string{"listed", "nodata", "nxdomain", "refused", "formerr", "notimp", "dropped"}
 
-func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byte, outcome) {
+// respond is Respond for a query from src (the zero Addr when unknown: no
+// server cookie is made then).
+func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int, src netip.Addr) ([]byte, outcome) {
 	var q request
 	switch q.parse(req) {
 	case parseDrop:
@@ -159,6 +174,9 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 	var a answer
 	a.init(dst, req, &q)
 	a.nsid = r.nsid
+	if q.cookieLen > 0 {
+		a.cookie = r.cookies.answerCookie(req[q.cookieOff:q.cookieOff+q.cookieLen], src, uint32(r.now.Load()))
+	}
 	var o outcome
 	switch {
 	case q.edns && q.ednsVer > 0:
@@ -171,6 +189,6 @@ func (r *Responder) respond(dst, req []byte, v *index.View, udpLimit int) ([]byt
 		o = r.resolve(&a, &q, v)
 	}
 	out, tc, opt := a.finish(limit)
-	o.truncated, o.qEnd, o.opt = tc, q.qEnd, opt
+	o.truncated, o.qEnd, o.opt, o.cookie = tc, q.qEnd, opt, a.cookie.valid
 	return out, o
 }

@@ -237,12 +237,13 @@ func rrlKindOf(o outcome) rrlKind {
 	}
 }
 
-// limit applies RRL to a UDP answer resp to src: it returns the answer
+// limit applies RRL to a UDP answer resp to src (an answer to a query with
+// a valid server cookie is exempt: its source was not spoofed): it returns the answer
 // to send (resp itself, or resp rewritten in place as a truncated answer)
 // and false when nothing is to be sent. With RRL off it returns resp.
 func (s *Server) limit(resp []byte, o outcome, src netip.Addr) ([]byte, bool) {
 	l := s.rrl
-	if l == nil || len(resp) < headerLen || o.qEnd < headerLen || o.qEnd > len(resp) {
+	if l == nil || o.cookie || len(resp) < headerLen || o.qEnd < headerLen || o.qEnd > len(resp) {
 		return resp, true
 	}
 	kind := rrlKindOf(o)

@@ -207,7 +207,7 @@ func BenchmarkLimit(b *testing.B) {
 			buf := make([]byte, 0, 4096)
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				resp, o := r.respond(buf[:0], req, v, 1232)
+				resp, o := r.respond(buf[:0], req, v, 1232, srcs[i&4095])
 				if _, send := s.limit(resp, o, srcs[i&4095]); !send {
 					b.Fatal("limited")
 				}

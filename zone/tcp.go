@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -92,6 +93,10 @@ func (s *Server) serveTCP(ctx context.Context, c net.Conn, idle time.Duration) {
 	req := make([]byte, 1024) // grows to the largest query seen
 	out := make([]byte, 0, 4096)
 	var lenBuf [2]byte
+	var src netip.Addr
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		src = ap.Addr()
+	}
 	for ctx.Err() == nil {
 		_ = c.SetReadDeadline(time.Now().Add(idle))
 		if _, err := io.ReadFull(br, lenBuf[:]); err != nil {
@@ -105,7 +110,7 @@ func (s *Server) serveTCP(ctx context.Context, c net.Conn, idle time.Duration) {
 			return
 		}
 		start := time.Now()
-		resp, o := s.resp.respond(out[:0], req[:n], s.ix.Load(), 0)
+		resp, o := s.resp.respond(out[:0], req[:n], s.ix.Load(), 0, src)
 		s.tcpStats.count(o)
 		if o.result == resDropped || len(resp) == 0 {
 			return // not DNS: hang up

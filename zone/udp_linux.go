@@ -171,13 +171,14 @@ func (r *udpReader) answer() {
 			r.st.count(outcome{result: resDropped})
 			continue
 		}
-		resp, o := r.s.resp.respond(b.resp[b.nOut][:0], b.bufs[i][:b.in[i].len], v, respBufSize)
+		src := sourceAddr(&b.names[i])
+		resp, o := r.s.resp.respond(b.resp[b.nOut][:0], b.bufs[i][:b.in[i].len], v, respBufSize, src)
 		r.st.count(o)
 		if o.result == resDropped || len(resp) == 0 {
 			continue
 		}
 		var send bool
-		if resp, send = r.s.limit(resp, o, sourceAddr(&b.names[i])); !send {
+		if resp, send = r.s.limit(resp, o, src); !send {
 			continue
 		}
 		b.resp[b.nOut] = resp[:0]

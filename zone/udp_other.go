@@ -31,7 +31,7 @@ func (r *udpReader) run() {
 			return
 		}
 		start := time.Now()
-		resp, o := r.s.resp.respond(out[:0], req[:n], r.s.ix.Load(), respBufSize)
+		resp, o := r.s.resp.respond(out[:0], req[:n], r.s.ix.Load(), respBufSize, from.Addr())
 		r.st.count(o)
 		if o.result != resDropped && len(resp) > 0 {
 			if resp, send := r.s.limit(resp, o, from.Addr()); send {

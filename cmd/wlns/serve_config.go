@@ -72,8 +72,8 @@ type serveConfig struct {
 	// (serve_tls.go).
 	httpTLS tlsFiles
 	dnsTLS  dnsTLSConfig
-	// rrl holds the DNS rate-limiting and NSID flags (serve_rrl.go).
-	rrl rrlConfig
+	// rrl holds the DNS rate-limiting, NSID and cookie flags (serve_hygiene.go).
+	rrl hygieneConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
