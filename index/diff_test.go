@@ -183,6 +183,44 @@ func (w *world) compare(t *testing.T, ov *oracle.View, nv *View, withSeen bool) 
 	if !slices.Equal(o, n) {
 		t.Fatalf("contents differ:\nold %q\nnew %q", o, n)
 	}
+	w.compareDerived(t, ov, nv)
+}
+
+// compareDerived checks what the new store answers beyond the old one's
+// questions against the old store's records: records per entity, and the
+// records a sweep at a cutoff would look at.
+func (w *world) compareDerived(t *testing.T, ov *oracle.View, nv *View) {
+	t.Helper()
+	per := map[uint64]int{}
+	ov.Pairs(func(p *record.Pair) bool { per[p.Entity]++; return true })
+	ov.Verps(func(v *record.Verp) bool { per[v.Entity]++; return true })
+	for _, ent := range w.entities {
+		if got := nv.RecordsOf(ent); got != per[ent] {
+			t.Fatalf("RecordsOf(%d) = %d, want %d", ent, got, per[ent])
+		}
+	}
+	for _, cutoff := range []int64{0, 1_700_300_000, 1_701_000_000, 1_702_000_000, 1 << 40} {
+		var o, n []string
+		ov.Pairs(func(p *record.Pair) bool {
+			if p.ExpiredAt(cutoff) {
+				o = append(o, fmt.Sprintf("p %d %s", p.Entity, p.Sender))
+			}
+			return true
+		})
+		ov.Verps(func(v *record.Verp) bool {
+			if v.ExpiredAt(cutoff) {
+				o = append(o, fmt.Sprintf("v %d %s", v.Entity, v.Domain))
+			}
+			return true
+		})
+		nv.EachPairExpiring(cutoff, func(r Ref) bool { n = append(n, fmt.Sprintf("p %d %s", r.Entity(), r.Key())); return true })
+		nv.EachVerpExpiring(cutoff, func(r Ref) bool { n = append(n, fmt.Sprintf("v %d %s", r.Entity(), r.Key())); return true })
+		slices.Sort(o)
+		slices.Sort(n)
+		if !slices.Equal(o, n) {
+			t.Fatalf("expiring at %d:\nold %q\nnew %q", cutoff, o, n)
+		}
+	}
 }
 
 // TestDiff_NewStoreAnswersAsTheOldOne applies the same seeded random

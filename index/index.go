@@ -61,6 +61,7 @@ type View struct {
 	// or domain; cold holds their text, by, method, updated and seen mark.
 	pairs, verps table
 	cold         coldView
+	records      recordCounts
 	counts       Counts
 }
 

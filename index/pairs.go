@@ -72,6 +72,28 @@ func (v *View) EachVerp(fn func(Ref) bool) {
 	v.verps.each(func(e *entry) bool { return fn(Ref{e: e, cv: &v.cold}) })
 }
 
+// EachPairExpiring calls fn, until fn returns false, for every unpinned
+// pair last active (record.Meta.LastActive) before cutoff, in no
+// particular order. It skips the leaves that hold none, so a sweep that
+// finds little costs little.
+func (v *View) EachPairExpiring(cutoff int64, fn func(Ref) bool) {
+	v.pairs.eachBefore(uint64(max(cutoff, 0)), v.expiring(cutoff, fn))
+}
+
+// EachVerpExpiring is EachPairExpiring for VERP sources.
+func (v *View) EachVerpExpiring(cutoff int64, fn func(Ref) bool) {
+	v.verps.eachBefore(uint64(max(cutoff, 0)), v.expiring(cutoff, fn))
+}
+
+func (v *View) expiring(cutoff int64, fn func(Ref) bool) func(*entry) bool {
+	return func(e *entry) bool {
+		if e.lo&flagPinned != 0 || int64(e.active()) >= cutoff {
+			return true
+		}
+		return fn(Ref{e: e, cv: &v.cold})
+	}
+}
+
 // Pairs calls fn with a copy of every pair, in no particular order, until
 // fn returns false.
 func (v *View) Pairs(fn func(*record.Pair) bool) {

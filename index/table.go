@@ -50,7 +50,41 @@ type entry struct {
 type leaf struct {
 	gen   uint64
 	depth uint8
-	es    []entry
+	// minActive is the least active (entry.active) of the leaf's unpinned
+	// entries, noActive when it has none: a sweep skips a leaf whose
+	// minActive is at or after its cutoff.
+	minActive uint32
+	es        []entry
+}
+
+// noActive is the minActive of a leaf with no unpinned entry.
+const noActive = 1<<32 - 1
+
+// active is when an entry was last active (record.Meta.LastActive), or
+// noActive for a pinned entry, which never expires.
+func (e *entry) active() uint32 {
+	if e.lo&flagPinned != 0 {
+		return noActive
+	}
+	return max(e.created, e.lastQ)
+}
+
+// recount recomputes l.minActive.
+func (l *leaf) recount() {
+	l.minActive = noActive
+	for i := range l.es {
+		l.minActive = min(l.minActive, l.es[i].active())
+	}
+}
+
+// changed keeps l.minActive right after an entry's active time went from
+// was to now.
+func (l *leaf) changed(was, now uint32) {
+	if now < l.minActive {
+		l.minActive = now
+	} else if was == l.minActive && now != was {
+		l.recount()
+	}
 }
 
 type dirPage struct {
@@ -102,12 +136,19 @@ func (tb *table) find(k key) *entry {
 }
 
 // each calls fn for every entry until fn returns false.
-func (tb *table) each(fn func(*entry) bool) bool {
+func (tb *table) each(fn func(*entry) bool) bool { return tb.eachBefore(noActive+1, fn) }
+
+// eachBefore calls fn, until it returns false, for every entry of the
+// leaves holding an unpinned entry last active before cutoff, skipping
+// the others: what fn is called for is a superset of those entries.
+func (tb *table) eachBefore(cutoff uint64, fn func(*entry) bool) bool {
 	for i := uint64(0); i < uint64(len(tb.pages))*dirSlots && tb.pages != nil; {
 		l := tb.leafAt(i)
-		for j := range l.es {
-			if !fn(&l.es[j]) {
-				return false
+		if uint64(l.minActive) < cutoff {
+			for j := range l.es {
+				if !fn(&l.es[j]) {
+					return false
+				}
 			}
 		}
 		i += 1 << (tb.depth - l.depth)
@@ -129,7 +170,7 @@ func (w tw) init() {
 		return
 	}
 	p := &dirPage{gen: w.gen}
-	l := &leaf{gen: w.gen}
+	l := &leaf{gen: w.gen, minActive: noActive}
 	for i := range p.ls {
 		p.ls[i] = l
 	}
@@ -175,7 +216,7 @@ func (w tw) leafFor(hk uint64) *leaf {
 	if w.owns(l.gen) {
 		return l
 	}
-	nl := &leaf{gen: w.gen, depth: l.depth, es: make([]entry, len(l.es), len(l.es)+1)}
+	nl := &leaf{gen: w.gen, depth: l.depth, minActive: l.minActive, es: make([]entry, len(l.es), len(l.es)+1)}
 	copy(nl.es, l.es)
 	start, n := w.span(l, i)
 	w.setRange(start, n, nl)
@@ -192,6 +233,7 @@ func (w tw) put(e entry) (old entry, replaced bool) {
 		if l.es[j].is(k) {
 			old = l.es[j]
 			l.es[j] = e
+			l.changed(old.active(), e.active())
 			return old, true
 		}
 	}
@@ -203,6 +245,7 @@ func (w tw) put(e entry) (old entry, replaced bool) {
 	l.es = l.es[:len(l.es)+1]
 	copy(l.es[j+1:], l.es[j:])
 	l.es[j] = e
+	l.changed(noActive, e.active())
 	w.tb.n++
 	if len(l.es) > leafMax {
 		w.split(l, w.tb.slot(e.hk))
@@ -210,19 +253,21 @@ func (w tw) put(e entry) (old entry, replaced bool) {
 	return entry{}, false
 }
 
-// update returns the entry with key k ready for writing, or nil.
-func (w tw) update(k key) *entry {
-	if w.tb.find(k) == nil {
-		return nil
+// touch raises the lastQ of the entry with key k to at and reports whether
+// it did: false when there is no such entry or it is at or after at.
+func (w tw) touch(k key, at uint32) bool {
+	if e := w.tb.find(k); e == nil || e.lastQ >= at {
+		return false
 	}
 	l := w.leafFor(k.hk)
-	es := l.es
-	for j := search(es, k.hk); j < len(es); j++ {
-		if es[j].is(k) {
-			return &es[j]
-		}
+	j := search(l.es, k.hk)
+	for !l.es[j].is(k) {
+		j++
 	}
-	return nil
+	was := l.es[j].active()
+	l.es[j].lastQ = at
+	l.changed(was, l.es[j].active())
+	return true
 }
 
 // remove deletes the entry with key k and returns it.
@@ -237,6 +282,7 @@ func (w tw) remove(k key) (entry, bool) {
 	}
 	old := l.es[j]
 	l.es = append(l.es[:j], l.es[j+1:]...)
+	l.changed(old.active(), noActive)
 	w.tb.n--
 	return old, true
 }
@@ -260,6 +306,8 @@ func (w tw) split(l *leaf, i uint64) {
 	}
 	left := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[:cut]...)}
 	right := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[cut:]...)}
+	left.recount()
+	right.recount()
 	start, n := w.span(l, i)
 	w.setRange(start, n/2, left)
 	w.setRange(start+n/2, n/2, right)

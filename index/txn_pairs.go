@@ -77,6 +77,8 @@ func (t *Txn) put(tb *table, entity uint64, text string, flags uint64, m *record
 	old, replaced := t.writer(tb).put(e)
 	if replaced {
 		t.cold.drop(t.v.cold, old.cold)
+	} else {
+		t.v.records.add(k.ent, 1, t.gen)
 	}
 	return !replaced
 }
@@ -89,6 +91,7 @@ func (t *Txn) remove(tb *table, entity uint64, text string) (entry, bool) {
 	old, ok := t.writer(tb).remove(k)
 	if ok {
 		t.cold.drop(t.v.cold, old.cold)
+		t.v.records.add(k.ent, -1, t.gen)
 	}
 	return old, ok
 }
@@ -98,9 +101,5 @@ func (t *Txn) touch(tb *table, entity uint64, text string, at int64) bool {
 	if !ok {
 		return false
 	}
-	if e := tb.find(k); e == nil || int64(e.lastQ) >= at {
-		return false
-	}
-	t.writer(tb).update(k).lastQ = clampTime(at)
-	return true
+	return t.writer(tb).touch(k, clampTime(at))
 }

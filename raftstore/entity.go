@@ -94,19 +94,29 @@ func (a *applier) entityDelete(e *command.Envelope) (command.Result, *command.Re
 	return command.Result{ID: old.ID}, nil
 }
 
-// deleteEntity removes ent, its pairs and its VERP sources. It scans all
-// pairs: entity deletions are rare next to pair writes.
+// deleteEntity removes ent, its pairs and its VERP sources.
 func (a *applier) deleteEntity(ent *record.Entity) {
+	if a.view().RecordsOf(ent.ID) > 0 {
+		a.deleteRecordsOf(ent.ID)
+	}
+	a.txn.DeleteEntity(ent.ID)
+	a.st = a.st.withGroup(ent, nil)
+}
+
+// deleteRecordsOf deletes the pairs and VERP sources of entity id, in key
+// order. It scans all of them: entity deletions are rare next to pair
+// writes, and an entity without records skips it.
+func (a *applier) deleteRecordsOf(id uint64) {
 	v := a.view()
 	var senders, domains []string
 	v.EachPair(func(p index.Ref) bool {
-		if p.Entity() == ent.ID {
+		if p.Entity() == id {
 			senders = append(senders, p.Key())
 		}
 		return true
 	})
 	v.EachVerp(func(vp index.Ref) bool {
-		if vp.Entity() == ent.ID {
+		if vp.Entity() == id {
 			domains = append(domains, vp.Key())
 		}
 		return true
@@ -114,13 +124,11 @@ func (a *applier) deleteEntity(ent *record.Entity) {
 	slices.Sort(senders)
 	slices.Sort(domains)
 	for _, s := range senders {
-		a.txn.DeletePair(ent.ID, s)
+		a.txn.DeletePair(id, s)
 	}
 	for _, d := range domains {
-		a.txn.DeleteVerp(ent.ID, d)
+		a.txn.DeleteVerp(id, d)
 	}
-	a.txn.DeleteEntity(ent.ID)
-	a.st = a.st.withGroup(ent, nil)
 }
 
 // membersAdd adds member prefixes to a group.

@@ -64,7 +64,9 @@ type expired map[string]int
 // kind's cutoff, then entities left without records as the body says. It
 // decides from the data as it is when the command applies (a touch applied
 // before it has already moved LastQueried), in a fixed order (sorted keys),
-// so every replica deletes the same set.
+// so every replica deletes the same set. It reads only the index leaves
+// that hold a record old enough, so a sweep that deletes little costs
+// little, however many pairs there are.
 func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command.Rejection) {
 	var b command.ExpireBody
 	if rej := decodeBody(e, &b); rej != nil {
@@ -77,8 +79,7 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 	}
 	var pairs, verps []key
 	n := expired{}
-	live := map[uint64]bool{} // entities keeping at least one record
-	v.EachPair(func(p index.Ref) bool {
+	v.EachPairExpiring(max(b.Pairs, b.DomainPairs), func(p index.Ref) bool {
 		cutoff, kind := b.Pairs, kindPairs
 		if p.DomainWide() {
 			cutoff, kind = b.DomainPairs, kindDomainPairs
@@ -86,18 +87,12 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		if p.ExpiredAt(cutoff) {
 			pairs = append(pairs, key{p.Entity(), p.Key()})
 			n[kind]++
-		} else {
-			live[p.Entity()] = true
 		}
 		return true
 	})
-	v.EachVerp(func(vp index.Ref) bool {
-		if vp.ExpiredAt(b.Verps) {
-			verps = append(verps, key{vp.Entity(), vp.Key()})
-			n[kindVerps]++
-		} else {
-			live[vp.Entity()] = true
-		}
+	v.EachVerpExpiring(b.Verps, func(vp index.Ref) bool {
+		verps = append(verps, key{vp.Entity(), vp.Key()})
+		n[kindVerps]++
 		return true
 	})
 	byKey := func(x, y key) int {
@@ -124,9 +119,10 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		a.txn.DeleteVerp(k.entity, k.name)
 	}
 	var ents []*record.Entity
+	v = a.view() // after the deletions
 	v.Entities(func(ent *record.Entity) bool {
-		if live[ent.ID] || ent.Pinned {
-			return true
+		if v.RecordsOf(ent.ID) > 0 || ent.Pinned {
+			return true // it keeps a record, or never expires
 		}
 		if kind := entityExpiry(ent, &b); kind != "" {
 			ents = append(ents, ent)
