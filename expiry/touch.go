@@ -30,7 +30,9 @@ func age(now, seen int64) int64 { return max(now-seen, 0) }
 // Collect walks v and returns the touch bodies that report every due
 // record, at time now (Unix seconds), each body at most about maxBody bytes
 // of JSON. Entities come in ID order and records in key order, so the same
-// marks give the same bodies.
+// marks give the same bodies. Of the pairs and VERP sources it reads only
+// the index leaves that were marked or rewritten since a walk found nothing
+// due in them (index.View.EachPairMarked): one caller at a time.
 func Collect(v *index.View, now, granularity int64, maxBody int) []command.TouchBody {
 	byID := map[uint64]*command.TouchEntity{}
 	get := func(id uint64) *command.TouchEntity {
@@ -48,19 +50,21 @@ func Collect(v *index.View, now, granularity int64, maxBody int) []command.Touch
 		}
 		return true
 	})
-	v.EachPair(func(p index.Ref) bool {
-		if s, ok := due(p.Seen(), p.LastQueried(), granularity); ok {
+	v.EachPairMarked(func(p index.Ref) bool {
+		s, ok := due(p.Seen(), p.LastQueried(), granularity)
+		if ok {
 			te := get(p.Entity())
 			te.Pairs = append(te.Pairs, command.TouchItem{Key: p.Key(), Age: age(now, s)})
 		}
-		return true
+		return ok
 	})
-	v.EachVerp(func(vp index.Ref) bool {
-		if s, ok := due(vp.Seen(), vp.LastQueried(), granularity); ok {
+	v.EachVerpMarked(func(vp index.Ref) bool {
+		s, ok := due(vp.Seen(), vp.LastQueried(), granularity)
+		if ok {
 			te := get(vp.Entity())
 			te.Verps = append(te.Verps, command.TouchItem{Key: vp.Key(), Age: age(now, s)})
 		}
-		return true
+		return ok
 	})
 	ents := make([]*command.TouchEntity, 0, len(byID))
 	for _, te := range byID {

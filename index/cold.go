@@ -117,11 +117,14 @@ func coldText(w []uint32) string {
 
 func coldSeenWord(w []uint32) *uint32 { return &w[coldSeen] }
 
-func markSeen(w []uint32, now int64) {
+// markSeen raises the seen word to now and reports whether it moved.
+func markSeen(w []uint32, now int64) bool {
 	p := coldSeenWord(w)
 	if t := clampTime(now); atomic.LoadUint32(p) < t {
 		atomic.StoreUint32(p, t)
+		return true
 	}
+	return false
 }
 
 func loadSeen(w []uint32) int64 { return int64(atomic.LoadUint32(coldSeenWord(w))) }

@@ -213,7 +213,7 @@ func TestLoad_ReadersNeverSeeHalfACommit(t *testing.T) {
 	}
 }
 
-// TestLookupPair_ReadersRaceTheWriter reads, marks and lists pairs from
+// TestLookupPair_ReadersRaceTheWriter reads, marks and walks pairs from
 // published versions while the writer adds, touches and deletes them and
 // its arena grows under the readers (run with -race).
 func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
@@ -242,6 +242,18 @@ func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() { // the touch loop
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ix.Load().EachPairMarked(func(r Ref) bool { return r.Seen() > r.LastQueried() })
+		}
+	}()
 	for i := 0; i < 3000; i++ {
 		tx := ix.Begin()
 		s := fmt.Sprintf("u%d@example.org", i%500)
@@ -254,4 +266,49 @@ func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestEachPairMarked_WalksOnlyWhatWasMarked: a walk that finds nothing due
+// leaves the next walk nothing to read; a positive answer brings its pair
+// back; a pair still due (its touch not applied yet) stays in every walk.
+func TestEachPairMarked_WalksOnlyWhatWasMarked(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	for i := 0; i < 5000; i++ {
+		tx.PutPair(&record.Pair{Entity: uint64(i%50 + 1), Sender: fmt.Sprintf("u%d@example.org", i)})
+	}
+	tx.Commit()
+	v := ix.Load()
+	walk := func(due func(Ref) bool) (n int) {
+		v.EachPairMarked(func(r Ref) bool { n++; return due(r) })
+		return n
+	}
+	never := func(Ref) bool { return false }
+	if n := walk(never); n != 5000 {
+		t.Fatalf("first walk read %d pairs, want all 5000", n)
+	}
+	if n := walk(never); n != 0 {
+		t.Fatalf("second walk read %d pairs, want 0", n)
+	}
+	p := v.LookupPair(7, []byte("u6@example.org"))
+	p.MarkSeen(100)
+	seen := func(r Ref) bool { return r.Seen() > 0 }
+	var found bool
+	v.EachPairMarked(func(r Ref) bool {
+		found = found || r.Key() == "u6@example.org"
+		return seen(r)
+	})
+	if !found {
+		t.Fatal("a marked pair was not walked")
+	}
+	if n := walk(seen); n == 0 || n > leafMax {
+		t.Fatalf("a still-due pair's leaf: walk read %d pairs, want its leaf", n)
+	}
+	p.MarkSeen(100) // the same second: the mark does not move
+	if n := walk(never); n == 0 {
+		t.Fatal("the due leaf was dropped before a walk found it not due")
+	}
+	if n := walk(never); n != 0 {
+		t.Fatalf("walk after nothing was due read %d pairs", n)
+	}
 }

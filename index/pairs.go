@@ -36,8 +36,8 @@ func (v *View) LookupVerp(entity uint64, domain []byte) Ref {
 }
 
 func (v *View) ref(tb *table, k key) Ref {
-	if e := tb.find(k); e != nil {
-		return Ref{e: e, cv: &v.cold}
+	if e, l := tb.lookup(k); e != nil {
+		return Ref{e: e, l: l, cv: &v.cold}
 	}
 	return Ref{}
 }
@@ -63,13 +63,13 @@ func (v *View) Verp(entity uint64, domain []byte) *record.Verp {
 // EachPair calls fn for every pair, in no particular order, until fn
 // returns false. It allocates nothing.
 func (v *View) EachPair(fn func(Ref) bool) {
-	v.pairs.each(func(e *entry) bool { return fn(Ref{e: e, cv: &v.cold}) })
+	v.pairs.each(func(e *entry, l *leaf) bool { return fn(Ref{e: e, l: l, cv: &v.cold}) })
 }
 
 // EachVerp calls fn for every VERP source, in no particular order, until
 // fn returns false.
 func (v *View) EachVerp(fn func(Ref) bool) {
-	v.verps.each(func(e *entry) bool { return fn(Ref{e: e, cv: &v.cold}) })
+	v.verps.each(func(e *entry, l *leaf) bool { return fn(Ref{e: e, l: l, cv: &v.cold}) })
 }
 
 // EachPairExpiring calls fn, until fn returns false, for every unpinned
@@ -85,14 +85,25 @@ func (v *View) EachVerpExpiring(cutoff int64, fn func(Ref) bool) {
 	v.verps.eachBefore(uint64(max(cutoff, 0)), v.expiring(cutoff, fn))
 }
 
-func (v *View) expiring(cutoff int64, fn func(Ref) bool) func(*entry) bool {
-	return func(e *entry) bool {
+func (v *View) expiring(cutoff int64, fn func(Ref) bool) func(*entry, *leaf) bool {
+	return func(e *entry, l *leaf) bool {
 		if e.lo&flagPinned != 0 || int64(e.active()) >= cutoff {
 			return true
 		}
-		return fn(Ref{e: e, cv: &v.cold})
+		return fn(Ref{e: e, l: l, cv: &v.cold})
 	}
 }
+
+// EachPairMarked calls due for every pair that may carry a seen mark not
+// yet reported, and maybe for others; due says whether the pair's mark is
+// still to be reported. A leaf none of whose pairs is due is left out of
+// the next walk until a positive answer marks one of its pairs again (or a
+// write replaces it), so a touch walk costs what was queried, not the
+// index. Walks must not run concurrently (the touch loop is one).
+func (v *View) EachPairMarked(due func(Ref) bool) { v.pairs.eachMarked(&v.cold, due) }
+
+// EachVerpMarked is EachPairMarked for VERP sources.
+func (v *View) EachVerpMarked(due func(Ref) bool) { v.verps.eachMarked(&v.cold, due) }
 
 // Pairs calls fn with a copy of every pair, in no particular order, until
 // fn returns false.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
+	"sync/atomic"
 
 	"github.com/wlns/wlns/record"
 )
@@ -15,6 +16,7 @@ import (
 // nothing, except Pair and Verp, which build a record.
 type Ref struct {
 	e  *entry
+	l  *leaf
 	cv *coldView
 }
 
@@ -52,8 +54,13 @@ func (r Ref) Key() string { return coldText(r.cold()) }
 func (r Ref) Seen() int64 { return loadSeen(r.cold()) }
 
 // MarkSeen records a positive answer at Unix time now: one atomic load,
-// and a store when the mark moves. Safe from any goroutine.
-func (r Ref) MarkSeen(now int64) { markSeen(r.cold(), now) }
+// and when the mark moves, a store and the leaf's marked flag (see
+// View.EachPairMarked). Safe from any goroutine.
+func (r Ref) MarkSeen(now int64) {
+	if markSeen(r.cold(), now) && atomic.LoadUint32(&r.l.marked) == 0 {
+		atomic.StoreUint32(&r.l.marked, 1)
+	}
+}
 
 func (r Ref) cold() []uint32 { return r.cv.record(r.e.cold) }
 

@@ -1,5 +1,7 @@
 package index
 
+import "sync/atomic"
+
 // table is the hot store of pairs or VERP sources: fixed-width entries in
 // small sorted leaves under an extendible-hash directory (see DESIGN.md).
 //
@@ -54,7 +56,11 @@ type leaf struct {
 	// entries, noActive when it has none: a sweep skips a leaf whose
 	// minActive is at or after its cutoff.
 	minActive uint32
-	es        []entry
+	// marked is set (atomically: readers set it) when a record of the leaf
+	// may have a seen mark not yet reported; a leaf is born marked, so a
+	// mark made through the leaf it replaced is not lost (see EachPairMarked).
+	marked uint32
+	es     []entry
 }
 
 // noActive is the minActive of a leaf with no unpinned entry.
@@ -123,35 +129,53 @@ func search(es []entry, hk uint64) int {
 
 // find returns the entry with key k, or nil. It allocates nothing.
 func (tb *table) find(k key) *entry {
+	e, _ := tb.lookup(k)
+	return e
+}
+
+// lookup returns the entry with key k and its leaf, or nil.
+func (tb *table) lookup(k key) (*entry, *leaf) {
 	if tb.pages == nil {
-		return nil
+		return nil, nil
 	}
-	es := tb.leafAt(tb.slot(k.hk)).es
+	l := tb.leafAt(tb.slot(k.hk))
+	es := l.es
 	for j := search(es, k.hk); j < len(es) && es[j].hk == k.hk; j++ {
 		if es[j].is(k) {
-			return &es[j]
+			return &es[j], l
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // each calls fn for every entry until fn returns false.
-func (tb *table) each(fn func(*entry) bool) bool { return tb.eachBefore(noActive+1, fn) }
+func (tb *table) each(fn func(*entry, *leaf) bool) {
+	tb.eachLeaf(func(l *leaf) bool { return l.each(fn) })
+}
 
 // eachBefore calls fn, until it returns false, for every entry of the
 // leaves holding an unpinned entry last active before cutoff, skipping
 // the others: what fn is called for is a superset of those entries.
-func (tb *table) eachBefore(cutoff uint64, fn func(*entry) bool) bool {
+func (tb *table) eachBefore(cutoff uint64, fn func(*entry, *leaf) bool) {
+	tb.eachLeaf(func(l *leaf) bool { return uint64(l.minActive) >= cutoff || l.each(fn) })
+}
+
+// eachLeaf calls fn for every leaf until fn returns false.
+func (tb *table) eachLeaf(fn func(*leaf) bool) {
 	for i := uint64(0); i < uint64(len(tb.pages))*dirSlots && tb.pages != nil; {
 		l := tb.leafAt(i)
-		if uint64(l.minActive) < cutoff {
-			for j := range l.es {
-				if !fn(&l.es[j]) {
-					return false
-				}
-			}
+		if !fn(l) {
+			return
 		}
 		i += 1 << (tb.depth - l.depth)
+	}
+}
+
+func (l *leaf) each(fn func(*entry, *leaf) bool) bool {
+	for j := range l.es {
+		if !fn(&l.es[j], l) {
+			return false
+		}
 	}
 	return true
 }
@@ -170,7 +194,7 @@ func (w tw) init() {
 		return
 	}
 	p := &dirPage{gen: w.gen}
-	l := &leaf{gen: w.gen, minActive: noActive}
+	l := &leaf{gen: w.gen, minActive: noActive, marked: 1}
 	for i := range p.ls {
 		p.ls[i] = l
 	}
@@ -216,7 +240,7 @@ func (w tw) leafFor(hk uint64) *leaf {
 	if w.owns(l.gen) {
 		return l
 	}
-	nl := &leaf{gen: w.gen, depth: l.depth, minActive: l.minActive, es: make([]entry, len(l.es), len(l.es)+1)}
+	nl := &leaf{gen: w.gen, depth: l.depth, minActive: l.minActive, marked: 1, es: make([]entry, len(l.es), len(l.es)+1)}
 	copy(nl.es, l.es)
 	start, n := w.span(l, i)
 	w.setRange(start, n, nl)
@@ -304,8 +328,8 @@ func (w tw) split(l *leaf, i uint64) {
 			break
 		}
 	}
-	left := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[:cut]...)}
-	right := &leaf{gen: w.gen, depth: l.depth + 1, es: append([]entry(nil), l.es[cut:]...)}
+	left := &leaf{gen: w.gen, depth: l.depth + 1, marked: 1, es: append([]entry(nil), l.es[:cut]...)}
+	right := &leaf{gen: w.gen, depth: l.depth + 1, marked: 1, es: append([]entry(nil), l.es[cut:]...)}
 	left.recount()
 	right.recount()
 	start, n := w.span(l, i)
@@ -334,4 +358,27 @@ func (w tw) double() {
 	}
 	tb.pages, tb.gen = pages, w.gen
 	tb.depth++
+}
+
+// eachMarked walks the marked leaves: it clears a leaf's flag, calls due
+// for each of its entries, and sets the flag again when one was due. A
+// mark made during the walk sets the flag after it was cleared, so no mark
+// is missed.
+func (tb *table) eachMarked(cv *coldView, due func(Ref) bool) {
+	tb.eachLeaf(func(l *leaf) bool {
+		if atomic.LoadUint32(&l.marked) == 0 {
+			return true
+		}
+		atomic.StoreUint32(&l.marked, 0)
+		any := false
+		for j := range l.es {
+			if due(Ref{e: &l.es[j], l: l, cv: cv}) {
+				any = true
+			}
+		}
+		if any {
+			atomic.StoreUint32(&l.marked, 1)
+		}
+		return true
+	})
 }
