@@ -50,7 +50,7 @@ func BenchmarkPair_1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		k := i % len(senders)
-		if v.Pair(uint64(k*977+1), senders[k]) == nil {
+		if !v.LookupPair(uint64(k*977+1), senders[k]).Found() {
 			b.Fatal("miss")
 		}
 	}

@@ -3,6 +3,7 @@ package index
 import (
 	"crypto/sha256"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"testing"
 
@@ -139,5 +140,24 @@ func BenchmarkCommitPairs(b *testing.B) {
 				tx.Commit()
 			}
 		})
+	}
+}
+
+// BenchmarkEntityMemory_1M reports the heap bytes per registered lone
+// relay (contact and PTR set) of 1M relays: the entity side of a record.
+func BenchmarkEntityMemory_1M(b *testing.B) {
+	const n = 1_000_000
+	for b.Loop() {
+		before := heapInUse()
+		ix := New()
+		tx := ix.Begin()
+		for i := 0; i < n; i++ {
+			tx.PutEntity(&record.Entity{ID: uint64(i + 1), Registered: true, Prefixes: []netip.Prefix{netip.PrefixFrom(ipOf(i), 32)},
+				Contact: fmt.Sprintf("postmaster@relay%d.example", i), PTR: fmt.Sprintf("mx%d.example.net", i),
+				Meta: record.Meta{Created: 1_760_000_000, Updated: 1_760_000_000}})
+		}
+		tx.Commit()
+		b.ReportMetric(float64(heapInUse()-before)/n, "bytes/relay")
+		runtime.KeepAlive(ix)
 	}
 }
