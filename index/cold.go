@@ -12,18 +12,22 @@ import (
 // the writer appends after it. A cold record is never changed once written,
 // except its seen word, which is atomic.
 //
-// Layout, in words: seen, updated, by, method, text length, then the
-// text's bytes, packed. Times are Unix seconds in 32 bits (clampTime).
+// Layout, in words: seen, updated, then one word packing the record's
+// provenance (its by/method pair, interned, 20 bits) and the text's length
+// (12 bits), then the text's bytes, packed: 12 bytes and the text. A
+// provenance or a length too large for its bits is written as provWide,
+// followed by by, method and length words. Times are Unix seconds in 32
+// bits (clampTime).
 const (
 	chunkBits   = 16
 	chunkWords  = 1 << chunkBits
 	coldSeen    = 0
 	coldUpdated = 1
-	coldBy      = 2
-	coldMethod  = 3
-	coldLen     = 4
-	coldHeader  = 5
-	maxColdText = 4 * (chunkWords - coldHeader)
+	coldPacked  = 2
+	coldHeader  = 3
+	lenBits     = 12
+	provWide    = 1<<32 - 1
+	maxColdText = 4 * (chunkWords - coldHeader - 3)
 )
 
 // arena is the writer's side of the cold store. Only the single writer
@@ -34,22 +38,28 @@ type arena struct {
 	next   uint64 // word index of the next record
 	names  []string
 	ids    map[string]uint32
+	provs  []prov
+	provID map[prov]uint32
 	// live and dead count the words of referenced and of replaced or
 	// deleted records.
 	live, dead uint64
 }
 
+// prov is a by/method pair, as numbers in the name table.
+type prov struct{ by, method uint32 }
+
 // coldView is what a View reads of the arena.
 type coldView struct {
 	chunks [][]uint32
 	names  []string
+	provs  []prov
 }
 
 func newArena() *arena {
-	return &arena{names: []string{""}, ids: map[string]uint32{"": 0}}
+	return &arena{names: []string{""}, ids: map[string]uint32{"": 0}, provs: []prov{{}}, provID: map[prov]uint32{{}: 0}}
 }
 
-func (a *arena) view() coldView { return coldView{chunks: a.chunks, names: a.names} }
+func (a *arena) view() coldView { return coldView{chunks: a.chunks, names: a.names, provs: a.provs} }
 
 // intern returns the number of s in the name table, adding it if new.
 func (a *arena) intern(s string) uint32 {
@@ -62,14 +72,43 @@ func (a *arena) intern(s string) uint32 {
 	return id
 }
 
-func coldWords(textLen int) uint64 { return uint64(coldHeader + (textLen+3)/4) }
+// provenance returns the number of the by/method pair, adding it if new.
+func (a *arena) provenance(by, method string) (prov, uint32) {
+	p := prov{a.intern(by), a.intern(method)}
+	id, ok := a.provID[p]
+	if !ok {
+		id = uint32(len(a.provs))
+		a.provs = append(a.provs, p)
+		a.provID[p] = id
+	}
+	return p, id
+}
+
+// packed is the header word for provenance id and a text of n bytes, or
+// provWide when either does not fit.
+func packed(id uint32, n int) uint32 {
+	if id >= provWide>>lenBits || n >= 1<<lenBits-1 {
+		return provWide
+	}
+	return id<<lenBits | uint32(n)
+}
+
+func coldWords(packedWord uint32, textLen int) uint64 {
+	n := uint64(coldHeader + (textLen+3)/4)
+	if packedWord == provWide {
+		n += 3
+	}
+	return n
+}
 
 // add appends a cold record and returns its word index.
 func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
 	if len(text) > maxColdText {
 		text = text[:maxColdText]
 	}
-	n := coldWords(len(text))
+	p, id := a.provenance(by, method)
+	pw := packed(id, len(text))
+	n := coldWords(pw, len(text))
 	ci, off := a.next>>chunkBits, a.next%chunkWords
 	if off+n > chunkWords {
 		ci, off = ci+1, 0
@@ -84,10 +123,14 @@ func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
 	w := a.chunks[ci][off : off+n]
 	w[coldSeen] = clampTime(seen)
 	w[coldUpdated] = clampTime(updated)
-	w[coldBy], w[coldMethod] = a.intern(by), a.intern(method)
-	w[coldLen] = uint32(len(text))
+	w[coldPacked] = pw
+	at := coldHeader
+	if pw == provWide {
+		w[at], w[at+1], w[at+2] = p.by, p.method, uint32(len(text))
+		at += 3
+	}
 	if len(text) > 0 {
-		copy(unsafe.Slice((*byte)(unsafe.Pointer(&w[coldHeader])), len(text)), text)
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&w[at])), len(text)), text)
 	}
 	a.next = ref + n
 	a.live += n
@@ -96,23 +139,35 @@ func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
 
 // drop counts the record at ref as garbage.
 func (a *arena) drop(c coldView, ref uint32) {
-	n := coldWords(int(c.record(ref)[coldLen]))
-	a.live -= n
-	a.dead += n
+	w := c.record(ref)
+	_, n, _ := c.fields(w)
+	words := coldWords(w[coldPacked], n)
+	a.live -= words
+	a.dead += words
 }
 
 // record returns the words of the cold record at ref, from its first word
 // to the end of its chunk.
-func (c coldView) record(ref uint32) []uint32 {
+func (c *coldView) record(ref uint32) []uint32 {
 	return c.chunks[ref>>chunkBits][ref%chunkWords:]
 }
 
-func coldText(w []uint32) string {
-	n := w[coldLen]
+// fields decodes a cold record's header: its provenance, its text's length
+// and the word the text starts at.
+func (c *coldView) fields(w []uint32) (p prov, n int, at int) {
+	if pw := w[coldPacked]; pw != provWide {
+		return c.provs[pw>>lenBits], int(pw & (1<<lenBits - 1)), coldHeader
+	}
+	return prov{w[coldHeader], w[coldHeader+1]}, int(w[coldHeader+2]), coldHeader + 3
+}
+
+// text returns a cold record's text; the string shares the arena.
+func (c *coldView) text(w []uint32) string {
+	_, n, at := c.fields(w)
 	if n == 0 {
 		return ""
 	}
-	return unsafe.String((*byte)(unsafe.Pointer(&w[coldHeader])), n)
+	return unsafe.String((*byte)(unsafe.Pointer(&w[at])), n)
 }
 
 func coldSeenWord(w []uint32) *uint32 { return &w[coldSeen] }

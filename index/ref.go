@@ -48,7 +48,7 @@ func (r Ref) ExpiredAt(cutoff int64) bool {
 
 // Key is the pair's sender, or the VERP source's domain. The string shares
 // the index's memory; it never changes.
-func (r Ref) Key() string { return coldText(r.cold()) }
+func (r Ref) Key() string { return r.cv.text(r.cold()) }
 
 // Seen is the local time of the record's last positive answer, or zero.
 func (r Ref) Seen() int64 { return loadSeen(r.cold()) }
@@ -71,10 +71,16 @@ func (r Ref) fillMeta(m *record.Meta) {
 }
 
 // By says who verified the record.
-func (r Ref) By() string { return r.cv.names[r.cold()[coldBy]] }
+func (r Ref) By() string {
+	p, _, _ := r.cv.fields(r.cold())
+	return r.cv.names[p.by]
+}
 
 // Method says how the record was verified.
-func (r Ref) Method() string { return r.cv.names[r.cold()[coldMethod]] }
+func (r Ref) Method() string {
+	p, _, _ := r.cv.fields(r.cold())
+	return r.cv.names[p.method]
+}
 
 // Updated is when the record was last changed, Unix seconds.
 func (r Ref) Updated() int64 { return int64(r.cold()[coldUpdated]) }
