@@ -43,6 +43,10 @@ type arena struct {
 	// live and dead count the words of referenced and of replaced or
 	// deleted records.
 	live, dead uint64
+	// compactAt is the garbage, in words, past which a commit compacts
+	// (compact.go); compactions counts them.
+	compactAt   uint64
+	compactions int
 }
 
 // prov is a by/method pair, as numbers in the name table.
@@ -56,7 +60,8 @@ type coldView struct {
 }
 
 func newArena() *arena {
-	return &arena{names: []string{""}, ids: map[string]uint32{"": 0}, provs: []prov{{}}, provID: map[prov]uint32{{}: 0}}
+	return &arena{names: []string{""}, ids: map[string]uint32{"": 0}, provs: []prov{{}}, provID: map[prov]uint32{{}: 0},
+		compactAt: compactMinWords}
 }
 
 func (a *arena) view() coldView { return coldView{chunks: a.chunks, names: a.names, provs: a.provs} }

@@ -235,6 +235,7 @@ func TestDiff_NewStoreAnswersAsTheOldOne(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 42))
 			w := newWorld()
 			oix, nix := oracle.New(), New()
+			nix.cold.compactAt = 64 // compact the cold arena often
 			type version struct {
 				ov *oracle.View
 				nv *View
@@ -264,6 +265,9 @@ func TestDiff_NewStoreAnswersAsTheOldOne(t *testing.T) {
 			}
 			for _, k := range kept {
 				w.compare(t, k.ov, k.nv, false)
+			}
+			if nix.cold.compactions == 0 {
+				t.Error("the run never compacted the cold arena")
 			}
 		})
 	}

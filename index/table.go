@@ -235,7 +235,11 @@ func (w tw) span(l *leaf, i uint64) (uint64, uint64) {
 // more entry.
 func (w tw) leafFor(hk uint64) *leaf {
 	w.init()
-	i := w.tb.slot(hk)
+	return w.own(w.tb.slot(hk))
+}
+
+// own returns the leaf at slot i ready for writing.
+func (w tw) own(i uint64) *leaf {
 	l := w.tb.leafAt(i)
 	if w.owns(l.gen) {
 		return l
@@ -245,6 +249,21 @@ func (w tw) leafFor(hk uint64) *leaf {
 	start, n := w.span(l, i)
 	w.setRange(start, n, nl)
 	return nl
+}
+
+// rewrite calls fn with every entry ready for writing; fn must not change
+// an entry's key or active time.
+func (w tw) rewrite(fn func(*entry)) {
+	if w.tb.pages == nil {
+		return
+	}
+	for i := uint64(0); i < uint64(len(w.tb.pages))*dirSlots; {
+		l := w.own(i)
+		for j := range l.es {
+			fn(&l.es[j])
+		}
+		i += 1 << (w.tb.depth - l.depth)
+	}
 }
 
 // put adds e or replaces the entry with its key; it returns the replaced

@@ -52,6 +52,9 @@ func (t *Txn) SetZoneSerial(n uint32) { t.v.zone = n }
 
 // Commit publishes the version being built. The Txn must not be used after.
 func (t *Txn) Commit() {
+	if t.cold.needsCompaction() {
+		t.compact()
+	}
 	t.ix.cold = t.cold
 	t.ix.cur.Store(t.v)
 	t.v = nil
