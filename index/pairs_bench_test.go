@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wlns/wlns/index/internal/oracle"
 	"github.com/wlns/wlns/record"
@@ -159,5 +160,29 @@ func BenchmarkEntityMemory_1M(b *testing.B) {
 		tx.Commit()
 		b.ReportMetric(float64(heapInUse()-before)/n, "bytes/relay")
 		runtime.KeepAlive(ix)
+	}
+}
+
+// BenchmarkPairMemory_10M is BenchmarkPairMemory_1M's compact store at
+// 10M pairs, with the look-up cost at that size.
+func BenchmarkPairMemory_10M(b *testing.B) {
+	const n = 10_000_000
+	for b.Loop() {
+		before := heapInUse()
+		ix := buildPairs(n)
+		b.ReportMetric(float64(heapInUse()-before)/n, "bytes/record")
+		v := ix.Load()
+		const probes = 200_000
+		keys := make([][]byte, probes)
+		for i := range keys {
+			keys[i] = []byte(benchSender(i * 7919 % n))
+		}
+		start := time.Now()
+		for i, key := range keys {
+			if !v.LookupPair(uint64(i*7919%n%100_000+1), key).Found() {
+				b.Fatal("miss")
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Nanoseconds())/probes, "ns/lookup")
 	}
 }
