@@ -25,6 +25,7 @@ checks=(
 	"spamassassin spamassassin"
 	"lib:libidn.so.12 libidn12"
 	"promtool prometheus"
+	"tcpdump tcpdump"
 )
 
 # Exim conflicts with Postfix (both are the system MTA), so it is never

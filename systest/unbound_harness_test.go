@@ -30,6 +30,10 @@ type unboundConfig struct {
 	stubZone   string   // the stub zone's name; default the apex
 	localZones []string // extra static local zones
 	localData  []string // extra local-data records (zone-file syntax)
+	// forwardTLS, when set, forwards the apex over DNS over TLS to this
+	// forward-addr ("IP@853#name") instead of the stub zone, trusting the
+	// CA certificates in tlsBundle.
+	forwardTLS, tlsBundle string
 }
 
 // readyName is a local-data name the harness polls to see Unbound serve,
@@ -77,6 +81,17 @@ func (c unboundConfig) configText(dir string) string {
 	zone := c.stubZone
 	if zone == "" {
 		zone = apex
+	}
+	if c.forwardTLS != "" {
+		fmt.Fprintf(&b, `	tls-cert-bundle: %q
+remote-control:
+	control-enable: no
+forward-zone:
+	name: %q
+	forward-tls-upstream: yes
+	forward-addr: %s
+`, c.tlsBundle, zone+".", c.forwardTLS)
+		return b.String()
 	}
 	fmt.Fprintf(&b, `remote-control:
 	control-enable: no
