@@ -1,6 +1,8 @@
 package raftstore
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -304,5 +306,42 @@ func TestFSM_SerialIsLastIndexOfBatch(t *testing.T) {
 	}
 	if v0.Counts().Entities != 0 {
 		t.Fatal("an old view changed")
+	}
+}
+
+// The SOA serial is the time of the latest command: it moves with the
+// commands' times, not the Raft index, and restoring an older snapshot (a
+// backup into a node that has applied later commands) keeps the later
+// time, so it never goes back; a fresh FSM takes the snapshot's.
+func TestFSM_ZoneSerialNeverDecreases(t *testing.T) {
+	old := newHarness(t)
+	old.apply(env(t, groupA.typ, t0, "", groupA.body), env(t, pairA.typ, t0+50, "", pairA.body))
+	if got := old.view().ZoneSerial(); got != t0+50 {
+		t.Fatalf("zone serial %d, want the latest command time %d", got, t0+50)
+	}
+	backup := persist(t, old.f)
+
+	fresh := newHarness(t) // a new node: its own admin token, later than the backup
+	fresh.apply(env(t, command.TokenPut, t0+900, "", command.TokenBody{Name: "admin", Hash: secretHash("s"), Role: "admin"}))
+	if err := fresh.f.Restore(io.NopCloser(bytes.NewReader(backup))); err != nil {
+		t.Fatal(err)
+	}
+	if got := fresh.view().ZoneSerial(); got != t0+900 {
+		t.Fatalf("zone serial after restoring an older backup %d, want %d (never back)", got, t0+900)
+	}
+	if got := persist(t, fresh.f); bytes.Equal(got, backup) {
+		t.Fatal("the restored state's snapshot lost the later time: a restart would lower the serial")
+	}
+
+	empty := newHarness(t) // a restart: nothing applied before the snapshot
+	if err := empty.f.Restore(io.NopCloser(bytes.NewReader(backup))); err != nil {
+		t.Fatal(err)
+	}
+	if got := empty.view().ZoneSerial(); got != t0+50 {
+		t.Fatalf("zone serial after a restart %d, want %d", got, t0+50)
+	}
+	empty.apply(env(t, pairA.typ, t0+10, "", pairA.body)) // a proposer whose clock is behind
+	if got := empty.view().ZoneSerial(); got != t0+50 {
+		t.Fatalf("zone serial after a command with an older time %d, want %d", got, t0+50)
 	}
 }
