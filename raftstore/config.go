@@ -77,8 +77,9 @@ type Config struct {
 	// forward to before it fails with ErrNoLeader; 0 means 5s.
 	ForwardHold time.Duration
 	// DiskReserve is the free space (bytes) the data folder's disk must
-	// keep: below it the node refuses writes (ErrDiskFull) before its Raft
-	// log fails, and steps down if it leads. 0 means 64 MiB.
+	// keep: below it the node proposes nothing itself (ErrDiskFull; a
+	// follower still forwards) before its Raft log fails, and steps down if
+	// it leads. 0 means 64 MiB.
 	DiskReserve uint64
 }
 

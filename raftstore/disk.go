@@ -20,8 +20,9 @@ const diskCheckEvery = time.Second
 // diskGuard knows whether the data folder's disk can take more Raft log.
 // It is full when the free space is below the reserve, or when the last
 // log write failed for want of space (a quota the free space does not
-// show) and no write has succeeded since. Store.Apply refuses writes while
-// it is full, before they reach Raft: a leader whose log write fails steps
+// show) and no write has succeeded since. While it is full Store.Apply
+// refuses to propose on this node, before Raft is asked (a follower still
+// forwards to the leader and does not wait to apply the entry): a leader whose log write fails steps
 // down, wins the next election with the same log and fails again, so a
 // full disk made a single node flap between leader and follower and every
 // later write said only "not the raft leader".
@@ -70,7 +71,7 @@ func (g *diskGuard) check() error {
 func (g *diskGuard) transition(cause error) {
 	switch {
 	case cause != nil && g.full == nil:
-		g.log.Error("disk full: refusing writes until there is room; DNS answers from memory meanwhile", "err", cause)
+		g.log.Error("disk full: storing no log entries until there is room; DNS answers from memory meanwhile", "err", cause)
 	case cause == nil && g.full != nil:
 		g.log.Info("disk has room again: taking writes", "free", byteSize(g.free.Load()))
 	}

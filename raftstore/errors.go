@@ -33,7 +33,8 @@ var (
 	ErrNotMember = errors.New("not a cluster member")
 	// ErrDiskFull means this node's data folder has no room for its Raft
 	// log (free space below Config.DiskReserve, or a log write failed for
-	// want of space); nothing was applied. It clears by itself once there is
+	// want of space) and it would have to propose the command itself (it
+	// leads, or runs alone); nothing was applied. It clears by itself once there is
 	// room again.
 	ErrDiskFull = errors.New("disk full")
 	// ErrInvalidCommand means the envelope cannot be proposed at all (wrong

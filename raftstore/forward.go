@@ -24,11 +24,6 @@ func (s *Store) applyAnywhere(ctx context.Context, e *command.Envelope) (command
 	if err := checkProposal(e); err != nil {
 		return command.Result{}, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
-	if err := s.disk.check(); err != nil {
-		// The leader could commit it, but this node could not store and
-		// apply it, and a read after the write would not see it.
-		return command.Result{}, unproposed(fmt.Errorf("applying %s: %w; nothing was applied", e.Type, err), false)
-	}
 	hold := time.Now().Add(s.cfg.ForwardHold)
 	var last error
 	proposed := false
@@ -83,7 +78,9 @@ func notProposed(err error) bool {
 
 // applyOnce applies on this node if it leads, else forwards to the leader
 // once and waits until this node has applied the entry too (so a read after
-// the write sees it).
+// the write sees it), unless its disk is full: then it cannot store the
+// entry until there is room, and the write is done once the leader has
+// committed it.
 func (s *Store) applyOnce(ctx context.Context, e *command.Envelope) (command.Result, error) {
 	if s.IsLeader() {
 		res, _, err := s.applyLocal(ctx, e)
@@ -100,7 +97,9 @@ func (s *Store) applyOnce(ctx context.Context, e *command.Envelope) (command.Res
 	if err != nil {
 		return command.Result{}, fmt.Errorf("forwarding %s to the leader at %s: %w", e.Type, addr, fromRemote(err))
 	}
-	s.waitApplied(ctx, idx)
+	if s.disk.check() == nil {
+		s.waitApplied(ctx, idx)
+	} // else this node cannot store the entry until its disk has room: the others hold it
 	return res, nil
 }
 

@@ -135,7 +135,7 @@ func (m *metrics) addDiskGauges(g *diskGuard) {
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "wlns_raft_disk_full",
-			Help: "1 while this node refuses writes because its data folder's disk is full (free space below the reserve, or a log write failed for want of space), else 0.",
+			Help: "1 while this node stores no log entries because its data folder's disk is full (free space below the reserve, or a log write failed for want of space), else 0.",
 		}, func() float64 {
 			if g.err() != nil {
 				return 1

@@ -60,7 +60,7 @@ type Store struct {
 	stop  chan struct{}
 	// spool holds writes taken without a quorum (spool_store.go).
 	spool *spooler
-	// disk refuses writes while the data folder's disk is full (disk.go).
+	// disk says whether the data folder's disk is full (disk.go).
 	disk *diskGuard
 
 	closeOnce sync.Once

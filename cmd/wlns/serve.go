@@ -274,7 +274,7 @@ func (n *node) ready(context.Context) error {
 	case n.withdraw.why() != "":
 		return fmt.Errorf("DNS withdrawn (answering REFUSED): %s", n.withdraw.why())
 	case n.store != nil && n.store.DiskFull() != nil:
-		return fmt.Errorf("%w: writes are refused and this node stops taking what the leader replicates; DNS answers from local data meanwhile", n.store.DiskFull())
+		return fmt.Errorf("%w: this node stores no new log entries, so its answers age; DNS answers from local data meanwhile", n.store.DiskFull())
 	case !n.storeReady.Load():
 		reason := "waiting for the store"
 		if n.store != nil {

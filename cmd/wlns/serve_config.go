@@ -62,7 +62,7 @@ type serveConfig struct {
 	// not heard from the leader for longer.
 	maxStale time.Duration
 	// minFreeDisk is the free space the data folder's disk must keep: below
-	// it the node refuses writes and, if it leads, steps down.
+	// it the node proposes nothing itself and, if it leads, steps down.
 	minFreeDisk sizeFlag
 	// expiry holds the expiry windows and loop intervals.
 	expiry expiryConfig
@@ -110,7 +110,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.raftProfile, "raft-profile", raftstore.ProfileWAN, "Raft timings: wan (nodes 100-300 ms apart) or lan (a few ms apart); see docs/cluster.md")
 	fs.DurationVar(&c.maxStale, "max-stale", 0, "answer REFUSED to every DNS query, and fail /readyz, while this node has not heard from the leader for longer than this (0: never)")
 	c.minFreeDisk = raftstore.DefaultDiskReserve
-	fs.Var(&c.minFreeDisk, "min-free-disk", "free space the data folder's disk must keep (e.g. 64MiB, 1GiB): below it the node refuses writes with 503 naming the disk, fails /readyz and hands leadership to another voter, until there is room again")
+	fs.Var(&c.minFreeDisk, "min-free-disk", "free space the data folder's disk must keep (e.g. 64MiB, 1GiB): below it the node proposes no writes itself (a leader or single node answers 503 naming the disk; a follower forwards them to the leader), fails /readyz and hands leadership to another voter, until there is room again")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
 	c.httpTLS.flag = "http"
