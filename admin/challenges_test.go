@@ -36,6 +36,9 @@ func (s *chStore) Challenge(h string) *record.Challenge       { return s.fsm.Cha
 func (s *chStore) ChallengeByID(id string) *record.Challenge  { return s.fsm.ChallengeByID(id) }
 func (s *chStore) Challenges(fn func(*record.Challenge) bool) { s.fsm.Challenges(fn) }
 func (s *chStore) NodeID() string                             { return "node1" }
+func (s *chStore) RateCounts(now int64, fn func(record.RateCount) bool) {
+	s.fsm.RateCounts(now, fn)
+}
 
 // fakeVerifier answers every request with one outcome.
 type fakeVerifier struct {
@@ -161,21 +164,31 @@ func (s *sinkSession) Data(r io.Reader) error {
 	return err
 }
 
-func TestChallenges_OverTheRealService(t *testing.T) {
-	e := newTestEnv(t)
-	addr, mails := startSink(t)
+// withRealService puts the real verification service with limits behind
+// the test API, mailing into a sink, and creates group "mx"
+// (192.0.2.0/28); it returns the group's ID and the sink's mail count.
+func (e *testEnv) withRealService(limits verify.Limits) (group uint64, mails func() int) {
+	e.t.Helper()
+	addr, mails := startSink(e.t)
 	st := &chStore{fsmStore: e.store}
 	svc, err := verify.New(verify.Config{BaseURL: "https://wl.example.org", MailDomain: "wl.example.org",
 		Relay: verify.Relay{Addr: addr, Timeout: 5 * time.Second}, Now: func() time.Time { return e.now },
-		Logger: slog.New(slog.DiscardHandler)}, st)
+		Limits: limits, Logger: slog.New(slog.DiscardHandler)}, st)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	e.withVerifier(svc)
-	group, _ := command.New(command.EntityPut, e.now.Unix(), "", command.EntityBody{Name: "mx", Group: true, Prefixes: []string{"192.0.2.0/28"}})
-	if res, err := st.Apply(context.Background(), group); err != nil || res.Err != nil {
-		t.Fatalf("group: %v %v", err, res.Err)
+	env, _ := command.New(command.EntityPut, e.now.Unix(), "", command.EntityBody{Name: "mx", Group: true, Prefixes: []string{"192.0.2.0/28"}})
+	res, err := st.Apply(context.Background(), env)
+	if err != nil || res.Err != nil {
+		e.t.Fatalf("group: %v %v", err, res.Err)
 	}
+	return res.ID, mails
+}
+
+func TestChallenges_OverTheRealService(t *testing.T) {
+	e := newTestEnv(t)
+	_, mails := e.withRealService(verify.Limits{})
 
 	var first ChallengeAnswer
 	e.must(201, "POST", "/v1/challenges", mtaSecret, `{"sender":"Alice@Example.com","ip":"192.0.2.1"}`).json(t, &first)
@@ -224,10 +237,37 @@ func TestChallenges_OverTheRealService(t *testing.T) {
 	var one record.Challenge
 	r = e.must(200, "GET", "/v1/challenges/"+first.Challenge.ID, readSecret, "")
 	r.json(t, &one)
-	if one.ID != first.Challenge.ID || strings.Contains(r.body, "token_hash") || strings.Contains(r.body, st.ChallengeByID(one.ID).TokenHash) {
+	if one.ID != first.Challenge.ID || strings.Contains(r.body, "token_hash") || strings.Contains(r.body, e.store.fsm.ChallengeByID(one.ID).TokenHash) {
 		t.Fatalf("GET one: %s", r.body)
 	}
 	e.must(404, "GET", "/v1/challenges/nope", readSecret, "")
 	e.must(400, "GET", "/v1/challenges?state=bogus", readSecret, "")
 	e.must(400, "GET", "/v1/challenges?after=!!", readSecret, "")
+}
+
+// A limited request says which limit refused it, and GET
+// /v1/challenges/limits lists what each limit counts, busiest first.
+func TestChallenges_LimitedNamesTheLimitAndTheListShowsIt(t *testing.T) {
+	e := newTestEnv(t)
+	group, _ := e.withRealService(verify.Limits{PerDomainRelay: 2})
+	for _, s := range []string{"alice", "bob"} {
+		e.must(201, "POST", "/v1/challenges", mtaSecret, `{"sender":"`+s+`@example.com","ip":"192.0.2.1"}`)
+	}
+	var ans ChallengeAnswer
+	e.must(429, "POST", "/v1/challenges", mtaSecret, `{"sender":"carol@example.com","ip":"192.0.2.1"}`).json(t, &ans)
+	if ans.Outcome != "limited" || ans.Limit != "domain_relay" || !strings.Contains(ans.Reason, "example.com through relay entity") {
+		t.Fatalf("limited answer %+v", ans)
+	}
+	var list RateCountList
+	e.must(200, "GET", "/v1/challenges/limits?kind=domain_relay", readSecret, "").json(t, &list)
+	want := record.RateCount{Limit: "domain_relay", Domain: "example.com", Entity: group, Count: 2, Window: 86400, Sliding: true}
+	if len(list.Limits) != 1 || list.Limits[0] != want {
+		t.Fatalf("domain_relay limits %+v, want %+v", list.Limits, want)
+	}
+	e.must(200, "GET", "/v1/challenges/limits?min=2&limit=2", readSecret, "").json(t, &list)
+	if len(list.Limits) != 2 || list.Limits[0].Count != 2 || list.Limits[1].Count != 2 {
+		t.Fatalf("counts of at least 2: %+v", list.Limits)
+	}
+	e.must(400, "GET", "/v1/challenges/limits?kind=planet", readSecret, "")
+	e.must(401, "GET", "/v1/challenges/limits", "", "")
 }

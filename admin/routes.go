@@ -67,6 +67,7 @@ func (a *API) routes() {
 
 	a.handle("POST /v1/challenges", challengeAccess, a.requestChallenge)
 	a.handle("GET /v1/challenges", readAccess, a.listChallenges)
+	a.handle("GET /v1/challenges/limits", readAccess, a.listRateCounts)
 	a.handle("GET /v1/challenges/{id}", readAccess, a.getChallenge)
 
 	a.handle("POST /v1/tokens", adminAccess, a.createToken)

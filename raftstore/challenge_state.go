@@ -2,7 +2,9 @@ package raftstore
 
 import (
 	"strconv"
+	"strings"
 
+	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/record"
 )
 
@@ -171,6 +173,39 @@ func slidingWindow(old rateWindow, key string, start, now, length int64) (int, r
 	cur, prev := old.bucket(start, length), old.bucket(start-length, length)
 	seen := cur + int((int64(prev)*(length-(now-start))+length-1)/length)
 	return seen, rateWindow{key: key, start: start - length, length: 2 * length, count: cur + 1, prev: prev, sliding: true}
+}
+
+// countAt is w as the API shows it at now; ok is false when it counts
+// nothing then or its key is not a limit's.
+func (w rateWindow) countAt(now int64) (rc record.RateCount, ok bool) {
+	rc.Window, rc.Sliding = w.length, w.sliding
+	if w.sliding {
+		rc.Window = w.length / 2
+		start := now - now%rc.Window
+		if now < 0 && now%rc.Window != 0 {
+			start -= rc.Window
+		}
+		rc.Count, _ = slidingWindow(w, w.key, start, now, rc.Window)
+	} else if w.start <= now && now < w.start+w.length {
+		rc.Count = w.count
+	}
+	kind, rest, _ := strings.Cut(w.key, "\x00")
+	switch kind {
+	case "s":
+		rc.Limit, rc.Sender = command.LimitSender, rest
+	case "d":
+		rc.Limit, rc.Domain = command.LimitDomain, rest
+	case "r":
+		domain, entity, _ := strings.Cut(rest, "\x00")
+		rc.Limit, rc.Domain = command.LimitDomainRelay, domain
+		rc.Entity, _ = strconv.ParseUint(entity, 10, 64)
+	case "e":
+		rc.Limit = command.LimitRelay
+		rc.Entity, _ = strconv.ParseUint(rest, 10, 64)
+	default:
+		return rc, false
+	}
+	return rc, rc.Count > 0
 }
 
 // bucket returns what w counted in the fixed bucket [start, start+length).

@@ -69,3 +69,17 @@ func (s *Store) ChallengeSuppressed(sender string, entity uint64, now int64) boo
 
 // ChallengeCount returns how many challenges are stored. Local read.
 func (s *Store) ChallengeCount() int { return s.fsm.ChallengeCount() }
+
+// RateCounts calls fn, in no particular order until it returns false, for
+// every rate limit that counts at least one open at Unix time now, with
+// the count the state machine would compare with the limit.
+func (f *FSM) RateCounts(now int64, fn func(record.RateCount) bool) {
+	f.chal.Load().windows.each(func(_ string, w rateWindow) bool {
+		rc, ok := w.countAt(now)
+		return !ok || fn(rc)
+	})
+}
+
+// RateCounts calls fn for every rate limit counting something at now (see
+// FSM.RateCounts). Local read.
+func (s *Store) RateCounts(now int64, fn func(record.RateCount) bool) { s.fsm.RateCounts(now, fn) }

@@ -553,3 +553,37 @@ func normalIP(s string) string {
 	}
 	return addr(s).String()
 }
+
+// RateCounts shows what each limit counts at a time, as the state machine
+// would count it: a fixed window only within it, a sliding one fading.
+func TestFSM_RateCountsAsTheLimitsCount(t *testing.T) {
+	h := chHarness(t)
+	start := (h.now/3600 + 1) * 3600
+	h.now = start
+	fixed := chOpen("f", "a@x.example", "192.0.2.1")
+	fixed.Limits = command.ChallengeLimits{Window: 3600, PerSender: 5}
+	h.ok(command.ChallengeOpen, fixed)
+	sliding := chOpen("s", "b@x.example", "198.51.100.7")
+	sliding.Limits = command.ChallengeLimits{Window: 3600, PerDomainRelay: 5, Sliding: true}
+	h.ok(command.ChallengeOpen, sliding)
+	counts := func(at int64) map[string]int {
+		got := map[string]int{}
+		h.f.RateCounts(at, func(rc record.RateCount) bool {
+			got[fmt.Sprint(rc.Limit, " ", rc.Sender, rc.Domain, " ", rc.Entity, " ", rc.Window, " ", rc.Sliding)] = rc.Count
+			return true
+		})
+		return got
+	}
+	want := map[string]int{"sender a@x.example 0 3600 false": 1, "domain_relay x.example 2 3600 true": 1}
+	if got := counts(start + 10); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("at once: %v, want %v", got, want)
+	}
+	// In the next hour the fixed window counts nothing; the sliding one
+	// still counts its previous bucket, rounded up.
+	if got := counts(start + 3600 + 1800); fmt.Sprint(got) != fmt.Sprint(map[string]int{"domain_relay x.example 2 3600 true": 1}) {
+		t.Fatalf("next hour: %v", got)
+	}
+	if got := counts(start + 7200); len(got) != 0 {
+		t.Fatalf("two hours on: %v", got)
+	}
+}

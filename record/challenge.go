@@ -84,3 +84,24 @@ func (c *Challenge) Status(now int64) ChallengeState {
 	}
 	return c.State
 }
+
+// RateCount is what one challenge rate limit counts now: the API's view of
+// the replicated rate windows.
+type RateCount struct {
+	// Limit is sender, domain_relay, domain or relay (the names of
+	// command.Rejection.Limit).
+	Limit string `json:"limit"`
+	// Sender is the address a sender limit counts for.
+	Sender string `json:"sender,omitempty"`
+	// Domain is the sender domain of a domain or domain_relay limit.
+	Domain string `json:"domain,omitempty"`
+	// Entity is the relay entity of a domain_relay or relay limit.
+	Entity uint64 `json:"entity,omitempty"`
+	// Count is how many opens the limit counts at the time asked: the
+	// window's count, or for a sliding window the current bucket plus the
+	// weighted previous one, as the state machine counts it.
+	Count int `json:"count"`
+	// Window is the window's length in seconds; Sliding says its kind.
+	Window  int64 `json:"window"`
+	Sliding bool  `json:"sliding"`
+}
