@@ -38,6 +38,13 @@ type JoinRequest struct {
 	Token string `json:"token"`
 	// Forwarded is set when a follower passes the request to the leader.
 	Forwarded bool `json:"forwarded,omitempty"`
+	// Replace says the operator replaces a member with this ID, alive or
+	// not; without it a join under a live member's ID is refused.
+	Replace bool `json:"replace,omitempty"`
+	// Empty says the joining node holds no Raft state: a voter under its
+	// ID would vote without the log it once acknowledged, so it rejoins as
+	// a non-voter and is promoted once caught up.
+	Empty bool `json:"empty,omitempty"`
 }
 
 // JoinResponse says how the node was added.

@@ -62,18 +62,19 @@ func (s *Store) join(ctx context.Context, req nodenet.JoinRequest, peer string) 
 		jr, err := s.cfg.Net.Join(ctx, addr, req)
 		return jr, fromRemote(err)
 	}
-	return s.addMember(ctx, req.NodeID, req.Addr)
+	return s.addMember(ctx, req)
 }
 
-// addMember makes the leader's configuration hold id at addr: a no-op when
-// it already does, an address update for a known ID (keeping its role),
-// else a new non-voter, which the watch loop promotes once it has caught
-// up and stayed healthy (promote.go): a node that dies while it installs
-// a large snapshot then never counted towards the quorum. With a negative
-// Config.PromoteAfter a new node is a voter at once while there are fewer
-// than Config.Voters. Another member at the same address is removed first
-// (a re-used address).
-func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinResponse, error) {
+// addMember makes the leader's configuration hold the joining node: a
+// no-op when it already does, else a new non-voter, which the watch loop
+// promotes once it has caught up and stayed healthy (promote.go): a node
+// that dies while it installs a large snapshot then never counted towards
+// the quorum. With a negative Config.PromoteAfter a new node is a voter at
+// once while there are fewer than Config.Voters. Another member at the
+// same address is removed first (a re-used address). A known ID is
+// checkTakeover's business.
+func (s *Store) addMember(ctx context.Context, req nodenet.JoinRequest) (nodenet.JoinResponse, error) {
+	id, addr := req.NodeID, req.Addr
 	conf, err := s.configuration()
 	if err != nil {
 		return nodenet.JoinResponse{}, err
@@ -95,11 +96,18 @@ func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinRes
 			voters++
 		}
 	}
-	if known != nil && known.Address == raft.ServerAddress(addr) {
-		jr.Voter = known.Suffrage == raft.Voter
-		return jr, nil
+	if known != nil {
+		keep, err := s.checkTakeover(ctx, req, *known)
+		if err != nil || keep {
+			jr.Voter = known.Suffrage == raft.Voter
+			return jr, err
+		}
+		if known.Suffrage == raft.Voter {
+			voters--
+		}
 	}
-	jr.Voter = known != nil && known.Suffrage == raft.Voter || known == nil && s.cfg.PromoteAfter < 0 && voters < s.cfg.Voters
+	jr.Voter = known != nil && known.Suffrage == raft.Voter && !req.Empty ||
+		(known == nil || req.Empty) && s.cfg.PromoteAfter < 0 && voters < s.cfg.Voters
 	var f raft.IndexFuture
 	if jr.Voter {
 		f = s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.timeout(ctx))
@@ -110,8 +118,47 @@ func (s *Store) addMember(ctx context.Context, id, addr string) (nodenet.JoinRes
 		return jr, fmt.Errorf("adding %s at %s: %w", id, addr, err)
 	}
 	jr.Changed = true
-	s.log.Info("member added", "node_id", id, "addr", addr, "voter", jr.Voter, "updated", known != nil)
+	s.log.Info("member added", "node_id", id, "addr", addr, "voter", jr.Voter, "updated", known != nil, "replace", req.Replace)
 	return jr, nil
+}
+
+// checkTakeover decides a join under the ID of a member already in the
+// configuration. The same address is the member itself coming back: kept
+// as it is (keep), unless it comes back without its Raft state as a voter.
+// A different address would take the member over: refused while the member
+// answers there as that ID, unless the join says Replace. Where the join
+// goes on, the member is first taken out, so that it comes back with the
+// joiner's address and, when the joiner is empty, as a non-voter.
+func (s *Store) checkTakeover(ctx context.Context, req nodenet.JoinRequest, known raft.Server) (keep bool, err error) {
+	same := known.Address == raft.ServerAddress(req.Addr)
+	switch {
+	case known.ID == raft.ServerID(s.id):
+		return false, fmt.Errorf("%w: node ID %s is the leader's own ID: give the new node its own ID (its own certificate)", ErrForbidden, req.NodeID)
+	case same && !(req.Empty && known.Suffrage == raft.Voter):
+		return true, nil
+	case !same && !req.Replace && s.answersAs(ctx, string(known.Address), req.NodeID):
+		return false, fmt.Errorf("%w: node ID %s is a live member at %s (it answered just now); joining under its ID would take it over. "+
+			"Give the new node its own ID (its own certificate), or, to replace that member, start the new node with --replace",
+			ErrForbidden, req.NodeID, known.Address)
+	}
+	if err := wait(ctx, s.raft.RemoveServer(known.ID, 0, s.timeout(ctx))); err != nil {
+		return false, fmt.Errorf("taking out %s at %s to add it again: %w", known.ID, known.Address, err)
+	}
+	s.log.Warn("member taken out to be added again", "node_id", known.ID, "old_addr", known.Address, "new_addr", req.Addr,
+		"replace", req.Replace, "empty", req.Empty)
+	return false, nil
+}
+
+// answersAs reports whether the inter-node port at addr answers a status
+// request as node id, within memberProbe.
+func (s *Store) answersAs(ctx context.Context, addr, id string) bool {
+	if s.cfg.Net == nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, memberProbe)
+	defer cancel()
+	st, err := s.cfg.Net.Status(pctx, addr)
+	return err == nil && st.NodeID == id
 }
 
 // configuration returns the latest Raft configuration.
@@ -168,7 +215,7 @@ func (s *Store) JoinCluster(ctx context.Context, addr, token string) error {
 	if s.cfg.Net == nil {
 		return errors.New("joining a cluster needs the inter-node TLS port")
 	}
-	req := nodenet.JoinRequest{NodeID: s.id, Addr: s.Addr(), Token: token}
+	req := nodenet.JoinRequest{NodeID: s.id, Addr: s.Addr(), Token: token, Replace: s.cfg.Replace, Empty: s.raft.LastIndex() == 0}
 	for {
 		jr, err := s.cfg.Net.Join(ctx, addr, req)
 		if err == nil {

@@ -73,6 +73,10 @@ type Config struct {
 	// index) before the leader promotes it; 0 means 10s. A negative value
 	// adds joining nodes as voters at once, with no stabilisation.
 	PromoteAfter time.Duration
+	// Replace, on a joining node, asks the cluster to take out a member
+	// that has this node's ID even while it is alive (the operator replaces
+	// it); without it such a join is refused (cluster.go).
+	Replace bool
 	// ForwardHold is how long Apply on a follower waits for a leader to
 	// forward to before it fails with ErrNoLeader; 0 means 5s.
 	ForwardHold time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,5 +163,18 @@ func copyDir(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpen_SecondProcessOnAFolderIsToldWhoHoldsIt: a second open of a
+// running node's folder names the holder instead of timing out on
+// spool.db.
+func TestOpen_SecondProcessOnAFolderIsToldWhoHoldsIt(t *testing.T) {
+	dir := t.TempDir()
+	openStore(t, dir, nil)
+	_, err := Open(context.Background(), Config{Dir: dir, Bind: "127.0.0.1:0", Bootstrap: true, Logger: quietLogger()})
+	want := fmt.Sprintf("held by process %d (", os.Getpid())
+	if !errors.Is(err, ErrDataInUse) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "spool.db: timeout") {
+		t.Fatalf("second open: %v, want ErrDataInUse saying %q", err, want)
 	}
 }

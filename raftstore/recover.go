@@ -116,7 +116,7 @@ func recoverStores(dataDir, id string, survivors []Survivor, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	defer st.bolt.Close()
+	defer st.close()
 	old, snapIndex, err := latestConfiguration(st.bolt, st.snaps)
 	if err != nil {
 		return err

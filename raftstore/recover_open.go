@@ -36,7 +36,7 @@ func ReadConfiguration(ctx context.Context, dataDir string, logger *slog.Logger)
 	if err != nil {
 		return rep, err
 	}
-	defer st.bolt.Close()
+	defer st.close()
 	old, snapIndex, err := latestConfiguration(st.bolt, st.snaps)
 	if err != nil {
 		return rep, err
@@ -55,18 +55,32 @@ type offlineStores struct {
 	bolt  *raftboltdb.BoltStore
 	snaps raft.SnapshotStore
 	hl    *hcLogger
+	lock  *dirLock
+}
+
+// close closes the log and releases the folder.
+func (o *offlineStores) close() {
+	o.bolt.Close()
+	o.lock.unlock()
 }
 
 // openOffline opens the bolt log and snapshot store under dataDir/raft as
 // Open does, refusing a folder without Raft state or one a running node
-// holds. The caller closes bolt.
+// holds. The caller closes it.
 func openOffline(dataDir string, logger *slog.Logger) (*offlineStores, error) {
 	raftDir := filepath.Join(dataDir, "raft")
 	dbPath := filepath.Join(raftDir, "raft.db")
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, fmt.Errorf("no raft state in %s (%w): nothing to recover; a node without data joins with --join", dataDir, err)
 	}
+	lock, err := lockDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	bolt, err := openRaftLog(dbPath, recoverLockWait)
+	if err != nil {
+		lock.unlock()
+	}
 	if errors.Is(err, ErrDamaged) {
 		return nil, err
 	}
@@ -80,9 +94,10 @@ func openOffline(dataDir string, logger *slog.Logger) (*offlineStores, error) {
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(raftDir, 2, hl.Named("snapshots"))
 	if err != nil {
 		bolt.Close()
+		lock.unlock()
 		return nil, fmt.Errorf("opening snapshot store: %w", err)
 	}
-	return &offlineStores{bolt: bolt, snaps: snaps, hl: hl}, nil
+	return &offlineStores{bolt: bolt, snaps: snaps, hl: hl, lock: lock}, nil
 }
 
 // latestConfiguration is the newest configuration the node knows: the

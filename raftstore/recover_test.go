@@ -308,7 +308,7 @@ func TestRecover_EntryItCannotApplyChangesNothing(t *testing.T) {
 	if err := st.bolt.StoreLog(bad); err != nil {
 		t.Fatal(err)
 	}
-	st.bolt.Close()
+	st.close()
 
 	_, err = Recover(ctx, dir, []Survivor{self}, quietLogger())
 	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {

@@ -63,6 +63,9 @@ type Store struct {
 	// disk says whether the data folder's disk is full (disk.go).
 	disk *diskGuard
 
+	// lock holds the data folder for this process (lock.go).
+	lock *dirLock
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -98,6 +101,11 @@ func (s *Store) open() error {
 	if err := os.MkdirAll(raftDir, 0o750); err != nil {
 		return fmt.Errorf("creating raft folder: %w", err)
 	}
+	lock, err := lockDir(s.cfg.Dir)
+	if err != nil {
+		return err
+	}
+	s.lock = lock
 	id, err := loadNodeID(s.cfg.Dir, s.cfg.NodeID)
 	if err != nil {
 		return err
@@ -422,6 +430,9 @@ func (s *Store) closeParts() error {
 		}
 	}
 	s.metrics.unregister()
+	if err := s.lock.unlock(); err != nil {
+		errs = append(errs, fmt.Errorf("releasing the data folder lock: %w", err))
+	}
 	return errors.Join(errs...)
 }
 

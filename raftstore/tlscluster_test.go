@@ -25,15 +25,25 @@ func tlsNode(t testing.TB, caDir, id string, bootstrap bool, joinSecret string) 
 // tlsNodeIn is tlsNode on the data folder dir.
 func tlsNodeIn(t testing.TB, dir, caDir, id string, bootstrap bool, joinSecret string) *Store {
 	t.Helper()
+	return tlsNodeWith(t, dir, caDir, id, bootstrap, joinSecret, nil)
+}
+
+// tlsNodeWith is tlsNodeIn with its configuration changed by mod.
+func tlsNodeWith(t testing.TB, dir, caDir, id string, bootstrap bool, joinSecret string, mod func(*Config)) *Store {
+	t.Helper()
 	n, err := nodenetOn(t, caDir, id, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s, err := Open(ctx, Config{Dir: dir, NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
+	cfg := Config{Dir: dir, NodeID: id, Net: n, Bootstrap: bootstrap, Logger: quietLogger(),
 		JoinTokenHash: HashJoinToken(joinSecret), Voters: 2, ForwardHold: 3 * time.Second,
-		PromoteAfter: -1}) // voters join as voters at once: these tests are about joining, not promotion (promote_test.go)
+		PromoteAfter: -1} // voters join as voters at once: these tests are about joining, not promotion (promote_test.go)
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := Open(ctx, cfg)
 	if err != nil {
 		n.Close()
 		t.Fatal(err)

@@ -23,9 +23,18 @@ func startCluster(t *testing.T, size int, extra ...string) []*node {
 // startClusterIn is startCluster with one node per data folder in dirs.
 func startClusterIn(t *testing.T, dirs []string, extra ...string) []*node {
 	t.Helper()
+	return startClusterCA(t, clusterCA(t), dirs, extra...)
+}
+
+// clusterSecret is the join token of the clusters startCluster makes.
+const clusterSecret = "join-secret-for-the-cluster-test"
+
+// startClusterCA is startClusterIn with the cluster CA in ca, for tests
+// that issue more certificates.
+func startClusterCA(t *testing.T, ca string, dirs []string, extra ...string) []*node {
+	t.Helper()
 	size := len(dirs)
-	ca := clusterCA(t)
-	const secret = "join-secret-for-the-cluster-test"
+	const secret = clusterSecret
 	var nodes []*node
 	for i := 1; i <= size; i++ {
 		id := fmt.Sprintf("n%d", i)

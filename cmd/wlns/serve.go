@@ -174,7 +174,7 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 		Dir: cfg.data, NodeID: nodeID, Bind: cfg.raft, Advertise: cfg.advertise,
 		Bootstrap: cfg.bootstrap && cfg.join == "", Logger: n.log, Registerer: reg,
 		Net: cl.net, JoinTokenHash: cl.joinHash, Voters: cfg.voters, Profile: cfg.raftProfile,
-		PromoteAfter: promoteAfter(cfg.promoteAfter), DiskReserve: uint64(cfg.minFreeDisk),
+		PromoteAfter: promoteAfter(cfg.promoteAfter), Replace: cfg.replace, DiskReserve: uint64(cfg.minFreeDisk),
 	})
 	if err != nil {
 		if cl.net != nil {

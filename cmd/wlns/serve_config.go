@@ -52,6 +52,8 @@ type serveConfig struct {
 	// join is a member's inter-node address to join through; joinToken the
 	// cluster's join secret.
 	join, joinToken string
+	// replace lets the join take out a live member that has this node's ID.
+	replace bool
 	// voters is how many voters the leader keeps; promoteAfter how long a
 	// joined non-voter must stay healthy before it is promoted.
 	voters       int
@@ -104,6 +106,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.clusterCert, "cluster-cert", "", "this node's certificate `FILE` (PEM, made by wlns ca issue)")
 	fs.StringVar(&c.clusterKey, "cluster-key", "", "this node's private key (PEM)")
 	fs.StringVar(&c.join, "join", "", "inter-node address (host:port) of any cluster member to join through on first start (needs the --cluster-* flags)")
+	fs.BoolVar(&c.replace, "replace", false, "with --join: this node replaces the member that has its node ID even if that member still answers (it is taken out of the cluster and withdraws); without it such a join is refused")
 	fs.StringVar(&c.joinToken, "join-token", "", "cluster join secret: on the first node it sets the secret (default: generated into <data>/join.token); on a joining node it is presented")
 	fs.IntVar(&c.voters, "voters", 7, "voters the leader keeps: nodes join as non-voters and are promoted while there are fewer")
 	fs.DurationVar(&c.promoteAfter, "promote-after", 10*time.Second, "how long a joined non-voter must stay caught up and in contact before the leader promotes it to voter")
@@ -179,6 +182,9 @@ func (c *serveConfig) validateCluster() []error {
 		if _, _, err := net.SplitHostPort(c.join); err != nil {
 			errs = append(errs, fmt.Errorf("--join %q: want host:port", c.join))
 		}
+	}
+	if c.replace && c.join == "" {
+		errs = append(errs, errors.New("--replace goes with --join"))
 	}
 	if c.joinToken != "" && !c.tls() {
 		errs = append(errs, errors.New("--join-token needs --cluster-ca, --cluster-cert and --cluster-key"))
