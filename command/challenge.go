@@ -16,7 +16,8 @@ const (
 	// are checked in the order sender, domain_relay, domain, relay and
 	// count successful opens only (a refused open counts nowhere), in
 	// windows of command time: fixed ones, or sliding ones when
-	// ChallengeLimits.Sliding is set.
+	// ChallengeLimits.Sliding is set, from which a ChallengeConfirm takes
+	// its challenge back out while they still hold its bucket.
 	ChallengeOpen Type = "challenge.open"
 	// ChallengeSent records that the challenge mail was handed to the relay
 	// (or why it failed).

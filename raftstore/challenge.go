@@ -222,7 +222,7 @@ func (a *applier) challengeConfirm(e *command.Envelope) (command.Result, *comman
 	}
 	c.State, c.Closed, c.Method, c.ClosedBy = record.ChallengeConfirmed, e.Time, b.Method, b.By
 	created := a.putConfirmed(e, c)
-	a.st.ch = a.st.ch.withChanged(c)
+	a.st.ch = a.st.ch.withChanged(c).refunded(c)
 	return command.Result{ID: c.Entity, Created: created}, nil
 }
 

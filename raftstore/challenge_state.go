@@ -223,6 +223,36 @@ func (w rateWindow) bucket(start, length int64) int {
 	return 0
 }
 
+// refunded returns cs with the confirmed challenge c no longer counted by
+// the sliding windows of its limits (sender, domain per relay, domain,
+// relay) that still hold the bucket it was opened in: a confirmation shows
+// a real sender, and limits exist against challenges nobody wanted, so a
+// relay whose newcomers confirm never runs out while forged senders, who
+// never confirm, keep counting. Fixed windows (version-3 limits) are left
+// as they were, so a version-3 replica decides alike; only version-4 opens
+// make sliding windows, and a version-3 replica stops at the first.
+func (cs *challenges) refunded(c *record.Challenge) *challenges {
+	domain := c.Sender[strings.LastIndexByte(c.Sender, '@')+1:]
+	var ws []rateWindow
+	for _, key := range []string{senderLimitKey(c.Sender), domainRelayLimitKey(domain, c.Entity), domainLimitKey(domain), entityLimitKey(c.Entity)} {
+		w, ok := cs.windows.get(key)
+		if !ok || !w.sliding {
+			continue
+		}
+		half := w.length / 2
+		switch {
+		case c.Created >= w.start+half && c.Created < w.start+w.length && w.count > 0:
+			w.count--
+		case c.Created >= w.start && c.Created < w.start+half && w.prev > 0:
+			w.prev--
+		default:
+			continue
+		}
+		ws = append(ws, w)
+	}
+	return cs.withWindows(ws)
+}
+
 // withWindows returns cs with the given windows stored.
 func (cs *challenges) withWindows(ws []rateWindow) *challenges {
 	if len(ws) == 0 {

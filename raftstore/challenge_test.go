@@ -258,8 +258,7 @@ func TestFSM_ChallengeLimitedNamesTheLimit(t *testing.T) {
 				if r.Err != nil {
 					t.Fatal(r.Err)
 				}
-				h.ok(command.ChallengeConfirm, chConfirm("c0", "link")) // so the pair's open key is free
-				h.ok(command.PairDelete, command.PairBody{Sender: sender, Entity: 1})
+				h.ok(command.ChallengeReport, chReport("c0", "forgery", 0)) // frees the open key; counts on
 				continue
 			}
 			wantRejected(t, r, command.Limited)
@@ -585,5 +584,43 @@ func TestFSM_RateCountsAsTheLimitsCount(t *testing.T) {
 	}
 	if got := counts(start + 7200); len(got) != 0 {
 		t.Fatalf("two hours on: %v", got)
+	}
+}
+
+// A confirmed challenge stops counting against its sliding limits (a
+// relay whose newcomers confirm never runs out; forged senders, who never
+// confirm, keep counting); fixed windows, the version-3 meaning, keep it.
+func TestFSM_ConfirmedChallengesAreRefunded(t *testing.T) {
+	for _, sliding := range []bool{true, false} {
+		h := chHarness(t)
+		open := func(id, sender string) command.Result {
+			b := chOpen(id, sender, "198.51.100.7")
+			b.Limits = command.ChallengeLimits{Window: 86400, PerEntity: 2, PerDomainRelay: 2, Sliding: sliding}
+			return h.do(command.ChallengeOpen, b)
+		}
+		for _, s := range []string{"a", "b"} {
+			if r := open(s, s+"@x.example"); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			h.now += 60
+			h.ok(command.ChallengeConfirm, chConfirm(s, "link"))
+		}
+		r := open("c", "c@x.example")
+		if sliding && r.Err != nil {
+			t.Fatalf("sliding: a third open after two confirmations: %v", r.Err)
+		}
+		if !sliding {
+			wantRejected(t, r, command.Limited, "x.example")
+			continue
+		}
+		// Unconfirmed ones count: forged senders exhaust the relay, and a
+		// forgery report gives nothing back.
+		h.now += 60
+		if r := open("d", "d@y.example"); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		wantRejected(t, open("e", "e@z.example"), command.Limited, "per relay entity")
+		h.ok(command.ChallengeReport, chReport("c", "forgery", 0))
+		wantRejected(t, open("e", "e@z.example"), command.Limited, "per relay entity")
 	}
 }

@@ -247,3 +247,22 @@ func TestRequest_QuotesALocalPartThatIsNotADotString(t *testing.T) {
 		}
 	}
 }
+
+// A relay whose newcomers confirm does not run out of challenges: a
+// confirmation gives its place in the limits back; unconfirmed ones (what
+// forged senders leave) keep counting.
+func TestRequest_ConfirmedNewcomersDoNotExhaustTheRelay(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.PerEntity = 3 })
+	for i := range 6 {
+		_, tok := e.mustSend(fmt.Sprintf("newcomer%d@example.org", i), relayIP)
+		if r := e.page("POST", "/verify/confirm/"+tok); r.status != 200 {
+			t.Fatalf("confirming newcomer %d: %d", i, r.status)
+		}
+	}
+	for i := range 3 {
+		e.mustSend(fmt.Sprintf("forged%d@example.org", i), relayIP)
+	}
+	if o := e.request("next@example.org", relayIP); o.Result != Limited || o.Limit != command.LimitRelay {
+		t.Fatalf("after three unconfirmed challenges: %+v", o)
+	}
+}
