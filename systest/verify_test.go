@@ -376,5 +376,17 @@ func TestVerify_PostfixChallengeConfirmByLinkAndReply(t *testing.T) {
 			t.Fatalf("relay got for %s: %+v", verifyPostmaster, got)
 		}
 	})
+	t.Run("a 10 MB message without SIZE is read to its end and refused 552", func(t *testing.T) {
+		body := filepath.Join(t.TempDir(), "big.txt")
+		if err := os.WriteFile(body, bytes.Repeat([]byte(strings.Repeat("x", 99)+"\n"), 100_000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := swaksMail(t, swaks, relayIP, portOf(t, replyNode.smtp), "abuse@isp.example", "postmaster@"+verifyMailDomain,
+			"--body", "@"+body, "--suppress-data")
+		mustContain(t, out, "<** 552 5.3.4")
+		if n := len(relay.to(verifyPostmaster)); n != 1 {
+			t.Errorf("%d postmaster messages forwarded, want still 1", n)
+		}
+	})
 	t.Logf("verification loop done in %v", time.Since(start))
 }
