@@ -5,80 +5,103 @@ import (
 	"slices"
 )
 
-// recordCounts counts each entity's pairs and VERP sources, so that
-// "does this entity keep any record" needs no walk over the pairs. Counts
-// of IDs below cntDense sit in pages by ID (IDs are assigned in sequence);
-// any higher ID in a map. Copy-on-write by generation, as the tables.
-type recordCounts struct {
+// byID holds one value per entity ID: IDs below idDense in pages by ID
+// (IDs are assigned in sequence, so the pages are dense), any higher ID in
+// a map. Copy-on-write by generation, as the tables: a writer of
+// generation gen owns every node of generation ≥ gen.
+type byID[T comparable] struct {
 	gen       uint64 // of the pages slice
-	pages     []*cntPage
+	pages     []*idPage[T]
 	sparseGen uint64
-	sparse    map[uint32]uint32
+	sparse    map[uint64]T
 }
 
 const (
-	cntBits  = 12
-	cntSlots = 1 << cntBits
-	cntDense = 1 << 24
+	idBits  = 9
+	idSlots = 1 << idBits
+	idDense = 1 << 24
 )
 
-type cntPage struct {
+type idPage[T comparable] struct {
 	gen uint64
-	n   [cntSlots]uint32
+	v   [idSlots]T
 }
 
-func (c *recordCounts) get(id uint32) uint32 {
-	if id >= cntDense {
-		return c.sparse[id]
+func (b *byID[T]) get(id uint64) T {
+	if id >= idDense {
+		return b.sparse[id]
 	}
-	pi := int(id >> cntBits)
-	if pi >= len(c.pages) || c.pages[pi] == nil {
-		return 0
+	pi := int(id >> idBits)
+	if pi >= len(b.pages) || b.pages[pi] == nil {
+		var zero T
+		return zero
 	}
-	return c.pages[pi].n[id&(cntSlots-1)]
+	return b.pages[pi].v[id&(idSlots-1)]
 }
 
-// add changes id's count by d (±1) on behalf of the writer of generation
-// gen, which owns every node of generation ≥ gen.
-func (c *recordCounts) add(id uint32, d int, gen uint64) {
-	if id >= cntDense {
-		if c.sparseGen < gen || c.sparse == nil {
-			c.sparse = maps.Clone(c.sparse)
-			if c.sparse == nil {
-				c.sparse = map[uint32]uint32{}
+// set stores v for id on behalf of the writer of generation gen; the zero
+// value removes it.
+func (b *byID[T]) set(id uint64, v T, gen uint64) {
+	var zero T
+	if id >= idDense {
+		if b.sparseGen < gen || b.sparse == nil {
+			b.sparse = maps.Clone(b.sparse)
+			if b.sparse == nil {
+				b.sparse = map[uint64]T{}
 			}
-			c.sparseGen = gen
+			b.sparseGen = gen
 		}
-		if n := int(c.sparse[id]) + d; n > 0 {
-			c.sparse[id] = uint32(n)
+		if v == zero {
+			delete(b.sparse, id)
 		} else {
-			delete(c.sparse, id)
+			b.sparse[id] = v
 		}
 		return
 	}
-	if c.gen < gen {
-		c.pages = slices.Clone(c.pages)
-		c.gen = gen
+	if b.gen < gen {
+		b.pages = slices.Clone(b.pages)
+		b.gen = gen
 	}
-	pi := int(id >> cntBits)
-	for len(c.pages) <= pi {
-		c.pages = append(c.pages, nil)
+	pi := int(id >> idBits)
+	for len(b.pages) <= pi {
+		b.pages = append(b.pages, nil)
 	}
-	p := c.pages[pi]
+	p := b.pages[pi]
 	if p == nil || p.gen < gen {
-		np := &cntPage{gen: gen}
+		np := &idPage[T]{gen: gen}
 		if p != nil {
-			np.n = p.n
+			np.v = p.v
 		}
-		c.pages[pi], p = np, np
+		b.pages[pi], p = np, np
 	}
-	p.n[id&(cntSlots-1)] = uint32(int(p.n[id&(cntSlots-1)]) + d)
+	p.v[id&(idSlots-1)] = v
+}
+
+// each calls fn for every ID with a value, dense IDs in order, until fn
+// returns false.
+func (b *byID[T]) each(fn func(uint64, T) bool) {
+	var zero T
+	for pi, p := range b.pages {
+		if p == nil {
+			continue
+		}
+		for j, v := range p.v {
+			if v != zero && !fn(uint64(pi)<<idBits|uint64(j), v) {
+				return
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(b.sparse)) {
+		if !fn(id, b.sparse[id]) {
+			return
+		}
+	}
 }
 
 // RecordsOf returns how many pairs and VERP sources entity has.
-func (v *View) RecordsOf(entity uint64) int {
-	if entity >= 1<<32 {
-		return 0
-	}
-	return int(v.records.get(uint32(entity)))
+func (v *View) RecordsOf(entity uint64) int { return int(v.records.get(entity)) }
+
+// addRecords changes entity's record count by d.
+func (t *Txn) addRecords(entity uint64, d int) {
+	t.v.records.set(entity, uint32(int(t.v.records.get(entity))+d), t.gen)
 }

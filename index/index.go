@@ -47,7 +47,7 @@ func (ix *Index) Load() *View { return ix.cur.Load() }
 type View struct {
 	serial   uint64
 	zone     uint32
-	entities shards[uint64, *record.Entity]
+	entities byID[*record.Entity]
 	// host4 and host6 map single addresses (/32, /128) to their entities.
 	host4 shards[uint32, *record.Entity]
 	host6 shards[[16]byte, *record.Entity]
@@ -61,7 +61,7 @@ type View struct {
 	// or domain; cold holds their text, by, method, updated and seen mark.
 	pairs, verps table
 	cold         coldView
-	records      recordCounts
+	records      byID[uint32] // pairs and VERP sources per entity
 	counts       Counts
 }
 
@@ -89,7 +89,7 @@ func (v *View) Counts() Counts { return v.counts }
 
 // Entity returns the entity with the given ID, or nil.
 func (v *View) Entity(id uint64) *record.Entity {
-	return v.entities.get(shardOfUint64(id), id)
+	return v.entities.get(id)
 }
 
 // EntityOf returns the entity whose member prefix matches ip longest, or nil.
@@ -142,9 +142,10 @@ func (v *View) PrefixOwner(p netip.Prefix) *record.Entity {
 	}
 }
 
-// Entities calls fn for every entity, in no particular order, until fn
-// returns false.
-func (v *View) Entities(fn func(*record.Entity) bool) { v.entities.each(fn) }
+// Entities calls fn for every entity, in ID order, until fn returns false.
+func (v *View) Entities(fn func(*record.Entity) bool) {
+	v.entities.each(func(_ uint64, e *record.Entity) bool { return fn(e) })
+}
 
 func be4(a netip.Addr) uint32 {
 	b := a.As4()

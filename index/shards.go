@@ -38,21 +38,6 @@ func (s *shards[K, V]) get(shard int, k K) V {
 	return v
 }
 
-func (s *shards[K, V]) each(fn func(V) bool) {
-	for _, p := range s {
-		if p == nil {
-			continue
-		}
-		for _, m := range p {
-			for _, v := range m {
-				if !fn(v) {
-					return
-				}
-			}
-		}
-	}
-}
-
 // owned tracks which pages and shards a Txn has already copied.
 type owned struct {
 	pages  uint64
@@ -92,25 +77,6 @@ func writable[K comparable, V any](s *shards[K, V], o *owned, i int) map[K]V {
 		o.shards[i/64] |= 1 << (i % 64)
 	}
 	return p[j]
-}
-
-// presize gives every shard of s a new map sized for its share of n records
-// and marks the shards as owned by the Txn. s must be empty.
-func presize[K comparable, V any](s *shards[K, V], o *owned, n int) {
-	if n <= 0 {
-		return
-	}
-	per := n/nShards + n/(8*nShards) + 1
-	for pi := range s {
-		s[pi] = new(page[K, V])
-		for j := range s[pi] {
-			s[pi][j] = make(map[K]V, per)
-		}
-	}
-	o.pages = ^uint64(0)
-	for i := range o.shards {
-		o.shards[i] = ^uint64(0)
-	}
 }
 
 func shardOfUint64(x uint64) int {

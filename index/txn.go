@@ -20,7 +20,7 @@ type Txn struct {
 	// place every node of generation ≥ gen (table.go).
 	gen uint64
 
-	oEnt, oHost4, oHost6 owned
+	oHost4, oHost6 owned
 	net4Copied           [33]bool
 	net6Copied           [129]bool
 }
@@ -69,7 +69,7 @@ func (t *Txn) PutEntity(e *record.Entity) {
 		t.countEntity(old, -1)
 	}
 	t.countEntity(e, 1)
-	writable(&t.v.entities, &t.oEnt, shardOfUint64(e.ID))[e.ID] = e
+	t.v.entities.set(e.ID, e, t.gen)
 	for _, p := range e.Prefixes {
 		t.setPrefix(p, e)
 	}
@@ -83,7 +83,7 @@ func (t *Txn) DeleteEntity(id uint64) {
 		return
 	}
 	t.dropPrefixes(old)
-	delete(writable(&t.v.entities, &t.oEnt, shardOfUint64(id)), id)
+	t.v.entities.set(id, nil, t.gen)
 	t.countEntity(old, -1)
 }
 
@@ -187,7 +187,7 @@ func (t *Txn) Child() *Txn {
 func (t *Txn) Adopt(child *Txn) {
 	t.v = child.v
 	for _, o := range []struct{ dst, src *owned }{
-		{&t.oEnt, &child.oEnt}, {&t.oHost4, &child.oHost4}, {&t.oHost6, &child.oHost6},
+		{&t.oHost4, &child.oHost4}, {&t.oHost6, &child.oHost6},
 	} {
 		o.dst.merge(o.src)
 	}

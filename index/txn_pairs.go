@@ -78,7 +78,7 @@ func (t *Txn) put(tb *table, entity uint64, text string, flags uint64, m *record
 	if replaced {
 		t.cold.drop(t.v.cold, old.cold)
 	} else {
-		t.v.records.add(k.ent, 1, t.gen)
+		t.addRecords(entity, 1)
 	}
 	return !replaced
 }
@@ -91,7 +91,7 @@ func (t *Txn) remove(tb *table, entity uint64, text string) (entry, bool) {
 	old, ok := t.writer(tb).remove(k)
 	if ok {
 		t.cold.drop(t.v.cold, old.cold)
-		t.v.records.add(k.ent, -1, t.gen)
+		t.addRecords(entity, -1)
 	}
 	return old, ok
 }

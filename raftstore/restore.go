@@ -33,14 +33,6 @@ type restored struct {
 	want    snapCounts
 }
 
-// maxPresize bounds how many entities Restore makes room for up front: the
-// counts are read before the checksum can vouch for them, so a hostile or
-// damaged header could otherwise make every restore attempt allocate for
-// millions (4M cost 145 MiB and 2.8 s per 63-byte input under the fuzzer).
-// 1M, the registered relays a mirror is sized for, keeps the speed-up where
-// it matters; beyond it the maps grow as usual.
-const maxPresize = 1 << 20
-
 // readSnapshot reads a whole snapshot stream into a new transaction on ix,
 // which it does not commit. Every error wraps ErrCorruptSnapshot.
 func readSnapshot(r io.Reader, ix *index.Index) (*restored, error) {
@@ -92,11 +84,7 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		if rs.version >= 2 {
 			rs.want.challenges, rs.want.suppressions, rs.want.windows = d.uvarint(), d.uvarint(), d.uvarint()
 		}
-		rs.txn = rs.ix.BeginEmptySized(index.Counts{
-			Entities:    int(min(rs.want.entities, maxPresize)),
-			Pairs:       int(min(rs.want.pairs, maxPresize)),
-			VerpSources: int(min(rs.want.verps, maxPresize)),
-		})
+		rs.txn = rs.ix.BeginEmpty()
 		rs.txn.SetSerial(rs.serial)
 	case tagEntity:
 		ent := decodeEntity(d)
