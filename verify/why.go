@@ -77,5 +77,9 @@ func (s *Service) whyStatus(addr string, ip netip.Addr) string {
 	case !e.Registered:
 		return notRegistered
 	}
+	if _, reason := challengeable(addr, s.never); reason != "" {
+		return fmt.Sprintf("%s is not whitelisted for mail through relay %s, and the whitelist never asks such an address to confirm (%s): "+
+			"the operator of relay %s can whitelist it, or its domain, directly.", addr, relay, reason, relay)
+	}
 	return fmt.Sprintf("%s is not yet confirmed for mail through relay %s.", addr, relay)
 }

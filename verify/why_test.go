@@ -33,6 +33,8 @@ func TestWhy_ShowsWhatDNSShowsAndNoMore(t *testing.T) {
 		{"challenged, not confirmed", why("alice@example.com", relayIP.String()),
 			[]string{"alice@example.com is not yet confirmed for mail through relay mx1.example.net (198.51.100.7)"},
 			[]string{"sent", "open", "challenge", "expires"}},
+		{"never challenged", why("info@example.com", relayIP.String()),
+			[]string{"info@example.com is not whitelisted", "never asks such an address to confirm", "role address", "can whitelist it, or its domain"}, nil},
 		{"unregistered relay", why("dave@example.com", unregisteredIP.String()), []string{"not a registered relay"}, nil},
 		{"unknown relay", why("dave@example.com", strangerIP.String()), []string{"not a registered relay"}, nil},
 		{"not an address", why("<script>", "192.0.2.1"), []string{"Why was this mail held back?"}, []string{"<script>"}},
