@@ -23,8 +23,12 @@ const adminTokenName = "admin"
 // ensureAdminToken makes sure <data>/admin.token holds the secret of an
 // admin token the store knows. On the first start it creates the secret,
 // writes the file (0600) before proposing, so the secret is never lost,
-// and prints it once to w. It returns the file's path.
-func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w io.Writer, log *slog.Logger) (string, error) {
+// and prints it once to w. It returns the file's path. When the cluster
+// has no leader to commit the token just now (a new mirror joining a busy
+// or partitioned cluster), the node does not give up: it says so and
+// retry keeps proposing in the background until the token is stored.
+func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w io.Writer, log *slog.Logger,
+	retry func(func(context.Context))) (string, error) {
 	path := filepath.Join(dir, "admin.token")
 	secret, created, err := loadOrCreateSecret(path)
 	if err != nil {
@@ -34,25 +38,77 @@ func ensureAdminToken(ctx context.Context, store *raftstore.Store, dir string, w
 	if store.Token(hash) != nil {
 		return path, nil
 	}
-	name := localTokenName(store)
-	env, err := command.New(command.TokenPut, time.Now().Unix(), "admin-token-"+hash[:16],
-		command.TokenBody{Name: name, Hash: hash, Role: string(record.RoleAdmin)})
+	err = storeAdminToken(ctx, store, hash, path, log)
+	if noLeaderYet(err) {
+		log.Warn("admin token not stored yet (no leader to commit it); retrying in the background: the CLI gets 401 until then",
+			"file", path, "err", err)
+		retry(func(ctx context.Context) { retryAdminToken(ctx, store, hash, path, log) })
+		err = nil
+	}
 	if err != nil {
 		return "", err
 	}
-	res, err := store.Apply(ctx, env)
-	if err != nil {
-		return "", fmt.Errorf("storing the admin token: %w", err)
-	}
-	if res.Err != nil {
-		return "", fmt.Errorf("storing the admin token: %w", res.Err)
-	}
-	log.Info("admin token stored", "name", name, "file", path)
 	if created {
 		fmt.Fprintf(w, "\nwlns: created the admin API token. It is saved in %s (mode 0600):\n\n    %s\n\n"+
 			"The wlns CLI on this machine reads it from there; keep it secret.\n\n", path, secret)
 	}
 	return path, nil
+}
+
+// storeAdminToken proposes this node's admin token.
+func storeAdminToken(ctx context.Context, store *raftstore.Store, hash, path string, log *slog.Logger) error {
+	name := localTokenName(store)
+	env, err := command.New(command.TokenPut, time.Now().Unix(), "admin-token-"+hash[:16],
+		command.TokenBody{Name: name, Hash: hash, Role: string(record.RoleAdmin)})
+	if err != nil {
+		return err
+	}
+	res, err := store.Apply(ctx, env)
+	if err != nil {
+		return fmt.Errorf("storing the admin token: %w", err)
+	}
+	if res.Err != nil {
+		return fmt.Errorf("storing the admin token: %w", res.Err)
+	}
+	log.Info("admin token stored", "name", name, "file", path)
+	return nil
+}
+
+// adminTokenRetry is how often a token that found no leader is proposed
+// again.
+const adminTokenRetry = 2 * time.Second
+
+// retryAdminToken proposes the token every adminTokenRetry until it is
+// stored, refused for good, or ctx ends.
+func retryAdminToken(ctx context.Context, store *raftstore.Store, hash, path string, log *slog.Logger) {
+	t := time.NewTicker(adminTokenRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if store.Token(hash) != nil {
+			return
+		}
+		err := storeAdminToken(ctx, store, hash, path, log)
+		if err == nil {
+			return
+		}
+		if !noLeaderYet(err) {
+			log.Error("admin token not stored", "file", path, "err", err)
+			return
+		}
+	}
+}
+
+// noLeaderYet reports an error that says the cluster could not commit
+// just now, and may later (this node not being the leader included: it
+// may become it, or learn of one).
+func noLeaderYet(err error) bool {
+	return errors.Is(err, raftstore.ErrNoLeader) || errors.Is(err, raftstore.ErrNotLeader) ||
+		errors.Is(err, raftstore.ErrLeadershipLost) || errors.Is(err, raftstore.ErrTimeout)
 }
 
 // localTokenName is the name this node's own admin token gets: "admin" on

@@ -122,7 +122,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n.withdraw.check(n, store, cfg.maxStale)
 	n.startExpiry(exp)
 	n.serveInbound()
-	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log)
+	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log, n.watch)
 	if err != nil {
 		return err
 	}
