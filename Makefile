@@ -12,7 +12,12 @@ BENCH_CLUSTER_FLAGS ?=
 SCALE       ?=
 BENCH_SCALE_FLAGS ?=
 
-.PHONY: all build run test test-deps vet lint fuzz bench bench-cluster bench-scale clean
+# Soak (docs/performance.md, "Soak"): minutes of chaos on five nodes in
+# network namespaces; the CI suite runs the same test for 75 s.
+SOAK        ?= 30m
+SOAK_TIMEOUT ?= 60m
+
+.PHONY: all build run test test-deps vet lint fuzz soak bench bench-cluster bench-scale clean
 
 all: build
 
@@ -38,6 +43,9 @@ lint: vet
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+soak: test-deps
+	WLNS_SOAK=$(SOAK) $(GO) test -count=1 -v -run '^TestSoak_' -timeout $(SOAK_TIMEOUT) ./systest/
 
 bench: test-deps
 	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)

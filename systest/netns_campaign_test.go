@@ -219,6 +219,19 @@ func (c *campaign) write(rec *writeRec) {
 	}
 }
 
+// record adds writes made outside the writers (the soak's imports); the
+// acknowledged ones join the names the probers ask.
+func (c *campaign) record(recs []writeRec) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range recs {
+		c.writes = append(c.writes, w)
+		if w.outcome == acked {
+			c.ackedQ = append(c.ackedQ, strings.Replace(w.sender, "@", ".", 1)+c.suffix)
+		}
+	}
+}
+
 func (c *campaign) prober(i int) {
 	defer c.wg.Done()
 	rng := mrand.New(mrand.NewPCG(uint64(i), 99))

@@ -138,7 +138,11 @@ func (l *netLab) cleanup() {
 
 // inHub runs f on an OS thread switched into the hub namespace, so sockets
 // f creates live there. The thread is switched back before it is released.
-func (l *netLab) inHub(f func() error) error {
+func (l *netLab) inHub(f func() error) error { return inNetns(l.hubNS, f) }
+
+// inNetns runs f on an OS thread switched into the network namespace ns
+// (an open handle of it), switched back before the thread is released.
+func inNetns(ns *os.File, f func() error) error {
 	runtime.LockOSThread()
 	self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", syscall.Gettid()))
 	if err != nil {
@@ -146,15 +150,15 @@ func (l *netLab) inHub(f func() error) error {
 		return fmt.Errorf("opening this thread's namespace: %w", err)
 	}
 	defer self.Close()
-	if err := setns(l.hubNS); err != nil {
+	if err := setns(ns); err != nil {
 		runtime.UnlockOSThread()
-		return fmt.Errorf("entering the hub namespace: %w", err)
+		return fmt.Errorf("entering namespace %s: %w", ns.Name(), err)
 	}
 	ferr := f()
 	if err := setns(self); err != nil {
 		// The thread stays locked and dies with the goroutine, so no other
 		// goroutine ever runs in the wrong namespace.
-		return fmt.Errorf("leaving the hub namespace: %w", err)
+		return fmt.Errorf("leaving namespace %s: %w", ns.Name(), err)
 	}
 	runtime.UnlockOSThread()
 	return ferr

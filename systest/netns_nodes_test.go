@@ -35,6 +35,12 @@ func (l *netLab) client() *http.Client {
 // until the node is ready.
 func (l *netLab) startNode(t *testing.T, caDir string, i int, extra ...string) *nsNode {
 	t.Helper()
+	return l.startNodeOn(t, caDir, i, filepath.Join(t.TempDir(), fmt.Sprintf("n%d", i)), extra...)
+}
+
+// startNodeOn is startNode with the node's data in dataDir.
+func (l *netLab) startNodeOn(t *testing.T, caDir string, i int, dataDir string, extra ...string) *nsNode {
+	t.Helper()
 	addr := nsAddr(i)
 	id := fmt.Sprintf("n%d", i)
 	out := filepath.Join(t.TempDir(), "tls-"+id)
@@ -49,7 +55,7 @@ func (l *netLab) startNode(t *testing.T, caDir string, i int, extra ...string) *
 		args = append(args, "--join", nsAddr(1)+":8300")
 	}
 	n := &nsNode{lab: l, i: i, args: append(args, extra...)}
-	n.launch(t, filepath.Join(t.TempDir(), id))
+	n.launch(t, dataDir)
 	n.waitReady(n.readyFile, 90*time.Second)
 	return n
 }
