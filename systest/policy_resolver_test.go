@@ -82,18 +82,27 @@ func policyAsk(t *testing.T, addr, sender, client string) string {
 	if err != nil {
 		t.Fatalf("connecting to the policy service: %v", err)
 	}
+	action, err := policyExchange(c, sender, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return action
+}
+
+// policyExchange sends one RCPT-stage request over c, reads the action and
+// closes c.
+func policyExchange(c net.Conn, sender, client string) (string, error) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 	fmt.Fprintf(c, "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nsender=%s\nrecipient=rcpt@%s\nclient_address=%s\n\n",
 		sender, mtaDomain, client)
-	r := bufio.NewReader(c)
-	line, err := r.ReadString('\n')
+	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
-		t.Fatalf("reading the policy reply: %v", err)
+		return "", fmt.Errorf("reading the policy reply: %w", err)
 	}
 	action, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "action=")
 	if !ok {
-		t.Fatalf("policy reply %q has no action", line)
+		return "", fmt.Errorf("policy reply %q has no action", line)
 	}
-	return action
+	return action, nil
 }

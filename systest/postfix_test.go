@@ -233,13 +233,23 @@ type policyProc struct {
 // when the test ends.
 func startPolicy(t *testing.T, n *node, extra ...string) *policyProc {
 	t.Helper()
+	return startPolicyIn(t, "", append([]string{"--listen", "127.0.0.1:0", "--dns", n.ready.DNSUDP,
+		"--metrics", "127.0.0.1:0"}, extra...)...)
+}
+
+// startPolicyIn starts `wlns policy` with args inside network namespace
+// netns ("": the test's own), and waits until it serves.
+func startPolicyIn(t *testing.T, netns string, args ...string) *policyProc {
+	t.Helper()
 	dir := t.TempDir()
 	p := &policyProc{logPath: filepath.Join(dir, "policy.log")}
 	ready := filepath.Join(dir, "ready.json")
-	args := append([]string{"policy", "--listen", "127.0.0.1:0", "--dns", n.ready.DNSUDP, "--apex", apex,
-		"--metrics", "127.0.0.1:0", "--ready-file", ready}, extra...)
+	args = append([]string{wlnsBin, "policy", "--apex", apex, "--ready-file", ready}, args...)
+	if netns != "" {
+		args = append([]string{"ip", "netns", "exec", netns}, args...)
+	}
 	logf := createLog(t, p.logPath)
-	cmd := exec.Command(wlnsBin, args...)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with a killed test
 	if err := cmd.Start(); err != nil {

@@ -93,6 +93,7 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 
 	s := &soak{t: t, lab: lab, c: c, nodes: nodes, fl: fl, disk: disk, ip: ip,
 		rng: mrand.New(mrand.NewPCG(cfg.seed, 13))}
+	pp := startPolicyProber(s)
 	s.run(cfg.chaos)
 	s.background.Wait()
 	stopped()
@@ -114,9 +115,10 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 			t.Errorf("node %d: %d DNS failures while live (want 0), %d of them names it had answered before", i+1, p.fail, p.forgot)
 		}
 	}
-	t.Logf("DNS answers that failed on live nodes: %d", failures)
+	t.Logf("DNS answers that failed on live nodes: %d; %v", failures, pp)
+	pp.check(t)
 	fl.check(t)
-	checkProcs(t, before, sampleProcs(t, nodes))
+	checkProcs(t, nodes, before, 90*time.Second)
 	if d, limit := time.Since(start), cfg.chaos+5*time.Minute; d > limit {
 		t.Errorf("the soak took %v, want under %v", d, limit)
 	}
