@@ -79,6 +79,13 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 		return ""
 	}, "--rrl-rate", "20", "--min-free-disk", diskReserve)
 	t.Logf("5 namespaced nodes up and voters after %v, leader node %d", time.Since(start), leader.i)
+	t.Cleanup(func() {
+		if t.Failed() { // each node's current process, however often it was restarted
+			for _, n := range nodes {
+				t.Logf("node %d log tail:\n%s", n.i, n.logTail())
+			}
+		}
+	})
 	if code, b, err := leader.tryAPI("POST", "/v1/pairs", map[string]string{"sender": "seed@example.org", "ip": ip}, nil); err != nil || code != http.StatusCreated {
 		t.Fatalf("seed pair: %d %s %v", code, b, err)
 	}
