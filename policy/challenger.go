@@ -3,6 +3,8 @@ package policy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +30,9 @@ type ChallengerConfig struct {
 	Token string
 	// Timeout bounds each request. Default 10s.
 	Timeout time.Duration
+	// RootCAs, when set, are the CAs trusted for an https API (a node
+	// serving --http-cert from a private CA); nil: the system's.
+	RootCAs *x509.CertPool
 	// QueueSize is how many deferrals may wait for a request; more are
 	// dropped and counted. Default 1024.
 	QueueSize int
@@ -106,10 +111,21 @@ func NewAPIChallenger(cfg ChallengerConfig, log *slog.Logger, reg prometheus.Reg
 	}
 	return &APIChallenger{
 		cfg: cfg, url: strings.TrimRight(cfg.API, "/") + "/v1/challenges",
-		client: &http.Client{Timeout: cfg.Timeout}, log: log,
+		client: cfg.httpClient(), log: log,
 		queue: make(chan Deferral, cfg.QueueSize),
 		dedup: newDedup(cfg.DedupFor, cfg.DedupSize, time.Now), out: out,
 	}, nil
+}
+
+// httpClient is the client of the requests: the configured timeout, and
+// RootCAs when set.
+func (c ChallengerConfig) httpClient() *http.Client {
+	if c.RootCAs == nil {
+		return &http.Client{Timeout: c.Timeout}
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12}
+	return &http.Client{Timeout: c.Timeout, Transport: t}
 }
 
 func (c ChallengerConfig) withDefaults() ChallengerConfig {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -28,8 +29,15 @@ type fakeAPI struct {
 
 func startFakeAPI(t *testing.T, script ...int) *fakeAPI {
 	t.Helper()
+	return startFakeAPIOn(t, false, script...)
+}
+
+// startFakeAPIOn is startFakeAPI, over HTTPS with httptest's own CA when
+// useTLS.
+func startFakeAPIOn(t *testing.T, useTLS bool, script ...int) *fakeAPI {
+	t.Helper()
 	f := &fakeAPI{script: script}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.URL.Path != "/v1/challenges" {
 			http.Error(w, "wrong endpoint", http.StatusNotFound)
 			return
@@ -45,6 +53,11 @@ func startFakeAPI(t *testing.T, script ...int) *fakeAPI {
 		status := map[int]string{200: "open", 201: "sent"}[code]
 		_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
 	}))
+	if useTLS {
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -310,5 +323,32 @@ func TestAPIChallenger_MetricDocumented(t *testing.T) {
 				t.Errorf("%s does not list the outcome %s", doc, o)
 			}
 		}
+	}
+}
+
+func TestAPIChallenger_HTTPSWithAPrivateCA(t *testing.T) {
+	api := startFakeAPIOn(t, true, 201)
+	pool := x509.NewCertPool()
+	pool.AddCert(api.srv.Certificate())
+	c, _ := startChallenger(t, api.srv.URL, func(cfg *ChallengerConfig) { cfg.RootCAs = pool })
+	c.Deferred(context.Background(), deferral("dave@umkc.edu", "192.0.2.4"))
+	api.waitRequests(t, 1)
+	if got := outcomeCount(t, c, ChallengeSent); got != 1 {
+		t.Fatalf("sent %v, want 1 over HTTPS with the CA", got)
+	}
+
+	// Without the CA the server is not trusted and nothing is asked.
+	untrusted := startFakeAPIOn(t, true, 201)
+	c2, _ := startChallenger(t, untrusted.srv.URL, nil)
+	c2.Deferred(context.Background(), deferral("eve@umkc.edu", "192.0.2.4"))
+	deadline := time.Now().Add(5 * time.Second)
+	for outcomeCount(t, c2, ChallengeError) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a challenge request to an untrusted HTTPS API did not fail")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := len(untrusted.requests()); n != 0 {
+		t.Fatalf("the untrusted server got %d requests", n)
 	}
 }

@@ -77,23 +77,33 @@ func (o *clientOptions) client() (*apiClient, error) {
 // httpClient is an HTTP client that also trusts the CA certificates in
 // caFile, when given.
 func httpClient(caFile string) (*http.Client, error) {
-	if caFile == "" {
-		return &http.Client{}, nil
+	pool, err := caPool(caFile, "--ca-file")
+	if err != nil || pool == nil {
+		return &http.Client{}, err
 	}
-	pem, err := os.ReadFile(caFile)
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t}, nil
+}
+
+// caPool is the system's CAs and those in file (named by flag in errors);
+// nil when file is empty.
+func caPool(file, flag string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading --ca-file: %w", err)
+		return nil, fmt.Errorf("reading %s: %w", flag, err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", caFile)
+		return nil, fmt.Errorf("%s %s holds no PEM certificate", flag, file)
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return &http.Client{Transport: t}, nil
+	return pool, nil
 }
 
 // apiClient calls the wlns HTTP API.

@@ -40,6 +40,8 @@ type policyConfig struct {
 	logLevel, logFormat string
 	// challengeAPI and challengeTokenFile turn on challenge requests.
 	challengeAPI, challengeTokenFile string
+	// challengeCAFile holds extra CAs for an https --challenge-api.
+	challengeCAFile string
 }
 
 func policyCommand() *subcommand {
@@ -73,6 +75,7 @@ func (c *policyConfig) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&c.probeInterval, "probe-interval", time.Minute, "how often the test entries are probed again while serving (wlns_policy_probe_ok); 0 only probes at start-up")
 	fs.StringVar(&c.challengeAPI, "challenge-api", "", "wlns HTTP API base URL (e.g. http://127.0.0.1:8053) to ask for a challenge for each deferred sender (default: none, no sender is challenged)")
 	fs.StringVar(&c.challengeTokenFile, "challenge-token-file", "", "file holding the bearer token (mta or admin role) for --challenge-api")
+	fs.StringVar(&c.challengeCAFile, "challenge-ca-file", "", "CA certificates (PEM) to trust for an https --challenge-api whose certificate the system does not trust")
 	fs.StringVar(&c.metrics, "metrics", "", "HTTP listen address for /metrics (default: none)")
 	fs.StringVar(&c.readyFile, "ready-file", "", "write the listen addresses as JSON to this file once serving")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -109,7 +112,11 @@ func (c *policyConfig) challenger(log *slog.Logger, reg prometheus.Registerer) (
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("reading the challenge token: %w", err)}
 	}
-	ch, err := policy.NewAPIChallenger(policy.ChallengerConfig{API: c.challengeAPI, Token: strings.TrimSpace(string(b))}, log, reg)
+	pool, err := caPool(c.challengeCAFile, "--challenge-ca-file")
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	ch, err := policy.NewAPIChallenger(policy.ChallengerConfig{API: c.challengeAPI, Token: strings.TrimSpace(string(b)), RootCAs: pool}, log, reg)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
