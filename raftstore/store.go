@@ -148,7 +148,7 @@ func (s *Store) open() error {
 	if err := s.bootstrap(rc, logs, snaps); err != nil {
 		return err
 	}
-	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, s.trans); err != nil {
+	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, noPipeline{s.trans}); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
 	s.openedLast, s.openedApplied = s.raft.LastIndex(), s.raft.AppliedIndex()
