@@ -30,15 +30,9 @@ func (l *netLab) client() *http.Client {
 	}
 }
 
-// startNode launches node i in its namespace with a certificate for its
-// address; node 1 bootstraps, the others join through node 1. It waits
-// until the node is ready.
-func (l *netLab) startNode(t *testing.T, caDir string, i int, extra ...string) *nsNode {
-	t.Helper()
-	return l.startNodeOn(t, caDir, i, filepath.Join(t.TempDir(), fmt.Sprintf("n%d", i)), extra...)
-}
-
-// startNodeOn is startNode with the node's data in dataDir.
+// startNodeOn launches node i in its namespace on dataDir with a
+// certificate for its address; node 1 bootstraps, the others join through
+// node 1. It waits until the node is ready.
 func (l *netLab) startNodeOn(t *testing.T, caDir string, i int, dataDir string, extra ...string) *nsNode {
 	t.Helper()
 	addr := nsAddr(i)
