@@ -21,8 +21,8 @@ type Txn struct {
 	gen uint64
 
 	oHost4, oHost6 owned
-	net4Copied           [33]bool
-	net6Copied           [129]bool
+	net4Copied     [33]bool
+	net6Copied     [129]bool
 }
 
 // Begin starts a Txn on a copy of the current version.
