@@ -62,7 +62,12 @@ func FuzzRestore(f *testing.F) {
 		if !bytes.Equal(persist(t, other), again) {
 			t.Fatal("restored state does not persist to the same bytes twice")
 		}
-		h.view().Counts()
-		h.view().EntityOf(addr("192.0.2.1"))
+		// ... and serves the same as a second restore of it.
+		if got, want := h.view().Counts(), other.Index().Load().Counts(); got != want {
+			t.Fatalf("counts %+v after restore, %+v after restoring its snapshot", got, want)
+		}
+		if a, b := h.view().EntityOf(addr("192.0.2.1")), other.Index().Load().EntityOf(addr("192.0.2.1")); (a == nil) != (b == nil) || a != nil && a.ID != b.ID {
+			t.Fatal("192.0.2.1 resolves differently after restoring the restored snapshot")
+		}
 	})
 }

@@ -74,8 +74,8 @@ type serveConfig struct {
 	// (serve_tls.go).
 	httpTLS tlsFiles
 	dnsTLS  dnsTLSConfig
-	// rrl holds the DNS rate-limiting, NSID and cookie flags (serve_hygiene.go).
-	rrl hygieneConfig
+	// hygiene holds the DNS rate-limiting, NSID and cookie flags (serve_hygiene.go).
+	hygiene hygieneConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -119,7 +119,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.httpTLS.flag = "http"
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)
-	c.rrl.declare(fs)
+	c.hygiene.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -148,7 +148,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.verify.validate()...)
 	errs = append(errs, c.httpTLS.validate()...)
 	errs = append(errs, c.dnsTLS.validate()...)
-	errs = append(errs, c.rrl.validate()...)
+	errs = append(errs, c.hygiene.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -45,13 +45,13 @@ func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.
 	if err != nil {
 		return nil, err
 	}
-	cookies, err := cfg.rrl.cookieSecret(cfg.data)
+	cookies, err := cfg.hygiene.cookieSecret(cfg.data)
 	if err != nil { // DNS matters more than cookies (a full disk, a damaged folder)
 		n.log.Warn("DNS cookies off", "err", err)
 	}
 	srv, err := zone.New(zone.Config{
 		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers,
-		RRL: cfg.rrl.zone(), NSID: cfg.rrl.nsidFor(nodeID), CookieSecret: cookies, TTL: uint32(cfg.ttl),
+		RRL: cfg.hygiene.zone(), NSID: cfg.hygiene.nsidFor(nodeID), CookieSecret: cookies, TTL: uint32(cfg.ttl),
 		NegativeTTL: uint32(cfg.negTTL), NS: cfg.ns, Hostmaster: cfg.hostmaster,
 		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on,
 	}, ix)

@@ -43,7 +43,7 @@ func (c *tlsFiles) validate() []error {
 // on reports whether the listener serves TLS.
 func (c *tlsFiles) on() bool { return c.cert != "" }
 
-// load loads the pair, keeps it reloading from disk until the node stops,
+// loadCert loads the pair, keeps it reloading from disk until the node stops,
 // and exports its expiry as metric.
 func (n *node) loadCert(c *tlsFiles, reg prometheus.Registerer, metric string) (*certfile.Cert, error) {
 	cert, err := certfile.Load(c.cert, c.key)
