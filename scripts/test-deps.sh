@@ -26,6 +26,11 @@ checks=(
 	"lib:libidn.so.12 libidn12"
 	"promtool prometheus"
 	"tcpdump tcpdump"
+	"named bind9"
+	"knotd knot"
+	"zonemaster-cli zonemaster-cli"
+	"whois whois"
+	"chromium chromium"
 )
 
 # Exim conflicts with Postfix (both are the system MTA), so it is never
