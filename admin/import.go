@@ -164,14 +164,26 @@ type importer struct {
 	stream   *progress // the client's progress stream, or nil
 }
 
-// pendingBatch is the batch being filled.
+// pendingBatch is the batch being filled. Pair and VERP lines go into one
+// Import command (a compact record list); a batch that also has relay or
+// group lines goes as a Batch of JSON commands in line order instead.
 type pendingBatch struct {
 	first, last int
 	records     int
-	cmds        []command.Envelope
-	lines       []int // input line of each command
-	bytes       int   // encoded size of cmds, roughly
+	items       []batchItem // the valid lines, in order
+	mixed       bool        // a relay or group line is among them
+	bytes       int         // encoded size of the commands, roughly
 	err         string
+	lines       []int // input line of each command as proposed (flush)
+}
+
+// batchItem is one valid line: a relay or group command, or a pair or VERP
+// record.
+type batchItem struct {
+	line  int
+	env   *command.Envelope
+	relay command.ImportRelay
+	rec   command.ImportRecord
 }
 
 // inFlight is a batch handed to the store.
@@ -239,7 +251,7 @@ func (imp *importer) add(lineNo int, b []byte) {
 	p.last = lineNo
 	p.records++
 	imp.rep.Lines++
-	env, err := imp.command(b)
+	it, err := imp.item(b)
 	if err != nil {
 		_, msg := statusOf(err)
 		imp.lineError(lineNo, msg)
@@ -248,9 +260,14 @@ func (imp *importer) add(lineNo int, b []byte) {
 		}
 		return
 	}
-	p.cmds = append(p.cmds, *env)
-	p.lines = append(p.lines, lineNo)
-	p.bytes += len(env.Body) + len(env.Type) + 40
+	it.line = lineNo
+	p.items = append(p.items, it)
+	if it.env != nil {
+		p.mixed = true
+		p.bytes += len(it.env.Body) + len(it.env.Type) + 40
+	} else {
+		p.bytes += len(it.rec.Text) + 80 // as a JSON command, should the batch be mixed
+	}
 }
 
 func (imp *importer) lineError(line int, msg string) {
@@ -278,7 +295,7 @@ func (imp *importer) flush(ctx context.Context) error {
 		return nil
 	}
 	id := imp.reqBase + "/" + strconv.Itoa(imp.batches)
-	env, err := command.New(command.Batch, imp.now, id, command.BatchBody{Commands: p.cmds})
+	env, err := imp.envelope(&p, id)
 	if err != nil {
 		return err
 	}

@@ -11,43 +11,104 @@ import (
 // importKinds are the kinds an import line may have.
 var importKinds = map[string]bool{"pair": true, "verp": true, "relay": true, "group": true}
 
-// command validates one import line and builds its command.
-func (imp *importer) command(b []byte) (*command.Envelope, error) {
+// item validates one import line into a batch item: a pair or VERP
+// record, or a relay or group command.
+func (imp *importer) item(b []byte) (batchItem, error) {
 	var l ImportLine
 	if err := decodeObject(b, &l); err != nil {
-		return nil, err
+		return batchItem{}, err
 	}
 	if !importKinds[l.Kind] {
-		return nil, errorf(http.StatusBadRequest, "unknown kind %q: want pair, verp, relay or group", l.Kind)
+		return batchItem{}, errorf(http.StatusBadRequest, "unknown kind %q: want pair, verp, relay or group", l.Kind)
 	}
 	if f := l.stray(); f != "" {
-		return nil, errorf(http.StatusBadRequest, "field %q does not apply to kind %q", f, l.Kind)
+		return batchItem{}, errorf(http.StatusBadRequest, "field %q does not apply to kind %q", f, l.Kind)
+	}
+	switch l.Kind {
+	case "pair":
+		body, t, err := pairBody(imp.v, imp.c, &PairRequest{Sender: l.Sender, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, importMethod)
+		if err != nil {
+			return batchItem{}, err
+		}
+		return batchItem{relay: command.ImportRelay{Entity: body.Entity, IP: t.ip},
+			rec: command.ImportRecord{Text: body.Sender, Pinned: body.Pinned}}, nil
+	case "verp":
+		body, t, err := verpBody(imp.v, imp.c, &VerpRequest{Domain: l.Domain, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, importMethod)
+		if err != nil {
+			return batchItem{}, err
+		}
+		return batchItem{relay: command.ImportRelay{Entity: body.Entity, IP: t.ip},
+			rec: command.ImportRecord{Text: body.Domain, Verp: true, Pinned: body.Pinned}}, nil
 	}
 	var (
-		t    command.Type
 		body any
 		err  error
 	)
 	switch l.Kind {
-	case "pair":
-		t = command.PairPut
-		body, _, err = pairBody(imp.v, imp.c, &PairRequest{Sender: l.Sender, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, "import")
-	case "verp":
-		t = command.VerpPut
-		body, _, err = verpBody(imp.v, imp.c, &VerpRequest{Domain: l.Domain, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, "import")
 	case "relay":
-		t = command.EntityPut
 		imp.sync() // registering an address looks at the entities earlier lines made
 		body, err = relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
 	case "group":
-		t = command.EntityPut
 		imp.sync() // a group replaces the one of its name earlier lines made
 		body, err = imp.groupBody(&l)
 	}
 	if err != nil {
-		return nil, err
+		return batchItem{}, err
 	}
-	return command.New(t, imp.now, "", body)
+	env, err := command.New(command.EntityPut, imp.now, "", body)
+	return batchItem{env: env}, err
+}
+
+// importMethod is the Method of imported records.
+const importMethod = "import"
+
+// envelope builds the command of batch p with request ID id: one Import
+// of its records, or, when it has relay or group lines, a Batch of its
+// commands in line order. It sets p.lines to the input line of each record
+// or command in the order a rejection's Index counts them.
+func (imp *importer) envelope(p *pendingBatch, id string) (*command.Envelope, error) {
+	if !p.mixed {
+		var w command.ImportWriter
+		for i := range p.items {
+			w.Add(p.items[i].relay, p.items[i].rec)
+		}
+		recs, order := w.Encode()
+		p.lines = make([]int, len(order))
+		for i, o := range order {
+			p.lines[i] = p.items[o].line
+		}
+		return command.New(command.Import, imp.now, id, command.ImportBody{By: imp.c.name(), Method: importMethod, Records: recs})
+	}
+	cmds := make([]command.Envelope, len(p.items))
+	p.lines = make([]int, len(p.items))
+	for i := range p.items {
+		it := &p.items[i]
+		p.lines[i] = it.line
+		if it.env != nil {
+			cmds[i] = *it.env
+			continue
+		}
+		env, err := imp.recordCommand(it)
+		if err != nil {
+			return nil, err
+		}
+		cmds[i] = *env
+	}
+	return command.New(command.Batch, imp.now, id, command.BatchBody{Commands: cmds})
+}
+
+// recordCommand is the PairPut or VerpPut of a record item.
+func (imp *importer) recordCommand(it *batchItem) (*command.Envelope, error) {
+	var ip string
+	if it.relay.IP.IsValid() {
+		ip = it.relay.IP.String()
+	}
+	if it.rec.Verp {
+		return command.New(command.VerpPut, imp.now, "", command.VerpBody{Domain: it.rec.Text, Entity: it.relay.Entity,
+			IP: ip, By: imp.c.name(), Method: importMethod, Pinned: it.rec.Pinned})
+	}
+	return command.New(command.PairPut, imp.now, "", command.PairBody{Sender: it.rec.Text, Entity: it.relay.Entity,
+		IP: ip, By: imp.c.name(), Method: importMethod, Pinned: it.rec.Pinned})
 }
 
 // groupBody builds a group line's command, replacing a group of that name.

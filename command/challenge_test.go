@@ -102,10 +102,10 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}
-	if Version != 4 {
-		t.Errorf("Version = %d; sliding and per-domain-per-relay limits are version 4", Version)
+	if Version != 5 {
+		t.Errorf("Version = %d; the import record list is version 5", Version)
 	}
-	if _, err := Decode([]byte(`{"v":5,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
-		t.Error("version 5 decoded")
+	if _, err := Decode([]byte(`{"v":6,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
+		t.Error("version 6 decoded")
 	}
 }

@@ -17,7 +17,8 @@ import (
 // Version is the newest envelope version this build writes. Decode accepts
 // every version up to it. Version 2 added Touch and Expire; version 3 added
 // the challenge commands, the "mta" token role and ExpireBody.Challenges;
-// version 4 added ChallengeLimits.PerDomainRelay and Sliding.
+// version 4 added ChallengeLimits.PerDomainRelay and Sliding; version 5
+// added Import (a binary record list: a bulk import costs no JSON per record).
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
@@ -32,7 +33,7 @@ import (
 // (all of it comes from version-3 commands it would have stopped at), so
 // its outcome is the same. The state machine never branches on V: a
 // command means the same whatever version carries it.
-const Version = 4
+const Version = 5
 
 // Type names a command.
 type Type string

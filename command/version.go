@@ -8,7 +8,8 @@ import "encoding/json"
 // commands), raised to 3 for a TokenPut of role "mta" (an older replica
 // would reject that role: a different outcome, so it must stop instead)
 // and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
-// (a version-3 replica would ignore them and count differently),
+// (a version-3 replica would ignore them and count differently), 5 for
+// Import,
 // and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
@@ -32,6 +33,8 @@ func MinVersion(t Type, raw json.RawMessage) int {
 		return 3
 	case ChallengeSent, ChallengeConfirm, ChallengeReport:
 		return 3
+	case Import:
+		return 5
 	case Batch:
 		return batchVersion(raw)
 	}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wlns/wlns/record"
 )
@@ -64,10 +65,59 @@ func (t *Txn) writer(tb *table) tw { return tw{tb: tb, min: t.gen, gen: t.gen} }
 
 // put stores a record and reports whether it is new.
 func (t *Txn) put(tb *table, entity uint64, text string, flags uint64, m *record.Meta, by, method string) bool {
+	return t.putKey(tb, mustKey(entity, text), entity, text, flags, m, by, method)
+}
+
+// mustKey is the key of entity and text; an entity ID past 32 bits is a
+// caller's bug (the state machine resolves IDs it hands out).
+func mustKey(entity uint64, text string) key {
 	k, ok := keyOfText(entity, []byte(text))
 	if !ok {
 		panic(fmt.Sprintf("index: entity ID %d does not fit in 32 bits", entity))
 	}
+	return k
+}
+
+// UpsertPair adds the pair of entity and sender (normalised, lower case)
+// created at, or refreshes the one there: its Updated becomes at and its
+// pinned flag pinned, and it keeps its Created, LastQueried, seen mark, By
+// and Method. It reports whether the pair is new. It is PutPair after a
+// Pair lookup, with one digest and no record copy: what a bulk import does
+// per record.
+func (t *Txn) UpsertPair(entity uint64, sender string, at int64, pinned bool, by, method string) bool {
+	flags := uint64(0)
+	if !strings.Contains(sender, "@") {
+		flags |= flagDomain
+	}
+	if t.upsert(&t.v.pairs, entity, sender, flags, at, pinned, by, method) {
+		t.count(flags, 1)
+		return true
+	}
+	return false
+}
+
+// UpsertVerp is UpsertPair for the VERP source of entity for domain.
+func (t *Txn) UpsertVerp(entity uint64, domain string, at int64, pinned bool, by, method string) bool {
+	if t.upsert(&t.v.verps, entity, domain, 0, at, pinned, by, method) {
+		t.v.counts.VerpSources++
+		return true
+	}
+	return false
+}
+
+func (t *Txn) upsert(tb *table, entity uint64, text string, flags uint64, at int64, pinned bool, by, method string) bool {
+	k := mustKey(entity, text)
+	m := record.Meta{Created: at, Updated: at, Pinned: pinned}
+	if e := tb.find(k); e != nil {
+		r := Ref{e: e, cv: &t.v.cold}
+		m.Created, m.LastQueried = r.Created(), r.LastQueried()
+		m.MarkSeen(r.Seen())
+		by, method = r.By(), r.Method()
+	}
+	return t.putKey(tb, k, entity, text, flags, &m, by, method)
+}
+
+func (t *Txn) putKey(tb *table, k key, entity uint64, text string, flags uint64, m *record.Meta, by, method string) bool {
 	if m.Pinned {
 		flags |= flagPinned
 	}

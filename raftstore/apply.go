@@ -60,6 +60,8 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
 	case command.Batch:
 		return a.batch(e)
+	case command.Import:
+		return a.importRecords(e)
 	default:
 		rej = command.Reject(command.Invalid, "unknown command type %q", e.Type)
 	}

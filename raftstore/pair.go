@@ -31,6 +31,12 @@ func (a *applier) resolve(e *command.Envelope, id uint64, ip string, create bool
 	if rej != nil {
 		return nil, rej
 	}
+	return a.resolveAddr(e, addr, create)
+}
+
+// resolveAddr finds the entity of addr by longest-prefix match; with
+// create, an address of no entity gets a new unregistered lone entity.
+func (a *applier) resolveAddr(e *command.Envelope, addr netip.Addr, create bool) (*record.Entity, *command.Rejection) {
 	if ent := a.view().EntityOf(addr); ent != nil {
 		return ent, nil
 	}

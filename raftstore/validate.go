@@ -67,6 +67,8 @@ func checkBody(e *command.Envelope, top bool) error {
 			return errors.New("an expire command cannot be part of a batch")
 		}
 		dst = &command.ExpireBody{}
+	case command.Import:
+		return checkImport(e)
 	case command.Batch:
 		if !top {
 			return errors.New("a batch cannot contain a batch")

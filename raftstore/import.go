@@ -1,0 +1,139 @@
+package raftstore
+
+import (
+	"fmt"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+)
+
+// maxProvenance bounds an Import's By and Method.
+const maxProvenance = 128
+
+// checkImport is the proposal-time check of an Import (Store.Apply): the
+// record list decodes, every text is already normalised (what the API
+// made of its input) and fits, every relay address is a plain one. The
+// state machine then only decodes the list: the texts it stores are
+// checked once, here, and every node applies the same bytes the same way.
+func checkImport(e *command.Envelope) error {
+	var b command.ImportBody
+	if err := e.DecodeBody(&b); err != nil {
+		return err
+	}
+	if len(b.By) > maxProvenance || len(b.Method) > maxProvenance {
+		return fmt.Errorf("import by/method longer than %d bytes", maxProvenance)
+	}
+	gs, err := command.DecodeImport(b.Records)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if a := g.Relay.IP; a.IsValid() && (a.Is4In6() || a.Zone() != "") {
+			return fmt.Errorf("import relay %s is not a plain address", a)
+		}
+		for _, r := range g.Records {
+			if err := checkImportText(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkImportText refuses a text that normalisation would change.
+func checkImportText(r command.ImportRecord) error {
+	norm := record.NormalizeDomain
+	if !r.Verp {
+		norm = record.NormalizeSender
+	}
+	n, err := norm(r.Text)
+	switch {
+	case err != nil:
+		return err
+	case n != r.Text:
+		return fmt.Errorf("import text %q is not normalised (%q)", r.Text, n)
+	case !r.Verp && len(r.Text) > maxSender:
+		return fmt.Errorf("sender longer than %d octets", maxSender)
+	}
+	return nil
+}
+
+// importRecords applies an Import all or nothing, like a Batch of
+// PairPut and VerpPut: each group's relay is resolved once (an address of
+// no entity gets a new lone entity), then its records are added or
+// refreshed. A rejection's Index is the record's position in the list.
+func (a *applier) importRecords(e *command.Envelope) command.Result {
+	var b command.ImportBody
+	if rej := decodeBody(e, &b); rej != nil {
+		return command.Result{Err: rej}
+	}
+	gs, err := command.DecodeImport(b.Records)
+	if err != nil {
+		return command.Result{Err: command.Reject(command.Invalid, "%v", err)}
+	}
+	child := &applier{txn: a.txn.Child(), st: a.st}
+	at, created := 0, 0
+	for _, g := range gs {
+		id, rej := child.importRelay(e, g.Relay)
+		if rej == nil {
+			rej = checkImportLengths(g.Records)
+		}
+		if rej != nil {
+			rej.Index = at
+			rej.Message = fmt.Sprintf("import record %d: %s", at, rej.Message)
+			return command.Result{Err: rej}
+		}
+		for _, r := range g.Records {
+			if child.upsert(id, r, e.Time, b.By, b.Method) {
+				created++
+			}
+		}
+		at += len(g.Records)
+	}
+	a.txn.Adopt(child.txn)
+	a.st = child.st
+	return command.Result{Created: created > 0}
+}
+
+// checkImportLengths is the state machine's own check of a group's texts:
+// the sender limit pairPut applies (nothing else is re-checked here, see
+// checkImport). Its rejection's Index is the record within the group;
+// importRecords adds the group's offset.
+func checkImportLengths(rs []command.ImportRecord) *command.Rejection {
+	for i, r := range rs {
+		if !r.Verp && len(r.Text) > maxSender {
+			return &command.Rejection{Code: command.Invalid, Index: i,
+				Message: fmt.Sprintf("sender longer than %d octets", maxSender)}
+		}
+	}
+	return nil
+}
+
+// importRelay resolves a group's relay to an entity ID, creating a lone
+// entity for an address of none (see resolve).
+func (a *applier) importRelay(e *command.Envelope, r command.ImportRelay) (uint64, *command.Rejection) {
+	if r.Entity != 0 {
+		ent, rej := a.resolve(e, r.Entity, "", true)
+		if rej != nil {
+			return 0, rej
+		}
+		return ent.ID, nil
+	}
+	addr := r.IP.Unmap()
+	if !addr.IsValid() {
+		return 0, command.Reject(command.Invalid, "import group without a relay")
+	}
+	ent, rej := a.resolveAddr(e, addr, true)
+	if rej != nil {
+		return 0, rej
+	}
+	return ent.ID, nil
+}
+
+// upsert adds or refreshes one record and reports whether it is new.
+func (a *applier) upsert(id uint64, r command.ImportRecord, at int64, by, method string) bool {
+	if r.Verp {
+		return a.txn.UpsertVerp(id, r.Text, at, r.Pinned, by, method)
+	}
+	return a.txn.UpsertPair(id, r.Text, at, r.Pinned, by, method)
+}
