@@ -63,6 +63,8 @@ type View struct {
 	cold         coldView
 	records      byID[uint32] // pairs and VERP sources per entity
 	counts       Counts
+	// zoneRecords are the zone's own records (zonerecords.go).
+	zoneRecords *record.ZoneRecords
 }
 
 // Counts says how many records of each kind a View holds.

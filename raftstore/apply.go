@@ -56,6 +56,10 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		r, rej = a.challengeConfirm(e)
 	case command.ChallengeReport:
 		r, rej = a.challengeReport(e)
+	case command.ZoneRecordPut:
+		r, rej = a.zoneRecordPut(e)
+	case command.ZoneRecordDelete:
+		r, rej = a.zoneRecordDelete(e)
 	case command.Expire:
 		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
 	case command.Batch:

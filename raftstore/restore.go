@@ -18,6 +18,8 @@ type snapCounts struct {
 	entities, pairs, verps, tokens, dedup uint64
 	// Since version 2.
 	challenges, suppressions, windows uint64
+	// Since version 4.
+	zoneRecords uint64
 }
 
 // restored is a snapshot read into an uncommitted index transaction.
@@ -31,6 +33,8 @@ type restored struct {
 	version uint64
 	n       snapCounts
 	want    snapCounts
+	// zone are the zone records read so far.
+	zone *record.ZoneRecords
 }
 
 // readSnapshot reads a whole snapshot stream into a new transaction on ix,
@@ -66,6 +70,7 @@ func (rs *restored) read(sr *snapReader) error {
 			if rs.n != rs.want {
 				return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
 			}
+			rs.txn.SetZoneRecords(rs.zone)
 			return nil
 		}
 		d := &dec{b: payload}
@@ -83,6 +88,9 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		rs.want = snapCounts{entities: d.uvarint(), pairs: d.uvarint(), verps: d.uvarint(), tokens: d.uvarint(), dedup: d.uvarint()}
 		if rs.version >= 2 {
 			rs.want.challenges, rs.want.suppressions, rs.want.windows = d.uvarint(), d.uvarint(), d.uvarint()
+		}
+		if rs.version >= 4 {
+			rs.want.zoneRecords = d.uvarint()
 		}
 		rs.txn = rs.ix.BeginEmpty()
 		rs.txn.SetSerial(rs.serial)
@@ -130,6 +138,11 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
 		}
 		return rs.restoreChallengeState(tag, d, intern)
+	case tagZoneRecord:
+		if rs.version < 4 {
+			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
+		}
+		return rs.restoreZoneRecord(d)
 	default:
 		return fmt.Errorf("unknown record tag %d", tag)
 	}

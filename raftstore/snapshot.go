@@ -25,17 +25,18 @@ import (
 //	        state first, then entities by ID, pairs by (entity, sender),
 //	        VERP sources by (entity, domain), tokens by name, challenges by
 //	        ID, suppressions by (sender, entity), rate windows by key, the
-//	        request-ID window in apply order
+//	        request-ID window in apply order, zone records by (name, type,
+//	        data)
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
 // (before challenges) has no challenge records and three fewer counts in
-// the state record; version 2 has no sliding rate windows. Restore reads
-// all three, and a state an older version can hold is written in it (see
+// the state record; version 2 has no sliding rate windows; version 3 no
+// zone records (and one count fewer). Restore reads all four, and a state an older version can hold is written in it (see
 // snapFormat).
 const (
 	snapMagic   = "WLNSSNAP"
-	snapVersion = 3
+	snapVersion = 4
 	// maxRecord bounds one record's payload, so a corrupt length cannot
 	// make Restore allocate without limit.
 	maxRecord = 1 << 20
@@ -91,12 +92,13 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	ents, pairs, verps := s.sorted()
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
-	sw.format = snapFormat(toks, len(chs)+len(sups)+len(wins), wins)
+	zone := s.view.ZoneRecords()
+	sw.format = max(snapFormat(toks, len(chs)+len(sups)+len(wins), wins), zoneRecordFormat(zone))
 	sw.write([]byte(snapMagic))
 	sw.e.uvarint(sw.format)
 	sw.write(sw.e.b)
 	sw.e.b = sw.e.b[:0]
-	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks), len(chs), len(sups), len(wins))
+	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks), len(chs), len(sups), len(wins), zone.Len())
 	for _, e := range ents {
 		sw.entity(e)
 	}
@@ -115,6 +117,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 		sw.e.varint(d.time)
 		sw.record(tagDedup)
 	}
+	sw.zoneRecords(zone)
 	sw.end()
 	if sw.err == nil {
 		sw.err = sw.w.Flush()
@@ -178,14 +181,17 @@ func (sw *snapWriter) record(tag byte) {
 	sw.e.b = sw.e.b[:0]
 }
 
-func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs, sups, wins int) {
+func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs, sups, wins, zone int) {
 	e := &sw.e
 	e.uvarint(s.view.Serial())
 	e.uvarint(s.st.lastID)
 	e.varint(s.maxT)
-	counts := []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins}
-	if sw.format < 2 {
+	counts := []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins, zone}
+	switch {
+	case sw.format < 2:
 		counts = counts[:5]
+	case sw.format < 4:
+		counts = counts[:8]
 	}
 	for _, n := range counts {
 		e.uvarint(uint64(n))

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/zonerec"
 )
 
 // Proposal limits Store.Apply enforces before anything reaches the log.
@@ -62,6 +64,8 @@ func checkBody(e *command.Envelope, top bool) error {
 		dst = &command.ChallengeConfirmBody{}
 	case command.ChallengeReport:
 		dst = &command.ChallengeReportBody{}
+	case command.ZoneRecordPut, command.ZoneRecordDelete:
+		dst = &command.ZoneRecordBody{}
 	case command.Expire:
 		if !top {
 			return errors.New("an expire command cannot be part of a batch")
@@ -91,6 +95,9 @@ func checkBody(e *command.Envelope, top bool) error {
 	}
 	if b, ok := dst.(*command.EntityBody); ok && e.Type == command.EntityPut {
 		return checkEntityText(b)
+	}
+	if b, ok := dst.(*command.ZoneRecordBody); ok && e.Type == command.ZoneRecordPut {
+		return zonerec.Check(&record.ZoneRecord{Name: b.Name, Type: b.Type, TTL: b.TTL, Data: b.Data})
 	}
 	if v, ok := dst.(command.Validator); ok {
 		return v.Validate()

@@ -1,0 +1,66 @@
+package zonerec
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wlns/wlns/record"
+)
+
+func TestNormalize_Table(t *testing.T) {
+	cases := []struct {
+		name, typ, data string
+		ttl             uint32
+		wantName        string
+		wantData        string
+		err             string
+	}{
+		{name: "NS1", typ: "a", data: "192.0.2.53", wantName: "ns1", wantData: "192.0.2.53"},
+		{name: "@", typ: "MX", data: "10   mx", wantName: "@", wantData: "10 mx"},
+		{name: "@", typ: "MX", data: "0 .", wantName: "@", wantData: "0 ."},
+		{name: "@", typ: "MX", data: "10 MX.Example.NET.", wantName: "@", wantData: "10 MX.Example.NET."},
+		{name: "", typ: "TXT", data: `"v=spf1 -all"`, wantName: "@", wantData: `"v=spf1 -all"`},
+		{name: "ns1.", typ: "AAAA", data: "2001:DB8::53", wantName: "ns1", wantData: "2001:db8::53"},
+		{name: "@", typ: "CAA", data: `0 issue "letsencrypt.org"`, wantName: "@", wantData: `0 issue "letsencrypt.org"`},
+		{name: "_25._tcp.mx", typ: "TLSA", data: "3 1 1 " + strings.Repeat("ab", 32), wantName: "_25._tcp.mx"},
+		{name: "_submission._tcp", typ: "SRV", data: "0 1 587 mail.example.net.", wantName: "_submission._tcp"},
+		{name: "ns1", typ: "A", data: "2001:db8::1", err: "A"},
+		{name: "ns1", typ: "A", data: "192.0.2.1 192.0.2.2", err: "192.0.2.1"},
+		{name: "ns1", typ: "A", data: "", err: "RDATA"},
+		{name: "ns1", typ: "TXT", data: "a\nb", err: "one line"},
+		{name: "ns1", typ: "CNAME", data: "x", err: "type"},
+		{name: "@", typ: "NS", data: "ns1", err: "type"},
+		{name: "x.relay", typ: "A", data: "192.0.2.1", err: "relay zone"},
+		{name: "sender", typ: "TXT", data: `"x"`, err: "sender zone"},
+		{name: "*.x", typ: "A", data: "192.0.2.1", err: "labels"},
+		{name: "a..b", typ: "A", data: "192.0.2.1", err: "labels"},
+		{name: "ns1", typ: "A", data: "192.0.2.1", ttl: MaxTTL + 1, err: "TTL"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+"/"+c.typ+"/"+c.data, func(t *testing.T) {
+			got, err := Normalize(record.ZoneRecord{Name: c.name, Type: c.typ, Data: c.data, TTL: c.ttl})
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("Normalize = %+v, %v; want an error containing %q", got, err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != c.wantName || c.wantData != "" && got.Data != c.wantData {
+				t.Errorf("Normalize = %q %q, want %q %q", got.Name, got.Data, c.wantName, c.wantData)
+			}
+		})
+	}
+}
+
+func TestRR_RelativeNamesTakeTheApex(t *testing.T) {
+	rr, err := RR(&record.ZoneRecord{Name: "@", Type: "MX", Data: "10 mx"}, "wl.test", 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rr.String(), "wl.test.\t300\tIN\tMX\t10 mx.wl.test."; got != want {
+		t.Errorf("RR = %q, want %q", got, want)
+	}
+}
