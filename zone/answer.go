@@ -6,9 +6,13 @@ type answer struct {
 	b      []byte
 	hdr    reqHeader
 	an, ns int
-	rcode  int
-	aa     bool
-	ttl    uint32 // for positive records
+	// ar counts the records in the additional section (the OPT record
+	// aside), which starts at arStart; finish drops them before it
+	// truncates.
+	ar, arStart int
+	rcode       int
+	aa          bool
+	ttl         uint32 // for positive records
 	// nsid is the server's NSID, sent when the query asked for it.
 	nsid []byte
 	// cookie is the COOKIE option to send back (RFC 7873).
@@ -31,15 +35,18 @@ func (a *answer) init(dst, req []byte, q *request) {
 // finish writes the header and the OPT record and truncates the answer when
 // it does not fit limit. opt is where the OPT record starts, 0 without one.
 func (a *answer) finish(limit int) (b []byte, tc bool, opt int) {
+	if len(a.b)+a.optLen() > limit && a.ar > 0 {
+		a.b, a.ar = a.b[:a.arStart], 0 // glue for in-zone names is optional here
+	}
 	if len(a.b)+a.optLen() > limit {
 		a.b = a.b[:a.hdr.qEnd]
 		a.an, a.ns, tc = 0, 0, true
 	}
-	ar := 0
+	ar := a.ar
 	if a.hdr.edns {
 		opt = len(a.b)
 		a.b = a.appendOPT(a.b)
-		ar = 1
+		ar++
 	}
 	flags := flagQR | a.hdr.flags&(0xf<<11|flagRD|flagCD) | a.rcode&0xf
 	if a.aa {

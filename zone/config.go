@@ -61,7 +61,11 @@ type Config struct {
 	// MTA's retry).
 	NegativeTTL uint32
 	// NS are the fully qualified names of the zone's name servers; the first
-	// is the SOA MNAME. Default ["localhost."], for development only.
+	// is the SOA MNAME. A name inside the zone is given with its address,
+	// "ns1.wl.example.org=192.0.2.53" (repeat the entry for another
+	// address): its A/AAAA records are answered and sent as glue with the
+	// NS records; a name inside the zone without one is refused. Default
+	// ["localhost."], for development only.
 	NS []string
 	// Hostmaster is the SOA RNAME, as a mailbox ("hostmaster@wl.example.org")
 	// or in DNS form ("hostmaster.wl.example.org."). Default

@@ -4,23 +4,16 @@ import (
 	"github.com/wlns/wlns/index"
 )
 
-// apex answers at the apex itself: SOA, NS, ANY (the SOA only, RFC 8482).
+// apex answers at the apex itself: SOA, ANY (the SOA only, RFC 8482),
+// and the apex's own records (NS with glue, MX, TXT ...).
 func (r *Responder) apex(a *answer, q *request, v *index.View) outcome {
 	switch q.qtype {
 	case typeSOA, typeANY:
 		r.addSOA(a, ptrQName, r.ttl, v)
 		a.an++
-	case typeNS:
-		for _, ns := range r.ns {
-			b, at := appRRHeader(a.b, ptrQName, typeNS, r.ttl)
-			b = append(b, ns...)
-			a.b = endRR(b, at)
-			a.an++
-		}
-	default:
-		return r.negative(a, q, v, 0, rcodeNoError, zoneApex)
+		return outcome{zone: zoneApex, result: resListed}
 	}
-	return outcome{zone: zoneApex, result: resListed}
+	return r.ownAnswer(a, q, v, r.ownTableFor(v).names[""], 0)
 }
 
 // negative answers NXDOMAIN or NODATA with the SOA in the authority section.

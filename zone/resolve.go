@@ -106,7 +106,7 @@ func (r *Responder) resolve(a *answer, q *request, v *index.View) outcome {
 	case qname.VerpZone:
 		zk = zoneVerp
 	default:
-		return r.negative(a, q, v, idx, rcodeNXDomain, zoneOther)
+		return r.ownNameAnswer(a, q, v, idx)
 	}
 	k := idx - 1
 	if k == 0 {

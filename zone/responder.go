@@ -3,7 +3,10 @@ package zone
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync/atomic"
+
+	"github.com/miekg/dns"
 
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -14,10 +17,16 @@ import (
 // it sets on records.
 type Responder struct {
 	apexWire []byte // lower-case wire form of the apex, root included
+	apexName string // the apex, fully qualified, lower case
 	ttl      uint32
 	negTTL   uint32
 	ns       [][]byte // NS names, wire form
-	soaNames []byte   // SOA MNAME + RNAME, wire form
+	// nameServers are the NS names with the glue of those inside the zone.
+	nameServers []nameServer
+	// own is the zone's own names compiled for the current zone records
+	// (never nil; see ownTableFor).
+	own      atomic.Pointer[ownTable]
+	soaNames []byte // SOA MNAME + RNAME, wire form
 	now      *atomic.Int64
 	// withdrawn makes every answer REFUSED while true (never nil).
 	withdrawn *atomic.Bool
@@ -70,7 +79,7 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(c.CookieSecret) > 0 && len(c.CookieSecret) < 16 {
 		return nil, fmt.Errorf("cookie secret of %d bytes: at least 16", len(c.CookieSecret))
 	}
-	r := &Responder{apexWire: lowerWire(apex), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn,
+	r := &Responder{apexWire: lowerWire(apex), apexName: strings.ToLower(dns.Fqdn(c.Apex)), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn,
 		nsid: []byte(c.NSID), cookies: newCookieKeys(c.CookieSecret)}
 	if r.now == nil {
 		r.now = new(atomic.Int64)
@@ -81,13 +90,17 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(c.NS) == 0 {
 		return nil, fmt.Errorf("at least one NS name is needed")
 	}
-	for _, ns := range c.NS {
-		w, err := packName(ns)
+	if r.nameServers, err = parseNS(c.NS, c.Apex); err != nil {
+		return nil, err
+	}
+	for _, ns := range r.nameServers {
+		w, err := packName(ns.name)
 		if err != nil {
-			return nil, fmt.Errorf("NS %q: %w", ns, err)
+			return nil, fmt.Errorf("NS %q: %w", ns.name, err)
 		}
 		r.ns = append(r.ns, w)
 	}
+	r.own.Store(r.compileOwn(nil))
 	rname, err := packMailbox(c.Hostmaster)
 	if err != nil {
 		return nil, fmt.Errorf("hostmaster %q: %w", c.Hostmaster, err)

@@ -240,3 +240,12 @@ func TestSizeFlag_ParsesUnits(t *testing.T) {
 		}
 	}
 }
+
+// The first try: name servers inside the zone need their
+// addresses, given with the name.
+func TestServeConfig_InZoneNSNeedsAddress(t *testing.T) {
+	serveConfigFor(t, []string{"--apex", "wl.test", "--ns", "ns1.wl.test,ns2.wl.test"},
+		"--ns: NS ns1.wl.test. is inside the zone wl.test. but has no address")
+	serveConfigFor(t, []string{"--apex", "wl.test", "--ns", "ns1.wl.test=192.0.2.53,ns2.wl.test=192.0.2.54", "--ns", "ns2.wl.test=2001:db8::54"}, "")
+	serveConfigFor(t, []string{"--apex", "wl.test", "--ns", "ns1.example.net=192.0.2.1"}, "outside the zone")
+}

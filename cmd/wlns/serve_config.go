@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wlns/wlns/raftstore"
+	"github.com/wlns/wlns/zone"
 )
 
 // serveConfig is the configuration of `wlns serve`. Every field is a flag,
@@ -92,7 +93,8 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.nodeID, "node-id", "", "Raft node ID (default: generated on first start, kept in the data folder)")
 	fs.BoolVar(&c.bootstrap, "bootstrap", true, "make a new data folder a single-node cluster")
 	fs.StringVar(&c.apex, "apex", defaultApex, "zone apex the DNS server answers for")
-	fs.Var(&c.ns, "ns", "fully qualified names of the zone's name servers for its NS and SOA records (repeat, or separate with commas; default localhost., for development only)")
+	fs.Var(&c.ns, "ns", "fully qualified names of the zone's name servers for its NS and SOA records (repeat, or separate with commas; default localhost., for development only); "+
+		"a name inside the zone needs its address, as `ns1.wl.example.org=192.0.2.53` (repeat for an IPv6 one), which wlns answers and sends as glue")
 	fs.StringVar(&c.hostmaster, "hostmaster", "", "SOA responsible mailbox (default hostmaster@<apex>)")
 	fs.IntVar(&c.ttl, "ttl", 300, "TTL of positive answers, seconds")
 	fs.IntVar(&c.negTTL, "negative-ttl", 60, "TTL of negative answers (SOA minimum), seconds")
@@ -136,6 +138,9 @@ func (c *serveConfig) validate() error {
 	}
 	if strings.Trim(c.apex, ".") == "" {
 		errs = append(errs, errors.New("--apex is required"))
+	}
+	if err := zone.CheckNS(c.ns, c.apex); err != nil {
+		errs = append(errs, fmt.Errorf("--ns: %w", err))
 	}
 	if c.ttl < 0 || c.negTTL < 0 || c.readers < 0 {
 		errs = append(errs, errors.New("--ttl, --negative-ttl and --readers must not be negative"))

@@ -1,0 +1,172 @@
+package zone
+
+import (
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// ownFixture is fixture with the zone's own records: the confirmation mail
+// host (apex MX, mx A/AAAA), an SPF TXT and CAA at the apex, a record two
+// labels down (so "_tcp" is an empty non-terminal) and the apex NS names
+// given with their addresses, ns2 with a second one from the records.
+func ownFixture(t testing.TB) (*Responder, *index.Index) {
+	t.Helper()
+	r, err := NewResponder(ResponderConfig{Apex: testApex, TTL: 300, NegativeTTL: 60,
+		NS:         []string{"ns1.wl.example.org=192.0.2.53", "ns2.wl.example.org=192.0.2.54", "ns2.wl.example.org=2001:db8::54", "ns3.example.net"},
+		Hostmaster: "hostmaster@wl.example.org", Now: new(atomic.Int64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := fixture(t)
+	var z *record.ZoneRecords
+	for _, zr := range []record.ZoneRecord{
+		{Name: "@", Type: "MX", Data: "10 mx"},
+		{Name: "@", Type: "MX", Data: "20 mx.example.net."},
+		{Name: "@", Type: "TXT", Data: `"v=spf1 mx -all"`},
+		{Name: "@", Type: "CAA", Data: `0 issue "letsencrypt.org"`, TTL: 3600},
+		{Name: "mx", Type: "A", Data: "192.0.2.25"},
+		{Name: "mx", Type: "AAAA", Data: "2001:db8::25"},
+		{Name: "ns2", Type: "A", Data: "192.0.2.154"},
+		{Name: "_submission._tcp", Type: "SRV", Data: "0 1 587 mx"},
+	} {
+		z = z.With(&zr)
+	}
+	tx := ix.Begin()
+	tx.SetZoneRecords(z)
+	tx.Commit()
+	return r, ix
+}
+
+const soaNegOwn = "wl.example.org. 60 IN SOA ns1.wl.example.org. hostmaster.wl.example.org. 42 3600 600 604800 60"
+
+func TestRespond_OwnNames(t *testing.T) {
+	r, ix := ownFixture(t)
+	v := ix.Load()
+	glue := []string{"ns1.wl.example.org. 300 IN A 192.0.2.53", "ns2.wl.example.org. 300 IN A 192.0.2.54",
+		"ns2.wl.example.org. 300 IN A 192.0.2.154", "ns2.wl.example.org. 300 IN AAAA 2001:db8::54"}
+	mxGlue := []string{"mx.wl.example.org. 300 IN A 192.0.2.25", "mx.wl.example.org. 300 IN AAAA 2001:db8::25"}
+	cases := []struct {
+		name       string
+		qtype      uint16
+		rcode      int
+		answer, ns []string
+		extra      []string
+	}{
+		{"wl.example.org.", dns.TypeNS, 0, []string{"wl.example.org. 300 IN NS ns1.wl.example.org.",
+			"wl.example.org. 300 IN NS ns2.wl.example.org.", "wl.example.org. 300 IN NS ns3.example.net."}, nil, glue},
+		{"WL.example.org.", dns.TypeMX, 0, []string{"WL.example.org. 300 IN MX 10 mx.wl.example.org.", "WL.example.org. 300 IN MX 20 mx.example.net."}, nil, mxGlue},
+		{"wl.example.org.", dns.TypeTXT, 0, []string{`wl.example.org. 300 IN TXT "v=spf1 mx -all"`}, nil, nil},
+		{"wl.example.org.", dns.TypeCAA, 0, []string{`wl.example.org. 3600 IN CAA 0 issue "letsencrypt.org"`}, nil, nil},
+		{"wl.example.org.", dns.TypeA, 0, nil, []string{soaNegOwn}, nil},
+		{"ns1.wl.example.org.", dns.TypeA, 0, []string{"ns1.wl.example.org. 300 IN A 192.0.2.53"}, nil, nil},
+		{"ns1.wl.example.org.", dns.TypeAAAA, 0, nil, []string{soaNegOwn}, nil},
+		{"ns2.wl.example.org.", dns.TypeA, 0, []string{"ns2.wl.example.org. 300 IN A 192.0.2.54", "ns2.wl.example.org. 300 IN A 192.0.2.154"}, nil, nil},
+		{"Mx.wl.example.org.", dns.TypeAAAA, 0, []string{"Mx.wl.example.org. 300 IN AAAA 2001:db8::25"}, nil, nil},
+		{"mx.wl.example.org.", dns.TypeMX, 0, nil, []string{soaNegOwn}, nil},
+		{"mx.wl.example.org.", dns.TypeANY, 0, []string{"mx.wl.example.org. 300 IN A 192.0.2.25", "mx.wl.example.org. 300 IN AAAA 2001:db8::25"}, nil, nil},
+		{"_tcp.wl.example.org.", dns.TypeA, 0, nil, []string{soaNegOwn}, nil},
+		{"_submission._tcp.wl.example.org.", dns.TypeSRV, 0, []string{"_submission._tcp.wl.example.org. 300 IN SRV 0 1 587 mx.wl.example.org."}, nil, mxGlue},
+		{"x.mx.wl.example.org.", dns.TypeA, dns.RcodeNameError, nil, []string{soaNegOwn}, nil},
+		{"www.wl.example.org.", dns.TypeA, dns.RcodeNameError, nil, []string{soaNegOwn}, nil},
+		{"*.wl.example.org.", dns.TypeA, dns.RcodeNameError, nil, []string{soaNegOwn}, nil},
+		// The data zones answer as before.
+		{"relay.wl.example.org.", dns.TypeA, 0, nil, []string{soaNegOwn}, nil},
+		{"4.2.0.192.relay.wl.example.org.", dns.TypeA, 0, []string{listedA("4.2.0.192.relay.wl.example.org.", "1")}, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(dns.TypeToString[tc.qtype]+" "+tc.name, func(t *testing.T) {
+			m := ask(t, r, v, tc.name, tc.qtype)
+			if m.Rcode != tc.rcode || !m.Authoritative {
+				t.Fatalf("rcode %s AA %v, want %s AA\n%v", dns.RcodeToString[m.Rcode], m.Authoritative, dns.RcodeToString[tc.rcode], m)
+			}
+			for _, sec := range []struct {
+				what      string
+				got, want []string
+			}{{"answer", rrs(t, m.Answer), normRRs(t, tc.answer)}, {"authority", rrs(t, m.Ns), normRRs(t, tc.ns)}, {"additional", rrs(t, m.Extra), normRRs(t, tc.extra)}} {
+				slices.Sort(sec.got)
+				slices.Sort(sec.want)
+				if !slices.Equal(sec.got, sec.want) {
+					t.Errorf("%s\n got %q\nwant %q", sec.what, sec.got, sec.want)
+				}
+			}
+		})
+	}
+}
+
+// The glue is dropped, not the answer, when the additional section does
+// not fit a 512-byte datagram; the NS answer then still fits without TC.
+func TestRespond_GlueDroppedBeforeTruncating(t *testing.T) {
+	var ns []string
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		ns = append(ns, "ns-"+strings.Repeat(n, 20)+".wl.example.org=2001:db8::53", "ns-"+strings.Repeat(n, 20)+".wl.example.org=192.0.2.53")
+	}
+	r, err := NewResponder(ResponderConfig{Apex: testApex, TTL: 300, NegativeTTL: 60, NS: ns, Hostmaster: "h@wl.example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := index.New().Load()
+	q := new(dns.Msg)
+	q.SetQuestion("wl.example.org.", dns.TypeNS)
+	req, _ := q.Pack()
+	small := exchange(t, r, v, req, 512)
+	if small.Truncated || len(small.Answer) != 8 || len(small.Extra) != 0 {
+		t.Errorf("over UDP/512: TC %v, %d answers, %d additional; want no TC, 8 answers, no glue", small.Truncated, len(small.Answer), len(small.Extra))
+	}
+	tcp := exchange(t, r, v, req, 0)
+	if len(tcp.Answer) != 8 || len(tcp.Extra) != 16 {
+		t.Errorf("over TCP: %d answers, %d additional; want 8 and 16", len(tcp.Answer), len(tcp.Extra))
+	}
+}
+
+func TestNewResponder_NSNeedsAddressInsideTheZoneOnly(t *testing.T) {
+	cases := []struct {
+		ns   []string
+		want string
+	}{
+		{[]string{"ns1.wl.example.org"}, "ns1.wl.example.org. is inside the zone wl.example.org. but has no address"},
+		{[]string{"ns1.example.net", "wl.example.org"}, "wl.example.org. is inside the zone"},
+		{[]string{"ns1.example.net=192.0.2.1"}, "outside the zone"},
+		{[]string{"ns1.wl.example.org=not-an-ip"}, "want an IPv4 or IPv6 address"},
+		{[]string{"ns.relay.wl.example.org=192.0.2.1"}, "relay, sender or VERP zone"},
+		{[]string{"ns1.wl.example.org=192.0.2.1", "ns1.example.net"}, ""},
+	}
+	for _, c := range cases {
+		_, err := NewResponder(ResponderConfig{Apex: testApex, NS: c.ns, Hostmaster: "h@wl.example.org"})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.ns, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: %v, want an error containing %q", c.ns, err, c.want)
+		}
+	}
+}
+
+// A View with other zone records is answered from them at once, and the
+// answers allocate nothing once the table is built.
+func TestRespond_OwnNamesFollowTheView(t *testing.T) {
+	r, ix := ownFixture(t)
+	if m := ask(t, r, ix.Load(), "www.wl.example.org.", dns.TypeA); m.Rcode != dns.RcodeNameError {
+		t.Fatalf("www before: %s", dns.RcodeToString[m.Rcode])
+	}
+	tx := ix.Begin()
+	tx.SetZoneRecords(ix.Load().ZoneRecords().With(&record.ZoneRecord{Name: "www", Type: "A", Data: "192.0.2.80"}))
+	tx.Commit()
+	v := ix.Load()
+	if m := ask(t, r, v, "www.wl.example.org.", dns.TypeA); len(m.Answer) != 1 {
+		t.Fatalf("www after: %v", m)
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("wl.example.org.", dns.TypeMX)
+	req, _ := q.Pack()
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() { r.Respond(buf, req, v, 1232) }); n != 0 {
+		t.Errorf("MX answer with glue: %v allocations", n)
+	}
+}
