@@ -180,6 +180,17 @@ func (l *netLab) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	return c, err
 }
 
+// listen opens a listener in the hub namespace.
+func (l *netLab) listen(network, addr string) (net.Listener, error) {
+	var ln net.Listener
+	err := l.inHub(func() error {
+		var err error
+		ln, err = net.Listen(network, addr)
+		return err
+	})
+	return ln, err
+}
+
 // openTUN creates TUN device name in the hub namespace and returns it
 // non-blocking, so closing it ends a pending read.
 func (l *netLab) openTUN(name string) (*os.File, error) {

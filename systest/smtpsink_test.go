@@ -39,8 +39,19 @@ type smtpSink struct {
 	msgs []sinkMsg
 }
 
-// startSink serves until the test ends.
+// startSink serves on 127.0.0.1 until the test ends.
 func startSink(t *testing.T) *smtpSink {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening for the SMTP sink: %v", err)
+	}
+	return startSinkOn(t, ln)
+}
+
+// startSinkOn serves on ln (for example a listener in a lab's hub
+// namespace) until the test ends.
+func startSinkOn(t *testing.T, ln net.Listener) *smtpSink {
 	t.Helper()
 	s := &smtpSink{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }))
@@ -48,10 +59,6 @@ func startSink(t *testing.T) *smtpSink {
 	srv.MaxMessageBytes = 1 << 20
 	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
 	srv.ErrorLog = discardLogger{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listening for the SMTP sink: %v", err)
-	}
 	s.addr = ln.Addr().String()
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })

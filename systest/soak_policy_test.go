@@ -27,14 +27,14 @@ type policyProber struct {
 	samples           []string
 }
 
-// startPolicyProber starts the policy service and its prober, which ends
-// with the campaign.
-func startPolicyProber(s *soak) *policyProber {
+// startPolicyProber starts the policy service (extra are further flags)
+// and its prober, which ends with the campaign.
+func startPolicyProber(s *soak, extra ...string) *policyProber {
 	t := s.t
 	t.Helper()
 	const listen = hubAddr + ":10025"
-	startPolicyIn(t, s.lab.hub, "--listen", listen, "--dns", nsAddr(1)+":5300", "--cache-size", "-1",
-		"--dns-timeout", "500ms", "--dns-attempts", "2")
+	startPolicyIn(t, s.lab.hub, append([]string{"--listen", listen, "--dns", nsAddr(1) + ":5300", "--cache-size", "-1",
+		"--dns-timeout", "500ms", "--dns-attempts", "2"}, extra...)...)
 	p := &policyProber{c: s.c, addr: listen}
 	s.c.wg.Add(1)
 	go p.run(s.lab)

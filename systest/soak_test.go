@@ -72,12 +72,13 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 	const ip = "192.0.2.199"
 	lab := newNetLab(t, 5, 20*time.Millisecond, 5*time.Millisecond, 0.01)
 	disk := smallDisk(t, "96m")
+	sink := startChallengeSink(t, lab)
 	nodes, leader := startNSClusterWith(t, lab, 5, 45*time.Second, func(i int) string {
 		if i == soakDisk {
 			return filepath.Join(disk, "data")
 		}
 		return ""
-	}, "--rrl-rate", "20", "--min-free-disk", diskReserve)
+	}, append([]string{"--rrl-rate", "20", "--min-free-disk", diskReserve}, verifyArgs()...)...)
 	t.Logf("5 namespaced nodes up and voters after %v, leader node %d", time.Since(start), leader.i)
 	t.Cleanup(func() {
 		if t.Failed() { // each node's current process, however often it was restarted
@@ -92,7 +93,9 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 	fl := newFlooder(t, lab, senderName(t, "seed.example.org", ip))
 
 	c := newCampaign(t, lab, nodes, ip)
+	ch, mtaToken := newChallenges(t, leader, c, sink)
 	c.start()
+	ch.start()
 	stopped := sync.OnceFunc(c.finish)
 	t.Cleanup(stopped)
 	time.Sleep(3 * time.Second)
@@ -100,7 +103,7 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 
 	s := &soak{t: t, lab: lab, c: c, nodes: nodes, fl: fl, disk: disk, ip: ip,
 		rng: mrand.New(mrand.NewPCG(cfg.seed, 13))}
-	pp := startPolicyProber(s)
+	pp := startPolicyProber(s, "--challenge-api", "http://"+nodes[0].addr(), "--challenge-token-file", mtaToken)
 	s.run(cfg.chaos)
 	s.background.Wait()
 	stopped()
@@ -109,10 +112,14 @@ func TestSoak_FiveNodesUnderChaosLoseNothingAndLeakNothing(t *testing.T) {
 	// Healed: the spools drain, every node applies the same log.
 	lab.wan.heal()
 	waitSpoolsEmpty(t, nodes, 120*time.Second)
-	idx := waitSameSerial(t, apiNodes(nodes), 120*time.Second)
+	waitSameSerial(t, apiNodes(nodes), 120*time.Second)
+	ch.settle(t)
+	idx := waitSameSerial(t, apiNodes(nodes), 60*time.Second)
 	pairs := assertSamePairs(t, apiNodes(nodes))
-	t.Logf("converged at applied index %d with %d pairs, %v after the start", idx, len(pairs), time.Since(start))
-	checkWrites(t, c, sendersOf(t, pairs))
+	t.Logf("converged at applied index %d with %d pairs, %v after the start; %v", idx, len(pairs), time.Since(start), ch)
+	have := sendersOf(t, pairs)
+	ch.check(t, have)
+	checkWrites(t, c, have)
 	checkWriteCodes(t, c)
 	sweepDNS(t, c, nodes)
 	failures := 0

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,22 +80,37 @@ type challengeMail struct {
 
 var pageLink = regexp.MustCompile(`/verify/(confirm|forgery|list)/([a-z2-7]+)`)
 
-// readChallenge decodes a captured challenge mail.
+// readChallenge decodes a captured challenge mail and checks that it says
+// it was sent automatically.
 func readChallenge(t *testing.T, m sinkMsg) challengeMail {
 	t.Helper()
-	body := m.data
-	if i := bytes.Index(body, []byte("\r\n\r\n")); i >= 0 {
-		body = body[i+4:]
+	c, err := parseChallenge(m)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.EqualFold(m.header(t, "Content-Transfer-Encoding"), "quoted-printable") {
-		b, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil {
-			t.Fatalf("decoding the challenge body: %v", err)
-		}
-		body = b
+	if got := m.header(t, "Auto-Submitted"); got == "" || strings.EqualFold(got, "no") {
+		t.Errorf("challenge mail has Auto-Submitted %q, want auto-replied (RFC 3834)", got)
 	}
-	c := challengeMail{to: strings.Join(m.to, ","), replyTo: strings.Trim(m.header(t, "Reply-To"), "<> ")}
-	for _, l := range pageLink.FindAllSubmatch(body, -1) {
+	return c
+}
+
+// parseChallenge decodes a captured challenge mail: its recipient, Reply-To
+// and the tokens of its links.
+func parseChallenge(m sinkMsg) (challengeMail, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.data))
+	if err != nil {
+		return challengeMail{}, fmt.Errorf("reading a challenge mail: %w\n%s", err, m.data)
+	}
+	var body io.Reader = msg.Body
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return challengeMail{}, fmt.Errorf("decoding the challenge body: %w", err)
+	}
+	c := challengeMail{to: strings.Join(m.to, ","), replyTo: strings.Trim(msg.Header.Get("Reply-To"), "<> ")}
+	for _, l := range pageLink.FindAllSubmatch(b, -1) {
 		switch string(l[1]) {
 		case "confirm":
 			c.confirm = string(l[2])
@@ -102,34 +119,44 @@ func readChallenge(t *testing.T, m sinkMsg) challengeMail {
 		}
 	}
 	if c.confirm == "" || c.forgery == "" || c.replyTo == "" {
-		t.Fatalf("challenge mail lacks a confirm link, a forgery link or Reply-To:\n%s", m.data)
+		return c, fmt.Errorf("challenge mail lacks a confirm link, a forgery link or Reply-To:\n%s", m.data)
 	}
-	if got := m.header(t, "Auto-Submitted"); got == "" || strings.EqualFold(got, "no") {
-		t.Errorf("challenge mail has Auto-Submitted %q, want auto-replied (RFC 3834)", got)
-	}
-	return c
+	return c, nil
 }
 
 // page GETs or POSTs a confirmation page path on n and returns the status
 // and body.
 func page(t *testing.T, n *node, method, path string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+n.ready.HTTP+path, nil)
+	code, body, err := tryPage(http.DefaultClient, "http://"+n.ready.HTTP, method, path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return code, body
+}
+
+// tryPage GETs or POSTs (as a browser's form does) a confirmation page path
+// under base through c, bounded by 30 s.
+func tryPage(c *http.Client, base, method, path string) (int, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, base+path, nil)
+	if err != nil {
+		return 0, "", err
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return 0, "", fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, "", fmt.Errorf("reading %s %s: %w", method, path, err)
+	}
+	return resp.StatusCode, string(b), nil
 }
 
 // whyPathIn finds the --why-url in a swaks transcript's 451 and returns
