@@ -106,7 +106,7 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 		return nil, fmt.Errorf("hostmaster %q: %w", c.Hostmaster, err)
 	}
 	r.soaNames = append(append([]byte{}, r.ns[0]...), rname...)
-	r.testEntity = &record.Entity{Name: "RFC 5782 test entry", Group: true, Registered: true}
+	r.testEntity = TestEntity()
 	r.testPair = &record.Pair{Sender: "test"}
 	r.testVerp = &record.Verp{Domain: "test"}
 	return r, nil

@@ -12,6 +12,23 @@ const (
 	maxTXTLabel = 128
 )
 
+// RelayCode is the A record of a listed relay in the relay zone (the
+// responder writes 127.0.2.x from listing.code).
+const RelayCode = "127.0.2.1"
+
+// TestEntity is the RFC 5782 test entry the relay zone lists at 127.0.0.2
+// (and the sender and VERP zones answer for).
+func TestEntity() *record.Entity {
+	return &record.Entity{Name: "RFC 5782 test entry", Group: true, Registered: true}
+}
+
+// RelayText is the TXT of a registered entity's relay-zone answer, the
+// text the responder writes (exports of the relay zone use it, so that
+// other servers answer the same).
+func RelayText(e *record.Entity) string {
+	return string(appendTXT(nil, &listing{kind: matchRelay, entity: e, created: e.Created}))
+}
+
 // appendTXT writes what a listing matched, e.g. "wlns: dave@umkc.edu
 // verified via relay group umkc-mx since 2026-11-23". It never echoes an
 // address the question only hashed.

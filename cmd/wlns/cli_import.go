@@ -36,15 +36,30 @@ func importCommand() *subcommand {
 // batches were applied before, and how to go on. It fails (exit 1) when a
 // batch was rejected or the import did not finish.
 func runImport(ctx context.Context, e *invocation, name string, batch int, key string) error {
-	var in io.Reader = e.stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("opening import file: %w", err)
-		}
-		defer f.Close()
-		in = f
+	in, closeIn, err := openInput(e, name)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
+	return importRecords(ctx, e, in, batch, key, nil)
+}
+
+// openInput opens a file to read, or stdin for "-".
+func openInput(e *invocation, name string) (io.Reader, func(), error) {
+	if name == "-" {
+		return e.stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening import file: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// importRecords streams NDJSON records to /v1/import as runImport
+// describes; source, when set, names where record line n came from (the
+// imports that convert another format), for the wrong lines' report.
+func importRecords(ctx context.Context, e *invocation, in io.Reader, batch int, key string, source func(n int) string) error {
 	if key == "" {
 		var b [12]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -68,6 +83,10 @@ func runImport(ctx context.Context, e *invocation, name string, batch int, key s
 	fmt.Fprintf(e.stdout, "records %d, applied %d, rejected %d, batches %d\n", rep.Lines, rep.Applied, rep.Rejected, len(rep.Batches))
 	printBatches(e.stdout, rep.Batches, false)
 	for _, le := range rep.Errors {
+		if source != nil {
+			fmt.Fprintf(e.stdout, "record %d (%s): %s\n", le.Line, source(le.Line), le.Error)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "line %d: %s\n", le.Line, le.Error)
 	}
 	if rep.ErrorsTruncated {
