@@ -25,7 +25,8 @@ type readyInfo struct {
 	DNSTLS    string `json:"dns_tls"` // DNS over TLS, with --dns-tls
 	HTTP      string `json:"http"`
 	Raft      string `json:"raft"`
-	SMTP      string `json:"smtp"` // inbound SMTP, with verification on
+	SMTP      string `json:"smtp"`  // inbound SMTP, with verification on
+	WHOIS     string `json:"whois"` // WHOIS, when on
 	TokenFile string `json:"token_file"`
 }
 

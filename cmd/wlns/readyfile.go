@@ -16,7 +16,8 @@ type readyInfo struct {
 	HTTP      string `json:"http"`
 	HTTPTLS   bool   `json:"http_tls,omitempty"` // the HTTP listener serves TLS (https://)
 	Raft      string `json:"raft"`
-	SMTP      string `json:"smtp,omitempty"` // inbound SMTP, when verification is on
+	SMTP      string `json:"smtp,omitempty"`  // inbound SMTP, when verification is on
+	WHOIS     string `json:"whois,omitempty"` // WHOIS, when on
 	TokenFile string `json:"token_file"`
 }
 

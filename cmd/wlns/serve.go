@@ -113,6 +113,10 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return err
 	}
 	n.dnsReady.Store(true)
+	whoisAddr, err := n.startWhois(&cfg.whois, store.Index(), reg)
+	if err != nil {
+		return err
+	}
 	// Join only once the local listeners are up, so that a port clash does
 	// not leave a dead member behind.
 	if err := n.joinAndCatchUp(ctx, cfg, store); err != nil {
@@ -127,7 +131,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return err
 	}
 	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), DNSTLS: addrOrEmpty(dns.TLSAddr()), HTTP: httpAddr, HTTPTLS: cfg.httpTLS.on(),
-		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), TokenFile: tokenFile}
+		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), WHOIS: whoisAddr, TokenFile: tokenFile}
 	if cfg.readyFile != "" {
 		if err := writeReadyFile(cfg.readyFile, &info); err != nil {
 			return err

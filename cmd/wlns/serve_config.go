@@ -77,6 +77,8 @@ type serveConfig struct {
 	dnsTLS  dnsTLSConfig
 	// hygiene holds the DNS rate-limiting, NSID and cookie flags (serve_hygiene.go).
 	hygiene hygieneConfig
+	// whois holds the WHOIS flags (serve_whois.go).
+	whois whoisConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -122,6 +124,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)
 	c.hygiene.declare(fs)
+	c.whois.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -154,6 +157,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.httpTLS.validate()...)
 	errs = append(errs, c.dnsTLS.validate()...)
 	errs = append(errs, c.hygiene.validate()...)
+	errs = append(errs, c.whois.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

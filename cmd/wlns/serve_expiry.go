@@ -91,16 +91,22 @@ func (n *node) newExpiry(cfg *serveConfig, store *raftstore.Store, reg prometheu
 
 // startExpiry runs r until the node stops.
 func (n *node) startExpiry(r *expiry.Runner) {
+	n.runUntilStop("expiry", r.Run)
+}
+
+// runUntilStop runs run in the background until the node stops, when its
+// context is cancelled and the stop waits (bounded) for it to return.
+func (n *node) runUntilStop(what string, run func(context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
+	go func() { defer close(done); run(ctx) }()
 	n.onStop(func(sctx context.Context) error {
 		cancel()
 		select {
 		case <-done:
 			return nil
 		case <-sctx.Done():
-			return errors.New("stopping expiry: " + sctx.Err().Error())
+			return errors.New("stopping " + what + ": " + sctx.Err().Error())
 		}
 	})
 }

@@ -1,0 +1,236 @@
+package whois
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxConns bounds concurrent connections.
+	DefaultMaxConns = 64
+	// DefaultTimeout bounds a connection, from accept to the answer sent.
+	DefaultTimeout = 10 * time.Second
+	// namesEvery is how often the group name table is rebuilt at most.
+	namesEvery = 10 * time.Second
+)
+
+// Config configures a Server. Zero values take the defaults.
+type Config struct {
+	// Contact is ContactFull, ContactDomain or ContactNone (default).
+	Contact string
+	// MaxConns bounds concurrent connections; more are answered "busy"
+	// and closed (default 64).
+	MaxConns int
+	// Timeout bounds one connection (default 10s).
+	Timeout time.Duration
+	// Delegations, when set, adds each delegated member prefix's name
+	// servers.
+	Delegations Delegations
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Registerer receives wlns_whois_queries_total; nil: none.
+	Registerer prometheus.Registerer
+}
+
+// Reader is the index's read side.
+type Reader interface{ Load() *index.View }
+
+// Server answers WHOIS queries from the index.
+type Server struct {
+	cfg     Config
+	idx     Reader
+	slots   chan struct{}
+	queries *prometheus.CounterVec
+
+	mu     sync.Mutex
+	names  map[string]uint64 // group name → entity ID
+	built  time.Time
+	serial uint64
+}
+
+// Query outcomes, the result label of wlns_whois_queries_total.
+var outcomes = []string{"found", "not_found", "bad_query", "busy"}
+
+// New builds a server reading idx.
+func New(idx Reader, cfg Config) (*Server, error) {
+	switch cfg.Contact {
+	case "":
+		cfg.Contact = ContactNone
+	case ContactFull, ContactDomain, ContactNone:
+	default:
+		return nil, fmt.Errorf("whois contact setting %q: want full, domain or none", cfg.Contact)
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, idx: idx, slots: make(chan struct{}, cfg.MaxConns),
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wlns_whois_queries_total",
+			Help: "WHOIS queries answered, by result: found, not_found, bad_query (empty, too long, not an address or name, or not sent in time), busy (over the connection bound).",
+		}, []string{"result"})}
+	for _, o := range outcomes {
+		s.queries.WithLabelValues(o)
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(s.queries); err != nil {
+			return nil, fmt.Errorf("registering WHOIS metrics: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Serve answers connections on ln until ctx ends or ln is closed; it
+// returns once every connection is done.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("accepting WHOIS connections: %w", err)
+		}
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			wg.Go(func() { s.refuse(c) })
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-s.slots }()
+			s.handle(c)
+		})
+	}
+}
+
+// refuse tells a connection over the bound to come back later.
+func (s *Server) refuse(c net.Conn) {
+	defer c.Close()
+	s.queries.WithLabelValues("busy").Inc()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	_, _ = io.WriteString(c, "% busy, try again later\r\n")
+}
+
+// handle reads one query line and answers it.
+func (s *Server) handle(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(s.cfg.Timeout))
+	line, err := readLine(bufio.NewReaderSize(c, MaxQuery+2))
+	switch {
+	case err == nil:
+		_, _ = io.WriteString(c, s.Answer(line))
+	case errors.Is(err, ErrTooLong):
+		s.queries.WithLabelValues("bad_query").Inc()
+		_, _ = io.WriteString(c, "% "+ErrTooLong.Error()+"\r\n")
+	default: // closed or not sent in time: nobody to answer
+		s.queries.WithLabelValues("bad_query").Inc()
+	}
+}
+
+// readLine reads a query up to LF (RFC 3912 ends it with CRLF; a bare LF
+// is taken too), at most MaxQuery bytes.
+func readLine(r *bufio.Reader) (string, error) {
+	b, err := r.ReadSlice('\n')
+	switch {
+	case errors.Is(err, bufio.ErrBufferFull):
+		return "", ErrTooLong
+	case err != nil:
+		return "", fmt.Errorf("reading the query: %w", err)
+	}
+	b = b[:len(b)-1]
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	if len(b) > MaxQuery {
+		return "", ErrTooLong
+	}
+	return string(b), nil
+}
+
+// Answer is the whole reply to one query line.
+func (s *Server) Answer(line string) string {
+	var b strings.Builder
+	b.WriteString("% wlns relay registry\r\n% An IP address gives its relay entity (longest-prefix match); a name gives that relay group.\r\n\r\n")
+	q, err := ParseQuery(line)
+	if err != nil {
+		s.queries.WithLabelValues("bad_query").Inc()
+		b.WriteString("% " + err.Error() + "\r\n")
+		return b.String()
+	}
+	v := s.idx.Load()
+	var e *record.Entity
+	if q.Addr.IsValid() {
+		e = v.EntityOf(q.Addr)
+	} else if id, ok := s.groupID(v, q.Group); ok {
+		e = v.Entity(id)
+	}
+	if e == nil {
+		s.queries.WithLabelValues("not_found").Inc()
+		b.WriteString("% no relay entity for " + q.String() + "\r\n")
+		return b.String()
+	}
+	s.queries.WithLabelValues("found").Inc()
+	s.writeEntity(&b, e)
+	return b.String()
+}
+
+// String is the query as the reply names it.
+func (q Query) String() string {
+	if q.Addr.IsValid() {
+		return q.Addr.String()
+	}
+	return q.Group
+}
+
+// groupID finds a group by name in a table rebuilt from the view at most
+// every namesEvery (a scan of every entity per query would let WHOIS
+// clients make a node walk its whole registry).
+func (s *Server) groupID(v *index.View, name string) (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.names == nil || v.Serial() != s.serial && time.Since(s.built) >= namesEvery {
+		names := make(map[string]uint64, len(s.names))
+		v.Entities(func(e *record.Entity) bool {
+			if e.Group {
+				names[e.Name] = e.ID
+			}
+			return true
+		})
+		s.names, s.built, s.serial = names, time.Now(), v.Serial()
+	}
+	id, ok := s.names[name]
+	if !ok {
+		return 0, false
+	}
+	e := v.Entity(id)
+	return id, e != nil && e.Group && e.Name == name
+}
