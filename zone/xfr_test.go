@@ -1,0 +1,207 @@
+package zone
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
+)
+
+const testKey = "xfr-key."
+const testSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
+
+// startXFR starts a DNS server on ix with zone transfer on a free port.
+func startXFR(t *testing.T, ix *index.Index, edit func(*XFRConfig)) *XFR {
+	t.Helper()
+	s := startServer(t, "127.0.0.1:0", ix, nil)
+	cfg := XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Keys: map[string]string{testKey: testSecret}, Interval: 50 * time.Millisecond}
+	if edit != nil {
+		edit(&cfg)
+	}
+	x, err := s.NewXFR(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Shutdown(context.Background()) })
+	return x
+}
+
+// transfer asks for a zone and returns its records; key "" sends no TSIG.
+func transfer(t *testing.T, x *XFR, zone string, qtype uint16, from uint32, key, secret string) ([]dns.RR, error) {
+	t.Helper()
+	m := new(dns.Msg)
+	if qtype == dns.TypeIXFR {
+		m.SetIxfr(zone, from, "ns1.example.net.", "hostmaster.wl.example.org.")
+	} else {
+		m.SetAxfr(zone)
+	}
+	tr := &dns.Transfer{}
+	if key != "" {
+		m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
+		tr.TsigSecret = map[string]string{key: secret}
+	}
+	ch, err := tr.In(m, x.Addr().String())
+	if err != nil {
+		return nil, err
+	}
+	var out []dns.RR
+	for env := range ch {
+		if env.Error != nil {
+			return out, env.Error
+		}
+		out = append(out, env.RR...)
+	}
+	return out, nil
+}
+
+// oracle answers from transferred records the way a standard authoritative
+// server does (RFC 1034 §4.3.2, RFC 4592): the exact name, else the
+// wildcard at the closest encloser.
+type oracle struct {
+	owners map[string][]dns.RR
+	nodes  map[string]bool // owners and their ancestors
+}
+
+func newOracle(rrs []dns.RR) *oracle {
+	o := &oracle{owners: map[string][]dns.RR{}, nodes: map[string]bool{}}
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeA && rr.Header().Rrtype != dns.TypeTXT {
+			continue
+		}
+		n := strings.ToLower(rr.Header().Name)
+		o.owners[n] = append(o.owners[n], rr)
+		for ; n != "." && !o.nodes[n]; n = parentName(n) {
+			o.nodes[n] = true
+		}
+	}
+	return o
+}
+
+// answer is the A code and TXT for name, or 0 when not listed.
+func (o *oracle) answer(name string) (byte, string) {
+	name = strings.ToLower(name)
+	rrs, ok := o.owners[name]
+	if !ok && !o.nodes[name] {
+		ce := parentName(name)
+		for ce != "." && !o.nodes[ce] {
+			ce = parentName(ce)
+		}
+		rrs = o.owners["*."+ce]
+	}
+	return codeText(rrs)
+}
+
+func codeText(rrs []dns.RR) (byte, string) {
+	var code byte
+	var txt string
+	for _, rr := range rrs {
+		switch rr := rr.(type) {
+		case *dns.A:
+			code = rr.A.To4()[3]
+		case *dns.TXT:
+			txt = strings.Join(rr.Txt, "")
+		}
+	}
+	return code, txt
+}
+
+// compare asks every name of both wlns and the oracle; gaps lists the names
+// where they are known to differ.
+func compare(t *testing.T, r *Responder, v *index.View, o *oracle, names []string, gaps map[string]bool) {
+	t.Helper()
+	for _, n := range names {
+		m := ask(t, r, v, n, dns.TypeANY)
+		wc, wt := codeText(m.Answer)
+		oc, ot := o.answer(n)
+		if gaps[n] {
+			if wc == oc {
+				t.Errorf("%s: documented as a gap but both answer %d", n, wc)
+			}
+			continue
+		}
+		if wc != oc || wt != ot {
+			t.Errorf("%s: wlns answers %d %q, a secondary would answer %d %q", n, wc, wt, oc, ot)
+		}
+	}
+}
+
+func relayNames(t *testing.T, addrs ...string) []string {
+	var out []string
+	for _, a := range addrs {
+		out = append(out, qname.Relay(netip.MustParseAddr(a), testApex))
+	}
+	return out
+}
+
+// queryNames are the names both servers are asked: relay names around
+// every member, and sender and VERP names in every form under listed,
+// unlisted and test addresses.
+func queryNames(t *testing.T) []string {
+	names := relayNames(t, "192.0.2.4", "192.0.2.0", "192.0.2.255", "192.0.3.1", "198.51.100.9", "198.51.100.10",
+		"2001:db8:1::1", "2001:db8:1:ffff::25", "2001:db8:2::1", "127.0.0.2", "127.0.0.1",
+		"10.1.2.3", "10.1.2.4", "10.1.200.1", "10.2.0.1", "172.16.16.1", "172.16.31.255", "172.16.32.1", "172.16.15.1")
+	for _, ip := range []string{"192.0.2.4", "10.1.2.3", "198.51.100.9", "127.0.0.2", "10.1.9.9"} {
+		a := netip.MustParseAddr(ip)
+		for _, s := range []string{"dave@umkc.edu", "first.last@umkc.edu", "x@y.org", "carol@mail.example.org", "nobody@umkc.edu"} {
+			for _, f := range []qname.Form{qname.Hashed, qname.HashedDomain, qname.Escaped, qname.Plain} {
+				if n, err := qname.Sender(s, a, testApex, f); err == nil {
+					names = append(names, n)
+				}
+			}
+		}
+		base := revName(a) + "sender." + testApex + "."
+		for _, s := range []string{"anyone.example.com", "a.b.example.com", "x.mail.example.org", "y.example.org", "anyone.test", "example.org"} {
+			names = append(names, s+"."+base)
+		}
+		for _, d := range []string{"lists.example.net", "other.example.net", "test"} {
+			n, _ := qname.Verp(d, a, testApex)
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// TestXFR_SecondaryAnswersLikeWlns transfers the fixture and checks that a
+// standard server's wildcard semantics give wlns's answers, name by name.
+func TestXFR_SecondaryAnswersLikeWlns(t *testing.T) {
+	ix := fixture(t)
+	tx := ix.Begin()
+	// Group 1 without its IPv6 /48 (which cannot be written out in the
+	// sender and VERP zones), a /16 around a lone address, and a /20: the
+	// closest-encloser cases.
+	tx.PutEntity(&record.Entity{ID: 1, Name: "umkc-mx", Group: true, Registered: true,
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8:1::/120")}, Meta: record.Meta{Created: created}})
+	tx.PutEntity(&record.Entity{ID: 4, Name: "wide", Group: true, Registered: true,
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("172.16.16.0/20")}, Meta: record.Meta{Created: created}})
+	tx.PutEntity(&record.Entity{ID: 5, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/32")}, Meta: record.Meta{Created: created}})
+	tx.PutPair(&record.Pair{Entity: 5, Sender: "carol@mail.example.org", Meta: record.Meta{Created: created}})
+	tx.PutPair(&record.Pair{Entity: 5, Sender: "example.org", Meta: record.Meta{Created: created}})
+	tx.Commit()
+	x := startXFR(t, ix, func(c *XFRConfig) { c.MaxMember = 1 << 16 })
+	rrs, err := transfer(t, x, testApex+".", dns.TypeAXFR, 0, testKey, testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if soa, ok := rrs[0].(*dns.SOA); !ok || soa.Serial != 42 {
+		t.Fatalf("AXFR starts with %v, want the SOA at serial 42", rrs[0])
+	}
+	gaps := map[string]bool{
+		// 192.0.2.77 is an unregistered lone entity inside the registered
+		// /24: wlns answers NXDOMAIN, but a standard server finds nothing
+		// to block the /24's wildcard.
+		qname.Relay(netip.MustParseAddr("192.0.2.77"), testApex): true,
+	}
+	names := append(queryNames(t), relayNames(t, "192.0.2.77")...)
+	compare(t, x.r, ix.Load(), newOracle(rrs), names, gaps)
+}

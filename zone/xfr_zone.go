@@ -1,0 +1,178 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
+)
+
+// A transferable zone is the whitelist written out as a finite set of
+// records that a standard secondary (BIND, NSD, Knot) serves with wlns's
+// answers: exact names for single addresses, wildcards for CIDR members,
+// and wildcards added at every empty non-terminal below a wildcard so that
+// the closest encloser never blocks what longest-prefix match would answer
+// (see docs/operations.md, "Secondaries", for where this cannot hold).
+
+// xfrRec is one owner name of a transferable zone with its two records:
+// A 127.0.2.<code> and the TXT text.
+type xfrRec struct {
+	name string // fully qualified, lower-case presentation format
+	code byte
+	txt  string
+}
+
+// xfrZone is one generated version of a transferable zone.
+type xfrZone struct {
+	origin string // the zone's name, fully qualified
+	serial uint32
+	recs   []xfrRec // sorted by name, names unique
+	// gaps counts the owner names where a standard server's answer differs
+	// from wlns's (see relayGap).
+	gaps int
+}
+
+// Transferable zones below the apex, by their first label; the apex itself
+// is the union of all three.
+var xfrZones = []string{qname.RelayZone, qname.VerpZone, qname.SenderZone}
+
+// errZoneTooLarge says that a zone cannot be written out within the limit.
+var errZoneTooLarge = errors.New("zone too large to transfer")
+
+// xfrLimits bounds what a zone may expand to.
+type xfrLimits struct {
+	// maxRecords is the most owner names one zone may have.
+	maxRecords int
+	// maxMember is the most addresses one CIDR member may expand to in the
+	// sender and VERP zones, whose names carry a full address.
+	maxMember int
+}
+
+// buildXFRZone writes out the zone named by sub ("" for the apex) from the
+// view.
+func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfrZone, error) {
+	apex := strings.ToLower(dns.Fqdn(dnsName(r.apexWire)))
+	z := &xfrZone{origin: apex, serial: max(v.ZoneSerial(), 1)}
+	if sub != "" {
+		z.origin = sub + "." + apex
+	}
+	b := &xfrBuilder{r: r, v: v, apex: apex, lim: lim, recs: map[string]xfrPrio{}, txts: map[*record.Entity]string{}}
+	for _, s := range xfrZones {
+		if sub != "" && s != sub {
+			continue
+		}
+		var err error
+		switch s {
+		case qname.RelayZone:
+			b.relay()
+		case qname.VerpZone:
+			err = b.verp()
+		case qname.SenderZone:
+			err = b.sender()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("writing out %s: %w", z.origin, err)
+		}
+		if len(b.recs) > lim.maxRecords {
+			return nil, fmt.Errorf("writing out %s: more than %d names: %w", z.origin, lim.maxRecords, errZoneTooLarge)
+		}
+	}
+	z.recs = make([]xfrRec, 0, len(b.recs))
+	for _, p := range b.recs {
+		z.recs = append(z.recs, p.rec)
+	}
+	slices.SortFunc(z.recs, func(a, b xfrRec) int { return strings.Compare(a.name, b.name) })
+	z.gaps = b.gaps
+	return z, nil
+}
+
+// dnsName turns a wire-format name into presentation format.
+func dnsName(wire []byte) string {
+	name, _, err := dns.UnpackDomainName(wire, 0)
+	if err != nil {
+		return "."
+	}
+	return name
+}
+
+// xfrPrio is a record with the precedence of its match: where two matches
+// want one owner name, the one wlns tries first (lower prio) wins.
+type xfrPrio struct {
+	rec  xfrRec
+	prio int
+}
+
+// xfrBuilder collects the records of one zone.
+type xfrBuilder struct {
+	r    *Responder
+	v    *index.View
+	apex string
+	lim  xfrLimits
+	recs map[string]xfrPrio
+	txts map[*record.Entity]string // the relay TXT of each entity, shared
+	gaps int
+}
+
+func (b *xfrBuilder) put(name string, code byte, txt string, prio int) {
+	if old, ok := b.recs[name]; ok && old.prio <= prio {
+		return
+	}
+	b.recs[name] = xfrPrio{rec: xfrRec{name: name, code: code, txt: txt}, prio: prio}
+}
+
+// text is the TXT of a listing, as the responder writes it.
+func text(l *listing) string {
+	var tb [512]byte
+	return string(appendTXT(tb[:0], l))
+}
+
+// relayText is the relay-zone TXT of an entity, made once per entity.
+func (b *xfrBuilder) relayText(e *record.Entity) string {
+	t, ok := b.txts[e]
+	if !ok {
+		t = text(&listing{kind: matchRelay, entity: e, created: e.Created})
+		b.txts[e] = t
+	}
+	return t
+}
+
+// addresses lists the addresses of an entity's members that resolve to it
+// (longest-prefix match), for the sender and VERP zones; a member larger
+// than the limit makes the zone impossible to write out.
+func (b *xfrBuilder) addresses(e *record.Entity) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, p := range e.Prefixes {
+		host := p.Addr().BitLen() - p.Bits()
+		if host > 30 || 1<<host > b.lim.maxMember {
+			return nil, fmt.Errorf("member %s of %s has %s addresses, more than %d: %w", p, e.Label(), hostCount(host), b.lim.maxMember, errZoneTooLarge)
+		}
+		for a := p.Addr(); a.IsValid() && p.Contains(a); a = a.Next() {
+			if b.v.EntityOf(a) == e {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+func hostCount(bits int) string {
+	if bits > 62 {
+		return fmt.Sprintf("2^%d", bits)
+	}
+	return fmt.Sprint(uint64(1) << bits)
+}
+
+// revName is the reversed address with a trailing dot, as in query names.
+func revName(a netip.Addr) string {
+	if a.Is4() {
+		return revLabels4(a.As4(), 4) + "."
+	}
+	return revLabels6(a.As16(), 32) + "."
+}
