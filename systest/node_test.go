@@ -28,6 +28,7 @@ type readyInfo struct {
 	SMTP      string `json:"smtp"`  // inbound SMTP, with verification on
 	WHOIS     string `json:"whois"` // WHOIS, when on
 	TokenFile string `json:"token_file"`
+	XFR       string `json:"xfr"` // zone transfer, with --xfr
 }
 
 // node is one running `wlns serve` process.

@@ -19,6 +19,7 @@ type readyInfo struct {
 	SMTP      string `json:"smtp,omitempty"`  // inbound SMTP, when verification is on
 	WHOIS     string `json:"whois,omitempty"` // WHOIS, when on
 	TokenFile string `json:"token_file"`
+	XFR       string `json:"xfr,omitempty"` // zone transfer, when on
 }
 
 // writeReadyFile writes info atomically (temporary file, then rename), so a

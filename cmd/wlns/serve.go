@@ -112,6 +112,10 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	xfrAddr, err := n.startXFR(ctx, cfg, dns)
+	if err != nil {
+		return err
+	}
 	n.dnsReady.Store(true)
 	whoisAddr, err := n.startWhois(&cfg.whois, store.Index(), reg)
 	if err != nil {
@@ -131,7 +135,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 		return err
 	}
 	info := readyInfo{DNSUDP: dns.UDPAddr().String(), DNSTCP: dns.TCPAddr().String(), DNSTLS: addrOrEmpty(dns.TLSAddr()), HTTP: httpAddr, HTTPTLS: cfg.httpTLS.on(),
-		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), WHOIS: whoisAddr, TokenFile: tokenFile}
+		Raft: store.Addr(), SMTP: n.verify.smtpAddr(), WHOIS: whoisAddr, TokenFile: tokenFile, XFR: xfrAddr}
 	if cfg.readyFile != "" {
 		if err := writeReadyFile(cfg.readyFile, &info); err != nil {
 			return err

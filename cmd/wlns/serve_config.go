@@ -79,6 +79,8 @@ type serveConfig struct {
 	hygiene hygieneConfig
 	// whois holds the WHOIS flags (serve_whois.go).
 	whois whoisConfig
+	// xfr holds the zone transfer flags (serve_xfr.go).
+	xfr xfrConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -125,6 +127,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.dnsTLS.declare(fs)
 	c.hygiene.declare(fs)
 	c.whois.declare(fs)
+	c.xfr.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -158,6 +161,7 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.dnsTLS.validate()...)
 	errs = append(errs, c.hygiene.validate()...)
 	errs = append(errs, c.whois.validate()...)
+	errs = append(errs, c.xfr.validate()...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
