@@ -17,7 +17,7 @@ BENCH_SCALE_FLAGS ?=
 SOAK        ?= 30m
 SOAK_TIMEOUT ?= 60m
 
-.PHONY: all build run test test-deps vet lint fuzz soak bench bench-cluster bench-scale clean
+.PHONY: all build run test test-deps vet lint fuzz soak bench bench-cluster bench-scale bench-xfr clean
 
 all: build
 
@@ -46,6 +46,12 @@ fuzz:
 
 soak: test-deps
 	WLNS_SOAK=$(SOAK) $(GO) test -count=1 -v -run '^TestSoak_' -timeout $(SOAK_TIMEOUT) ./systest/
+
+# bench-xfr writes out a relay zone of XFR_RELAYS lone relays and
+# transfers it by AXFR (docs/operations.md, Secondaries).
+XFR_RELAYS ?= 1000000
+bench-xfr:
+	flock /tmp/wlns-big.lock env WLNS_XFR_RELAYS=$(XFR_RELAYS) $(GO) test -count=1 -v -run '^TestXFR_LargeRelayZoneTransfers$$' -timeout 30m ./zone/
 
 bench: test-deps
 	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)

@@ -104,8 +104,6 @@ type xfrStep struct {
 // xfrDiff is what one zone lost and gained in a step.
 type xfrDiff struct{ del, add []xfrRec }
 
-func (d xfrDiff) size() int { return len(d.del) + len(d.add) }
-
 // diffZones compares two sorted zones.
 func diffZones(old, cur []xfrRec) xfrDiff {
 	var d xfrDiff
@@ -156,9 +154,6 @@ func (s *Server) NewXFR(cfg XFRConfig) (*XFR, error) {
 	x.notify = newNotifier(x)
 	return x, nil
 }
-
-// errNoVersion is returned while the zones have not been written out yet.
-var errNoVersion = errors.New("zones not written out yet")
 
 // Start writes the zones out once, binds the listener and starts the loop
 // that follows the index.

@@ -2,7 +2,9 @@ package zone
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +206,61 @@ func TestXFR_SecondaryAnswersLikeWlns(t *testing.T) {
 	}
 	names := append(queryNames(t), relayNames(t, "192.0.2.77")...)
 	compare(t, x.r, ix.Load(), newOracle(rrs), names, gaps)
+}
+
+// TestXFR_IXFRJournalAndRefusals: after a change, IXFR from the old serial
+// sends only the difference, from an unknown serial the whole zone; a
+// wrong key, no key and an address outside the ACL are refused.
+func TestXFR_IXFRJournalAndRefusals(t *testing.T) {
+	ix := fixture(t)
+	x := startXFR(t, ix, nil)
+	zone := "relay." + testApex + "."
+	tx := ix.Begin()
+	tx.PutEntity(&record.Entity{ID: 9, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.9/32")}, Meta: record.Meta{Created: created}})
+	tx.SetZoneSerial(43)
+	tx.Commit()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		x.mu.RLock()
+		serial := x.cur.serial
+		x.mu.RUnlock()
+		if serial == 43 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("zones not written out again after the change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rrs, err := transfer(t, x, zone, dns.TypeIXFR, 42, testKey, testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rr := range rrs {
+		switch rr := rr.(type) {
+		case *dns.SOA:
+			got = append(got, "SOA "+fmt.Sprint(rr.Serial))
+		case *dns.A:
+			got = append(got, rr.Hdr.Name)
+		}
+	}
+	want := []string{"SOA 43", "SOA 42", "SOA 43", "9.113.0.203.relay.wl.example.org.", "SOA 43"}
+	if !slices.Equal(got, want) {
+		t.Errorf("IXFR from 42: %v, want %v", got, want)
+	}
+	full, err := transfer(t, x, zone, dns.TypeIXFR, 17, testKey, testSecret)
+	if err != nil || len(full) < len(rrs)+4 {
+		t.Errorf("IXFR from an unknown serial: %d records (%v), want the whole zone", len(full), err)
+	}
+	if _, err := transfer(t, x, zone, dns.TypeAXFR, 0, testKey, "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmct"); err == nil {
+		t.Error("AXFR with a wrong secret succeeded")
+	}
+	if _, err := transfer(t, x, zone, dns.TypeAXFR, 0, "", ""); err == nil {
+		t.Error("AXFR without TSIG succeeded")
+	}
+	other := startXFR(t, ix, func(c *XFRConfig) { c.Allow = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")} })
+	if _, err := transfer(t, other, zone, dns.TypeAXFR, 0, testKey, testSecret); err == nil {
+		t.Error("AXFR from outside the ACL succeeded")
+	}
 }
