@@ -113,7 +113,7 @@ func (s *Store) replayOne(ctx context.Context, e SpoolEntry) error {
 		return err
 	}
 	rej := firstRejection(res)
-	if rej == nil || alreadyApplied(s.Index().Load(), e, rej) {
+	if rej == nil || alreadyApplied(s.Index().Load(), e, rej) || s.answeredAlike(e, rej) {
 		if rej != nil {
 			s.log.Info("write spool: entry was already applied", "type", e.Envelope.Type, "req_id", e.Envelope.ReqID, "rejection", rej)
 		}
@@ -187,6 +187,39 @@ func alreadyApplied(v *index.View, e SpoolEntry, rej *command.Rejection) bool {
 			slices.ContainsFunc(b.Commands, func(c command.Envelope) bool { return c.Type == command.ChallengeReport })
 	}
 	return false
+}
+
+// answeredAlike decides whether a spooled challenge answer rejected as
+// NotFound was given meanwhile by another request: the token confirmed,
+// for a confirmation, or reported the same way, for a report. That
+// happens when a sender answers on a mirror cut off from the cluster (the
+// answer is spooled) and again on another (it commits): what the sender
+// asked for holds, so the entry is done, not failed. An answer that
+// conflicts (a confirmation of a token reported as forged) still fails.
+func (s *Store) answeredAlike(e SpoolEntry, rej *command.Rejection) bool {
+	if rej.Code != command.NotFound {
+		return false
+	}
+	var hash string
+	var want record.ChallengeState
+	switch e.Envelope.Type {
+	case command.ChallengeConfirm:
+		var b command.ChallengeConfirmBody
+		if e.Envelope.DecodeBody(&b) != nil {
+			return false
+		}
+		hash, want = b.TokenHash, record.ChallengeConfirmed
+	case command.ChallengeReport:
+		var b command.ChallengeReportBody
+		if e.Envelope.DecodeBody(&b) != nil {
+			return false
+		}
+		hash, want = b.TokenHash, map[string]record.ChallengeState{"forgery": record.ChallengeForged, "list": record.ChallengeList}[b.Report]
+	default:
+		return false
+	}
+	c := s.Challenge(hash)
+	return c != nil && want != "" && c.State == want
 }
 
 // entityExists reports whether v holds an entity like the one b creates:
