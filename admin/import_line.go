@@ -15,8 +15,11 @@ var importKinds = map[string]bool{"pair": true, "verp": true, "relay": true, "gr
 // record, or a relay or group command.
 func (imp *importer) item(b []byte) (batchItem, error) {
 	var l ImportLine
-	if err := decodeObject(b, &l); err != nil {
-		return batchItem{}, err
+	if !parseLineFast(b, &l) {
+		l = ImportLine{}
+		if err := decodeObject(b, &l); err != nil {
+			return batchItem{}, err
+		}
 	}
 	if !importKinds[l.Kind] {
 		return batchItem{}, errorf(http.StatusBadRequest, "unknown kind %q: want pair, verp, relay or group", l.Kind)

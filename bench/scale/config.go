@@ -46,9 +46,11 @@ type config struct {
 	timeout   time.Duration
 	work, out string
 	wlns      string
-	commit    string   // what the -wlns binary was built from, for the report
-	args      []string // the command line, for the report
-	curve     []string // -curve: result files to tabulate instead of a run
+	commit    string        // what the -wlns binary was built from, for the report
+	args      []string      // the command line, for the report
+	curve     []string      // -curve: result files to tabulate instead of a run
+	until     string        // the last phase to run ("" all)
+	profile   time.Duration // CPU profile of node 1 this long from the import's start (0: none)
 }
 
 // scales are the -scale presets: pairs.
@@ -88,6 +90,8 @@ func parseFlags(args []string) (config, error) {
 	fs.Float64Var(&c.minFree, "min-free", 2, "GiB of MemAvailable below which the run stops at once")
 	fs.DurationVar(&c.timeout, "timeout", 4*time.Hour, "bound on the whole run")
 	fs.StringVar(&c.work, "work", "", "work folder to keep (default: a temp folder, removed)")
+	fs.StringVar(&c.until, "until", "", "stop after this phase (load, memory, queries, latency, start; default: all)")
+	fs.DurationVar(&c.profile, "profile-import", 0, "write a CPU profile of node 1 covering this long from the import's start to <out>/import-cpu.pprof (0: none)")
 	fs.StringVar(&c.out, "out", "bench/out", "folder for scale-<n>-<time>.json and .md (empty: none)")
 	fs.StringVar(&c.wlns, "wlns", "", "wlns binary (default: build ./cmd/wlns)")
 	fs.StringVar(&c.commit, "commit", "", "with -wlns: the commit it was built from, for the report (default: this tree's)")

@@ -62,6 +62,9 @@ func (s *runner) all(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		s.logf("   %s done in %.1f s", st.name, time.Since(t).Seconds())
+		if st.name == s.c.until {
+			break
+		}
 	}
 	return nil
 }
@@ -169,7 +172,11 @@ func (s *runner) load(ctx context.Context) error {
 	l := &s.r.Load
 	l.Voters, l.RSSEmptyMiB = s.c.voters, n1.RSSMiB()
 	cpu0 := s.cpu()
+	prof := s.profileImport(ctx)
 	wall, cli, cmdline, err := s.runImport(ctx, s.importFile)
+	if perr := <-prof; perr != nil {
+		s.logf("   import profile: %v", perr)
+	}
 	l.Cmd, l.WallS, l.CLICPUS = cmdline, wall.Seconds(), cli
 	if err != nil {
 		return err
@@ -460,4 +467,34 @@ func (s *runner) catchUp(ctx context.Context) error {
 	s.r.CatchUp = cu
 	s.logf("   fresh mirror: every sample right after %.1f s", cu.ServeAllS)
 	return nil
+}
+
+// profileImport fetches a CPU profile of nodes[0] for -profile-import
+// from now into <out>/import-cpu.pprof; the channel gives its outcome.
+func (s *runner) profileImport(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	if s.c.profile <= 0 || s.c.out == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprof, int(s.c.profile.Seconds()))
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		resp, err := s.hc.Do(req)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(s.c.out, "import-cpu.pprof"), b, 0o644)
+		}
+		done <- err
+	}()
+	return done
 }
