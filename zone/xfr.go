@@ -101,11 +101,49 @@ type xfrStep struct {
 	diffs    map[string]xfrDiff
 }
 
-// xfrDiff is what one zone lost and gained in a step.
-type xfrDiff struct{ del, add []xfrRec }
+// xfrDiff is what one part of the zones lost and gained in a step.
+type xfrDiff struct {
+	del, add       []xfrRec
+	delOwn, addOwn []dns.RR
+}
 
-// diffZones compares two sorted zones.
-func diffZones(old, cur []xfrRec) xfrDiff {
+// diffZones compares two versions of a part.
+func diffZones(old, cur *xfrZone) xfrDiff {
+	d := diffRecs(old.recs, cur.recs)
+	d.delOwn, d.addOwn = diffOwn(old.own, cur.own)
+	return d
+}
+
+// diffOwn compares two sorted lists of records.
+func diffOwn(old, cur []dns.RR) (del, add []dns.RR) {
+	i, j := 0, 0
+	for i < len(old) || j < len(cur) {
+		var c int
+		switch {
+		case j == len(cur):
+			c = -1
+		case i == len(old):
+			c = 1
+		default:
+			c = strings.Compare(old[i].String(), cur[j].String())
+		}
+		switch {
+		case c < 0:
+			del = append(del, old[i])
+			i++
+		case c > 0:
+			add = append(add, cur[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return del, add
+}
+
+// diffRecs compares two sorted record lists.
+func diffRecs(old, cur []xfrRec) xfrDiff {
 	var d xfrDiff
 	i, j := 0, 0
 	for i < len(old) || j < len(cur) {
@@ -223,7 +261,7 @@ func (x *XFR) refresh() bool {
 	start := time.Now()
 	next := &xfrVersion{serial: serial, zones: map[string]*xfrZone{}, errs: map[string]error{}}
 	lim := xfrLimits{maxRecords: x.cfg.MaxRecords, maxMember: x.cfg.MaxMember}
-	for _, sub := range xfrZones {
+	for _, sub := range xfrParts {
 		z, err := x.r.buildXFRZone(v, sub, lim)
 		if err != nil {
 			next.errs[sub] = err
@@ -231,7 +269,9 @@ func (x *XFR) refresh() bool {
 			continue
 		}
 		next.zones[sub] = z
-		x.m.zone(z)
+		if sub != "" {
+			x.m.zone(z)
+		}
 	}
 	x.m.built(time.Since(start))
 	x.install(cur, next)
@@ -250,7 +290,7 @@ func (x *XFR) install(cur, next *xfrVersion) {
 	step := &xfrStep{from: cur.serial, to: next.serial, diffs: map[string]xfrDiff{}}
 	for sub, z := range next.zones {
 		if old := cur.zones[sub]; old != nil {
-			step.diffs[sub] = diffZones(old.recs, z.recs)
+			step.diffs[sub] = diffZones(old, z)
 		}
 	}
 	x.journal = append(x.journal, step)

@@ -60,8 +60,11 @@ func (x *XFR) full(origin string, v *xfrVersion, subs []string) producer {
 	return func(emit func(...dns.RR)) {
 		soa := x.soa(origin, v.serial)
 		emit(soa)
-		emit(x.ns(origin)...)
+		if origin != x.apex {
+			emit(x.ns(origin)...)
+		}
 		for _, sub := range subs {
+			emit(v.zones[sub].own...)
 			x.stream(emit, v.zones[sub].recs)
 		}
 		emit(soa)
@@ -108,10 +111,12 @@ func (x *XFR) ixfr(w dns.ResponseWriter, req *dns.Msg, origin string, cur *xfrVe
 		for _, st := range steps {
 			emit(x.soa(origin, st.from))
 			for _, sub := range subs {
+				emit(st.diffs[sub].delOwn...)
 				x.stream(emit, st.diffs[sub].del)
 			}
 			emit(x.soa(origin, st.to))
 			for _, sub := range subs {
+				emit(st.diffs[sub].addOwn...)
 				x.stream(emit, st.diffs[sub].add)
 			}
 		}

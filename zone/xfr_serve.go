@@ -80,7 +80,7 @@ func (x *XFR) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	x.mu.RUnlock()
 	subs := []string{sub}
 	if sub == "" {
-		subs = xfrZones
+		subs = xfrParts
 	}
 	for _, s := range subs {
 		if err := cur.errs[s]; err != nil {

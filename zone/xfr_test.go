@@ -264,3 +264,57 @@ func TestXFR_IXFRJournalAndRefusals(t *testing.T) {
 		t.Error("AXFR from outside the ACL succeeded")
 	}
 }
+
+// TestXFR_ApexZoneCarriesOwnNames: the apex zone's transfer holds the NS
+// set, the glue and the zone records operators published, each RRset as
+// wlns answers it.
+func TestXFR_ApexZoneCarriesOwnNames(t *testing.T) {
+	_, ix := ownFixture(t)
+	tx := ix.Begin()
+	tx.PutEntity(&record.Entity{ID: 1, Name: "umkc-mx", Group: true, Registered: true,
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Meta: record.Meta{Created: created}})
+	tx.Commit()
+	s := startServerConfig(t, Config{Apex: testApex, Listen: "127.0.0.1:0", Readers: 1,
+		NS: []string{"ns1.wl.example.org=192.0.2.53", "ns2.wl.example.org=192.0.2.54", "ns2.wl.example.org=2001:db8::54", "ns3.example.net"}}, ix)
+	x, err := s.NewXFR(XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Shutdown(context.Background()) })
+	all, err := transfer(t, x, testApex+".", dns.TypeAXFR, 0, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := map[[2]string][]string{}
+	for _, rr := range all[1 : len(all)-1] {
+		h := rr.Header()
+		if strings.HasSuffix(h.Name, ".relay."+testApex+".") || strings.HasSuffix(h.Name, ".sender."+testApex+".") || strings.HasSuffix(h.Name, ".verp."+testApex+".") {
+			continue
+		}
+		k := [2]string{h.Name, dns.TypeToString[h.Rrtype]}
+		sets[k] = append(sets[k], strings.Join(strings.Fields(rr.String()), " "))
+	}
+	for _, want := range []string{"@ MX", "mx AAAA", "ns2 A", "_submission._tcp SRV", "@ NS", "@ CAA"} {
+		name, typ, _ := strings.Cut(want, " ")
+		owner := testApex + "."
+		if name != "@" {
+			owner = name + "." + owner
+		}
+		if len(sets[[2]string{owner, typ}]) == 0 {
+			t.Errorf("the apex AXFR lacks %s %s", owner, typ)
+		}
+	}
+	v := ix.Load()
+	for k, got := range sets {
+		m := ask(t, x.r, v, k[0], dns.StringToType[k[1]])
+		answer := rrs(t, m.Answer)
+		slices.Sort(answer)
+		slices.Sort(got)
+		if !slices.Equal(answer, got) {
+			t.Errorf("%s %s: wlns answers %q, the transfer holds %q", k[0], k[1], answer, got)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/qname"
 	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/zonerec"
 )
 
 // A transferable zone is the whitelist written out as a finite set of
@@ -34,14 +35,20 @@ type xfrZone struct {
 	origin string // the zone's name, fully qualified
 	serial uint32
 	recs   []xfrRec // sorted by name, names unique
+	// own are the apex part's other records (the NS set, glue and the zone
+	// records), sorted by their presentation form.
+	own []dns.RR
 	// gaps counts the owner names where a standard server's answer differs
 	// from wlns's (see relayGap).
 	gaps int
 }
 
-// Transferable zones below the apex, by their first label; the apex itself
-// is the union of all three.
-var xfrZones = []string{qname.RelayZone, qname.VerpZone, qname.SenderZone}
+// Transferable zones below the apex, by their first label; the apex zone
+// is its own records ("") and all three.
+var (
+	xfrZones = []string{qname.RelayZone, qname.VerpZone, qname.SenderZone}
+	xfrParts = append([]string{""}, xfrZones...)
+)
 
 // errZoneTooLarge says that a zone cannot be written out within the limit.
 var errZoneTooLarge = errors.New("zone too large to transfer")
@@ -55,17 +62,19 @@ type xfrLimits struct {
 	maxMember int
 }
 
-// buildXFRZone writes out the zone named by sub ("" for the apex) from the
-// view.
+// buildXFRZone writes out one part of the zones from the view: the tree
+// below the label sub, or for "" the apex's own records.
 func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfrZone, error) {
 	apex := strings.ToLower(dns.Fqdn(dnsName(r.apexWire)))
 	z := &xfrZone{origin: apex, serial: max(v.ZoneSerial(), 1)}
-	if sub != "" {
-		z.origin = sub + "." + apex
+	if sub == "" {
+		z.own = r.ownRRs(v)
+		return z, nil
 	}
+	z.origin = sub + "." + apex
 	b := &xfrBuilder{r: r, v: v, apex: apex, lim: lim, recs: map[string]xfrPrio{}, txts: map[*record.Entity]string{}}
 	for _, s := range xfrZones {
-		if sub != "" && s != sub {
+		if s != sub {
 			continue
 		}
 		var err error
@@ -175,4 +184,19 @@ func revName(a netip.Addr) string {
 		return revLabels4(a.As4(), 4) + "."
 	}
 	return revLabels6(a.As16(), 32) + "."
+}
+
+// ownRRs are the apex part of the apex zone: the NS set and the glue of
+// in-zone name servers, and the zone records operators published, as the
+// responder answers them, sorted and without duplicates.
+func (r *Responder) ownRRs(v *index.View) []dns.RR {
+	rrs := r.configRRs()
+	v.ZoneRecords().Each(func(zr *record.ZoneRecord) bool {
+		if rr, err := zonerec.RR(zr, r.apexName, r.ttl); err == nil {
+			rrs = append(rrs, rr)
+		}
+		return true
+	})
+	slices.SortFunc(rrs, func(a, b dns.RR) int { return strings.Compare(a.String(), b.String()) })
+	return slices.CompactFunc(rrs, func(a, b dns.RR) bool { return a.String() == b.String() })
 }
