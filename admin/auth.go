@@ -113,6 +113,10 @@ func (c *caller) mayWriteEntity(e *record.Entity) error {
 	return c.mayWrite(e.Prefixes...)
 }
 
+// Within reports whether p lies inside one of scope: the rule a
+// postmaster token's prefixes are checked with (the web console shares it).
+func Within(p netip.Prefix, scope []netip.Prefix) bool { return within(p, scope) }
+
 // within reports whether p lies inside one of scope.
 func within(p netip.Prefix, scope []netip.Prefix) bool {
 	for _, s := range scope {

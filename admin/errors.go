@@ -48,6 +48,10 @@ func statusOf(err error) (int, string) {
 	return http.StatusInternalServerError, "internal error"
 }
 
+// RejectionStatus is the HTTP status a state machine rejection is answered
+// with (the web console answers its pages with the same).
+func RejectionStatus(c command.Code) int { return rejectionStatus(c) }
+
 // rejectionStatus maps a state machine rejection to an HTTP status.
 func rejectionStatus(c command.Code) int {
 	switch c {

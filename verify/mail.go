@@ -105,8 +105,7 @@ func (s *Service) compose(c *record.Challenge, token string) ([]byte, error) {
 		subject = "Please confirm the mailing-list server for " + c.Domain
 	}
 	text, cte := encodeBody(body.String())
-	var m bytes.Buffer
-	for _, h := range [][2]string{
+	return message([][2]string{
 		{"From", s.cfg.From},
 		{"To", "<" + record.Mailbox(c.Sender) + ">"},
 		{"Subject", mime.QEncoding.Encode("utf-8", subject)},
@@ -119,9 +118,16 @@ func (s *Service) compose(c *record.Challenge, token string) ([]byte, error) {
 		{"MIME-Version", "1.0"},
 		{"Content-Type", "text/plain; charset=utf-8"},
 		{"Content-Transfer-Encoding", cte},
-	} {
+	}, text)
+}
+
+// message is an RFC 5322 message of headers (each refused if it would
+// break the header block) and an encoded body.
+func message(headers [][2]string, text string) ([]byte, error) {
+	var m bytes.Buffer
+	for _, h := range headers {
 		if err := headerSafe(h[0], h[1]); err != nil {
-			return nil, fmt.Errorf("composing challenge mail: %w", err)
+			return nil, fmt.Errorf("composing mail: %w", err)
 		}
 		m.WriteString(h[0] + ": " + h[1] + "\r\n")
 	}

@@ -244,7 +244,11 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)
 	}
-	return n.serveHTTP(cfg, reg, n.verify.mount(api))
+	h, err := n.newConsole(store, exp, n.verify.mount(api))
+	if err != nil {
+		return "", err
+	}
+	return n.serveHTTP(cfg, reg, h)
 }
 
 // serveHTTP serves h on the --http listener (TLS when configured) until

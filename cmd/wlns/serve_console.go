@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/wlns/wlns/console"
+	"github.com/wlns/wlns/expiry"
+	"github.com/wlns/wlns/raftstore"
+)
+
+// newConsole builds the web console over the store and serves it at
+// /console/ beside next; it mails sign-in links through the verification
+// relay when verification is on. Its token sweep stops with the node.
+func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, next http.Handler) (http.Handler, error) {
+	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring,
+		Logger: n.log.With("subsystem", "console")}
+	if n.verify != nil {
+		cfg.Mailer, cfg.BaseURL = n.verify.svc, n.verify.svc.BaseURL()
+	}
+	c, err := console.New(cfg, store)
+	if err != nil {
+		return nil, fmt.Errorf("building the web console: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go c.Run(ctx)
+	n.onStop(func(context.Context) error { cancel(); return nil })
+	mux := http.NewServeMux()
+	mux.Handle(console.Path, c)
+	mux.Handle("/", next)
+	return mux, nil
+}

@@ -1,0 +1,42 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// clusterData fills the admin's cluster page.
+type clusterData struct {
+	NodeID  string
+	Members []admin.ClusterMember
+	Err     string
+	Counts  index.Counts
+	Tokens  []*record.Token
+}
+
+// cluster shows an admin the members as this node sees them, the record
+// counts and the tokens (names, roles, scopes: never secrets or hashes).
+func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) error {
+	if !s.Admin() {
+		return failf(http.StatusForbidden, "The cluster page is for admins.")
+	}
+	d := clusterData{NodeID: c.cfg.NodeID, Counts: c.store.Index().Load().Counts()}
+	if c.cfg.Cluster != nil {
+		ms, err := c.cfg.Cluster.Members(r.Context())
+		if err != nil {
+			d.Err = err.Error()
+		}
+		d.Members = ms
+	}
+	for _, t := range c.store.Tokens() {
+		d.Tokens = append(d.Tokens, &record.Token{Name: t.Name, Role: t.Role, Prefixes: t.Prefixes, Created: t.Created})
+	}
+	slices.SortFunc(d.Tokens, func(a, b *record.Token) int { return strings.Compare(a.Name, b.Name) })
+	c.render(w, http.StatusOK, "cluster", view{Title: "Cluster", Nav: "cluster", S: s, Data: d})
+	return nil
+}

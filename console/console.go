@@ -1,0 +1,186 @@
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/expiry"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// Path is where the console is mounted on the HTTP listener.
+const Path = "/console/"
+
+// Store is what the console needs of the replicated store.
+type Store interface {
+	// Apply proposes a command and returns once it is applied (or rejected).
+	Apply(ctx context.Context, e *command.Envelope) (command.Result, error)
+	// Index returns the in-memory index (read side only is used).
+	Index() *index.Index
+	// Token returns the token whose secret hashes to hash, or nil.
+	Token(hash string) *record.Token
+	// Tokens returns every token.
+	Tokens() []*record.Token
+	// IsLeader reports whether this node is the Raft leader.
+	IsLeader() bool
+	// Challenges calls fn for every stored challenge until it returns false.
+	Challenges(fn func(*record.Challenge) bool)
+}
+
+// Mailer sends the sign-in link; verify.Service does, through the relay
+// challenge mail goes through.
+type Mailer interface {
+	SendNotice(ctx context.Context, rcpt, subject, text string) error
+}
+
+// Defaults of Config.
+const (
+	DefaultLinkTTL    = 15 * time.Minute
+	DefaultSessionTTL = 12 * time.Hour
+	// DefaultLookupRate is how many look-ups one client network (/24, /48)
+	// may make per minute on the public page.
+	DefaultLookupRate = 30
+)
+
+// Config configures the console. Zero values take the documented defaults.
+type Config struct {
+	// BaseURL is the public base URL sign-in links start with (e.g.
+	// https://wl.example.org); required for magic links.
+	BaseURL string
+	// Mailer sends magic links; nil: sign-in by token only.
+	Mailer Mailer
+	// SecureCookies marks cookies Secure on plain-HTTP requests too (a
+	// node behind a TLS-terminating proxy); over TLS they always are.
+	SecureCookies bool
+	// LinkTTL is how long a magic link works; default 15 minutes.
+	LinkTTL time.Duration
+	// SessionTTL is how long a session lasts; default 12 hours.
+	SessionTTL time.Duration
+	// LookupRate is the public look-up's limit per client network per
+	// minute; default 30.
+	LookupRate int
+	// Expiring lists what expiry would delete by a time
+	// (expiry.Runner.Expiring); nil hides the page.
+	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
+	// Cluster lists the members for the admin's cluster page; nil hides it.
+	Cluster admin.Cluster
+	// NodeID names this node on the cluster page.
+	NodeID string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.LinkTTL <= 0 {
+		c.LinkTTL = DefaultLinkTTL
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.LookupRate <= 0 {
+		c.LookupRate = DefaultLookupRate
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Console serves the web console of one node.
+type Console struct {
+	cfg     Config
+	store   Store
+	pages   *pages
+	mux     *http.ServeMux
+	lookups *limiter
+	links   *limiter
+}
+
+// New builds the console over store.
+func New(cfg Config, store Store) (*Console, error) {
+	if store == nil {
+		return nil, errors.New("console: nil store")
+	}
+	cfg.setDefaults()
+	if cfg.Mailer != nil && cfg.BaseURL == "" {
+		return nil, errors.New("console: magic links need the public base URL")
+	}
+	p, err := newPages(templateFS)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c := &Console{cfg: cfg, store: store, pages: p, mux: http.NewServeMux(),
+		lookups: newLimiter(cfg.LookupRate, time.Minute), links: newLimiter(5, time.Hour)}
+	c.routes()
+	return c, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static") // the directory is embedded above
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", cacheable(http.FileServerFS(static))))
+	c.mux.Handle("GET /console/{$}", c.public(c.home))
+	c.mux.Handle("GET /console/signin", c.public(c.signinPage))
+	c.mux.Handle("POST /console/signin/token", c.public(c.signinToken))
+	c.mux.Handle("POST /console/signin/link", c.public(c.requestLink))
+	c.mux.Handle("GET /console/link/{secret}", c.public(c.linkPage))
+	c.mux.Handle("POST /console/link/{secret}", c.public(c.useLink))
+	c.mux.Handle("GET /console/lookup", c.public(c.lookup))
+
+	c.mux.Handle("POST /console/signout", c.form(c.signout))
+	c.mux.Handle("GET /console/relays", c.page(c.relays))
+	c.mux.Handle("GET /console/pairs", c.page(c.pairs))
+	c.mux.Handle("POST /console/pairs", c.form(c.addPair))
+	c.mux.Handle("POST /console/pairs/delete", c.form(c.deletePair))
+	c.mux.Handle("GET /console/expiring", c.page(c.expiring))
+	c.mux.Handle("POST /console/pin", c.form(c.pin))
+	c.mux.Handle("GET /console/challenges", c.page(c.challenges))
+	c.mux.Handle("GET /console/cluster", c.page(c.cluster))
+	c.mux.Handle("/console/", c.public(c.notFound))
+}
+
+// Run deletes console tokens past their lifetime while this node leads,
+// once a minute, until ctx ends.
+func (c *Console) Run(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if c.store.IsLeader() {
+				c.sweepTokens(ctx)
+			}
+		}
+	}
+}
+
+func cacheable(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}

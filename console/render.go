@@ -1,0 +1,159 @@
+package console
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// csp allows only the console's own stylesheet and script.
+const csp = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pages holds one template set per page, each with the layout.
+type pages struct {
+	byName map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"date": func(unix int64) string {
+		if unix == 0 {
+			return "never"
+		}
+		return time.Unix(unix, 0).UTC().Format("2006-01-02 15:04")
+	},
+	"join": strings.Join,
+}
+
+func newPages(fsys fs.FS) (*pages, error) {
+	names, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("listing templates: %w", err)
+	}
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(fsys, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parsing template %s: %w", n, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// view is what the layout needs besides the page's own Data.
+type view struct {
+	Title  string
+	Nav    string // the current section, marked in the navigation
+	S      *session
+	Error  string
+	Notice string
+	Data   any
+}
+
+// render writes page name with status and the headers every page carries.
+func (c *Console) render(w http.ResponseWriter, status int, name string, v view) {
+	t := c.pages.byName[name]
+	var b bytes.Buffer
+	if t == nil {
+		c.cfg.Logger.Error("console: no such template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		c.cfg.Logger.Error("console: rendering a page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes()) // the browser went away
+}
+
+// userError is a refusal shown in the page, with its status.
+type userError struct {
+	status int
+	msg    string
+}
+
+func (e *userError) Error() string { return e.msg }
+
+func failf(status int, format string, args ...any) error {
+	return &userError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// handler serves one page; s is nil on public pages when nobody is
+// signed in.
+type handler func(w http.ResponseWriter, r *http.Request, s *session) error
+
+// public serves h to anyone, with the session when there is one.
+func (c *Console) public(h handler) http.Handler {
+	return c.wrap(h, false, false)
+}
+
+// page serves h to signed-in users only.
+func (c *Console) page(h handler) http.Handler { return c.wrap(h, true, false) }
+
+// form serves a form post of a signed-in user whose CSRF token matches.
+func (c *Console) form(h handler) http.Handler { return c.wrap(h, true, true) }
+
+func (c *Console) wrap(h handler, signedIn, csrf bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := c.session(r)
+		var err error
+		switch {
+		case signedIn && s == nil && r.Method == http.MethodGet:
+			http.Redirect(w, r, "/console/signin?next="+strings.TrimPrefix(r.URL.Path, "/console/"), http.StatusSeeOther)
+			return
+		case signedIn && s == nil:
+			err = failf(http.StatusUnauthorized, "Your session has ended: sign in again.")
+		case csrf && !s.checkCSRF(r.PostFormValue("csrf")):
+			err = failf(http.StatusForbidden, "This form is stale or did not come from this console: reload the page and try again.")
+		default:
+			err = h(w, r, s)
+		}
+		if err != nil {
+			c.fail(w, r, s, err)
+		}
+	})
+}
+
+// fail shows err on the message page.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	var ue *userError
+	if !errors.As(err, &ue) {
+		c.cfg.Logger.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ue = &userError{status: http.StatusInternalServerError, msg: "Something went wrong on this node; try again in a moment."}
+	}
+	c.render(w, ue.status, "message", view{Title: http.StatusText(ue.status), S: s, Error: ue.msg})
+}
+
+func (c *Console) notFound(w http.ResponseWriter, r *http.Request, s *session) error {
+	return failf(http.StatusNotFound, "There is no console page at %s.", r.URL.Path)
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) error {
+	to := "/console/signin"
+	if s != nil {
+		to = "/console/relays"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
