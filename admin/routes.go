@@ -70,6 +70,10 @@ func (a *API) routes() {
 	a.handle("GET /v1/challenges/limits", readAccess, a.listRateCounts)
 	a.handle("GET /v1/challenges/{id}", readAccess, a.getChallenge)
 
+	a.handle("POST /v1/zone-records", adminAccess, a.putZoneRecord)
+	a.handle("GET /v1/zone-records", readAccess, a.listZoneRecords)
+	a.handle("DELETE /v1/zone-records", adminAccess, a.deleteZoneRecords)
+
 	a.handle("POST /v1/tokens", adminAccess, a.createToken)
 	a.handle("GET /v1/tokens", adminAccess, a.listTokens)
 	a.handle("DELETE /v1/tokens/{name}", adminAccess, a.deleteToken)

@@ -49,6 +49,7 @@ func commands() []*subcommand {
 	cs = append(cs, importFormatCommands()...)
 	cs = append(cs, importCommand(), exportCommand())
 	cs = append(cs, tokenCommands()...)
+	cs = append(cs, zoneRecordCommands()...)
 	cs = append(cs, statusCommand(), spoolCommand())
 	cs = append(cs, backupCommands()...)
 	cs = append(cs, clusterCommands()...)
