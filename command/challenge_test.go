@@ -103,7 +103,7 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 		}
 	}
 	if Version != 5 {
-		t.Errorf("Version = %d; the import record list and the zone records are version 5", Version)
+		t.Errorf("Version = %d; the import record list, the zone records and the delegations are version 5", Version)
 	}
 	if _, err := Decode([]byte(`{"v":6,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
 		t.Error("version 6 decoded")

@@ -18,8 +18,8 @@ import (
 // every version up to it. Version 2 added Touch and Expire; version 3 added
 // the challenge commands, the "mta" token role and ExpireBody.Challenges;
 // version 4 added ChallengeLimits.PerDomainRelay and Sliding; version 5
-// added Import (a binary record list: a bulk import costs no JSON per record)
-// and the zone record commands.
+// added Import (a binary record list: a bulk import costs no JSON per record),
+// the zone record commands and DelegationPut/DelegationDelete.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //

@@ -9,7 +9,7 @@ import "encoding/json"
 // would reject that role: a different outcome, so it must stop instead)
 // and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
 // (a version-3 replica would ignore them and count differently), 5 for
-// Import and the zone record commands,
+// Import, the zone record and the delegation commands,
 // and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
@@ -33,7 +33,7 @@ func MinVersion(t Type, raw json.RawMessage) int {
 		return 3
 	case ChallengeSent, ChallengeConfirm, ChallengeReport:
 		return 3
-	case Import, ZoneRecordPut, ZoneRecordDelete:
+	case Import, ZoneRecordPut, ZoneRecordDelete, DelegationPut, DelegationDelete:
 		return 5
 	case Batch:
 		return batchVersion(raw)

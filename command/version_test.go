@@ -61,6 +61,8 @@ func TestNew_StampsTheVersionThatIntroducedTheCommand(t *testing.T) {
 		{"zone.put", ZoneRecordPut, ZoneRecordBody{Name: "ns1", Type: "A", Data: "192.0.2.53"}, 5},
 		{"zone.delete", ZoneRecordDelete, ZoneRecordBody{Name: "ns1"}, 5},
 		{"batch with a zone record", Batch, BatchBody{Commands: []Envelope{*pair, {V: 5, Type: ZoneRecordPut, Body: []byte(`{"name":"@"}`)}}}, 5},
+		{"delegation.put", DelegationPut, DelegationBody{Prefix: "192.0.2.0/24", NS: []DelegationNS{{Name: "ns.example"}}}, 5},
+		{"delegation.delete", DelegationDelete, DelegationBody{Prefix: "192.0.2.0/24"}, 5},
 		{"batch of pairs", Batch, BatchBody{Commands: []Envelope{*pair, *pair}}, 1},
 		{"batch with a touch", Batch, BatchBody{Commands: []Envelope{*pair, *touch}}, 2},
 		{"batch with a challenge", Batch, BatchBody{Commands: []Envelope{*pair, *open}}, 3},

@@ -65,6 +65,8 @@ type View struct {
 	counts       Counts
 	// zoneRecords are the zone's own records (zonerecords.go).
 	zoneRecords *record.ZoneRecords
+	// deleg holds the delegated prefixes; nil when there are none.
+	deleg *delegations
 }
 
 // Counts says how many records of each kind a View holds.

@@ -60,6 +60,10 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		r, rej = a.zoneRecordPut(e)
 	case command.ZoneRecordDelete:
 		r, rej = a.zoneRecordDelete(e)
+	case command.DelegationPut:
+		r, rej = a.delegationPut(e)
+	case command.DelegationDelete:
+		r, rej = a.delegationDelete(e)
 	case command.Expire:
 		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
 	case command.Batch:

@@ -143,6 +143,8 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
 		}
 		return rs.restoreZoneRecord(d)
+	case tagDelegation:
+		return rs.restoreDelegation(d)
 	default:
 		return fmt.Errorf("unknown record tag %d", tag)
 	}

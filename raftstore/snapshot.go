@@ -26,13 +26,13 @@ import (
 //	        VERP sources by (entity, domain), tokens by name, challenges by
 //	        ID, suppressions by (sender, entity), rate windows by key, the
 //	        request-ID window in apply order, zone records by (name, type,
-//	        data)
+//	        data), delegations by prefix
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
 // (before challenges) has no challenge records and three fewer counts in
 // the state record; version 2 has no sliding rate windows; version 3 no
-// zone records (and one count fewer). Restore reads all four, and a state an older version can hold is written in it (see
+// zone records (and one count fewer) and no delegations. Restore reads all four, and a state an older version can hold is written in it (see
 // snapFormat).
 const (
 	snapMagic   = "WLNSSNAP"
@@ -93,7 +93,8 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
 	zone := s.view.ZoneRecords()
-	sw.format = max(snapFormat(toks, len(chs)+len(sups)+len(wins), wins), zoneRecordFormat(zone))
+	delegs := s.view.Delegations()
+	sw.format = max(snapFormat(toks, len(chs)+len(sups)+len(wins), wins), zoneRecordFormat(zone), delegationFormat(delegs))
 	sw.write([]byte(snapMagic))
 	sw.e.uvarint(sw.format)
 	sw.write(sw.e.b)
@@ -118,6 +119,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 		sw.record(tagDedup)
 	}
 	sw.zoneRecords(zone)
+	sw.delegations(delegs)
 	sw.end()
 	if sw.err == nil {
 		sw.err = sw.w.Flush()

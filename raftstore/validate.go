@@ -56,6 +56,8 @@ func checkBody(e *command.Envelope, top bool) error {
 		dst = &command.TokenBody{}
 	case command.Touch:
 		dst = &command.TouchBody{}
+	case command.DelegationPut, command.DelegationDelete:
+		dst = &command.DelegationBody{}
 	case command.ChallengeOpen:
 		dst = &command.ChallengeOpenBody{}
 	case command.ChallengeSent:

@@ -1,0 +1,104 @@
+package index
+
+import (
+	"maps"
+	"net/netip"
+	"slices"
+
+	"github.com/wlns/wlns/record"
+)
+
+// delegations is the immutable set of delegated prefixes a View holds,
+// keyed by their cut (record.CutKey): a write replaces the whole set, which
+// is small (one entry per postmaster who runs their own servers).
+type delegations struct {
+	byCut map[string]*record.Delegation
+	// depths lists the cut depths in use (labels below the tree label),
+	// shallowest first, so a lookup tries only those.
+	depths []uint8
+}
+
+// Delegation returns the delegation whose cut is key, the labels below the
+// tree label nearest the apex first, joined by dots (record.CutKey), or
+// nil. key may be a []byte converted in the call: the lookup allocates
+// nothing.
+func (v *View) Delegation(key string) *record.Delegation {
+	if v.deleg == nil {
+		return nil
+	}
+	return v.deleg.byCut[key]
+}
+
+// DelegationDepths returns the cut depths in use, shallowest first; empty
+// when nothing is delegated. The slice is shared: do not change it.
+func (v *View) DelegationDepths() []uint8 {
+	if v.deleg == nil {
+		return nil
+	}
+	return v.deleg.depths
+}
+
+// DelegationOf returns the delegation of exactly prefix p, or nil.
+func (v *View) DelegationOf(p netip.Prefix) *record.Delegation {
+	key, err := record.CutKey(p)
+	if err != nil {
+		return nil
+	}
+	return v.Delegation(key)
+}
+
+// Delegations returns every delegation ordered by prefix.
+func (v *View) Delegations() []*record.Delegation {
+	if v.deleg == nil {
+		return nil
+	}
+	out := slices.Collect(maps.Values(v.deleg.byCut))
+	slices.SortFunc(out, func(a, b *record.Delegation) int {
+		if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+			return c
+		}
+		return a.Prefix.Bits() - b.Prefix.Bits()
+	})
+	return out
+}
+
+// PutDelegation adds or replaces d, stored under key (its record.CutKey).
+// The index keeps d; the caller must not change it afterwards.
+func (t *Txn) PutDelegation(key string, d *record.Delegation) {
+	t.setDelegations(func(m map[string]*record.Delegation) { m[key] = d })
+}
+
+// DeleteDelegation removes the delegation stored under key.
+func (t *Txn) DeleteDelegation(key string) {
+	t.setDelegations(func(m map[string]*record.Delegation) { delete(m, key) })
+}
+
+// setDelegations replaces the View's set by a changed copy.
+func (t *Txn) setDelegations(change func(map[string]*record.Delegation)) {
+	m := map[string]*record.Delegation{}
+	if t.v.deleg != nil {
+		m = maps.Clone(t.v.deleg.byCut)
+	}
+	change(m)
+	if len(m) == 0 {
+		t.v.deleg = nil
+		return
+	}
+	seen := map[uint8]bool{}
+	for key := range m {
+		seen[cutDepth(key)] = true
+	}
+	depths := slices.Sorted(maps.Keys(seen))
+	t.v.deleg = &delegations{byCut: m, depths: depths}
+}
+
+// cutDepth counts the labels of a cut key.
+func cutDepth(key string) uint8 {
+	n := uint8(1)
+	for i := 0; i < len(key); i++ {
+		if key[i] == '.' {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,97 @@
+package raftstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"testing"
+
+	"github.com/wlns/wlns/command"
+)
+
+func delegBody(prefix string, ns ...string) command.DelegationBody {
+	b := command.DelegationBody{Prefix: prefix, By: "pm"}
+	for _, n := range ns {
+		b.NS = append(b.NS, command.DelegationNS{Name: n, Addrs: []string{"198.51.100.53"}})
+	}
+	return b
+}
+
+func TestFSM_DelegationPutReplaceDelete(t *testing.T) {
+	h := newHarness(t)
+	if r := h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "NS2.pm.example.", "ns1.pm.example")); !r.Created {
+		t.Fatal("first put not reported as created")
+	}
+	d := h.view().Delegation("192.0.2")
+	if d == nil || len(d.NS) != 2 || d.NS[0].Name != "ns1.pm.example" || d.Created != t0 {
+		t.Fatalf("delegation after put: %+v", d)
+	}
+	h.now += 10
+	if r := h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns3.pm.example")); r.Created {
+		t.Fatal("replacement reported as created")
+	}
+	d = h.view().Delegation("192.0.2")
+	if len(d.NS) != 1 || d.Created != t0 || d.Updated != t0+10 {
+		t.Fatalf("replaced delegation: %+v", d)
+	}
+	if got := h.view().DelegationDepths(); len(got) != 1 || got[0] != 3 {
+		t.Fatalf("depths %v, want [3]", got)
+	}
+	h.ok(command.DelegationDelete, command.DelegationBody{Prefix: "192.0.2.0/24"})
+	if h.view().Delegation("192.0.2") != nil || len(h.view().Delegations()) != 0 {
+		t.Fatal("delegation still there after delete")
+	}
+}
+
+func TestFSM_DelegationRefusals(t *testing.T) {
+	h := newHarness(t)
+	h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns1.pm.example"))
+	cases := []struct {
+		name string
+		typ  command.Type
+		body command.DelegationBody
+		code command.Code
+	}{
+		{"not on a label", command.DelegationPut, delegBody("192.0.2.0/25", "ns.example"), command.Invalid},
+		{"ambiguous cut", command.DelegationPut, delegBody("1.2.3.0/24", "ns.example"), command.Invalid},
+		{"inside another", command.DelegationPut, delegBody("192.0.2.4/32", "ns.example"), command.Conflict},
+		{"around another", command.DelegationPut, delegBody("192.0.0.0/16", "ns.example"), command.Conflict},
+		{"no name server", command.DelegationPut, command.DelegationBody{Prefix: "198.51.100.0/24"}, command.Invalid},
+		{"bad glue", command.DelegationPut, command.DelegationBody{Prefix: "198.51.100.0/24", NS: []command.DelegationNS{{Name: "ns.example", Addrs: []string{"x"}}}}, command.Invalid},
+		{"delete unknown", command.DelegationDelete, command.DelegationBody{Prefix: "198.51.100.0/24"}, command.NotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.do(c.typ, c.body)
+			if r.Err == nil || r.Err.Code != c.code {
+				t.Fatalf("result %+v, want %s", r.Err, c.code)
+			}
+		})
+	}
+	if n := len(h.view().Delegations()); n != 1 {
+		t.Fatalf("%d delegations after refusals, want 1", n)
+	}
+}
+
+func TestSnapshot_DelegationsRoundTripInFormat4(t *testing.T) {
+	h := newHarness(t)
+	without := persist(t, h.f)
+	h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns1.pm.example", "ns2.pm.example"))
+	h.ok(command.DelegationPut, delegBody("2001:db8::/32", "ns1.pm.example"))
+	snap := persist(t, h.f)
+	if without[len(snapMagic)] != 1 || snap[len(snapMagic)] != 4 {
+		t.Fatalf("formats %d and %d, want 1 without delegations and 4 with", without[len(snapMagic)], snap[len(snapMagic)])
+	}
+	b := NewFSM(nil, nil)
+	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+		t.Fatal(err)
+	}
+	if again := persist(t, b); !bytes.Equal(snap, again) {
+		t.Fatal("persist after restore differs")
+	}
+	want, _ := json.Marshal(h.view().Delegations())
+	got, _ := json.Marshal(b.Index().Load().Delegations())
+	if !bytes.Equal(want, got) || b.Index().Load().Delegation("2.0.0.1.0.d.b.8") == nil {
+		t.Fatalf("restored delegations\n%s\nwant\n%s", got, want)
+	}
+}
