@@ -10,6 +10,10 @@ type answer struct {
 	// aside), which starts at arStart; finish drops them before it
 	// truncates.
 	ar, arStart int
+	// glueRequired keeps the additional section when the answer must be
+	// truncated instead: a referral's glue for name servers below its cut
+	// (RFC 9471).
+	glueRequired bool
 	rcode       int
 	aa          bool
 	ttl         uint32 // for positive records
@@ -35,12 +39,12 @@ func (a *answer) init(dst, req []byte, q *request) {
 // finish writes the header and the OPT record and truncates the answer when
 // it does not fit limit. opt is where the OPT record starts, 0 without one.
 func (a *answer) finish(limit int) (b []byte, tc bool, opt int) {
-	if len(a.b)+a.optLen() > limit && a.ar > 0 {
+	if len(a.b)+a.optLen() > limit && a.ar > 0 && !a.glueRequired {
 		a.b, a.ar = a.b[:a.arStart], 0 // glue for in-zone names is optional here
 	}
 	if len(a.b)+a.optLen() > limit {
 		a.b = a.b[:a.hdr.qEnd]
-		a.an, a.ns, tc = 0, 0, true
+		a.an, a.ns, a.ar, tc = 0, 0, 0, true
 	}
 	ar := a.ar
 	if a.hdr.edns {

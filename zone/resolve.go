@@ -112,6 +112,9 @@ func (r *Responder) resolve(a *answer, q *request, v *index.View) outcome {
 	if k == 0 {
 		return r.negative(a, q, v, idx, rcodeNoError, zk)
 	}
+	if d, cut := cutOf(&q.name, k, v); d != nil {
+		return r.referral(a, q, v, idx, cut, d, zk)
+	}
 	rev := qname.ParseRevIP(&q.name, k)
 	var l listing
 	var res resultKind

@@ -161,10 +161,12 @@ const (
 	resFormErr
 	resNotImp
 	resDropped
+	// resReferral is an answer below a delegation's cut (a referral).
+	resReferral
 	nResults
 )
 
-var resultNames = [nResults]string{"listed", "nodata", "nxdomain", "refused", "formerr", "notimp", "dropped"}
+var resultNames = [nResults]string{"listed", "nodata", "nxdomain", "refused", "formerr", "notimp", "dropped", "referral"}
 
 // respond is Respond for a query from src (the zero Addr when unknown: no
 // server cookie is made then).

@@ -228,7 +228,7 @@ func (l *limiter) key(src netip.Addr, kind rrlKind, ident []byte) uint64 {
 // rrlKindOf is the kind an outcome is limited as.
 func rrlKindOf(o outcome) rrlKind {
 	switch o.result {
-	case resListed:
+	case resListed, resReferral:
 		return rrlAnswer
 	case resNoData, resNXDomain:
 		return rrlNoData

@@ -1,0 +1,100 @@
+package zone
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// delegated is the fixture with 192.0.2.0/24 (group umkc-mx's prefix, with
+// listed pairs) delegated to an in-zone and an outside name server, and
+// 2001:db8:1::/48 to the outside one.
+func delegated(t testing.TB) *index.View {
+	t.Helper()
+	ix := fixture(t)
+	tx := ix.Begin()
+	for _, d := range []*record.Delegation{
+		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NS: []record.NameServer{
+			{Name: "ns.2.0.192.relay.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53"), netip.MustParseAddr("fd00::53")}},
+			{Name: "ns.pm.example", Addrs: []netip.Addr{netip.MustParseAddr("10.9.9.9")}},
+		}},
+		{Prefix: netip.MustParsePrefix("2001:db8:1::/48"), NS: []record.NameServer{{Name: "ns.pm.example"}}},
+	} {
+		key, err := record.CutKey(d.Prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.PutDelegation(key, d)
+	}
+	tx.Commit()
+	return ix.Load()
+}
+
+func TestRespond_Delegation(t *testing.T) {
+	const relayCut = "2.0.192.relay.wl.example.org."
+	referral4 := func(cut string) []string {
+		return []string{cut + " 300 IN NS ns.2.0.192.relay.wl.example.org.", cut + " 300 IN NS ns.pm.example."}
+	}
+	glue := []string{"ns.2.0.192.relay.wl.example.org. 300 IN A 10.0.0.53", "ns.2.0.192.relay.wl.example.org. 300 IN AAAA fd00::53"}
+	v6cut := "1.0.0.0.8.b.d.0.1.0.0.2.sender.wl.example.org."
+	cases := []struct {
+		name       string
+		qtype      uint16
+		rcode      int
+		aa         bool
+		answer, ns []string
+		extra      []string
+	}{
+		{name: "4.2.0.192.relay.wl.example.org.", qtype: dns.TypeA, ns: referral4(relayCut), extra: glue},
+		{name: relayCut, qtype: dns.TypeNS, ns: referral4(relayCut), extra: glue},
+		{name: relayCut, qtype: dns.TypeSOA, ns: referral4(relayCut), extra: glue},
+		{name: relayCut, qtype: dns.TypeDS, aa: true, ns: []string{soaNeg}},
+		{name: "dave.umkc.edu.4.2.0.192.sender.wl.example.org.", qtype: dns.TypeA,
+			ns: referral4("2.0.192.sender.wl.example.org."), extra: glue},
+		{name: "lists.example.net.4.2.0.192.verp.wl.example.org.", qtype: dns.TypeTXT,
+			ns: referral4("2.0.192.verp.wl.example.org."), extra: glue},
+		// Above the cut: wlns's own answers.
+		{name: "0.192.relay.wl.example.org.", qtype: dns.TypeA, aa: true, ns: []string{soaNeg}},
+		{name: "9.100.51.198.relay.wl.example.org.", qtype: dns.TypeA, aa: true,
+			answer: []string{"9.100.51.198.relay.wl.example.org. 300 IN A 127.0.2.1"}},
+		// An outside name server gets no glue.
+		{name: "dave.umkc.edu." + rev6(t, "2001:db8:1::25") + "sender.wl.example.org.", qtype: dns.TypeA,
+			ns: []string{v6cut + " 300 IN NS ns.pm.example."}},
+	}
+	r := newTestResponder(t)
+	v := delegated(t)
+	for _, tc := range cases {
+		t.Run(dns.TypeToString[tc.qtype]+" "+tc.name, func(t *testing.T) {
+			m := ask(t, r, v, tc.name, tc.qtype, func(m *dns.Msg) { m.SetEdns0(1232, false) })
+			if m.Rcode != tc.rcode || m.Authoritative != tc.aa {
+				t.Fatalf("rcode %s AA %v, want %s AA %v\n%v", dns.RcodeToString[m.Rcode], m.Authoritative, dns.RcodeToString[tc.rcode], tc.aa, m)
+			}
+			for _, sec := range []struct {
+				what      string
+				got, want []dns.RR
+				exp       []string
+			}{{"answer", m.Answer, nil, tc.answer}, {"authority", m.Ns, nil, tc.ns}, {"additional", m.Extra, nil, tc.extra}} {
+				if got, want := rrs(t, sec.got), normRRs(t, sec.exp); !slices.Equal(got, want) {
+					t.Errorf("%s\n got %q\nwant %q", sec.what, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestRespond_ReferralAllocatesNothing(t *testing.T) {
+	r := newTestResponder(t)
+	v := delegated(t)
+	q := new(dns.Msg)
+	q.SetQuestion("dave.umkc.edu.4.2.0.192.sender.wl.example.org.", dns.TypeA)
+	req, _ := q.Pack()
+	dst := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(100, func() { r.Respond(dst, req, v, 0) }); n != 0 {
+		t.Fatalf("%.0f allocations per referral", n)
+	}
+}
