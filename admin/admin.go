@@ -16,11 +16,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/delegcheck"
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -72,6 +74,12 @@ type Config struct {
 	// Verify serves POST /v1/challenges; nil (verification not configured
 	// on this node) answers 503.
 	Verify Verifier
+	// Apex is the zone's apex, for the cut names of delegations; empty:
+	// none are shown.
+	Apex string
+	// DelegationCheck returns this node's latest lame-delegation check of
+	// a delegated prefix (delegcheck.Checker.Result); nil: checks off.
+	DelegationCheck func(netip.Prefix) *delegcheck.Result
 }
 
 // Defaults for Config.

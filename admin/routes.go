@@ -74,6 +74,11 @@ func (a *API) routes() {
 	a.handle("GET /v1/zone-records", readAccess, a.listZoneRecords)
 	a.handle("DELETE /v1/zone-records", adminAccess, a.deleteZoneRecords)
 
+	a.handle("POST /v1/delegations", writeAccess, a.putDelegation)
+	a.handle("GET /v1/delegations", readAccess, a.listDelegations)
+	a.handle("DELETE /v1/delegations", writeAccess, a.deleteDelegation)
+	a.handle("GET /v1/delegations/zone", readAccess, a.exportDelegation)
+
 	a.handle("POST /v1/tokens", adminAccess, a.createToken)
 	a.handle("GET /v1/tokens", adminAccess, a.listTokens)
 	a.handle("DELETE /v1/tokens/{name}", adminAccess, a.deleteToken)

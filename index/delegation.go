@@ -62,14 +62,24 @@ func (v *View) Delegations() []*record.Delegation {
 	return out
 }
 
-// PutDelegation adds or replaces d, stored under key (its record.CutKey).
-// The index keeps d; the caller must not change it afterwards.
-func (t *Txn) PutDelegation(key string, d *record.Delegation) {
+// PutDelegation adds or replaces d, stored under its cut
+// (record.CutKey); a prefix that has none is an error. The index keeps d;
+// the caller must not change it afterwards.
+func (t *Txn) PutDelegation(d *record.Delegation) error {
+	key, err := record.CutKey(d.Prefix)
+	if err != nil {
+		return err
+	}
 	t.setDelegations(func(m map[string]*record.Delegation) { m[key] = d })
+	return nil
 }
 
-// DeleteDelegation removes the delegation stored under key.
-func (t *Txn) DeleteDelegation(key string) {
+// DeleteDelegation removes the delegation of prefix p, if any.
+func (t *Txn) DeleteDelegation(p netip.Prefix) {
+	key, err := record.CutKey(p)
+	if err != nil {
+		return
+	}
 	t.setDelegations(func(m map[string]*record.Delegation) { delete(m, key) })
 }
 

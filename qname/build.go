@@ -238,3 +238,22 @@ func escapeLabel(l string) string {
 	}
 	return b.String()
 }
+
+// Cut returns the delegated name of prefix p in tree (RelayZone,
+// SenderZone or VerpZone) under apex, fully qualified: 192.0.2.0/24 in the
+// relay tree of wl.example.org is "2.0.192.relay.wl.example.org.". A
+// prefix that is not a delegation cut (record.CutKey) is an error.
+func Cut(p netip.Prefix, tree, apex string) (string, error) {
+	switch tree {
+	case RelayZone, SenderZone, VerpZone:
+	default:
+		return "", fmt.Errorf("unknown tree %q (relay, sender or verp)", tree)
+	}
+	key, err := record.CutKey(p)
+	if err != nil {
+		return "", err
+	}
+	labels := strings.Split(key, ".")
+	slices.Reverse(labels)
+	return strings.Join(labels, ".") + "." + tree + "." + fqdn(apex), nil
+}

@@ -135,3 +135,20 @@ func pack(t testing.TB, name string) []byte {
 	}
 	return b[:n]
 }
+
+func TestCut(t *testing.T) {
+	cases := []struct{ prefix, tree, want string }{
+		{"192.0.2.0/24", RelayZone, "2.0.192.relay.wl.example.org."},
+		{"10.0.0.0/8", SenderZone, "10.sender.wl.example.org."},
+		{"2001:db8::/32", VerpZone, "8.b.d.0.1.0.0.2.verp.wl.example.org."},
+	}
+	for _, c := range cases {
+		got, err := Cut(netip.MustParsePrefix(c.prefix), c.tree, "WL.example.org.")
+		if err != nil || got != c.want {
+			t.Errorf("Cut(%s, %s) = %q, %v; want %q", c.prefix, c.tree, got, err, c.want)
+		}
+	}
+	if _, err := Cut(netip.MustParsePrefix("192.0.2.0/25"), RelayZone, "wl.example.org"); err == nil {
+		t.Error("a /25 has a cut")
+	}
+}

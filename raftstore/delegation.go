@@ -32,7 +32,9 @@ func (a *applier) delegationPut(e *command.Envelope) (command.Result, *command.R
 	if old != nil {
 		d.Created = old.Created
 	}
-	a.txn.PutDelegation(key, d)
+	if err := a.txn.PutDelegation(d); err != nil {
+		return command.Result{}, command.Reject(command.Invalid, "%v", err)
+	}
 	return command.Result{Created: old == nil}, nil
 }
 
@@ -87,6 +89,6 @@ func (a *applier) delegationDelete(e *command.Envelope) (command.Result, *comman
 	if a.view().Delegation(key) == nil {
 		return command.Result{}, command.Reject(command.NotFound, "%s is not delegated", p)
 	}
-	a.txn.DeleteDelegation(key)
+	a.txn.DeleteDelegation(p)
 	return command.Result{}, nil
 }

@@ -59,10 +59,5 @@ func (rs *restored) restoreDelegation(d *dec) error {
 	if err := d.end(); err != nil {
 		return err
 	}
-	key, err := record.CutKey(dl.Prefix)
-	if err != nil {
-		return err
-	}
-	rs.txn.PutDelegation(key, dl)
-	return nil
+	return rs.txn.PutDelegation(dl)
 }

@@ -9,7 +9,7 @@ import (
 
 // applyFiles hold the code the FSM runs while applying log entries.
 var applyFiles = []string{"apply.go", "entity.go", "pair.go", "token.go", "batch.go", "state.go", "dedup.go",
-	"expiry.go", "challenge.go", "challenge_state.go", "challenge_map.go", "zonerecord.go"}
+	"expiry.go", "challenge.go", "challenge_state.go", "challenge_map.go", "zonerecord.go", "delegation.go"}
 
 // TestFSM_ApplyPathReadsNoClockOrRandom keeps clocks and random sources out
 // of the apply path: a replica that used one would diverge from the others.

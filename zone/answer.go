@@ -14,9 +14,9 @@ type answer struct {
 	// truncated instead: a referral's glue for name servers below its cut
 	// (RFC 9471).
 	glueRequired bool
-	rcode       int
-	aa          bool
-	ttl         uint32 // for positive records
+	rcode        int
+	aa           bool
+	ttl          uint32 // for positive records
 	// nsid is the server's NSID, sent when the query asked for it.
 	nsid []byte
 	// cookie is the COOKIE option to send back (RFC 7873).

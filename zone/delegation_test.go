@@ -25,11 +25,9 @@ func delegated(t testing.TB) *index.View {
 		}},
 		{Prefix: netip.MustParsePrefix("2001:db8:1::/48"), NS: []record.NameServer{{Name: "ns.pm.example"}}},
 	} {
-		key, err := record.CutKey(d.Prefix)
-		if err != nil {
+		if err := tx.PutDelegation(d); err != nil {
 			t.Fatal(err)
 		}
-		tx.PutDelegation(key, d)
 	}
 	tx.Commit()
 	return ix.Load()

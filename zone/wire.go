@@ -10,7 +10,7 @@ const (
 	typeNS  = 2
 	typeSOA = 6
 	typeTXT = 16
-	typeOPT  = 41
+	typeOPT = 41
 	// optNSID is the EDNS option code of NSID (RFC 5001).
 	optNSID   = 3
 	typeIXFR  = 251

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wlns/wlns/admin"
+	"github.com/wlns/wlns/delegcheck"
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/raftstore"
 )
@@ -50,6 +51,8 @@ type node struct {
 	store *raftstore.Store
 	// withdraw makes DNS answer REFUSED (serve_dns.go).
 	withdraw withdrawal
+	// deleg checks delegations for lameness; nil when off.
+	deleg *delegcheck.Checker
 }
 
 func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.closers, f) }
@@ -102,6 +105,9 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err := n.newVerify(cfg, store, reg); err != nil {
 		return err
 	}
+	if err := n.newDelegationCheck(cfg, reg); err != nil {
+		return err
+	}
 	httpAddr, err := n.startHTTP(cfg, store, reg, exp)
 	if err != nil {
 		return err
@@ -129,6 +135,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n.storeReady.Store(true)
 	n.withdraw.check(n, store, cfg.maxStale)
 	n.startExpiry(exp)
+	n.startDelegationCheck(store)
 	n.serveInbound()
 	tokenFile, err := ensureAdminToken(ctx, store, cfg.data, c.stderr, n.log, n.watch)
 	if err != nil {
@@ -240,6 +247,7 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	api, err := admin.New(admin.Config{
 		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Cluster: clusterAPI{store}, Logger: n.log, Registerer: reg, Gatherer: reg,
 		Expiring: exp.Expiring, Verify: n.verify.api(),
+		Apex: cfg.apex, DelegationCheck: n.delegationResult(),
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)

@@ -31,7 +31,9 @@ type serveConfig struct {
 	bootstrap bool
 	// apex is the zone apex; ns and hostmaster go into its SOA/NS records.
 	apex, hostmaster string
-	ns               listFlag
+	// delegation configures the lame-delegation check.
+	delegation delegationConfig
+	ns         listFlag
 	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
 	ttl, negTTL int
 	// readers is the number of UDP reader goroutines; 0 means one per CPU.
@@ -122,6 +124,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	fs.Var(&c.minFreeDisk, "min-free-disk", "free space the data folder's disk must keep (e.g. 64MiB, 1GiB): below it the node proposes no writes itself (a leader or single node answers 503 naming the disk; a follower forwards them to the leader), fails /readyz and hands leadership to another voter, until there is room again")
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
+	c.delegation.declare(fs)
 	c.httpTLS.flag = "http"
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)
