@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -55,14 +56,15 @@ func parseNS(entries []string, apex string) ([]nameServer, error) {
 			}
 		}
 	}
+	var errs []error
 	for _, ns := range out {
 		if dns.IsSubDomain(apex, ns.name) && len(ns.addrs) == 0 {
-			return nil, fmt.Errorf("NS %s is inside the zone %s but has no address: resolvers cannot reach it without glue; "+
+			errs = append(errs, fmt.Errorf("NS %s is inside the zone %s but has no address: resolvers cannot reach it without glue; "+
 				"give it as %s=<address> (repeat for an IPv6 one), or name a server outside the zone",
-				ns.name, apex, strings.TrimSuffix(ns.name, "."))
+				ns.name, apex, strings.TrimSuffix(ns.name, ".")))
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // inDataZone reports whether name (under apex) is at or under the relay,
