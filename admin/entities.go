@@ -31,17 +31,21 @@ func (a *API) listEntities(w http.ResponseWriter, r *http.Request, group bool) e
 	if err != nil {
 		return err
 	}
-	pg := newPage(f.limit, f.after, func(e *record.Entity) key { return key{entity: e.ID} })
+	pg := newPage(f.limit, f.after, func(e index.EntityRef) key { return key{entity: e.ID()} })
 	if !f.empty {
-		v.Entities(func(e *record.Entity) bool {
-			if e.Group == group && f.entityOK(e.ID) && (registered == nil || e.Registered == *registered) {
+		v.EachEntity(func(e index.EntityRef) bool {
+			if e.Group() == group && f.entityOK(e.ID()) && (registered == nil || e.Registered() == *registered) {
 				pg.offer(e)
 			}
 			return true
 		})
 	}
-	items, next := pg.result()
-	writeJSON(w, http.StatusOK, EntityList{Entities: nonNil(items), Next: next})
+	refs, next := pg.result()
+	items := make([]*record.Entity, len(refs))
+	for i, e := range refs {
+		items[i] = e.Entity()
+	}
+	writeJSON(w, http.StatusOK, EntityList{Entities: items, Next: next})
 	return nil
 }
 

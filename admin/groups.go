@@ -100,9 +100,9 @@ func normalizeGroupName(s string) (string, error) {
 
 func groupByName(v *index.View, name string) *record.Entity {
 	var found *record.Entity
-	v.Entities(func(e *record.Entity) bool {
-		if e.Group && e.Name == name {
-			found = e
+	v.EachEntity(func(e index.EntityRef) bool {
+		if e.Group() && e.Name() == name {
+			found = e.Entity()
 			return false
 		}
 		return true

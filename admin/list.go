@@ -98,13 +98,14 @@ func (f *filter) entityOK(id uint64) bool { return f.ids == nil || f.ids[id] }
 func entitiesInside(v *index.View, p netip.Prefix) []uint64 {
 	var ids []uint64
 	scope := []netip.Prefix{p}
-	v.Entities(func(e *record.Entity) bool {
-		for _, m := range e.Prefixes {
+	v.EachEntity(func(e index.EntityRef) bool {
+		e.EachPrefix(func(m netip.Prefix) bool {
 			if within(m, scope) {
-				ids = append(ids, e.ID)
-				break
+				ids = append(ids, e.ID())
+				return false
 			}
-		}
+			return true
+		})
 		return true
 	})
 	return ids

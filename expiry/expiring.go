@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/wlns/wlns/index"
-	"github.com/wlns/wlns/record"
 )
 
 // Kinds of records, as Item.Kind and the kind filter of Expiring.
@@ -81,19 +80,19 @@ func (w Windows) Expiring(v *index.View, slack time.Duration, until time.Time, k
 	})
 	// Cutoffs gives orphans the oldest non-zero cutoff: the longest window.
 	orphans := max(w.Pairs, w.DomainPairs, w.Verps)
-	v.Entities(func(e *record.Entity) bool {
+	v.EachEntity(func(e index.EntityRef) bool {
 		if !cont {
 			return false
 		}
 		k, win := KindEntities, orphans
 		switch {
-		case e.Group:
+		case e.Group():
 			k, win = KindGroups, w.Groups
-		case e.Registered:
+		case e.Registered():
 			k, win = KindRelays, w.Relays
 		}
-		d := max(deadline(e.Pinned, e.LastActive(), win), last[e.ID])
-		emit(k, Item{Entity: e.ID, LastActive: e.LastActive(), Expires: d})
+		d := max(deadline(e.Pinned(), e.LastActive(), win), last[e.ID()])
+		emit(k, Item{Entity: e.ID(), LastActive: e.LastActive(), Expires: d})
 		return cont
 	})
 }

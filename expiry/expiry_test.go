@@ -109,7 +109,7 @@ func TestCollect_BoundedDeterministicChunks(t *testing.T) {
 	}
 	v := n.fsm.Index().Load()
 	v.EachPair(func(p index.Ref) bool { p.MarkSeen(now.Unix()); return true })
-	v.Entity(3).MarkSeen(now.Unix())
+	v.EntityRef(3).MarkSeen(now.Unix())
 	const limit = 4096
 	a := Collect(v, now.Unix(), 86400, limit)
 	if b := Collect(v, now.Unix(), 86400, limit); !reflect.DeepEqual(a, b) {

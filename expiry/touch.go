@@ -6,7 +6,6 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
-	"github.com/wlns/wlns/record"
 )
 
 // Sizes used to split touch bodies: the JSON overhead of one entity
@@ -43,9 +42,9 @@ func Collect(v *index.View, now, granularity int64, maxBody int) []command.Touch
 		}
 		return te
 	}
-	v.Entities(func(e *record.Entity) bool {
-		if s, ok := due(e.Seen(), e.LastQueried, granularity); ok {
-			te := get(e.ID)
+	v.EachEntity(func(e index.EntityRef) bool {
+		if s, ok := due(e.Seen(), e.LastQueried(), granularity); ok {
+			te := get(e.ID())
 			te.Self, te.Age = true, age(now, s)
 		}
 		return true

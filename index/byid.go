@@ -10,8 +10,12 @@ import (
 // a map. Copy-on-write by generation, as the tables: a writer of
 // generation gen owns every node of generation ≥ gen.
 type byID[T comparable] struct {
-	gen       uint64 // of the pages slice
+	gen uint64 // of the pages and gens slices
+	// pages[i] holds IDs i<<idBits to (i+1)<<idBits-1, written by the
+	// writer of generation gens[i]. The generations sit apart from the
+	// pages so that a page of 16-byte entries fills an 8 KiB size class.
 	pages     []*idPage[T]
+	gens      []uint64
 	sparseGen uint64
 	sparse    map[uint64]T
 }
@@ -23,8 +27,7 @@ const (
 )
 
 type idPage[T comparable] struct {
-	gen uint64
-	v   [idSlots]T
+	v [idSlots]T
 }
 
 func (b *byID[T]) get(id uint64) T {
@@ -59,22 +62,36 @@ func (b *byID[T]) set(id uint64, v T, gen uint64) {
 		return
 	}
 	if b.gen < gen {
-		b.pages = slices.Clone(b.pages)
+		b.pages, b.gens = slices.Clone(b.pages), slices.Clone(b.gens)
 		b.gen = gen
 	}
 	pi := int(id >> idBits)
 	for len(b.pages) <= pi {
-		b.pages = append(b.pages, nil)
+		b.pages, b.gens = append(b.pages, nil), append(b.gens, 0)
 	}
 	p := b.pages[pi]
-	if p == nil || p.gen < gen {
-		np := &idPage[T]{gen: gen}
+	if p == nil || b.gens[pi] < gen {
+		np := new(idPage[T])
 		if p != nil {
 			np.v = p.v
 		}
-		b.pages[pi], p = np, np
+		b.pages[pi], b.gens[pi], p = np, gen, np
 	}
 	p.v[id&(idSlots-1)] = v
+}
+
+// rewrite calls fn with every stored value ready for writing, on behalf
+// of the writer of generation gen.
+func (b *byID[T]) rewrite(gen uint64, fn func(*T)) {
+	var zero T
+	b.each(func(id uint64, v T) bool {
+		fn(&v)
+		if v == zero {
+			panic("index: byID.rewrite cleared a value")
+		}
+		b.set(id, v, gen)
+		return true
+	})
 }
 
 // each calls fn for every ID with a value, dense IDs in order, until fn

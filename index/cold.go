@@ -27,6 +27,8 @@ const (
 	coldHeader  = 3
 	lenBits     = 12
 	provWide    = 1<<32 - 1
+	// maxColdText is the longest pair or VERP text kept (senders are far
+	// shorter); an entity's text may be longer and takes chunks of its own.
 	maxColdText = 4 * (chunkWords - coldHeader - 3)
 )
 
@@ -108,24 +110,11 @@ func coldWords(packedWord uint32, textLen int) uint64 {
 
 // add appends a cold record and returns its word index.
 func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
-	if len(text) > maxColdText {
-		text = text[:maxColdText]
-	}
 	p, id := a.provenance(by, method)
 	pw := packed(id, len(text))
 	n := coldWords(pw, len(text))
-	ci, off := a.next>>chunkBits, a.next%chunkWords
-	if off+n > chunkWords {
-		ci, off = ci+1, 0
-	}
-	for ci >= uint64(len(a.chunks)) {
-		a.chunks = append(a.chunks, make([]uint32, chunkWords))
-	}
-	ref := ci<<chunkBits | off
-	if ref+n > 1<<32 {
-		panic("index: cold arena beyond 16 GiB")
-	}
-	w := a.chunks[ci][off : off+n]
+	ref := a.reserve(n)
+	w := a.chunks[ref>>chunkBits][ref%chunkWords:][:n]
 	w[coldSeen] = clampTime(seen)
 	w[coldUpdated] = clampTime(updated)
 	w[coldPacked] = pw
@@ -140,6 +129,32 @@ func (a *arena) add(seen int64, updated int64, by, method, text string) uint32 {
 	a.next = ref + n
 	a.live += n
 	return uint32(ref)
+}
+
+// reserve returns the word index where a record of n words goes: after
+// the last one, or in the next chunk when it does not fit. A record longer
+// than a chunk (a group with thousands of members) gets chunks of its own,
+// cut from one array, so that its words are contiguous: the entry of each
+// of those chunks is the rest of the array from the chunk on.
+func (a *arena) reserve(n uint64) uint64 {
+	ci, off := a.next>>chunkBits, a.next%chunkWords
+	if off+n > chunkWords {
+		ci, off = ci+1, 0
+	}
+	if ci<<chunkBits+n > 1<<32 {
+		panic("index: cold arena beyond 16 GiB")
+	}
+	for ci > uint64(len(a.chunks)) {
+		a.chunks = append(a.chunks, make([]uint32, chunkWords))
+	}
+	if ci == uint64(len(a.chunks)) {
+		k := max((n+chunkWords-1)/chunkWords, 1)
+		big := make([]uint32, k*chunkWords)
+		for i := range k {
+			a.chunks = append(a.chunks, big[i*chunkWords:])
+		}
+	}
+	return ci<<chunkBits | off
 }
 
 // drop counts the record at ref as garbage.

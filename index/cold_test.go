@@ -1,6 +1,8 @@
 package index
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,5 +31,33 @@ func TestCold_WideHeaderRoundTrips(t *testing.T) {
 	}
 	if w := v.cold.record(v.LookupPair(1, []byte("short@example.org")).e.cold); w[coldPacked] != provWide {
 		t.Errorf("a provenance past the packed bits was packed: %#x", w[coldPacked])
+	}
+}
+
+// TestCold_GroupLongerThanAChunk: a group whose members' text passes an
+// arena chunk (256 KiB) gets chunks of its own and reads back whole, and
+// records written after it still read back.
+func TestCold_GroupLongerThanAChunk(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	big := &record.Entity{ID: 1, Name: "big", Group: true}
+	for i := range 20_000 { // 17 bytes each: about 340 KB
+		big.Prefixes = append(big.Prefixes, netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)}), 128))
+	}
+	tx.PutPair(&record.Pair{Entity: 2, Sender: "before@example.org"})
+	tx.PutEntity(big)
+	tx.PutPair(&record.Pair{Entity: 2, Sender: "after@example.org"})
+	tx.Commit()
+	v := ix.Load()
+	if got := v.Entity(1); got == nil || !slices.Equal(got.Prefixes, big.Prefixes) || got.Name != "big" {
+		t.Fatalf("the big group read back wrong")
+	}
+	if id := v.EntityRefOf(netip.MustParseAddr("2001:db8::4e1f")).ID(); id != 1 {
+		t.Errorf("member 19,999 resolves to %d, want 1", id)
+	}
+	for _, s := range []string{"before@example.org", "after@example.org"} {
+		if p := v.Pair(2, []byte(s)); p == nil || p.Sender != s {
+			t.Errorf("pair %s read back as %+v", s, p)
+		}
 	}
 }

@@ -14,18 +14,32 @@ func (a *arena) needsCompaction() bool {
 	return a.dead > a.compactAt && a.dead > a.live
 }
 
-// compact moves the live cold records of the Txn's tables into a new arena.
+// compact moves the live cold records of the pair and VERP tables into a
+// new arena.
 func (t *Txn) compact() {
-	na := newArena()
-	na.compactAt, na.compactions = t.cold.compactAt, t.cold.compactions+1
-	old := t.v.cold
-	move := func(e *entry) {
-		w := old.record(e.cold)
-		p, _, _ := old.fields(w)
-		e.cold = na.add(loadSeen(w), int64(w[coldUpdated]), old.names[p.by], old.names[p.method], old.text(w))
-	}
-	t.writer(&t.v.pairs).rewrite(move)
-	t.writer(&t.v.verps).rewrite(move)
+	na, move := relocate(t.cold, t.v.cold)
+	t.writer(&t.v.pairs).rewrite(func(e *entry) { e.cold = move(e.cold) })
+	t.writer(&t.v.verps).rewrite(func(e *entry) { e.cold = move(e.cold) })
 	t.cold = na
 	t.v.cold = na.view()
+}
+
+// compactEntities moves the entities' live cold records into a new arena.
+func (t *Txn) compactEntities() {
+	na, move := relocate(t.ecold, t.v.ecold)
+	t.v.entities.rewrite(t.gen, func(h *entHot) { h.cold = move(h.cold) })
+	t.ecold = na
+	t.v.ecold = na.view()
+}
+
+// relocate returns a new arena to compact a into and the function that
+// copies a record of old (a's view) into it and returns its new place.
+func relocate(a *arena, old coldView) (*arena, func(uint32) uint32) {
+	na := newArena()
+	na.compactAt, na.compactions = a.compactAt, a.compactions+1
+	return na, func(ref uint32) uint32 {
+		w := old.record(ref)
+		p, _, _ := old.fields(w)
+		return na.add(loadSeen(w), int64(w[coldUpdated]), old.names[p.by], old.names[p.method], old.text(w))
+	}
 }

@@ -19,8 +19,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"sync/atomic"
-
-	"github.com/wlns/wlns/record"
 )
 
 // Index holds the current version of the whitelist.
@@ -28,13 +26,14 @@ type Index struct {
 	cur atomic.Pointer[View]
 	// gens numbers transactions, for copy-on-write (table.go).
 	gens atomic.Uint64
-	// cold is the writer's arena: only the writer touches it.
-	cold *arena
+	// cold and ecold are the writer's arenas, for pairs and VERP sources
+	// and for entities: only the writer touches them.
+	cold, ecold *arena
 }
 
 // New returns an empty index.
 func New() *Index {
-	ix := &Index{cold: newArena()}
+	ix := &Index{cold: newArena(), ecold: newArena()}
 	ix.cur.Store(&View{})
 	return ix
 }
@@ -45,22 +44,25 @@ func (ix *Index) Load() *View { return ix.cur.Load() }
 
 // View is one immutable version of the index.
 type View struct {
-	serial   uint64
-	zone     uint32
-	entities byID[*record.Entity]
-	// host4 and host6 map single addresses (/32, /128) to their entities.
-	host4 shards[uint32, *record.Entity]
-	host6 shards[[16]byte, *record.Entity]
-	// net4 and net6 hold the shorter prefixes, by length.
-	net4 [33]map[uint32]*record.Entity
-	net6 [129]map[[16]byte]*record.Entity
-	// len4 and len6 list the prefix lengths in net4/net6 that are in use,
-	// longest first.
+	serial uint64
+	zone   uint32
+	// entities holds each entity's hot entry by ID (entities.go).
+	entities byID[entHot]
+	// host4 maps IPv4 /32 members to their entity IDs; nets holds every
+	// other member prefix, by (family, length, address).
+	host4 atab[uint32, uint32]
+	nets  atab[uint64, netEntry]
+	// n4 and n6 count the prefixes in nets by length; len4 and len6 list
+	// the lengths in use, longest first.
+	n4         [33]uint32
+	n6         [129]uint32
 	len4, len6 []uint8
 	// pairs and verps are keyed by entity and the SHA-256 of the sender
-	// or domain; cold holds their text, by, method, updated and seen mark.
+	// or domain; cold holds their text, by, method, updated and seen mark;
+	// ecold the entities' cold records (an arena of their own, so that the
+	// pairs' arena can be loaded whole from a snapshot).
 	pairs, verps table
-	cold         coldView
+	cold, ecold  coldView
 	records      byID[uint32] // pairs and VERP sources per entity
 	counts       Counts
 	// zoneRecords are the zone's own records (zonerecords.go).
@@ -90,66 +92,6 @@ func (v *View) ZoneSerial() uint32 { return v.zone }
 
 // Counts returns the number of records by kind.
 func (v *View) Counts() Counts { return v.counts }
-
-// Entity returns the entity with the given ID, or nil.
-func (v *View) Entity(id uint64) *record.Entity {
-	return v.entities.get(id)
-}
-
-// EntityOf returns the entity whose member prefix matches ip longest, or nil.
-// It allocates nothing.
-func (v *View) EntityOf(ip netip.Addr) *record.Entity {
-	if ip.Is4In6() {
-		ip = ip.Unmap()
-	}
-	if ip.Is4() {
-		u := be4(ip)
-		if e := v.host4.get(shardOfUint32(u), u); e != nil {
-			return e
-		}
-		for _, l := range v.len4 {
-			if e := v.net4[l][u&mask4(l)]; e != nil {
-				return e
-			}
-		}
-		return nil
-	}
-	if !ip.Is6() {
-		return nil
-	}
-	a := ip.As16()
-	if e := v.host6.get(shardOf16(&a), a); e != nil {
-		return e
-	}
-	for _, l := range v.len6 {
-		if e := v.net6[l][mask16(a, l)]; e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-// PrefixOwner returns the entity that has exactly prefix p as a member, or nil.
-func (v *View) PrefixOwner(p netip.Prefix) *record.Entity {
-	a, bits := p.Addr(), p.Bits()
-	switch {
-	case a.Is4() && bits == 32:
-		u := be4(a)
-		return v.host4.get(shardOfUint32(u), u)
-	case a.Is4():
-		return v.net4[bits][be4(a)]
-	case bits == 128:
-		k := a.As16()
-		return v.host6.get(shardOf16(&k), k)
-	default:
-		return v.net6[bits][a.As16()]
-	}
-}
-
-// Entities calls fn for every entity, in ID order, until fn returns false.
-func (v *View) Entities(fn func(*record.Entity) bool) {
-	v.entities.each(func(_ uint64, e *record.Entity) bool { return fn(e) })
-}
 
 func be4(a netip.Addr) uint32 {
 	b := a.As4()

@@ -312,3 +312,30 @@ func TestEachPairMarked_WalksOnlyWhatWasMarked(t *testing.T) {
 		t.Fatalf("walk after nothing was due read %d pairs", n)
 	}
 }
+
+// TestEntityRefOf_AllocatesNothing: the DNS path's look-ups of a relay, a
+// group member by CIDR and an IPv6 member, and what the TXT reads of
+// them, allocate nothing.
+func TestEntityRefOf_AllocatesNothing(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	tx.PutEntity(entity(1, true, "192.0.2.0/24", "2001:db8::/32"))
+	tx.PutEntity(entity(3, false, "192.0.2.200"))
+	tx.Commit()
+	v := ix.Load()
+	ips := []netip.Addr{netip.MustParseAddr("192.0.2.200"), netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("2001:db8::1")}
+	var n int
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, ip := range ips {
+			e := v.EntityRefOf(ip)
+			_, ok := e.LonePrefix()
+			if e.Found() && e.Name() != "" && ok {
+				n++
+			}
+			e.MarkSeen(1_700_000_000)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("EntityRefOf and its reads allocate %v times per run", allocs)
+	}
+}

@@ -122,6 +122,9 @@ func (t *Txn) putKey(tb *table, k key, entity uint64, text string, flags uint64,
 		flags |= flagPinned
 	}
 	e := entry{hk: k.hk, lo: k.lo | flags, ent: k.ent, created: clampTime(m.Created), lastQ: clampTime(m.LastQueried)}
+	if len(text) > maxColdText {
+		text = text[:maxColdText]
+	}
 	e.cold = t.cold.add(m.Seen(), m.Updated, by, method, text)
 	t.v.cold = t.cold.view()
 	old, replaced := t.writer(tb).put(e)

@@ -32,16 +32,11 @@ func (a *applier) touch(e *command.Envelope) (command.Result, *command.Rejection
 	}
 	v := a.view()
 	for _, te := range b.Entities {
-		ent := v.Entity(te.ID)
-		if ent == nil {
+		if !v.EntityRef(te.ID).Found() {
 			continue
 		}
 		if te.Self {
-			if at := seenAt(e, te.Age); at > ent.LastQueried {
-				n := cloneEntity(ent)
-				n.LastQueried = at
-				a.putEntity(ent, n)
-			}
+			a.txn.TouchEntity(te.ID, seenAt(e, te.Age))
 		}
 		for _, it := range te.Pairs {
 			a.txn.TouchPair(te.ID, it.Key, seenAt(e, it.Age))
@@ -119,18 +114,17 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		a.txn.DeleteVerp(k.entity, k.name)
 	}
 	var ents []*record.Entity
-	v = a.view() // after the deletions
-	v.Entities(func(ent *record.Entity) bool {
-		if v.RecordsOf(ent.ID) > 0 || ent.Pinned {
+	v = a.view() // after the deletions; entities come in ID order
+	v.EachEntity(func(ent index.EntityRef) bool {
+		if v.RecordsOf(ent.ID()) > 0 || ent.Pinned() {
 			return true // it keeps a record, or never expires
 		}
 		if kind := entityExpiry(ent, &b); kind != "" {
-			ents = append(ents, ent)
+			ents = append(ents, ent.Entity())
 			n[kind]++
 		}
 		return true
 	})
-	slices.SortFunc(ents, func(x, y *record.Entity) int { return byKey(key{x.ID, ""}, key{y.ID, ""}) })
 	for _, ent := range ents {
 		a.txn.DeleteEntity(ent.ID)
 		a.st = a.st.withGroup(ent, nil)
@@ -144,13 +138,13 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 
 // entityExpiry returns the kind an entity without records expires as under
 // b, or "" when it stays.
-func entityExpiry(ent *record.Entity, b *command.ExpireBody) string {
+func entityExpiry(ent index.EntityRef, b *command.ExpireBody) string {
 	switch {
-	case ent.Group:
+	case ent.Group():
 		if ent.ExpiredAt(b.Groups) {
 			return kindGroups
 		}
-	case ent.Registered:
+	case ent.Registered():
 		if ent.ExpiredAt(b.Relays) {
 			return kindRelays
 		}

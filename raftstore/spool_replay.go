@@ -233,9 +233,9 @@ func entityExists(v *index.View, b *command.EntityBody) bool {
 	if len(want.Prefixes) > 0 {
 		got = v.PrefixOwner(want.Prefixes[0])
 	} else {
-		v.Entities(func(e *record.Entity) bool {
-			if e.Group && groupKey(e.Name) == groupKey(want.Name) {
-				got = e
+		v.EachEntity(func(e index.EntityRef) bool {
+			if e.Group() && groupKey(e.Name()) == groupKey(want.Name) {
+				got = e.Entity()
 			}
 			return got == nil
 		})

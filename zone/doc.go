@@ -8,5 +8,5 @@
 // answer identically. The package reads the index's read side only. It must
 // not import raftstore, admin or anything that writes: the only state it
 // changes is a record's local seen mark (index.Ref.MarkSeen,
-// record.Meta.MarkSeen for entities).
+// index.EntityRef.MarkSeen for entities).
 package zone

@@ -21,23 +21,28 @@ const (
 
 // listing is a positive match.
 type listing struct {
-	kind    matchKind
-	entity  *record.Entity
+	kind matchKind
+	// ent is the matched entity of the index, or testEnt the test entity.
+	ent     index.EntityRef
+	testEnt *record.Entity
 	what    string // the pair's sender or the VERP domain
 	created int64
-	// The seen mark to set: meta for an entity or a test record, ref for a
-	// pair or VERP source of the index.
+	// The seen mark to set: meta for a test record, ref for a pair or VERP
+	// source of the index, ent for an entity's relay-zone answer.
 	meta *record.Meta
 	ref  index.Ref
 }
 
 // markSeen sets the matched record's local seen mark.
 func (l *listing) markSeen(now int64) {
-	if l.meta != nil {
+	switch {
+	case l.meta != nil:
 		l.meta.MarkSeen(now)
-		return
+	case l.kind == matchRelay:
+		l.ent.MarkSeen(now)
+	default:
+		l.ref.MarkSeen(now)
 	}
-	l.ref.MarkSeen(now)
 }
 
 // hit is a pair or VERP source a name matched: from the index or, for the
@@ -56,11 +61,11 @@ func (h hit) domainWide() bool {
 	return h.ref.DomainWide()
 }
 
-func (h hit) listing(kind matchKind, e *record.Entity) listing {
+func (h hit) listing(kind matchKind, e index.EntityRef, test *record.Entity) listing {
 	if h.test != nil {
-		return listing{kind: kind, entity: e, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
+		return listing{kind: kind, testEnt: test, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
 	}
-	return listing{kind: kind, entity: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
+	return listing{kind: kind, ent: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
 }
 
 func (l *listing) code() byte {
@@ -148,45 +153,49 @@ func (r *Responder) relay(l *listing, rev qname.RevIP, k int, v *index.View) res
 	if !rev.Full || rev.Used != k || rev.Addr == loopback1 {
 		return notListed(rev)
 	}
-	e := r.testEntity
-	if rev.Addr != loopback2 {
-		e = v.EntityOf(rev.Addr)
+	if rev.Addr == loopback2 {
+		e := r.testEntity
+		*l = listing{kind: matchRelay, testEnt: e, created: e.Created, meta: &e.Meta}
+		return resListed
 	}
-	if e == nil || !e.Registered {
+	e := v.EntityRefOf(rev.Addr)
+	if !e.Found() || !e.Registered() {
 		return notListed(rev)
 	}
-	*l = listing{kind: matchRelay, entity: e, created: e.Created, meta: &e.Meta}
+	*l = listing{kind: matchRelay, ent: e, created: e.Created()}
 	return resListed
 }
 
-// entityFor finds the entity of a full rev-ip in the sender and VERP zones;
-// when there is none, res is the answer.
-func (r *Responder) entityFor(rev qname.RevIP, v *index.View) (e *record.Entity, test bool, res resultKind) {
+// entityFor finds the entity of a full rev-ip in the sender and VERP zones:
+// an entity of the index, or for the test address the test entity (test).
+// When there is neither, res is the answer.
+func (r *Responder) entityFor(rev qname.RevIP, v *index.View) (e index.EntityRef, test *record.Entity, res resultKind) {
 	switch {
 	case !rev.Full || rev.Addr == loopback1:
-		return nil, false, notListed(rev)
+		return e, nil, notListed(rev)
 	case rev.Addr == loopback2:
-		return r.testEntity, true, resNoData
+		return e, r.testEntity, resNoData
 	}
-	if e = v.EntityOf(rev.Addr); e == nil {
-		return nil, false, notListed(rev)
+	if e = v.EntityRefOf(rev.Addr); !e.Found() {
+		return e, nil, notListed(rev)
 	}
-	return e, false, resNoData
+	return e, nil, resNoData
 }
 
-func (r *Responder) pair(v *index.View, e *record.Entity, test bool, key []byte) hit {
+func (r *Responder) pair(v *index.View, e index.EntityRef, test bool, key []byte) hit {
 	if test {
 		if string(key) == r.testPair.Sender {
 			return hit{test: r.testPair}
 		}
 		return hit{}
 	}
-	return hit{ref: v.LookupPair(e.ID, key)}
+	return hit{ref: v.LookupPair(e.ID(), key)}
 }
 
 func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, test, res := r.entityFor(rev, v)
-	if e == nil {
+	e, testEnt, res := r.entityFor(rev, v)
+	test := testEnt != nil
+	if !e.Found() && !test {
 		return res
 	}
 	s := k - rev.Used // the sender's labels are [0, s)
@@ -195,8 +204,8 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 	}
 	var sum [32]byte
 	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
-		if h := (hit{ref: v.LookupPairHash(e.ID, &sum)}); h.found() {
-			*l = h.listing(matchHashed, e)
+		if h := (hit{ref: v.LookupPairHash(e.ID(), &sum)}); h.found() {
+			*l = h.listing(matchHashed, e, testEnt)
 			return resListed
 		}
 	}
@@ -206,14 +215,14 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 		key = append(key, '@')
 		key = n.AppendJoined(key, i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() {
-			*l = h.listing(matchAddress, e)
+			*l = h.listing(matchAddress, e, testEnt)
 			return resListed
 		}
 	}
 	for i := 1; i < s; i++ {
 		key := n.AppendJoined(buf[:0], i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() && h.domainWide() {
-			*l = h.listing(matchDomain, e)
+			*l = h.listing(matchDomain, e, testEnt)
 			return resListed
 		}
 	}
@@ -221,8 +230,9 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 }
 
 func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, test, res := r.entityFor(rev, v)
-	if e == nil {
+	e, testEnt, res := r.entityFor(rev, v)
+	test := testEnt != nil
+	if !e.Found() && !test {
 		return res
 	}
 	s := k - rev.Used
@@ -234,15 +244,15 @@ func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *i
 	switch {
 	case test && string(key) == r.testVerp.Domain:
 		vp := r.testVerp
-		*l = listing{kind: matchVerp, entity: e, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
+		*l = listing{kind: matchVerp, testEnt: testEnt, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
 	case test:
 		return resNoData
 	default:
-		ref := v.LookupVerp(e.ID, key)
+		ref := v.LookupVerp(e.ID(), key)
 		if !ref.Found() {
 			return resNoData
 		}
-		*l = hit{ref: ref}.listing(matchVerp, e)
+		*l = hit{ref: ref}.listing(matchVerp, e, nil)
 	}
 	return resListed
 }

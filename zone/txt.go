@@ -1,9 +1,8 @@
 package zone
 
 import (
+	"net/netip"
 	"time"
-
-	"github.com/wlns/wlns/record"
 )
 
 // Caps on the variable parts of a TXT text, so appendTXT fits its buffer.
@@ -37,7 +36,7 @@ func appendTXT(b []byte, l *listing) []byte {
 	switch l.kind {
 	case matchRelay:
 		b = append(b, "registered "...)
-		b = appendEntity(b, l.entity)
+		b = appendEntity(b, l)
 		return appendSince(b, l.created)
 	case matchHashed:
 		b = append(b, "hashed address verified via "...)
@@ -53,24 +52,35 @@ func appendTXT(b []byte, l *listing) []byte {
 		b = appendCapped(b, l.what, maxTXTWhat)
 		b = append(b, " via "...)
 	}
-	b = appendEntity(b, l.entity)
+	b = appendEntity(b, l)
 	return appendSince(b, l.created)
 }
 
-func appendEntity(b []byte, e *record.Entity) []byte {
-	if e.Name != "" {
+// appendEntity writes how the listing's entity is shown: "relay group
+// NAME", or "relay ADDRESS" for a lone relay.
+func appendEntity(b []byte, l *listing) []byte {
+	name, one, ok := "", netip.Prefix{}, false
+	if e := l.testEnt; e != nil {
+		name = e.Name
+		if ok = len(e.Prefixes) == 1; ok {
+			one = e.Prefixes[0]
+		}
+	} else {
+		name = l.ent.Name()
+		one, ok = l.ent.LonePrefix()
+	}
+	if name != "" {
 		b = append(b, "relay group "...)
-		return appendCapped(b, e.Name, maxTXTLabel)
+		return appendCapped(b, name, maxTXTLabel)
 	}
 	b = append(b, "relay "...)
-	if len(e.Prefixes) == 1 {
-		p := e.Prefixes[0]
-		if p.IsSingleIP() {
-			return p.Addr().AppendTo(b)
-		}
-		return p.AppendTo(b)
+	switch {
+	case !ok:
+		return append(b, "entity"...)
+	case one.IsSingleIP():
+		return one.Addr().AppendTo(b)
 	}
-	return append(b, "entity"...)
+	return one.AppendTo(b)
 }
 
 func appendCapped(b []byte, s string, n int) []byte {

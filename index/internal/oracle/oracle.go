@@ -1,7 +1,8 @@
-// Package oracle is the pair and VERP store of the index as it was before
-// the compact tables (release 0.x: a map of pointers keyed by entity and
-// sender, a second one keyed by entity and the sender's SHA-256), kept as
-// the reference the index's differential test compares against. Only tests
+// Package oracle is the index as it was before the compact tables (release
+// 0.x: pairs in a map of pointers keyed by entity and sender, a second one
+// keyed by entity and the sender's SHA-256; entities as record.Entity
+// structs by ID with a map from member prefix to entity), kept as the
+// reference the index's differential test compares against. Only tests
 // import it.
 package oracle
 
@@ -18,7 +19,8 @@ type Index struct{ cur *View }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{cur: &View{pairs: map[string]*record.Pair{}, hashes: map[string]*record.Pair{}, verps: map[string]*record.Verp{}}}
+	return &Index{cur: &View{pairs: map[string]*record.Pair{}, hashes: map[string]*record.Pair{}, verps: map[string]*record.Verp{},
+		es: newEntities()}}
 }
 
 // Load returns the current version.
@@ -29,6 +31,7 @@ type View struct {
 	pairs, hashes      map[string]*record.Pair
 	verps              map[string]*record.Verp
 	nPairs, nDomain, n int
+	es                 entities
 }
 
 // Counts returns the address pairs, domain pairs and VERP sources.
@@ -79,6 +82,7 @@ func (ix *Index) Begin() *Txn { return &Txn{ix: ix, v: ix.cur.clone()} }
 func (v *View) clone() *View {
 	nv := *v
 	nv.pairs, nv.hashes, nv.verps = maps.Clone(v.pairs), maps.Clone(v.hashes), maps.Clone(v.verps)
+	nv.es = v.es.clone()
 	return &nv
 }
 

@@ -1,0 +1,84 @@
+package index
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/wlns/wlns/record"
+)
+
+// An entity's cold text packs what only the API (and a TXT answer) reads:
+// name, contact and PTR, each a uvarint length and its bytes, then the
+// number of member prefixes (uvarint) and each prefix as a tag byte (an
+// IPv4 prefix's length, or v6Tag plus an IPv6 prefix's length) and its
+// address's 4 or 16 bytes. A lone /32 relay with no name takes 9 bytes
+// besides its contact and PTR.
+const v6Tag = 64
+
+// entityText is a decoded view of a cold text; its strings share the arena.
+type entityText struct {
+	name, contact, ptr string
+	n                  int    // member prefixes
+	prefixes           string // their encoding
+}
+
+func appendEntityText(b []byte, e *record.Entity) []byte {
+	for _, s := range []string{e.Name, e.Contact, e.PTR} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Prefixes)))
+	for _, p := range e.Prefixes {
+		a := p.Addr()
+		if a.Is4() {
+			x := a.As4()
+			b = append(append(b, byte(p.Bits())), x[:]...)
+		} else {
+			x := a.As16()
+			b = append(append(b, byte(v6Tag+p.Bits())), x[:]...)
+		}
+	}
+	return b
+}
+
+func parseEntityText(s string) entityText {
+	var t entityText
+	t.name, s = cutString(s)
+	t.contact, s = cutString(s)
+	t.ptr, s = cutString(s)
+	n, s := cutUvarint(s)
+	t.n, t.prefixes = int(n), s
+	return t
+}
+
+// cutUvarint reads a uvarint off s.
+func cutUvarint(s string) (uint64, string) {
+	var x uint64
+	for i, sh := 0, uint(0); i < len(s); i, sh = i+1, sh+7 {
+		c := s[i]
+		x |= uint64(c&0x7f) << sh
+		if c < 0x80 {
+			return x, s[i+1:]
+		}
+	}
+	return x, ""
+}
+
+// cutString reads a length-prefixed string off s.
+func cutString(s string) (string, string) {
+	n, s := cutUvarint(s)
+	n = min(n, uint64(len(s)))
+	return s[:n], s[n:]
+}
+
+// decodePrefix reads one encoded prefix off s.
+func decodePrefix(s string) (netip.Prefix, string) {
+	tag := s[0]
+	if tag < v6Tag {
+		a := netip.AddrFrom4([4]byte{s[1], s[2], s[3], s[4]})
+		return netip.PrefixFrom(a, int(tag)), s[5:]
+	}
+	var b [16]byte
+	copy(b[:], s[1:17])
+	return netip.PrefixFrom(netip.AddrFrom16(b), int(tag-v6Tag)), s[17:]
+}
