@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -118,9 +119,9 @@ func (imp *importer) recordCommand(it *batchItem) (*command.Envelope, error) {
 func (imp *importer) groupBody(l *ImportLine) (command.EntityBody, error) {
 	if imp.groups == nil {
 		imp.groups = make(map[string]*record.Entity)
-		imp.v.Entities(func(e *record.Entity) bool {
-			if e.Group {
-				imp.groups[e.Name] = e
+		imp.v.EachEntity(func(e index.EntityRef) bool {
+			if e.Group() {
+				imp.groups[e.Name()] = e.Entity()
 			}
 			return true
 		})

@@ -19,6 +19,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"sync/atomic"
+
+	"github.com/wlns/wlns/record"
 )
 
 // Index holds the current version of the whitelist.

@@ -219,9 +219,9 @@ func (s *Server) groupID(v *index.View, name string) (uint64, bool) {
 	defer s.mu.Unlock()
 	if s.names == nil || v.Serial() != s.serial && time.Since(s.built) >= namesEvery {
 		names := make(map[string]uint64, len(s.names))
-		v.Entities(func(e *record.Entity) bool {
-			if e.Group {
-				names[e.Name] = e.ID
+		v.EachEntity(func(e index.EntityRef) bool {
+			if e.Group() {
+				names[strings.Clone(e.Name())] = e.ID()
 			}
 			return true
 		})

@@ -22,9 +22,10 @@ const (
 // listing is a positive match.
 type listing struct {
 	kind matchKind
-	// ent is the matched entity of the index, or testEnt the test entity.
+	// ent is the matched entity of the index, or entRec one given as a
+	// record (the test entity, or RelayText's).
 	ent     index.EntityRef
-	testEnt *record.Entity
+	entRec  *record.Entity
 	what    string // the pair's sender or the VERP domain
 	created int64
 	// The seen mark to set: meta for a test record, ref for a pair or VERP
@@ -63,7 +64,7 @@ func (h hit) domainWide() bool {
 
 func (h hit) listing(kind matchKind, e index.EntityRef, test *record.Entity) listing {
 	if h.test != nil {
-		return listing{kind: kind, testEnt: test, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
+		return listing{kind: kind, entRec: test, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
 	}
 	return listing{kind: kind, ent: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
 }
@@ -155,7 +156,7 @@ func (r *Responder) relay(l *listing, rev qname.RevIP, k int, v *index.View) res
 	}
 	if rev.Addr == loopback2 {
 		e := r.testEntity
-		*l = listing{kind: matchRelay, testEnt: e, created: e.Created, meta: &e.Meta}
+		*l = listing{kind: matchRelay, entRec: e, created: e.Created, meta: &e.Meta}
 		return resListed
 	}
 	e := v.EntityRefOf(rev.Addr)
@@ -193,8 +194,8 @@ func (r *Responder) pair(v *index.View, e index.EntityRef, test bool, key []byte
 }
 
 func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, testEnt, res := r.entityFor(rev, v)
-	test := testEnt != nil
+	e, entRec, res := r.entityFor(rev, v)
+	test := entRec != nil
 	if !e.Found() && !test {
 		return res
 	}
@@ -205,7 +206,7 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 	var sum [32]byte
 	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
 		if h := (hit{ref: v.LookupPairHash(e.ID(), &sum)}); h.found() {
-			*l = h.listing(matchHashed, e, testEnt)
+			*l = h.listing(matchHashed, e, entRec)
 			return resListed
 		}
 	}
@@ -215,14 +216,14 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 		key = append(key, '@')
 		key = n.AppendJoined(key, i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() {
-			*l = h.listing(matchAddress, e, testEnt)
+			*l = h.listing(matchAddress, e, entRec)
 			return resListed
 		}
 	}
 	for i := 1; i < s; i++ {
 		key := n.AppendJoined(buf[:0], i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() && h.domainWide() {
-			*l = h.listing(matchDomain, e, testEnt)
+			*l = h.listing(matchDomain, e, entRec)
 			return resListed
 		}
 	}
@@ -230,8 +231,8 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 }
 
 func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, testEnt, res := r.entityFor(rev, v)
-	test := testEnt != nil
+	e, entRec, res := r.entityFor(rev, v)
+	test := entRec != nil
 	if !e.Found() && !test {
 		return res
 	}
@@ -244,7 +245,7 @@ func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *i
 	switch {
 	case test && string(key) == r.testVerp.Domain:
 		vp := r.testVerp
-		*l = listing{kind: matchVerp, testEnt: testEnt, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
+		*l = listing{kind: matchVerp, entRec: entRec, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
 	case test:
 		return resNoData
 	default:
