@@ -22,10 +22,10 @@ const (
 // listing is a positive match.
 type listing struct {
 	kind matchKind
-	// ent is the matched entity of the index, or entRec one given as a
-	// record (the test entity, or RelayText's).
+	// ent is the matched entity of the index, or entity one given as a
+	// record (the test entity, an export's, RelayText's).
 	ent     index.EntityRef
-	entRec  *record.Entity
+	entity  *record.Entity
 	what    string // the pair's sender or the VERP domain
 	created int64
 	// The seen mark to set: meta for a test record, ref for a pair or VERP
@@ -62,9 +62,20 @@ func (h hit) domainWide() bool {
 	return h.ref.DomainWide()
 }
 
-func (h hit) listing(kind matchKind, e index.EntityRef, test *record.Entity) listing {
+// listing is the listing of a hit through an entity given as a record
+// (the test entity, an export's).
+func (h hit) listing(kind matchKind, e *record.Entity) listing {
 	if h.test != nil {
-		return listing{kind: kind, entRec: test, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
+		return listing{kind: kind, entity: e, what: h.test.Sender, created: h.test.Created, meta: &h.test.Meta}
+	}
+	return listing{kind: kind, entity: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
+}
+
+// listingAt is the listing of a hit through entity e of the index, or the
+// test entity test when it is not nil.
+func (h hit) listingAt(kind matchKind, e index.EntityRef, test *record.Entity) listing {
+	if test != nil {
+		return h.listing(kind, test)
 	}
 	return listing{kind: kind, ent: e, what: h.ref.Key(), created: h.ref.Created(), ref: h.ref}
 }
@@ -156,7 +167,7 @@ func (r *Responder) relay(l *listing, rev qname.RevIP, k int, v *index.View) res
 	}
 	if rev.Addr == loopback2 {
 		e := r.testEntity
-		*l = listing{kind: matchRelay, entRec: e, created: e.Created, meta: &e.Meta}
+		*l = listing{kind: matchRelay, entity: e, created: e.Created, meta: &e.Meta}
 		return resListed
 	}
 	e := v.EntityRefOf(rev.Addr)
@@ -194,8 +205,8 @@ func (r *Responder) pair(v *index.View, e index.EntityRef, test bool, key []byte
 }
 
 func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, entRec, res := r.entityFor(rev, v)
-	test := entRec != nil
+	e, testEnt, res := r.entityFor(rev, v)
+	test := testEnt != nil
 	if !e.Found() && !test {
 		return res
 	}
@@ -206,7 +217,7 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 	var sum [32]byte
 	if !test && record.DecodeHashLabel(n.Label(0), &sum) {
 		if h := (hit{ref: v.LookupPairHash(e.ID(), &sum)}); h.found() {
-			*l = h.listing(matchHashed, e, entRec)
+			*l = h.listingAt(matchHashed, e, testEnt)
 			return resListed
 		}
 	}
@@ -216,14 +227,14 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 		key = append(key, '@')
 		key = n.AppendJoined(key, i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() {
-			*l = h.listing(matchAddress, e, entRec)
+			*l = h.listingAt(matchAddress, e, testEnt)
 			return resListed
 		}
 	}
 	for i := 1; i < s; i++ {
 		key := n.AppendJoined(buf[:0], i, s, '.')
 		if h := r.pair(v, e, test, key); h.found() && h.domainWide() {
-			*l = h.listing(matchDomain, e, entRec)
+			*l = h.listingAt(matchDomain, e, testEnt)
 			return resListed
 		}
 	}
@@ -231,8 +242,8 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 }
 
 func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {
-	e, entRec, res := r.entityFor(rev, v)
-	test := entRec != nil
+	e, testEnt, res := r.entityFor(rev, v)
+	test := testEnt != nil
 	if !e.Found() && !test {
 		return res
 	}
@@ -245,7 +256,7 @@ func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *i
 	switch {
 	case test && string(key) == r.testVerp.Domain:
 		vp := r.testVerp
-		*l = listing{kind: matchVerp, entRec: entRec, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
+		*l = listing{kind: matchVerp, entity: testEnt, what: vp.Domain, created: vp.Created, meta: &vp.Meta}
 	case test:
 		return resNoData
 	default:
@@ -253,7 +264,7 @@ func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *i
 		if !ref.Found() {
 			return resNoData
 		}
-		*l = hit{ref: ref}.listing(matchVerp, e, nil)
+		*l = hit{ref: ref}.listingAt(matchVerp, e, nil)
 	}
 	return resListed
 }

@@ -27,7 +27,7 @@ func TestEntity() *record.Entity {
 // text the responder writes (exports of the relay zone use it, so that
 // other servers answer the same).
 func RelayText(e *record.Entity) string {
-	return string(appendTXT(nil, &listing{kind: matchRelay, entRec: e, created: e.Created}))
+	return string(appendTXT(nil, &listing{kind: matchRelay, entity: e, created: e.Created}))
 }
 
 // appendTXT writes what a listing matched, e.g. "wlns: dave@umkc.edu
@@ -62,7 +62,7 @@ func appendTXT(b []byte, l *listing) []byte {
 // NAME", or "relay ADDRESS" for a lone relay.
 func appendEntity(b []byte, l *listing) []byte {
 	name, one, ok := "", netip.Prefix{}, false
-	if e := l.entRec; e != nil {
+	if e := l.entity; e != nil {
 		name = e.Name
 		if ok = len(e.Prefixes) == 1; ok {
 			one = e.Prefixes[0]

@@ -163,7 +163,7 @@ func (b *xfrBuilder) addresses(e *record.Entity) ([]netip.Addr, error) {
 			return nil, fmt.Errorf("member %s of %s has %s addresses, more than %d: %w", p, e.Label(), hostCount(host), b.lim.maxMember, errZoneTooLarge)
 		}
 		for a := p.Addr(); a.IsValid() && p.Contains(a); a = a.Next() {
-			if b.v.EntityOf(a) == e {
+			if o := b.v.EntityRefOf(a); o.Found() && o.ID() == e.ID {
 				out = append(out, a)
 			}
 		}
