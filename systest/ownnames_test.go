@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // docCommand is one "$ " line of a console block with the output lines
@@ -135,5 +138,25 @@ func TestDocs_OwnNamesExamples(t *testing.T) {
 	}
 	if ran < 10 {
 		t.Errorf("ran %d commands; the section lost its examples", ran)
+	}
+}
+
+// TestZone_OwnNamesSurviveRestart: a zone record is answered again after
+// the node restarts from its data folder, and the --ns glue comes from the
+// flags of the new start.
+func TestZone_OwnNamesSurviveRestart(t *testing.T) {
+	flags := []string{"--ns", "ns1." + apex + "=192.0.2.53"}
+	n := startNode(t, "", flags...)
+	n.mustCLI("zone-record", "add", "confirm", "MX", "10", "ns1")
+	if err := n.stop(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	n = startNode(t, n.dataDir, "--ns", "ns1."+apex+"=192.0.2.54")
+	m, err := exchange("udp", n.ready.DNSUDP, "confirm."+apex, dns.TypeMX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Answer) != 1 || len(m.Extra) < 1 || !strings.Contains(m.Extra[0].String(), "192.0.2.54") {
+		t.Fatalf("after the restart: %v\nwant the MX with ns1's new address as glue", m)
 	}
 }

@@ -170,3 +170,27 @@ func TestRespond_OwnNamesFollowTheView(t *testing.T) {
 		t.Errorf("MX answer with glue: %v allocations", n)
 	}
 }
+
+func benchOwn(b *testing.B, name string, qtype uint16) {
+	r, ix := ownFixture(b)
+	q := new(dns.Msg)
+	q.SetQuestion(name, qtype)
+	q.SetEdns0(1232, false)
+	req, _ := q.Pack()
+	v := ix.Load()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = r.Respond(buf, req, v, 1232)
+	}
+}
+
+// BenchmarkRespond_OwnMXWithGlue against BenchmarkRespond_ApexSOA: the
+// cost of the table lookup and the additional section.
+func BenchmarkRespond_OwnMXWithGlue(b *testing.B) { benchOwn(b, "wl.example.org.", dns.TypeMX) }
+
+func BenchmarkRespond_OwnNSWithGlue(b *testing.B) { benchOwn(b, "wl.example.org.", dns.TypeNS) }
+
+func BenchmarkRespond_OwnNXDomain(b *testing.B) { benchOwn(b, "www.wl.example.org.", dns.TypeA) }
+
+func BenchmarkRespond_ApexSOA(b *testing.B) { benchOwn(b, "wl.example.org.", dns.TypeSOA) }
