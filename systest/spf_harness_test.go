@@ -29,6 +29,8 @@ type spfChecker struct {
 	unshare  string
 	spfquery string
 	perl     string
+	// netns, when set, is the named network namespace the checks run in.
+	netns string
 }
 
 // newSPFChecker prepares a resolv.conf naming nameserver (port 53 on a
@@ -68,6 +70,9 @@ func (c *spfChecker) isolated(argv ...string) string {
 	args := append([]string{"-m", "--propagation", "private", "--", "sh", "-c",
 		`mount --bind "$0" /etc/resolv.conf && exec "$@"`, c.resolv}, argv...)
 	cmd := exec.CommandContext(ctx, c.unshare, args...)
+	if c.netns != "" {
+		cmd = exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", c.netns, c.unshare}, args...)...)
+	}
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
 		c.t.Fatalf("%s: timed out", strings.Join(argv, " "))

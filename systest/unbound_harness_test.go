@@ -20,6 +20,8 @@ import (
 type unbound struct {
 	addr string // host:port it listens on
 	log  string
+	// ns is the network namespace it runs in; nil: this one.
+	ns *os.File
 }
 
 // unboundConfig is what the resolver needs to know.
@@ -34,6 +36,9 @@ type unboundConfig struct {
 	// forward-addr ("IP@853#name") instead of the stub zone, trusting the
 	// CA certificates in tlsBundle.
 	forwardTLS, tlsBundle string
+	// netns, when set, is the named network namespace Unbound runs in
+	// (host and stub are addresses there); the harness asks it from there.
+	netns string
 }
 
 // readyName is a local-data name the harness polls to see Unbound serve,
@@ -120,6 +125,13 @@ func startUnbound(t testing.TB, c unboundConfig) *unbound {
 		t.Fatalf("creating unbound log: %v", err)
 	}
 	cmd := exec.Command(bin, "-d", "-c", conf)
+	if c.netns != "" {
+		cmd = exec.Command("ip", "netns", "exec", c.netns, bin, "-d", "-c", conf)
+		if u.ns, err = os.Open("/run/netns/" + c.netns); err != nil {
+			t.Fatalf("opening namespace %s: %v", c.netns, err)
+		}
+		t.Cleanup(func() { u.ns.Close() })
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting unbound: %v", err)
@@ -132,7 +144,8 @@ func startUnbound(t testing.TB, c unboundConfig) *unbound {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		m, err := exchange("udp", u.addr, readyName, dns.TypeA)
+		var m *dns.Msg
+		err := u.in(func() (err error) { m, err = exchange("udp", u.addr, readyName, dns.TypeA); return err })
 		if err == nil && m.Rcode == dns.RcodeSuccess && len(m.Answer) == 1 {
 			return u
 		}
@@ -157,11 +170,20 @@ func (u *unbound) resolve(t testing.TB, qname string, qtype uint16) *dns.Msg {
 	c := &dns.Client{Net: "udp", Timeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	m, _, err := c.ExchangeContext(ctx, q, u.addr)
+	var m *dns.Msg
+	err := u.in(func() (err error) { m, _, err = c.ExchangeContext(ctx, q, u.addr); return err })
 	if err != nil {
 		t.Fatalf("resolving %s through unbound: %v", qname, err)
 	}
 	return m
+}
+
+// in runs f in Unbound's network namespace.
+func (u *unbound) in(f func() error) error {
+	if u.ns == nil {
+		return f()
+	}
+	return inNetns(u.ns, f)
 }
 
 // freeUDPPort returns a port that was free on host, for both UDP and TCP,
