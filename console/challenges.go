@@ -29,6 +29,7 @@ type challengesData struct {
 	Outcomes []outcome
 	Total    int
 	Rows     []challengeRow
+	Chart    chart
 }
 
 // challengeStates are the outcome columns, in the order a challenge
@@ -44,10 +45,12 @@ func (c *Console) challenges(w http.ResponseWriter, r *http.Request, s *session)
 	counts := map[record.ChallengeState]int{}
 	var d challengesData
 	var latest []*record.Challenge
+	days := newDayCounts(c.cfg.Now())
 	c.store.Challenges(func(ch *record.Challenge) bool {
 		if !s.sees(v.Entity(ch.Entity)) {
 			return true
 		}
+		days.add(ch.Created, ch.State == record.ChallengeConfirmed)
 		counts[ch.Status(now)]++
 		d.Total++
 		latest = append(latest, ch)
@@ -56,6 +59,7 @@ func (c *Console) challenges(w http.ResponseWriter, r *http.Request, s *session)
 		}
 		return true
 	})
+	d.Chart = days.chart()
 	for _, st := range challengeStates {
 		d.Outcomes = append(d.Outcomes, outcome{State: st, Count: counts[st]})
 	}

@@ -17,10 +17,21 @@ type clusterData struct {
 	Err     string
 	Counts  index.Counts
 	Tokens  []*record.Token
+	// Spool is this node's writes taken without a quorum, when it has a
+	// spool.
+	Spool *spoolCounts
 }
 
-// cluster shows an admin the members as this node sees them, the record
-// counts and the tokens (names, roles, scopes: never secrets or hashes).
+// spoolCounts are the pending and failed spooled writes of this node.
+type spoolCounts struct{ Pending, Failed int }
+
+// spooler is implemented by a store with a write spool (raftstore.Store).
+type spooler interface {
+	SpoolCounts() (pending, failed int)
+}
+
+// cluster shows an admin the members as this node sees them, this node's
+// spool, the record counts and the tokens (names, roles, scopes: never secrets or hashes).
 func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) error {
 	if !s.Admin() {
 		return failf(http.StatusForbidden, "The cluster page is for admins.")
@@ -32,6 +43,10 @@ func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 			d.Err = err.Error()
 		}
 		d.Members = ms
+	}
+	if sp, ok := c.store.(spooler); ok {
+		p, f := sp.SpoolCounts()
+		d.Spool = &spoolCounts{Pending: p, Failed: f}
 	}
 	for _, t := range c.store.Tokens() {
 		d.Tokens = append(d.Tokens, &record.Token{Name: t.Name, Role: t.Role, Prefixes: t.Prefixes, Created: t.Created})

@@ -67,7 +67,7 @@ func newRig(t *testing.T) *rig {
 	r := &rig{t: t, st: st, mail: &mailbox{}, now: time.Now()}
 	r.apply(command.TokenPut, command.TokenBody{Name: "admin", Hash: admin.HashSecret(adminSecret), Role: "admin"})
 	r.apply(command.EntityPut, command.EntityBody{Prefixes: []string{"192.0.2.4"}, Contact: "pm-a@a.example", Registered: true})
-	r.apply(command.EntityPut, command.EntityBody{Name: "other", Group: true, Prefixes: []string{"198.51.100.0/28"}, Contact: "pm-b@b.example", Registered: true})
+	r.apply(command.EntityPut, command.EntityBody{Name: "bgroup", Group: true, Prefixes: []string{"198.51.100.0/28"}, Contact: "pm-b@b.example", Registered: true})
 	r.apply(command.PairPut, command.PairBody{Sender: "dave@a.example", IP: "192.0.2.4"})
 	r.apply(command.PairPut, command.PairBody{Sender: "secret@b.example", IP: "198.51.100.1"})
 	r.c, err = New(Config{BaseURL: "https://wl.test", Mailer: r.mail, Logger: slog.New(slog.DiscardHandler),
@@ -192,7 +192,7 @@ func TestMagicLink_SingleUseShortLivedAndMailedToTheContact(t *testing.T) {
 		t.Errorf("using the link twice: %d, want 410", w.Code)
 	}
 	// A link past its lifetime is refused even before the sweep.
-	r.do("POST", "/console/signin/link", "", url.Values{"relay": {"other"}})
+	r.do("POST", "/console/signin/link", "", url.Values{"relay": {"bgroup"}})
 	late := linkPath.FindString(r.mail.all()[1])
 	r.advance(DefaultLinkTTL + time.Second)
 	if w := r.do("POST", late, "", nil); w.Code != http.StatusGone {
@@ -238,7 +238,7 @@ func TestSession_NeverReachesAnotherPrefix(t *testing.T) {
 		})
 	}
 	for _, path := range []string{"/console/relays", "/console/pairs", "/console/pairs?q=b.example", "/console/expiring", "/console/challenges"} {
-		if w := r.do("GET", path, cookie, nil); strings.Contains(w.Body.String(), "other") || strings.Contains(w.Body.String(), "secret@") {
+		if w := r.do("GET", path, cookie, nil); strings.Contains(w.Body.String(), "bgroup") || strings.Contains(w.Body.String(), "secret@") {
 			t.Errorf("GET %s shows group B's data:\n%s", path, w.Body)
 		}
 	}

@@ -150,7 +150,18 @@ func TestConsole_PostmasterInBrowser(t *testing.T) {
 	}
 	br.shot("09-pinned")
 
+	// A challenge through A's relay: counted, drawn, listed; none of B's.
+	if code, b := n.api("POST", "/v1/challenges", map[string]any{"sender": "carol@umkc.edu", "ip": consoleRelay}); code >= 300 {
+		t.Fatalf("requesting a challenge: %d %s", code, b)
+	}
 	br.open("/console/challenges")
+	br.waitText("1 challenges in the last 30 days, 0 of them confirmed")
+	if bars := value(br, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart rect.other").length`)); bars != 1 {
+		t.Errorf("the chart draws %d bars of open challenges, want 1", bars)
+	}
+	if text := br.mainText(); !strings.Contains(text, "carol@umkc.edu") {
+		t.Errorf("the challenges page lacks the challenge:\n%s", text)
+	}
 	br.checkA11y("challenges")
 	br.shot("10-challenges")
 	br.open("/console/lookup?s=dave@umkc.edu&ip=" + consoleRelay)
@@ -222,24 +233,36 @@ type consoleHTTP struct {
 // consoleClient signs in with token and keeps the session cookie.
 func consoleClient(t *testing.T, n *node, token string) *consoleHTTP {
 	t.Helper()
-	c := &consoleHTTP{t: t, base: "http://" + n.ready.HTTP, client: &http.Client{
+	base := "http://" + n.ready.HTTP
+	status, cookie := postForCookie(t, base+"/console/signin/token", url.Values{"token": {token}})
+	if status != http.StatusSeeOther || cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("token sign-in answered %d with cookie %+v, want 303 and an HttpOnly SameSite=Strict cookie", status, cookie)
+	}
+	return withCookie(t, n, cookie)
+}
+
+// withCookie is a console session on n with the session cookie.
+func withCookie(t *testing.T, n *node, cookie *http.Cookie) *consoleHTTP {
+	return &consoleHTTP{t: t, base: "http://" + n.ready.HTTP, client: &http.Client{Jar: &oneCookie{c: cookie},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	resp, err := c.client.PostForm(c.base+"/console/signin/token", map[string][]string{"token": {token}})
+}
+
+// postForCookie posts form without following the redirect and returns
+// the status and the session cookie set, if any.
+func postForCookie(t *testing.T, target string, form url.Values) (int, *http.Cookie) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(target, form)
 	if err != nil {
-		t.Fatalf("signing in: %v", err)
+		t.Fatalf("POST %s: %v", target, err)
 	}
 	resp.Body.Close()
-	var cookie *http.Cookie
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "wlns_console" {
-			cookie = ck
+			return resp.StatusCode, ck
 		}
 	}
-	if resp.StatusCode != http.StatusSeeOther || cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
-		t.Fatalf("token sign-in answered %d with cookie %+v, want 303 and an HttpOnly SameSite=Strict cookie", resp.StatusCode, cookie)
-	}
-	c.client.Jar = &oneCookie{c: cookie}
-	return c
+	return resp.StatusCode, nil
 }
 
 func (c *consoleHTTP) get(path string) (int, string) {
@@ -269,4 +292,103 @@ func httpPost(t *testing.T, target, form string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// post sends a form with the session's CSRF token (read from the relays
+// page) and returns the status.
+func (c *consoleHTTP) post(path string, form url.Values) int {
+	c.t.Helper()
+	_, page := c.get("/console/relays")
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		c.t.Fatalf("no CSRF token in the relays page:\n%s", page)
+	}
+	form.Set("csrf", m[1])
+	resp, err := c.client.PostForm(c.base+path, form)
+	if err != nil {
+		c.t.Fatalf("POST %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitGet polls GET path (bounded) until it answers status.
+func (c *consoleHTTP) waitGet(path string, status int) string {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, body := c.get(path)
+		if got == status {
+			return body
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("GET %s%s answers %d, want %d:\n%s", c.base, path, got, status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestConsole_ClusterSessionsAndOperatorView runs three nodes: a link
+// mailed by one node is used on a second, cannot be used again on the
+// third, and the session works on every node until it signs out on one;
+// an admin sees the three members and the leader in Chromium.
+func TestConsole_ClusterSessionsAndOperatorView(t *testing.T) {
+	sink := startSink(t)
+	vn := startVerifyCluster(t, sink.addr)
+	nodes := []*node{vn[0].node, vn[1].node, vn[2].node}
+	leader := leaderOf(t, nodes, 30*time.Second)
+	if code, b := leader.api("POST", "/v1/relays", map[string]any{"ip": consoleRelay, "contact": consoleContact}); code != 201 {
+		t.Fatalf("registering the relay: %d %s", code, b)
+	}
+	if status, _ := httpPost(t, "http://"+nodes[0].ready.HTTP+"/console/signin/link", "relay="+consoleRelay); status != 200 {
+		t.Fatalf("asking node 1 for a link: %d", status)
+	}
+	msg := sink.waitCount(t, 1, 20*time.Second)[0]
+	body, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(msg.data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := linkRE.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link in the mail:\n%s", body)
+	}
+	var status int
+	var cookie *http.Cookie
+	deadline := time.Now().Add(15 * time.Second)
+	for status, cookie = postForCookie(t, "http://"+nodes[1].ready.HTTP+string(m[1]), nil); status == http.StatusGone && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond) // node 2 has not applied the link token yet
+		status, cookie = postForCookie(t, "http://"+nodes[1].ready.HTTP+string(m[1]), nil)
+	}
+	if status != http.StatusSeeOther || cookie == nil {
+		t.Fatalf("using node 1's link on node 2: %d, cookie %v", status, cookie)
+	}
+	if status, _ := postForCookie(t, "http://"+nodes[2].ready.HTTP+string(m[1]), nil); status != http.StatusGone {
+		t.Errorf("using the link again on node 3: %d, want 410", status)
+	}
+	for i, n := range nodes {
+		if body := withCookie(t, n, cookie).waitGet("/console/relays", 200); !strings.Contains(body, consoleRelay) {
+			t.Errorf("node %d: the session's relays page lacks %s", i+1, consoleRelay)
+		}
+	}
+	if status := withCookie(t, nodes[2], cookie).post("/console/signout", url.Values{}); status != 200 {
+		t.Fatalf("signing out on node 3: %d", status)
+	}
+	withCookie(t, nodes[0], cookie).waitGet("/console/relays", http.StatusSeeOther)
+
+	br := newBrowser(t, "http://"+nodes[1].ready.HTTP, screenshotDir(t))
+	br.open("/console/signin")
+	br.do(chromedp.SendKeys(chromedp.CSS("#token"), nodes[1].token))
+	br.submit(`form[action="/console/signin/token"] button`, "Your relays and groups")
+	br.open("/console/cluster")
+	text := br.mainText()
+	for _, want := range []string{"v1", "v2", "v3", "leader", "(this node)", "Tokens", "0 pending, 0 failed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the cluster page lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "leader") != 1 {
+		t.Errorf("the cluster page names %d leaders:\n%s", strings.Count(text, "leader"), text)
+	}
+	br.checkA11y("cluster")
+	br.shot("13-cluster")
 }
