@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -158,5 +159,21 @@ func TestZone_OwnNamesSurviveRestart(t *testing.T) {
 	}
 	if len(m.Answer) != 1 || len(m.Extra) < 1 || !strings.Contains(m.Extra[0].String(), "192.0.2.54") {
 		t.Fatalf("after the restart: %v\nwant the MX with ns1's new address as glue", m)
+	}
+}
+
+// TestCluster_ZoneRecordsReplicate: a zone record written through one
+// member is answered by every member, with the glue each has from --ns.
+func TestCluster_ZoneRecordsReplicate(t *testing.T) {
+	nodes := startCluster(t, 2, "--ns", "ns1."+apex+"=192.0.2.53")
+	nodes[1].mustCLI("zone-record", "add", "confirm", "MX", "10", "ns1")
+	for _, n := range nodes {
+		eventually(t, 15*time.Second, func() (bool, string) {
+			m, err := exchange("udp", n.ready.DNSUDP, "confirm."+apex, dns.TypeMX)
+			if err != nil {
+				return false, err.Error()
+			}
+			return len(m.Answer) == 1 && len(m.Extra) > 0 && strings.Contains(m.Extra[0].String(), "192.0.2.53"), m.String()
+		})
 	}
 }
