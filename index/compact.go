@@ -1,5 +1,7 @@
 package index
 
+import "unsafe"
+
 // Arena garbage: a replaced or deleted record leaves its cold words behind.
 // When the garbage outgrows both compactMinWords and the live records, the
 // Txn that commits copies every live cold record into a new arena and
@@ -26,8 +28,15 @@ func (t *Txn) compact() {
 
 // compactEntities moves the entities' live cold records into a new arena.
 func (t *Txn) compactEntities() {
-	na, move := relocate(t.ecold, t.v.ecold)
-	t.v.entities.rewrite(t.gen, func(h *entHot) { h.cold = move(h.cold) })
+	old := t.v.ecold
+	na := newArena()
+	na.compactAt, na.compactions = t.ecold.compactAt, t.ecold.compactions+1
+	t.v.entities.rewrite(t.gen, func(h *entHot) {
+		w := old.record(h.cold)
+		n := entityWords(w)
+		text := unsafe.Slice((*byte)(unsafe.Pointer(&w[entHeader])), 4*(n-entHeader))
+		h.cold = na.addEntity(loadSeen(w), int64(w[entUpdated]), text)
+	})
 	t.ecold = na
 	t.v.ecold = na.view()
 }

@@ -226,7 +226,7 @@ func (r EntityRef) ExpiredAt(cutoff int64) bool {
 }
 
 // Updated is when the entity was last changed, Unix seconds.
-func (r EntityRef) Updated() int64 { return int64(r.cold()[coldUpdated]) }
+func (r EntityRef) Updated() int64 { return int64(r.cold()[entUpdated]) }
 
 // Seen is the local time of the entity's last positive answer, or zero.
 func (r EntityRef) Seen() int64 { return loadSeen(r.cold()) }
@@ -293,4 +293,4 @@ func (r EntityRef) Entity() *record.Entity {
 
 func (r EntityRef) cold() []uint32 { return r.cv.record(r.h.cold) }
 
-func (r EntityRef) text() entityText { return parseEntityText(r.cv.text(r.cold())) }
+func (r EntityRef) text() entityText { return parseEntityText(entityBytes(r.cold())) }

@@ -3,17 +3,72 @@ package index
 import (
 	"encoding/binary"
 	"net/netip"
+	"unsafe"
 
 	"github.com/wlns/wlns/record"
 )
 
-// An entity's cold text packs what only the API (and a TXT answer) reads:
+// An entity's cold record, in the entities' arena, is two words (seen
+// mark, updated) and its text, without the length word a pair's record
+// has: the text says where it ends (entityWords).
+//
+// The text packs what only the API (and a TXT answer) reads:
 // name, contact and PTR, each a uvarint length and its bytes, then the
 // number of member prefixes (uvarint) and each prefix as a tag byte (an
 // IPv4 prefix's length, or v6Tag plus an IPv6 prefix's length) and its
 // address's 4 or 16 bytes. A lone /32 relay with no name takes 9 bytes
 // besides its contact and PTR.
 const v6Tag = 64
+
+const (
+	entSeen    = coldSeen
+	entUpdated = coldUpdated
+	entHeader  = 2
+)
+
+// addEntity appends an entity's cold record and returns its word index.
+func (a *arena) addEntity(seen, updated int64, text []byte) uint32 {
+	n := uint64(entHeader + (len(text)+3)/4)
+	ref := a.reserve(n)
+	w := a.chunks[ref>>chunkBits][ref%chunkWords:][:n]
+	w[entSeen] = clampTime(seen)
+	w[entUpdated] = clampTime(updated)
+	w[n-1] = 0 // the text's padding
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&w[entHeader])), len(text)), text)
+	a.next = ref + n
+	a.live += n
+	return uint32(ref)
+}
+
+// entityWords is the size of the entity record w starts with, in words.
+func entityWords(w []uint32) uint64 {
+	s := entityBytes(w)
+	t := parseEntityText(s)
+	n := len(s) - len(t.prefixes) // through the prefix count
+	for b := t.prefixes; t.n > 0; t.n-- {
+		_, rest := decodePrefix(b)
+		n += len(b) - len(rest)
+		b = rest
+	}
+	return uint64(entHeader + (n+3)/4)
+}
+
+// dropEntity counts the entity record at ref as garbage.
+func (a *arena) dropEntity(c coldView, ref uint32) {
+	n := entityWords(c.record(ref))
+	a.live -= n
+	a.dead += n
+}
+
+// entityBytes is the text of the entity record w starts with, and
+// whatever follows it to the end of its chunk; the string shares the
+// arena.
+func entityBytes(w []uint32) string {
+	if len(w) <= entHeader {
+		return ""
+	}
+	return unsafe.String((*byte)(unsafe.Pointer(&w[entHeader])), 4*(len(w)-entHeader))
+}
 
 // entityText is a decoded view of a cold text; its strings share the arena.
 type entityText struct {

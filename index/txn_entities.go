@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"unsafe"
 
 	"github.com/wlns/wlns/record"
 )
@@ -30,9 +29,8 @@ func (t *Txn) PutEntity(e *record.Entity) {
 		}
 	}
 	t.scratch = appendEntityText(t.scratch[:0], e)
-	text := unsafe.String(unsafe.SliceData(t.scratch), len(t.scratch)) // add copies it
 	h := entHot{created: clampTime(e.Created), lastQ: clampTime(e.LastQueried), flags: flags,
-		cold: t.ecold.add(e.Seen(), e.Updated, "", "", text)}
+		cold: t.ecold.addEntity(e.Seen(), e.Updated, t.scratch)}
 	t.v.ecold = t.ecold.view()
 	t.v.entities.set(e.ID, h, t.gen)
 	t.countEntity(h.flags, 1)
@@ -74,7 +72,7 @@ func (t *Txn) dropEntity(old EntityRef) {
 		}
 	}
 	t.countEntity(old.h.flags, -1)
-	t.ecold.drop(t.v.ecold, old.h.cold)
+	t.ecold.dropEntity(t.v.ecold, old.h.cold)
 }
 
 func (t *Txn) countEntity(flags uint32, d int) {
