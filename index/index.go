@@ -7,9 +7,12 @@
 // with one atomic store. Pairs and VERP sources are 32-byte entries in small
 // sorted leaves under a hash directory, keyed by entity and a digest of the
 // sender (the same SHA-256 the hashed query label carries), with the fields
-// only the API reads in an append-only arena (DESIGN.md). A Txn copies the
-// leaves and directory pages it writes, so a write costs the records it
-// touches, not the size of the index.
+// only the API reads in an append-only arena (DESIGN.md). Entities are
+// 16-byte entries in pages by ID, their name, contact, PTR and members in
+// an arena of their own, found from an address through pointer-free
+// address tables; DNS reads them through an EntityRef. A Txn copies the
+// leaves and pages it writes, so a write costs the records it touches, not
+// the size of the index.
 //
 // The index owns the data structure only. It decides nothing about what a
 // command means (raftstore does) and imports no DNS, HTTP or Raft code.
