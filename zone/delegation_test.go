@@ -3,6 +3,7 @@ package zone
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -96,3 +97,42 @@ func TestRespond_ReferralAllocatesNothing(t *testing.T) {
 		t.Fatalf("%.0f allocations per referral", n)
 	}
 }
+
+// TestXFR_DelegatedCutsTransferAsReferrals checks that a transferred tree
+// holds, at a delegated cut, the NS records (with glue inside the zone)
+// and nothing at or below the cut, so a secondary refers as wlns does.
+func TestXFR_DelegatedCutsTransferAsReferrals(t *testing.T) {
+	r := newTestResponder(t)
+	v := delegated(t)
+	lim := xfrLimits{maxRecords: 1 << 20, maxMember: 1 << 16}
+	for _, tc := range []struct {
+		sub, cut string
+		own      []string
+	}{
+		{"relay", "2.0.192.relay.wl.example.org.", []string{
+			"2.0.192.relay.wl.example.org. 300 IN NS ns.2.0.192.relay.wl.example.org.",
+			"2.0.192.relay.wl.example.org. 300 IN NS ns.pm.example.",
+			"ns.2.0.192.relay.wl.example.org. 300 IN A 10.0.0.53",
+			"ns.2.0.192.relay.wl.example.org. 300 IN AAAA fd00::53",
+			"1.0.0.0.8.b.d.0.1.0.0.2.relay.wl.example.org. 300 IN NS ns.pm.example."}},
+		{"sender", "2.0.192.sender.wl.example.org.", []string{
+			"2.0.192.sender.wl.example.org. 300 IN NS ns.2.0.192.relay.wl.example.org.",
+			"2.0.192.sender.wl.example.org. 300 IN NS ns.pm.example.",
+			"1.0.0.0.8.b.d.0.1.0.0.2.sender.wl.example.org. 300 IN NS ns.pm.example."}},
+	} {
+		z, err := r.buildXFRZone(v, tc.sub, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range z.recs {
+			if rec.name == tc.cut || strings.HasSuffix(rec.name, "."+tc.cut) {
+				t.Errorf("%s: %s is below the cut %s", tc.sub, rec.name, tc.cut)
+			}
+		}
+		if got, want := rrs(t, z.own), normRRs(t, tc.own); !slices.Equal(sorted(got), sorted(want)) {
+			t.Errorf("%s: own records\n got %q\nwant %q", tc.sub, got, want)
+		}
+	}
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

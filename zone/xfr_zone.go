@@ -98,6 +98,7 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 		z.recs = append(z.recs, p.rec)
 	}
 	slices.SortFunc(z.recs, func(a, b xfrRec) int { return strings.Compare(a.name, b.name) })
+	z.recs, z.own = r.xfrCuts(v, sub, z.origin, z.recs)
 	z.gaps = b.gaps
 	return z, nil
 }
@@ -158,6 +159,9 @@ func (b *xfrBuilder) relayText(e *record.Entity) string {
 func (b *xfrBuilder) addresses(e *record.Entity) ([]netip.Addr, error) {
 	var out []netip.Addr
 	for _, p := range e.Prefixes {
+		if underCut(b.v, p) {
+			continue // the zone holds a referral there (xfrCuts)
+		}
 		host := p.Addr().BitLen() - p.Bits()
 		if host > 30 || 1<<host > b.lim.maxMember {
 			return nil, fmt.Errorf("member %s of %s has %s addresses, more than %d: %w", p, e.Label(), hostCount(host), b.lim.maxMember, errZoneTooLarge)
