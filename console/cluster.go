@@ -25,11 +25,6 @@ type clusterData struct {
 // spoolCounts are the pending and failed spooled writes of this node.
 type spoolCounts struct{ Pending, Failed int }
 
-// spooler is implemented by a store with a write spool (raftstore.Store).
-type spooler interface {
-	SpoolCounts() (pending, failed int)
-}
-
 // cluster shows an admin the members as this node sees them, this node's
 // spool, the record counts and the tokens (names, roles, scopes: never secrets or hashes).
 func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) error {

@@ -16,7 +16,10 @@ import (
 
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/expiry"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/raftstore"
+	"github.com/wlns/wlns/record"
 )
 
 const adminSecret = "test-admin-secret"
@@ -70,8 +73,11 @@ func newRig(t *testing.T) *rig {
 	r.apply(command.EntityPut, command.EntityBody{Name: "bgroup", Group: true, Prefixes: []string{"198.51.100.0/28"}, Contact: "pm-b@b.example", Registered: true})
 	r.apply(command.PairPut, command.PairBody{Sender: "dave@a.example", IP: "192.0.2.4"})
 	r.apply(command.PairPut, command.PairBody{Sender: "secret@b.example", IP: "198.51.100.1"})
+	windows := expiry.Windows{Pairs: 10 * 24 * time.Hour, Verps: 10 * 24 * time.Hour}
 	r.c, err = New(Config{BaseURL: "https://wl.test", Mailer: r.mail, Logger: slog.New(slog.DiscardHandler),
-		Now: r.clock, LookupRate: 3}, st)
+		Now: r.clock, LookupRate: 3, Expiring: func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool) {
+			windows.Expiring(v, 0, until, kind, fn)
+		}}, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,5 +334,134 @@ func TestPairs_CursorPagingListsEachPairOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s listed %d times", k, n)
 		}
+	}
+}
+
+// TestVerpAndPin_ThroughTheForms adds, pins, unpins and deletes a VERP
+// source and pins a pair from the expiring page, reading the store after
+// each step.
+func TestVerpAndPin_ThroughTheForms(t *testing.T) {
+	r := newRig(t)
+	cookie, csrf := r.signInByLink("192.0.2.4")
+	post := func(path string, kv ...string) *httptest.ResponseRecorder {
+		t.Helper()
+		v := url.Values{"csrf": {csrf}}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return r.do("POST", path, cookie, v)
+	}
+	if w := post("/console/pairs", "kind", "verp", "sender", "Lists.Example.ORG", "entity", "1"); w.Code != http.StatusSeeOther {
+		t.Fatalf("adding a VERP source: %d %s", w.Code, w.Body)
+	}
+	v := r.st.Index().Load()
+	if vp := v.Verp(1, []byte("lists.example.org")); vp == nil || vp.By != "console:pm-a@a.example" || vp.Method != "console" {
+		t.Fatalf("the VERP source added in the console: %+v", vp)
+	}
+	if w := r.do("GET", "/console/pairs?kind=verp", cookie, nil); !strings.Contains(w.Body.String(), "lists.example.org") {
+		t.Errorf("the VERP page lacks the source:\n%s", w.Body)
+	}
+	w := r.do("GET", "/console/expiring", cookie, nil)
+	for _, want := range []string{"dave@a.example", "lists.example.org"} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("the expiring page (10-day windows) lacks %s:\n%s", want, w.Body)
+		}
+	}
+	if w := post("/console/pin", "kind", "pairs", "entity", "1", "key", "dave@a.example", "pinned", "1"); w.Code != http.StatusSeeOther {
+		t.Fatalf("pinning: %d %s", w.Code, w.Body)
+	}
+	if w := post("/console/pin", "kind", "verp", "entity", "1", "key", "lists.example.org", "pinned", "1", "from", "pairs"); w.Code != http.StatusSeeOther ||
+		!strings.Contains(w.Header().Get("Location"), "kind=verp") {
+		t.Fatalf("pinning the VERP source from its page: %d %s", w.Code, w.Header())
+	}
+	v = r.st.Index().Load()
+	if p, vp := v.Pair(1, []byte("dave@a.example")), v.Verp(1, []byte("lists.example.org")); !p.Pinned || !vp.Pinned {
+		t.Errorf("after pinning: pair pinned %v, VERP source pinned %v", p.Pinned, vp.Pinned)
+	}
+	if w := r.do("GET", "/console/expiring", cookie, nil); strings.Contains(w.Body.String(), "dave@a.example") {
+		t.Errorf("a pinned pair is still listed as expiring")
+	}
+	post("/console/pin", "kind", "pairs", "entity", "1", "key", "dave@a.example", "pinned", "0")
+	if p := r.st.Index().Load().Pair(1, []byte("dave@a.example")); p.Pinned {
+		t.Error("unpinning left the pair pinned")
+	}
+	if w := post("/console/pairs/delete", "kind", "verp", "entity", "1", "key", "lists.example.org"); w.Code != http.StatusSeeOther {
+		t.Fatalf("deleting the VERP source: %d %s", w.Code, w.Body)
+	}
+	if r.st.Index().Load().Verp(1, []byte("lists.example.org")) != nil {
+		t.Error("the VERP source survived its delete")
+	}
+	if w := post("/console/pairs/delete", "kind", "verp", "entity", "1", "key", "lists.example.org"); w.Code != http.StatusNotFound {
+		t.Errorf("deleting it again: %d, want 404", w.Code)
+	}
+}
+
+func TestSignin_NextStaysInTheConsole(t *testing.T) {
+	r := newRig(t)
+	for next, want := range map[string]string{
+		"pairs":                "/console/pairs",
+		"//evil.example/x":     "/console/relays",
+		"https://evil.example": "/console/relays",
+		"signin":               "/console/relays",
+	} {
+		w := r.do("POST", "/console/signin/token", "", url.Values{"token": {adminSecret}, "next": {next}})
+		if got := w.Header().Get("Location"); got != want {
+			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
+		}
+	}
+	if w := r.do("POST", "/console/signin/token", "", url.Values{"token": {"wrong"}}); w.Code != http.StatusUnauthorized ||
+		!strings.Contains(w.Body.String(), "not known") {
+		t.Errorf("a wrong token: %d %s", w.Code, w.Body)
+	}
+}
+
+// spoolStore is a store cut off from its quorum that spools what it may.
+type spoolStore struct {
+	*readStore
+	spooled []command.Type
+}
+
+func (s *spoolStore) ApplyOrSpool(_ context.Context, e *command.Envelope) (command.Result, bool, error) {
+	s.spooled = append(s.spooled, e.Type)
+	return command.Result{}, true, nil
+}
+func (s *spoolStore) SpoolCounts() (int, int) { return len(s.spooled), 0 }
+
+// TestWrites_WithoutQuorum: an added pair is spooled and the page says so;
+// a delete, which is never spooled, says the cluster cannot take it now.
+func TestWrites_WithoutQuorum(t *testing.T) {
+	ix := index.New()
+	tx := ix.Begin()
+	tx.PutEntity(&record.Entity{ID: 1, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.4/32")}, Registered: true})
+	tx.PutPair(&record.Pair{Entity: 1, Sender: "dave@a.example"})
+	tx.Commit()
+	secret := "cut-off-session"
+	st := &spoolStore{readStore: &readStore{ix: ix, tok: &record.Token{Name: sessionPrefix + "0-pm", Hash: admin.HashSecret(secret),
+		Role: record.RolePostmaster, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Created: time.Now().Unix()}}}
+	con, err := New(Config{Logger: slog.New(slog.DiscardHandler)}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, path string, form url.Values) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: cookieName, Value: secret})
+		w := httptest.NewRecorder()
+		con.ServeHTTP(w, req)
+		return w
+	}
+	w := do("POST", "/console/pairs", url.Values{"csrf": {csrfOf(secret)}, "sender": {"eve@a.example"}, "entity": {"1"}})
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.Contains(loc, "done=spooled") {
+		t.Fatalf("adding without a quorum: %d, Location %q", w.Code, loc)
+	}
+	if w := do("GET", w.Header().Get("Location"), nil); !strings.Contains(w.Body.String(), "commits it once the quorum is back") {
+		t.Errorf("the page after a spooled add does not say so:\n%s", w.Body)
+	}
+	w = do("POST", "/console/pairs/delete", url.Values{"csrf": {csrfOf(secret)}, "key": {"dave@a.example"}, "entity": {"1"}})
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "cannot take changes right now") {
+		t.Errorf("deleting without a quorum: %d\n%s", w.Code, w.Body)
+	}
+	if len(st.spooled) != 1 || st.spooled[0] != command.PairPut {
+		t.Errorf("spooled %v, want one pair.put", st.spooled)
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -95,12 +96,14 @@ func (c *Console) pin(w http.ResponseWriter, r *http.Request, s *session) error 
 	default:
 		return failf(http.StatusNotFound, "%s is not listed through %s (any more).", key, e.Label())
 	}
-	if _, err := c.propose(r.Context(), t, body); err != nil {
-		return err
-	}
 	done := "unpinned"
 	if pinned {
 		done = "pinned"
+	}
+	if _, err := c.propose(r.Context(), t, body); errors.Is(err, errSpooled) {
+		done = "spooled"
+	} else if err != nil {
+		return err
 	}
 	back := "/console/expiring?done=" + done
 	if r.PostFormValue("from") == "pairs" {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -134,13 +135,17 @@ func (c *Console) addPair(w http.ResponseWriter, r *http.Request, s *session) er
 		}
 		_, err = c.propose(r.Context(), t, body)
 	}
+	done := "added"
+	if errors.Is(err, errSpooled) {
+		done, err = "spooled", nil
+	}
 	if ue, ok := err.(*userError); ok && ue.status < 500 {
 		return c.pairsAgain(w, r, s, ue)
 	}
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/console/pairs?done=added&kind="+kindParam(verp)+"&entity="+r.PostFormValue("entity"), http.StatusSeeOther)
+	http.Redirect(w, r, "/console/pairs?done="+done+"&kind="+kindParam(verp)+"&entity="+r.PostFormValue("entity"), http.StatusSeeOther)
 	return nil
 }
 
@@ -221,6 +226,7 @@ var notices = map[string]string{
 	"deleted":  "Deleted.",
 	"pinned":   "Pinned: it will not expire.",
 	"unpinned": "Unpinned: it expires when nobody asks for it for the kind's window.",
+	"spooled":  "Taken, but the cluster has no quorum right now: this node keeps the change and commits it once the quorum is back.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

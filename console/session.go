@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -129,8 +130,21 @@ func (c *Console) deleteToken(ctx context.Context, name string) error {
 	return err
 }
 
+// spooler is implemented by a store that takes writes while the cluster
+// has no quorum and commits them later (raftstore.Store).
+type spooler interface {
+	ApplyOrSpool(ctx context.Context, e *command.Envelope) (res command.Result, spooled bool, err error)
+	SpoolCounts() (pending, failed int)
+}
+
+// errSpooled is returned by propose for a write the node spooled: taken,
+// to be committed once the quorum is back.
+var errSpooled = errors.New("spooled")
+
 // propose applies a command with the console's clock and a random
 // request ID; a rejection comes back as a *userError with its message.
+// Pairs and VERP sources are spooled like the API's when the store cannot
+// reach a quorum (errSpooled).
 func (c *Console) propose(ctx context.Context, t command.Type, body any) (command.Result, error) {
 	id, err := admin.NewSecret()
 	if err != nil {
@@ -140,7 +154,16 @@ func (c *Console) propose(ctx context.Context, t command.Type, body any) (comman
 	if err != nil {
 		return command.Result{}, fmt.Errorf("building a %s command: %w", t, err)
 	}
-	res, err := c.store.Apply(ctx, env)
+	var res command.Result
+	if sp, ok := c.store.(spooler); ok && (t == command.PairPut || t == command.VerpPut) {
+		var spooled bool
+		res, spooled, err = sp.ApplyOrSpool(ctx, env)
+		if err == nil && spooled {
+			return res, errSpooled
+		}
+	} else {
+		res, err = c.store.Apply(ctx, env)
+	}
 	if err != nil {
 		return res, failf(http.StatusServiceUnavailable, "The cluster cannot take changes right now (%v); try again in a moment.", err)
 	}
