@@ -2,23 +2,22 @@ package raftstore
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
 )
 
-// A state that a build from before the challenges can hold is written in
-// the format that build reads: the format-1 golden file restores and
-// persists back byte for byte.
-func TestSnapshot_WritesFormat1WithoutVerificationState(t *testing.T) {
-	restoreUnchanged(t, "testdata/snapshot-v1.bin")
-}
-
-// restoreUnchanged restores the snapshot an older build wrote to file and
-// fails unless this build persists it back byte for byte.
-func restoreUnchanged(t *testing.T, file string) *FSM {
+// restoreUpgraded restores the snapshot an older build wrote to file and
+// fails unless this build persists it in the current format (5) holding the same
+// records, which restores and persists back byte for byte: the upgrade in
+// place.
+func restoreUpgraded(t *testing.T, file string) *FSM {
 	t.Helper()
 	old, err := os.ReadFile(file)
 	if err != nil {
@@ -28,24 +27,52 @@ func restoreUnchanged(t *testing.T, file string) *FSM {
 	if err := f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil {
 		t.Fatal(err)
 	}
-	if got := persist(t, f); !bytes.Equal(got, old) {
-		t.Fatalf("re-persisted %s differs from what the old build wrote (format %d, %d bytes, want %d)",
-			file, got[len(snapMagic)], len(got), len(old))
+	got := persist(t, f)
+	if got[len(snapMagic)] != snapVersion || old[len(snapMagic)] >= snapVersion {
+		t.Fatalf("%s (format %d) re-persisted as format %d, want %d", file, old[len(snapMagic)], got[len(snapMagic)], snapVersion)
+	}
+	g := NewFSM(nil, nil)
+	if err := g.Restore(io.NopCloser(bytes.NewReader(got))); err != nil {
+		t.Fatal(err)
+	}
+	if again := persist(t, g); !bytes.Equal(again, got) {
+		t.Fatal("the rewritten snapshot does not persist back byte for byte")
+	}
+	if records(f) != records(g) || f.Index().Load().Counts() != g.Index().Load().Counts() {
+		t.Fatalf("the rewritten snapshot holds other records:\n%s\nwant\n%s", records(g), records(f))
 	}
 	return f
 }
 
-func TestSnapshot_FormatFollowsTheState(t *testing.T) {
+// records lists an FSM's pairs and VERP sources, sorted, for comparing.
+func records(f *FSM) string {
+	var out []string
+	v := f.Index().Load()
+	line := func(kind string, ent uint64, key, by, method string, m *record.Meta) string {
+		return fmt.Sprintf("%s %d %q %q %q %t %d %d %d", kind, ent, key, by, method, m.Pinned, m.Created, m.Updated, m.LastQueried)
+	}
+	v.Pairs(func(p *record.Pair) bool {
+		out = append(out, line("pair", p.Entity, p.Sender, p.By, p.Method, &p.Meta))
+		return true
+	})
+	v.Verps(func(p *record.Verp) bool {
+		out = append(out, line("verp", p.Entity, p.Domain, p.By, p.Method, &p.Meta))
+		return true
+	})
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+func TestSnapshot_EveryStateIsWrittenInTheCurrentFormat(t *testing.T) {
 	mta := command.TokenBody{Name: "postfix", Hash: secretHash("p"), Role: "mta"}
 	cases := []struct {
 		name  string
 		steps []step
-		want  byte
 	}{
-		{"records and tokens only", []step{{command.TokenPut, command.TokenBody{Name: "ops", Hash: secretHash("o"), Role: "admin"}}}, 1},
-		{"an open challenge", []step{{command.ChallengeOpen, chOpen("c1", "dave@umkc.edu", "192.0.2.5")}}, 2},
-		{"an mta token", []step{{command.TokenPut, mta}}, 2},
-		{"mta token revoked", []step{{command.TokenPut, mta}, {command.TokenDelete, command.TokenBody{Name: "postfix"}}}, 1},
+		{"nothing", nil},
+		{"records and tokens only", []step{{command.TokenPut, command.TokenBody{Name: "ops", Hash: secretHash("o"), Role: "admin"}}}},
+		{"an open challenge", []step{{command.ChallengeOpen, chOpen("c1", "dave@umkc.edu", "192.0.2.5")}}},
+		{"an mta token", []step{{command.TokenPut, mta}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -54,8 +81,8 @@ func TestSnapshot_FormatFollowsTheState(t *testing.T) {
 				h.ok(s.typ, s.body)
 			}
 			snap := persist(t, h.f)
-			if got := snap[len(snapMagic)]; got != c.want {
-				t.Fatalf("written as format %d, want %d", got, c.want)
+			if got := snap[len(snapMagic)]; got != snapVersion {
+				t.Fatalf("written as format %d, want %d", got, snapVersion)
 			}
 			r := NewFSM(nil, nil)
 			if err := r.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
@@ -66,13 +93,22 @@ func TestSnapshot_FormatFollowsTheState(t *testing.T) {
 			}
 		})
 	}
-	// Once the sweep has forgotten every challenge, the state is format 1
-	// again.
-	h := chHarness(t)
-	h.ok(command.ChallengeOpen, chOpen("c1", "dave@umkc.edu", "192.0.2.5"))
-	h.now += 40 * 86400
-	h.ok(command.Expire, command.ExpireBody{Challenges: h.now - 30*86400})
-	if got := persist(t, h.f)[len(snapMagic)]; got != 1 {
-		t.Fatalf("after the sweep: format %d, want 1", got)
+}
+
+// testdata/snapshot-v4.bin was written by the snapshot code before the
+// flat tables (format 4, zone records): group Relays (198.51.100.0/24,
+// 2001:db8::/64) with dave@umkc.edu, a lone 192.0.2.1 with domain pair
+// example.net and VERP source lists.example.com, zone records ns1 A and
+// @ TXT.
+func TestSnapshot_RestoresFormat4(t *testing.T) {
+	f := restoreUpgraded(t, "testdata/snapshot-v4.bin")
+	v := f.Index().Load()
+	lone := entityIDOf(v, "192.0.2.1")
+	if v.Pair(entityIDOf(v, "198.51.100.9"), []byte("dave@umkc.edu")) == nil || v.Pair(lone, []byte("example.net")) == nil ||
+		v.Verp(lone, []byte("lists.example.com")) == nil {
+		t.Fatal("a pair or the VERP source is missing")
+	}
+	if got := zoneRecordStrings(f); got != "@ TXT 0 \"v=spf1 -all\"\nns1 A 6 192.0.2.53\n" { // TTL in hundreds of seconds
+		t.Fatalf("zone records:\n%s", got)
 	}
 }

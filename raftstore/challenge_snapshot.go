@@ -23,24 +23,6 @@ const (
 // challengeOpenIndexed flags a challenge the open index names for its key.
 const challengeOpenIndexed = 1
 
-// snapFormat is the snapshot format a state needs: 1 while it holds no
-// verification state (challenges, suppressions, rate windows) and no token
-// of the "mta" role, all of which only version-3 commands create; 3 when
-// it holds a sliding rate window, which only version-4 commands create;
-// else 2. A build from before the challenges reads format 1 only, one from
-// before sliding limits formats 1 and 2, so a cluster upgraded to this
-// build can still be rolled back, snapshots included, until the newer
-// commands are used.
-func snapFormat(toks []*record.Token, verification int, wins []rateWindow) uint64 {
-	switch {
-	case slices.ContainsFunc(wins, func(w rateWindow) bool { return w.sliding }):
-		return 3
-	case verification > 0 || slices.ContainsFunc(toks, func(t *record.Token) bool { return t.Role == record.RoleMTA }):
-		return 2
-	}
-	return 1
-}
-
 // sortedChallenges returns the state's records in snapshot order.
 func (cs *challenges) sorted() ([]*record.Challenge, []suppression, []rateWindow) {
 	chs := make([]*record.Challenge, 0, cs.byID.len())

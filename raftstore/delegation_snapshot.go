@@ -7,20 +7,10 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// tagDelegation is a delegation record (format 4): prefix, by, created,
+// tagDelegation is a delegation record (since format 4): prefix, by, created,
 // updated, then each name server's name and glue addresses (as full-length
 // prefixes).
 const tagDelegation = tagZoneRecord + 1
-
-// delegationFormat is the snapshot format delegations need: 4 when there
-// are any (only version-5 commands create them), so an older build refuses
-// such a snapshot instead of dropping the delegations; else 1.
-func delegationFormat(ds []*record.Delegation) uint64 {
-	if len(ds) > 0 {
-		return 4
-	}
-	return 1
-}
 
 // delegations writes ds, which View.Delegations returns in prefix order.
 func (sw *snapWriter) delegations(ds []*record.Delegation) {

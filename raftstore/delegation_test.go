@@ -73,14 +73,13 @@ func TestFSM_DelegationRefusals(t *testing.T) {
 	}
 }
 
-func TestSnapshot_DelegationsRoundTripInFormat4(t *testing.T) {
+func TestSnapshot_DelegationsRoundTrip(t *testing.T) {
 	h := newHarness(t)
-	without := persist(t, h.f)
 	h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns1.pm.example", "ns2.pm.example"))
 	h.ok(command.DelegationPut, delegBody("2001:db8::/32", "ns1.pm.example"))
 	snap := persist(t, h.f)
-	if without[len(snapMagic)] != 1 || snap[len(snapMagic)] != 4 {
-		t.Fatalf("formats %d and %d, want 1 without delegations and 4 with", without[len(snapMagic)], snap[len(snapMagic)])
+	if snap[len(snapMagic)] != snapVersion {
+		t.Fatalf("format %d, want %d", snap[len(snapMagic)], snapVersion)
 	}
 	b := NewFSM(nil, nil)
 	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {

@@ -35,6 +35,8 @@ type restored struct {
 	want    snapCounts
 	// zone are the zone records read so far.
 	zone *record.ZoneRecords
+	// flat reads a format-5 snapshot's pair and VERP tables.
+	flat *index.FlatLoader
 }
 
 // readSnapshot reads a whole snapshot stream into a new transaction on ix,
@@ -56,7 +58,7 @@ func (rs *restored) read(sr *snapReader) error {
 	rs.version = v
 	intern := map[string]string{}
 	for first := true; ; first = false {
-		tag, payload, err := sr.next()
+		tag, n, err := sr.head()
 		if err != nil {
 			return err
 		}
@@ -64,20 +66,40 @@ func (rs *restored) read(sr *snapReader) error {
 			return errors.New("the state record must come first, once")
 		}
 		if tag == tagEnd {
-			if err := sr.checksum(); err != nil {
-				return err
+			return rs.end(sr)
+		}
+		if _, ok := flatPart(tag); ok {
+			if err := rs.flatRecord(sr, tag, n); err != nil {
+				return fmt.Errorf("record tag %d: %w", tag, err)
 			}
-			if rs.n != rs.want {
-				return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
-			}
-			rs.txn.SetZoneRecords(rs.zone)
-			return nil
+			continue
+		}
+		payload, err := sr.payload(n)
+		if err != nil {
+			return err
 		}
 		d := &dec{b: payload}
 		if err := rs.apply(tag, d, intern); err != nil {
 			return fmt.Errorf("record tag %d: %w", tag, err)
 		}
 	}
+}
+
+// end checks the checksum and the counts after the end record, then
+// builds a format-5 snapshot's tables.
+func (rs *restored) end(sr *snapReader) error {
+	if err := sr.checksum(); err != nil {
+		return err
+	}
+	if rs.version >= 5 {
+		p, v := rs.flat.Counts()
+		rs.n.pairs, rs.n.verps = uint64(p), uint64(v)
+	}
+	if rs.n != rs.want {
+		return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
+	}
+	rs.txn.SetZoneRecords(rs.zone)
+	return rs.finishFlat()
 }
 
 // apply decodes one record into the restore.
@@ -94,15 +116,21 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		}
 		rs.txn = rs.ix.BeginEmpty()
 		rs.txn.SetSerial(rs.serial)
+		rs.flat = rs.txn.LoadFlat()
 	case tagEntity:
 		ent := decodeEntity(d)
 		if err := d.end(); err != nil {
 			return err
 		}
 		rs.txn.PutEntity(ent)
-		rs.st = rs.st.withGroup(nil, ent)
+		if ent.Group { // rs.st is not published yet: no copy (withGroup's) needed
+			rs.st.groups[groupKey(ent.Name)] = ent.ID
+		}
 		rs.n.entities++
 	case tagPair:
+		if rs.version >= 5 {
+			return errors.New("a pair record in a format-5 snapshot")
+		}
 		p := &record.Pair{Entity: d.uvarint(), Sender: d.str(), By: internStr(intern, d.str()), Method: internStr(intern, d.str())}
 		d.meta(&p.Meta)
 		if err := d.end(); err != nil {
@@ -111,6 +139,9 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		rs.txn.PutPair(p)
 		rs.n.pairs++
 	case tagVerp:
+		if rs.version >= 5 {
+			return errors.New("a VERP record in a format-5 snapshot")
+		}
 		v := &record.Verp{Entity: d.uvarint(), Domain: d.str(), By: internStr(intern, d.str()), Method: internStr(intern, d.str())}
 		d.meta(&v.Meta)
 		if err := d.end(); err != nil {
@@ -230,24 +261,29 @@ func (sr *snapReader) header() (uint64, error) {
 	return v, nil
 }
 
-// next reads one record; for tagEnd the payload is nil.
-func (sr *snapReader) next() (byte, []byte, error) {
+// head reads a record's tag and, but for tagEnd, its payload's length.
+func (sr *snapReader) head() (byte, int, error) {
 	tag, err := sr.ReadByte()
 	if err != nil || tag == tagEnd {
-		return tag, nil, err
+		return tag, 0, err
 	}
 	n, err := binary.ReadUvarint(sr)
 	if err != nil {
-		return 0, nil, err
+		return 0, 0, err
 	}
 	if n > maxRecord {
-		return 0, nil, fmt.Errorf("record of %d bytes is over the %d limit", n, maxRecord)
+		return 0, 0, fmt.Errorf("record of %d bytes is over the %d limit", n, maxRecord)
 	}
-	if uint64(cap(sr.buf)) < n {
+	return tag, int(n), nil
+}
+
+// payload reads a record's payload of n bytes into a buffer it reuses.
+func (sr *snapReader) payload(n int) ([]byte, error) {
+	if cap(sr.buf) < n {
 		sr.buf = make([]byte, n)
 	}
 	sr.buf = sr.buf[:n]
-	return tag, sr.buf, sr.full(sr.buf)
+	return sr.buf, sr.full(sr.buf)
 }
 
 // checksum reads the stored CRC after the end tag and compares it.

@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -18,25 +17,27 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Snapshot format, version 2:
+// Snapshot format, version 5:
 //
 //	header  "WLNSSNAP" uvarint(version)
 //	records tag byte, uvarint(payload length), payload
-//	        state first, then entities by ID, pairs by (entity, sender),
-//	        VERP sources by (entity, domain), tokens by name, challenges by
-//	        ID, suppressions by (sender, entity), rate windows by key, the
-//	        request-ID window in apply order, zone records by (name, type,
-//	        data), delegations by prefix
+//	        state first, then entities by ID, the pair and VERP tables in
+//	        the index's flat form (snapshot_flat.go), tokens by name,
+//	        challenges by ID, suppressions by (sender, entity), rate
+//	        windows by key, the request-ID window in apply order, zone
+//	        records by (name, type, data), delegations by prefix
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
 // (before challenges) has no challenge records and three fewer counts in
 // the state record; version 2 has no sliding rate windows; version 3 no
-// zone records (and one count fewer) and no delegations. Restore reads all four, and a state an older version can hold is written in it (see
-// snapFormat).
+// zone records (and one count fewer) and no delegations; versions 1 to 4
+// hold one record per pair (by entity and sender) and per VERP source (by
+// entity and domain) instead of the flat tables. Restore reads all five;
+// Persist writes version 5.
 const (
 	snapMagic   = "WLNSSNAP"
-	snapVersion = 4
+	snapVersion = 5
 	// maxRecord bounds one record's payload, so a corrupt length cannot
 	// make Restore allocate without limit.
 	maxRecord = 1 << 20
@@ -89,25 +90,22 @@ func (s *fsmSnapshot) Release() {}
 // same bytes.
 func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw := &snapWriter{w: bufio.NewWriterSize(w, 256<<10), crc: crc32.New(castagnoli)}
-	ents, pairs, verps := s.sorted()
+	ents := s.entities()
+	c := s.view.Counts()
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
 	zone := s.view.ZoneRecords()
 	delegs := s.view.Delegations()
-	sw.format = max(snapFormat(toks, len(chs)+len(sups)+len(wins), wins), zoneRecordFormat(zone), delegationFormat(delegs))
 	sw.write([]byte(snapMagic))
-	sw.e.uvarint(sw.format)
+	sw.e.uvarint(snapVersion)
 	sw.write(sw.e.b)
 	sw.e.b = sw.e.b[:0]
-	sw.stateRecord(s, len(ents), len(pairs), len(verps), len(toks), len(chs), len(sups), len(wins), zone.Len())
+	sw.stateRecord(s, len(ents), c.Pairs+c.DomainPairs, c.VerpSources, len(toks), len(chs), len(sups), len(wins), zone.Len())
 	for _, e := range ents {
 		sw.entity(e)
 	}
-	for _, p := range pairs {
-		sw.pair(p, tagPair)
-	}
-	for _, v := range verps {
-		sw.pair(v, tagVerp)
+	if err := s.view.WriteFlat(sw.flat); err != nil && sw.err == nil {
+		sw.err = err
 	}
 	for _, t := range toks {
 		sw.token(t)
@@ -130,25 +128,12 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	return sw.n, nil
 }
 
-// sorted collects the view's records in snapshot order.
-func (s *fsmSnapshot) sorted() ([]*record.Entity, []index.Ref, []index.Ref) {
-	c := s.view.Counts()
-	ents := make([]*record.Entity, 0, c.Entities)
+// entities collects the view's entities in ID order.
+func (s *fsmSnapshot) entities() []*record.Entity {
+	ents := make([]*record.Entity, 0, s.view.Counts().Entities)
 	s.view.Entities(func(e *record.Entity) bool { ents = append(ents, e); return true })
 	slices.SortFunc(ents, func(a, b *record.Entity) int { return cmp.Compare(a.ID, b.ID) })
-	pairs := make([]index.Ref, 0, c.Pairs+c.DomainPairs)
-	s.view.EachPair(func(p index.Ref) bool { pairs = append(pairs, p); return true })
-	slices.SortFunc(pairs, byEntityKey)
-	verps := make([]index.Ref, 0, c.VerpSources)
-	s.view.EachVerp(func(v index.Ref) bool { verps = append(verps, v); return true })
-	slices.SortFunc(verps, byEntityKey)
-	return ents, pairs, verps
-}
-
-// byEntityKey orders pairs by (entity, sender), VERP sources by (entity,
-// domain).
-func byEntityKey(a, b index.Ref) int {
-	return cmp.Or(cmp.Compare(a.Entity(), b.Entity()), strings.Compare(a.Key(), b.Key()))
+	return ents
 }
 
 // snapWriter writes records and keeps the running checksum and size. The
@@ -160,8 +145,6 @@ type snapWriter struct {
 	e   enc
 	hdr [1 + binary.MaxVarintLen64]byte
 	err error
-	// format is the format being written (see snapFormat).
-	format uint64
 }
 
 func (sw *snapWriter) write(b []byte) {
@@ -176,11 +159,16 @@ func (sw *snapWriter) write(b []byte) {
 
 // record writes the payload built in sw.e under tag and resets it.
 func (sw *snapWriter) record(tag byte) {
-	sw.hdr[0] = tag
-	n := binary.PutUvarint(sw.hdr[1:], uint64(len(sw.e.b)))
-	sw.write(sw.hdr[:1+n])
-	sw.write(sw.e.b)
+	sw.frame(tag, sw.e.b)
 	sw.e.b = sw.e.b[:0]
+}
+
+// frame writes payload b under tag.
+func (sw *snapWriter) frame(tag byte, b []byte) {
+	sw.hdr[0] = tag
+	n := binary.PutUvarint(sw.hdr[1:], uint64(len(b)))
+	sw.write(sw.hdr[:1+n])
+	sw.write(b)
 }
 
 func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs, sups, wins, zone int) {
@@ -188,14 +176,7 @@ func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs,
 	e.uvarint(s.view.Serial())
 	e.uvarint(s.st.lastID)
 	e.varint(s.maxT)
-	counts := []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins, zone}
-	switch {
-	case sw.format < 2:
-		counts = counts[:5]
-	case sw.format < 4:
-		counts = counts[:8]
-	}
-	for _, n := range counts {
+	for _, n := range []int{ents, pairs, verps, toks, len(s.dedup), chs, sups, wins, zone} {
 		e.uvarint(uint64(n))
 	}
 	sw.record(tagState)
@@ -218,18 +199,6 @@ func (sw *snapWriter) entity(ent *record.Entity) {
 	e.str(ent.PTR)
 	e.meta(&ent.Meta)
 	sw.record(tagEntity)
-}
-
-// pair writes a pair, or under tagVerp a VERP source: the two share a
-// layout.
-func (sw *snapWriter) pair(r index.Ref, tag byte) {
-	e := &sw.e
-	e.uvarint(r.Entity())
-	e.str(r.Key())
-	e.str(r.By())
-	e.str(r.Method())
-	e.times(r.Pinned(), r.Created(), r.Updated(), r.LastQueried())
-	sw.record(tag)
 }
 
 func (sw *snapWriter) token(t *record.Token) {

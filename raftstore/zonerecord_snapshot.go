@@ -4,20 +4,10 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// tagZoneRecord is a zone record (format 4): name, type, TTL, data,
+// tagZoneRecord is a zone record (since format 4): name, type, TTL, data,
 // created, updated; written after the verification state, in the set's
 // order (name, type, data).
 const tagZoneRecord byte = tagSlidingWindow + 1
-
-// zoneRecordFormat is the snapshot format zone records need: 4 when there
-// are any (only version-5 commands create them), else 0 (no constraint),
-// so a cluster that never used them can still roll back.
-func zoneRecordFormat(z *record.ZoneRecords) uint64 {
-	if z.Len() > 0 {
-		return 4
-	}
-	return 0
-}
 
 // zoneRecords writes the zone's own records.
 func (sw *snapWriter) zoneRecords(z *record.ZoneRecords) {

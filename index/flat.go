@@ -1,0 +1,245 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"unsafe"
+)
+
+// The flat form of the pair and VERP tables is what a snapshot holds: the
+// 32-byte hot entries and the cold arena's words as they sit in memory, so
+// a restore reads them into place in large blocks instead of rebuilding
+// records one by one (DESIGN.md, "Flat form").
+//
+// It is canonical: the same records give the same bytes whatever history
+// built the tables (the leaf shapes, the arena's garbage and its interning
+// order are not part of it). Entries come in key order (hash, digest rest,
+// entity); the arena is the one a fresh index would build by adding their
+// cold records in that order, pairs first, with the by/method names
+// numbered in first use and every seen mark zero (the mark is local, never
+// replicated). The restore builds the leaves from the sorted entries: a
+// leaf for every hash prefix of at most leafMax entries whose parent prefix
+// holds more, which is also what inserting them one by one gives.
+
+// FlatPart names a part of the flat form. Parts come in this order, each
+// kind as a run of one or more parts.
+type FlatPart uint8
+
+// Flat parts.
+const (
+	// FlatPairs is a block of pair entries, FlatBlock of them but the last.
+	FlatPairs FlatPart = iota + 1
+	// FlatVerps is a block of VERP source entries.
+	FlatVerps
+	// FlatName is one name (a By or Method value) of the arena's table.
+	FlatName
+	// FlatProv is one by/method pair: two little-endian uint32 name numbers.
+	FlatProv
+	// FlatArena is one arena chunk's used words, little endian.
+	FlatArena
+)
+
+// Sizes of the flat form.
+const (
+	// EntryBytes is the size of one entry: hk, lo (uint64), entity,
+	// created, last queried, cold (uint32), little endian, in that order.
+	EntryBytes = int(unsafe.Sizeof(entry{}))
+	// FlatBlock is how many entries a FlatPairs or FlatVerps part holds
+	// (the last one of its kind fewer): 1 MiB.
+	FlatBlock = 1 << 15
+	// MaxFlatPart is the largest part the flat form holds, in bytes.
+	MaxFlatPart = FlatBlock * EntryBytes
+	provBytes   = 8
+	maxName     = 1 << 16
+)
+
+// littleEndian reports whether entries are laid out in memory as in the
+// flat form, so blocks can be copied to and from memory as they are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// WriteFlat calls emit with v's pair and VERP tables in flat form, one
+// part at a time, and stops at emit's first error. The bytes emit gets are
+// only valid until it returns.
+func (v *View) WriteFlat(emit func(FlatPart, []byte) error) error {
+	fw := &flatWriter{cv: &v.cold, emit: emit, nameID: map[uint32]uint32{0: 0}, names: []string{""},
+		provs: []prov{{}}, provID: map[prov]uint32{{}: 0}}
+	fw.entries(&v.pairs, FlatPairs)
+	fw.entries(&v.verps, FlatVerps)
+	for _, n := range fw.names[1:] {
+		fw.put(FlatName, []byte(n))
+	}
+	for _, p := range fw.provs[1:] {
+		fw.put(FlatProv, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, p.by), p.method))
+	}
+	fw.arena(&v.pairs, &v.verps)
+	return fw.err
+}
+
+// flatWriter renumbers the cold records into the canonical arena as it
+// writes; the first error sticks.
+type flatWriter struct {
+	cv     *coldView
+	emit   func(FlatPart, []byte) error
+	names  []string
+	nameID map[uint32]uint32 // the View's name number → the flat one
+	provs  []prov
+	provID map[prov]uint32
+	next   uint64 // where the next cold record goes in the flat arena
+	buf    []byte
+	err    error
+}
+
+func (fw *flatWriter) put(part FlatPart, b []byte) {
+	if fw.err == nil {
+		fw.err = fw.emit(part, b)
+	}
+}
+
+// entries writes tb's entries in key order, their cold references
+// pointing into the flat arena.
+func (fw *flatWriter) entries(tb *table, part FlatPart) {
+	fw.buf = slices.Grow(fw.buf[:0], MaxFlatPart)
+	eachSorted(tb, func(e *entry) {
+		_, _, words := fw.cold(e)
+		ne := *e
+		ne.cold = fw.place(words)
+		fw.buf = appendEntry(fw.buf, &ne)
+		if len(fw.buf) == MaxFlatPart {
+			fw.put(part, fw.buf)
+			fw.buf = fw.buf[:0]
+		}
+	})
+	if len(fw.buf) > 0 {
+		fw.put(part, fw.buf)
+	}
+}
+
+// cold returns e's cold record in the View and its flat header word and size.
+func (fw *flatWriter) cold(e *entry) ([]uint32, uint32, uint64) {
+	w := fw.cv.record(e.cold)
+	p, n, _ := fw.cv.fields(w)
+	np := prov{fw.name(p.by), fw.name(p.method)}
+	id, ok := fw.provID[np]
+	if !ok {
+		id = uint32(len(fw.provs))
+		fw.provs = append(fw.provs, np)
+		fw.provID[np] = id
+	}
+	pw := packed(id, n)
+	return w, pw, coldWords(pw, n)
+}
+
+// name returns the flat number of the View's name number id.
+func (fw *flatWriter) name(id uint32) uint32 {
+	n, ok := fw.nameID[id]
+	if !ok {
+		n = uint32(len(fw.names))
+		fw.names = append(fw.names, fw.cv.names[id])
+		fw.nameID[id] = n
+	}
+	return n
+}
+
+// place returns where a cold record of n words goes in the flat arena,
+// the way arena.add places it.
+func (fw *flatWriter) place(n uint64) uint32 {
+	ref := placeCold(fw.next, n)
+	fw.next = uint64(ref) + n
+	return ref
+}
+
+// placeCold is where arena.add puts a record of n words when the next free
+// word is next: there, or at the start of the next chunk when it would
+// cross a chunk's end.
+func placeCold(next, n uint64) uint32 {
+	ci, off := next>>chunkBits, next%chunkWords
+	if off+n > chunkWords {
+		ci, off = ci+1, 0
+	}
+	return uint32(ci<<chunkBits | off)
+}
+
+// arena writes the flat arena chunk by chunk: the cold records of the
+// tables' entries, in the order entries placed them.
+func (fw *flatWriter) arena(tables ...*table) {
+	fw.next = 0
+	chunk := make([]uint32, 0, chunkWords)
+	var ci uint64
+	for _, tb := range tables {
+		eachSorted(tb, func(e *entry) {
+			w, pw, words := fw.cold(e)
+			if ref := uint64(fw.place(words)); ref>>chunkBits != ci {
+				fw.put(FlatArena, wordBytes(chunk))
+				chunk, ci = chunk[:0], ref>>chunkBits
+			}
+			chunk = appendCold(chunk, fw.cv, w, pw, fw.name)
+		})
+	}
+	if len(chunk) > 0 {
+		fw.put(FlatArena, wordBytes(chunk))
+	}
+}
+
+// appendCold appends the flat form of the cold record w: seen zero, its
+// update time, header word pw, the by/method names when wide, the text.
+func appendCold(chunk []uint32, cv *coldView, w []uint32, pw uint32, name func(uint32) uint32) []uint32 {
+	p, n, at := cv.fields(w)
+	chunk = append(chunk, 0, w[coldUpdated], pw)
+	if pw == provWide {
+		chunk = append(chunk, name(p.by), name(p.method), uint32(n))
+	}
+	return append(chunk, w[at:at+(n+3)/4]...)
+}
+
+// wordBytes returns the little-endian bytes of ws, sharing ws's memory on
+// a little-endian machine.
+func wordBytes(ws []uint32) []byte {
+	if littleEndian {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(ws))), 4*len(ws))
+	}
+	b := make([]byte, 0, 4*len(ws))
+	for _, x := range ws {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	return b
+}
+
+func appendEntry(b []byte, e *entry) []byte {
+	b = binary.LittleEndian.AppendUint64(b, e.hk)
+	b = binary.LittleEndian.AppendUint64(b, e.lo)
+	b = binary.LittleEndian.AppendUint32(b, e.ent)
+	b = binary.LittleEndian.AppendUint32(b, e.created)
+	b = binary.LittleEndian.AppendUint32(b, e.lastQ)
+	return binary.LittleEndian.AppendUint32(b, e.cold)
+}
+
+// eachSorted calls fn for tb's entries in key order. Leaves in slot order
+// are sorted by hash; entries of one hash (one leaf) are put in order.
+func eachSorted(tb *table, fn func(*entry)) {
+	var tie []entry
+	tb.eachLeaf(func(l *leaf) bool {
+		for j := 0; j < len(l.es); {
+			k := j + 1
+			for k < len(l.es) && l.es[k].hk == l.es[j].hk {
+				k++
+			}
+			if k == j+1 {
+				fn(&l.es[j])
+			} else {
+				tie = append(tie[:0], l.es[j:k]...)
+				slices.SortFunc(tie, func(a, b entry) int { return compareKeys(a.key(), b.key()) })
+				for i := range tie {
+					fn(&tie[i])
+				}
+			}
+			j = k
+		}
+		return true
+	})
+}
+
+// errFlat is a flat form that does not hold together.
+func errFlat(format string, args ...any) error {
+	return fmt.Errorf("flat tables: "+format, args...)
+}

@@ -1,0 +1,365 @@
+package index
+
+import (
+	"encoding/binary"
+	"sort"
+	"unsafe"
+)
+
+// FlatLoader reads the flat form of the pair and VERP tables (flat.go)
+// back into a Txn: each part is read straight into the memory the index
+// keeps (entry blocks become the leaves' arrays, arena parts its chunks),
+// then Finish checks that the whole holds together and builds the
+// directory. Memory grows with the parts actually read, never with a size
+// a part or count claims.
+type FlatLoader struct {
+	t     *Txn
+	last  FlatPart
+	slabs [2][][]entry // pairs, VERP sources: blocks of FlatBlock but the last
+	n     [2]int
+	names [][]byte
+	provs [][]byte
+	// chunks are the arena's chunks; used says how many words of each
+	// the flat form filled.
+	chunks [][]uint32
+	used   []int
+}
+
+// LoadFlat starts reading a flat form into t, which must come from
+// BeginEmpty and hold no pair or VERP source.
+func (t *Txn) LoadFlat() *FlatLoader { return &FlatLoader{t: t} }
+
+// Part returns the memory that the next part, of kind part and n bytes,
+// is to be read into; the caller fills all of it before the next call.
+// Parts must come in the order of their kinds and within the sizes the
+// flat form allows.
+func (l *FlatLoader) Part(part FlatPart, n int) ([]byte, error) {
+	if part < l.last || part < FlatPairs || part > FlatArena {
+		return nil, errFlat("part kind %d after kind %d", part, l.last)
+	}
+	l.last = part
+	switch part {
+	case FlatPairs, FlatVerps:
+		return l.entryPart(int(part-FlatPairs), n)
+	case FlatName:
+		if n > maxName {
+			return nil, errFlat("a name of %d bytes", n)
+		}
+		b := make([]byte, n)
+		l.names = append(l.names, b)
+		return b, nil
+	case FlatProv:
+		if n != provBytes {
+			return nil, errFlat("a by/method pair of %d bytes", n)
+		}
+		b := make([]byte, n)
+		l.provs = append(l.provs, b)
+		return b, nil
+	}
+	if n == 0 || n%4 != 0 || n > 4*chunkWords {
+		return nil, errFlat("an arena part of %d bytes", n)
+	}
+	c := make([]uint32, chunkWords)
+	l.chunks = append(l.chunks, c)
+	l.used = append(l.used, n/4)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), n), nil
+}
+
+func (l *FlatLoader) entryPart(i, n int) ([]byte, error) {
+	if n == 0 || n%EntryBytes != 0 || n > MaxFlatPart {
+		return nil, errFlat("an entry block of %d bytes", n)
+	}
+	if k := len(l.slabs[i]); k > 0 && len(l.slabs[i][k-1]) != FlatBlock {
+		return nil, errFlat("an entry block after a short one")
+	}
+	es := make([]entry, n/EntryBytes)
+	l.slabs[i] = append(l.slabs[i], es)
+	l.n[i] += len(es)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&es[0])), n), nil
+}
+
+// Counts returns how many pairs and VERP sources the parts read so far hold.
+func (l *FlatLoader) Counts() (pairs, verps int) { return l.n[0], l.n[1] }
+
+// Finish checks the parts read — entries in key order with known flags and
+// entities, every cold record where the canonical arena puts it and in
+// bounds, names and by/method pairs that exist — and makes them the Txn's
+// tables and arena. known says whether a record's entity exists (nil:
+// every one does); the index itself holds records of any entity. On error
+// the Txn is left unusable.
+func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
+	if !littleEndian {
+		l.swap()
+	}
+	a, err := l.arena()
+	if err != nil {
+		return err
+	}
+	cc := &coldCheck{a: a, used: l.used, cur: -1}
+	perEntity := &entityCounts{}
+	for i, tb := range []*table{&l.t.v.pairs, &l.t.v.verps} {
+		if err := l.check(i, cc, perEntity, known); err != nil {
+			return err
+		}
+		build(tb, l.slabs[i], l.n[i], l.t.gen)
+	}
+	if err := cc.end(); err != nil {
+		return err
+	}
+	a.next, a.live = cc.next, cc.live
+	l.t.cold = a
+	l.t.v.cold = a.view()
+	perEntity.apply(l.t)
+	return nil
+}
+
+// arena builds the arena's name and by/method tables from the parts.
+func (l *FlatLoader) arena() (*arena, error) {
+	a := newArena()
+	for _, b := range l.names {
+		s := string(b)
+		if _, dup := a.ids[s]; dup {
+			return nil, errFlat("name %q twice", s)
+		}
+		a.ids[s] = uint32(len(a.names))
+		a.names = append(a.names, s)
+	}
+	for _, b := range l.provs {
+		p := prov{binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])}
+		if _, dup := a.provID[p]; dup || p.by >= uint32(len(a.names)) || p.method >= uint32(len(a.names)) {
+			return nil, errFlat("by/method pair %d is repeated or names no name", len(a.provs))
+		}
+		a.provID[p] = uint32(len(a.provs))
+		a.provs = append(a.provs, p)
+	}
+	a.chunks = l.chunks
+	return a, nil
+}
+
+// check walks table i's entries in order: keys strictly increasing, flags
+// known, entities present, cold records in place.
+func (l *FlatLoader) check(i int, cc *coldCheck, per *entityCounts, known func(uint64) bool) error {
+	var prev *entry
+	flags := uint64(flagDomain | flagPinned)
+	if i == 1 {
+		flags = flagPinned
+	}
+	for _, slab := range l.slabs[i] {
+		for j := range slab {
+			e := &slab[j]
+			if prev != nil && compareKeys(prev.key(), e.key()) >= 0 {
+				return errFlat("entries out of key order")
+			}
+			prev = e
+			if e.lo&flagMask&^flags != 0 {
+				return errFlat("entry flags %#x", e.lo&flagMask)
+			}
+			if known != nil && !known(uint64(e.ent)) {
+				return errFlat("a record of entity %d, which the snapshot does not hold", e.ent)
+			}
+			if err := cc.claim(e.cold); err != nil {
+				return err
+			}
+			per.add(e.ent)
+			l.t.countFlat(i, e)
+		}
+	}
+	return nil
+}
+
+// countFlat counts a loaded entry of table i (0 pairs, 1 VERP sources).
+func (t *Txn) countFlat(i int, e *entry) {
+	switch {
+	case i == 1:
+		t.v.counts.VerpSources++
+	case e.lo&flagDomain != 0:
+		t.v.counts.DomainPairs++
+	default:
+		t.v.counts.Pairs++
+	}
+}
+
+// coldCheck follows the canonical arena's placement through the entries.
+type coldCheck struct {
+	a    *arena
+	used []int
+	next uint64 // where the next record goes
+	live uint64
+	cur  int // chunk of the last record, -1 before the first
+}
+
+// claim checks that the next cold record is at ref, whole and in bounds.
+func (c *coldCheck) claim(ref uint32) error {
+	ci, off := int(ref>>chunkBits), int(ref%chunkWords)
+	if ci >= len(c.a.chunks) || off+coldHeader > c.used[ci] {
+		return errFlat("cold reference %d is outside the arena", ref)
+	}
+	w := c.a.chunks[ci][off:c.used[ci]]
+	n, err := c.textLen(w)
+	if err != nil {
+		return err
+	}
+	words := coldWords(w[coldPacked], n)
+	if words > uint64(len(w)) {
+		return errFlat("cold record %d runs past its part", ref)
+	}
+	if want := placeCold(c.next, words); want != ref {
+		return errFlat("cold record at %d, the flat arena puts it at %d", ref, want)
+	}
+	if c.cur >= 0 && ci != c.cur && uint64(c.used[c.cur]) != c.next-uint64(c.cur)<<chunkBits {
+		return errFlat("arena part %d holds words no record uses", c.cur)
+	}
+	c.cur, c.next = ci, uint64(ref)+words
+	c.live += words
+	return nil
+}
+
+// textLen decodes a cold record's header as coldView.fields does, checking
+// the numbers it holds.
+func (c *coldCheck) textLen(w []uint32) (int, error) {
+	if pw := w[coldPacked]; pw != provWide {
+		if pw>>lenBits >= uint32(len(c.a.provs)) {
+			return 0, errFlat("a cold record names by/method pair %d", pw>>lenBits)
+		}
+		return int(pw & (1<<lenBits - 1)), nil
+	}
+	if len(w) < coldHeader+3 {
+		return 0, errFlat("a wide cold record runs past its part")
+	}
+	names := uint32(len(c.a.names))
+	if w[coldHeader] >= names || w[coldHeader+1] >= names || w[coldHeader+2] > maxColdText {
+		return 0, errFlat("a wide cold record names no name or is too long")
+	}
+	return int(w[coldHeader+2]), nil
+}
+
+// end checks that the records used every arena part, and all of the last.
+func (c *coldCheck) end() error {
+	if c.cur < 0 {
+		if len(c.a.chunks) > 0 {
+			return errFlat("arena parts without records")
+		}
+		return nil
+	}
+	if c.cur != len(c.a.chunks)-1 || uint64(c.used[c.cur]) != c.next-uint64(c.cur)<<chunkBits {
+		return errFlat("arena parts hold words no record uses")
+	}
+	return nil
+}
+
+// entityCounts counts records per entity while loading.
+type entityCounts struct {
+	dense  []uint32
+	sparse map[uint32]uint32
+}
+
+// add counts a record of entity id.
+func (c *entityCounts) add(id uint32) {
+	if id < idDense {
+		if int(id) >= len(c.dense) {
+			c.dense = append(c.dense, make([]uint32, int(id)+1-len(c.dense))...)
+		}
+		c.dense[id]++
+		return
+	}
+	if c.sparse == nil {
+		c.sparse = map[uint32]uint32{}
+	}
+	c.sparse[id]++
+}
+
+func (c *entityCounts) apply(t *Txn) {
+	for id, n := range c.dense {
+		if n > 0 {
+			t.v.records.set(uint64(id), n, t.gen)
+		}
+	}
+	for id, n := range c.sparse {
+		t.v.records.set(uint64(id), n, t.gen)
+	}
+}
+
+// build makes tb the table of the n sorted entries in slabs: a leaf for
+// every hash prefix of at most leafMax entries whose parent holds more.
+// A leaf within one slab shares its memory (capacity clipped, so a write
+// copies it); one across two slabs is copied.
+func build(tb *table, slabs [][]entry, n int, gen uint64) {
+	if n == 0 {
+		return
+	}
+	b := &builder{slabs: slabs, gen: gen}
+	b.split(0, n, 0)
+	depth := max(uint8(dirPageBits), b.depth)
+	pages := make([]*dirPage, 1<<(depth-dirPageBits))
+	for i := range pages {
+		pages[i] = &dirPage{gen: gen}
+	}
+	slot := uint64(0)
+	for _, l := range b.leaves {
+		for end := slot + 1<<(depth-l.depth); slot < end; slot++ {
+			pages[slot>>dirPageBits].ls[slot&(dirSlots-1)] = l
+		}
+	}
+	tb.depth, tb.gen, tb.pages, tb.n = depth, gen, pages, n
+}
+
+type builder struct {
+	slabs  [][]entry
+	gen    uint64
+	leaves []*leaf // in slot order
+	depth  uint8   // the deepest leaf's
+}
+
+func (b *builder) at(i int) *entry { return &b.slabs[i/FlatBlock][i%FlatBlock] }
+
+// split makes the leaves of entries [lo, hi), which share their top depth
+// hash bits.
+func (b *builder) split(lo, hi int, depth uint8) {
+	if hi-lo <= leafMax || depth == 63 {
+		b.leaf(lo, hi, depth)
+		return
+	}
+	bit := 63 - depth
+	mid := lo + sort.Search(hi-lo, func(i int) bool { return b.at(lo+i).hk>>bit&1 == 1 })
+	b.split(lo, mid, depth+1)
+	b.split(mid, hi, depth+1)
+}
+
+func (b *builder) leaf(lo, hi int, depth uint8) {
+	l := &leaf{gen: b.gen, depth: depth}
+	switch {
+	case lo == hi:
+	case lo/FlatBlock == (hi-1)/FlatBlock:
+		s, end := b.slabs[lo/FlatBlock], (hi-1)%FlatBlock+1
+		l.es = s[lo%FlatBlock : end : end]
+	default:
+		l.es = make([]entry, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			l.es = append(l.es, *b.at(i))
+		}
+	}
+	l.recount()
+	b.leaves = append(b.leaves, l)
+	b.depth = max(b.depth, depth)
+}
+
+// swap turns the little-endian parts read on a big-endian machine into
+// native entries and words.
+func (l *FlatLoader) swap() {
+	for _, slabs := range l.slabs {
+		for _, s := range slabs {
+			for i := range s {
+				b := unsafe.Slice((*byte)(unsafe.Pointer(&s[i])), EntryBytes)
+				s[i] = entry{hk: binary.LittleEndian.Uint64(b), lo: binary.LittleEndian.Uint64(b[8:]),
+					ent: binary.LittleEndian.Uint32(b[16:]), created: binary.LittleEndian.Uint32(b[20:]),
+					lastQ: binary.LittleEndian.Uint32(b[24:]), cold: binary.LittleEndian.Uint32(b[28:])}
+			}
+		}
+	}
+	for ci, c := range l.chunks {
+		for i, x := range c[:l.used[ci]] {
+			b := unsafe.Slice((*byte)(unsafe.Pointer(&x)), 4)
+			c[i] = binary.LittleEndian.Uint32(b)
+		}
+	}
+}
