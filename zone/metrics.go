@@ -50,6 +50,7 @@ type collector struct {
 	tcpOpen, tcpAccepted, tcpRejected *prometheus.Desc
 	tlsOpen, tlsAccepted, tlsRejected *prometheus.Desc
 	rrlLimited                        *prometheus.Desc
+	zoneRecords                       *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -76,13 +77,16 @@ func newCollector(s *Server) *collector {
 		rrlLimited: prometheus.NewDesc("wlns_dns_rrl_limited_total",
 			"UDP answers held back by response rate limiting, by kind (answer, nodata, error) and action (dropped, or slipped: sent truncated).",
 			[]string{"kind", "action"}, nil),
+		zoneRecords: prometheus.NewDesc("wlns_dns_zone_records",
+			"The zone's own replicated records, by state: served, or unserved (a name too long under this node's apex).",
+			[]string{"state"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.queries, c.duration, c.truncated, c.tcpOpen, c.tcpAccepted, c.tcpRejected,
-		c.tlsOpen, c.tlsAccepted, c.tlsRejected, c.rrlLimited} {
+		c.tlsOpen, c.tlsAccepted, c.tlsRejected, c.rrlLimited, c.zoneRecords} {
 		ch <- d
 	}
 }
@@ -118,6 +122,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	total += b[len(durationBuckets)]
 	ch <- prometheus.MustNewConstHistogram(c.duration, total, float64(sum)/1e9, cum)
 	ch <- prometheus.MustNewConstMetric(c.truncated, prometheus.CounterValue, float64(trunc))
+	own := c.srv.resp.ownTableFor(c.srv.ix.Load())
+	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.src.Len()-own.skipped), "served")
+	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.skipped), "unserved")
 	c.conns(ch, &c.srv.tcp, c.tcpOpen, c.tcpAccepted, c.tcpRejected)
 	c.conns(ch, &c.srv.tls, c.tlsOpen, c.tlsAccepted, c.tlsRejected)
 	if l := c.srv.rrl; l != nil {

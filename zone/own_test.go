@@ -194,3 +194,28 @@ func BenchmarkRespond_OwnNSWithGlue(b *testing.B) { benchOwn(b, "wl.example.org.
 func BenchmarkRespond_OwnNXDomain(b *testing.B) { benchOwn(b, "www.wl.example.org.", dns.TypeA) }
 
 func BenchmarkRespond_ApexSOA(b *testing.B) { benchOwn(b, "wl.example.org.", dns.TypeSOA) }
+
+// A zone record whose name does not fit under this node's apex is left out
+// and counted (wlns_dns_zone_records{state="unserved"}); the rest serve.
+func TestRespond_ZoneRecordTooLongForTheApexIsLeftOut(t *testing.T) {
+	apex := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + ".example.org"
+	r, err := NewResponder(ResponderConfig{Apex: apex, NS: []string{"ns.example.net"}, Hostmaster: "h@example.org", TTL: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".e"
+	var z *record.ZoneRecords
+	z = z.With(&record.ZoneRecord{Name: long, Type: "A", Data: "192.0.2.1"})
+	z = z.With(&record.ZoneRecord{Name: "mx", Type: "A", Data: "192.0.2.25"})
+	ix := index.New()
+	tx := ix.Begin()
+	tx.SetZoneRecords(z)
+	tx.Commit()
+	own := r.ownTableFor(ix.Load())
+	if own.skipped != 1 || own.src.Len() != 2 {
+		t.Fatalf("skipped %d of %d, want 1 of 2", own.skipped, own.src.Len())
+	}
+	if m := ask(t, r, ix.Load(), "mx."+apex+".", dns.TypeA); len(m.Answer) != 1 {
+		t.Errorf("mx: %v", m)
+	}
+}
