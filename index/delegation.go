@@ -112,3 +112,30 @@ func cutDepth(key string) uint8 {
 	}
 	return n
 }
+
+// DelegationCovering returns the delegation whose prefix holds all of p
+// (p itself or a prefix inside it), or nil. It tries one cut per depth in
+// use; it is not for the query path (it allocates).
+func (v *View) DelegationCovering(p netip.Prefix) *record.Delegation {
+	if v.deleg == nil {
+		return nil
+	}
+	step := 8
+	if p.Addr().Is6() && !p.Addr().Is4In6() {
+		step = 4
+	}
+	for _, depth := range v.deleg.depths {
+		bits := int(depth) * step
+		if bits > p.Bits() {
+			break
+		}
+		q, err := p.Addr().Prefix(bits)
+		if err != nil {
+			continue
+		}
+		if d := v.DelegationOf(q); d != nil && d.Prefix == q {
+			return d
+		}
+	}
+	return nil
+}

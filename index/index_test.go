@@ -339,3 +339,30 @@ func TestEntityRefOf_AllocatesNothing(t *testing.T) {
 		t.Errorf("EntityRefOf and its reads allocate %v times per run", allocs)
 	}
 }
+
+func TestView_DelegationCovering(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	for _, p := range []string{"192.0.2.0/24", "2001:db8::/32"} {
+		if err := tx.PutDelegation(&record.Delegation{Prefix: netip.MustParsePrefix(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx.Commit()
+	v := ix.Load()
+	for _, c := range []struct {
+		p    string
+		want string
+	}{
+		{"192.0.2.4/32", "192.0.2.0/24"}, {"192.0.2.128/25", "192.0.2.0/24"}, {"192.0.2.0/24", "192.0.2.0/24"},
+		{"192.0.0.0/16", ""}, {"198.51.100.4/32", ""}, {"2001:db8:1::/48", "2001:db8::/32"}, {"2001:db9::1/128", ""},
+	} {
+		got := ""
+		if d := v.DelegationCovering(netip.MustParsePrefix(c.p)); d != nil {
+			got = d.Prefix.String()
+		}
+		if got != c.want {
+			t.Errorf("DelegationCovering(%s) = %q, want %q", c.p, got, c.want)
+		}
+	}
+}

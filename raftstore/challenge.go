@@ -43,6 +43,9 @@ func (a *applier) challengeOpen(e *command.Envelope) (command.Result, *command.R
 	if b.RequireRegistered && !ent.Registered && !ent.Group {
 		return command.Result{}, command.Reject(command.Refused, "relay entity %d (%s) is not a registered relay or group", ent.ID, ent.Label())
 	}
+	if d := delegationOfMembers(a.view(), challengeRelay(c, ent)); d != nil {
+		return command.Result{}, command.Reject(command.Refused, "relay %s is in %s, delegated to its postmaster's name servers: a confirmation here would not change what they answer", challengeRelayLabel(c, ent), d.Prefix)
+	}
 	if rej := a.listed(c); rej != nil {
 		return command.Result{}, rej
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -91,4 +92,53 @@ func (a *applier) delegationDelete(e *command.Envelope) (command.Result, *comman
 	}
 	a.txn.DeleteDelegation(p)
 	return command.Result{}, nil
+}
+
+// delegationOfMembers returns the delegation that holds one of prefixes,
+// or nil: the answers for those addresses come from the postmaster's
+// servers, not from this state.
+func delegationOfMembers(v *index.View, prefixes []netip.Prefix) *record.Delegation {
+	for _, p := range prefixes {
+		if d := v.DelegationCovering(p); d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+// delegatedEntities returns a test for "entity id has a member in a
+// delegated prefix", remembered per entity for one command.
+func (a *applier) delegatedEntities() func(id uint64) bool {
+	v := a.view()
+	if len(v.DelegationDepths()) == 0 {
+		return func(uint64) bool { return false }
+	}
+	known := map[uint64]bool{}
+	return func(id uint64) bool {
+		d, ok := known[id]
+		if !ok {
+			if ent := v.EntityRef(id); ent.Found() {
+				d = delegationOfMembers(v, ent.Prefixes()) != nil
+			}
+			known[id] = d
+		}
+		return d
+	}
+}
+
+// challengeRelay is what a challenge's relay is for the delegation test:
+// its address when it names one, else every member of its entity.
+func challengeRelay(c *record.Challenge, ent *record.Entity) []netip.Prefix {
+	if ip, err := netip.ParseAddr(c.IP); err == nil {
+		return []netip.Prefix{netip.PrefixFrom(ip, ip.BitLen())}
+	}
+	return ent.Prefixes
+}
+
+// challengeRelayLabel names a challenge's relay in a refusal.
+func challengeRelayLabel(c *record.Challenge, ent *record.Entity) string {
+	if c.IP != "" {
+		return c.IP
+	}
+	return ent.Label()
 }

@@ -94,3 +94,37 @@ func TestSnapshot_DelegationsRoundTrip(t *testing.T) {
 		t.Fatalf("restored delegations\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestFSM_DelegatedSpaceKeepsItsRecordsAndOpensNoChallenges: wlns never
+// answers below a cut, so nothing there is ever marked seen; its records
+// stay until the postmaster deletes them or the delegation ends, and a
+// confirmation could not change what the postmaster's servers answer.
+func TestFSM_DelegatedSpaceKeepsItsRecordsAndOpensNoChallenges(t *testing.T) {
+	h := newHarness(t)
+	h.ok(command.EntityPut, command.EntityBody{Prefixes: []string{"192.0.2.4"}, Registered: true, Contact: "pm@umkc.edu"})
+	h.ok(command.EntityPut, command.EntityBody{Prefixes: []string{"198.51.100.9"}, Registered: true, Contact: "pm@example.net"})
+	for _, ip := range []string{"192.0.2.4", "198.51.100.9"} {
+		h.ok(command.PairPut, command.PairBody{Sender: "dave@umkc.edu", IP: ip})
+		h.ok(command.VerpPut, command.VerpBody{Domain: "lists.umkc.edu", IP: ip})
+	}
+	h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns1.pm.example"))
+
+	wantRejected(t, h.do(command.ChallengeOpen, chOpen("c1", "eve@umkc.edu", "192.0.2.4")), command.Refused, "192.0.2.0/24, delegated")
+	h.ok(command.ChallengeOpen, chOpen("c2", "eve@umkc.edu", "198.51.100.9"))
+
+	far := int64(t0 + 1000*86400)
+	h.now = far
+	h.ok(command.Expire, command.ExpireBody{Pairs: far, DomainPairs: far, Verps: far, Relays: far, Orphans: far})
+	v := h.view()
+	if v.Pair(entityIDOf(v, "192.0.2.4"), []byte("dave@umkc.edu")) == nil || v.Verp(entityIDOf(v, "192.0.2.4"), []byte("lists.umkc.edu")) == nil {
+		t.Fatal("a sweep deleted records of a delegated relay")
+	}
+	if entityIDOf(v, "198.51.100.9") != 0 {
+		t.Fatal("the sweep kept the records of a relay outside the delegation")
+	}
+	h.ok(command.DelegationDelete, command.DelegationBody{Prefix: "192.0.2.0/24"})
+	h.ok(command.Expire, command.ExpireBody{Pairs: far, DomainPairs: far, Verps: far, Relays: far, Orphans: far})
+	if v := h.view(); entityIDOf(v, "192.0.2.4") != 0 {
+		t.Fatal("records kept after the delegation ended")
+	}
+}

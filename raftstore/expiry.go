@@ -74,7 +74,11 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 	}
 	var pairs, verps []key
 	n := expired{}
+	delegated := a.delegatedEntities() // kept while delegated: see docs/delegation.md
 	v.EachPairExpiring(max(b.Pairs, b.DomainPairs), func(p index.Ref) bool {
+		if delegated(p.Entity()) {
+			return true
+		}
 		cutoff, kind := b.Pairs, kindPairs
 		if p.DomainWide() {
 			cutoff, kind = b.DomainPairs, kindDomainPairs
@@ -86,6 +90,9 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		return true
 	})
 	v.EachVerpExpiring(b.Verps, func(vp index.Ref) bool {
+		if delegated(vp.Entity()) {
+			return true
+		}
 		verps = append(verps, key{vp.Entity(), vp.Key()})
 		n[kindVerps]++
 		return true
@@ -116,8 +123,8 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 	var ents []*record.Entity
 	v = a.view() // after the deletions; entities come in ID order
 	v.EachEntity(func(ent index.EntityRef) bool {
-		if v.RecordsOf(ent.ID()) > 0 || ent.Pinned() {
-			return true // it keeps a record, or never expires
+		if v.RecordsOf(ent.ID()) > 0 || ent.Pinned() || delegated(ent.ID()) {
+			return true // it keeps a record, never expires, or is delegated
 		}
 		if kind := entityExpiry(ent, &b); kind != "" {
 			ents = append(ents, ent.Entity())

@@ -55,11 +55,4 @@ func (r *Responder) xfrCuts(v *index.View, sub, origin string, recs []xfrRec) ([
 }
 
 // underCut reports whether all of p lies inside a delegated prefix.
-func underCut(v *index.View, p netip.Prefix) bool {
-	for _, d := range v.Delegations() {
-		if d.Prefix.Addr().Is4() == p.Addr().Is4() && d.Prefix.Bits() <= p.Bits() && d.Prefix.Contains(p.Addr()) {
-			return true
-		}
-	}
-	return false
-}
+func underCut(v *index.View, p netip.Prefix) bool { return v.DelegationCovering(p) != nil }
