@@ -74,16 +74,8 @@ func (r *Responder) ownTableFor(v *index.View) *ownTable {
 // compileOwn builds the table for the configured name servers and z.
 func (r *Responder) compileOwn(z *record.ZoneRecords) *ownTable {
 	t := &ownTable{src: z, names: map[string]*ownName{"": {}}}
-	rrs := r.configRRs()
-	z.Each(func(zr *record.ZoneRecord) bool {
-		rr, err := zonerec.RR(zr, r.apexName, r.ttl)
-		if err != nil {
-			t.skipped++
-			return true
-		}
-		rrs = append(rrs, rr)
-		return true
-	})
+	var rrs []dns.RR
+	rrs, t.skipped = r.ownSource(z)
 	buf := make([]byte, dns.MaxMsgSize)
 	for _, rr := range rrs {
 		t.add(r.apexName, rr, buf)
@@ -99,6 +91,39 @@ func (r *Responder) compileOwn(z *record.ZoneRecords) *ownTable {
 		}
 	}
 	return t
+}
+
+// ownSource is every record of the zone's own names: the configured NS set
+// and glue, then the zone records of z (skipped counts those that cannot
+// be built under this apex). Every record of an RRset gets the TTL of its
+// first (configured glue before a replicated record at the same name), so
+// answers and zone transfers agree.
+func (r *Responder) ownSource(z *record.ZoneRecords) (rrs []dns.RR, skipped int) {
+	rrs = r.configRRs()
+	z.Each(func(zr *record.ZoneRecord) bool {
+		rr, err := zonerec.RR(zr, r.apexName, r.ttl)
+		if err != nil {
+			skipped++
+			return true
+		}
+		rrs = append(rrs, rr)
+		return true
+	})
+	type setKey struct {
+		name  string
+		rtype uint16
+	}
+	ttls := map[setKey]uint32{}
+	for _, rr := range rrs {
+		h := rr.Header()
+		k := setKey{strings.ToLower(h.Name), h.Rrtype}
+		if ttl, ok := ttls[k]; ok {
+			h.Ttl = ttl
+		} else {
+			ttls[k] = h.Ttl
+		}
+	}
+	return rrs, skipped
 }
 
 // targetOf reads back the target name of an NS, MX or SRV record.

@@ -219,3 +219,23 @@ func TestRespond_ZoneRecordTooLongForTheApexIsLeftOut(t *testing.T) {
 		t.Errorf("mx: %v", m)
 	}
 }
+
+// A replicated record at a configured name server's name joins its RRset
+// with the configured TTL, in answers and in the zone transfer alike.
+func TestOwnSource_RRsetTakesTheFirstTTL(t *testing.T) {
+	r, ix := ownFixture(t)
+	tx := ix.Begin()
+	tx.SetZoneRecords(ix.Load().ZoneRecords().With(&record.ZoneRecord{Name: "ns1", Type: "A", Data: "192.0.2.153", TTL: 3600}))
+	tx.Commit()
+	v := ix.Load()
+	m := ask(t, r, v, "ns1.wl.example.org.", dns.TypeA)
+	xfr := r.ownRRs(v)
+	for _, rr := range append(m.Answer, xfr...) {
+		if h := rr.Header(); h.Name == "ns1.wl.example.org." && h.Ttl != 300 {
+			t.Errorf("%v: want the configured glue's TTL 300", rr)
+		}
+	}
+	if len(m.Answer) != 2 {
+		t.Errorf("answer %v, want both addresses", m.Answer)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/qname"
 	"github.com/wlns/wlns/record"
-	"github.com/wlns/wlns/zonerec"
 )
 
 // A transferable zone is the whitelist written out as a finite set of
@@ -194,13 +193,7 @@ func revName(a netip.Addr) string {
 // in-zone name servers, and the zone records operators published, as the
 // responder answers them, sorted and without duplicates.
 func (r *Responder) ownRRs(v *index.View) []dns.RR {
-	rrs := r.configRRs()
-	v.ZoneRecords().Each(func(zr *record.ZoneRecord) bool {
-		if rr, err := zonerec.RR(zr, r.apexName, r.ttl); err == nil {
-			rrs = append(rrs, rr)
-		}
-		return true
-	})
+	rrs, _ := r.ownSource(v.ZoneRecords())
 	slices.SortFunc(rrs, func(a, b dns.RR) int { return strings.Compare(a.String(), b.String()) })
 	return slices.CompactFunc(rrs, func(a, b dns.RR) bool { return a.String() == b.String() })
 }
