@@ -20,6 +20,8 @@ type clusterData struct {
 	// Spool is this node's writes taken without a quorum, when it has a
 	// spool.
 	Spool *spoolCounts
+	// QPS is this node's query rate over the last hour; nil until sampled twice.
+	QPS *qpsChart
 }
 
 // spoolCounts are the pending and failed spooled writes of this node.
@@ -38,6 +40,9 @@ func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 			d.Err = err.Error()
 		}
 		d.Members = ms
+	}
+	if c.qps != nil {
+		d.QPS = c.qps.chart()
 	}
 	if sp, ok := c.store.(spooler); ok {
 		p, f := sp.SpoolCounts()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/expiry"
@@ -73,6 +75,12 @@ type Config struct {
 	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
 	// Cluster lists the members for the admin's cluster page; nil hides it.
 	Cluster admin.Cluster
+	// Gatherer is this node's metrics registry: the cluster page draws
+	// the DNS query rate from it; nil: no chart.
+	Gatherer prometheus.Gatherer
+	// SampleEvery is how often the query rate is sampled for the chart
+	// (it keeps 60 samples); default one minute.
+	SampleEvery time.Duration
 	// NodeID names this node on the cluster page.
 	NodeID string
 	// Now is the clock; default time.Now.
@@ -90,6 +98,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.LookupRate <= 0 {
 		c.LookupRate = DefaultLookupRate
+	}
+	if c.SampleEvery <= 0 {
+		c.SampleEvery = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -113,6 +124,7 @@ type Console struct {
 	mux     *http.ServeMux
 	lookups *limiter
 	links   *limiter
+	qps     *qpsSampler // nil without a Gatherer
 }
 
 // New builds the console over store.
@@ -130,6 +142,9 @@ func New(cfg Config, store Store) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, store: store, pages: p, mux: http.NewServeMux(),
 		lookups: newLimiter(cfg.LookupRate, time.Minute), links: newLimiter(5, time.Hour)}
+	if cfg.Gatherer != nil {
+		c.qps = &qpsSampler{g: cfg.Gatherer}
+	}
 	c.routes()
 	return c, nil
 }
@@ -161,19 +176,33 @@ func (c *Console) routes() {
 }
 
 // Run deletes console tokens past their lifetime while this node leads,
-// once a minute, until ctx ends.
+// once a minute, and samples the query rate, until ctx ends.
 func (c *Console) Run(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	sample := time.NewTicker(c.cfg.SampleEvery)
+	defer sample.Stop()
+	c.sampleQPS()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-sweep.C:
 			if c.store.IsLeader() {
 				c.sweepTokens(ctx)
 			}
+		case <-sample.C:
+			c.sampleQPS()
 		}
+	}
+}
+
+func (c *Console) sampleQPS() {
+	if c.qps == nil {
+		return
+	}
+	if err := c.qps.sample(time.Now()); err != nil {
+		c.cfg.Logger.Warn("console: sampling the query rate", "err", err)
 	}
 }
 

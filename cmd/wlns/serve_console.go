@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/wlns/wlns/console"
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/raftstore"
@@ -12,9 +14,10 @@ import (
 
 // newConsole builds the web console over the store and serves it at
 // /console/ beside next; it mails sign-in links through the verification
-// relay when verification is on. Its token sweep stops with the node.
-func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, next http.Handler) (http.Handler, error) {
-	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring,
+// relay when verification is on and draws the query rate from reg. Its
+// token sweep and rate sampling stop with the node.
+func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, next http.Handler) (http.Handler, error) {
+	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg,
 		Logger: n.log.With("subsystem", "console")}
 	if n.verify != nil {
 		cfg.Mailer, cfg.BaseURL = n.verify.svc, n.verify.svc.BaseURL()
