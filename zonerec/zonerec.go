@@ -47,6 +47,9 @@ func Normalize(r record.ZoneRecord) (record.ZoneRecord, error) {
 	if data == "" || strings.ContainsAny(data, "\n\r;()") {
 		return r, fmt.Errorf("zone record data %q: want the RDATA of one %s record on one line, no comments", r.Data, typ)
 	}
+	if typ == "TXT" && !strings.HasPrefix(data, `"`) {
+		data = quoteTXT(data)
+	}
 	out := record.ZoneRecord{Name: name, Type: typ, TTL: r.TTL, Data: data, Created: r.Created, Updated: r.Updated}
 	rr, err := RR(&out, checkApex, 1)
 	if err != nil {
@@ -120,4 +123,27 @@ func rdataText(rr dns.RR) string {
 		rr.Target = relative(rr.Target)
 	}
 	return strings.TrimPrefix(rr.String(), rr.Header().String())
+}
+
+// quoteTXT makes unquoted TXT data one text, not one string per word (an
+// SPF record given as v=spf1 mx -all must stay one record text): quoted,
+// with '"' and '\\' escaped, in strings of at most 255 octets.
+func quoteTXT(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(len(s), 255)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		for _, c := range []byte(s[:n]) {
+			if c == '"' || c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte('"')
+		s = s[n:]
+	}
+	return b.String()
 }
