@@ -98,12 +98,15 @@ func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
 	cc := &coldCheck{a: a, used: l.used, cur: -1}
 	perEntity := &entityCounts{}
 	for i, tb := range []*table{&l.t.v.pairs, &l.t.v.verps} {
-		if err := l.check(i, cc, perEntity, known); err != nil {
+		if err := l.check(i, cc, perEntity); err != nil {
 			return err
 		}
 		build(tb, l.slabs[i], l.n[i], l.t.gen)
 	}
 	if err := cc.end(); err != nil {
+		return err
+	}
+	if err := perEntity.known(known); err != nil {
 		return err
 	}
 	a.next, a.live = cc.next, cc.live
@@ -137,8 +140,8 @@ func (l *FlatLoader) arena() (*arena, error) {
 }
 
 // check walks table i's entries in order: keys strictly increasing, flags
-// known, entities present, cold records in place.
-func (l *FlatLoader) check(i int, cc *coldCheck, per *entityCounts, known func(uint64) bool) error {
+// known, cold records in place; it counts them per entity.
+func (l *FlatLoader) check(i int, cc *coldCheck, per *entityCounts) error {
 	var prev *entry
 	flags := uint64(flagDomain | flagPinned)
 	if i == 1 {
@@ -153,9 +156,6 @@ func (l *FlatLoader) check(i int, cc *coldCheck, per *entityCounts, known func(u
 			prev = e
 			if e.lo&flagMask&^flags != 0 {
 				return errFlat("entry flags %#x", e.lo&flagMask)
-			}
-			if known != nil && !known(uint64(e.ent)) {
-				return errFlat("a record of entity %d, which the snapshot does not hold", e.ent)
 			}
 			if err := cc.claim(e.cold); err != nil {
 				return err
@@ -266,6 +266,25 @@ func (c *entityCounts) add(id uint32) {
 		c.sparse = map[uint32]uint32{}
 	}
 	c.sparse[id]++
+}
+
+// known checks, once per entity with records, that it exists: in ID
+// order, far cheaper than a look-up per record.
+func (c *entityCounts) known(exists func(uint64) bool) error {
+	if exists == nil {
+		return nil
+	}
+	for id, n := range c.dense {
+		if n > 0 && !exists(uint64(id)) {
+			return errFlat("a record of entity %d, which the snapshot does not hold", id)
+		}
+	}
+	for id := range c.sparse {
+		if !exists(uint64(id)) {
+			return errFlat("a record of entity %d, which the snapshot does not hold", id)
+		}
+	}
+	return nil
 }
 
 func (c *entityCounts) apply(t *Txn) {

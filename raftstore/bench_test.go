@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -229,4 +232,54 @@ func BenchmarkStore_Import10000(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N)/10000*1e6, "cpu-µs/pair")
 		})
 	}
+}
+
+// BenchmarkSnapshot_Restore10MPairsFromFile is a restart's restore at the
+// issue's size: 1M lone relays and 10M pairs, snapshotted to a file, the
+// FSM dropped, then restored from the file as raft does at start-up. It
+// needs about 3 GiB: run it under flock /tmp/wlns-big.lock.
+func BenchmarkSnapshot_Restore10MPairsFromFile(b *testing.B) {
+	benchRestoreFromFile(b, 1_000_000, 10_000_000)
+}
+
+// BenchmarkSnapshot_Restore3MPairsFromFile is the same with 3M pairs
+// (about 1 GiB).
+func BenchmarkSnapshot_Restore3MPairsFromFile(b *testing.B) {
+	benchRestoreFromFile(b, 1_000_000, 3_000_000)
+}
+
+func benchRestoreFromFile(b *testing.B, relays, pairs int) {
+	path := filepath.Join(b.TempDir(), "state.bin")
+	func() {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		snap, _ := bigFSM(relays, pairs).Snapshot()
+		start, cpu := time.Now(), cpuTime()
+		n, err := snap.(*fsmSnapshot).WriteTo(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("persist: %.0f MB in %.1f s, %.1f CPU-s", float64(n)/1e6, time.Since(start).Seconds(), (cpuTime() - cpu).Seconds())
+	}()
+	runtime.GC()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fsm := NewFSM(quietLogger(), nil)
+		if err := fsm.Restore(f); err != nil {
+			b.Fatal(err)
+		}
+		if c := fsm.Index().Load().Counts(); c.Pairs != pairs || c.Entities != relays {
+			b.Fatalf("%+v after restore", c)
+		}
+	}
+	reportCPU(b, cpu)
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
 }
