@@ -366,3 +366,51 @@ func TestView_DelegationCovering(t *testing.T) {
 		}
 	}
 }
+
+// TestEntityRefOf_ReadersRaceTheWriter resolves addresses, reads names and
+// marks entities from published versions while the writer replaces,
+// touches and deletes them, grows their arena under the readers and
+// compacts it (run with -race).
+func TestEntityRefOf_ReadersRaceTheWriter(t *testing.T) {
+	ix := New()
+	ix.ecold.compactAt = 256
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				e := ix.Load().EntityRefOf(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 50)}))
+				if !e.Found() {
+					continue
+				}
+				e.MarkSeen(int64(i))
+				if want := fmt.Sprintf("e%d", e.ID()); e.Name() != want {
+					t.Errorf("Name = %q, want %q", e.Name(), want)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 3000; i++ {
+		tx := ix.Begin()
+		id := uint64(i%50 + 1)
+		tx.PutEntity(entity(id, true, fmt.Sprintf("192.0.2.%d", id-1), fmt.Sprintf("10.%d.0.0/16", id)))
+		tx.TouchEntity(id, int64(i))
+		if i%7 == 0 {
+			tx.DeleteEntity(uint64((i+25)%50 + 1))
+		}
+		tx.Commit()
+	}
+	close(stop)
+	wg.Wait()
+	if ix.ecold.compactions == 0 {
+		t.Error("the entities' arena never compacted")
+	}
+}
