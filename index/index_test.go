@@ -218,42 +218,23 @@ func TestLoad_ReadersNeverSeeHalfACommit(t *testing.T) {
 // its arena grows under the readers (run with -race).
 func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
 	ix := New()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for r := 0; r < 2; r++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				v := ix.Load()
-				s := fmt.Sprintf("u%d@example.org", i%500)
-				if p := v.LookupPair(uint64(i%7+1), []byte(s)); p.Found() {
-					p.MarkSeen(int64(i))
-					if p.Key() != s {
-						t.Errorf("Key = %q, want %q", p.Key(), s)
-						return
-					}
-				}
+	lookup := func(i int) bool {
+		v := ix.Load()
+		s := fmt.Sprintf("u%d@example.org", i%500)
+		if p := v.LookupPair(uint64(i%7+1), []byte(s)); p.Found() {
+			p.MarkSeen(int64(i))
+			if p.Key() != s {
+				t.Errorf("Key = %q, want %q", p.Key(), s)
+				return false
 			}
-		}()
-	}
-	wg.Add(1)
-	go func() { // the touch loop
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			ix.Load().EachPairMarked(func(r Ref) bool { return r.Seen() > r.LastQueried() })
 		}
-	}()
+		return true
+	}
+	touchLoop := func(int) bool {
+		ix.Load().EachPairMarked(func(r Ref) bool { return r.Seen() > r.LastQueried() })
+		return true
+	}
+	stop := whileWriting(lookup, lookup, touchLoop)
 	for i := 0; i < 3000; i++ {
 		tx := ix.Begin()
 		s := fmt.Sprintf("u%d@example.org", i%500)
@@ -264,8 +245,32 @@ func TestLookupPair_ReadersRaceTheWriter(t *testing.T) {
 		}
 		tx.Commit()
 	}
-	close(stop)
-	wg.Wait()
+	stop()
+}
+
+// whileWriting runs each reader in a goroutine, calling it with 0, 1, 2…
+// until it returns false or the returned stop is called; stop waits for
+// them.
+func whileWriting(readers ...func(i int) bool) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, read := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if !read(i) {
+					return
+				}
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
 }
 
 // TestEachPairMarked_WalksOnlyWhatWasMarked: a walk that finds nothing due
@@ -374,30 +379,19 @@ func TestView_DelegationCovering(t *testing.T) {
 func TestEntityRefOf_ReadersRaceTheWriter(t *testing.T) {
 	ix := New()
 	ix.ecold.compactAt = 256
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for r := 0; r < 2; r++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				e := ix.Load().EntityRefOf(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 50)}))
-				if !e.Found() {
-					continue
-				}
-				e.MarkSeen(int64(i))
-				if want := fmt.Sprintf("e%d", e.ID()); e.Name() != want {
-					t.Errorf("Name = %q, want %q", e.Name(), want)
-					return
-				}
-			}
-		}()
+	read := func(i int) bool {
+		e := ix.Load().EntityRefOf(netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 50)}))
+		if !e.Found() {
+			return true
+		}
+		e.MarkSeen(int64(i))
+		if want := fmt.Sprintf("e%d", e.ID()); e.Name() != want {
+			t.Errorf("Name = %q, want %q", e.Name(), want)
+			return false
+		}
+		return true
 	}
+	stop := whileWriting(read, read)
 	for i := 0; i < 3000; i++ {
 		tx := ix.Begin()
 		id := uint64(i%50 + 1)
@@ -408,8 +402,7 @@ func TestEntityRefOf_ReadersRaceTheWriter(t *testing.T) {
 		}
 		tx.Commit()
 	}
-	close(stop)
-	wg.Wait()
+	stop()
 	if ix.ecold.compactions == 0 {
 		t.Error("the entities' arena never compacted")
 	}
