@@ -126,3 +126,26 @@ func TestParse_RefusesWhatItCannotImport(t *testing.T) {
 		t.Errorf("fn's error: %v", err)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"127.0.0.1-255\n", "127.16-31\n", "2001:21ab:c000/36 :2:x\n", "::1\n", "!10.0.0.1\n",
+		":127.0.0.2:default\n$SOA 0 a b 0 1 2 3 4\n10/8 ; net\n", "255.255.255.255-255\n", "0/0\n", "::/0\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		_ = Parse(strings.NewReader(data), func(e Entry) error {
+			if len(e.Prefixes) == 0 || len(e.Prefixes) > 64 {
+				t.Fatalf("line %d: %d prefixes", e.Line, len(e.Prefixes))
+			}
+			for i, p := range e.Prefixes {
+				if !p.IsValid() || p.Masked() != p {
+					t.Fatalf("line %d: prefix %v not valid and masked", e.Line, p)
+				}
+				if i > 0 && lastAddr(e.Prefixes[i-1]).Next() != p.Addr() {
+					t.Fatalf("line %d: prefixes %v not contiguous", e.Line, e.Prefixes)
+				}
+			}
+			return nil
+		})
+	})
+}

@@ -22,14 +22,17 @@ import (
 // as a stalled VM or a long pause looks to the others), a WAN partition of
 // one or two nodes, node 5's disk filled and freed, a spoofed-source DNS
 // flood from a namespace of its own, and NDJSON imports through the CLI.
+// Challenges are requested, mailed and answered on live nodes all along
+// (soak_challenge_test.go).
 // Then everything heals and the final sweep demands what docs/performance.md
 // ("Soak") lists. WLNS_SOAK sets how long the chaos lasts (default 75 s, the
 // CI run; `make soak` runs 30 minutes) and WLNS_SOAK_SEED the schedule.
 //
 // Clock skew is not part of it: Go reads CLOCK_REALTIME through the vDSO,
 // so libfaketime cannot move it, a time namespace cannot offset it, and
-// setting it moves the clock of the whole machine. docs/security.md says
-// what that leaves untested.
+// setting it moves the clock of the whole machine (seccomp or ptrace
+// cannot trap a vDSO call either). docs/security.md says what that leaves
+// untested.
 
 // soakDisk is the node whose data sits on a small tmpfs that the schedule
 // fills and frees (events run one at a time, so it is never killed or cut
