@@ -219,7 +219,13 @@ func (s *soak) play(ev string) {
 	case "freeze":
 		s.freeze(s.nodes[s.rng.IntN(len(s.nodes))], time.Duration(3+s.rng.IntN(6))*time.Second)
 	case "partition":
-		s.partition(1+s.rng.IntN(2), time.Duration(6+s.rng.IntN(8))*time.Second)
+		// 12-19 s: past what the cut-off side needs to spool a write,
+		// the WAN profile's heartbeat timeout (3-6 s, more on a loaded
+		// machine) plus the 5 s forward hold; a write in flight when the
+		// cut came waits for its answer until then (one CI run's only
+		// minority write did so through a 13 s partition, and none was
+		// spooled).
+		s.partition(1+s.rng.IntN(2), time.Duration(12+s.rng.IntN(8))*time.Second)
 	case "disk":
 		s.fillDisk(time.Duration(5+s.rng.IntN(10)) * time.Second)
 	case "flood":
