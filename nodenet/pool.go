@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 )
 
 // maxIdlePerPeer bounds the idle RPC connections kept to one peer. It is
@@ -15,13 +16,21 @@ import (
 // 64, 0.45–0.50 ms). Idle connections close after rpcIdle.
 const maxIdlePerPeer = 64
 
+// clientIdle is how long the pool keeps an idle connection: less than the
+// server's rpcIdle, so the client closes first. A connection the server
+// had closed would otherwise stay open on this side (CLOSE_WAIT) until it
+// was taken again, and after a burst of forwarded writes nothing takes the
+// older ones: up to maxIdlePerPeer sockets per peer held for good.
+const clientIdle = rpcIdle / 2
+
 // rpcConn is one RPC connection: requests and answers follow each other on
 // it, one at a time.
 type rpcConn struct {
-	tc  *tls.Conn
-	lim *resetLimiter
-	enc *json.Encoder
-	dec *json.Decoder
+	tc        *tls.Conn
+	lim       *resetLimiter
+	enc       *json.Encoder
+	dec       *json.Decoder
+	idleSince time.Time // when it went back into the pool
 }
 
 func newRPCConn(tc *tls.Conn) *rpcConn {
@@ -53,11 +62,21 @@ func (l *resetLimiter) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// pool keeps idle client connections per peer address.
+// pool keeps idle client connections per peer address, each for at most
+// clientIdle: a timer armed while any is idle closes the older ones.
 type pool struct {
 	mu     sync.Mutex
 	idle   map[string][]*rpcConn
 	closed bool
+	reaper *time.Timer // armed while a connection is idle
+	now    func() time.Time
+}
+
+func (p *pool) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
 }
 
 // get returns an idle connection to addr, or nil.
@@ -84,7 +103,47 @@ func (p *pool) put(addr string, c *rpcConn) {
 	if p.idle == nil {
 		p.idle = map[string][]*rpcConn{}
 	}
+	c.idleSince = p.clock()
 	p.idle[addr] = append(p.idle[addr], c)
+	if p.reaper == nil {
+		p.reaper = time.AfterFunc(clientIdle/2, p.reap)
+	}
+}
+
+// reap closes the connections idle for clientIdle or longer (the oldest
+// sit first in each list, since get takes from the end) and re-arms while
+// any stay.
+func (p *pool) reap() {
+	for _, c := range p.expired() {
+		c.tc.Close() // outside the lock: a TLS close may wait to send its alert
+	}
+}
+
+// expired takes the connections idle for clientIdle or longer out of the
+// pool and re-arms the timer while any stay.
+func (p *pool) expired() []*rpcConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reaper = nil
+	if p.closed {
+		return nil
+	}
+	cutoff := p.clock().Add(-clientIdle)
+	var out []*rpcConn
+	left := 0
+	for addr, cs := range p.idle {
+		n := 0
+		for n < len(cs) && !cs[n].idleSince.After(cutoff) {
+			n++
+		}
+		out = append(out, cs[:n]...)
+		p.idle[addr] = append(cs[:0:0], cs[n:]...)
+		left += len(p.idle[addr])
+	}
+	if left > 0 {
+		p.reaper = time.AfterFunc(clientIdle/2, p.reap)
+	}
+	return out
 }
 
 // close closes every idle connection and keeps none from now on.
@@ -92,6 +151,9 @@ func (p *pool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
+	if p.reaper != nil {
+		p.reaper.Stop()
+	}
 	for _, cs := range p.idle {
 		for _, c := range cs {
 			c.tc.Close()

@@ -40,12 +40,13 @@ import (
 const soakDisk = 5
 
 // settleSockets bounds the wait for descriptors to come back within the
-// leak check's bounds: past the 2 minutes an idle inter-node RPC connection
-// lives (nodenet's rpcIdle). Each follower keeps up to 64 idle connections
-// to the leader for forwarded writes, so a burst of concurrent forwards
-// (writes, imports, challenge opens and confirmations on followers) leaves
-// the leader a hundred sockets and more until they idle out; a leak never
-// comes back down.
+// leak check's bounds: past the minute a pooled inter-node RPC connection
+// stays idle (nodenet's clientIdle) and the 2 minutes its server end waits
+// (rpcIdle). Each node keeps up to 64 idle connections to the leader for
+// forwarded writes, so a burst of concurrent forwards (writes, spool
+// replays, challenge opens and confirmations on followers) leaves a
+// hundred sockets and more until they idle out; a leak never comes back
+// down.
 const settleSockets = 150 * time.Second
 
 // soakConfig is how long the chaos lasts and which schedule it follows.
