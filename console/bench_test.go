@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,6 +96,8 @@ func BenchmarkPairsPage_1M(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			var before syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 			for b.Loop() {
 				req := httptest.NewRequest("GET", c.path, nil)
 				req.AddCookie(&http.Cookie{Name: cookieName, Value: secret})
@@ -104,6 +107,10 @@ func BenchmarkPairsPage_1M(b *testing.B) {
 					b.Fatalf("%s: %d %s", c.path, w.Code, w.Body.String()[strings.Index(w.Body.String(), "<main"):])
 				}
 			}
+			var after syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+			cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

@@ -84,9 +84,20 @@ func (c *Console) pairsData(r *http.Request, s *session) (*pairsData, error) {
 
 // listPairs fills d.Rows with the next page after the cursor: a walk in
 // the index's own order, so a page costs the same at the millionth pair
-// as at the first.
+// as at the first. A record outside the session's relays is skipped on
+// its entity ID, before its text is read.
 func (c *Console) listPairs(v *index.View, s *session, d *pairsData, after index.Cursor) {
 	q := strings.ToLower(d.Q)
+	var scope map[uint64]bool // nil: every entity (an admin)
+	switch {
+	case d.Entity != nil:
+		scope = map[uint64]bool{d.Entity.ID: true}
+	case !s.Admin():
+		scope = map[uint64]bool{}
+		for _, e := range visible(v, s, 0) {
+			scope[e.ID] = true
+		}
+	}
 	var lastRow index.Cursor
 	read := 0
 	each := v.EachPairAfter
@@ -99,21 +110,14 @@ func (c *Console) listPairs(v *index.View, s *session, d *pairsData, after index
 			d.Partial, d.Next = true, ref.Cursor().String()
 			return false
 		}
-		if d.Entity != nil && ref.Entity() != d.Entity.ID {
-			return true
-		}
-		if q != "" && !strings.Contains(ref.Key(), q) {
-			return true
-		}
-		e := v.Entity(ref.Entity())
-		if d.Entity == nil && !s.sees(e) {
+		if (scope != nil && !scope[ref.Entity()]) || (q != "" && !strings.Contains(ref.Key(), q)) {
 			return true
 		}
 		if len(d.Rows) == pairPage {
 			d.Next = lastRow.String()
 			return false
 		}
-		d.Rows = append(d.Rows, pairRow{Entity: e, Key: ref.Key(), Pinned: ref.Pinned(), Created: ref.Created(),
+		d.Rows = append(d.Rows, pairRow{Entity: v.Entity(ref.Entity()), Key: ref.Key(), Pinned: ref.Pinned(), Created: ref.Created(),
 			LastQueried: ref.LastQueried(), By: ref.By(), Method: ref.Method()})
 		lastRow = ref.Cursor()
 		return true
