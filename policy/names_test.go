@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -139,4 +140,22 @@ func roundTrip(t *testing.T, m *dns.Msg) *dns.Msg {
 		t.Fatalf("unpacking: %v", err)
 	}
 	return out
+}
+
+// TestReadAnswer_ReferralIsALookupFailure: asked directly, wlns refers a
+// delegated prefix to its postmaster's servers; that says nothing about
+// the sender, so the policy service fails open (or closed) as configured
+// instead of deferring the mail as not listed.
+func TestReadAnswer_ReferralIsALookupFailure(t *testing.T) {
+	name := "dave.umkc.edu.4.2.0.192.sender.wl.test."
+	reply := new(dns.Msg).SetReply(new(dns.Msg).SetQuestion(name, dns.TypeA))
+	reply.Ns = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: "2.0.192.sender.wl.test.", Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 300}, Ns: "ns.pm.example."}}
+	if _, _, err := readAnswer(roundTrip(t, reply), name); !errors.Is(err, ErrLookup) || !strings.Contains(err.Error(), "delegated") {
+		t.Fatalf("referral read as %v, want a lookup failure", err)
+	}
+	reply.Authoritative = true // NODATA with a stray NS is still an answer
+	reply.Ns = nil
+	if ans, _, err := readAnswer(roundTrip(t, reply), name); err != nil || ans.Listed {
+		t.Fatalf("NODATA read as %+v %v", ans, err)
+	}
 }

@@ -136,6 +136,9 @@ func readAnswer(resp *dns.Msg, name string) (Answer, time.Duration, error) {
 	default:
 		return Answer{}, 0, fmt.Errorf("%w: %s for %s", ErrLookup, dns.RcodeToString[resp.Rcode], name)
 	}
+	if isReferral(resp) {
+		return Answer{}, 0, fmt.Errorf("%w: %s is delegated (a referral, not an answer): point --dns at a recursive resolver", ErrLookup, name)
+	}
 	var ans Answer
 	var ttl uint32
 	for _, rr := range resp.Answer {
@@ -194,4 +197,21 @@ func negativeTTL(resp *dns.Msg) time.Duration {
 		}
 	}
 	return 0
+}
+
+// isReferral reports whether resp hands the question to other servers (a
+// prefix delegated to its postmaster's name servers, docs/delegation.md):
+// no answer, not authoritative, NS records in the authority section. It
+// says nothing about the sender, so it is a lookup failure, not "not
+// listed".
+func isReferral(resp *dns.Msg) bool {
+	if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) > 0 || resp.Authoritative {
+		return false
+	}
+	for _, rr := range resp.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
 }
