@@ -54,24 +54,33 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 	must(n.token, "verp", "add", "lists.umkc.edu", "192.0.2.4")
 	pm := strings.TrimSpace(must(n.token, "token", "create", "pm-umkc", "--role", "postmaster", "--prefix", "192.0.2.0/24"))
 
-	// The postmaster delegates their prefix, and only theirs.
-	out := must(pm, "delegation", "add", "192.0.2.0/24", "--ns", "ns1.2.0.192.relay."+apex+"="+zmRoot)
-	if !strings.Contains(out, "192.0.2.0/24") || !strings.Contains(out, "ns1.2.0.192.relay."+apex) {
-		t.Fatalf("delegation add printed %q", out)
+	// The postmaster delegates their prefix with the commands of
+	// docs/delegation.md, and cannot delegate another's.
+	dir := t.TempDir()
+	var listed string
+	for _, args := range docCommands(t, "../docs/delegation.md", "wl.example.org", apex, "198.51.100.53", zmRoot) {
+		cmd := exec.Command("ip", append(append([]string{"netns", "exec", l.server, wlnsBin}, args...), "--server", "http://"+n.ready.HTTP, "--token", pm)...)
+		cmd.Dir = dir
+		res := runCmd(t, cmd)
+		if res.code != 0 {
+			t.Fatalf("wlns %s (docs/delegation.md): exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
+		}
+		listed = res.stdout
+	}
+	if !strings.Contains(listed, "192.0.2.0/24") || !strings.Contains(listed, "ns1.2.0.192.relay."+apex) {
+		t.Fatalf("delegation list printed %q", listed)
 	}
 	if res := cli(pm, "delegation", "add", "198.51.100.0/24", "--ns", "ns.umkc.edu"); res.code == 0 || !strings.Contains(res.stderr, "outside its prefixes") {
 		t.Fatalf("postmaster delegating another's prefix: exit %d: %s", res.code, res.stderr)
 	}
 	var zones [][2]string
-	dir := t.TempDir()
 	for _, tree := range []string{"relay", "sender", "verp"} {
-		file := filepath.Join(dir, tree+".zone")
-		must(pm, "delegation", "export", "192.0.2.0/24", "--tree", tree, "-o", file)
-		b, err := os.ReadFile(file)
+		origin := "2.0.192." + tree + "." + apex + "."
+		b, err := os.ReadFile(filepath.Join(dir, origin+"zone"))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("the export of docs/delegation.md: %v", err)
 		}
-		zones = append(zones, [2]string{"2.0.192." + tree + "." + apex + ".", string(b)})
+		zones = append(zones, [2]string{origin, string(b)})
 	}
 	// Added after the export: wlns has it, the postmaster's NSD does not.
 	must(n.token, "pair", "add", "eve@umkc.edu", "192.0.2.4")
@@ -218,4 +227,32 @@ func metricIn(t *testing.T, netns, addr, name string) string {
 		}
 	}
 	return ""
+}
+
+// docCommands returns the `wlns …` lines of the sh blocks of a doc as
+// argument lists (without "wlns"), with each old string replaced by the
+// new one after it.
+func docCommands(t *testing.T, path string, replace ...string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(string(b), "```")
+	var out [][]string
+	for i := 1; i < len(parts); i += 2 {
+		info, body, _ := strings.Cut(parts[i], "\n")
+		if info != "sh" {
+			continue
+		}
+		for _, line := range strings.Split(strings.NewReplacer(replace...).Replace(body), "\n") {
+			if f := strings.Fields(line); len(f) > 1 && f[0] == "wlns" {
+				out = append(out, f[1:])
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no wlns commands in %s", path)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -136,3 +137,33 @@ func TestXFR_DelegatedCutsTransferAsReferrals(t *testing.T) {
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+// TestRespond_ReferralTruncatesRatherThanDropRequiredGlue: glue for name
+// servers below the cut is required (RFC 9471); when it does not fit a
+// 512-byte answer the referral is truncated (TC) instead of sent without.
+func TestRespond_ReferralTruncatesRatherThanDropRequiredGlue(t *testing.T) {
+	ix := fixture(t)
+	tx := ix.Begin()
+	d := &record.Delegation{Prefix: netip.MustParsePrefix("192.0.2.0/24")}
+	for i := range record.MaxNameServers {
+		ns := record.NameServer{Name: fmt.Sprintf("ns%d.2.0.192.relay.wl.example.org", i)}
+		for j := range 4 {
+			ns.Addrs = append(ns.Addrs, netip.AddrFrom4([4]byte{10, 0, byte(i), byte(j + 1)}))
+		}
+		d.NS = append(d.NS, ns)
+	}
+	if err := tx.PutDelegation(d); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	q := new(dns.Msg)
+	q.SetQuestion("4.2.0.192.relay.wl.example.org.", dns.TypeA)
+	req, _ := q.Pack()
+	m := exchange(t, newTestResponder(t), ix.Load(), req, 512)
+	if !m.Truncated || len(m.Ns) != 0 || len(m.Extra) != 0 {
+		t.Fatalf("referral over 512 bytes: TC %v, %d NS, %d glue", m.Truncated, len(m.Ns), len(m.Extra))
+	}
+	if m := exchange(t, newTestResponder(t), ix.Load(), req, 0); m.Truncated || len(m.Ns) != 8 || len(m.Extra) != 32 {
+		t.Fatalf("referral over TCP: TC %v, %d NS, %d glue", m.Truncated, len(m.Ns), len(m.Extra))
+	}
+}
