@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +30,8 @@ type FSM struct {
 	// or configuration); WaitReady compares it with raft's AppliedIndex,
 	// which moves when entries are handed over, before they are applied.
 	seen atomic.Uint64
+	// zs is the zone serial of the applied state (zoneserial.go).
+	zs uint32
 	// sinceSnapshot counts the command bytes applied since the last
 	// snapshot was captured (see Store.snapshotBySize).
 	sinceSnapshot atomic.Uint64
@@ -88,24 +89,16 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if err != nil {
 			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
 		}
+		f.zs = nextZoneSerial(f.zs, e.Type, e.Time)
 		out[i] = f.applyTop(a, e)
 	}
 	a.txn.SetSerial(logs[len(logs)-1].Index)
-	a.txn.SetZoneSerial(zoneSerial(f.dd.maxT))
+	a.txn.SetZoneSerial(max(f.zs, 1))
 	a.txn.Commit()
 	f.st = a.st
 	f.publish()
 	f.seen.Store(logs[len(logs)-1].Index)
 	return out
-}
-
-// zoneSerial is the SOA serial of a state whose latest command carried
-// time t (Unix seconds, the proposer's clock): the serial is the time of
-// the latest change, so it never decreases, also across a restore, and
-// every mirror with the same data shows the same serial (see
-// docs/query-format.md). 1 before any command.
-func zoneSerial(t int64) uint32 {
-	return uint32(min(max(t, 1), math.MaxUint32))
 }
 
 // applyTop applies a top-level envelope: de-duplication by ReqID, then the
@@ -142,6 +135,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		st:      f.st,
 		dedup:   f.dd.entries(),
 		maxT:    f.dd.maxT,
+		zs:      f.zs,
 		metrics: f.metrics,
 	}, nil
 }
@@ -155,17 +149,19 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
 	}
-	// The latest command time, which the SOA serial shows, never goes
-	// back: installing a snapshot from the leader or at start-up only moves
-	// it forward, and a restored backup that is older than what this node
-	// had applied (a fresh node's own admin token, added after the old
-	// cluster was lost) keeps the later time. Every node of the new
-	// cluster receives this state in its snapshot.
+	// The latest command time and the zone serial never go back:
+	// installing a snapshot from the leader or at start-up only moves them
+	// forward, and a restored backup that is older than what this node had
+	// applied (a fresh node's own admin token, added after the old cluster
+	// was lost) keeps the later ones. Every node of the new cluster
+	// receives this state in its snapshot.
 	r.dd.maxT = max(r.dd.maxT, f.dd.maxT)
-	r.txn.SetZoneSerial(zoneSerial(r.dd.maxT))
+	r.zs = max(r.zs, f.zs)
+	r.txn.SetZoneSerial(max(r.zs, 1))
 	r.txn.Commit()
 	f.st = r.st
 	f.dd = r.dd
+	f.zs = r.zs
 	f.publish()
 	f.metrics.snapshotRestored(time.Since(start))
 	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens, "challenges", r.n.challenges)

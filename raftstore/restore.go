@@ -35,6 +35,9 @@ type restored struct {
 	want    snapCounts
 	// zone are the zone records read so far.
 	zone *record.ZoneRecords
+	// zs is the zone serial; hasZS says a record gave it (zoneserial.go).
+	zs    uint32
+	hasZS bool
 	// flat reads a format-5 snapshot's pair and VERP tables.
 	flat *index.FlatLoader
 }
@@ -99,6 +102,10 @@ func (rs *restored) end(sr *snapReader) error {
 		return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
 	}
 	rs.txn.SetZoneRecords(rs.zone)
+	if !rs.hasZS {
+		rs.zs = zoneSerial(rs.dd.maxT)
+	}
+	rs.txn.SetZoneSerial(max(rs.zs, 1))
 	return rs.finishFlat()
 }
 
@@ -176,6 +183,11 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		return rs.restoreZoneRecord(d)
 	case tagDelegation:
 		return rs.restoreDelegation(d)
+	case tagZoneSerial:
+		if rs.version < 5 {
+			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
+		}
+		rs.zs, rs.hasZS = uint32(d.uvarint()), true
 	default:
 		return fmt.Errorf("unknown record tag %d", tag)
 	}
