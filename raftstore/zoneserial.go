@@ -55,7 +55,7 @@ func changesAnswers(k command.Type) bool {
 // zoneSerialFormat is the snapshot format the serial needs: 5 when it is
 // not the latest command time, else 0 (no constraint).
 func zoneSerialFormat(s *fsmSnapshot) uint64 {
-	if s.zs != zoneSerial(s.maxT) {
+	if max(s.zs, 1) != zoneSerial(s.maxT) {
 		return 5
 	}
 	return 0

@@ -180,6 +180,11 @@ func (b *xfrBuilder) relay() {
 	})
 	t.addPrefix(netip.PrefixFrom(loopback2, 32), b.r.testEntity)
 	exists := map[string]bool{}
+	for _, k := range b.cutKeys(qname.RelayZone + "." + b.apex) {
+		for ok := true; ok && !exists[k]; k, ok = parentKey(k) {
+			exists[k] = true
+		}
+	}
 	for k := range t {
 		for ok := true; ok && !exists[k]; k, ok = parentKey(k) {
 			exists[k] = true

@@ -67,11 +67,12 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	apex := strings.ToLower(dns.Fqdn(dnsName(r.apexWire)))
 	z := &xfrZone{origin: apex, serial: max(v.ZoneSerial(), 1)}
 	if sub == "" {
-		z.own = r.ownRRs(v)
+		z.own = r.ownRRs(v, apex)
 		return z, nil
 	}
 	z.origin = sub + "." + apex
 	b := &xfrBuilder{r: r, v: v, apex: apex, lim: lim, recs: map[string]xfrPrio{}, txts: map[*record.Entity]string{}}
+	b.setCuts(z.origin)
 	for _, s := range xfrZones {
 		if s != sub {
 			continue
@@ -99,7 +100,14 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	slices.SortFunc(z.recs, func(a, b xfrRec) int { return strings.Compare(a.name, b.name) })
 	z.recs, z.own = r.xfrCuts(v, sub, z.origin, z.recs)
 	z.gaps = b.gaps
+	z.own = sortRRs(b.own)
 	return z, nil
+}
+
+// sortRRs sorts records by their presentation form and drops duplicates.
+func sortRRs(rrs []dns.RR) []dns.RR {
+	slices.SortFunc(rrs, func(a, b dns.RR) int { return strings.Compare(a.String(), b.String()) })
+	return slices.CompactFunc(rrs, func(a, b dns.RR) bool { return a.String() == b.String() })
 }
 
 // dnsName turns a wire-format name into presentation format.
@@ -127,9 +135,16 @@ type xfrBuilder struct {
 	recs map[string]xfrPrio
 	txts map[*record.Entity]string // the relay TXT of each entity, shared
 	gaps int
+	// cuts are the owner names of the delegations' cuts in the tree being
+	// written (xfr_cuts.go); own its NS records and glue.
+	cuts map[string]bool
+	own  []dns.RR
 }
 
 func (b *xfrBuilder) put(name string, code byte, txt string, prio int) {
+	if b.occluded(name) {
+		return
+	}
 	if old, ok := b.recs[name]; ok && old.prio <= prio {
 		return
 	}
@@ -190,10 +205,23 @@ func revName(a netip.Addr) string {
 }
 
 // ownRRs are the apex part of the apex zone: the NS set and the glue of
-// in-zone name servers, and the zone records operators published, as the
-// responder answers them, sorted and without duplicates.
-func (r *Responder) ownRRs(v *index.View) []dns.RR {
+// in-zone name servers, the zone records operators published, as the
+// responder answers them, and the glue of delegations' name servers that
+// lie outside the three trees, sorted and without duplicates.
+func (r *Responder) ownRRs(v *index.View, apex string) []dns.RR {
 	rrs, _ := r.ownSource(v.ZoneRecords())
-	slices.SortFunc(rrs, func(a, b dns.RR) int { return strings.Compare(a.String(), b.String()) })
-	return slices.CompactFunc(rrs, func(a, b dns.RR) bool { return a.String() == b.String() })
+	b := &xfrBuilder{r: r, v: v, apex: apex}
+	for _, d := range v.Delegations() {
+		b.glue(d, apex)
+	}
+	for _, rr := range b.own {
+		inTree := false
+		for _, s := range xfrZones {
+			inTree = inTree || dns.IsSubDomain(s+"."+apex, rr.Header().Name)
+		}
+		if !inTree {
+			rrs = append(rrs, rr)
+		}
+	}
+	return sortRRs(rrs)
 }
