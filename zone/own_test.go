@@ -229,7 +229,7 @@ func TestOwnSource_RRsetTakesTheFirstTTL(t *testing.T) {
 	tx.Commit()
 	v := ix.Load()
 	m := ask(t, r, v, "ns1.wl.example.org.", dns.TypeA)
-	xfr := r.ownRRs(v)
+	xfr := r.ownRRs(v, r.apexName)
 	for _, rr := range append(m.Answer, xfr...) {
 		if h := rr.Header(); h.Name == "ns1.wl.example.org." && h.Ttl != 300 {
 			t.Errorf("%v: want the configured glue's TTL 300", rr)

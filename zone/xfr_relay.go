@@ -180,7 +180,7 @@ func (b *xfrBuilder) relay() {
 	})
 	t.addPrefix(netip.PrefixFrom(loopback2, 32), b.r.testEntity)
 	exists := map[string]bool{}
-	for _, k := range b.cutKeys(qname.RelayZone + "." + b.apex) {
+	for _, k := range b.cutKeys() {
 		for ok := true; ok && !exists[k]; k, ok = parentKey(k) {
 			exists[k] = true
 		}

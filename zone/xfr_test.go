@@ -83,13 +83,12 @@ func newOracle(rrs []dns.RR) *oracle {
 		if n := strings.ToLower(rr.Header().Name); rr.Header().Rrtype == dns.TypeNS && n != apex {
 			o.cuts[n] = true
 		}
-		if rr.Header().Rrtype != dns.TypeA && rr.Header().Rrtype != dns.TypeTXT {
-			continue
-		}
 		n := strings.ToLower(rr.Header().Name)
-		o.owners[n] = append(o.owners[n], rr)
-		for ; n != "." && !o.nodes[n]; n = parentName(n) {
-			o.nodes[n] = true
+		for a := n; a != "." && !o.nodes[a]; a = parentName(a) {
+			o.nodes[a] = true
+		}
+		if rr.Header().Rrtype == dns.TypeA || rr.Header().Rrtype == dns.TypeTXT {
+			o.owners[n] = append(o.owners[n], rr)
 		}
 	}
 	return o
@@ -169,7 +168,7 @@ func relayNames(t *testing.T, addrs ...string) []string {
 func queryNames(t *testing.T) []string {
 	names := relayNames(t, "192.0.2.4", "192.0.2.0", "192.0.2.255", "192.0.3.1", "198.51.100.9", "198.51.100.10",
 		"2001:db8:1::1", "2001:db8:1:ffff::25", "2001:db8:2::1", "127.0.0.2", "127.0.0.1",
-		"10.1.2.3", "10.1.2.4", "10.1.200.1", "10.1.9.1", "10.1.8.1", "10.2.0.1", "172.16.16.1", "172.16.31.255", "172.16.32.1", "172.16.15.1")
+		"10.1.2.3", "10.1.2.4", "10.1.200.1", "10.1.9.1", "10.1.8.1", "11.200.1.1", "11.200.9.1", "11.9.9.9", "10.2.0.1", "172.16.16.1", "172.16.31.255", "172.16.32.1", "172.16.15.1")
 	for _, ip := range []string{"192.0.2.4", "10.1.2.3", "198.51.100.9", "127.0.0.2", "10.1.9.9"} {
 		a := netip.MustParseAddr(ip)
 		for _, s := range []string{"dave@umkc.edu", "first.last@umkc.edu", "x@y.org", "carol@mail.example.org", "nobody@umkc.edu"} {
@@ -206,10 +205,19 @@ func TestXFR_SecondaryAnswersLikeWlns(t *testing.T) {
 	tx.PutEntity(&record.Entity{ID: 5, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/32")}, Meta: record.Meta{Created: created}})
 	tx.PutPair(&record.Pair{Entity: 5, Sender: "carol@mail.example.org", Meta: record.Meta{Created: created}})
 	tx.PutPair(&record.Pair{Entity: 5, Sender: "example.org", Meta: record.Meta{Created: created}})
-	// 10.1.9.0/24, inside the /16, is delegated to the postmaster's servers.
-	if err := tx.PutDelegation(&record.Delegation{Prefix: netip.MustParsePrefix("10.1.9.0/24"), NS: []record.NameServer{
-		{Name: "ns.9.1.10.relay.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}, {Name: "ns.pm.example"}}}); err != nil {
-		t.Fatal(err)
+	// 10.1.9.0/24, inside the /16, is delegated to the postmaster's
+	// servers; so is 11.200.9.0/24 inside a /8, whose cut makes 200.11
+	// exist.
+	tx.PutEntity(&record.Entity{ID: 6, Name: "eight", Group: true, Registered: true,
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("11.0.0.0/8")}, Meta: record.Meta{Created: created}})
+	for _, d := range []*record.Delegation{
+		{Prefix: netip.MustParsePrefix("10.1.9.0/24"), NS: []record.NameServer{
+			{Name: "ns.9.1.10.relay.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}, {Name: "ns.pm.example"}}},
+		{Prefix: netip.MustParsePrefix("11.200.9.0/24"), NS: []record.NameServer{{Name: "ns.pm.example"}}},
+	} {
+		if err := tx.PutDelegation(d); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tx.Commit()
 	x := startXFR(t, ix, func(c *XFRConfig) { c.MaxMember = 1 << 16 })

@@ -72,7 +72,6 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	}
 	z.origin = sub + "." + apex
 	b := &xfrBuilder{r: r, v: v, apex: apex, lim: lim, recs: map[string]xfrPrio{}, txts: map[*record.Entity]string{}}
-	b.setCuts(z.origin)
 	for _, s := range xfrZones {
 		if s != sub {
 			continue
@@ -100,7 +99,6 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	slices.SortFunc(z.recs, func(a, b xfrRec) int { return strings.Compare(a.name, b.name) })
 	z.recs, z.own = r.xfrCuts(v, sub, z.origin, z.recs)
 	z.gaps = b.gaps
-	z.own = sortRRs(b.own)
 	return z, nil
 }
 
@@ -135,16 +133,9 @@ type xfrBuilder struct {
 	recs map[string]xfrPrio
 	txts map[*record.Entity]string // the relay TXT of each entity, shared
 	gaps int
-	// cuts are the owner names of the delegations' cuts in the tree being
-	// written (xfr_cuts.go); own its NS records and glue.
-	cuts map[string]bool
-	own  []dns.RR
 }
 
 func (b *xfrBuilder) put(name string, code byte, txt string, prio int) {
-	if b.occluded(name) {
-		return
-	}
 	if old, ok := b.recs[name]; ok && old.prio <= prio {
 		return
 	}
@@ -210,11 +201,11 @@ func revName(a netip.Addr) string {
 // lie outside the three trees, sorted and without duplicates.
 func (r *Responder) ownRRs(v *index.View, apex string) []dns.RR {
 	rrs, _ := r.ownSource(v.ZoneRecords())
-	b := &xfrBuilder{r: r, v: v, apex: apex}
+	var glue []dns.RR
 	for _, d := range v.Delegations() {
-		b.glue(d, apex)
+		glue = r.appendGlue(glue, d, apex)
 	}
-	for _, rr := range b.own {
+	for _, rr := range glue {
 		inTree := false
 		for _, s := range xfrZones {
 			inTree = inTree || dns.IsSubDomain(s+"."+apex, rr.Header().Name)
