@@ -77,7 +77,6 @@ func TestSnapshot_DelegationsRoundTrip(t *testing.T) {
 	h := newHarness(t)
 	h.ok(command.DelegationPut, delegBody("192.0.2.0/24", "ns1.pm.example", "ns2.pm.example"))
 	h.ok(command.DelegationPut, delegBody("2001:db8::/32", "ns1.pm.example"))
-	h.settle()
 	snap := persist(t, h.f)
 	if snap[len(snapMagic)] != snapVersion {
 		t.Fatalf("format %d, want %d", snap[len(snapMagic)], snapVersion)
