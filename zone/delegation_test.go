@@ -167,3 +167,18 @@ func TestRespond_ReferralTruncatesRatherThanDropRequiredGlue(t *testing.T) {
 		t.Fatalf("referral over TCP: TC %v, %d NS, %d glue", m.Truncated, len(m.Ns), len(m.Extra))
 	}
 }
+
+// BenchmarkRespond_Referral answers a sender name below a /24 cut with two
+// name servers and two glue records (compare BenchmarkRespond_SenderEscapedHit).
+func BenchmarkRespond_Referral(b *testing.B) {
+	r := newTestResponder(b)
+	v := delegated(b)
+	q := new(dns.Msg)
+	q.SetQuestion(`first\.last.umkc.edu.4.2.0.192.sender.wl.example.org.`, dns.TypeA)
+	req, _ := q.Pack()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ = r.Respond(buf, req, v, 1232)
+	}
+}
