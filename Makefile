@@ -48,10 +48,12 @@ soak: test-deps
 	WLNS_SOAK=$(SOAK) $(GO) test -count=1 -v -run '^TestSoak_' -timeout $(SOAK_TIMEOUT) ./systest/
 
 # bench-xfr writes out a relay zone of XFR_RELAYS lone relays and
-# transfers it by AXFR (docs/operations.md, Secondaries).
+# transfers it by AXFR, into miekg's client and into a real NSD
+# (docs/operations.md, Secondaries).
 XFR_RELAYS ?= 1000000
 bench-xfr:
 	flock /tmp/wlns-big.lock env WLNS_XFR_RELAYS=$(XFR_RELAYS) $(GO) test -count=1 -v -run '^TestXFR_LargeRelayZoneTransfers$$' -timeout 30m ./zone/
+	flock /tmp/wlns-big.lock env WLNS_XFR_RELAYS=$(XFR_RELAYS) $(GO) test -count=1 -v -run '^TestXFR_LargeRelayZoneToNSD$$' -timeout 60m ./systest/
 
 bench: test-deps
 	$(GO) run ./bench $(if $(QUICK),-quick) $(BENCH_FLAGS)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,55 @@ func TestXFR_NSDKnotBINDFollowTwoMirrors(t *testing.T) {
 	right := exec.Command(kdig, "-p", xp, "@127.0.0.1", "-y", "hmac-sha256:"+xfrKeyName+":"+xfrKeySecret, "AXFR", zone)
 	if out, _ = right.CombinedOutput(); !strings.Contains(string(out), "127.0.2.1") {
 		t.Errorf("AXFR with the right key failed:\n%s", out)
+	}
+}
+
+// TestXFR_LargeRelayZoneToNSD imports WLNS_XFR_RELAYS lone relays (default
+// 3,000; make bench-xfr runs 1,000,000) into a node and times a real NSD's
+// first AXFR of the relay zone, until it answers the last relay.
+func TestXFR_LargeRelayZoneToNSD(t *testing.T) {
+	n := 3000
+	if s := os.Getenv("WLNS_XFR_RELAYS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			t.Fatalf("WLNS_XFR_RELAYS=%q: %v", s, err)
+		}
+	}
+	zone := "relay." + apex + "."
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "tsig.keys")
+	if err := os.WriteFile(keys, []byte(xfrKeyName+" hmac-sha256 "+xfrKeySecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	xfrPort := freeUDPPort(t, "127.0.0.1")
+	node := startNode(t, "", "--xfr", fmt.Sprintf("127.0.0.1:%d", xfrPort), "--xfr-allow", "127.0.0.1/32", "--xfr-tsig-keys", keys)
+	var b strings.Builder
+	relay := func(i int) string { return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
+	for i := range n {
+		fmt.Fprintf(&b, `{"kind":"relay","ip":%q,"contact":"pm@example.org"}`+"\n", relay(i))
+	}
+	file := filepath.Join(dir, "relays.ndjson")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if r := node.cli("import", file, "--batch", "10000"); r.code != 0 {
+		t.Fatalf("import: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("imported %d relays in %v", n, time.Since(start).Round(time.Millisecond))
+	// Wait until the transfer port serves the serial the import ended at.
+	want := soaSerial(t, node)
+	for wlnsSerial(t, node.ready.XFR, zone) != want {
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("zone written out %v after the import", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	nsd := startSecondary(t, "nsd", secondaryConf{Dir: filepath.Join(dir, "nsd"), Zone: zone, Key: xfrKeyName, Secret: xfrKeySecret,
+		Port: freeUDPPort(t, "127.0.0.1"), Primary: "127.0.0.1", PrimaryPort: xfrPort})
+	last := relayName(t, relay(n-1))
+	took := nsd.waitAnswer(last, 1, 20*time.Minute)
+	t.Logf("NSD took the relay zone of %d relays (%d records) and answered its last relay %v after it started", n, 2*(n+1)+3, took.Round(time.Millisecond))
+	if got := nsd.serial(); got != want {
+		t.Errorf("NSD serves serial %d, wlns %d", got, want)
 	}
 }
