@@ -12,7 +12,8 @@ import (
 // asks it with the Debian whois client, as a postmaster or an abuse desk
 // would: an address gives its relay entity (longest-prefix match, IPv4 and
 // IPv6), a group's name gives the group, the contact shows only its domain
-// (--whois-contact domain), and an unknown address or a malformed query is
+// (--whois-contact domain), a delegated member prefix names its name
+// servers, and an unknown address or a malformed query is
 // answered with a comment, never an error.
 func TestWhois_DebianClientAsksTheRegistry(t *testing.T) {
 	whois := needTool(t, "whois", "whois")
@@ -24,6 +25,7 @@ func TestWhois_DebianClientAsksTheRegistry(t *testing.T) {
 	n.mustCLI("group", "create", groupName, "--member", groupV4Net, "--member", groupV6Net,
 		"--contact", "hostmaster@umkc.edu", "--registered")
 	n.mustCLI("pair", "add", "dave@example.org", otherV4) // an unregistered relay entity
+	n.mustCLI("delegation", "add", groupV4Net, "--ns", "ns1.umkc.edu", "--ns", "ns2.umkc.edu")
 	host, port, _ := strings.Cut(n.ready.WHOIS, ":")
 	ask := func(q string) string {
 		t.Helper()
@@ -43,7 +45,8 @@ func TestWhois_DebianClientAsksTheRegistry(t *testing.T) {
 		{relayV4, []string{"kind:         relay\n", "prefix:       " + relayV4 + "/32\n", "registered:   yes", "ptr:          mx1.umkc.edu\n",
 			"contact:      (withheld)@umkc.edu\n", "created:      20"}, []string{"postmaster@"}},
 		{groupV4, []string{"kind:         relay group\n", "name:         " + groupName + "\n", "prefix:       " + groupV4Net + "\n",
-			"prefix:       " + groupV6Net + "\n", "contact:      (withheld)@umkc.edu\n"}, []string{"hostmaster@"}},
+			"prefix:       " + groupV6Net + "\n", "contact:      (withheld)@umkc.edu\n", "delegation:   " + groupV4Net + " to ns1.umkc.edu ns2.umkc.edu since 20"},
+			[]string{"hostmaster@"}},
 		{strings.ToUpper(groupName), []string{"name:         " + groupName + "\n"}, nil},
 		{groupV6, []string{"name:         " + groupName + "\n"}, nil},
 		{otherV4, []string{"registered:   no\n"}, []string{"contact:"}},

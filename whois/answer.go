@@ -3,10 +3,10 @@ package whois
 import (
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -20,13 +20,9 @@ const (
 	ContactNone = "none"
 )
 
-// Delegations names the name servers a prefix is delegated to (NS
-// referrals of issue 11's delegation), nil when it is not delegated.
-type Delegations func(p netip.Prefix) []string
-
 // writeEntity prints e's record, one "key: value" line each (a key
 // repeats for a list), as RIRs' WHOIS servers do.
-func (s *Server) writeEntity(w io.Writer, e *record.Entity) {
+func (s *Server) writeEntity(w io.Writer, v *index.View, e *record.Entity) {
 	kind := "relay"
 	if e.Group {
 		kind = "relay group"
@@ -55,10 +51,22 @@ func (s *Server) writeEntity(w io.Writer, e *record.Entity) {
 	if e.Pinned {
 		line("pinned", "yes (never expires)")
 	}
-	if s.cfg.Delegations != nil {
+	writeDelegations(line, v, e)
+}
+
+// writeDelegations prints the delegations that overlap e's members (a
+// prefix handed to a postmaster's own name servers, inside or around a
+// member): below such a cut wlns answers referrals, not its own data.
+func writeDelegations(line func(k, v string), v *index.View, e *record.Entity) {
+	for _, d := range v.Delegations() {
 		for _, p := range e.Prefixes {
-			if ns := s.cfg.Delegations(p); len(ns) > 0 {
-				line("delegation", p.String()+" to "+strings.Join(ns, " "))
+			if d.Prefix.Overlaps(p) {
+				var ns []string
+				for _, n := range d.NS {
+					ns = append(ns, n.Name)
+				}
+				line("delegation", d.Prefix.String()+" to "+strings.Join(ns, " ")+" since "+stamp(d.Created))
+				break
 			}
 		}
 	}

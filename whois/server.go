@@ -37,9 +37,6 @@ type Config struct {
 	MaxConns int
 	// Timeout bounds one connection (default 10s).
 	Timeout time.Duration
-	// Delegations, when set, adds each delegated member prefix's name
-	// servers.
-	Delegations Delegations
 	// Logger; default slog.Default().
 	Logger *slog.Logger
 	// Registerer receives wlns_whois_queries_total; nil: none.
@@ -199,7 +196,7 @@ func (s *Server) Answer(line string) string {
 		return b.String()
 	}
 	s.queries.WithLabelValues("found").Inc()
-	s.writeEntity(&b, e)
+	s.writeEntity(&b, v, e)
 	return b.String()
 }
 

@@ -73,19 +73,28 @@ func TestAnswer_EntitiesAsThePrivacySettingAllows(t *testing.T) {
 	}
 }
 
-func TestAnswer_DelegationHook(t *testing.T) {
-	s, err := New(registry(t), Config{Delegations: func(p netip.Prefix) []string {
-		if p.String() == "192.0.2.0/24" {
-			return []string{"ns1.umkc.edu.", "ns2.umkc.edu."}
+func TestAnswer_Delegations(t *testing.T) {
+	ix := registry(t)
+	tx := ix.Begin()
+	for _, d := range []*record.Delegation{
+		{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NS: []record.NameServer{{Name: "ns1.umkc.edu"}, {Name: "ns2.umkc.edu"}}, Created: created},
+		{Prefix: netip.MustParsePrefix("203.0.113.0/24"), NS: []record.NameServer{{Name: "ns.other.example"}}, Created: created},
+	} {
+		if err := tx.PutDelegation(d); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}})
+	}
+	tx.Commit()
+	s, err := New(ix, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := s.Answer("umkc-mx")
-	if !strings.Contains(got, "delegation:   192.0.2.0/24 to ns1.umkc.edu. ns2.umkc.edu.\r\n") || strings.Count(got, "delegation:") != 1 {
-		t.Errorf("delegation lines:\n%s", got)
+	for q, want := range map[string]int{"umkc-mx": 1, "192.0.2.77": 1, "198.51.100.9": 0} {
+		got := s.Answer(q)
+		if n := strings.Count(got, "delegation:"); n != want ||
+			want == 1 && !strings.Contains(got, "delegation:   192.0.2.0/24 to ns1.umkc.edu ns2.umkc.edu since 2026-11-23T00:00:00Z\r\n") {
+			t.Errorf("%s: %d delegation lines, want %d:\n%s", q, n, want, got)
+		}
 	}
 }
 

@@ -45,8 +45,7 @@ func (c *whoisConfig) validate() []error {
 }
 
 // startWhois serves WHOIS from idx when --whois is set and returns the
-// bound address ("" when off). Delegations are not shown yet: the
-// delegation source plugs into whois.Config.Delegations.
+// bound address ("" when off).
 func (n *node) startWhois(cfg *whoisConfig, idx *index.Index, reg prometheus.Registerer) (string, error) {
 	if cfg.addr == "" {
 		return "", nil
