@@ -52,6 +52,10 @@ const (
 	MaxFlatPart = FlatBlock * EntryBytes
 	provBytes   = 8
 	maxName     = 1 << 16
+	// maxNames bounds the names and by/method pairs a flat form may hold,
+	// so that many tiny parts cannot make a load allocate far more than
+	// it reads.
+	maxNames = 1 << 20
 )
 
 // littleEndian reports whether entries are laid out in memory as in the

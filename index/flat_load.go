@@ -42,14 +42,14 @@ func (l *FlatLoader) Part(part FlatPart, n int) ([]byte, error) {
 	case FlatPairs, FlatVerps:
 		return l.entryPart(int(part-FlatPairs), n)
 	case FlatName:
-		if n > maxName {
+		if n > maxName || len(l.names) >= maxNames {
 			return nil, errFlat("a name of %d bytes", n)
 		}
 		b := make([]byte, n)
 		l.names = append(l.names, b)
 		return b, nil
 	case FlatProv:
-		if n != provBytes {
+		if n != provBytes || len(l.provs) >= maxNames {
 			return nil, errFlat("a by/method pair of %d bytes", n)
 		}
 		b := make([]byte, n)
@@ -59,7 +59,8 @@ func (l *FlatLoader) Part(part FlatPart, n int) ([]byte, error) {
 	if n == 0 || n%4 != 0 || n > 4*chunkWords {
 		return nil, errFlat("an arena part of %d bytes", n)
 	}
-	c := make([]uint32, chunkWords)
+	// Exactly the part: Finish gives the last chunk its room to grow.
+	c := make([]uint32, n/4)
 	l.chunks = append(l.chunks, c)
 	l.used = append(l.used, n/4)
 	return unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), n), nil
@@ -110,6 +111,9 @@ func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
 		return err
 	}
 	a.next, a.live = cc.next, cc.live
+	if k := len(a.chunks) - 1; k >= 0 { // the chunk the writer appends to next
+		a.chunks[k] = append(a.chunks[k], make([]uint32, chunkWords-len(a.chunks[k]))...)
+	}
 	l.t.cold = a
 	l.t.v.cold = a.view()
 	perEntity.apply(l.t)

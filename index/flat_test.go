@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -257,4 +258,26 @@ func swapHot(a, b []byte) {
 	copy(tmp[:], a)
 	copy(a, b)
 	copy(b, tmp[:])
+}
+
+// TestFlat_ManyTinyPartsAllocateWhatTheyHold: a damaged or hostile file of
+// many 4-byte arena parts makes the load allocate about what it read, not
+// a 256 KiB chunk per part.
+func TestFlat_ManyTinyPartsAllocateWhatTheyHold(t *testing.T) {
+	const parts = 2000
+	l := New().BeginEmpty().LoadFlat()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range parts {
+		if _, err := l.Part(FlatArena, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("%d parts of 4 bytes allocated %d bytes", parts, grew)
+	}
+	if err := l.Finish(nil); err == nil {
+		t.Fatal("arena parts without entries loaded")
+	}
 }
