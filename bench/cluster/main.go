@@ -24,6 +24,12 @@
 //
 //	go run ./bench/cluster [-n 1000000] [-duration 15s] [-writers 8] [-out bench/out]
 //	go run ./bench/cluster -mode snapshot [-n 1000000] [-writers 8] [-baseline 15s] [-after 15s] [-pin]
+//	go run ./bench/cluster -mode writes [-n 0] [-writers 64] [-duration 15s] [-wlns bin/wlns]
+//
+// With -mode writes it answers issue 10's write rate: three voters (filled
+// with -n pairs first), -writers clients each committing one new pair per
+// `POST /v1/pairs` into the leader for -duration; committed writes per
+// second, latency percentiles and every process's CPU per write.
 package main
 
 import (
@@ -48,12 +54,13 @@ type config struct {
 	outDir   string        // where cluster.md goes; empty: stdout only
 	workDir  string        // kept work folder; empty: a removed temp folder
 
-	mode      string        // "catchup" (the figures above) or "snapshot"
+	mode      string        // "catchup" (the figures above), "snapshot" or "writes"
 	baseline  time.Duration // snapshot mode: writes before the mirror joins
 	after     time.Duration // snapshot mode: writes after it caught up
 	logPad    int           // snapshot mode: single writes that push the log past the trailing logs
 	probeRate int           // snapshot mode: DNS probes per second at the follower
 	pin       bool          // snapshot mode: leader and follower on CPU 0, the new node on CPU 1
+	wlns      string        // writes mode: the wlns binary (default: build this tree)
 }
 
 // pinOthers is the CPU list of the leader and the follower in snapshot
@@ -88,15 +95,16 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.after, "after", 15*time.Second, "snapshot mode: timed writes after it caught up")
 	fs.IntVar(&c.logPad, "log-pad", lanTrailingLogs+500, "snapshot mode: single writes before the pairs' import, so the log outgrows raft's trailing logs and a joining node needs the snapshot")
 	fs.BoolVar(&c.pin, "pin", false, "snapshot mode: run the leader and the follower on CPU 0 and the joining node on CPU 1 (taskset), so its restore does not take their CPU")
+	fs.StringVar(&c.wlns, "wlns", "", "writes mode: the wlns binary to measure (default: build this tree)")
 	fs.IntVar(&c.probeRate, "probe-rate", 100, "snapshot mode: DNS probes per second at the follower (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.pairs < 1 || c.relays < 1 || c.relays > 65536 || c.writers < 1 || c.duration < time.Second {
-		return c, fmt.Errorf("need -n ≥ 1, 1 ≤ -relays ≤ 65536, -writers ≥ 1, -duration ≥ 1s")
+	if c.pairs < 0 || c.pairs < 1 && c.mode != "writes" || c.relays < 1 || c.relays > 65536 || c.writers < 1 || c.duration < time.Second {
+		return c, fmt.Errorf("need -n ≥ 1 (≥ 0 in writes mode), 1 ≤ -relays ≤ 65536, -writers ≥ 1, -duration ≥ 1s")
 	}
-	if c.mode != "catchup" && c.mode != "snapshot" {
-		return c, fmt.Errorf("-mode %q: want catchup or snapshot", c.mode)
+	if c.mode != "catchup" && c.mode != "snapshot" && c.mode != "writes" {
+		return c, fmt.Errorf("-mode %q: want catchup, snapshot or writes", c.mode)
 	}
 	if c.baseline < time.Second || c.after < time.Second || c.logPad < 0 || c.probeRate < 0 || c.probeRate > 10000 {
 		return c, fmt.Errorf("need -baseline ≥ 1s, -after ≥ 1s, -log-pad ≥ 0, 0 ≤ -probe-rate ≤ 10000")
@@ -133,13 +141,20 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		work = dir
 	}
 	report, name := "", "cluster.md"
-	if c.mode == "snapshot" {
+	switch c.mode {
+	case "writes":
+		r, err := measureWrites(ctx, c, work, out)
+		if err != nil {
+			return err
+		}
+		report, name = r.render(c), "cluster-writes.md"
+	case "snapshot":
 		r, err := measureSnapshot(ctx, c, work, out)
 		if err != nil {
 			return err
 		}
 		report, name = r.render(c), "cluster-snapshot.md"
-	} else {
+	default:
 		r, err := measure(ctx, c, work, out)
 		if err != nil {
 			return err
