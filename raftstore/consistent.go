@@ -3,7 +3,6 @@ package raftstore
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // ConsistentRead returns once this node's index holds every write the
@@ -67,18 +66,13 @@ func (s *Store) leaderReadIndex(ctx context.Context) (uint64, error) {
 // waitFSM waits until the state machine has applied every entry up to idx
 // it is given (see fsmTarget).
 func (s *Store) waitFSM(ctx context.Context, idx uint64) error {
-	for {
-		if s.raft.AppliedIndex() >= idx && s.fsm.seen.Load() >= s.fsmTarget(idx) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
-		case <-s.stop:
-			return ErrClosed
-		case <-time.After(2 * time.Millisecond):
-		}
+	err := s.fsm.applied.waitFor(ctx, s.stop, func() bool {
+		return s.raft.AppliedIndex() >= idx && s.fsm.seen.Load() >= s.fsmTarget(idx)
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
+	return err
 }
 
 // ReadIndex serves a follower's leader-consistent read.

@@ -142,14 +142,9 @@ func retryable(err error) bool {
 // before it has applied them. Giving up is not an error: the entry is
 // committed.
 func (s *Store) waitApplied(ctx context.Context, idx uint64) {
-	deadline := time.Now().Add(s.cfg.ApplyTimeout)
-	for s.fsm.Index().Load().Serial() < idx && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+	defer cancel()
+	_ = s.fsm.applied.waitFor(ctx, s.stop, func() bool { return s.fsm.Index().Load().Serial() >= idx })
 }
 
 // toRemote translates a store error into the RPC's error codes.

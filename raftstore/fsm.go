@@ -35,6 +35,8 @@ type FSM struct {
 	// sinceSnapshot counts the command bytes applied since the last
 	// snapshot was captured (see Store.snapshotBySize).
 	sinceSnapshot atomic.Uint64
+	// applied wakes waiters once a batch is applied or a snapshot restored.
+	applied *applied
 }
 
 var _ raft.BatchingFSM = (*FSM)(nil)
@@ -44,7 +46,7 @@ func NewFSM(logger *slog.Logger, m *metrics) *FSM {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m}
+	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m, applied: newApplied()}
 	f.publish()
 	return f
 }
@@ -98,6 +100,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	f.st = a.st
 	f.publish()
 	f.seen.Store(logs[len(logs)-1].Index)
+	f.applied.advance()
 	return out
 }
 
@@ -163,6 +166,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.dd = r.dd
 	f.zs = r.zs
 	f.publish()
+	f.applied.advance()
 	f.metrics.snapshotRestored(time.Since(start))
 	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens, "challenges", r.n.challenges)
 	return nil
