@@ -70,6 +70,8 @@ func (a *applier) apply(e *command.Envelope) command.Result {
 		return a.batch(e)
 	case command.Import:
 		return a.importRecords(e)
+	case command.Group:
+		rej = command.Reject(command.Invalid, "a group cannot be part of a batch")
 	default:
 		rej = command.Reject(command.Invalid, "unknown command type %q", e.Type)
 	}

@@ -91,6 +91,10 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		if err != nil {
 			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
 		}
+		if e.Type == command.Group {
+			out[i] = f.applyGroup(a, e, l)
+			continue
+		}
 		f.zs = nextZoneSerial(f.zs, e.Type, e.Time)
 		out[i] = f.applyTop(a, e)
 	}
@@ -127,6 +131,30 @@ func (f *FSM) applyTop(a *applier, e *command.Envelope) command.Result {
 		f.dd.add(e.ReqID, e.Time)
 	}
 	return r
+}
+
+// applyGroup applies a Group's commands as if each were its own log
+// entry, and returns their results in its Results. A Group whose body or
+// commands do not decode panics like any entry that does not: the store
+// built it from commands it had checked.
+func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *raft.Log) command.Result {
+	var b command.GroupBody
+	err := e.DecodeBody(&b)
+	for i := 0; err == nil && i < len(b.Commands); i++ {
+		if v := b.Commands[i].V; v < 1 || v > command.Version || b.Commands[i].Type == command.Group {
+			err = fmt.Errorf("group command %d: version %d, type %s", i, v, b.Commands[i].Type)
+		}
+	}
+	if err != nil {
+		panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
+	}
+	rs := make([]command.Result, len(b.Commands))
+	for i := range b.Commands {
+		c := &b.Commands[i]
+		f.zs = nextZoneSerial(f.zs, c.Type, c.Time)
+		rs[i] = f.applyTop(a, c)
+	}
+	return command.Result{Results: rs}
 }
 
 // Snapshot captures the current state in O(1); Persist encodes it while

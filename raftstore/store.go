@@ -65,6 +65,8 @@ type Store struct {
 
 	// lock holds the data folder for this process (lock.go).
 	lock *dirLock
+	// group commits concurrent proposals together (group.go).
+	group *grouper
 
 	closeOnce sync.Once
 	closeErr  error
@@ -85,6 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore"),
 		nudge: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
+	s.group = &grouper{s: s}
 	s.disk = newDiskGuard(cfg.Dir, cfg.DiskReserve, s.log)
 	s.profile, _ = ProfileByName(cfg.Profile) // validated
 	if err := s.open(); err != nil {
@@ -254,19 +257,17 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if len(b) > maxEntry {
 		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), maxEntry)
 	}
-	f := s.raft.Apply(b, s.timeout(ctx))
-	if err := wait(ctx, f); err != nil {
+	actx, cancel := context.WithTimeout(ctx, s.timeout(ctx))
+	defer cancel()
+	res, idx, err := s.group.apply(actx, e, b)
+	if err != nil {
 		if derr := s.disk.err(); derr != nil && errors.Is(err, ErrNotLeader) {
 			err = derr // it stepped down because its log write failed
 		}
 		return command.Result{}, 0, fmt.Errorf("applying %s: %w", e.Type, err)
 	}
-	res, ok := f.Response().(command.Result)
-	if !ok {
-		return command.Result{}, 0, fmt.Errorf("applying %s: unexpected FSM response %T", e.Type, f.Response())
-	}
 	s.metrics.applied(time.Since(start))
-	return res, f.Index(), nil
+	return res, idx, nil
 }
 
 // timeout is how long raft may take to accept a proposal.

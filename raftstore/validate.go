@@ -75,6 +75,8 @@ func checkBody(e *command.Envelope, top bool) error {
 		dst = &command.ExpireBody{}
 	case command.Import:
 		return checkImport(e)
+	case command.Group:
+		return errors.New("group entries are made by the store, not proposed")
 	case command.Batch:
 		if !top {
 			return errors.New("a batch cannot contain a batch")
