@@ -260,12 +260,15 @@ func writeSplit(c config, relays, pairs string) error {
 	})
 }
 
-// pad commits n single-pair writes (16 at a time), each its own log entry.
+// pad commits n single-pair writes, each its own log entry: two at a time,
+// because the leader commits more concurrent writes than that in shared
+// log entries (raftstore's group commit).
 func pad(ctx context.Context, hc *http.Client, leader *kit.Node, n int) error {
+	const workers = 2
 	jobs := make(chan int)
-	errs := make(chan error, 16)
+	errs := make(chan error, workers)
 	var wg sync.WaitGroup
-	for range 16 {
+	for range workers {
 		wg.Go(func() {
 			for i := range jobs {
 				body := fmt.Sprintf(`{"sender":"pad%d@example.net","ip":"%s"}`, i, relayAddr(i%256))
