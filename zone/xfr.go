@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/qname"
 )
 
 // XFRConfig configures zone transfer out (AXFR, IXFR, NOTIFY) to standard
@@ -28,6 +29,10 @@ type XFRConfig struct {
 	// to base64 secret. When set, every request must be signed with one of
 	// them (on top of Allow), and NOTIFYs are signed with the first by name.
 	Keys map[string]string
+	// Zones are the zones offered, by their name below the apex: "relay",
+	// "verp", "sender", or "@" for the apex itself (which holds the other
+	// three). Default relay and verp; only offered zones are written out.
+	Zones []string
 	// Notify lists the secondaries (host:port) told of each new serial.
 	Notify []string
 	// Interval is the least time between two versions of the zones: changes
@@ -55,6 +60,9 @@ func (c XFRConfig) withDefaults() XFRConfig {
 	if c.MaxMember <= 0 {
 		c.MaxMember = 256
 	}
+	if len(c.Zones) == 0 {
+		c.Zones = []string{"relay", "verp"}
+	}
 	if c.Journal <= 0 {
 		c.Journal = 64
 	}
@@ -74,6 +82,10 @@ type XFR struct {
 	apex string
 	log  *slog.Logger
 	m    *xfrMetrics
+	// parts are the parts of the zones written out ("" is the apex's own
+	// records), offered the zones secondaries may ask for.
+	parts   []string
+	offered map[string]bool
 
 	mu  sync.RWMutex
 	cur *xfrVersion
@@ -183,6 +195,9 @@ func (s *Server) NewXFR(cfg XFRConfig) (*XFR, error) {
 	}
 	x := &XFR{cfg: cfg, r: s.resp, ix: s.ix, log: cfg.Logger.With("part", "xfr"),
 		apex: strings.ToLower(dns.Fqdn(dnsName(s.resp.apexWire)))}
+	if err := x.offer(cfg.Zones); err != nil {
+		return nil, err
+	}
 	x.m = newXFRMetrics()
 	if s.cfg.Registerer != nil {
 		if err := x.m.register(s.cfg.Registerer); err != nil {
@@ -261,7 +276,7 @@ func (x *XFR) refresh() bool {
 	start := time.Now()
 	next := &xfrVersion{serial: serial, zones: map[string]*xfrZone{}, errs: map[string]error{}}
 	lim := xfrLimits{maxRecords: x.cfg.MaxRecords, maxMember: x.cfg.MaxMember}
-	for _, sub := range xfrParts {
+	for _, sub := range x.parts {
 		z, err := x.r.buildXFRZone(v, sub, lim)
 		if err != nil {
 			next.errs[sub] = err
@@ -318,4 +333,25 @@ func chainFrom(journal []*xfrStep, from uint32, subs []string) ([]*xfrStep, bool
 		return out, true
 	}
 	return nil, false
+}
+
+// offer records the zones offered and the parts they need.
+func (x *XFR) offer(zones []string) error {
+	x.offered = map[string]bool{}
+	for _, z := range zones {
+		switch z = strings.ToLower(strings.TrimSpace(z)); z {
+		case "@":
+			x.offered[""] = true
+		case qname.RelayZone, qname.VerpZone, qname.SenderZone:
+			x.offered[z] = true
+		default:
+			return fmt.Errorf("zone %q cannot be transferred: want relay, verp, sender or @ (the apex)", z)
+		}
+	}
+	for _, p := range xfrParts {
+		if x.offered[p] || x.offered[""] {
+			x.parts = append(x.parts, p)
+		}
+	}
+	return nil
 }

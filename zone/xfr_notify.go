@@ -66,9 +66,16 @@ func (n *notifier) round(ctx context.Context) {
 	x.mu.RLock()
 	serial := x.cur.serial
 	x.mu.RUnlock()
-	origins := []string{x.apex}
-	for _, s := range xfrZones {
-		origins = append(origins, s+"."+x.apex)
+	var origins []string
+	for _, s := range xfrParts {
+		if !x.offered[s] {
+			continue
+		}
+		if s == "" {
+			origins = append(origins, x.apex)
+		} else {
+			origins = append(origins, s+"."+x.apex)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, target := range x.cfg.Notify {

@@ -151,11 +151,11 @@ func (x *XFR) allowed(a netip.Addr) bool {
 // apex itself).
 func (x *XFR) zoneOf(origin string) (string, bool) {
 	if origin == x.apex {
-		return "", true
+		return "", x.offered[""]
 	}
 	for _, s := range xfrZones {
 		if origin == s+"."+x.apex {
-			return s, true
+			return s, x.offered[s]
 		}
 	}
 	return "", false

@@ -24,7 +24,7 @@ func startXFR(t *testing.T, ix *index.Index, edit func(*XFRConfig)) *XFR {
 	t.Helper()
 	s := startServer(t, "127.0.0.1:0", ix, nil)
 	cfg := XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-		Keys: map[string]string{testKey: testSecret}, Interval: 50 * time.Millisecond}
+		Keys: map[string]string{testKey: testSecret}, Interval: 50 * time.Millisecond, Zones: []string{"@", "relay", "verp", "sender"}}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -303,6 +303,19 @@ func TestXFR_IXFRJournalAndRefusals(t *testing.T) {
 	if _, err := transfer(t, other, zone, dns.TypeAXFR, 0, testKey, testSecret); err == nil {
 		t.Error("AXFR from outside the ACL succeeded")
 	}
+	// By default only the relay and VERP zones are offered.
+	def := startXFR(t, ix, func(c *XFRConfig) { c.Zones = nil })
+	if _, err := transfer(t, def, "sender."+testApex+".", dns.TypeAXFR, 0, testKey, testSecret); err == nil {
+		t.Error("AXFR of the sender zone, not offered by default, succeeded")
+	}
+	if _, err := transfer(t, def, zone, dns.TypeAXFR, 0, testKey, testSecret); err != nil {
+		t.Errorf("AXFR of the relay zone, offered by default: %v", err)
+	}
+	// The fixture's group has an IPv6 /48: its VERP zone cannot be written
+	// out, and is refused rather than served incomplete.
+	if _, err := transfer(t, def, "verp."+testApex+".", dns.TypeAXFR, 0, testKey, testSecret); err == nil {
+		t.Error("AXFR of a VERP zone with a /48 member succeeded")
+	}
 }
 
 // TestXFR_ApexZoneCarriesOwnNames: the apex zone's transfer holds the NS
@@ -316,7 +329,7 @@ func TestXFR_ApexZoneCarriesOwnNames(t *testing.T) {
 	tx.Commit()
 	s := startServerConfig(t, Config{Apex: testApex, Listen: "127.0.0.1:0", Readers: 1,
 		NS: []string{"ns1.wl.example.org=192.0.2.53", "ns2.wl.example.org=192.0.2.54", "ns2.wl.example.org=2001:db8::54", "ns3.example.net"}}, ix)
-	x, err := s.NewXFR(XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	x, err := s.NewXFR(XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Zones: []string{"@"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ type xfrConfig struct {
 	allow      listFlag
 	keysFile   string
 	notify     listFlag
+	zones      listFlag
 	interval   time.Duration
 	maxRecords int
 	maxMember  int
@@ -31,6 +32,7 @@ func (c *xfrConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.listen, "xfr", "", "zone transfer listen address, UDP and TCP (AXFR, IXFR and the secondaries' SOA queries), e.g. 192.0.2.53:5353 (default off)")
 	fs.Var(&c.allow, "xfr-allow", "prefixes that may transfer the zones (repeat, or separate with commas); everyone else is REFUSED; required with --xfr")
 	fs.StringVar(&c.keysFile, "xfr-tsig-keys", "", "`FILE` of TSIG keys, one \"name hmac-sha256 base64-secret\" a line: every transfer request must be signed with one of them, and NOTIFYs are signed with the first by name")
+	fs.Var(&c.zones, "xfr-zones", "zones offered for transfer (repeat, or separate with commas): relay, verp, sender, or @ for the apex with all three (default relay,verp; the sender zone can be large, see docs/operations.md)")
 	fs.Var(&c.notify, "xfr-notify", "secondaries (host:port) to send a NOTIFY for every new serial (repeat, or separate with commas)")
 	fs.DurationVar(&c.interval, "xfr-interval", time.Second, "least time between two written-out versions of the zones: changes within it share one NOTIFY (writing out also waits as long as the last write took)")
 	fs.IntVar(&c.maxRecords, "xfr-max-names", 20_000_000, "most owner names a transferable zone may have; a larger zone is REFUSED (and logged)")
@@ -124,7 +126,7 @@ func (n *node) startXFR(ctx context.Context, cfg *serveConfig, srv *zone.Server)
 			return "", err
 		}
 	}
-	x, err := srv.NewXFR(zone.XFRConfig{Listen: c.listen, Allow: allow, Keys: keys, Notify: c.notify,
+	x, err := srv.NewXFR(zone.XFRConfig{Listen: c.listen, Allow: allow, Keys: keys, Zones: c.zones, Notify: c.notify,
 		Interval: c.interval, MaxRecords: c.maxRecords, MaxMember: c.maxMember, Logger: n.log})
 	if err != nil {
 		return "", fmt.Errorf("zone transfer: %w", err)
