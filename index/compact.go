@@ -29,7 +29,7 @@ func (t *Txn) compact() {
 // compactEntities moves the entities' live cold records into a new arena.
 func (t *Txn) compactEntities() {
 	old := t.v.ecold
-	na := newArena()
+	na := newEntityArena()
 	na.compactAt, na.compactions = t.ecold.compactAt, t.ecold.compactions+1
 	t.v.entities.rewrite(t.gen, func(h *entHot) {
 		w := old.record(h.cold)

@@ -9,27 +9,29 @@ import (
 // An entity (a lone relay or a group) is held in three places, none of
 // them behind a per-entity pointer (DESIGN.md, "Entities"):
 //
-//   - its hot entry, 16 bytes in pages by ID (View.entities): what DNS and
-//     expiry read: flags, created, the replicated last query, and the word
-//     index of its cold record;
-//   - its cold record in the entities' arena (cold.go): seen mark, updated, and a
-//     packed text of name, contact, PTR and member prefixes;
+//   - its hot entry, 12 bytes in pages by ID (View.entities): created, the
+//     replicated last query, and the word index of its cold record (never
+//     0: the entities' arena leaves word 0 unused, so 0 means "none");
+//   - its cold record in the entities' arena (entity_text.go): seen mark,
+//     updated, and a packed text of flags, name, contact, PTR and member
+//     prefixes;
 //   - one entry per member prefix in the address tables: /32s by a
 //     one-to-one hash of the address to the ID (8 bytes), every other
 //     prefix by a hash of (family, length, address) to the prefix and ID.
 type entHot struct {
 	created uint32 // Unix seconds
 	lastQ   uint32 // Unix seconds, replicated LastQueried
-	cold    uint32 // word index of the cold record in the arena
-	flags   uint32 // entPresent, and what the entity is
+	cold    uint32 // word index of the cold record in the arena; 0: none
 }
 
-// Entity flags.
+// Entity flags, the first byte of the cold text.
 const (
-	entPresent = 1 << iota // set in every stored entry: the zero entry is "none"
-	entGroup
+	entGroup = 1 << iota
 	entRegistered
 	entPinned
+	// entLone marks a text without a name or a prefix count: an entity
+	// with no name and one member prefix (most relays).
+	entLone
 )
 
 // netEntry is a member prefix other than an IPv4 /32, with its entity.
@@ -150,7 +152,7 @@ type EntityRef struct {
 // EntityRef returns the entity with the given ID; see EntityRef.Found.
 func (v *View) EntityRef(id uint64) EntityRef {
 	h := v.entities.get(id)
-	if h.flags == 0 {
+	if h.cold == 0 {
 		return EntityRef{}
 	}
 	return EntityRef{h: h, id: id, cv: &v.ecold}
@@ -196,19 +198,19 @@ func (v *View) Entities(fn func(*record.Entity) bool) {
 }
 
 // Found reports whether r names an entity.
-func (r EntityRef) Found() bool { return r.h.flags != 0 }
+func (r EntityRef) Found() bool { return r.h.cold != 0 }
 
 // ID is the entity's ID.
 func (r EntityRef) ID() uint64 { return r.id }
 
 // Group reports whether the entity is a named relay group.
-func (r EntityRef) Group() bool { return r.h.flags&entGroup != 0 }
+func (r EntityRef) Group() bool { return r.flags()&entGroup != 0 }
 
 // Registered reports whether the entity answers in the relay zone.
-func (r EntityRef) Registered() bool { return r.h.flags&entRegistered != 0 }
+func (r EntityRef) Registered() bool { return r.flags()&entRegistered != 0 }
 
 // Pinned reports whether the entity never expires.
-func (r EntityRef) Pinned() bool { return r.h.flags&entPinned != 0 }
+func (r EntityRef) Pinned() bool { return r.flags()&entPinned != 0 }
 
 // Created is when the entity was first written, Unix seconds.
 func (r EntityRef) Created() int64 { return int64(r.h.created) }
@@ -292,5 +294,12 @@ func (r EntityRef) Entity() *record.Entity {
 }
 
 func (r EntityRef) cold() []uint32 { return r.cv.record(r.h.cold) }
+
+func (r EntityRef) flags() byte {
+	if !r.Found() {
+		return 0
+	}
+	return entityBytes(r.cold())[0]
+}
 
 func (r EntityRef) text() entityText { return parseEntityText(entityBytes(r.cold())) }

@@ -12,12 +12,13 @@ import (
 // mark, updated) and its text, without the length word a pair's record
 // has: the text says where it ends (entityWords).
 //
-// The text packs what only the API (and a TXT answer) reads:
-// name, contact and PTR, each a uvarint length and its bytes, then the
-// number of member prefixes (uvarint) and each prefix as a tag byte (an
-// IPv4 prefix's length, or v6Tag plus an IPv6 prefix's length) and its
-// address's 4 or 16 bytes. A lone /32 relay with no name takes 9 bytes
-// besides its contact and PTR.
+// The text packs the entity's flags (a byte), then what only the API (and
+// a TXT answer) reads: name, contact and PTR, each a uvarint length and
+// its bytes, then the number of member prefixes (uvarint) and each prefix
+// as a tag byte (an IPv4 prefix's length, or v6Tag plus an IPv6 prefix's
+// length) and its address's 4 or 16 bytes. An entity with no name and one
+// prefix (entLone) leaves out the name and the count: a lone /32 relay
+// takes 8 bytes besides its contact and PTR.
 const v6Tag = 64
 
 const (
@@ -53,6 +54,14 @@ func entityWords(w []uint32) uint64 {
 	return uint64(entHeader + (n+3)/4)
 }
 
+// newEntityArena returns an arena for entity records; it leaves word 0
+// unused, so that a hot entry's cold reference 0 means "no entity".
+func newEntityArena() *arena {
+	a := newArena()
+	a.next = 1
+	return a
+}
+
 // dropEntity counts the entity record at ref as garbage.
 func (a *arena) dropEntity(c coldView, ref uint32) {
 	n := entityWords(c.record(ref))
@@ -72,17 +81,40 @@ func entityBytes(w []uint32) string {
 
 // entityText is a decoded view of a cold text; its strings share the arena.
 type entityText struct {
+	flags              byte
 	name, contact, ptr string
 	n                  int    // member prefixes
 	prefixes           string // their encoding
 }
 
+// entityFlags is the flags byte of e's text.
+func entityFlags(e *record.Entity) byte {
+	var f byte
+	for _, c := range []struct {
+		on   bool
+		flag byte
+	}{{e.Group, entGroup}, {e.Registered, entRegistered}, {e.Pinned, entPinned}, {e.Name == "" && len(e.Prefixes) == 1, entLone}} {
+		if c.on {
+			f |= c.flag
+		}
+	}
+	return f
+}
+
 func appendEntityText(b []byte, e *record.Entity) []byte {
-	for _, s := range []string{e.Name, e.Contact, e.PTR} {
+	f := entityFlags(e)
+	b = append(b, f)
+	strs := []string{e.Name, e.Contact, e.PTR}
+	if f&entLone != 0 {
+		strs = strs[1:]
+	}
+	for _, s := range strs {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.Prefixes)))
+	if f&entLone == 0 {
+		b = binary.AppendUvarint(b, uint64(len(e.Prefixes)))
+	}
 	for _, p := range e.Prefixes {
 		a := p.Addr()
 		if a.Is4() {
@@ -97,7 +129,14 @@ func appendEntityText(b []byte, e *record.Entity) []byte {
 }
 
 func parseEntityText(s string) entityText {
-	var t entityText
+	t := entityText{flags: s[0]}
+	s = s[1:]
+	if t.flags&entLone != 0 {
+		t.contact, s = cutString(s)
+		t.ptr, s = cutString(s)
+		t.n, t.prefixes = 1, s
+		return t
+	}
 	t.name, s = cutString(s)
 	t.contact, s = cutString(s)
 	t.ptr, s = cutString(s)

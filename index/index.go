@@ -8,7 +8,7 @@
 // sorted leaves under a hash directory, keyed by entity and a digest of the
 // sender (the same SHA-256 the hashed query label carries), with the fields
 // only the API reads in an append-only arena (DESIGN.md). Entities are
-// 16-byte entries in pages by ID, their name, contact, PTR and members in
+// 12-byte entries in pages by ID, their name, contact, PTR and members in
 // an arena of their own, found from an address through pointer-free
 // address tables; DNS reads them through an EntityRef. A Txn copies the
 // leaves and pages it writes, so a write costs the records it touches, not
@@ -38,7 +38,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	ix := &Index{cold: newArena(), ecold: newArena()}
+	ix := &Index{cold: newArena(), ecold: newEntityArena()}
 	ix.cur.Store(&View{})
 	return ix
 }

@@ -19,21 +19,12 @@ func (t *Txn) PutEntity(e *record.Entity) {
 	if old := t.v.EntityRef(e.ID); old.Found() {
 		t.dropEntity(old)
 	}
-	var flags uint32 = entPresent
-	for _, f := range []struct {
-		on   bool
-		flag uint32
-	}{{e.Group, entGroup}, {e.Registered, entRegistered}, {e.Pinned, entPinned}} {
-		if f.on {
-			flags |= f.flag
-		}
-	}
 	t.scratch = appendEntityText(t.scratch[:0], e)
-	h := entHot{created: clampTime(e.Created), lastQ: clampTime(e.LastQueried), flags: flags,
+	h := entHot{created: clampTime(e.Created), lastQ: clampTime(e.LastQueried),
 		cold: t.ecold.addEntity(e.Seen(), e.Updated, t.scratch)}
 	t.v.ecold = t.ecold.view()
 	t.v.entities.set(e.ID, h, t.gen)
-	t.countEntity(h.flags, 1)
+	t.countEntity(e.Registered, 1)
 	for _, p := range e.Prefixes {
 		t.setPrefix(p, uint32(e.ID))
 	}
@@ -71,13 +62,13 @@ func (t *Txn) dropEntity(old EntityRef) {
 			t.setPrefix(p, 0)
 		}
 	}
-	t.countEntity(old.h.flags, -1)
+	t.countEntity(old.Registered(), -1)
 	t.ecold.dropEntity(t.v.ecold, old.h.cold)
 }
 
-func (t *Txn) countEntity(flags uint32, d int) {
+func (t *Txn) countEntity(registered bool, d int) {
 	t.v.counts.Entities += d
-	if flags&entRegistered != 0 {
+	if registered {
 		t.v.counts.Registered += d
 	}
 }
