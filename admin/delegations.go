@@ -57,17 +57,14 @@ func delegationPrefix(c *caller, s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-func (a *API) putDelegation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req DelegationRequest
-	if err := decodeJSON(w, r, a.cfg.MaxBody, &req); err != nil {
-		return err
-	}
+// delegationBody validates a delegation for the caller.
+func delegationBody(c *caller, req *DelegationRequest) (command.DelegationBody, error) {
 	p, err := delegationPrefix(c, req.Prefix)
 	if err != nil {
-		return err
+		return command.DelegationBody{}, err
 	}
 	if _, err := record.NormalizeNameServers(req.NS); err != nil {
-		return errorf(http.StatusBadRequest, "%v", err)
+		return command.DelegationBody{}, errorf(http.StatusBadRequest, "%v", err)
 	}
 	body := command.DelegationBody{Prefix: p.String(), By: c.name()}
 	for _, ns := range req.NS {
@@ -77,10 +74,23 @@ func (a *API) putDelegation(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		body.NS = append(body.NS, dn)
 	}
+	return body, nil
+}
+
+func (a *API) putDelegation(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req DelegationRequest
+	if err := decodeJSON(w, r, a.cfg.MaxBody, &req); err != nil {
+		return err
+	}
+	body, err := delegationBody(c, &req)
+	if err != nil {
+		return err
+	}
 	res, err := a.propose(r.Context(), r, command.DelegationPut, body)
 	if err != nil {
 		return err
 	}
+	p := netip.MustParsePrefix(body.Prefix)
 	d := a.store.Index().Load().DelegationOf(p)
 	if d == nil {
 		return missingAfter(w, res, "delegation of "+p.String())
@@ -115,16 +125,23 @@ func (a *API) listDelegations(w http.ResponseWriter, _ *http.Request, _ *caller)
 
 // delegationInfo adds the cut names and this node's check to d.
 func (a *API) delegationInfo(d *record.Delegation) DelegationInfo {
+	return NewDelegationInfo(d, a.cfg.Apex, a.cfg.DelegationCheck)
+}
+
+// NewDelegationInfo adds to d its cut names under apex (none when apex
+// is empty) and the latest result of check (nil: checks are off), as
+// GET /v1/delegations shows them.
+func NewDelegationInfo(d *record.Delegation, apex string, check func(netip.Prefix) *delegcheck.Result) DelegationInfo {
 	info := DelegationInfo{Delegation: d, Cuts: []string{}}
-	if a.cfg.Apex != "" {
+	if apex != "" {
 		for _, tree := range delegcheck.Trees {
-			if cut, err := qname.Cut(d.Prefix, tree, a.cfg.Apex); err == nil {
+			if cut, err := qname.Cut(d.Prefix, tree, apex); err == nil {
 				info.Cuts = append(info.Cuts, cut)
 			}
 		}
 	}
-	if a.cfg.DelegationCheck != nil {
-		info.Check = a.cfg.DelegationCheck(d.Prefix)
+	if check != nil {
+		info.Check = check(d.Prefix)
 		info.Lame = info.Check != nil && info.Check.Lame
 	}
 	return info

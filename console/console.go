@@ -165,6 +165,8 @@ func (c *Console) routes() {
 
 	c.mux.Handle("POST /console/signout", c.form(c.signout))
 	c.mux.Handle("GET /console/relays", c.page(c.relays))
+	c.mux.Handle("GET /console/groups", c.page(c.groupForm))
+	c.mux.Handle("POST /console/groups", c.form(c.saveGroup))
 	c.mux.Handle("GET /console/pairs", c.page(c.pairs))
 	c.mux.Handle("POST /console/pairs", c.form(c.addPair))
 	c.mux.Handle("POST /console/pairs/delete", c.form(c.deletePair))

@@ -228,6 +228,7 @@ func kindParam(verp bool) string {
 var notices = map[string]string{
 	"added":    "Added. Every mirror answers for it within moments.",
 	"deleted":  "Deleted.",
+	"saved":    "Saved. Every mirror answers for it within moments.",
 	"pinned":   "Pinned: it will not expire.",
 	"unpinned": "Unpinned: it expires when nobody asks for it for the kind's window.",
 	"spooled":  "Taken, but the cluster has no quorum right now: this node keeps the change and commits it once the quorum is back.",

@@ -42,7 +42,7 @@ func (c *Console) relays(w http.ResponseWriter, r *http.Request, s *session) err
 		d.Rows = append(d.Rows, relayRow{Entity: e, Records: v.RecordsOf(e.ID)})
 		return true
 	})
-	c.render(w, http.StatusOK, "relays", view{Title: "Relays and groups", Nav: "relays", S: s, Data: d})
+	c.render(w, http.StatusOK, "relays", view{Title: "Relays and groups", Nav: "relays", S: s, Notice: notice(r), Data: d})
 	return nil
 }
 

@@ -1,0 +1,33 @@
+package admin
+
+import (
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+// The validation the web console shares with the API: each helper takes
+// the signed-in session's token where the API takes the request's bearer
+// token, and fails with the API's message (ErrorStatus).
+
+// GroupBody validates a group create (old nil) or replacement for tok
+// against view v, exactly as POST and PUT /v1/groups do.
+func GroupBody(v *index.View, tok *record.Token, req *GroupRequest, old *record.Entity) (command.EntityBody, error) {
+	return groupBody(v, &caller{tok: tok}, req, old)
+}
+
+// RelayBody validates a relay registration for tok against view v, as
+// POST /v1/relays does.
+func RelayBody(v *index.View, tok *record.Token, req *RelayRequest) (command.EntityBody, error) {
+	return relayBody(v, &caller{tok: tok}, req)
+}
+
+// DelegationBody validates a delegation for tok, as POST /v1/delegations
+// does.
+func DelegationBody(tok *record.Token, req *DelegationRequest) (command.DelegationBody, error) {
+	return delegationBody(&caller{tok: tok}, req)
+}
+
+// ErrorStatus returns the HTTP status and message the API answers err
+// with.
+func ErrorStatus(err error) (int, string) { return statusOf(err) }
