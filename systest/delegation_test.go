@@ -32,7 +32,7 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 	needTool(t, "dig", "bind9-dnsutils")
 	l := newZMLab(t)
 	n, ready := launchIn(t, l.server, filepath.Join(t.TempDir(), "data"), "--dns", "0.0.0.0:53",
-		"--ns", "ns1."+apex+"="+zmNS1, "--delegation-check-interval", "1s", "--delegation-check-timeout", "1s")
+		"--ns", "ns1."+apex+"="+zmNS1, "--delegation-check-interval", "1s", "--delegation-check-timeout", "1s", "--whois", "127.0.0.1:0")
 	n.waitReady(ready, 60*time.Second)
 	cli := func(token string, args ...string) cliResult {
 		t.Helper()
@@ -176,6 +176,12 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(must(n.token, "delegation", "list", "--json")), &info); err != nil || len(info) != 2 || info[0].Lame || !info[1].Lame {
 		t.Fatalf("delegation list --json: %+v %v", info, err)
+	}
+	// WHOIS names the delegation of a relay inside it.
+	host, port, _ := net.SplitHostPort(n.ready.WHOIS)
+	who := runCmd(t, exec.Command("ip", "netns", "exec", l.server, needTool(t, "whois", "whois"), "-h", host, "-p", port, "192.0.2.4"))
+	if !strings.Contains(who.stdout, "delegation:") || !strings.Contains(who.stdout, "192.0.2.0/24 to ns1.2.0.192.relay."+apex) {
+		t.Errorf("WHOIS 192.0.2.4 does not show the delegation:\n%s%s", who.stdout, who.stderr)
 	}
 	if got := metricIn(t, l.server, n.ready.HTTP, "wlns_delegation_lame_delegations"); got != "1" {
 		t.Errorf("wlns_delegation_lame_delegations = %q, want 1", got)
