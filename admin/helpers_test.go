@@ -40,6 +40,9 @@ type fsmStore struct {
 	// behind makes Apply report success without applying: the cluster
 	// committed the write, this node has not applied it yet.
 	behind bool
+	// before, when set, gives each command Apply takes; the commands it
+	// returns are applied first (another writer's that won the race).
+	before func(*command.Envelope) []*command.Envelope
 }
 
 func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result, error) {
@@ -51,6 +54,17 @@ func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result
 	if s.behind {
 		return command.Result{Created: true}, nil
 	}
+	if s.before != nil {
+		for _, o := range s.before(e) {
+			if _, err := s.applyLocked(o); err != nil {
+				return command.Result{}, err
+			}
+		}
+	}
+	return s.applyLocked(e)
+}
+
+func (s *fsmStore) applyLocked(e *command.Envelope) (command.Result, error) {
 	b, err := e.Encode()
 	if err != nil {
 		return command.Result{}, err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wlns/wlns/command"
 )
 
 func TestImport_BadLineRejectsOnlyItsBatch(t *testing.T) {
@@ -193,5 +195,47 @@ func TestImport_LargeLinesEndABatchEarly(t *testing.T) {
 	env.must(http.StatusOK, "POST", "/v1/import?batch=1000", adminSecret, sb.String()).json(t, &rep)
 	if rep.Applied != 6 || len(rep.Batches) < 2 {
 		t.Fatalf("6 large lines in one batch despite the size cap: %+v", rep)
+	}
+}
+
+// An import batch of pairs goes as one record list grouped by relay, not
+// in line order; a record the state machine rejects must still be named by
+// its own input line.
+func TestImport_RejectedRecordOfAGroupedBatchNamesItsLine(t *testing.T) {
+	env := newTestEnv(t)
+	var g, r struct {
+		ID uint64 `json:"id"`
+	}
+	env.must(http.StatusCreated, "POST", "/v1/groups", adminSecret, `{"name":"mx","members":["198.51.100.0/29"]}`).json(t, &g)
+	env.must(http.StatusCreated, "POST", "/v1/relays", adminSecret, `{"ip":"192.0.2.1","contact":"pm@a.example"}`).json(t, &r)
+	if g.ID == 0 || r.ID <= g.ID {
+		t.Fatalf("group %d, relay %d: want the relay's ID above the group's", g.ID, r.ID)
+	}
+	env.store.before = func(e *command.Envelope) []*command.Envelope {
+		if e.Type != command.Import {
+			return nil
+		}
+		// The relay is deleted after the lines were checked, before the
+		// batch applies.
+		del, err := command.New(command.EntityDelete, e.Time, "", command.EntityBody{ID: r.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*command.Envelope{del}
+	}
+	body := fmt.Sprintf(`{"kind":"pair","sender":"a@a.example","ip":"203.0.113.1"}
+{"kind":"pair","sender":"b@a.example","entity":%d}
+{"kind":"pair","sender":"c@a.example","entity":%d}
+{"kind":"pair","sender":"d@a.example","ip":"203.0.113.2"}`, g.ID, r.ID)
+	var rep ImportReport
+	env.must(http.StatusOK, "POST", "/v1/import", adminSecret, body).json(t, &rep)
+	if rep.Applied != 0 || rep.Rejected != 4 || len(rep.Errors) != 1 || rep.Errors[0].Line != 3 {
+		t.Fatalf("report %+v: want the batch rejected for line 3", rep)
+	}
+	if !strings.Contains(rep.Errors[0].Error, fmt.Sprintf("no entity %d", r.ID)) {
+		t.Errorf("error %q does not name the deleted relay", rep.Errors[0].Error)
+	}
+	if n := env.api.store.Index().Load().Counts().Pairs; n != 0 {
+		t.Errorf("%d pairs applied from a rejected batch", n)
 	}
 }
