@@ -46,6 +46,14 @@ func (r Ref) ExpiredAt(cutoff int64) bool {
 	return cutoff > 0 && !r.Pinned() && r.LastActive() < cutoff
 }
 
+// Digest is the record's key digest: SHA-256 bits 0–63 and 64–119 (the
+// low byte of lo is zero). Records of different entities with the same
+// sender have the same digest, so readers can match senders across
+// entities without the text (package suggest does).
+func (r Ref) Digest() (hi, lo uint64) {
+	return r.e.hk ^ uint64(r.e.ent)*entityMix, r.e.lo &^ flagMask
+}
+
 // Key is the pair's sender, or the VERP source's domain. The string shares
 // the index's memory; it never changes.
 func (r Ref) Key() string { return r.cv.text(r.cold()) }
@@ -106,6 +114,10 @@ func (r Ref) Verp() *record.Verp {
 	return vp
 }
 
+// entityMix spreads an entity ID over the hash bits a key's digest is
+// XORed with, so one sender's entries under many entities do not share a leaf.
+const entityMix = 0x9E3779B97F4A7C15
+
 // keyOf is the table key of entity and a SHA-256: 120 bits of the digest
 // and the entity. ok is false for an entity ID the index cannot hold.
 func keyOf(entity uint64, sum *[32]byte) (key, bool) {
@@ -114,7 +126,7 @@ func keyOf(entity uint64, sum *[32]byte) (key, bool) {
 	}
 	d0 := binary.BigEndian.Uint64(sum[0:8])
 	d1 := binary.BigEndian.Uint64(sum[8:16])
-	return key{hk: d0 ^ entity*0x9E3779B97F4A7C15, lo: d1 &^ flagMask, ent: uint32(entity)}, true
+	return key{hk: d0 ^ entity*entityMix, lo: d1 &^ flagMask, ent: uint32(entity)}, true
 }
 
 func keyOfText(entity uint64, text []byte) (key, bool) {

@@ -1,0 +1,170 @@
+package suggest
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"net/netip"
+	"slices"
+
+	"github.com/wlns/wlns/index"
+)
+
+// Config sets the thresholds. Zero values take the defaults.
+type Config struct {
+	// MinShared is the fewest senders two entities must share to be linked;
+	// default 10. It keeps small relays from linking on chance overlaps.
+	MinShared int
+	// MinOverlap is the least share of the smaller entity's senders the two
+	// must have in common (the overlap coefficient, shared / min(|A|, |B|));
+	// default 0.3. Not Jaccard: a small relay whose senders all pass through
+	// a large group too belongs with it, yet its Jaccard index against the
+	// group is tiny.
+	MinOverlap float64
+	// MaxPerSender skips a sender verified through more entities than this;
+	// default 64.
+	MaxPerSender int
+}
+
+func (c Config) withDefaults() Config {
+	if c.MinShared <= 0 {
+		c.MinShared = 10
+	}
+	if c.MinOverlap <= 0 {
+		c.MinOverlap = 0.3
+	}
+	if c.MaxPerSender <= 0 {
+		c.MaxPerSender = 64
+	}
+	return c
+}
+
+// Suggestion proposes grouping its relays.
+type Suggestion struct {
+	// ID names the suggestion by its entities: the same set, the same ID.
+	ID string `json:"id"`
+	// Group is the ID of the group the others would join, or 0 when the
+	// suggestion is a new group of lone relays.
+	Group uint64 `json:"group,omitempty"`
+	// Relays are the entities, by ID.
+	Relays []Relay `json:"relays"`
+	// Links are the entity pairs above the thresholds that joined them,
+	// most shared first: the evidence.
+	Links []Link `json:"links"`
+}
+
+// Relay is one entity of a suggestion with what a person judges it by.
+type Relay struct {
+	// ID is the entity's ID.
+	ID uint64 `json:"id"`
+	// Group is true for a group.
+	Group bool `json:"group"`
+	// Name is a group's name.
+	Name string `json:"name,omitempty"`
+	// PTR is the entity's forward-confirmed reverse name.
+	PTR string `json:"ptr,omitempty"`
+	// Prefixes are the entity's members.
+	Prefixes []netip.Prefix `json:"prefixes"`
+	// Senders is how many records (pairs and VERP sources) the entity holds.
+	Senders int `json:"senders"`
+}
+
+// Link is two entities and the senders they share.
+type Link struct {
+	// A and B are entity IDs, A < B.
+	A uint64 `json:"a"`
+	B uint64 `json:"b"`
+	// Shared is how many senders were verified through both.
+	Shared int `json:"shared"`
+	// Overlap is Shared over the smaller entity's sender count.
+	Overlap float64 `json:"overlap"`
+}
+
+// Find returns the suggestions of v, sorted by the most shared senders of
+// their strongest link, then ID.
+func Find(v *index.View, cfg Config) []Suggestion {
+	cfg = cfg.withDefaults()
+	holds := collect(v)
+	links := strongLinks(countShared(holds, cfg.MaxPerSender), holds, v, cfg)
+	return cluster(v, links)
+}
+
+// hold is one pair: its sender's digest and its entity.
+type hold struct {
+	digest uint64
+	ent    uint32
+}
+
+// collect reads every pair's digest and entity, sorted.
+func collect(v *index.View) []hold {
+	hs := make([]hold, 0, v.Counts().Pairs)
+	v.EachPair(func(r index.Ref) bool {
+		d, _ := r.Digest()
+		hs = append(hs, hold{digest: d, ent: uint32(r.Entity())})
+		return true
+	})
+	slices.SortFunc(hs, func(a, b hold) int {
+		return cmp.Or(cmp.Compare(a.digest, b.digest), cmp.Compare(a.ent, b.ent))
+	})
+	return hs
+}
+
+// countShared counts, for each entity pair, the digests both hold, skipping
+// digests held by more than maxPer entities. Keys are a<<32 | b, a < b.
+func countShared(hs []hold, maxPer int) map[uint64]int {
+	counts := map[uint64]int{}
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j].digest == hs[i].digest {
+			j++
+		}
+		if n := j - i; n >= 2 && n <= maxPer {
+			for x := i; x < j; x++ {
+				for y := x + 1; y < j; y++ {
+					counts[uint64(hs[x].ent)<<32|uint64(hs[y].ent)]++
+				}
+			}
+		}
+		i = j
+	}
+	return counts
+}
+
+// strongLinks keeps the counted pairs above both thresholds, sorted by
+// shared count (descending), then entity IDs. Two groups are never linked:
+// merging groups is not a suggestion this package makes.
+func strongLinks(counts map[uint64]int, hs []hold, v *index.View, cfg Config) []Link {
+	var out []Link
+	for k, n := range counts {
+		if n < cfg.MinShared {
+			continue
+		}
+		a, b := k>>32, k&0xffffffff
+		small := min(v.RecordsOf(a), v.RecordsOf(b))
+		if small == 0 || float64(n)/float64(small) < cfg.MinOverlap {
+			continue
+		}
+		if v.EntityRef(a).Group() && v.EntityRef(b).Group() {
+			continue
+		}
+		out = append(out, Link{A: a, B: b, Shared: n, Overlap: float64(n) / float64(small)})
+	}
+	slices.SortFunc(out, func(x, y Link) int {
+		return cmp.Or(cmp.Compare(y.Shared, x.Shared), cmp.Compare(x.A, y.A), cmp.Compare(x.B, y.B))
+	})
+	return out
+}
+
+// ID is the suggestion ID of a set of entity IDs: the first 8 bytes of the
+// SHA-256 of the sorted IDs, in hex.
+func ID(entities []uint64) string {
+	ids := slices.Clone(entities)
+	slices.Sort(ids)
+	buf := make([]byte, 0, 8*len(ids))
+	for _, id := range ids {
+		buf = binary.BigEndian.AppendUint64(buf, id)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:8])
+}
