@@ -117,6 +117,8 @@ type API struct {
 	mux     *http.ServeMux
 	// maxBatchBytes ends an import batch early; a field so tests can shrink it.
 	maxBatchBytes int
+	// suggest caches GET /v1/suggestions' list.
+	suggest suggestionCache
 }
 
 // New builds the API over store. It fails when its metrics cannot be

@@ -58,6 +58,9 @@ func (a *API) routes() {
 	a.handle("POST /v1/groups/{id}/members", writeAccess, a.addMembers)
 	a.handle("DELETE /v1/groups/{id}/members", writeAccess, a.removeMembers)
 
+	a.handle("GET /v1/suggestions", writeAccess, a.listSuggestions)
+	a.handle("POST /v1/suggestions/{id}/accept", writeAccess, a.acceptSuggestion)
+
 	a.handle("GET /v1/expiring", readAccess, a.listExpiring)
 	a.handle("GET /v1/spool", readAccess, a.listSpool)
 

@@ -1,0 +1,134 @@
+package admin
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/suggest"
+)
+
+// suggestionsTTL is how long GET /v1/suggestions reuses a computed list:
+// a run reads every pair (about 0.4 CPU-s per million), and the evidence
+// changes slowly. Accepting checks the entities as they are now.
+const suggestionsTTL = time.Minute
+
+// maxAcceptRecords bounds the pairs and VERP sources an accept moves in one
+// batch, well inside one log entry.
+const maxAcceptRecords = 20_000
+
+// SuggestionList is the answer of GET /v1/suggestions.
+type SuggestionList struct {
+	// Suggestions are sorted by their strongest link's shared senders, then ID.
+	Suggestions []suggest.Suggestion `json:"suggestions"`
+}
+
+// AcceptRequest is the body of POST /v1/suggestions/{id}/accept.
+type AcceptRequest struct {
+	// Name is the new group's name; required when the suggestion has no
+	// group, ignored when it extends one.
+	Name string `json:"name,omitempty"`
+	// Contact is the new group's contact; default the first registered
+	// relay's.
+	Contact string `json:"contact,omitempty"`
+}
+
+// suggestionCache holds the last computed suggestions.
+type suggestionCache struct {
+	mu   sync.Mutex
+	at   time.Time
+	list []suggest.Suggestion
+}
+
+// suggestions returns the current suggestions, computed at most once per
+// suggestionsTTL.
+func (a *API) suggestions(v *index.View) []suggest.Suggestion {
+	c := &a.suggest
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := a.cfg.Now()
+	if c.list == nil || now.Sub(c.at) >= suggestionsTTL || now.Before(c.at) {
+		c.list, c.at = suggest.Find(v, suggest.Config{}), now
+		if c.list == nil {
+			c.list = []suggest.Suggestion{}
+		}
+	}
+	return c.list
+}
+
+// forget drops the cached suggestions, after an accept changed them.
+func (a *API) forgetSuggestions() {
+	a.suggest.mu.Lock()
+	a.suggest.list = nil
+	a.suggest.mu.Unlock()
+}
+
+// visible reports whether the caller may see and act on s: an admin any, a
+// postmaster those whose relays all lie inside its prefixes.
+func (c *caller) visible(s *suggest.Suggestion) bool {
+	for _, r := range s.Relays {
+		if c.mayWrite(r.Prefixes...) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *API) listSuggestions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	all := a.suggestions(a.store.Index().Load())
+	out := SuggestionList{Suggestions: []suggest.Suggestion{}}
+	for i := range all {
+		if c.visible(&all[i]) {
+			out.Suggestions = append(out.Suggestions, all[i])
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// findSuggestion returns the caller's suggestion with the request's ID.
+func (a *API) findSuggestion(r *http.Request, c *caller) (*suggest.Suggestion, error) {
+	id := r.PathValue("id")
+	all := a.suggestions(a.store.Index().Load())
+	for i := range all {
+		if all[i].ID == id && c.visible(&all[i]) {
+			return &all[i], nil
+		}
+	}
+	return nil, errorf(http.StatusNotFound, "no suggestion %s", id)
+}
+
+func (a *API) acceptSuggestion(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req AcceptRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, a.cfg.MaxBody, &req); err != nil {
+			return err
+		}
+	}
+	s, err := a.findSuggestion(r, c)
+	if err != nil {
+		return err
+	}
+	v := a.store.Index().Load()
+	cmds, err := acceptCommands(v, s, &req, a.cfg.Now().Unix())
+	if err != nil {
+		return err
+	}
+	res, err := a.propose(r.Context(), r, command.Batch, command.BatchBody{Commands: cmds})
+	if err != nil {
+		return err
+	}
+	a.forgetSuggestions()
+	v = a.store.Index().Load()
+	g := v.Entity(s.Group)
+	if g == nil {
+		g = groupByName(v, cmdsGroupName(cmds))
+	}
+	if g == nil {
+		return missingAfter(w, res, "group")
+	}
+	writeJSON(w, http.StatusOK, g)
+	return nil
+}

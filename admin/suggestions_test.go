@@ -1,0 +1,101 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/wlns/wlns/record"
+)
+
+// seedSuggestions registers relays and verifies senders through them so
+// that two groups are suggested: 192.0.2.1–3 (inside the postmaster's
+// prefix) share 14 senders, and 192.0.2.10 shares 12 with 198.51.100.1
+// (outside it). Each relay also has 3 senders of its own.
+func seedSuggestions(e *testEnv) {
+	e.t.Helper()
+	relays := []string{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.10", "198.51.100.1"}
+	for _, ip := range relays {
+		e.must(http.StatusCreated, "POST", "/v1/relays", adminSecret,
+			fmt.Sprintf(`{"ip":%q,"contact":"pm@example.net","ptr":"out.example.net"}`, ip))
+		for i := range 3 {
+			e.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, fmt.Sprintf(`{"sender":"own%d-%s@example.org","ip":%q}`, i, ip, ip))
+		}
+	}
+	share := func(tag string, n int, ips ...string) {
+		for i := range n {
+			for _, ip := range ips {
+				e.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, fmt.Sprintf(`{"sender":"%s%d@users.example.com","ip":%q}`, tag, i, ip))
+			}
+		}
+	}
+	share("a", 14, "192.0.2.1", "192.0.2.2", "192.0.2.3")
+	share("b", 12, "192.0.2.10", "198.51.100.1")
+}
+
+func suggestionIPs(t *testing.T, r response) [][]string {
+	t.Helper()
+	var l SuggestionList
+	r.json(t, &l)
+	var out [][]string
+	for _, s := range l.Suggestions {
+		var ips []string
+		for _, rl := range s.Relays {
+			ips = append(ips, rl.Prefixes[0].Addr().String())
+		}
+		out = append(out, ips)
+	}
+	return out
+}
+
+func TestSuggestions_PostmasterSeesOnlyItsOwn(t *testing.T) {
+	env := newTestEnv(t)
+	seedSuggestions(env)
+	tests := []struct {
+		secret string
+		want   [][]string
+	}{
+		{adminSecret, [][]string{{"192.0.2.1", "192.0.2.2", "192.0.2.3"}, {"192.0.2.10", "198.51.100.1"}}},
+		{postmasterSecret, [][]string{{"192.0.2.1", "192.0.2.2", "192.0.2.3"}}},
+	}
+	for _, tt := range tests {
+		got := suggestionIPs(t, env.must(http.StatusOK, "GET", "/v1/suggestions", tt.secret, ""))
+		if !slices.EqualFunc(got, tt.want, slices.Equal) {
+			t.Errorf("%s sees %v, want %v", tt.secret, got, tt.want)
+		}
+	}
+	env.must(http.StatusForbidden, "GET", "/v1/suggestions", readSecret, "")
+}
+
+func TestSuggestions_AcceptMakesAGroupWithThePairs(t *testing.T) {
+	env := newTestEnv(t)
+	seedSuggestions(env)
+	var l SuggestionList
+	env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, "").json(t, &l)
+	mine, other := l.Suggestions[0].ID, l.Suggestions[1].ID
+
+	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+other+"/accept", postmasterSecret, `{"name":"x"}`)
+	if msg := env.must(http.StatusBadRequest, "POST", "/v1/suggestions/"+mine+"/accept", postmasterSecret, "").errorMsg(t); msg == "" {
+		t.Fatal("accept without a name gave no message")
+	}
+	var g record.Entity
+	env.must(http.StatusOK, "POST", "/v1/suggestions/"+mine+"/accept", postmasterSecret, `{"name":"pool"}`).json(t, &g)
+	if !g.Group || g.Name != "pool" || len(g.Prefixes) != 3 || !g.Registered || g.Contact != "pm@example.net" {
+		t.Fatalf("accepted group = %+v", &g)
+	}
+	v := env.store.Index().Load()
+	for _, sender := range []string{"a0@users.example.com", "a13@users.example.com", "own2-192.0.2.3@example.org"} {
+		if p := v.Pair(g.ID, []byte(sender)); p == nil || p.By != "admin" {
+			t.Errorf("pair %s under the group = %+v, want it moved with its By", sender, p)
+		}
+	}
+	if n := v.RecordsOf(g.ID); n != 14+3*3 {
+		t.Errorf("group holds %d records, want 23 (14 shared once, 9 own)", n)
+	}
+	got := suggestionIPs(t, env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, ""))
+	if want := [][]string{{"192.0.2.10", "198.51.100.1"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("after accepting, suggestions %v, want %v", got, want)
+	}
+	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+mine+"/accept", adminSecret, `{"name":"pool2"}`)
+}
