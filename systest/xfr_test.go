@@ -178,7 +178,6 @@ func TestXFR_LargeRelayZoneToNSD(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("zone written out %v after the import", time.Since(start).Round(time.Millisecond))
-	start = time.Now()
 	nsd := startSecondary(t, "nsd", secondaryConf{Dir: filepath.Join(dir, "nsd"), Zone: zone, Key: xfrKeyName, Secret: xfrKeySecret,
 		Port: freeUDPPort(t, "127.0.0.1"), Primary: "127.0.0.1", PrimaryPort: xfrPort})
 	last := relayName(t, relay(n-1))
