@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/delegcheck"
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -81,6 +83,12 @@ type Config struct {
 	// SampleEvery is how often the query rate is sampled for the chart
 	// (it keeps 60 samples); default one minute.
 	SampleEvery time.Duration
+	// Apex is the zone's apex; the delegations page shows the cut names
+	// under it (none when empty).
+	Apex string
+	// DelegationCheck returns this node's latest lame-delegation check of
+	// a delegated prefix (delegcheck.Checker.Result); nil: checks are off.
+	DelegationCheck func(netip.Prefix) *delegcheck.Result
 	// NodeID names this node on the cluster page.
 	NodeID string
 	// Now is the clock; default time.Now.
@@ -167,6 +175,9 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /console/relays", c.page(c.relays))
 	c.mux.Handle("GET /console/groups", c.page(c.groupForm))
 	c.mux.Handle("POST /console/groups", c.form(c.saveGroup))
+	c.mux.Handle("GET /console/delegations", c.page(c.delegations))
+	c.mux.Handle("POST /console/delegations", c.form(c.delegate))
+	c.mux.Handle("POST /console/delegations/delete", c.form(c.undelegate))
 	c.mux.Handle("GET /console/pairs", c.page(c.pairs))
 	c.mux.Handle("POST /console/pairs", c.form(c.addPair))
 	c.mux.Handle("POST /console/pairs/delete", c.form(c.deletePair))

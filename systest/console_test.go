@@ -215,6 +215,8 @@ func TestConsole_ReadableWithoutJavaScript(t *testing.T) {
 		"/console/challenges": "Latest challenges",
 		"/console/cluster":    "this node",
 		"/console/lookup?s=dave@umkc.edu&ip=" + consoleRelay: "is verified via relay",
+		"/console/groups":      "Member prefixes, one per line",
+		"/console/delegations": "Delegate a prefix",
 	} {
 		status, body := c.get(path)
 		if status != 200 || !strings.Contains(body, want) {

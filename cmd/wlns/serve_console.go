@@ -14,11 +14,12 @@ import (
 
 // newConsole builds the web console over the store and serves it at
 // /console/ beside next; it mails sign-in links through the verification
-// relay when verification is on and draws the query rate from reg. Its
+// relay when verification is on, draws the query rate from reg and shows
+// delegations' cuts under apex with this node's lame check. Its
 // token sweep and rate sampling stop with the node.
-func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, next http.Handler) (http.Handler, error) {
+func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, apex string, next http.Handler) (http.Handler, error) {
 	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg,
-		Logger: n.log.With("subsystem", "console")}
+		Apex: apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
 	if n.verify != nil {
 		cfg.Mailer, cfg.BaseURL = n.verify.svc, n.verify.svc.BaseURL()
 	}
