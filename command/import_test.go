@@ -1,6 +1,7 @@
 package command
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"reflect"
@@ -121,4 +122,32 @@ func records(gs []ImportGroup) int {
 		n += len(g.Records)
 	}
 	return n
+}
+
+func TestMinVersion_GroupIsAtLeast5AndItsHighestCommand(t *testing.T) {
+	pair, err := New(PairPut, 1, "", PairBody{Sender: "a@example.org", IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(Group, 1, "", GroupBody{Commands: []Envelope{*pair, *pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.V != 5 {
+		t.Errorf("group of version-1 commands: V = %d, want 5", g.V)
+	}
+	newer := *pair
+	newer.V = 7
+	if v := MinVersion(Group, mustJSON(t, GroupBody{Commands: []Envelope{*pair, newer}})); v != 7 {
+		t.Errorf("group with a version-7 command: %d, want 7", v)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -9,8 +9,8 @@ import "encoding/json"
 // would reject that role: a different outcome, so it must stop instead)
 // and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
 // (a version-3 replica would ignore them and count differently), 5 for
-// Import, the zone record and the delegation commands,
-// and for a Batch the highest of its commands. An unknown type, or a body
+// Import, the zone record and the delegation commands, for a Group 5 or
+// the highest of its commands, and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
 	switch t {
@@ -35,6 +35,8 @@ func MinVersion(t Type, raw json.RawMessage) int {
 		return 3
 	case Import, ZoneRecordPut, ZoneRecordDelete, DelegationPut, DelegationDelete:
 		return 5
+	case Group:
+		return groupVersion(raw)
 	case Batch:
 		return batchVersion(raw)
 	}
