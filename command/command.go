@@ -19,7 +19,8 @@ import (
 // the challenge commands, the "mta" token role and ExpireBody.Challenges;
 // version 4 added ChallengeLimits.PerDomainRelay and Sliding; version 5
 // added Import (a binary record list: a bulk import costs no JSON per record),
-// the zone record commands and DelegationPut/DelegationDelete.
+// Group (concurrent writes in one log entry), the zone record commands and
+// DelegationPut/DelegationDelete.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
