@@ -2,13 +2,11 @@ package raftstore
 
 import (
 	"bufio"
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -105,7 +103,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw.stateRecord(s, len(ents), c.Pairs+c.DomainPairs, c.VerpSources, len(toks), len(chs), len(sups), len(wins), zone.Len())
 	sw.zoneSerialRecord(s)
 	for _, e := range ents {
-		sw.entity(e)
+		sw.entity(e.Entity())
 	}
 	if err := s.view.WriteFlat(sw.flat); err != nil && sw.err == nil {
 		sw.err = err
@@ -131,11 +129,11 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	return sw.n, nil
 }
 
-// entities collects the view's entities in ID order.
-func (s *fsmSnapshot) entities() []*record.Entity {
-	ents := make([]*record.Entity, 0, s.view.Counts().Entities)
-	s.view.Entities(func(e *record.Entity) bool { ents = append(ents, e); return true })
-	slices.SortFunc(ents, func(a, b *record.Entity) int { return cmp.Compare(a.ID, b.ID) })
+// entities collects the view's entities in ID order, as handles: each is
+// built into a record.Entity only while it is written.
+func (s *fsmSnapshot) entities() []index.EntityRef {
+	ents := make([]index.EntityRef, 0, s.view.Counts().Entities)
+	s.view.EachEntity(func(e index.EntityRef) bool { ents = append(ents, e); return true })
 	return ents
 }
 
