@@ -72,6 +72,13 @@ type Config struct {
 	// LookupRate is the public look-up's limit per client network per
 	// minute; default 30.
 	LookupRate int
+	// Challenger opens challenges: the node's verification service, as
+	// the API's POST /v1/challenges uses it; nil hides the look-up
+	// page's "send a new challenge" button.
+	Challenger admin.Verifier
+	// ChallengeRate is how many new challenges one client network may
+	// ask for on the look-up page per hour; default 5.
+	ChallengeRate int
 	// Expiring lists what expiry would delete by a time
 	// (expiry.Runner.Expiring); nil hides the page.
 	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
@@ -107,6 +114,9 @@ func (c *Config) setDefaults() {
 	if c.LookupRate <= 0 {
 		c.LookupRate = DefaultLookupRate
 	}
+	if c.ChallengeRate <= 0 {
+		c.ChallengeRate = DefaultChallengeRate
+	}
 	if c.SampleEvery <= 0 {
 		c.SampleEvery = time.Minute
 	}
@@ -131,8 +141,10 @@ type Console struct {
 	pages   *pages
 	mux     *http.ServeMux
 	lookups *limiter
-	links   *limiter
-	qps     *qpsSampler // nil without a Gatherer
+	// rechallenges limits the look-up page's challenge requests.
+	rechallenges *limiter
+	links        *limiter
+	qps          *qpsSampler // nil without a Gatherer
 }
 
 // New builds the console over store.
@@ -149,7 +161,8 @@ func New(cfg Config, store Store) (*Console, error) {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	c := &Console{cfg: cfg, store: store, pages: p, mux: http.NewServeMux(),
-		lookups: newLimiter(cfg.LookupRate, time.Minute), links: newLimiter(5, time.Hour)}
+		lookups: newLimiter(cfg.LookupRate, time.Minute), links: newLimiter(5, time.Hour),
+		rechallenges: newLimiter(cfg.ChallengeRate, time.Hour)}
 	if cfg.Gatherer != nil {
 		c.qps = &qpsSampler{g: cfg.Gatherer}
 	}
@@ -170,6 +183,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /console/link/{secret}", c.public(c.linkPage))
 	c.mux.Handle("POST /console/link/{secret}", c.public(c.useLink))
 	c.mux.Handle("GET /console/lookup", c.public(c.lookup))
+	c.mux.Handle("POST /console/lookup/challenge", c.public(c.rechallenge))
 
 	c.mux.Handle("POST /console/signout", c.form(c.signout))
 	c.mux.Handle("GET /console/relays", c.page(c.relays))

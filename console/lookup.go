@@ -18,6 +18,8 @@ type lookupData struct {
 	Lines []string
 	// Listed is true when the sender passes through the relay.
 	Listed bool
+	// Challenges is true when this node can send a new challenge.
+	Challenges bool
 }
 
 // lookup is the public page a sender lands on from a 451 (the policy
@@ -29,7 +31,7 @@ type lookupData struct {
 // client network may ask DefaultLookupRate times a minute.
 func (c *Console) lookup(w http.ResponseWriter, r *http.Request, s *session) error {
 	q := r.URL.Query()
-	d := lookupData{Sender: strings.TrimSpace(q.Get("s")), IP: strings.TrimSpace(q.Get("ip"))}
+	d := lookupData{Sender: strings.TrimSpace(q.Get("s")), IP: strings.TrimSpace(q.Get("ip")), Challenges: c.cfg.Challenger != nil}
 	title := "Is a sender whitelisted?"
 	if d.Sender == "" && d.IP == "" {
 		c.render(w, http.StatusOK, "lookup", view{Title: title, Nav: "lookup", S: s, Data: d})

@@ -21,7 +21,7 @@ func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg promet
 	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg,
 		Apex: apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
 	if n.verify != nil {
-		cfg.Mailer, cfg.BaseURL = n.verify.svc, n.verify.svc.BaseURL()
+		cfg.Mailer, cfg.BaseURL, cfg.Challenger = n.verify.svc, n.verify.svc.BaseURL(), n.verify.svc
 	}
 	c, err := console.New(cfg, store)
 	if err != nil {
