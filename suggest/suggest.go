@@ -16,8 +16,8 @@ type Config struct {
 	// MinShared is the fewest senders two entities must share to be linked;
 	// default 10. It keeps small relays from linking on chance overlaps.
 	MinShared int
-	// MinOverlap is the least share of the smaller entity's senders the two
-	// must have in common (the overlap coefficient, shared / min(|A|, |B|));
+	// MinOverlap is the least share of the smaller entity's senders (those
+	// not skipped by MaxPerSender) the two must have in common (the overlap coefficient, shared / min(|A|, |B|));
 	// default 0.3. Not Jaccard: a small relay whose senders all pass through
 	// a large group too belongs with it, yet its Jaccard index against the
 	// group is tiny.
@@ -77,7 +77,8 @@ type Link struct {
 	B uint64 `json:"b"`
 	// Shared is how many senders were verified through both.
 	Shared int `json:"shared"`
-	// Overlap is Shared over the smaller entity's sender count.
+	// Overlap is Shared over the smaller entity's sender count (senders
+	// held by more than MaxPerSender entities left out).
 	Overlap float64 `json:"overlap"`
 }
 
@@ -86,7 +87,8 @@ type Link struct {
 func Find(v *index.View, cfg Config) []Suggestion {
 	cfg = cfg.withDefaults()
 	holds := collect(v)
-	links := strongLinks(countShared(holds, cfg.MaxPerSender), holds, v, cfg)
+	shared, own := countShared(holds, cfg.MaxPerSender)
+	links := strongLinks(shared, own, v, cfg)
 	return cluster(v, links)
 }
 
@@ -111,13 +113,26 @@ func collect(v *index.View) []hold {
 }
 
 // countShared counts, for each entity pair, the digests both hold, skipping
-// digests held by more than maxPer entities. Keys are a<<32 | b, a < b.
-func countShared(hs []hold, maxPer int) map[uint64]int {
-	counts := map[uint64]int{}
+// digests held by more than maxPer entities; keys are a<<32 | b, a < b. own
+// counts each entity's digests that are not skipped (indexed by entity ID,
+// which the state machine hands out in sequence): the denominator of the
+// overlap, so a relay's share of a list everyone confirmed does not dilute it.
+func countShared(hs []hold, maxPer int) (counts map[uint64]int, own []int32) {
+	counts = map[uint64]int{}
+	var top uint32
+	for _, h := range hs {
+		top = max(top, h.ent)
+	}
+	own = make([]int32, int(top)+1)
 	for i := 0; i < len(hs); {
 		j := i + 1
 		for j < len(hs) && hs[j].digest == hs[i].digest {
 			j++
+		}
+		if j-i <= maxPer {
+			for x := i; x < j; x++ {
+				own[hs[x].ent]++
+			}
 		}
 		if n := j - i; n >= 2 && n <= maxPer {
 			for x := i; x < j; x++ {
@@ -128,20 +143,20 @@ func countShared(hs []hold, maxPer int) map[uint64]int {
 		}
 		i = j
 	}
-	return counts
+	return counts, own
 }
 
 // strongLinks keeps the counted pairs above both thresholds, sorted by
 // shared count (descending), then entity IDs. Two groups are never linked:
 // merging groups is not a suggestion this package makes.
-func strongLinks(counts map[uint64]int, hs []hold, v *index.View, cfg Config) []Link {
+func strongLinks(counts map[uint64]int, own []int32, v *index.View, cfg Config) []Link {
 	var out []Link
 	for k, n := range counts {
 		if n < cfg.MinShared {
 			continue
 		}
 		a, b := k>>32, k&0xffffffff
-		small := min(v.RecordsOf(a), v.RecordsOf(b))
+		small := int(min(own[a], own[b]))
 		if small == 0 || float64(n)/float64(small) < cfg.MinOverlap {
 			continue
 		}
