@@ -172,3 +172,27 @@ func identity(n int) []int {
 	}
 	return out
 }
+
+// A relay's senders on lists everyone confirmed are skipped by the cap, and
+// so are left out of its share: two relays that share 12 senders, each also
+// holding 40 senders held by 70 relays, are still one pool.
+func TestFind_ListSendersDoNotDiluteThePool(t *testing.T) {
+	ix := index.New()
+	tx := ix.Begin()
+	for id := uint64(1); id <= 70; id++ {
+		tx.PutEntity(&record.Entity{ID: id, Prefixes: []netip.Prefix{netip.MustParsePrefix(fmt.Sprintf("10.1.0.%d/32", id))}})
+		for i := range 40 {
+			tx.PutPair(&record.Pair{Entity: id, Sender: fmt.Sprintf("list%d@lists.example.org", i)})
+		}
+	}
+	for i := range 12 {
+		for _, id := range []uint64{1, 2} {
+			tx.PutPair(&record.Pair{Entity: id, Sender: fmt.Sprintf("u%d@users.example.com", i)})
+		}
+	}
+	tx.Commit()
+	got := Find(ix.Load(), Config{})
+	if len(got) != 1 || !slices.Equal(ids(got[0]), []uint64{1, 2}) || got[0].Links[0].Overlap != 1 {
+		t.Fatalf("got %+v, want relays 1 and 2 with overlap 1", got)
+	}
+}
