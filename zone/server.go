@@ -160,6 +160,12 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // bind opens n UDP sockets sharing ap with SO_REUSEPORT, and a TCP listener.
+// The first UDP socket binds without SO_REUSEPORT and sets it afterwards:
+// bound with it, port 0 may be given a port that another process of the
+// same user holds with SO_REUSEPORT (the kernel lets such sockets share
+// it), and an explicit port would be joined silently; either way the two
+// servers would split the queries between them. Bound alone, the port is
+// free or the bind fails.
 func bind(ctx context.Context, ap netip.AddrPort, n int) ([]*net.UDPConn, net.Listener, error) {
 	lc := net.ListenConfig{Control: controlSocket}
 	if !reusePort {
@@ -175,14 +181,31 @@ func bind(ctx context.Context, ap netip.AddrPort, n int) ([]*net.UDPConn, net.Li
 		}
 		c := pc.(*net.UDPConn)
 		conns = append(conns, c)
+		if i == 0 && n > 1 {
+			if err := shareFirst(c); err != nil {
+				closeAll(conns, nil)
+				return nil, nil, fmt.Errorf("dns listen udp %s: %w", addr, err)
+			}
+			lc.Control = controlShared
+		}
 		addr = c.LocalAddr().(*net.UDPAddr).AddrPort()
 	}
+	lc.Control = controlSocket
 	ln, err := lc.Listen(ctx, "tcp", addr.String())
 	if err != nil {
 		closeAll(conns, nil)
 		return nil, nil, fmt.Errorf("dns listen tcp %s: %w", addr, err)
 	}
 	return conns, ln, nil
+}
+
+// shareFirst lets the further readers' sockets join the first one's port.
+func shareFirst(c *net.UDPConn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return sharePort(rc)
 }
 
 func closeAll(conns []*net.UDPConn, ln net.Listener) {

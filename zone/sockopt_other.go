@@ -9,3 +9,7 @@ import "syscall"
 const reusePort = false
 
 func controlSocket(network, address string, c syscall.RawConn) error { return nil }
+
+func controlShared(network, address string, c syscall.RawConn) error { return nil }
+
+func sharePort(c syscall.RawConn) error { return nil }
