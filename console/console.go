@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"time"
@@ -79,6 +80,9 @@ type Config struct {
 	// ChallengeRate is how many new challenges one client network may
 	// ask for on the look-up page per hour; default 5.
 	ChallengeRate int
+	// Resolver answers the forward-confirmed reverse DNS check of a relay
+	// registered in the console (NewResolver); nil: the system's.
+	Resolver *net.Resolver
 	// Expiring lists what expiry would delete by a time
 	// (expiry.Runner.Expiring); nil hides the page.
 	Expiring func(v *index.View, until time.Time, kind string, fn func(expiry.Item) bool)
@@ -187,6 +191,8 @@ func (c *Console) routes() {
 
 	c.mux.Handle("POST /console/signout", c.form(c.signout))
 	c.mux.Handle("GET /console/relays", c.page(c.relays))
+	c.mux.Handle("GET /console/relays/new", c.page(c.relayForm))
+	c.mux.Handle("POST /console/relays", c.form(c.registerRelay))
 	c.mux.Handle("GET /console/groups", c.page(c.groupForm))
 	c.mux.Handle("POST /console/groups", c.form(c.saveGroup))
 	c.mux.Handle("GET /console/delegations", c.page(c.delegations))

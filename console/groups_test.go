@@ -25,6 +25,15 @@ func (r *rig) post(path, cookie, csrf string, kv ...string) *httptest.ResponseRe
 	return r.do("POST", path, cookie, v)
 }
 
+// refused checks that w is the page again with status code and want in
+// its alert.
+func refused(t *testing.T, w *httptest.ResponseRecorder, code int, want string) {
+	t.Helper()
+	if w.Code != code || !strings.Contains(w.Body.String(), want) || !strings.Contains(w.Body.String(), `role="alert"`) {
+		t.Errorf("%d, want %d and a message saying %q:\n%s", w.Code, code, want, w.Body)
+	}
+}
+
 // groupNamed is the group called name in the store, or nil.
 func (r *rig) groupNamed(name string) *record.Entity {
 	var found *record.Entity
@@ -101,10 +110,7 @@ func TestGroups_PostmasterCreatesAndEditsInsideTheirPrefixesOnly(t *testing.T) {
 		{"registered without contact", []string{"name", "nocontact", "members", "192.0.2.64/26", "registered", "1"}, http.StatusBadRequest, "Contact is required"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := save(c.form...)
-			if res.Code != c.code || !strings.Contains(res.Body.String(), c.want) || !strings.Contains(res.Body.String(), `role="alert"`) {
-				t.Errorf("%d, want %d and a message saying %q:\n%s", res.Code, c.code, c.want, res.Body)
-			}
+			refused(t, save(c.form...), c.code, c.want)
 		})
 	}
 	if g := r.groupNamed("wide"); g != nil {

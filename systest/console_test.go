@@ -217,6 +217,7 @@ func TestConsole_ReadableWithoutJavaScript(t *testing.T) {
 		"/console/lookup?s=dave@umkc.edu&ip=" + consoleRelay: "is verified via relay",
 		"/console/groups":      "Member prefixes, one per line",
 		"/console/delegations": "Delegate a prefix",
+		"/console/relays/new":  "Check and register",
 	} {
 		status, body := c.get(path)
 		if status != 200 || !strings.Contains(body, want) {

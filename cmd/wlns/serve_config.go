@@ -33,7 +33,10 @@ type serveConfig struct {
 	apex, hostmaster string
 	// delegation configures the lame-delegation check.
 	delegation delegationConfig
-	ns         listFlag
+	// consoleResolver is the DNS server (host:port) of the console's
+	// reverse DNS check; empty: the system's resolver.
+	consoleResolver string
+	ns              listFlag
 	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
 	ttl, negTTL int
 	// readers is the number of UDP reader goroutines; 0 means one per CPU.
@@ -125,6 +128,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
 	c.delegation.declare(fs)
+	fs.StringVar(&c.consoleResolver, "console-resolver", "", "recursive DNS server (host:port) the web console asks when it checks a relay's forward-confirmed reverse DNS (default: the system's resolver)")
 	c.httpTLS.flag = "http"
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)

@@ -15,11 +15,15 @@ import (
 // newConsole builds the web console over the store and serves it at
 // /console/ beside next; it mails sign-in links through the verification
 // relay when verification is on, draws the query rate from reg and shows
-// delegations' cuts under apex with this node's lame check. Its
+// delegations' cuts under the apex with this node's lame check, and checks
+// relays' reverse DNS through --console-resolver. Its
 // token sweep and rate sampling stop with the node.
-func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, apex string, next http.Handler) (http.Handler, error) {
+func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, sc *serveConfig, next http.Handler) (http.Handler, error) {
 	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg,
-		Apex: apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
+		Apex: sc.apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
+	if sc.consoleResolver != "" {
+		cfg.Resolver = console.NewResolver(sc.consoleResolver)
+	}
 	if n.verify != nil {
 		cfg.Mailer, cfg.BaseURL, cfg.Challenger = n.verify.svc, n.verify.svc.BaseURL(), n.verify.svc
 	}
