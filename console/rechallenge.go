@@ -97,12 +97,23 @@ func (c *Console) challengedBefore(sender string, entity uint64) bool {
 }
 
 // sameOrigin refuses a post another site's page made a browser send: the
-// form is public (no session, no CSRF token), so the Origin header, which
-// browsers set on every cross-site post, must name this host when sent.
+// form is public (no session, no CSRF token). Browsers name where a
+// request came from in Sec-Fetch-Site; one without it is judged by its
+// Origin header, which the console's no-referrer policy turns into
+// "null" for its own forms, so only an Origin naming another host is
+// refused. A client that sends neither (curl) is not a browser a page
+// can misuse.
 func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default: // same-site, cross-site
+		return false
+	}
 	o := r.Header.Get("Origin")
-	if o == "" {
-		return true // not a browser, or an old one: curl may ask too
+	if o == "" || o == "null" {
+		return true
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host

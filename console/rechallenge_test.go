@@ -53,7 +53,7 @@ func TestLookup_NewChallengeOnlyRenewsThroughTheChallengePath(t *testing.T) {
 		code int
 		body string
 	}
-	ask := func(sender, origin string) answer {
+	ask := func(sender, origin string, fetchSite ...string) answer {
 		t.Helper()
 		req := httptest.NewRequest("POST", "http://example.com/console/lookup/challenge",
 			strings.NewReader(url.Values{"s": {sender}, "ip": {"192.0.2.4"}}.Encode()))
@@ -62,15 +62,21 @@ func TestLookup_NewChallengeOnlyRenewsThroughTheChallengePath(t *testing.T) {
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
+		if len(fetchSite) > 0 {
+			req.Header.Set("Sec-Fetch-Site", fetchSite[0])
+		}
 		w := httptest.NewRecorder()
 		r.c.ServeHTTP(w, req)
 		return answer{w.Code, w.Body.String()}
 	}
 
-	if w := ask("Eve@A.example", "https://evil.example"); w.code != http.StatusForbidden || len(ch.calls()) != 0 {
-		t.Errorf("a post from another site: %d, %d requests\n%s", w.code, len(ch.calls()), w.body)
+	for _, h := range [][]string{{"https://evil.example"}, {"null", "cross-site"}, {"", "same-site"}} {
+		if w := ask("Eve@A.example", h[0], h[1:]...); w.code != http.StatusForbidden || len(ch.calls()) != 0 {
+			t.Errorf("a post from another site (%q): %d, %d requests\n%s", h, w.code, len(ch.calls()), w.body)
+		}
 	}
-	if w := ask("Eve@A.example", "http://example.com"); w.code != 200 || !strings.Contains(w.body, "a new confirmation mail is on its way") {
+	// The console's own form in a browser: no-referrer makes its Origin "null".
+	if w := ask("Eve@A.example", "null", "same-origin"); w.code != 200 || !strings.Contains(w.body, "a new confirmation mail is on its way") {
 		t.Errorf("renewing Eve's challenge: %d\n%s", w.code, w.body)
 	}
 	if got := ch.calls(); len(got) != 1 || got[0] != "eve@a.example 192.0.2.4 console:lookup" {

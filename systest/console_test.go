@@ -168,6 +168,24 @@ func TestConsole_PostmasterInBrowser(t *testing.T) {
 	br.waitText("dave@umkc.edu is verified via relay " + consoleRelay)
 	br.checkA11y("lookup")
 	br.shot("11-lookup")
+	// Carol's challenge is open: asking for a new one from the look-up
+	// page goes through the verification service, which mails no second.
+	br.open("/console/lookup?s=carol@umkc.edu&ip=" + consoleRelay)
+	br.submit(`form[action="/console/lookup/challenge"] button`, "a new confirmation mail is on its way")
+	br.checkA11y("rechallenge")
+	br.shot("11a-rechallenge")
+
+	// The registration, group and delegation forms pass the checks; a
+	// group member outside the session's prefix is refused in the page.
+	for _, p := range []string{"relays/new", "groups", "delegations"} {
+		br.open("/console/" + p)
+		br.checkA11y(p)
+		br.shot("11b-" + strings.ReplaceAll(p, "/", "-"))
+	}
+	br.open("/console/groups")
+	br.do(chromedp.SendKeys(chromedp.CSS("#name"), "pool"), chromedp.SendKeys(chromedp.CSS("#members"), consoleOther))
+	br.submit(`form[action="/console/groups"] button`, "lies outside your prefixes")
+	br.shot("11c-group-refused")
 
 	// Keyboard only: the first Tab reaches the skip link, Tabs reach the
 	// navigation, Enter follows a link.
