@@ -67,7 +67,7 @@ func (s *Store) leaderReadIndex(ctx context.Context) (uint64, error) {
 // it is given (see fsmTarget).
 func (s *Store) waitFSM(ctx context.Context, idx uint64) error {
 	err := s.fsm.applied.waitFor(ctx, s.stop, func() bool {
-		return s.raft.AppliedIndex() >= idx && s.fsm.seen.Load() >= s.fsmTarget(idx)
+		return s.holds(idx)
 	})
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("%w: %w", ErrTimeout, err)

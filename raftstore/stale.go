@@ -66,13 +66,21 @@ func (s *Store) CaughtUp() error {
 	if _, id := s.raft.LeaderWithID(); id == "" {
 		return fmt.Errorf("no leader known (last leader contact %v ago)", s.Staleness().Round(time.Second))
 	}
-	switch c, a := s.raft.CommitIndex(), s.raft.AppliedIndex(); {
+	switch c := s.raft.CommitIndex(); {
 	case c == 0:
 		return errors.New("no commit index from the leader yet")
-	case a < c:
-		return fmt.Errorf("catching up: applied index %d of %d committed", a, c)
+	case !s.holds(c):
+		return fmt.Errorf("catching up: index holds log index %d of %d committed", s.Index().Load().Serial(), c)
 	}
 	return nil
+}
+
+// holds reports whether the index holds every entry up to log index idx
+// that raft hands to the FSM. Raft's AppliedIndex alone does not say so:
+// it moves when entries are handed to the FSM, before they are applied;
+// the FSM's seen moves once they are published (see fsmTarget).
+func (s *Store) holds(idx uint64) bool {
+	return s.raft.AppliedIndex() >= idx && s.fsm.seen.Load() >= s.fsmTarget(idx)
 }
 
 // solo reports whether this node is the only server of its configuration.
@@ -92,11 +100,11 @@ func (s *Store) ReplayPending() error {
 	switch {
 	case s.cleanStop >= 0 && uint64(s.cleanStop) <= s.openedApplied: // the snapshot holds all it had applied
 		return nil
-	case s.openedLast <= s.openedApplied || s.raft.AppliedIndex() >= s.openedLast || s.CaughtUp() == nil:
+	case s.openedLast <= s.openedApplied || s.holds(s.openedLast) || s.CaughtUp() == nil:
 		return nil
 	}
-	return fmt.Errorf("restarted with log entries %d to %d past its snapshot (an unclean stop): not replayed yet, applied %d; they replay once a leader confirms the commit index",
-		s.openedApplied+1, s.openedLast, s.raft.AppliedIndex())
+	return fmt.Errorf("restarted with log entries %d to %d past its snapshot (an unclean stop): not replayed yet, index holds %d; they replay once a leader confirms the commit index",
+		s.openedApplied+1, s.openedLast, s.Index().Load().Serial())
 }
 
 // HasData reports whether this node started on existing Raft state (a

@@ -356,7 +356,7 @@ func (s *Store) WaitReady(ctx context.Context) error {
 				if target == 0 {
 					target = s.raft.CommitIndex()
 				}
-				if target > 0 && s.raft.AppliedIndex() >= target && s.fsm.seen.Load() >= s.fsmTarget(target) {
+				if target > 0 && s.holds(target) {
 					return nil
 				}
 			}
