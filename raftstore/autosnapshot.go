@@ -10,14 +10,28 @@ import (
 // snapshotCheckEvery is how often snapshotBySize looks at the byte count.
 const snapshotCheckEvery = 2 * time.Second
 
+// defaultTailEntries is how many entry sizes an FSM outside a Store
+// remembers; a Store remembers its TrailingLogs.
+const defaultTailEntries = 32768
+
 // snapshotBySize takes a snapshot whenever more than cfg.SnapshotBytes of
 // commands were applied since the last one, so that a restart restores one
-// snapshot instead of replaying a bulk import entry by entry. Raft's own
-// entry-count threshold keeps working alongside. It runs until Close.
+// snapshot instead of replaying a bulk import entry by entry; and also
+// once more than cfg.TrailingBytes were and nothing was applied for a
+// check period (an import that ended), so that what it left past the last
+// snapshot is not re-applied entry by entry by a new mirror either. Before
+// each check it bounds the kept log by bytes (boundTrailingLogs), so that
+// every snapshot, this one's or raft's own by entry count, compacts to it.
+// Raft's own entry-count threshold keeps working alongside. It runs until
+// Close.
 func (s *Store) snapshotBySize() {
+	var before uint64
 	s.every(snapshotCheckEvery, func() {
+		s.boundTrailingLogs()
 		n := s.fsm.sinceSnapshot.Load()
-		if n < s.cfg.SnapshotBytes {
+		quiet := n == before && n > s.cfg.TrailingBytes
+		before = n
+		if n < s.cfg.SnapshotBytes && !quiet {
 			return
 		}
 		start := time.Now()
@@ -30,6 +44,35 @@ func (s *Store) snapshotBySize() {
 			s.log.Warn("snapshot by size failed", "bytes_since_last", n, "err", err)
 		}
 	})
+}
+
+// boundTrailingLogs sets raft's TrailingLogs to the configured count or,
+// when fewer of the latest entries already hold cfg.TrailingBytes, to that
+// fewer: a follower behind by less than that still catches up from the log,
+// one further behind (a new mirror after a bulk import) is sent the
+// snapshot instead of re-applying the import record by record.
+func (s *Store) boundTrailingLogs() {
+	want := s.cfg.TrailingLogs
+	if from, ok := s.fsm.tail.keepFrom(s.cfg.TrailingBytes); ok {
+		last := s.raft.LastIndex()
+		keep := uint64(0)
+		if last >= from {
+			keep = last - from + 1
+		}
+		want = min(want, keep)
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	cur := s.raft.ReloadableConfig()
+	if cur.TrailingLogs == want {
+		return
+	}
+	cur.TrailingLogs = want
+	if err := s.raft.ReloadConfig(cur); err != nil {
+		s.log.Warn("bounding the trailing log", "trailing_logs", want, "err", err)
+		return
+	}
+	s.log.Debug("trailing log bound", "trailing_logs", want, "trailing_bytes", s.cfg.TrailingBytes)
 }
 
 // every runs f every d until Close.

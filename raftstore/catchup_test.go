@@ -64,3 +64,64 @@ func TestCatchUp_BrieflyAwayMirrorCatchesUpFromTheLog(t *testing.T) {
 		})
 	}
 }
+
+// A new mirror joining after a bulk import (a few big entries, far fewer
+// than TrailingLogs) must install the snapshot rather than re-apply the
+// import record by record; after a few small writes it still catches up
+// from the log.
+func TestCatchUp_NewMirrorInstallsTheSnapshotPastTrailingBytes(t *testing.T) {
+	const batch = 500 // pairs per import entry, ~40 KB
+	for _, tc := range []struct {
+		name     string
+		imports  int  // import entries of batch pairs
+		singles  int  // single pair writes
+		snapshot bool // whether the mirror must be sent a snapshot
+	}{
+		{"a bulk import past TrailingBytes", 3, 0, true},
+		{"an import below SnapshotBytes, then quiet", 1, 0, true},
+		{"a small log", 0, 30, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ca := newCA(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			a := mirror(t, t.TempDir(), ca, "a", true, func(c *Config) {
+				c.Profile, c.SnapshotBytes, c.TrailingBytes = ProfileWAN, 64<<10, 16<<10
+			})
+			if err := a.WaitReady(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.imports {
+				mustApply(t, a, command.Batch, "", pairBatch(t, "192.0.2.7", i*batch, batch).Body)
+			}
+			for i := range tc.singles {
+				mustApply(t, a, command.PairPut, "", command.PairBody{Sender: fmt.Sprintf("user%d@example.org", i), IP: "192.0.2.7"})
+			}
+			last := a.raft.LastIndex()
+			if tc.imports > 0 { // the size check snapshots and compacts by itself
+				eventually(t, 15*time.Second, "a to snapshot the import", func() bool { return a.lastSnapshotIndex() >= last })
+			} else if err := a.raft.Snapshot().Error(); err != nil {
+				t.Fatal(err)
+			}
+			// b takes no snapshot of its own: one in its folder was installed.
+			b := mirror(t, t.TempDir(), ca, "b", false, func(c *Config) {
+				c.Profile, c.SnapshotBytes, c.TrailingBytes = ProfileWAN, 1<<30, 1<<30
+			})
+			if err := b.JoinCluster(ctx, a.Addr(), "s"); err != nil {
+				t.Fatal(err)
+			}
+			want := tc.imports*batch + tc.singles
+			eventually(t, 15*time.Second, "b to catch up", func() bool { return b.Index().Load().Counts().Pairs == want })
+			av, bv := a.Index().Load(), b.Index().Load()
+			for i := range want {
+				sender := []byte(fmt.Sprintf("user%d@example.org", i))
+				if av.Pair(1, sender) == nil || bv.Pair(1, sender) == nil {
+					t.Fatalf("pair %s: on a %v, on b %v", sender, av.Pair(1, sender) != nil, bv.Pair(1, sender) != nil)
+				}
+			}
+			if got := b.lastSnapshotIndex() > 0; got != tc.snapshot {
+				t.Fatalf("b was sent a snapshot: %v, want %v (b's last snapshot %d, a's last index %d)", got, tc.snapshot, b.lastSnapshotIndex(), last)
+			}
+		})
+	}
+}

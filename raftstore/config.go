@@ -52,6 +52,13 @@ type Config struct {
 	// slightly lagging follower catches up from the log; 0 means the
 	// profile's (WAN 32768, LAN 10240).
 	TrailingLogs uint64
+	// TrailingBytes bounds the log kept after a snapshot by bytes as well:
+	// a bulk import is a few hundred entries of megabytes each, all within
+	// TrailingLogs, and a new mirror fed that log re-applies every record
+	// one by one instead of installing the snapshot. Once the latest
+	// TrailingLogs entries hold more than this, fewer are kept; a follower
+	// further behind than that is sent a snapshot. 0 means 4 MiB.
+	TrailingBytes uint64
 	// ApplyTimeout bounds Store.Apply when the context has no deadline;
 	// 0 means 10s.
 	ApplyTimeout time.Duration
@@ -92,6 +99,7 @@ const (
 	DefaultSnapshotThreshold = 8192
 	DefaultSnapshotInterval  = 30 * time.Second
 	DefaultSnapshotBytes     = 64 << 20
+	DefaultTrailingBytes     = 4 << 20
 	DefaultPromoteAfter      = 10 * time.Second
 	DefaultApplyTimeout      = 10 * time.Second
 	DefaultVoters            = 7
@@ -119,6 +127,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.TrailingLogs == 0 {
 		cfg.TrailingLogs = p.TrailingLogs
+	}
+	if cfg.TrailingBytes == 0 {
+		cfg.TrailingBytes = DefaultTrailingBytes
 	}
 	if cfg.PromoteAfter == 0 {
 		cfg.PromoteAfter = DefaultPromoteAfter

@@ -35,6 +35,9 @@ type FSM struct {
 	// sinceSnapshot counts the command bytes applied since the last
 	// snapshot was captured (see Store.snapshotBySize).
 	sinceSnapshot atomic.Uint64
+	// tail remembers the sizes of the latest command entries, so the store
+	// keeps its log bounded by bytes (Store.boundTrailingLogs).
+	tail *logTail
 	// applied wakes waiters once a batch is applied or a snapshot restored.
 	applied *applied
 }
@@ -46,7 +49,8 @@ func NewFSM(logger *slog.Logger, m *metrics) *FSM {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m, applied: newApplied()}
+	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m, applied: newApplied(),
+		tail: newLogTail(defaultTailEntries)}
 	f.publish()
 	return f
 }
@@ -87,6 +91,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			continue
 		}
 		f.sinceSnapshot.Add(uint64(len(l.Data)))
+		f.tail.add(l.Index, uint64(len(l.Data)))
 		e, err := command.Decode(l.Data)
 		if err != nil {
 			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
@@ -193,6 +198,8 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.st = r.st
 	f.dd = r.dd
 	f.zs = r.zs
+	f.tail.reset()
+	f.sinceSnapshot.Store(0)
 	f.publish()
 	f.applied.advance()
 	f.metrics.snapshotRestored(time.Since(start))

@@ -83,6 +83,8 @@ func (s *Store) timings(conf raft.Configuration) {
 		solo := max(soloTimeout, s.profile.LeaderLeaseTimeout)
 		hb, el = min(hb, solo), min(el, solo)
 	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	cur := s.raft.ReloadableConfig()
 	if cur.HeartbeatTimeout == hb && cur.ElectionTimeout == el {
 		return

@@ -39,6 +39,9 @@ type Store struct {
 	bolt    *raftboltdb.BoltStore
 	metrics *metrics
 	profile Profile
+	// reloadMu serialises read-modify-writes of raft's ReloadableConfig
+	// (timings and boundTrailingLogs).
+	reloadMu sync.Mutex
 
 	// started is when Open ran; ledAt the last time (Unix ns) the watch
 	// loop saw this node lead; both feed Staleness. hadState says whether
@@ -120,6 +123,7 @@ func (s *Store) open() error {
 	hl := newHCLogger(s.cfg.Logger, "raft")
 	s.metrics = newMetrics(s.cfg.Registerer)
 	s.fsm = NewFSM(s.log, s.metrics)
+	s.fsm.tail = newLogTail(s.cfg.TrailingLogs)
 	s.bolt, err = openRaftLog(filepath.Join(raftDir, "raft.db"), time.Second)
 	if errors.Is(err, ErrDamaged) {
 		return err
