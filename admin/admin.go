@@ -118,7 +118,7 @@ type API struct {
 	// maxBatchBytes ends an import batch early; a field so tests can shrink it.
 	maxBatchBytes int
 	// suggest caches GET /v1/suggestions' list.
-	suggest suggestionCache
+	suggest SuggestionCache
 }
 
 // New builds the API over store. It fails when its metrics cannot be

@@ -4,6 +4,7 @@ import (
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/suggest"
 )
 
 // The validation the web console shares with the API: each helper takes
@@ -31,3 +32,18 @@ func DelegationBody(tok *record.Token, req *DelegationRequest) (command.Delegati
 // ErrorStatus returns the HTTP status and message the API answers err
 // with.
 func ErrorStatus(err error) (int, string) { return statusOf(err) }
+
+// SuggestionVisible reports whether tok may see and accept suggestion s,
+// as GET /v1/suggestions decides: an admin any, a postmaster those whose
+// relays all lie inside its prefixes.
+func SuggestionVisible(tok *record.Token, s *suggest.Suggestion) bool {
+	return (&caller{tok: tok}).visible(s)
+}
+
+// AcceptCommands builds the batch that accepts suggestion s with req, the
+// one POST /v1/suggestions/{id}/accept proposes: it fails with the API's
+// message (ErrorStatus) when s is stale or req is not valid. The caller
+// checks SuggestionVisible first.
+func AcceptCommands(v *index.View, s *suggest.Suggestion, req *AcceptRequest, now int64) ([]command.Envelope, error) {
+	return acceptCommands(v, s, req, now)
+}

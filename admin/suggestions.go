@@ -35,20 +35,19 @@ type AcceptRequest struct {
 	Contact string `json:"contact,omitempty"`
 }
 
-// suggestionCache holds the last computed suggestions.
-type suggestionCache struct {
+// SuggestionCache holds the last computed suggestions: the API and the
+// web console each keep one.
+type SuggestionCache struct {
 	mu   sync.Mutex
 	at   time.Time
 	list []suggest.Suggestion
 }
 
-// suggestions returns the current suggestions, computed at most once per
-// suggestionsTTL.
-func (a *API) suggestions(v *index.View) []suggest.Suggestion {
-	c := &a.suggest
+// Get returns the suggestions of v, computed at most once per
+// suggestionsTTL (a minute) by now's clock.
+func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := a.cfg.Now()
 	if c.list == nil || now.Sub(c.at) >= suggestionsTTL || now.Before(c.at) {
 		c.list, c.at = suggest.Find(v, suggest.Config{}), now
 		if c.list == nil {
@@ -58,11 +57,17 @@ func (a *API) suggestions(v *index.View) []suggest.Suggestion {
 	return c.list
 }
 
-// forget drops the cached suggestions, after an accept changed them.
-func (a *API) forgetSuggestions() {
-	a.suggest.mu.Lock()
-	a.suggest.list = nil
-	a.suggest.mu.Unlock()
+// Forget drops the cached suggestions, after an accept changed them.
+func (c *SuggestionCache) Forget() {
+	c.mu.Lock()
+	c.list = nil
+	c.mu.Unlock()
+}
+
+// suggestions returns the current suggestions, computed at most once per
+// suggestionsTTL.
+func (a *API) suggestions(v *index.View) []suggest.Suggestion {
+	return a.suggest.Get(v, a.cfg.Now())
 }
 
 // visible reports whether the caller may see and act on s: an admin any, a
@@ -120,7 +125,7 @@ func (a *API) acceptSuggestion(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	a.forgetSuggestions()
+	a.suggest.Forget()
 	v = a.store.Index().Load()
 	g := v.Entity(s.Group)
 	if g == nil {

@@ -149,6 +149,8 @@ type Console struct {
 	rechallenges *limiter
 	links        *limiter
 	qps          *qpsSampler // nil without a Gatherer
+	// suggest caches the suggested groups, as the API's does.
+	suggest admin.SuggestionCache
 }
 
 // New builds the console over store.
@@ -203,6 +205,8 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /console/pairs/delete", c.form(c.deletePair))
 	c.mux.Handle("GET /console/expiring", c.page(c.expiring))
 	c.mux.Handle("POST /console/pin", c.form(c.pin))
+	c.mux.Handle("GET /console/suggestions", c.page(c.suggestions))
+	c.mux.Handle("POST /console/suggestions/accept", c.form(c.acceptSuggestion))
 	c.mux.Handle("GET /console/challenges", c.page(c.challenges))
 	c.mux.Handle("GET /console/cluster", c.page(c.cluster))
 	c.mux.Handle("/console/", c.public(c.notFound))

@@ -231,6 +231,7 @@ var notices = map[string]string{
 	"saved":    "Saved. Every mirror answers for it within moments.",
 	"pinned":   "Pinned: it will not expire.",
 	"unpinned": "Unpinned: it expires when nobody asks for it for the kind's window.",
+	"grouped":  "Grouped: the relays are one group now, with their pairs and VERP sources.",
 	"spooled":  "Taken, but the cluster has no quorum right now: this node keeps the change and commits it once the quorum is back.",
 }
 

@@ -1,0 +1,89 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/suggest"
+)
+
+// plantClusters registers two pools of relays that verified the same
+// senders: 192.0.2.20–21 (14 shared) and 203.0.113.1–2 (12 shared), and
+// returns the suggestion of the first.
+func (r *rig) plantClusters() suggest.Suggestion {
+	r.t.Helper()
+	pools := []struct {
+		tag    string
+		shared int
+		ips    []string
+	}{{"a", 14, []string{"192.0.2.20", "192.0.2.21"}}, {"c", 12, []string{"203.0.113.1", "203.0.113.2"}}}
+	for _, p := range pools {
+		for _, ip := range p.ips {
+			r.apply(command.EntityPut, command.EntityBody{Prefixes: []string{ip}, Contact: "pm@" + p.tag + ".example", Registered: true, PTR: "out-" + ip + ".example.net"})
+			r.apply(command.PairPut, command.PairBody{Sender: "own-" + ip + "@" + p.tag + ".example", IP: ip})
+		}
+		for i := range p.shared {
+			for _, ip := range p.ips {
+				r.apply(command.PairPut, command.PairBody{Sender: fmt.Sprintf("user%d@%s.users.example", i, p.tag), IP: ip})
+			}
+		}
+	}
+	for _, s := range suggest.Find(r.st.Index().Load(), suggest.Config{}) {
+		if s.Relays[0].Prefixes[0].Addr().String() == "192.0.2.20" {
+			return s
+		}
+	}
+	r.t.Fatal("the planted pool 192.0.2.20–21 is not suggested")
+	return suggest.Suggestion{}
+}
+
+func TestSuggestions_OwnerSeesAndAcceptsAnotherPostmasterCannot(t *testing.T) {
+	r := newRig(t)
+	s := r.plantClusters()
+	owner, ownerCSRF := r.postmaster("pm-a", "192.0.2.0/24")
+	other, otherCSRF := r.postmaster("pm-c", "203.0.113.0/24")
+
+	page := r.do("GET", "/console/suggestions", owner, nil).Body.String()
+	for _, want := range []string{s.ID, "out-192.0.2.21.example.net", "192.0.2.20/32", "<td>14</td><td>93%</td>", `href="/console/suggestions" aria-current="page"`, `<label for="name-0">Group name</label>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the owner's suggestions page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "203.0.113.1") {
+		t.Errorf("the owner's page shows the other pool:\n%s", page)
+	}
+	if page := r.do("GET", "/console/suggestions", other, nil).Body.String(); strings.Contains(page, "192.0.2.20") || !strings.Contains(page, "203.0.113.1") {
+		t.Errorf("another postmaster's page shows the pool outside its prefixes, or not its own:\n%s", page)
+	}
+
+	refused(t, r.post("/console/suggestions/accept", other, otherCSRF, "id", s.ID, "name", "stolen"), http.StatusNotFound, "That suggestion is gone")
+	refused(t, r.post("/console/suggestions/accept", owner, "", "id", s.ID, "name", "pool"), http.StatusForbidden, "This form is stale")
+	w := r.post("/console/suggestions/accept", owner, ownerCSRF, "id", s.ID, "name", "Bad Name!")
+	refused(t, w, http.StatusBadRequest, "Bad Name!")
+	if r.groupNamed("stolen") != nil || r.groupNamed("pool") != nil {
+		t.Fatal("a refused accept created a group")
+	}
+
+	w = r.post("/console/suggestions/accept", owner, ownerCSRF, "id", s.ID, "name", "pool", "contact", "pools@a.example")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/suggestions?done=grouped" {
+		t.Fatalf("accepting: %d %s\n%s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	g := r.groupNamed("pool")
+	if g == nil || !slices.Equal(prefixesOf(g), []string{"192.0.2.20/32", "192.0.2.21/32"}) || g.Contact != "pools@a.example" {
+		t.Fatalf("the group after accepting: %+v", g)
+	}
+	v := r.st.Index().Load()
+	for _, sender := range []string{"user0@a.users.example", "user13@a.users.example", "own-192.0.2.21@a.example"} {
+		if v.Pair(g.ID, []byte(sender)) == nil {
+			t.Errorf("the group lacks the pair %s", sender)
+		}
+	}
+	if page := r.do("GET", "/console/suggestions", owner, nil).Body.String(); strings.Contains(page, s.ID) {
+		t.Errorf("the accepted suggestion is still listed:\n%s", page)
+	}
+	refused(t, r.post("/console/suggestions/accept", owner, ownerCSRF, "id", s.ID, "name", "pool2"), http.StatusNotFound, "That suggestion is gone")
+}
