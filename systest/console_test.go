@@ -236,6 +236,7 @@ func TestConsole_ReadableWithoutJavaScript(t *testing.T) {
 		"/console/groups":      "Member prefixes, one per line",
 		"/console/delegations": "Delegate a prefix",
 		"/console/relays/new":  "Check and register",
+		"/console/suggestions": "No group is suggested",
 	} {
 		status, body := c.get(path)
 		if status != 200 || !strings.Contains(body, want) {
