@@ -87,3 +87,24 @@ func TestSuggestions_OwnerSeesAndAcceptsAnotherPostmasterCannot(t *testing.T) {
 	}
 	refused(t, r.post("/console/suggestions/accept", owner, ownerCSRF, "id", s.ID, "name", "pool2"), http.StatusNotFound, "That suggestion is gone")
 }
+
+// TestSuggestions_StaleAcceptRefusedInThePage: a relay deleted after the
+// list was drawn (the console's copy lives a minute) refuses the accept
+// with the API's reason, writes nothing and draws the list afresh.
+func TestSuggestions_StaleAcceptRefusedInThePage(t *testing.T) {
+	r := newRig(t)
+	s := r.plantClusters()
+	cookie, csrf := r.signIn(adminSecret)
+	if page := r.do("GET", "/console/suggestions", cookie, nil).Body.String(); !strings.Contains(page, s.ID) {
+		t.Fatalf("the admin's page lacks suggestion %s:\n%s", s.ID, page)
+	}
+	r.apply(command.EntityDelete, command.EntityBody{ID: s.Relays[1].ID})
+	w := r.post("/console/suggestions/accept", cookie, csrf, "id", s.ID, "name", "pool")
+	refused(t, w, http.StatusConflict, "is stale")
+	if strings.Contains(w.Body.String(), `name="id" value="`+s.ID+`"`) {
+		t.Errorf("the refused page still offers the stale suggestion:\n%s", w.Body)
+	}
+	if r.groupNamed("pool") != nil {
+		t.Error("a stale accept created the group")
+	}
+}
