@@ -16,18 +16,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// freeLoopback returns a loopback host:port that was free a moment ago,
-// for a node whose addresses a test must know before it is ready.
-func freeLoopback(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // waitVoters polls `wlns cluster status` on n until it lists want members,
 // all voters.
 func waitVoters(t *testing.T, n *node, want int, limit time.Duration) {
@@ -108,10 +96,38 @@ func mirrorCluster(t *testing.T, extra ...string) ([]*node, string) {
 // on ports known in advance, without waiting for it to be ready.
 func relaunch(t *testing.T, n *node) (*node, string) {
 	t.Helper()
-	dnsAddr, httpAddr := freeLoopback(t), freeLoopback(t)
-	again, _ := launch(t, n.dataDir, append(nodeArgsOf(n), "--dns", dnsAddr, "--http", httpAddr)...)
-	again.ready.HTTP, again.token = httpAddr, n.token
+	again, _ := launch(t, n.dataDir, append(nodeArgsOf(n), "--dns", "127.0.0.1:0", "--http", "127.0.0.1:0")...)
+	// Without a leader the node writes no ready file, so its bound ports
+	// come from its log: a port picked here and bound later could be taken
+	// by another test's node in between, and then that node would answer.
+	dnsAddr := again.waitLogAttr(`msg="dns server listening"`, "udp", 20*time.Second)
+	again.ready.HTTP = again.waitLogAttr(`msg="http server listening"`, "addr", 20*time.Second)
+	again.token = n.token
 	return again, dnsAddr
+}
+
+// waitLogAttr waits for a log line of the node containing msg and returns
+// the value of its attribute key (key=value, unquoted).
+func (n *node) waitLogAttr(msg, key string, limit time.Duration) string {
+	n.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		b, _ := os.ReadFile(n.logPath)
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, msg) {
+				continue
+			}
+			for _, f := range strings.Fields(line) {
+				if v, ok := strings.CutPrefix(f, key+"="); ok {
+					return v
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("no log line %s with %s= after %v:\n%s", msg, key, limit, n.logTail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestMirror_CrashedFollowerRefusesUntilItHasReplayed kills a follower (no
@@ -151,8 +167,8 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 	nodes[0].kill()
 	nodes[1].kill()
 
-	again, dnsAddr := relaunch(t, mirror)
 	launched := time.Now()
+	again, dnsAddr := relaunch(t, mirror)
 	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 5*time.Second)
 	t.Logf("restarted mirror answered from its data %v after launch, with no leader", took)
 	if code, body := readyz(t, again); code != http.StatusServiceUnavailable || !strings.Contains(body, "no leader known") {

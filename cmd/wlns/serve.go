@@ -266,6 +266,7 @@ func (n *node) serveHTTP(cfg *serveConfig, reg prometheus.Registerer, h http.Han
 	if err != nil {
 		return "", err
 	}
+	n.log.Info("http server listening", "addr", ln.Addr().String(), "tls", cfg.httpTLS.on())
 	srv := admin.NewServer(h, n.log)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
