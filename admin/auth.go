@@ -30,6 +30,12 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// SignInLinkPrefix starts the name of the console's one-time sign-in link
+// tokens. Such a token only starts a console session, once: the API
+// refuses it as a bearer token, so a mailed link (or a mail scanner that
+// fetched it) cannot act on the API while it is valid.
+const SignInLinkPrefix = "console-link-"
+
 // authorize finds the request's token and checks it against acc.
 func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
 	if acc == public {
@@ -51,6 +57,9 @@ func (a *API) authorize(r *http.Request, acc access) (*caller, error) {
 			}
 		}
 		return nil, errorf(http.StatusUnauthorized, "invalid token")
+	}
+	if strings.HasPrefix(tok.Name, SignInLinkPrefix) {
+		return nil, errorf(http.StatusUnauthorized, "token %q is a console sign-in link, not an API token", tok.Name)
 	}
 	c := &caller{tok: tok}
 	switch {

@@ -73,3 +73,15 @@ func TestAuth_UnknownTokenOnANodeCatchingUpIs503(t *testing.T) {
 		t.Errorf("unknown token on a caught-up node: %d; want 401", r.status)
 	}
 }
+
+func TestAuth_ConsoleSignInLinkIsNoAPIToken(t *testing.T) {
+	env := newTestEnv(t)
+	// The console stores its mailed sign-in links as postmaster tokens:
+	// until used they must start a session, never act on the API.
+	env.seedToken(SignInLinkPrefix+"7-0123456789abcdef", "link-secret", "postmaster", "192.0.2.0/24")
+	r := env.do("GET", "/v1/pairs", "link-secret", "")
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.errorMsg(t), "sign-in link") {
+		t.Fatalf("a sign-in link as bearer token: %d %s, want 401 naming it a sign-in link", r.status, r.body)
+	}
+	env.must(http.StatusOK, "GET", "/v1/pairs", postmasterSecret, "")
+}

@@ -465,3 +465,19 @@ func TestWrites_WithoutQuorum(t *testing.T) {
 		t.Errorf("spooled %v, want one pair.put", st.spooled)
 	}
 }
+
+func TestSignin_SessionSecretStartsNoNewSession(t *testing.T) {
+	r := newRig(t)
+	cookie, _ := r.signIn(adminSecret)
+	// A copied session cookie pasted as a token would otherwise start a
+	// fresh 12-hour session, and so on for ever.
+	w := r.do("POST", "/console/signin/token", "", url.Values{"token": {cookie}})
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("signing in with a session's own secret: %d, want 401", w.Code)
+	}
+	for _, ck := range w.Result().Cookies() {
+		if ck.Name == cookieName && ck.Value != "" {
+			t.Errorf("signing in with a session's own secret set a session cookie")
+		}
+	}
+}

@@ -21,7 +21,7 @@ import (
 // of the existing kinds, recognised by these prefixes.
 const (
 	sessionPrefix = "console-session-"
-	linkPrefix    = "console-link-"
+	linkPrefix    = admin.SignInLinkPrefix
 	cookieName    = "wlns_console"
 )
 

@@ -52,16 +52,14 @@ func (c *Console) signinToken(w http.ResponseWriter, r *http.Request, _ *session
 	}
 	tok := c.store.Token(admin.HashSecret(secret))
 	switch {
-	case tok == nil || strings.HasPrefix(tok.Name, linkPrefix):
+	case tok == nil || strings.HasPrefix(tok.Name, linkPrefix) || strings.HasPrefix(tok.Name, sessionPrefix):
+		// A session's own secret never starts another: a session ends 12
+		// hours after sign-in, and a copied cookie must not outlive it.
 		return c.signinError(w, r, http.StatusUnauthorized, "That token is not known to this node: check it, or sign in by mail.")
 	case tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster:
 		return c.signinError(w, r, http.StatusForbidden, fmt.Sprintf("Token %q has the role %s; the console takes admin and postmaster tokens.", tok.Name, tok.Role))
 	}
-	who := tok.Name
-	if strings.HasPrefix(who, sessionPrefix) {
-		who = whoOf(who)
-	}
-	if err := c.startSession(w, r, tok.Role, tok.Prefixes, who); err != nil {
+	if err := c.startSession(w, r, tok.Role, tok.Prefixes, tok.Name); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/"+next(r), http.StatusSeeOther)
