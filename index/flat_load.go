@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sort"
 	"unsafe"
 )
@@ -102,7 +103,9 @@ func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
 		if err := l.check(i, cc, perEntity); err != nil {
 			return err
 		}
-		build(tb, l.slabs[i], l.n[i], l.t.gen)
+		if err := build(tb, l.slabs[i], l.n[i], l.t.gen); err != nil {
+			return err
+		}
 	}
 	if err := cc.end(); err != nil {
 		return err
@@ -306,12 +309,21 @@ func (c *entityCounts) apply(t *Txn) {
 // every hash prefix of at most leafMax entries whose parent holds more.
 // A leaf within one slab shares its memory (capacity clipped, so a write
 // copies it); one across two slabs is copied.
-func build(tb *table, slabs [][]entry, n int, gen uint64) {
+//
+// Keys are SHA-256 bits, so n honest entries never need a leaf deeper than
+// about log2(n): more than leafMax of them sharing 24 bits beyond that
+// has no real chance. Entries forged to share a long hash prefix (the
+// load does not hash texts again) would make the directory 2^depth slots,
+// so such a file is refused at that depth.
+func build(tb *table, slabs [][]entry, n int, gen uint64) error {
 	if n == 0 {
-		return
+		return nil
 	}
-	b := &builder{slabs: slabs, gen: gen}
+	b := &builder{slabs: slabs, gen: gen, limit: uint8(min(63, bits.Len(uint(n))+24))}
 	b.split(0, n, 0)
+	if b.tooDeep {
+		return errFlat("more than %d entries share a %d-bit hash prefix", leafMax, b.limit)
+	}
 	depth := max(uint8(dirPageBits), b.depth)
 	pages := make([]*dirPage, 1<<(depth-dirPageBits))
 	for i := range pages {
@@ -324,13 +336,16 @@ func build(tb *table, slabs [][]entry, n int, gen uint64) {
 		}
 	}
 	tb.depth, tb.gen, tb.pages, tb.n = depth, gen, pages, n
+	return nil
 }
 
 type builder struct {
-	slabs  [][]entry
-	gen    uint64
-	leaves []*leaf // in slot order
-	depth  uint8   // the deepest leaf's
+	slabs   [][]entry
+	gen     uint64
+	leaves  []*leaf // in slot order
+	depth   uint8   // the deepest leaf's
+	limit   uint8   // the deepest a leaf may be
+	tooDeep bool    // a leaf past limit held more than leafMax entries
 }
 
 func (b *builder) at(i int) *entry { return &b.slabs[i/FlatBlock][i%FlatBlock] }
@@ -338,7 +353,11 @@ func (b *builder) at(i int) *entry { return &b.slabs[i/FlatBlock][i%FlatBlock] }
 // split makes the leaves of entries [lo, hi), which share their top depth
 // hash bits.
 func (b *builder) split(lo, hi int, depth uint8) {
-	if hi-lo <= leafMax || depth == 63 {
+	if hi-lo <= leafMax || depth >= b.limit {
+		if hi-lo > leafMax {
+			b.tooDeep = true
+			return
+		}
 		b.leaf(lo, hi, depth)
 		return
 	}

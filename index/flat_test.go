@@ -241,6 +241,14 @@ func TestFlat_DamagedPartsAreRefused(t *testing.T) {
 		"duplicate name":      {edit(func(ps []flatPart) { i := find(ps, FlatName); ps[i+1].b = ps[i].b }), ents, "twice"},
 		"out of order":        {edit(func(ps []flatPart) { ps[0], ps[len(ps)-1] = ps[len(ps)-1], ps[0] }), ents, "after kind"},
 		"short entry":         {edit(func(ps []flatPart) { ps[pairs].b = ps[pairs].b[:31] }), ents, "entry block"},
+		// Keys forged to share 55 hash bits, still in order: the directory
+		// would need 2^46 slots.
+		"shared hash prefix": {edit(func(ps []flatPart) {
+			b := ps[pairs].b
+			for i := 0; i+32 <= len(b); i += 32 {
+				binary.LittleEndian.PutUint64(b[i:], 0xabcdef0000000000+uint64(i/32))
+			}
+		}), ents, "share a"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

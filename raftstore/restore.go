@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"math"
 
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -121,12 +122,18 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		if rs.version >= 4 {
 			rs.want.zoneRecords = d.uvarint()
 		}
+		if err := checkEntityID("the last entity ID", rs.st.lastID); err != nil {
+			return err
+		}
 		rs.txn = rs.ix.BeginEmpty()
 		rs.txn.SetSerial(rs.serial)
 		rs.flat = rs.txn.LoadFlat()
 	case tagEntity:
 		ent := decodeEntity(d)
 		if err := d.end(); err != nil {
+			return err
+		}
+		if err := checkEntityID("an entity", ent.ID); err != nil {
 			return err
 		}
 		rs.txn.PutEntity(ent)
@@ -143,6 +150,9 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		if err := d.end(); err != nil {
 			return err
 		}
+		if err := checkEntityID("a pair's entity", p.Entity); err != nil {
+			return err
+		}
 		rs.txn.PutPair(p)
 		rs.n.pairs++
 	case tagVerp:
@@ -152,6 +162,9 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		v := &record.Verp{Entity: d.uvarint(), Domain: d.str(), By: internStr(intern, d.str()), Method: internStr(intern, d.str())}
 		d.meta(&v.Meta)
 		if err := d.end(); err != nil {
+			return err
+		}
+		if err := checkEntityID("a VERP source's entity", v.Entity); err != nil {
 			return err
 		}
 		rs.txn.PutVerp(v)
@@ -310,6 +323,17 @@ func (sr *snapReader) checksum() error {
 	}
 	if _, err := sr.r.ReadByte(); err != io.EOF {
 		return errors.New("data after the end record")
+	}
+	return nil
+}
+
+// checkEntityID refuses an entity ID the index cannot hold (it keeps IDs
+// in 32 bits and panics past them): a damaged or forged snapshot or backup
+// must fail its restore, not crash the node, nor leave a last ID that
+// makes the next entity put panic on every replica.
+func checkEntityID(what string, id uint64) error {
+	if id > math.MaxUint32 {
+		return fmt.Errorf("%s has ID %d, past the index's 32-bit IDs", what, id)
 	}
 	return nil
 }

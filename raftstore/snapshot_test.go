@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,5 +362,25 @@ func TestFSM_ReadersSeeWholeRaftBatches(t *testing.T) {
 	close(stop)
 	if n, ok := <-bad; ok {
 		t.Fatalf("a reader saw %d pairs: half of a raft batch", n)
+	}
+}
+
+func TestSnapshot_EntityIDPast32BitsIsRefusedNotACrash(t *testing.T) {
+	src := newHarness(t)
+	src.ok(groupA.typ, groupA.body)
+	// A forged or damaged snapshot whose last entity ID is past what the
+	// index holds would make the next entity put panic on every replica.
+	src.f.st.lastID = 1<<32 + 7
+	snap := persist(t, src.f)
+
+	h := newHarness(t)
+	h.ok(pairA.typ, pairA.body)
+	before := h.view()
+	err := h.f.Restore(io.NopCloser(bytes.NewReader(snap)))
+	if err == nil || !strings.Contains(err.Error(), "32-bit") {
+		t.Fatalf("restoring a last entity ID of 2^32+7: %v, want a refusal naming the 32-bit IDs", err)
+	}
+	if h.view() != before {
+		t.Fatal("the refused restore changed the serving data")
 	}
 }
