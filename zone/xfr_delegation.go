@@ -32,20 +32,9 @@ func (r *Responder) xfrCuts(v *index.View, sub, origin string, recs []xfrRec) ([
 		for _, ns := range d.NS {
 			target := dns.Fqdn(ns.Name)
 			own = append(own, &dns.NS{Hdr: dns.RR_Header{Name: cut, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: r.ttl}, Ns: target})
-			if !dns.IsSubDomain(origin, target) {
-				continue
-			}
-			for _, a := range ns.Addrs {
-				hdr := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: r.ttl}
-				if a.Is4() {
-					hdr.Rrtype = dns.TypeA
-					own = append(own, &dns.A{Hdr: hdr, A: a.AsSlice()})
-				} else {
-					hdr.Rrtype = dns.TypeAAAA
-					own = append(own, &dns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
-				}
-			}
 		}
+		// origin lies inside the apex, so this is the referral's own glue.
+		own = r.appendGlue(own, d, origin)
 	}
 	recs = slices.DeleteFunc(recs, func(rec xfrRec) bool {
 		return slices.ContainsFunc(cuts, func(cut string) bool { return rec.name == cut || strings.HasSuffix(rec.name, "."+cut) })
