@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/wlns/wlns/command"
@@ -140,7 +139,7 @@ func (a *API) listSpool(w http.ResponseWriter, r *http.Request, _ *caller) error
 			if *total++; len(*list) >= limit {
 				return true
 			}
-			en := SpoolEntry{Type: e.Type, RequestID: e.ReqID, Time: e.Time, Spooled: spooled, Summary: summarize(e), Error: lastErr}
+			en := SpoolEntry{Type: e.Type, RequestID: e.ReqID, Time: e.Time, Spooled: spooled, Summary: command.Summary(e), Error: lastErr}
 			if rej != nil {
 				en.Error, en.Code = rej.Message, rej.Code
 			}
@@ -153,71 +152,6 @@ func (a *API) listSpool(w http.ResponseWriter, r *http.Request, _ *caller) error
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// summarize describes a spooled command in one line.
-func summarize(e *command.Envelope) string {
-	var s string
-	switch e.Type {
-	case command.PairPut:
-		var b command.PairBody
-		if e.DecodeBody(&b) == nil {
-			s = b.Sender + " through " + relayName(b.IP, b.Entity)
-		}
-	case command.VerpPut:
-		var b command.VerpBody
-		if e.DecodeBody(&b) == nil {
-			s = "VERP " + b.Domain + " at " + relayName(b.IP, b.Entity)
-		}
-	case command.EntityPut:
-		var b command.EntityBody
-		if e.DecodeBody(&b) == nil {
-			s = entityName(&b) + " [" + strings.Join(b.Prefixes, " ") + "]"
-		}
-	case command.MembersAdd:
-		var b command.MembersBody
-		if e.DecodeBody(&b) == nil {
-			s = fmt.Sprintf("entity %d + [%s]", b.Entity, strings.Join(b.Prefixes, " "))
-		}
-	case command.ChallengeConfirm:
-		var b command.ChallengeConfirmBody
-		if e.DecodeBody(&b) == nil {
-			s = "confirmation by " + b.Method + " of token " + short(b.TokenHash)
-		}
-	case command.ChallengeReport:
-		var b command.ChallengeReportBody
-		if e.DecodeBody(&b) == nil {
-			s = b.Report + " report on token " + short(b.TokenHash)
-		}
-	}
-	if s == "" {
-		return string(e.Type)
-	}
-	return s
-}
-
-func relayName(ip string, entity uint64) string {
-	if ip != "" {
-		return ip
-	}
-	return fmt.Sprintf("entity %d", entity)
-}
-
-func entityName(b *command.EntityBody) string {
-	switch {
-	case b.Group:
-		return "group " + b.Name
-	case b.ID != 0:
-		return fmt.Sprintf("relay %d", b.ID)
-	}
-	return "relay"
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
-	}
-	return h
 }
 
 // SpoolCounts is the spool part of GET /v1/status.

@@ -149,3 +149,24 @@ type ChallengeReportBody struct {
 	// By names the node that took the report.
 	By string `json:"by,omitempty"`
 }
+
+func init() {
+	register(Kind{Type: ChallengeOpen, Since: 3, Version: openVersion, Body: bodyOf[ChallengeOpenBody]()})
+	register(Kind{Type: ChallengeSent, Since: 3, Body: bodyOf[ChallengeSentBody]()})
+	register(Kind{Type: ChallengeConfirm, Since: 3, Body: bodyOf[ChallengeConfirmBody](), Spoolable: true,
+		Summary: summaryOf(func(b *ChallengeConfirmBody) string {
+			return "confirmation by " + b.Method + " of token " + short(b.TokenHash)
+		})})
+	register(Kind{Type: ChallengeReport, Since: 3, Body: bodyOf[ChallengeReportBody](), Spoolable: true,
+		Summary: summaryOf(func(b *ChallengeReportBody) string {
+			return b.Report + " report on token " + short(b.TokenHash)
+		})})
+}
+
+// short is a token hash's first 12 characters, for a summary.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	return h
+}

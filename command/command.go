@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Version is the newest envelope version this build writes. Decode accepts
@@ -208,4 +209,49 @@ func (e *Envelope) DecodeBody(dst any) error {
 		return fmt.Errorf("decoding %s body: %w", e.Type, err)
 	}
 	return nil
+}
+
+func init() {
+	for _, k := range []Kind{
+		{Type: EntityPut, Since: 1, Body: bodyOf[EntityBody](), Spoolable: true, Summary: summaryOf(func(b *EntityBody) string {
+			return entityName(b) + " [" + strings.Join(b.Prefixes, " ") + "]"
+		})},
+		{Type: EntityDelete, Since: 1, Body: bodyOf[EntityBody]()},
+		{Type: MembersAdd, Since: 1, Body: bodyOf[MembersBody](), Spoolable: true, Summary: summaryOf(func(b *MembersBody) string {
+			return fmt.Sprintf("entity %d + [%s]", b.Entity, strings.Join(b.Prefixes, " "))
+		})},
+		{Type: MembersRemove, Since: 1, Body: bodyOf[MembersBody]()},
+		{Type: PairPut, Since: 1, Body: bodyOf[PairBody](), Spoolable: true, Summary: summaryOf(func(b *PairBody) string {
+			return b.Sender + " through " + relayName(b.IP, b.Entity)
+		})},
+		{Type: PairDelete, Since: 1, Body: bodyOf[PairBody]()},
+		{Type: VerpPut, Since: 1, Body: bodyOf[VerpBody](), Spoolable: true, Summary: summaryOf(func(b *VerpBody) string {
+			return "VERP " + b.Domain + " at " + relayName(b.IP, b.Entity)
+		})},
+		{Type: VerpDelete, Since: 1, Body: bodyOf[VerpBody]()},
+		{Type: TokenPut, Since: 1, Version: tokenVersion, Body: bodyOf[TokenBody]()},
+		{Type: TokenDelete, Since: 1, Body: bodyOf[TokenBody]()},
+		{Type: Batch, Since: 1, Version: batchVersion, Body: bodyOf[BatchBody]()},
+	} {
+		register(k)
+	}
+}
+
+// relayName names a pair's relay for a summary: its address, or its entity.
+func relayName(ip string, entity uint64) string {
+	if ip != "" {
+		return ip
+	}
+	return fmt.Sprintf("entity %d", entity)
+}
+
+// entityName names an entity.put's entity for a summary.
+func entityName(b *EntityBody) string {
+	switch {
+	case b.Group:
+		return "group " + b.Name
+	case b.ID != 0:
+		return fmt.Sprintf("relay %d", b.ID)
+	}
+	return "relay"
 }

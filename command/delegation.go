@@ -28,3 +28,8 @@ type DelegationNS struct {
 	// Addrs are glue addresses, for a name inside the wlns zone.
 	Addrs []string `json:"addrs,omitempty"`
 }
+
+func init() {
+	register(Kind{Type: DelegationPut, Since: 5, Body: bodyOf[DelegationBody]()})
+	register(Kind{Type: DelegationDelete, Since: 5, Body: bodyOf[DelegationBody]()})
+}

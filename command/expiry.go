@@ -101,3 +101,8 @@ func (t *TouchItem) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+func init() {
+	register(Kind{Type: Touch, Since: 2, Body: bodyOf[TouchBody]()})
+	register(Kind{Type: Expire, Since: 2, Body: bodyOf[ExpireBody]()})
+}

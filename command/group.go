@@ -18,7 +18,7 @@ type GroupBody struct {
 
 // groupVersion is the highest version among a group's commands, and at
 // least 5, which introduced Group.
-func groupVersion(raw []byte) int {
+func groupVersion(raw json.RawMessage) int {
 	var b GroupBody
 	if json.Unmarshal(raw, &b) != nil {
 		return Version
@@ -29,3 +29,5 @@ func groupVersion(raw []byte) int {
 	}
 	return v
 }
+
+func init() { register(Kind{Type: Group, Since: 5, Version: groupVersion, Body: bodyOf[GroupBody]()}) }

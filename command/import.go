@@ -290,3 +290,5 @@ func (d *importDecoder) record() ImportRecord {
 	}
 	return ImportRecord{Text: t, Pinned: f&importPinned != 0, Verp: f&importVerp != 0}
 }
+
+func init() { register(Kind{Type: Import, Since: 5, Body: bodyOf[ImportBody]()}) }

@@ -13,34 +13,34 @@ import "encoding/json"
 // the highest of its commands, and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
-	switch t {
-	case EntityPut, EntityDelete, MembersAdd, MembersRemove, PairPut, PairDelete,
-		VerpPut, VerpDelete, TokenDelete:
-		return 1
-	case TokenPut:
-		var b TokenBody
-		if json.Unmarshal(raw, &b) != nil || b.Role == roleMTA {
-			return 3
-		}
-		return 1
-	case Touch, Expire:
-		return 2
-	case ChallengeOpen:
-		var b ChallengeOpenBody
-		if json.Unmarshal(raw, &b) != nil || b.Limits.newSemantics() {
-			return 4
-		}
-		return 3
-	case ChallengeSent, ChallengeConfirm, ChallengeReport:
-		return 3
-	case Import, ZoneRecordPut, ZoneRecordDelete, DelegationPut, DelegationDelete:
-		return 5
-	case Group:
-		return groupVersion(raw)
-	case Batch:
-		return batchVersion(raw)
+	k, ok := kinds[t]
+	switch {
+	case !ok:
+		return Version
+	case k.Version != nil:
+		return k.Version(raw)
 	}
-	return Version
+	return k.Since
+}
+
+// tokenVersion is a TokenPut's version: 3 for role "mta" (or a body that
+// does not decode), else 1.
+func tokenVersion(raw json.RawMessage) int {
+	var b TokenBody
+	if json.Unmarshal(raw, &b) != nil || b.Role == roleMTA {
+		return 3
+	}
+	return 1
+}
+
+// openVersion is a ChallengeOpen's version: 4 with per-domain-per-relay or
+// sliding limits (or a body that does not decode), else 3.
+func openVersion(raw json.RawMessage) int {
+	var b ChallengeOpenBody
+	if json.Unmarshal(raw, &b) != nil || b.Limits.newSemantics() {
+		return 4
+	}
+	return 3
 }
 
 // roleMTA is record.RoleMTA, the token role version 3 added (command does

@@ -25,3 +25,8 @@ type ZoneRecordBody struct {
 	// Data is the RDATA; empty in a delete: every record of the type.
 	Data string `json:"data,omitempty"`
 }
+
+func init() {
+	register(Kind{Type: ZoneRecordPut, Since: 5, Body: bodyOf[ZoneRecordBody]()})
+	register(Kind{Type: ZoneRecordDelete, Since: 5, Body: bodyOf[ZoneRecordBody]()})
+}

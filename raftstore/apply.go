@@ -20,65 +20,15 @@ type applier struct {
 
 func (a *applier) view() *index.View { return a.txn.View() }
 
-// apply dispatches one command. Rejections are values; nothing here reads a
-// clock, a random source or iterates a map in an order that matters.
+// apply applies one command through its kind (kind.go). Rejections are
+// values; nothing here reads a clock, a random source or iterates a map
+// in an order that matters.
 func (a *applier) apply(e *command.Envelope) command.Result {
-	var rej *command.Rejection
-	var r command.Result
-	switch e.Type {
-	case command.EntityPut:
-		r, rej = a.entityPut(e)
-	case command.EntityDelete:
-		r, rej = a.entityDelete(e)
-	case command.MembersAdd:
-		r, rej = a.membersAdd(e)
-	case command.MembersRemove:
-		r, rej = a.membersRemove(e)
-	case command.PairPut:
-		r, rej = a.pairPut(e)
-	case command.PairDelete:
-		r, rej = a.pairDelete(e)
-	case command.VerpPut:
-		r, rej = a.verpPut(e)
-	case command.VerpDelete:
-		r, rej = a.verpDelete(e)
-	case command.TokenPut:
-		r, rej = a.tokenPut(e)
-	case command.TokenDelete:
-		r, rej = a.tokenDelete(e)
-	case command.Touch:
-		r, rej = a.touch(e)
-	case command.ChallengeOpen:
-		r, rej = a.challengeOpen(e)
-	case command.ChallengeSent:
-		r, rej = a.challengeSent(e)
-	case command.ChallengeConfirm:
-		r, rej = a.challengeConfirm(e)
-	case command.ChallengeReport:
-		r, rej = a.challengeReport(e)
-	case command.ZoneRecordPut:
-		r, rej = a.zoneRecordPut(e)
-	case command.ZoneRecordDelete:
-		r, rej = a.zoneRecordDelete(e)
-	case command.DelegationPut:
-		r, rej = a.delegationPut(e)
-	case command.DelegationDelete:
-		r, rej = a.delegationDelete(e)
-	case command.Expire:
-		rej = command.Reject(command.Invalid, "an expire command cannot be part of a batch")
-	case command.Batch:
-		return a.batch(e)
-	case command.Import:
-		return a.importRecords(e)
-	case command.Group:
-		rej = command.Reject(command.Invalid, "a group cannot be part of a batch")
-	default:
-		rej = command.Reject(command.Invalid, "unknown command type %q", e.Type)
+	k := kinds[e.Type]
+	if k == nil {
+		return command.Result{Err: command.Reject(command.Invalid, "unknown command type %q", e.Type)}
 	}
-	if rej != nil {
-		return command.Result{Err: rej}
-	}
-	return r
+	return k.apply(a, e)
 }
 
 // decodeBody reads e's body into dst; a body that does not decode is a

@@ -6,6 +6,10 @@ import (
 	"github.com/wlns/wlns/command"
 )
 
+func init() {
+	registerKind(command.Batch, kind{apply: (*applier).batch, check: checkBatch, repeated: batchRepeated})
+}
+
 // batch applies a Batch all or nothing: its commands run in a child
 // transaction on a copy of the state, which is adopted only when every
 // command succeeded. The commands take the batch's Time and ReqID.

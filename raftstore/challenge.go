@@ -8,6 +8,15 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.ChallengeOpen, kind{apply: rejecting((*applier).challengeOpen), quiet: true})
+	registerKind(command.ChallengeSent, kind{apply: rejecting((*applier).challengeSent), quiet: true})
+	registerKind(command.ChallengeConfirm, kind{apply: rejecting((*applier).challengeConfirm),
+		repeated: confirmRepeated})
+	registerKind(command.ChallengeReport, kind{apply: rejecting((*applier).challengeReport),
+		repeated: reportRepeated})
+}
+
 // badToken is the one answer for a token that is unknown, already used or
 // expired, so the answer tells a guesser nothing.
 const badToken = "unknown, used or expired token"

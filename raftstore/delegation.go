@@ -9,6 +9,11 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.DelegationPut, kind{apply: rejecting((*applier).delegationPut)})
+	registerKind(command.DelegationDelete, kind{apply: rejecting((*applier).delegationDelete)})
+}
+
 // delegationPut creates or replaces the delegation of a prefix. A cut
 // inside or around another delegation's cut is a conflict: resolvers
 // follow the outer one, so the inner would never be asked.

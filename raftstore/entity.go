@@ -10,6 +10,14 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.EntityPut, kind{apply: rejecting((*applier).entityPut), repeated: entityRepeated,
+		rule: func(b any) error { return checkEntityText(b.(*command.EntityBody)) }})
+	registerKind(command.EntityDelete, kind{apply: rejecting((*applier).entityDelete)})
+	registerKind(command.MembersAdd, kind{apply: rejecting((*applier).membersAdd)})
+	registerKind(command.MembersRemove, kind{apply: rejecting((*applier).membersRemove)})
+}
+
 // entityPut creates (ID 0) or replaces an entity.
 func (a *applier) entityPut(e *command.Envelope) (command.Result, *command.Rejection) {
 	var b command.EntityBody

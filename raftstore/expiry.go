@@ -1,12 +1,37 @@
 package raftstore
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
+
+func init() {
+	registerKind(command.Touch, kind{apply: rejecting((*applier).touch), quiet: true})
+	registerKind(command.Expire, kind{
+		apply: notInBatch("an expire command cannot be part of a batch"),
+		top:   (*FSM).applyExpire,
+		check: func(e *command.Envelope, top bool) error {
+			if !top {
+				return errors.New("an expire command cannot be part of a batch")
+			}
+			return checkDecoded(e, nil)
+		},
+	})
+}
+
+// applyExpire applies a top-level expire and counts what it swept.
+func (f *FSM) applyExpire(a *applier, e *command.Envelope) command.Result {
+	r, n, rej := a.expire(e)
+	if rej != nil {
+		return command.Result{Err: rej}
+	}
+	f.metrics.swept(e.Time, n)
+	return r
+}
 
 // Expiry kinds, the label values of wlns_expiry_records_expired_total.
 const (

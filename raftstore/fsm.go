@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -121,14 +122,8 @@ func (f *FSM) applyTop(a *applier, e *command.Envelope) command.Result {
 		return command.Result{Duplicate: true}
 	}
 	var r command.Result
-	if e.Type == command.Expire {
-		var n expired
-		var rej *command.Rejection
-		if r, n, rej = a.expire(e); rej != nil {
-			r = command.Result{Err: rej}
-		} else {
-			f.metrics.swept(e.Time, n)
-		}
+	if k := kinds[e.Type]; k != nil && k.top != nil {
+		r = k.top(f, a, e)
 	} else {
 		r = a.apply(e)
 	}
@@ -136,6 +131,15 @@ func (f *FSM) applyTop(a *applier, e *command.Envelope) command.Result {
 		f.dd.add(e.ReqID, e.Time)
 	}
 	return r
+}
+
+func init() {
+	registerKind(command.Group, kind{
+		apply: notInBatch("a group cannot be part of a batch"),
+		check: func(*command.Envelope, bool) error {
+			return errors.New("group entries are made by the store, not proposed")
+		},
+	})
 }
 
 // applyGroup applies a Group's commands as if each were its own log

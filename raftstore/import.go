@@ -7,6 +7,11 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.Import, kind{apply: (*applier).importRecords,
+		check: func(e *command.Envelope, _ bool) error { return checkImport(e) }})
+}
+
 // maxProvenance bounds an Import's By and Method.
 const maxProvenance = 128
 

@@ -7,6 +7,13 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.PairPut, kind{apply: rejecting((*applier).pairPut)})
+	registerKind(command.PairDelete, kind{apply: rejecting((*applier).pairDelete)})
+	registerKind(command.VerpPut, kind{apply: rejecting((*applier).verpPut)})
+	registerKind(command.VerpDelete, kind{apply: rejecting((*applier).verpDelete)})
+}
+
 // maxSender is the longest sender address kept: RFC 5321 §4.5.3.1.3 limits
 // a path to 256 octets including the angle brackets.
 const maxSender = 254

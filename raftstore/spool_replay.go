@@ -113,7 +113,7 @@ func (s *Store) replayOne(ctx context.Context, e SpoolEntry) error {
 		return err
 	}
 	rej := firstRejection(res)
-	if rej == nil || alreadyApplied(s.Index().Load(), e, rej) || s.answeredAlike(e, rej) {
+	if rej == nil || s.alreadyApplied(e, rej) {
 		if rej != nil {
 			s.log.Info("write spool: entry was already applied", "type", e.Envelope.Type, "req_id", e.Envelope.ReqID, "rejection", rej)
 		}
@@ -153,10 +153,11 @@ func firstRejection(res command.Result) *command.Rejection {
 }
 
 // alreadyApplied decides whether a rejection of a replayed entry only says
-// that an earlier attempt of the same entry committed. The ReqID window
-// (24 h of command time, 100k IDs) answers Duplicate for most repeats; this
-// rule covers repeats past the window, and only for entries whose earlier
-// attempt may have committed (Unknown):
+// that an earlier attempt of the same entry committed, or that another
+// request did what it asked (its kind's repeated hook, FSM.Repeated). The
+// ReqID window (24 h of command time, 100k IDs) answers Duplicate for most
+// repeats; the hooks cover repeats past the window, and only for entries
+// whose earlier attempt may have committed (Unknown):
 //
 //   - pair.put, verp.put, members.add are refreshes: a repeat is never
 //     rejected for being a repeat, so no rule is needed.
@@ -166,60 +167,65 @@ func firstRejection(res command.Result) *command.Rejection {
 //     kind and name holding all its prefixes exists; otherwise someone
 //     else took them and it fails.
 //   - challenge.confirm and challenge.report act on a token once; a repeat
-//     is NotFound. It counts as applied.
+//     is NotFound. It counts as applied (answerRepeated also for an entry
+//     never proposed, when the token was answered alike meanwhile).
 //
 // An entry that was never proposed (no leader was known at every attempt)
 // cannot have committed, so the same rejections mark it failed: someone
 // else took the prefix, or the token expired or was used elsewhere.
-func alreadyApplied(v *index.View, e SpoolEntry, rej *command.Rejection) bool {
-	if !e.Unknown {
-		return false
-	}
-	switch e.Envelope.Type {
-	case command.EntityPut:
-		var b command.EntityBody
-		return rej.Code == command.Conflict && e.Envelope.DecodeBody(&b) == nil && b.ID == 0 && entityExists(v, &b)
-	case command.ChallengeConfirm, command.ChallengeReport:
-		return rej.Code == command.NotFound
-	case command.Batch:
-		var b command.BatchBody
-		return rej.Code == command.NotFound && e.Envelope.DecodeBody(&b) == nil &&
-			slices.ContainsFunc(b.Commands, func(c command.Envelope) bool { return c.Type == command.ChallengeReport })
-	}
-	return false
+func (s *Store) alreadyApplied(e SpoolEntry, rej *command.Rejection) bool {
+	return s.fsm.Repeated(e.Envelope, e.Unknown, rej)
 }
 
-// answeredAlike decides whether a spooled challenge answer rejected as
-// NotFound was given meanwhile by another request: the token confirmed,
-// for a confirmation, or reported the same way, for a report. That
-// happens when a sender answers on a mirror cut off from the cluster (the
-// answer is spooled) and again on another (it commits): what the sender
-// asked for holds, so the entry is done, not failed. An answer that
+// entityRepeated is entity.put's repeated hook: a create refused as a
+// Conflict by the entity an earlier attempt made.
+func entityRepeated(f *FSM, e *command.Envelope, unknown bool, rej *command.Rejection) bool {
+	var b command.EntityBody
+	return unknown && rej.Code == command.Conflict && e.DecodeBody(&b) == nil && b.ID == 0 && entityExists(f.ix.Load(), &b)
+}
+
+// batchRepeated is a Batch's repeated hook: a list report's batch (the
+// report with the VERP challenge's open) refused as NotFound.
+func batchRepeated(_ *FSM, e *command.Envelope, unknown bool, rej *command.Rejection) bool {
+	var b command.BatchBody
+	return unknown && rej.Code == command.NotFound && e.DecodeBody(&b) == nil &&
+		slices.ContainsFunc(b.Commands, func(c command.Envelope) bool { return c.Type == command.ChallengeReport })
+}
+
+// confirmRepeated and reportRepeated are the repeated hooks of the
+// challenge answers (answered).
+func confirmRepeated(f *FSM, e *command.Envelope, unknown bool, rej *command.Rejection) bool {
+	var b command.ChallengeConfirmBody
+	ok := e.DecodeBody(&b) == nil
+	return answered(f, unknown, rej, ok, b.TokenHash, record.ChallengeConfirmed)
+}
+
+func reportRepeated(f *FSM, e *command.Envelope, unknown bool, rej *command.Rejection) bool {
+	var b command.ChallengeReportBody
+	ok := e.DecodeBody(&b) == nil
+	return answered(f, unknown, rej, ok, b.TokenHash, reportStates[b.Report])
+}
+
+// reportStates is the state each report leaves its challenge in.
+var reportStates = map[string]record.ChallengeState{"forgery": record.ChallengeForged, "list": record.ChallengeList}
+
+// answered decides a challenge answer refused as NotFound: it was given
+// by an earlier attempt (unknown), or meanwhile by another request (the
+// body decoded, ok, and the token is in the state want): the token
+// confirmed, for a confirmation, or reported the same way, for a report.
+// That happens when a sender answers on a mirror cut off from the cluster
+// (the answer is spooled) and again on another (it commits): what the
+// sender asked for holds, so the entry is done, not failed. An answer that
 // conflicts (a confirmation of a token reported as forged) still fails.
-func (s *Store) answeredAlike(e SpoolEntry, rej *command.Rejection) bool {
+func answered(f *FSM, unknown bool, rej *command.Rejection, ok bool, hash string, want record.ChallengeState) bool {
 	if rej.Code != command.NotFound {
 		return false
 	}
-	var hash string
-	var want record.ChallengeState
-	switch e.Envelope.Type {
-	case command.ChallengeConfirm:
-		var b command.ChallengeConfirmBody
-		if e.Envelope.DecodeBody(&b) != nil {
-			return false
-		}
-		hash, want = b.TokenHash, record.ChallengeConfirmed
-	case command.ChallengeReport:
-		var b command.ChallengeReportBody
-		if e.Envelope.DecodeBody(&b) != nil {
-			return false
-		}
-		hash, want = b.TokenHash, map[string]record.ChallengeState{"forgery": record.ChallengeForged, "list": record.ChallengeList}[b.Report]
-	default:
-		return false
+	if unknown {
+		return true
 	}
-	c := s.Challenge(hash)
-	return c != nil && want != "" && c.State == want
+	c := f.Challenge(hash)
+	return ok && c != nil && want != "" && c.State == want
 }
 
 // entityExists reports whether v holds an entity like the one b creates:

@@ -117,36 +117,6 @@ func (s *Store) closeSpool() error {
 	return r.closeErr
 }
 
-// Spoolable reports whether a command of type t may be spooled when no
-// quorum is reachable: registrations and confirmations, whose replay is
-// harmless (a refresh, or refused as a duplicate). Deletes, tokens, touch
-// and expire are not: they are answered 503 instead. A Batch is spoolable
-// when each of its commands is, or is the challenge.open of a list report.
-func Spoolable(e *command.Envelope) bool {
-	switch e.Type {
-	case command.EntityPut, command.MembersAdd, command.PairPut, command.VerpPut,
-		command.ChallengeConfirm, command.ChallengeReport:
-		return true
-	case command.Batch:
-		var b command.BatchBody
-		if e.DecodeBody(&b) != nil || len(b.Commands) == 0 {
-			return false
-		}
-		report := false
-		for i := range b.Commands {
-			report = report || b.Commands[i].Type == command.ChallengeReport
-		}
-		for i := range b.Commands {
-			c := &b.Commands[i]
-			if !(Spoolable(c) && c.Type != command.Batch || report && c.Type == command.ChallengeOpen) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // ApplyOrSpool applies e like Apply. When that fails because no quorum
 // can be reached (no leader, leadership lost, a timeout) and e is
 // Spoolable, it stores e durably in the local spool instead (giving it a
@@ -159,7 +129,7 @@ func Spoolable(e *command.Envelope) bool {
 // behind them instead of overtaking them (a pair through a relay must not
 // commit before the spooled registration of that relay).
 func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.Result, bool, error) {
-	if s.spool == nil || !Spoolable(e) {
+	if s.spool == nil || !command.Spoolable(e) {
 		res, err := s.Apply(ctx, e)
 		return res, false, err
 	}

@@ -134,7 +134,7 @@ func TestSpoolable_Types(t *testing.T) {
 		{batch(command.ChallengeOpen), false},
 		{batch(), false},
 	} {
-		if got := Spoolable(tc.e); got != tc.want {
+		if got := command.Spoolable(tc.e); got != tc.want {
 			t.Errorf("Spoolable(%s %s) = %v, want %v", tc.e.Type, tc.e.Body, got, tc.want)
 		}
 	}
@@ -143,7 +143,6 @@ func TestSpoolable_Types(t *testing.T) {
 func TestAlreadyApplied_Rule(t *testing.T) {
 	h := newHarness(t)
 	h.ok(command.EntityPut, command.EntityBody{Group: true, Name: "UMKC", Prefixes: []string{"198.51.100.0/24", "203.0.113.5"}})
-	v := h.view()
 	entry := func(unknown bool, ty command.Type, body any) SpoolEntry {
 		return SpoolEntry{Envelope: env(t, ty, t0, "x", body), Unknown: unknown}
 	}
@@ -167,7 +166,7 @@ func TestAlreadyApplied_Rule(t *testing.T) {
 		{"pair rejection is real", entry(true, command.PairPut, command.PairBody{Sender: "a@b.example", Entity: 9}), notFound, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := alreadyApplied(v, tc.e, tc.rej); got != tc.want {
+			if got := h.f.Repeated(tc.e.Envelope, tc.e.Unknown, tc.rej); got != tc.want {
 				t.Fatalf("alreadyApplied = %v, want %v", got, tc.want)
 			}
 		})

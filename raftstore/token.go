@@ -8,6 +8,11 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
+func init() {
+	registerKind(command.TokenPut, kind{apply: rejecting((*applier).tokenPut), quiet: true})
+	registerKind(command.TokenDelete, kind{apply: rejecting((*applier).tokenDelete), quiet: true})
+}
+
 // tokenPut adds or replaces an API token.
 func (a *applier) tokenPut(e *command.Envelope) (command.Result, *command.Rejection) {
 	var b command.TokenBody

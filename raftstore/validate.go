@@ -8,8 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wlns/wlns/command"
-	"github.com/wlns/wlns/record"
-	"github.com/wlns/wlns/zonerec"
 )
 
 // Proposal limits Store.Apply enforces before anything reaches the log.
@@ -38,73 +36,52 @@ func checkProposal(e *command.Envelope) error {
 	return checkBody(e, true)
 }
 
-// checkBody decodes e's body as its type's shape and, for bodies that are
-// command.Validators (the challenge commands), checks their fields; a
-// Batch's commands are checked too (one level: batches do not nest).
+// checkBody checks e's body as its kind says (kind.check), or decodes it
+// as its type's shape and runs the kind's rule and the body's Validate
+// (command.Validator); a type either registry lacks is refused.
 func checkBody(e *command.Envelope, top bool) error {
-	var dst any
-	switch e.Type {
-	case command.EntityPut, command.EntityDelete:
-		dst = &command.EntityBody{}
-	case command.MembersAdd, command.MembersRemove:
-		dst = &command.MembersBody{}
-	case command.PairPut, command.PairDelete:
-		dst = &command.PairBody{}
-	case command.VerpPut, command.VerpDelete:
-		dst = &command.VerpBody{}
-	case command.TokenPut, command.TokenDelete:
-		dst = &command.TokenBody{}
-	case command.Touch:
-		dst = &command.TouchBody{}
-	case command.DelegationPut, command.DelegationDelete:
-		dst = &command.DelegationBody{}
-	case command.ChallengeOpen:
-		dst = &command.ChallengeOpenBody{}
-	case command.ChallengeSent:
-		dst = &command.ChallengeSentBody{}
-	case command.ChallengeConfirm:
-		dst = &command.ChallengeConfirmBody{}
-	case command.ChallengeReport:
-		dst = &command.ChallengeReportBody{}
-	case command.ZoneRecordPut, command.ZoneRecordDelete:
-		dst = &command.ZoneRecordBody{}
-	case command.Expire:
-		if !top {
-			return errors.New("an expire command cannot be part of a batch")
-		}
-		dst = &command.ExpireBody{}
-	case command.Import:
-		return checkImport(e)
-	case command.Group:
-		return errors.New("group entries are made by the store, not proposed")
-	case command.Batch:
-		if !top {
-			return errors.New("a batch cannot contain a batch")
-		}
-		var b command.BatchBody
-		if err := e.DecodeBody(&b); err != nil {
-			return err
-		}
-		for i := range b.Commands {
-			if err := checkBody(&b.Commands[i], false); err != nil {
-				return fmt.Errorf("batch command %d: %w", i, err)
-			}
-		}
-		return nil
-	default:
+	k := kinds[e.Type]
+	if _, ok := command.KindOf(e.Type); !ok || k == nil {
 		return fmt.Errorf("unknown command type %q", e.Type)
 	}
-	if err := e.DecodeBody(dst); err != nil {
+	if k.check != nil {
+		return k.check(e, top)
+	}
+	return checkDecoded(e, k.rule)
+}
+
+// checkDecoded decodes e's body as its type's shape, then runs rule (when
+// set) and the body's Validate.
+func checkDecoded(e *command.Envelope, rule func(any) error) error {
+	ck, _ := command.KindOf(e.Type)
+	body := ck.Body()
+	if err := e.DecodeBody(body); err != nil {
 		return err
 	}
-	if b, ok := dst.(*command.EntityBody); ok && e.Type == command.EntityPut {
-		return checkEntityText(b)
+	if rule != nil {
+		if err := rule(body); err != nil {
+			return err
+		}
 	}
-	if b, ok := dst.(*command.ZoneRecordBody); ok && e.Type == command.ZoneRecordPut {
-		return zonerec.Check(&record.ZoneRecord{Name: b.Name, Type: b.Type, TTL: b.TTL, Data: b.Data})
-	}
-	if v, ok := dst.(command.Validator); ok {
+	if v, ok := body.(command.Validator); ok {
 		return v.Validate()
+	}
+	return nil
+}
+
+// checkBatch checks a Batch's commands (one level: batches do not nest).
+func checkBatch(e *command.Envelope, top bool) error {
+	if !top {
+		return errors.New("a batch cannot contain a batch")
+	}
+	var b command.BatchBody
+	if err := e.DecodeBody(&b); err != nil {
+		return err
+	}
+	for i := range b.Commands {
+		if err := checkBody(&b.Commands[i], false); err != nil {
+			return fmt.Errorf("batch command %d: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -5,7 +5,16 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/zonerec"
 )
+
+func init() {
+	registerKind(command.ZoneRecordPut, kind{apply: rejecting((*applier).zoneRecordPut), rule: func(body any) error {
+		b := body.(*command.ZoneRecordBody)
+		return zonerec.Check(&record.ZoneRecord{Name: b.Name, Type: b.Type, TTL: b.TTL, Data: b.Data})
+	}})
+	registerKind(command.ZoneRecordDelete, kind{apply: rejecting((*applier).zoneRecordDelete)})
+}
 
 // zoneRecordPut adds a zone record or refreshes the one with the same name,
 // type and data; every record of its RRset takes its TTL (RFC 2181 §5.2).

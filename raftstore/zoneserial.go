@@ -42,14 +42,11 @@ func nextZoneSerial(prev uint32, k command.Type, t int64) uint32 {
 
 // changesAnswers reports whether a command kind can change a DNS answer
 // (a record, its text or the zone's own names). Seen reports, tokens and
-// the challenge bookkeeping cannot; every other kind, and any kind added
-// later, counts as a change.
+// the challenge bookkeeping cannot (kind.quiet); every other kind, and any
+// kind added later, counts as a change.
 func changesAnswers(k command.Type) bool {
-	switch k {
-	case command.Touch, command.TokenPut, command.TokenDelete, command.ChallengeOpen, command.ChallengeSent:
-		return false
-	}
-	return true
+	kd := kinds[k]
+	return kd == nil || !kd.quiet
 }
 
 // zoneSerialFormat is the snapshot format the serial needs: 5 when it is
