@@ -78,6 +78,9 @@ func (s *fsmStore) IsLeader() bool                  { return s.leader }
 func (s *fsmStore) Index() *index.Index             { return s.fsm.Index() }
 func (s *fsmStore) Token(hash string) *record.Token { return s.fsm.Token(hash) }
 func (s *fsmStore) Tokens() []*record.Token         { return s.fsm.Tokens() }
+func (s *fsmStore) Dismissals() []record.Dismissal {
+	return s.fsm.Dismissals()
+}
 
 type testEnv struct {
 	t     *testing.T

@@ -60,6 +60,7 @@ func (a *API) routes() {
 
 	a.handle("GET /v1/suggestions", writeAccess, a.listSuggestions)
 	a.handle("POST /v1/suggestions/{id}/accept", writeAccess, a.acceptSuggestion)
+	a.handle("POST /v1/suggestions/{id}/dismiss", writeAccess, a.dismissSuggestion)
 
 	a.handle("GET /v1/expiring", readAccess, a.listExpiring)
 	a.handle("GET /v1/spool", readAccess, a.listSpool)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
 	"github.com/wlns/wlns/suggest"
 )
 
@@ -65,9 +66,60 @@ func (c *SuggestionCache) Forget() {
 }
 
 // suggestions returns the current suggestions, computed at most once per
-// suggestionsTTL.
+// suggestionsTTL, without those dismissed (checked on every call: a
+// dismissal hides its suggestion at once).
 func (a *API) suggestions(v *index.View) []suggest.Suggestion {
-	return a.suggest.Get(v, a.cfg.Now())
+	return suggest.WithoutDismissed(a.suggest.Get(v, a.cfg.Now()), Dismissals(a.store))
+}
+
+// Dismisser is the store's list of dismissed suggestions; a store without
+// it has none.
+type Dismisser interface {
+	// Dismissals returns the dismissed suggestions.
+	Dismissals() []record.Dismissal
+}
+
+// Dismissals returns store's dismissed suggestions when it keeps them.
+func Dismissals(store any) []record.Dismissal {
+	if d, ok := store.(Dismisser); ok {
+		return d.Dismissals()
+	}
+	return nil
+}
+
+// DismissResponse is the answer of POST /v1/suggestions/{id}/dismiss.
+type DismissResponse struct {
+	// ID is the dismissed suggestion.
+	ID string `json:"id"`
+	// Dismissal is what the cluster keeps.
+	Dismissal record.Dismissal `json:"dismissal"`
+}
+
+// DismissBody is the body of the command that dismisses s for who.
+func DismissBody(s *suggest.Suggestion, who string) command.SuggestionDismissBody {
+	b := command.SuggestionDismissBody{Shared: s.Links[0].Shared, By: who}
+	for _, r := range s.Relays {
+		b.Entities = append(b.Entities, r.ID)
+	}
+	return b
+}
+
+func (a *API) dismissSuggestion(w http.ResponseWriter, r *http.Request, c *caller) error {
+	s, err := a.findSuggestion(r, c)
+	if err != nil {
+		return err
+	}
+	body := DismissBody(s, c.name())
+	if _, err := a.propose(r.Context(), r, command.SuggestionDismiss, body); err != nil {
+		return err
+	}
+	for _, d := range Dismissals(a.store) {
+		if suggest.ID(d.Entities) == s.ID {
+			writeJSON(w, http.StatusOK, DismissResponse{ID: s.ID, Dismissal: d})
+			return nil
+		}
+	}
+	return errorf(http.StatusServiceUnavailable, "suggestion %s was dismissed but is not yet applied on this node", s.ID)
 }
 
 // visible reports whether the caller may see and act on s: an admin any, a

@@ -99,3 +99,41 @@ func TestSuggestions_AcceptMakesAGroupWithThePairs(t *testing.T) {
 	}
 	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+mine+"/accept", adminSecret, `{"name":"pool2"}`)
 }
+
+func TestSuggestions_DismissHidesUntilTheEvidenceDoubles(t *testing.T) {
+	env := newTestEnv(t)
+	seedSuggestions(env)
+	var l SuggestionList
+	env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, "").json(t, &l)
+	mine, other := l.Suggestions[0].ID, l.Suggestions[1].ID
+
+	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+other+"/dismiss", postmasterSecret, "")
+	env.must(http.StatusForbidden, "POST", "/v1/suggestions/"+mine+"/dismiss", readSecret, "")
+	var d DismissResponse
+	env.must(http.StatusOK, "POST", "/v1/suggestions/"+mine+"/dismiss", postmasterSecret, "").json(t, &d)
+	if d.ID != mine || d.Dismissal.Shared != 14 || d.Dismissal.By != "pm" || !slices.Equal(d.Dismissal.Entities, []uint64{1, 2, 3}) {
+		t.Fatalf("dismissal %+v", d)
+	}
+	got := suggestionIPs(t, env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, ""))
+	if want := [][]string{{"192.0.2.10", "198.51.100.1"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("after dismissing, suggestions %v, want %v", got, want)
+	}
+	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+mine+"/dismiss", adminSecret, "")
+	env.must(http.StatusNotFound, "POST", "/v1/suggestions/"+mine+"/accept", adminSecret, `{"name":"pool"}`)
+
+	// 13 more shared senders: 27 < 2×14, still hidden; one more makes 28.
+	for i := 14; i < 28; i++ {
+		for _, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+			env.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, fmt.Sprintf(`{"sender":"a%d@users.example.com","ip":%q}`, i, ip))
+		}
+		env.now = env.now.Add(suggestionsTTL) // a fresh list each time
+		env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, "").json(t, &l)
+		listed := len(l.Suggestions) == 2
+		if listed != (i == 27) {
+			t.Fatalf("with %d shared senders listed = %v, want %v", i+1, listed, i == 27)
+		}
+	}
+	if s := l.Suggestions[0]; s.ID != mine || s.Dismissed == nil || s.Dismissed.Shared != 14 {
+		t.Fatalf("renewed suggestion %+v, want %s with its dismissal", s, mine)
+	}
+}

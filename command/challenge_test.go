@@ -102,10 +102,10 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}
-	if Version != 5 {
-		t.Errorf("Version = %d; the import record list, the zone records and the delegations are version 5", Version)
+	if Version != 6 {
+		t.Errorf("Version = %d; suggestion.dismiss is version 6", Version)
 	}
-	if _, err := Decode([]byte(`{"v":6,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
-		t.Error("version 6 decoded")
+	if _, err := Decode([]byte(`{"v":7,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
+		t.Error("version 7 decoded")
 	}
 }

@@ -21,7 +21,7 @@ import (
 // version 4 added ChallengeLimits.PerDomainRelay and Sliding; version 5
 // added Import (a binary record list: a bulk import costs no JSON per record),
 // Group (concurrent writes in one log entry), the zone record commands and
-// DelegationPut/DelegationDelete.
+// DelegationPut/DelegationDelete; version 6 added SuggestionDismiss.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
@@ -36,7 +36,7 @@ import (
 // (all of it comes from version-3 commands it would have stopped at), so
 // its outcome is the same. The state machine never branches on V: a
 // command means the same whatever version carries it.
-const Version = 5
+const Version = 6
 
 // Type names a command.
 type Type string

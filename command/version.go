@@ -9,7 +9,8 @@ import "encoding/json"
 // would reject that role: a different outcome, so it must stop instead)
 // and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
 // (a version-3 replica would ignore them and count differently), 5 for
-// Import, the zone record and the delegation commands, for a Group 5 or
+// Import, the zone record and the delegation commands, 6 for
+// SuggestionDismiss, for a Group 5 or
 // the highest of its commands, and for a Batch the highest of its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {

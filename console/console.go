@@ -207,6 +207,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /console/pin", c.form(c.pin))
 	c.mux.Handle("GET /console/suggestions", c.page(c.suggestions))
 	c.mux.Handle("POST /console/suggestions/accept", c.form(c.acceptSuggestion))
+	c.mux.Handle("POST /console/suggestions/dismiss", c.form(c.dismissSuggestion))
 	c.mux.Handle("GET /console/challenges", c.page(c.challenges))
 	c.mux.Handle("GET /console/cluster", c.page(c.cluster))
 	c.mux.Handle("/console/", c.public(c.notFound))

@@ -226,13 +226,14 @@ func kindParam(verp bool) string {
 
 // notices are the confirmations a redirect after a form names.
 var notices = map[string]string{
-	"added":    "Added. Every mirror answers for it within moments.",
-	"deleted":  "Deleted.",
-	"saved":    "Saved. Every mirror answers for it within moments.",
-	"pinned":   "Pinned: it will not expire.",
-	"unpinned": "Unpinned: it expires when nobody asks for it for the kind's window.",
-	"grouped":  "Grouped: the relays are one group now, with their pairs and VERP sources.",
-	"spooled":  "Taken, but the cluster has no quorum right now: this node keeps the change and commits it once the quorum is back.",
+	"added":     "Added. Every mirror answers for it within moments.",
+	"deleted":   "Deleted.",
+	"saved":     "Saved. Every mirror answers for it within moments.",
+	"pinned":    "Pinned: it will not expire.",
+	"unpinned":  "Unpinned: it expires when nobody asks for it for the kind's window.",
+	"grouped":   "Grouped: the relays are one group now, with their pairs and VERP sources.",
+	"dismissed": "Dismissed: the suggestion is not shown again, to anyone, until its relays share twice as many senders.",
+	"spooled":   "Taken, but the cluster has no quorum right now: this node keeps the change and commits it once the quorum is back.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

@@ -23,6 +23,8 @@ type suggestionRow struct {
 	// GroupName names the group the relays would join; "" for a new one.
 	GroupName string
 	Links     []linkRow
+	// Renew is the shared senders at which a dismissal would end.
+	Renew int
 }
 
 // linkRow is one link of a suggestion: the two entities by label.
@@ -48,10 +50,12 @@ func (c *Console) renderSuggestions(w http.ResponseWriter, r *http.Request, s *s
 
 // visibleSuggestions are the current suggestions the session may see:
 // an admin's all, a postmaster's those whose relays all lie inside its
-// prefixes (admin.SuggestionVisible).
+// prefixes (admin.SuggestionVisible), without the dismissed ones
+// (suggest.WithoutDismissed, as the API).
 func (c *Console) visibleSuggestions(s *session) []suggest.Suggestion {
 	var out []suggest.Suggestion
-	for _, sg := range c.suggest.Get(c.store.Index().Load(), c.cfg.Now()) {
+	list := c.suggest.Get(c.store.Index().Load(), c.cfg.Now())
+	for _, sg := range suggest.WithoutDismissed(list, admin.Dismissals(c.store)) {
 		if admin.SuggestionVisible(s.tok, &sg) {
 			out = append(out, sg)
 		}
@@ -60,7 +64,7 @@ func (c *Console) visibleSuggestions(s *session) []suggest.Suggestion {
 }
 
 func newSuggestionRow(sg suggest.Suggestion) suggestionRow {
-	row := suggestionRow{Suggestion: sg}
+	row := suggestionRow{Suggestion: sg, Renew: suggest.Renewal * sg.Links[0].Shared}
 	label := map[uint64]string{}
 	for _, r := range sg.Relays {
 		label[r.ID] = relayLabel(r)
@@ -105,14 +109,9 @@ func (c *Console) acceptSuggestion(w http.ResponseWriter, r *http.Request, s *se
 }
 
 func (c *Console) accept(r *http.Request, s *session, d *suggestionsData) error {
-	var sg *suggest.Suggestion
-	for _, one := range c.visibleSuggestions(s) {
-		if one.ID == d.ID {
-			sg = &one
-		}
-	}
-	if sg == nil {
-		return failf(http.StatusNotFound, "That suggestion is gone: its relays changed or were grouped since the page was drawn. The list below is the current one.")
+	sg, err := c.findSuggestion(s, d.ID)
+	if err != nil {
+		return err
 	}
 	cmds, err := admin.AcceptCommands(c.store.Index().Load(), sg, &admin.AcceptRequest{Name: d.Name, Contact: d.Contact}, c.cfg.Now().Unix())
 	if err != nil {
@@ -123,4 +122,30 @@ func (c *Console) accept(r *http.Request, s *session, d *suggestionsData) error 
 	_, err = c.propose(r.Context(), command.Batch, command.BatchBody{Commands: cmds})
 	c.suggest.Forget()
 	return err
+}
+
+// findSuggestion returns the session's current suggestion id.
+func (c *Console) findSuggestion(s *session, id string) (*suggest.Suggestion, error) {
+	for _, one := range c.visibleSuggestions(s) {
+		if one.ID == id {
+			return &one, nil
+		}
+	}
+	return nil, failf(http.StatusNotFound, "That suggestion is gone: its relays changed, were grouped or it was dismissed since the page was drawn. The list below is the current one.")
+}
+
+// dismissSuggestion proposes the suggestion.dismiss the API's dismiss
+// does: the suggestion is not listed again, to anyone, until its shared
+// senders double.
+func (c *Console) dismissSuggestion(w http.ResponseWriter, r *http.Request, s *session) error {
+	sg, err := c.findSuggestion(s, r.PostFormValue("id"))
+	if ue, ok := err.(*userError); ok {
+		c.renderSuggestions(w, r, s, ue.status, ue.msg, suggestionsData{})
+		return nil
+	}
+	if _, err := c.propose(r.Context(), command.SuggestionDismiss, admin.DismissBody(sg, "console:"+s.Who)); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/console/suggestions?done=dismissed", http.StatusSeeOther)
+	return nil
 }

@@ -108,3 +108,40 @@ func TestSuggestions_StaleAcceptRefusedInThePage(t *testing.T) {
 		t.Error("a stale accept created the group")
 	}
 }
+
+// TestSuggestions_DismissHidesItForEveryone: the owner dismisses its
+// pool's suggestion; it leaves every session's list (an admin's too), an
+// accept of it is refused, and another postmaster cannot dismiss it.
+func TestSuggestions_DismissHidesItForEveryone(t *testing.T) {
+	r := newRig(t)
+	s := r.plantClusters()
+	owner, ownerCSRF := r.postmaster("pm-a", "192.0.2.0/24")
+	other, otherCSRF := r.postmaster("pm-c", "203.0.113.0/24")
+	admin, _ := r.signIn(adminSecret)
+	if page := r.do("GET", "/console/suggestions", owner, nil).Body.String(); !strings.Contains(page, `<button type="submit" class="secondary" aria-describedby="dismiss-help-0">Dismiss</button>`) ||
+		!strings.Contains(page, "(28 or more)") {
+		t.Fatalf("the owner's page lacks the dismiss button:\n%s", page)
+	}
+
+	refused(t, r.post("/console/suggestions/dismiss", other, otherCSRF, "id", s.ID), http.StatusNotFound, "That suggestion is gone")
+	refused(t, r.post("/console/suggestions/dismiss", owner, "", "id", s.ID), http.StatusForbidden, "This form is stale")
+	if page := r.do("GET", "/console/suggestions", admin, nil).Body.String(); !strings.Contains(page, s.ID) {
+		t.Fatal("a refused dismissal hid the suggestion")
+	}
+
+	w := r.post("/console/suggestions/dismiss", owner, ownerCSRF, "id", s.ID)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/suggestions?done=dismissed" {
+		t.Fatalf("dismissing: %d %s\n%s", w.Code, w.Header().Get("Location"), w.Body)
+	}
+	if page := r.do("GET", "/console/suggestions?done=dismissed", owner, nil).Body.String(); strings.Contains(page, s.ID) || !strings.Contains(page, "Dismissed: the suggestion is not shown again") {
+		t.Errorf("the owner's page after dismissing:\n%s", page)
+	}
+	if page := r.do("GET", "/console/suggestions", admin, nil).Body.String(); strings.Contains(page, s.ID) || !strings.Contains(page, "203.0.113.1") {
+		t.Errorf("the admin's page after the dismissal should list only the other pool:\n%s", page)
+	}
+	refused(t, r.post("/console/suggestions/accept", owner, ownerCSRF, "id", s.ID, "name", "pool"), http.StatusNotFound, "That suggestion is gone")
+	ds := r.st.Dismissals()
+	if len(ds) != 1 || ds[0].By != "console:pm-a" || ds[0].Shared != 14 {
+		t.Fatalf("stored dismissals %+v", ds)
+	}
+}

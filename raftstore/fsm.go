@@ -25,6 +25,7 @@ type FSM struct {
 	dd      *dedup
 	tokens  atomic.Pointer[tokenSet]
 	chal    atomic.Pointer[challenges]
+	dism    atomic.Pointer[state]
 	log     *slog.Logger
 	metrics *metrics
 	// seen is the index of the last log entry ApplyBatch finished (command
@@ -60,6 +61,7 @@ func NewFSM(logger *slog.Logger, m *metrics) *FSM {
 func (f *FSM) publish() {
 	f.tokens.Store(f.st.tokens)
 	f.chal.Store(f.st.ch)
+	f.dism.Store(&state{dismissed: f.st.dismissed})
 }
 
 // Index returns the index the FSM writes.

@@ -196,6 +196,8 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		return rs.restoreZoneRecord(d)
 	case tagDelegation:
 		return rs.restoreDelegation(d)
+	case tagDismissal:
+		return rs.restoreDismissal(d)
 	case tagZoneSerial:
 		if rs.version < 5 {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)

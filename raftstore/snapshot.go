@@ -24,7 +24,8 @@ import (
 //	        the index's flat form (snapshot_flat.go), tokens by name,
 //	        challenges by ID, suppressions by (sender, entity), rate
 //	        windows by key, the request-ID window in apply order, zone
-//	        records by (name, type, data), delegations by prefix
+//	        records by (name, type, data), delegations by prefix, dismissed
+//	        suggestions by entity IDs (dismissal.go)
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
@@ -119,6 +120,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	}
 	sw.zoneRecords(zone)
 	sw.delegations(delegs)
+	sw.dismissals(s.st.sortedDismissals())
 	sw.end()
 	if sw.err == nil {
 		sw.err = sw.w.Flush()

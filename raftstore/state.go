@@ -22,10 +22,13 @@ type state struct {
 	// ch is the verification state (challenges, suppressions, rate
 	// windows); like tokens it is replaced, never changed.
 	ch *challenges
+	// dismissed holds the declined suggestions by dismissalKey; replaced,
+	// never changed.
+	dismissed map[string]record.Dismissal
 }
 
 func newState() state {
-	return state{tokens: &tokenSet{}, groups: map[string]uint64{}, ch: newChallenges()}
+	return state{tokens: &tokenSet{}, groups: map[string]uint64{}, ch: newChallenges(), dismissed: map[string]record.Dismissal{}}
 }
 
 // groupKey is the form group names are unique in.

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
 )
 
 // Config sets the thresholds. Zero values take the defaults.
@@ -52,6 +53,9 @@ type Suggestion struct {
 	// Links are the entity pairs above the thresholds that joined them,
 	// most shared first: the evidence.
 	Links []Link `json:"links"`
+	// Dismissed is set on a suggestion a person dismissed that is listed
+	// again because its evidence grew (WithoutDismissed).
+	Dismissed *record.Dismissal `json:"dismissed,omitempty"`
 }
 
 // Relay is one entity of a suggestion with what a person judges it by.

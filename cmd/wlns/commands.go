@@ -44,6 +44,7 @@ func commands() []*subcommand {
 	cs = append(cs, pairCommands()...)
 	cs = append(cs, verpCommands()...)
 	cs = append(cs, delegationCommands()...)
+	cs = append(cs, suggestionCommands()...)
 	cs = append(cs, expiryCommands()...)
 	cs = append(cs, relayCommands()...)
 	cs = append(cs, groupCommands()...)
