@@ -1,6 +1,7 @@
 package console
 
 import (
+	"container/list"
 	"net"
 	"net/http"
 	"net/netip"
@@ -9,27 +10,34 @@ import (
 )
 
 // limiter allows n events per window per key (a fixed window, reset when
-// it has passed); it forgets keys whose window has passed once it holds
-// many, so a flood of sources cannot grow it without bound.
+// it has passed). It holds at most max keys: a new key past that evicts
+// the least recently seen one, never the others, so a flood of sources
+// cannot grow it without bound nor reset everyone's count. Only the
+// evicted key starts afresh, and that key was idle while max others were
+// seen: an attacker who sprays max networks to free their own key spends
+// max requests to win back n.
 type limiter struct {
 	n      int
 	window time.Duration
+	max    int
 	now    func() time.Time
 
 	mu   sync.Mutex
-	seen map[netip.Prefix]*bucket
+	seen map[netip.Prefix]*list.Element // of *bucket
+	lru  list.List                      // front: most recently seen
 }
 
 type bucket struct {
+	key   netip.Prefix
 	start time.Time
 	count int
 }
 
-// maxKeys is where the limiter starts dropping passed windows.
-const maxKeys = 100_000
+// defaultMaxKeys is how many keys a limiter holds: about 10 MB.
+const defaultMaxKeys = 100_000
 
 func newLimiter(n int, window time.Duration) *limiter {
-	return &limiter{n: n, window: window, now: time.Now, seen: map[netip.Prefix]*bucket{}}
+	return &limiter{n: n, window: window, max: defaultMaxKeys, now: time.Now, seen: map[netip.Prefix]*list.Element{}}
 }
 
 // allow counts one event for key and reports whether it is within the limit.
@@ -37,27 +45,23 @@ func (l *limiter) allow(key netip.Prefix) bool {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.seen[key]
-	if b == nil || now.Sub(b.start) >= l.window {
-		if len(l.seen) >= maxKeys {
-			l.prune(now)
+	el := l.seen[key]
+	if el == nil {
+		if len(l.seen) >= l.max {
+			oldest := l.lru.Back()
+			delete(l.seen, oldest.Value.(*bucket).key)
+			l.lru.Remove(oldest)
 		}
-		b = &bucket{start: now}
-		l.seen[key] = b
+		el = l.lru.PushFront(&bucket{key: key, start: now})
+		l.seen[key] = el
+	}
+	l.lru.MoveToFront(el)
+	b := el.Value.(*bucket)
+	if now.Sub(b.start) >= l.window {
+		b.start, b.count = now, 0
 	}
 	b.count++
 	return b.count <= l.n
-}
-
-func (l *limiter) prune(now time.Time) {
-	for k, b := range l.seen {
-		if now.Sub(b.start) >= l.window {
-			delete(l.seen, k)
-		}
-	}
-	if len(l.seen) >= maxKeys {
-		clear(l.seen) // all live: a flood; start over rather than grow
-	}
 }
 
 // clientNet is the client's network, /24 for IPv4 and /48 for IPv6: one
