@@ -117,15 +117,31 @@ func (r *rig) do(method, path, cookie string, form url.Values) *httptest.Respons
 	if cookie != "" {
 		req.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
 	}
+	req.AddCookie(&http.Cookie{Name: formCookieName, Value: rigFormCookie})
 	w := httptest.NewRecorder()
 	r.c.ServeHTTP(w, req)
 	return w
 }
 
+// rigFormCookie is the form cookie the rig's browser sends with every
+// request (wlns_console_form).
+const rigFormCookie = "rig-form-cookie-0123456789"
+
+// publicPost sends a public form (no session) with the form cookie's token, as
+// the console's own pages do.
+func (r *rig) publicPost(path string, form url.Values) *httptest.ResponseRecorder {
+	r.t.Helper()
+	f := url.Values{"csrf": {formTokenOf(rigFormCookie)}}
+	for k, v := range form {
+		f[k] = v
+	}
+	return r.do("POST", path, "", f)
+}
+
 // signIn signs in with secret and returns the session cookie and CSRF token.
 func (r *rig) signIn(secret string) (string, string) {
 	r.t.Helper()
-	w := r.do("POST", "/console/signin/token", "", url.Values{"token": {secret}})
+	w := r.publicPost("/console/signin/token", url.Values{"token": {secret}})
 	for _, ck := range w.Result().Cookies() {
 		if ck.Name == cookieName {
 			return ck.Value, csrfOf(ck.Value)
@@ -141,7 +157,7 @@ var linkPath = regexp.MustCompile(`/console/link/[A-Za-z0-9_-]+`)
 func (r *rig) signInByLink(relay string) (string, string) {
 	r.t.Helper()
 	before := len(r.mail.all())
-	if w := r.do("POST", "/console/signin/link", "", url.Values{"relay": {relay}}); w.Code != 200 {
+	if w := r.publicPost("/console/signin/link", url.Values{"relay": {relay}}); w.Code != 200 {
 		r.t.Fatalf("asking for a link: %d %s", w.Code, w.Body)
 	}
 	mails := r.mail.all()
@@ -149,7 +165,7 @@ func (r *rig) signInByLink(relay string) (string, string) {
 		r.t.Fatalf("%d mails after asking for a link, want %d", len(mails), before+1)
 	}
 	path := linkPath.FindString(mails[before])
-	w := r.do("POST", path, "", nil)
+	w := r.publicPost(path, nil)
 	for _, ck := range w.Result().Cookies() {
 		if ck.Name == cookieName {
 			return ck.Value, csrfOf(ck.Value)
@@ -163,7 +179,7 @@ func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func TestMagicLink_SingleUseShortLivedAndMailedToTheContact(t *testing.T) {
 	r := newRig(t)
-	w := r.do("POST", "/console/signin/link", "", url.Values{"relay": {"192.0.2.4"}})
+	w := r.publicPost("/console/signin/link", url.Values{"relay": {"192.0.2.4"}})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "on its way") {
 		t.Fatalf("asking for a link: %d %s", w.Code, w.Body)
 	}
@@ -180,7 +196,7 @@ func TestMagicLink_SingleUseShortLivedAndMailedToTheContact(t *testing.T) {
 	// A second request while the link lives mails nothing; nor does an
 	// unknown relay, and the answer does not tell them apart.
 	for _, relay := range []string{"192.0.2.4", "203.0.113.1", "nosuchgroup"} {
-		w := r.do("POST", "/console/signin/link", "", url.Values{"relay": {relay}})
+		w := r.publicPost("/console/signin/link", url.Values{"relay": {relay}})
 		if w.Code != 200 || !strings.Contains(w.Body.String(), "on its way") {
 			t.Errorf("link for %s: %d %s", relay, w.Code, w.Body)
 		}
@@ -191,17 +207,17 @@ func TestMagicLink_SingleUseShortLivedAndMailedToTheContact(t *testing.T) {
 	if w := r.do("GET", path, "", nil); w.Code != 200 || !strings.Contains(w.Body.String(), "<button") {
 		t.Fatalf("opening the link: %d %s", w.Code, w.Body)
 	}
-	if w := r.do("POST", path, "", nil); w.Code != http.StatusSeeOther {
+	if w := r.publicPost(path, nil); w.Code != http.StatusSeeOther {
 		t.Fatalf("using the link: %d %s", w.Code, w.Body)
 	}
-	if w := r.do("POST", path, "", nil); w.Code != http.StatusGone {
+	if w := r.publicPost(path, nil); w.Code != http.StatusGone {
 		t.Errorf("using the link twice: %d, want 410", w.Code)
 	}
 	// A link past its lifetime is refused even before the sweep.
-	r.do("POST", "/console/signin/link", "", url.Values{"relay": {"bgroup"}})
+	r.publicPost("/console/signin/link", url.Values{"relay": {"bgroup"}})
 	late := linkPath.FindString(r.mail.all()[1])
 	r.advance(DefaultLinkTTL + time.Second)
-	if w := r.do("POST", late, "", nil); w.Code != http.StatusGone {
+	if w := r.publicPost(late, nil); w.Code != http.StatusGone {
 		t.Errorf("using an expired link: %d, want 410", w.Code)
 	}
 	r.c.sweepTokens(context.Background())
@@ -404,12 +420,12 @@ func TestSignin_NextStaysInTheConsole(t *testing.T) {
 		"https://evil.example": "/console/relays",
 		"signin":               "/console/relays",
 	} {
-		w := r.do("POST", "/console/signin/token", "", url.Values{"token": {adminSecret}, "next": {next}})
+		w := r.publicPost("/console/signin/token", url.Values{"token": {adminSecret}, "next": {next}})
 		if got := w.Header().Get("Location"); got != want {
 			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
 		}
 	}
-	if w := r.do("POST", "/console/signin/token", "", url.Values{"token": {"wrong"}}); w.Code != http.StatusUnauthorized ||
+	if w := r.publicPost("/console/signin/token", url.Values{"token": {"wrong"}}); w.Code != http.StatusUnauthorized ||
 		!strings.Contains(w.Body.String(), "not known") {
 		t.Errorf("a wrong token: %d %s", w.Code, w.Body)
 	}
@@ -471,7 +487,7 @@ func TestSignin_SessionSecretStartsNoNewSession(t *testing.T) {
 	cookie, _ := r.signIn(adminSecret)
 	// A copied session cookie pasted as a token would otherwise start a
 	// fresh 12-hour session, and so on for ever.
-	w := r.do("POST", "/console/signin/token", "", url.Values{"token": {cookie}})
+	w := r.publicPost("/console/signin/token", url.Values{"token": {cookie}})
 	if w.Code != http.StatusUnauthorized {
 		t.Errorf("signing in with a session's own secret: %d, want 401", w.Code)
 	}
@@ -479,5 +495,30 @@ func TestSignin_SessionSecretStartsNoNewSession(t *testing.T) {
 		if ck.Name == cookieName && ck.Value != "" {
 			t.Errorf("signing in with a session's own secret set a session cookie")
 		}
+	}
+}
+
+// TestSession_TokenNamesNameNobody: the session tokens of a link and of
+// a pasted token are listed (GET /v1/tokens, wlns token list) and logged
+// by name, which holds no contact address; the page still says who is
+// signed in, and records added carry the contact as their by.
+func TestSession_TokenNamesNameNobody(t *testing.T) {
+	r := newRig(t)
+	cookie, _ := r.signInByLink("192.0.2.4")
+	r.signIn(adminSecret)
+	var names []string
+	for _, tok := range r.st.Tokens() {
+		if strings.HasPrefix(tok.Name, sessionPrefix) {
+			names = append(names, tok.Name)
+			if strings.Contains(tok.Name, "@") || strings.Contains(tok.Name, "pm-a") {
+				t.Errorf("session token %q names the contact", tok.Name)
+			}
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("session tokens %q, want 2", names)
+	}
+	if body := r.do("GET", "/console/relays", cookie, nil).Body.String(); !strings.Contains(body, "Signed in as pm-a@a.example") {
+		t.Errorf("the link's session does not say who is signed in:\n%s", body)
 	}
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/wlns/wlns/record"
@@ -40,8 +39,6 @@ func (c *Console) rechallenge(w http.ResponseWriter, r *http.Request, s *session
 	switch {
 	case c.cfg.Challenger == nil:
 		return again(http.StatusNotFound, "This node does not send challenges (verification is not configured).", "")
-	case !sameOrigin(r):
-		return again(http.StatusForbidden, "This form did not come from this console: use the button on the look-up page.", "")
 	case !c.rechallenges.allow(clientNet(r)):
 		return again(http.StatusTooManyRequests, "Too many challenge requests from your network in the last hour; wait and try again.", "")
 	}
@@ -94,27 +91,4 @@ func (c *Console) challengedBefore(sender string, entity uint64) bool {
 		return !found
 	})
 	return found
-}
-
-// sameOrigin refuses a post another site's page made a browser send: the
-// form is public (no session, no CSRF token). Browsers name where a
-// request came from in Sec-Fetch-Site; one without it is judged by its
-// Origin header, which the console's no-referrer policy turns into
-// "null" for its own forms, so only an Origin naming another host is
-// refused. A client that sends neither (curl) is not a browser a page
-// can misuse.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default: // same-site, cross-site
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }

@@ -56,8 +56,9 @@ func TestLookup_NewChallengeOnlyRenewsThroughTheChallengePath(t *testing.T) {
 	ask := func(sender, origin string, fetchSite ...string) answer {
 		t.Helper()
 		req := httptest.NewRequest("POST", "http://example.com/console/lookup/challenge",
-			strings.NewReader(url.Values{"s": {sender}, "ip": {"192.0.2.4"}}.Encode()))
+			strings.NewReader(url.Values{"s": {sender}, "ip": {"192.0.2.4"}, "csrf": {formTokenOf(rigFormCookie)}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(&http.Cookie{Name: formCookieName, Value: rigFormCookie})
 		req.RemoteAddr = "192.0.2.200:4000"
 		if origin != "" {
 			req.Header.Set("Origin", origin)

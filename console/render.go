@@ -59,11 +59,17 @@ type view struct {
 	Error  string
 	Notice string
 	Data   any
+	// Form is the token of the page's public forms (sign-in, look-up);
+	// render fills it.
+	Form string
 }
 
 // render writes page name with status and the headers every page carries.
 func (c *Console) render(w http.ResponseWriter, status int, name string, v view) {
 	t := c.pages.byName[name]
+	if fw, ok := w.(*formWriter); ok {
+		v.Form = fw.token
+	}
 	var b bytes.Buffer
 	if t == nil {
 		c.cfg.Logger.Error("console: no such template", "name", name)
@@ -114,18 +120,31 @@ func (c *Console) page(h handler) http.Handler { return c.wrap(h, true, false) }
 // form serves a form post of a signed-in user whose CSRF token matches.
 func (c *Console) form(h handler) http.Handler { return c.wrap(h, true, true) }
 
+// maxFormBytes bounds a form's body: the largest form, a group's members,
+// holds some 2,500 IPv6 prefixes in it.
+const maxFormBytes = 64 << 10
+
 func (c *Console) wrap(h handler, signedIn, csrf bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := c.session(r)
-		var err error
+		token, err := c.formCookie(w, r)
+		if err != nil {
+			c.fail(w, r, s, fmt.Errorf("making a form cookie: %w", err))
+			return
+		}
+		w = &formWriter{ResponseWriter: w, token: formTokenOf(token)}
+		if r.Method == http.MethodPost {
+			err = checkPost(w, r, s, csrf)
+		}
 		switch {
+		case err != nil:
 		case signedIn && s == nil && r.Method == http.MethodGet:
 			http.Redirect(w, r, "/console/signin?next="+strings.TrimPrefix(r.URL.Path, "/console/"), http.StatusSeeOther)
 			return
 		case signedIn && s == nil:
 			err = failf(http.StatusUnauthorized, "Your session has ended: sign in again.")
 		case csrf && !s.checkCSRF(r.PostFormValue("csrf")):
-			err = failf(http.StatusForbidden, "This form is stale or did not come from this console: reload the page and try again.")
+			err = errForeignForm
 		default:
 			err = h(w, r, s)
 		}
@@ -133,6 +152,37 @@ func (c *Console) wrap(h handler, signedIn, csrf bool) http.Handler {
 			c.fail(w, r, s, err)
 		}
 	})
+}
+
+// checkPost reads a post's form and refuses one another site's page made
+// the browser send; a public form (no session form) must carry the form
+// cookie's token, a session form its session's (checked after the
+// session is).
+func checkPost(w http.ResponseWriter, r *http.Request, s *session, sessionForm bool) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	if !sameOrigin(r) {
+		return failf(http.StatusForbidden, "This form did not come from this console: use the forms of its own pages.")
+	}
+	if !sessionForm {
+		return checkPublicForm(r)
+	}
+	return nil
+}
+
+// parseForm reads a post's form, at most maxFormBytes of it.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	err := r.ParseForm()
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return failf(http.StatusRequestEntityTooLarge, "This form is too large (over %d KiB): send less at once.", maxFormBytes>>10)
+	case err != nil:
+		return failf(http.StatusBadRequest, "This form could not be read: reload the page and try again.")
+	}
+	return nil
 }
 
 // fail shows err on the message page.

@@ -86,7 +86,7 @@ func TestConsole_PostmasterInBrowser(t *testing.T) {
 	if who := value(br, chromedp.Text(chromedp.CSS(".who"))); !strings.Contains(who, consoleContact) {
 		t.Errorf("signed in as %q, want the contact %s", who, consoleContact)
 	}
-	if status, _ := httpPost(t, "http://"+n.ready.HTTP+link, ""); status != http.StatusGone {
+	if status, _ := postForCookie(t, "http://"+n.ready.HTTP+link, nil); status != http.StatusGone {
 		t.Errorf("a used sign-in link answers %d, want 410", status)
 	}
 
@@ -269,12 +269,28 @@ func withCookie(t *testing.T, n *node, cookie *http.Cookie) *consoleHTTP {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// postForCookie posts form without following the redirect and returns
-// the status and the session cookie set, if any.
+// postForCookie posts a public form as the console's own page does (with
+// the page's form cookie and token), without following the redirect, and
+// returns the status and the session cookie set, if any.
 func postForCookie(t *testing.T, target string, form url.Values) (int, *http.Cookie) {
 	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	formCookie, token := publicForm(t, u.Scheme+"://"+u.Host)
+	f := url.Values{"csrf": {token}}
+	for k, v := range form {
+		f[k] = v
+	}
+	req, err := http.NewRequest("POST", target, strings.NewReader(f.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(formCookie)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.PostForm(target, form)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", target, err)
 	}
@@ -285,6 +301,28 @@ func postForCookie(t *testing.T, target string, form url.Values) (int, *http.Coo
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+var formTokenRE = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// publicForm reads the console's sign-in page at base as a new browser
+// would: the form cookie it sets and the token its forms carry.
+func publicForm(t *testing.T, base string) (*http.Cookie, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/console/signin")
+	if err != nil {
+		t.Fatalf("GET the sign-in page: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := formTokenRE.FindSubmatch(b)
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "wlns_console_form" && m != nil {
+			return ck, string(m[1])
+		}
+	}
+	t.Fatalf("the sign-in page set no form cookie or carries no form token: %d %v\n%s", resp.StatusCode, resp.Cookies(), b)
+	return nil, ""
 }
 
 func (c *consoleHTTP) get(path string) (int, string) {
@@ -304,24 +342,12 @@ type oneCookie struct{ c *http.Cookie }
 func (j *oneCookie) SetCookies(*url.URL, []*http.Cookie) {}
 func (j *oneCookie) Cookies(*url.URL) []*http.Cookie     { return []*http.Cookie{j.c} }
 
-// httpPost posts a form body and returns the status and body.
-func httpPost(t *testing.T, target, form string) (int, string) {
-	t.Helper()
-	resp, err := http.Post(target, "application/x-www-form-urlencoded", strings.NewReader(form))
-	if err != nil {
-		t.Fatalf("POST %s: %v", target, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // post sends a form with the session's CSRF token (read from the relays
 // page) and returns the status.
 func (c *consoleHTTP) post(path string, form url.Values) int {
 	c.t.Helper()
 	_, page := c.get("/console/relays")
-	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	m := formTokenRE.FindStringSubmatch(page)
 	if m == nil {
 		c.t.Fatalf("no CSRF token in the relays page:\n%s", page)
 	}
@@ -362,7 +388,7 @@ func TestConsole_ClusterSessionsAndOperatorView(t *testing.T) {
 	if code, b := leader.api("POST", "/v1/relays", map[string]any{"ip": consoleRelay, "contact": consoleContact}); code != 201 {
 		t.Fatalf("registering the relay: %d %s", code, b)
 	}
-	if status, _ := httpPost(t, "http://"+nodes[0].ready.HTTP+"/console/signin/link", "relay="+consoleRelay); status != 200 {
+	if status, _ := postForCookie(t, "http://"+nodes[0].ready.HTTP+"/console/signin/link", url.Values{"relay": {consoleRelay}}); status != 200 {
 		t.Fatalf("asking node 1 for a link: %d", status)
 	}
 	msg := sink.waitCount(t, 1, 20*time.Second)[0]
