@@ -151,6 +151,8 @@ type Console struct {
 	qps          *qpsSampler // nil without a Gatherer
 	// suggest caches the suggested groups, as the API's does.
 	suggest admin.SuggestionCache
+	// groups finds the group a sign-in form names.
+	groups index.GroupNames
 }
 
 // New builds the console over store.

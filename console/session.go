@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,22 +84,39 @@ func (c *Console) session(r *http.Request) *session {
 	if tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster {
 		return nil
 	}
-	return &session{tok: tok, secret: ck.Value, Who: whoOf(tok.Name), CSRF: csrfOf(ck.Value)}
+	return &session{tok: tok, secret: ck.Value, Who: c.whoOf(tok.Name), CSRF: csrfOf(ck.Value)}
 }
 
 func (c *Console) expired(tok *record.Token, ttl time.Duration) bool {
 	return c.cfg.Now().After(time.Unix(tok.Created, 0).Add(ttl))
 }
 
-// whoOf is the person part of a session token's name.
-func whoOf(name string) string {
-	rest := strings.TrimPrefix(name, sessionPrefix)
-	_, who, _ := strings.Cut(rest, "-")
-	return who
+// A session token's name says who signed in without naming a person, as
+// token names are logged and listed: console-session-<nonce>-token-<the
+// pasted token's name>, or console-session-<nonce>-relay-<entity ID> for a
+// link, whose relay's contact is looked up when the session is used.
+const (
+	byToken = "token-"
+	byLink  = "relay-"
+)
+
+// whoOf names the person of a session token: the pasted token's name, or
+// the current contact of the relay or group a link was mailed for.
+func (c *Console) whoOf(name string) string {
+	_, who, _ := strings.Cut(strings.TrimPrefix(name, sessionPrefix), "-")
+	if ref, ok := strings.CutPrefix(who, byLink); ok {
+		id, _ := strconv.ParseUint(ref, 10, 64)
+		if e := c.store.Index().Load().EntityRef(id); e.Found() && e.Contact() != "" {
+			return e.Contact()
+		}
+		return "postmaster of relay " + ref
+	}
+	return strings.TrimPrefix(who, byToken)
 }
 
-// startSession creates a session token of role and prefixes for who and
-// sets its cookie.
+// startSession creates a session token of role and prefixes for who (a
+// token name after byToken, an entity ID after byLink) and sets its
+// cookie.
 func (c *Console) startSession(w http.ResponseWriter, r *http.Request, role record.Role, prefixes []netip.Prefix, who string) error {
 	secret, err := admin.NewSecret()
 	if err != nil {
@@ -109,9 +127,14 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, role reco
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: secret, Path: Path, MaxAge: int(c.cfg.SessionTTL.Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil || c.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	return nil
 }
+
+// secure reports whether the console's cookies are marked Secure: over
+// TLS, and on every request when the console is served behind TLS
+// (Config.SecureCookies).
+func (c *Console) secure(r *http.Request) bool { return r.TLS != nil || c.cfg.SecureCookies }
 
 // putToken proposes a token named name for secret.
 func (c *Console) putToken(ctx context.Context, name, secret string, role record.Role, prefixes []netip.Prefix) error {

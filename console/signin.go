@@ -59,7 +59,7 @@ func (c *Console) signinToken(w http.ResponseWriter, r *http.Request, _ *session
 	case tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster:
 		return c.signinError(w, r, http.StatusForbidden, fmt.Sprintf("Token %q has the role %s; the console takes admin and postmaster tokens.", tok.Name, tok.Role))
 	}
-	if err := c.startSession(w, r, tok.Role, tok.Prefixes, tok.Name); err != nil {
+	if err := c.startSession(w, r, tok.Role, tok.Prefixes, byToken+tok.Name); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/"+next(r), http.StatusSeeOther)
@@ -93,21 +93,18 @@ func (c *Console) requestLink(w http.ResponseWriter, r *http.Request, _ *session
 	return nil
 }
 
-// findRelay is the entity an address belongs to, or the group of a name.
+// findRelay is the entity an address belongs to, or the group of a name,
+// found through the index (longest-prefix match) or the group name table:
+// no request walks the registry.
 func (c *Console) findRelay(name string) *record.Entity {
 	v := c.store.Index().Load()
 	if ip, err := netip.ParseAddr(name); err == nil {
 		return v.EntityOf(ip.Unmap())
 	}
-	var found *record.Entity
-	name = strings.ToLower(name)
-	v.Entities(func(e *record.Entity) bool {
-		if e.Group && e.Name == name {
-			found = e
-		}
-		return found == nil
-	})
-	return found
+	if g := c.groups.Lookup(v, strings.ToLower(name)); g.Found() {
+		return g.Entity()
+	}
+	return nil
 }
 
 // linkPending reports whether the entity has a live link already.
@@ -202,11 +199,8 @@ func (c *Console) useLink(w http.ResponseWriter, r *http.Request, _ *session) er
 		}
 		return err
 	}
-	who := ""
-	if e := c.linkEntityRecord(tok); e != nil {
-		who = e.Contact
-	}
-	if err := c.startSession(w, r, record.RolePostmaster, tok.Prefixes, who); err != nil {
+	id, _, _ := strings.Cut(strings.TrimPrefix(tok.Name, linkPrefix), "-")
+	if err := c.startSession(w, r, record.RolePostmaster, tok.Prefixes, byLink+id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/console/relays", http.StatusSeeOther)
@@ -227,7 +221,7 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) er
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Path, MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil || c.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	c.render(w, http.StatusOK, "message", view{Title: "Signed out", Notice: "You are signed out. The session is deleted on every node."})
 	return nil
 }

@@ -53,10 +53,10 @@ type Server struct {
 	slots   chan struct{}
 	queries *prometheus.CounterVec
 
-	mu     sync.Mutex
-	names  map[string]uint64 // group name → entity ID
-	built  time.Time
-	serial uint64
+	// groups finds a group by name in a table rebuilt at most every
+	// namesEvery: a scan of every entity per query would let WHOIS
+	// clients make a node walk its whole registry.
+	groups index.GroupNames
 }
 
 // Query outcomes, the result label of wlns_whois_queries_total.
@@ -80,7 +80,7 @@ func New(idx Reader, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, idx: idx, slots: make(chan struct{}, cfg.MaxConns),
+	s := &Server{cfg: cfg, idx: idx, slots: make(chan struct{}, cfg.MaxConns), groups: index.GroupNames{Every: namesEvery},
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wlns_whois_queries_total",
 			Help: "WHOIS queries answered, by result: found, not_found, bad_query (empty, too long, not an address or name, or not sent in time), busy (over the connection bound).",
@@ -187,8 +187,8 @@ func (s *Server) Answer(line string) string {
 	var e *record.Entity
 	if q.Addr.IsValid() {
 		e = v.EntityOf(q.Addr)
-	} else if id, ok := s.groupID(v, q.Group); ok {
-		e = v.Entity(id)
+	} else if g := s.groups.Lookup(v, q.Group); g.Found() {
+		e = g.Entity()
 	}
 	if e == nil {
 		s.queries.WithLabelValues("not_found").Inc()
@@ -206,28 +206,4 @@ func (q Query) String() string {
 		return q.Addr.String()
 	}
 	return q.Group
-}
-
-// groupID finds a group by name in a table rebuilt from the view at most
-// every namesEvery (a scan of every entity per query would let WHOIS
-// clients make a node walk its whole registry).
-func (s *Server) groupID(v *index.View, name string) (uint64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.names == nil || v.Serial() != s.serial && time.Since(s.built) >= namesEvery {
-		names := make(map[string]uint64, len(s.names))
-		v.EachEntity(func(e index.EntityRef) bool {
-			if e.Group() {
-				names[strings.Clone(e.Name())] = e.ID()
-			}
-			return true
-		})
-		s.names, s.built, s.serial = names, time.Now(), v.Serial()
-	}
-	id, ok := s.names[name]
-	if !ok {
-		return 0, false
-	}
-	e := v.Entity(id)
-	return id, e != nil && e.Group && e.Name == name
 }
