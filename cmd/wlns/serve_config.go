@@ -36,6 +36,9 @@ type serveConfig struct {
 	// consoleResolver is the DNS server (host:port) of the console's
 	// reverse DNS check; empty: the system's resolver.
 	consoleResolver string
+	// consoleSecure says when the console's cookies are Secure: auto,
+	// always or tls (serve_console.go).
+	consoleSecure string
 	ns              listFlag
 	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
 	ttl, negTTL int
@@ -129,6 +132,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.verify.declare(fs)
 	c.delegation.declare(fs)
 	fs.StringVar(&c.consoleResolver, "console-resolver", "", "recursive DNS server (host:port) the web console asks when it checks a relay's forward-confirmed reverse DNS (default: the system's resolver)")
+	fs.StringVar(&c.consoleSecure, "console-secure-cookies", secureAuto, "when the web console's cookies are marked Secure: auto (over TLS, and on every request when --verify-url is https://, as behind a TLS proxy), always (behind a TLS-terminating proxy), or tls (only requests that came over TLS to --http)")
 	c.httpTLS.flag = "http"
 	c.httpTLS.declare(fs, "the HTTP API and pages (default: plain HTTP, for loopback)")
 	c.dnsTLS.declare(fs)
@@ -169,6 +173,9 @@ func (c *serveConfig) validate() error {
 	errs = append(errs, c.hygiene.validate()...)
 	errs = append(errs, c.whois.validate()...)
 	errs = append(errs, c.xfr.validate()...)
+	if _, err := secureCookies(c.consoleSecure, c.verify.baseURL); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}

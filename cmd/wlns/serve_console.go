@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,6 +12,30 @@ import (
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/raftstore"
 )
+
+// The values of --console-secure-cookies.
+const (
+	secureAuto   = "auto"
+	secureAlways = "always"
+	secureTLS    = "tls"
+)
+
+// secureCookies reports whether the console marks its cookies Secure on
+// plain-HTTP requests too (console.Config.SecureCookies; over TLS it
+// always does): always, or auto when the public base URL the sign-in
+// links lead to is https:// (the browser reaches the console over TLS,
+// which a proxy in front ends).
+func secureCookies(mode, baseURL string) (bool, error) {
+	switch mode {
+	case secureAlways:
+		return true, nil
+	case secureTLS:
+		return false, nil
+	case secureAuto:
+		return strings.HasPrefix(strings.ToLower(baseURL), "https://"), nil
+	}
+	return false, fmt.Errorf("--console-secure-cookies %q: want auto, always or tls", mode)
+}
 
 // newConsole builds the web console over the store and serves it at
 // /console/ beside next; it mails sign-in links through the verification
@@ -27,6 +52,11 @@ func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg promet
 	if n.verify != nil {
 		cfg.Mailer, cfg.BaseURL, cfg.Challenger = n.verify.svc, n.verify.svc.BaseURL(), n.verify.svc
 	}
+	secure, err := secureCookies(sc.consoleSecure, sc.verify.baseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.SecureCookies = secure
 	c, err := console.New(cfg, store)
 	if err != nil {
 		return nil, fmt.Errorf("building the web console: %w", err)
