@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,12 @@ import (
 const (
 	// DefaultMaxConns bounds concurrent connections.
 	DefaultMaxConns = 64
+	// DefaultMaxConnsPerClient bounds one client address's concurrent
+	// connections.
+	DefaultMaxConnsPerClient = 4
+	// maxRefusing bounds the connections being told "busy" at once;
+	// past it a connection over a bound is closed without a word.
+	maxRefusing = 16
 	// DefaultTimeout bounds a connection, from accept to the answer sent.
 	DefaultTimeout = 10 * time.Second
 	// namesEvery is how often the group name table is rebuilt at most.
@@ -35,6 +42,10 @@ type Config struct {
 	// MaxConns bounds concurrent connections; more are answered "busy"
 	// and closed (default 64).
 	MaxConns int
+	// MaxConnsPerClient bounds the concurrent connections of one client
+	// address, so that one host cannot take every slot; more are
+	// answered "busy" and closed (default 4).
+	MaxConnsPerClient int
 	// Timeout bounds one connection (default 10s).
 	Timeout time.Duration
 	// Logger; default slog.Default().
@@ -48,10 +59,15 @@ type Reader interface{ Load() *index.View }
 
 // Server answers WHOIS queries from the index.
 type Server struct {
-	cfg     Config
-	idx     Reader
-	slots   chan struct{}
-	queries *prometheus.CounterVec
+	cfg   Config
+	idx   Reader
+	slots chan struct{}
+	// refusing bounds the goroutines telling connections "busy".
+	refusing chan struct{}
+	queries  *prometheus.CounterVec
+
+	clientsMu sync.Mutex
+	clients   map[netip.Addr]int // open connections per client address
 
 	// groups finds a group by name in a table rebuilt at most every
 	// namesEvery: a scan of every entity per query would let WHOIS
@@ -74,16 +90,20 @@ func New(idx Reader, cfg Config) (*Server, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.MaxConnsPerClient <= 0 {
+		cfg.MaxConnsPerClient = DefaultMaxConnsPerClient
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, idx: idx, slots: make(chan struct{}, cfg.MaxConns), groups: index.GroupNames{Every: namesEvery},
+	s := &Server{cfg: cfg, idx: idx, slots: make(chan struct{}, cfg.MaxConns), refusing: make(chan struct{}, maxRefusing),
+		clients: map[netip.Addr]int{}, groups: index.GroupNames{Every: namesEvery},
 		queries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wlns_whois_queries_total",
-			Help: "WHOIS queries answered, by result: found, not_found, bad_query (empty, too long, not an address or name, or not sent in time), busy (over the connection bound).",
+			Help: "WHOIS queries answered, by result: found, not_found, bad_query (empty, too long, not an address or name, or not sent in time), busy (over the connection bound or the client's share of it).",
 		}, []string{"result"})}
 	for _, o := range outcomes {
 		s.queries.WithLabelValues(o)
@@ -116,25 +136,78 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("accepting WHOIS connections: %w", err)
 		}
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			wg.Go(func() { s.refuse(c) })
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-s.slots }()
-			s.handle(c)
-		})
+		s.serveConn(&wg, c)
 	}
 }
 
-// refuse tells a connection over the bound to come back later.
-func (s *Server) refuse(c net.Conn) {
-	defer c.Close()
+// serveConn answers c in a goroutine of its own when the bounds allow,
+// else tells it to come back later.
+func (s *Server) serveConn(wg *sync.WaitGroup, c net.Conn) {
+	client := clientAddr(c)
+	if !s.enter(client) {
+		s.refuse(wg, c, "% busy: too many connections from your address, try again later\r\n")
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		s.leave(client)
+		s.refuse(wg, c, "% busy, try again later\r\n")
+		return
+	}
+	wg.Go(func() {
+		defer s.leave(client)
+		defer func() { <-s.slots }()
+		s.handle(c)
+	})
+}
+
+// clientAddr is the address a connection comes from.
+func clientAddr(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// enter counts a connection of client, unless it has its share open.
+func (s *Server) enter(client netip.Addr) bool {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.clients[client] >= s.cfg.MaxConnsPerClient {
+		return false
+	}
+	s.clients[client]++
+	return true
+}
+
+// leave uncounts a connection of client; the map holds only clients with
+// connections open, at most MaxConns of them.
+func (s *Server) leave(client netip.Addr) {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.clients[client]--; s.clients[client] <= 0 {
+		delete(s.clients, client)
+	}
+}
+
+// refuse tells a connection over a bound to come back later, from one of
+// at most maxRefusing goroutines; past those it closes the connection
+// without a word, so a flood of connections costs no goroutine each.
+func (s *Server) refuse(wg *sync.WaitGroup, c net.Conn, msg string) {
 	s.queries.WithLabelValues("busy").Inc()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	_, _ = io.WriteString(c, "% busy, try again later\r\n")
+	select {
+	case s.refusing <- struct{}{}:
+	default:
+		c.Close()
+		return
+	}
+	wg.Go(func() {
+		defer func() { <-s.refusing }()
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		_, _ = io.WriteString(c, msg)
+	})
 }
 
 // handle reads one query line and answers it.

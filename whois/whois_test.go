@@ -2,6 +2,7 @@ package whois
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -152,6 +153,65 @@ func TestServer_BoundsConnectionsAndTime(t *testing.T) {
 	go func() { _, _ = io.WriteString(c, strings.Repeat("x", 10*MaxQuery)) }()
 	if got := read(c); !strings.Contains(got, "% query too long") {
 		t.Errorf("long line: %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestServer_OneClientCannotTakeEverySlot floods the server with 300
+// silent connections from 127.0.0.1: it holds two of them (the client's
+// share), tells or shows the rest they are refused at once, and answers
+// another client address (127.0.0.2) all the while. Before the share, the
+// flood took all eight slots and every other client was told "busy".
+func TestServer_OneClientCannotTakeEverySlot(t *testing.T) {
+	s, err := New(registry(t), Config{Contact: ContactFull, MaxConns: 8, MaxConnsPerClient: 2, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	const flood = 300
+	held := make(chan bool, flood)
+	for range flood {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		go func() {
+			// A refused connection is answered "busy" or closed within a
+			// second; a held one stays open, silent, until the timeout.
+			_ = c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+			b, err := io.ReadAll(c)
+			var ne net.Error
+			held <- errors.As(err, &ne) && ne.Timeout() && len(b) == 0
+		}()
+	}
+	other := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	c, err := other.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(c, "198.51.100.9\r\n")
+	if b, _ := io.ReadAll(c); !strings.Contains(string(b), "ptr:          mx1.mail.example") {
+		t.Errorf("another client during the flood: %q, want the answer", b)
+	}
+	n := 0
+	for range flood {
+		if <-held {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d of the flood's connections were held, want the client's share of 2", n)
 	}
 	cancel()
 	if err := <-done; err != nil {

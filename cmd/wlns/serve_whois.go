@@ -20,12 +20,15 @@ type whoisConfig struct {
 	// contact is the privacy setting: full, domain or none.
 	contact  string
 	maxConns int
+	// perClient bounds one client address's concurrent connections.
+	perClient int
 }
 
 func (c *whoisConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "whois", "", "answer RFC 3912 WHOIS queries about the relay registry on this address (production :43; default off)")
 	fs.StringVar(&c.contact, "whois-contact", whois.ContactNone, "how much of a relay's registered contact WHOIS shows: none (that one is registered), domain (its domain only) or full")
 	fs.IntVar(&c.maxConns, "whois-max-conns", whois.DefaultMaxConns, "concurrent WHOIS connections (more are told to come back later)")
+	fs.IntVar(&c.perClient, "whois-max-conns-per-client", whois.DefaultMaxConnsPerClient, "concurrent WHOIS connections from one client address (more are told to come back later)")
 }
 
 func (c *whoisConfig) validate() []error {
@@ -38,8 +41,8 @@ func (c *whoisConfig) validate() []error {
 	default:
 		errs = append(errs, fmt.Errorf("--whois-contact %q: want none, domain or full", c.contact))
 	}
-	if c.maxConns < 1 {
-		errs = append(errs, errors.New("--whois-max-conns must be at least 1"))
+	if c.maxConns < 1 || c.perClient < 1 {
+		errs = append(errs, errors.New("--whois-max-conns and --whois-max-conns-per-client must be at least 1"))
 	}
 	return errs
 }
@@ -50,7 +53,7 @@ func (n *node) startWhois(cfg *whoisConfig, idx *index.Index, reg prometheus.Reg
 	if cfg.addr == "" {
 		return "", nil
 	}
-	srv, err := whois.New(idx, whois.Config{Contact: cfg.contact, MaxConns: cfg.maxConns,
+	srv, err := whois.New(idx, whois.Config{Contact: cfg.contact, MaxConns: cfg.maxConns, MaxConnsPerClient: cfg.perClient,
 		Logger: n.log.With("subsystem", "whois"), Registerer: reg})
 	if err != nil {
 		return "", err
