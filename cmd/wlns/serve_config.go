@@ -39,7 +39,7 @@ type serveConfig struct {
 	// consoleSecure says when the console's cookies are Secure: auto,
 	// always or tls (serve_console.go).
 	consoleSecure string
-	ns              listFlag
+	ns            listFlag
 	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
 	ttl, negTTL int
 	// readers is the number of UDP reader goroutines; 0 means one per CPU.
