@@ -103,7 +103,7 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 		}
 	}
 	if Version != 6 {
-		t.Errorf("Version = %d; suggestion.dismiss is version 6", Version)
+		t.Errorf("Version = %d; suggestion.dismiss and zone.serial are version 6", Version)
 	}
 	if _, err := Decode([]byte(`{"v":7,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
 		t.Error("version 7 decoded")

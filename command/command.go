@@ -21,7 +21,8 @@ import (
 // version 4 added ChallengeLimits.PerDomainRelay and Sliding; version 5
 // added Import (a binary record list: a bulk import costs no JSON per record),
 // Group (concurrent writes in one log entry), the zone record commands and
-// DelegationPut/DelegationDelete; version 6 added SuggestionDismiss.
+// DelegationPut/DelegationDelete; version 6 added SuggestionDismiss and
+// ZoneSerial.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //

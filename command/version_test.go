@@ -64,6 +64,7 @@ func TestNew_StampsTheVersionThatIntroducedTheCommand(t *testing.T) {
 		{"delegation.put", DelegationPut, DelegationBody{Prefix: "192.0.2.0/24", NS: []DelegationNS{{Name: "ns.example"}}}, 5},
 		{"delegation.delete", DelegationDelete, DelegationBody{Prefix: "192.0.2.0/24"}, 5},
 		{"suggestion.dismiss", SuggestionDismiss, SuggestionDismissBody{Entities: []uint64{1, 2}, Shared: 12}, 6},
+		{"zone.serial", ZoneSerial, ZoneSerialBody{Above: 7}, 6},
 		{"batch of pairs", Batch, BatchBody{Commands: []Envelope{*pair, *pair}}, 1},
 		{"batch with a touch", Batch, BatchBody{Commands: []Envelope{*pair, *touch}}, 2},
 		{"batch with a challenge", Batch, BatchBody{Commands: []Envelope{*pair, *open}}, 3},

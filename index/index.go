@@ -39,7 +39,7 @@ type Index struct {
 // New returns an empty index.
 func New() *Index {
 	ix := &Index{cold: newArena(), ecold: newEntityArena()}
-	ix.cur.Store(&View{})
+	ix.cur.Store(&View{zone: 1}) // the SOA serial before any write
 	return ix
 }
 

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 )
 
@@ -97,7 +99,8 @@ type BackupCounts = struct {
 // (ErrNotLeader): start one fresh node, restore, then join the others
 // fresh. The whole backup is read and checked (ErrCorruptSnapshot for a
 // truncated or damaged file) before anything changes. Afterwards the
-// tokens are those of the backup.
+// tokens are those of the backup, and the zone serial is past the one
+// the node showed before.
 func (s *Store) RestoreBackup(ctx context.Context, r io.Reader) (BackupCounts, error) {
 	if err := s.restorable(); err != nil {
 		return BackupCounts{}, err
@@ -119,9 +122,20 @@ func (s *Store) RestoreBackup(ctx context.Context, r io.Reader) (BackupCounts, e
 	if err := s.restorable(); err != nil {
 		return BackupCounts{}, err
 	}
+	above := s.Index().Load().ZoneSerial()
+	if now := uint32(time.Now().Unix()); serialBefore(above, now) {
+		above = now
+	}
 	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: size}
 	if err := s.raft.Restore(meta, tmp, s.timeout(ctx)); err != nil {
 		return BackupCounts{}, fmt.Errorf("restore: raft: %w", err)
+	}
+	// The backup's serial may be below what this node showed, and below
+	// what the lost cluster's secondaries hold (its changes after the
+	// backup, at most up to now): a log entry raises it past both, so
+	// every mirror, and this one after a restart, agrees.
+	if err := s.proposeSerial(ctx, command.ZoneSerialBody{Above: above}); err != nil {
+		return counts, fmt.Errorf("restore: the backup is restored, but its zone serial may be below %d: %w", above, err)
 	}
 	s.log.Info("restored a backup", "entities", counts.Entities, "pairs", counts.Pairs, "verps", counts.Verps, "tokens", counts.Tokens)
 	return counts, nil

@@ -33,7 +33,9 @@ type FSM struct {
 	// which moves when entries are handed over, before they are applied.
 	seen atomic.Uint64
 	// zs is the zone serial of the applied state (zoneserial.go).
-	zs uint32
+	zs zoneSerial
+	// counting mirrors zs.counting for the store's goroutines.
+	counting atomic.Bool
 	// sinceSnapshot counts the command bytes applied since the last
 	// snapshot was captured (see Store.snapshotBySize).
 	sinceSnapshot atomic.Uint64
@@ -52,7 +54,7 @@ func NewFSM(logger *slog.Logger, m *metrics) *FSM {
 		logger = slog.Default()
 	}
 	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m, applied: newApplied(),
-		tail: newLogTail(defaultTailEntries)}
+		tail: newLogTail(defaultTailEntries), zs: zoneSerial{n: 1}}
 	f.publish()
 	return f
 }
@@ -103,12 +105,14 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			out[i] = f.applyGroup(a, e, l)
 			continue
 		}
-		f.zs = nextZoneSerial(f.zs, e.Type, e.Time)
-		out[i] = f.applyTop(a, e)
+		r := f.applyTop(a, e)
+		f.zs = f.zs.after(changesAnswers(e.Type, r), e.Time, f.dd.maxT)
+		out[i] = r
 	}
 	a.txn.SetSerial(logs[len(logs)-1].Index)
-	a.txn.SetZoneSerial(max(f.zs, 1))
+	a.txn.SetZoneSerial(f.zs.n)
 	a.txn.Commit()
+	f.counting.Store(f.zs.counting)
 	f.st = a.st
 	f.publish()
 	f.seen.Store(logs[len(logs)-1].Index)
@@ -145,7 +149,9 @@ func init() {
 }
 
 // applyGroup applies a Group's commands as if each were its own log
-// entry, and returns their results in its Results. A Group whose body or
+// entry, and returns their results in its Results; the zone serial moves
+// once for the entry (to the latest time of its commands that changed an
+// answer), as for any entry. A Group whose body or
 // commands do not decode panics like any entry that does not: the store
 // built it from commands it had checked.
 func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *raft.Log) command.Result {
@@ -160,11 +166,15 @@ func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *raft.Log) command.R
 		panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
 	}
 	rs := make([]command.Result, len(b.Commands))
+	changed, t := false, int64(0)
 	for i := range b.Commands {
 		c := &b.Commands[i]
-		f.zs = nextZoneSerial(f.zs, c.Type, c.Time)
 		rs[i] = f.applyTop(a, c)
+		if changesAnswers(c.Type, rs[i]) {
+			changed, t = true, max(t, c.Time)
+		}
 	}
+	f.zs = f.zs.after(changed, t, f.dd.maxT)
 	return command.Result{Results: rs}
 }
 
@@ -191,19 +201,16 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("restoring snapshot: %w", err)
 	}
-	// The latest command time and the zone serial never go back:
-	// installing a snapshot from the leader or at start-up only moves them
-	// forward, and a restored backup that is older than what this node had
-	// applied (a fresh node's own admin token, added after the old cluster
-	// was lost) keeps the later ones. Every node of the new cluster
-	// receives this state in its snapshot.
-	r.dd.maxT = max(r.dd.maxT, f.dd.maxT)
-	r.zs = max(r.zs, f.zs)
-	r.txn.SetZoneSerial(max(r.zs, 1))
+	// The snapshot's state replaces this node's whole, zone serial
+	// included: every mirror that installs it holds the same. A backup
+	// restored into a running cluster is raised past the serial the
+	// cluster showed by a log entry after it (Store.RestoreBackup), not
+	// here, so that mirrors installing the same bytes later agree.
 	r.txn.Commit()
 	f.st = r.st
 	f.dd = r.dd
 	f.zs = r.zs
+	f.counting.Store(f.zs.counting)
 	f.tail.reset()
 	f.sinceSnapshot.Store(0)
 	f.publish()

@@ -1,9 +1,6 @@
 package raftstore
 
 import (
-	"bytes"
-	"io"
-	"slices"
 	"strings"
 	"testing"
 
@@ -309,77 +306,5 @@ func TestFSM_SerialIsLastIndexOfBatch(t *testing.T) {
 	}
 	if v0.Counts().Entities != 0 {
 		t.Fatal("an old view changed")
-	}
-}
-
-// The SOA serial is the time of the latest command: it moves with the
-// commands' times, not the Raft index, and restoring an older snapshot (a
-// backup into a node that has applied later commands) keeps the later
-// time, so it never goes back; a fresh FSM takes the snapshot's.
-func TestFSM_ZoneSerialNeverDecreases(t *testing.T) {
-	old := newHarness(t)
-	old.apply(env(t, groupA.typ, t0, "", groupA.body), env(t, pairA.typ, t0+50, "", pairA.body))
-	if got := old.view().ZoneSerial(); got != t0+50 {
-		t.Fatalf("zone serial %d, want the latest command time %d", got, t0+50)
-	}
-	backup := persist(t, old.f)
-
-	fresh := newHarness(t) // a new node: its own admin token, later than the backup
-	fresh.apply(env(t, command.TokenPut, t0+900, "", command.TokenBody{Name: "admin", Hash: secretHash("s"), Role: "admin"}))
-	if err := fresh.f.Restore(io.NopCloser(bytes.NewReader(backup))); err != nil {
-		t.Fatal(err)
-	}
-	if got := fresh.view().ZoneSerial(); got != t0+900 {
-		t.Fatalf("zone serial after restoring an older backup %d, want %d (never back)", got, t0+900)
-	}
-	if got := persist(t, fresh.f); bytes.Equal(got, backup) {
-		t.Fatal("the restored state's snapshot lost the later time: a restart would lower the serial")
-	}
-
-	empty := newHarness(t) // a restart: nothing applied before the snapshot
-	if err := empty.f.Restore(io.NopCloser(bytes.NewReader(backup))); err != nil {
-		t.Fatal(err)
-	}
-	if got := empty.view().ZoneSerial(); got != t0+50 {
-		t.Fatalf("zone serial after a restart %d, want %d", got, t0+50)
-	}
-	// A proposer whose clock is behind, or a spooled write committed with
-	// its original time: the data changed, so the serial moves on by one.
-	empty.apply(env(t, pairA.typ, t0+10, "", pairA.body))
-	if got := empty.view().ZoneSerial(); got != t0+51 {
-		t.Fatalf("zone serial after a command with an older time %d, want %d", got, t0+51)
-	}
-}
-
-// Two states never share a zone serial, even when their commands carry the
-// same second, and the serial survives a snapshot: what a secondary that
-// changes mirror relies on (IXFR from its serial).
-func TestFSM_ZoneSerialIsUniquePerState(t *testing.T) {
-	h := newHarness(t)
-	var seen []uint32
-	for _, e := range []*command.Envelope{env(t, groupA.typ, t0, "", groupA.body), env(t, pairA.typ, t0, "", pairA.body), env(t, loneB.typ, t0, "", loneB.body)} {
-		h.apply(e)
-		seen = append(seen, h.view().ZoneSerial())
-	}
-	if want := []uint32{t0, t0 + 1, t0 + 2}; !slices.Equal(seen, want) {
-		t.Fatalf("zone serials of three commands in one second: %v, want %v", seen, want)
-	}
-	// A token changes no answer: the serial stays.
-	h.apply(env(t, command.TokenPut, t0, "", command.TokenBody{Name: "ops", Hash: secretHash("o"), Role: "admin"}))
-	if got := h.view().ZoneSerial(); got != t0+2 {
-		t.Fatalf("zone serial after a token in the same second %d, want %d", got, t0+2)
-	}
-	snap := persist(t, h.f)
-	fresh := newHarness(t)
-	if err := fresh.f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
-		t.Fatal(err)
-	}
-	if got := fresh.view().ZoneSerial(); got != t0+2 {
-		t.Fatalf("zone serial after restoring the snapshot %d, want %d", got, t0+2)
-	}
-	fresh.apply(env(t, pairA.typ, t0+1, "", pairA.body))
-	h.apply(env(t, pairA.typ, t0+1, "", pairA.body))
-	if a, b := fresh.view().ZoneSerial(), h.view().ZoneSerial(); a != t0+3 || a != b {
-		t.Fatalf("the next command: %d on the restored FSM, %d on the original; want %d on both", a, b, t0+3)
 	}
 }

@@ -36,9 +36,9 @@ type restored struct {
 	want    snapCounts
 	// zone are the zone records read so far.
 	zone *record.ZoneRecords
-	// zs is the zone serial; hasZS says a record gave it (zoneserial.go).
-	zs    uint32
-	hasZS bool
+	// zs is the zone serial; a record gives it when it counts
+	// (zoneserial.go).
+	zs zoneSerial
 	// flat reads a format-5 snapshot's pair and VERP tables.
 	flat *index.FlatLoader
 }
@@ -103,10 +103,10 @@ func (rs *restored) end(sr *snapReader) error {
 		return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
 	}
 	rs.txn.SetZoneRecords(rs.zone)
-	if !rs.hasZS {
-		rs.zs = zoneSerial(rs.dd.maxT)
+	if !rs.zs.counting {
+		rs.zs.n = legacySerial(rs.dd.maxT)
 	}
-	rs.txn.SetZoneSerial(max(rs.zs, 1))
+	rs.txn.SetZoneSerial(rs.zs.n)
 	return rs.finishFlat()
 }
 
@@ -202,7 +202,11 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		if rs.version < 5 {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
 		}
-		rs.zs, rs.hasZS = uint32(d.uvarint()), true
+		n := d.uvarint()
+		if n > math.MaxUint32 {
+			return fmt.Errorf("zone serial %d is over 32 bits", n)
+		}
+		rs.zs = zoneSerial{n: uint32(n), counting: true}
 	default:
 		return fmt.Errorf("unknown record tag %d", tag)
 	}

@@ -19,8 +19,8 @@ import (
 //
 //	header  "WLNSSNAP" uvarint(version)
 //	records tag byte, uvarint(payload length), payload
-//	        state first, the zone serial while it runs ahead of the
-//	        latest command time (zoneserial.go), then entities by ID, the pair and VERP tables in
+//	        state first, the zone serial once it counts changes
+//	        (zoneserial.go), then entities by ID, the pair and VERP tables in
 //	        the index's flat form (snapshot_flat.go), tokens by name,
 //	        challenges by ID, suppressions by (sender, entity), rate
 //	        windows by key, the request-ID window in apply order, zone
@@ -63,7 +63,7 @@ type fsmSnapshot struct {
 	st      state
 	dedup   []dedupEntry
 	maxT    int64
-	zs      uint32 // the zone serial
+	zs      zoneSerial
 	metrics *metrics
 }
 
@@ -102,7 +102,7 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw.write(sw.e.b)
 	sw.e.b = sw.e.b[:0]
 	sw.stateRecord(s, len(ents), c.Pairs+c.DomainPairs, c.VerpSources, len(toks), len(chs), len(sups), len(wins), zone.Len())
-	sw.zoneSerialRecord(s)
+	sw.zoneSerialRecord(s.zs)
 	for _, e := range ents {
 		sw.entity(e.Entity())
 	}

@@ -263,6 +263,9 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	}
 	actx, cancel := context.WithTimeout(ctx, s.timeout(ctx))
 	defer cancel()
+	if err := s.countSerial(actx); err != nil {
+		s.log.Warn("zone serial", "err", err)
+	}
 	res, idx, err := s.group.apply(actx, e, b)
 	if err != nil {
 		if derr := s.disk.err(); derr != nil && errors.Is(err, ErrNotLeader) {

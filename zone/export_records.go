@@ -37,7 +37,7 @@ func (x *exporter) head(d *record.Delegation) {
 		x.err = fmt.Errorf("hostmaster %q: %w", x.c.Hostmaster, err)
 		return
 	}
-	serial := max(x.v.ZoneSerial(), 1)
+	serial := x.v.ZoneSerial()
 	x.printf("; wlns export of %s (%s tree of the delegation of %s)\n$ORIGIN %s\n$TTL %d\n", x.origin, x.c.Tree, d.Prefix, x.origin, x.c.TTL)
 	x.printf("@ %d IN SOA %s. %s %d 3600 600 604800 %d\n", x.c.NegativeTTL, d.NS[0].Name, wireToText(rname), serial, x.c.NegativeTTL)
 	for _, ns := range d.NS {

@@ -29,10 +29,7 @@ func (r *Responder) negative(a *answer, q *request, v *index.View, apexLabel int
 }
 
 func (r *Responder) addSOA(a *answer, owner int, ttl uint32, v *index.View) {
-	serial := v.ZoneSerial()
-	if serial == 0 {
-		serial = 1
-	}
+	serial := v.ZoneSerial() // 0 is a serial too, after 4294967295 (RFC 1982)
 	b, at := appRRHeader(a.b, owner, typeSOA, ttl)
 	b = append(b, r.soaNames...)
 	b = app32(b, serial)

@@ -269,7 +269,7 @@ func (x *XFR) refresh() bool {
 	x.mu.RLock()
 	cur := x.cur
 	x.mu.RUnlock()
-	serial := max(v.ZoneSerial(), 1)
+	serial := v.ZoneSerial()
 	if cur != nil && cur.serial == serial {
 		return false
 	}

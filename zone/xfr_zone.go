@@ -65,7 +65,7 @@ type xfrLimits struct {
 // below the label sub, or for "" the apex's own records.
 func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfrZone, error) {
 	apex := strings.ToLower(dns.Fqdn(dnsName(r.apexWire)))
-	z := &xfrZone{origin: apex, serial: max(v.ZoneSerial(), 1)}
+	z := &xfrZone{origin: apex, serial: v.ZoneSerial()}
 	if sub == "" {
 		z.own = r.ownRRs(v, apex)
 		return z, nil
