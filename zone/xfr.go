@@ -35,6 +35,13 @@ type XFRConfig struct {
 	Zones []string
 	// Notify lists the secondaries (host:port) told of each new serial.
 	Notify []string
+	// Scopes limits TSIG keys, by fully qualified lower-case name, to the
+	// cut zones of the delegations inside their prefixes (a postmaster's
+	// key, xfr_cutzone.go); keys not listed transfer every zone.
+	Scopes map[string][]netip.Prefix
+	// NotifyCuts lists postmasters' servers told of each new serial of the
+	// cut zones of the delegations inside a prefix.
+	NotifyCuts []CutNotify
 	// Interval is the least time between two versions of the zones: changes
 	// within it are coalesced into one serial and one NOTIFY. Default 1 s.
 	Interval time.Duration
@@ -92,6 +99,9 @@ type XFR struct {
 	// journal holds the differences between consecutive versions, oldest
 	// first; the last one ends at cur.
 	journal []*xfrStep
+
+	// cuts caches the cut zones at the current serial (xfr_cutzone.go).
+	cuts cutZones
 
 	servers []*dns.Server
 	notify  *notifier

@@ -22,7 +22,7 @@ func newXFRMetrics() *xfrMetrics {
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wlns_xfr_transfers_total",
 			Help: "Zone transfers served, by kind: axfr, ixfr (differences), ixfr_full (the journal did not reach back), ixfr_current."}, []string{"kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wlns_xfr_refused_total",
-			Help: "Transfer-port requests refused or broken off, by reason: acl, tsig, opcode, zone, type, udp, starting, too_large, write."}, []string{"reason"}),
+			Help: "Transfer-port requests refused or broken off, by reason: acl, tsig, opcode, zone, scope (a postmaster's key asking outside its prefixes), type, udp, starting, too_large, write."}, []string{"reason"}),
 		notifies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wlns_xfr_notifies_total",
 			Help: "NOTIFY messages to secondaries, by result: ok, failed (no answer after retries or an error rcode)."}, []string{"result"}),
 		names: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wlns_xfr_zone_names",

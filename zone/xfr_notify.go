@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
 )
 
 // NOTIFY (RFC 1996): after each new version, every configured secondary is
@@ -31,7 +34,7 @@ func newNotifier(x *XFR) *notifier { return &notifier{x: x} }
 
 // all notifies every secondary of every zone at the current serial.
 func (n *notifier) all(ctx context.Context) {
-	if len(n.x.cfg.Notify) == 0 {
+	if len(n.x.cfg.Notify) == 0 && len(n.x.cfg.NotifyCuts) == 0 {
 		return
 	}
 	n.mu.Lock()
@@ -78,33 +81,89 @@ func (n *notifier) round(ctx context.Context) {
 		}
 	}
 	var wg sync.WaitGroup
+	key := n.firstKey()
 	for _, target := range x.cfg.Notify {
 		for _, origin := range origins {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n.send(ctx, target, origin, serial)
+				n.send(ctx, target, origin, serial, key)
 			}()
 		}
 	}
+	n.cutRound(ctx, &wg, serial)
 	wg.Wait()
 }
 
-// send notifies one secondary of one zone.
-func (n *notifier) send(ctx context.Context, target, origin string, serial uint32) {
+// cutRound notifies the postmasters' servers of the cut zones of the
+// delegations inside their prefixes, each signed with a key scoped to that
+// delegation when there is one (their server knows only its own key).
+func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup, serial uint32) {
+	if len(n.x.cfg.NotifyCuts) == 0 {
+		return
+	}
+	for _, d := range n.x.ix.Load().Delegations() {
+		for _, cn := range n.x.cfg.NotifyCuts {
+			if cn.Prefix.Bits() > d.Prefix.Bits() || !cn.Prefix.Contains(d.Prefix.Addr()) {
+				continue
+			}
+			key := n.keyFor(d)
+			for _, tree := range xfrZones {
+				origin, err := qname.Cut(d.Prefix, tree, n.x.apex)
+				if err != nil {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n.send(ctx, cn.Target, origin, serial, key)
+				}()
+			}
+		}
+	}
+}
+
+// firstKey is the first TSIG key by name, "" without keys.
+func (n *notifier) firstKey() string {
+	names := make([]string, 0, len(n.x.cfg.Keys))
+	for k := range n.x.cfg.Keys {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
+}
+
+// keyFor is the first key by name scoped to a prefix holding d, else the
+// first key.
+func (n *notifier) keyFor(d *record.Delegation) string {
+	var names []string
+	for k, scope := range n.x.cfg.Scopes {
+		for _, p := range scope {
+			if p.Bits() <= d.Prefix.Bits() && p.Contains(d.Prefix.Addr()) {
+				names = append(names, k)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return n.firstKey()
+	}
+	slices.Sort(names)
+	return names[0]
+}
+
+// send notifies one secondary of one zone, signed with key unless "".
+func (n *notifier) send(ctx context.Context, target, origin string, serial uint32, key string) {
 	x := n.x
 	m := new(dns.Msg)
 	m.SetNotify(origin)
 	m.Answer = []dns.RR{x.soa(origin, serial)}
 	c := &dns.Client{Net: "udp", Timeout: notifyTimeout}
-	if len(x.cfg.Keys) > 0 {
-		names := make([]string, 0, len(x.cfg.Keys))
-		for k := range x.cfg.Keys {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		c.TsigSecret = map[string]string{names[0]: x.cfg.Keys[names[0]]}
-		m.SetTsig(names[0], dns.HmacSHA256, 300, time.Now().Unix())
+	if key != "" {
+		c.TsigSecret = map[string]string{key: x.cfg.Keys[key]}
+		m.SetTsig(key, dns.HmacSHA256, 300, time.Now().Unix())
 	}
 	for try := 0; try < notifyTries && ctx.Err() == nil; try++ {
 		r, _, err := c.ExchangeContext(ctx, m, target)
@@ -118,7 +177,7 @@ func (n *notifier) send(ctx context.Context, target, origin string, serial uint3
 			break
 		}
 		m.Id = dns.Id()
-		if len(x.cfg.Keys) > 0 {
+		if key != "" {
 			m.Extra = nil
 			t := c.TsigSecret
 			for name := range t {

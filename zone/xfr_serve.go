@@ -74,7 +74,16 @@ func (x *XFR) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	q := req.Question[0]
 	origin := strings.ToLower(q.Name)
-	sub, _ := x.zoneOf(origin)
+	sub, ok := x.zoneOf(origin)
+	if !ok {
+		v := x.ix.Load()
+		if d, tree := x.cutOf(v, origin); d != nil {
+			x.serveCut(w, req, v, d, tree)
+		} else { // ended since refuse looked
+			x.reply(w, req, dns.RcodeRefused)
+		}
+		return
+	}
 	x.mu.RLock()
 	cur, journal := x.cur, x.journal
 	x.mu.RUnlock()
@@ -119,8 +128,11 @@ func (x *XFR) refuse(w dns.ResponseWriter, req *dns.Msg) string {
 		return "opcode"
 	}
 	q := req.Question[0]
-	if _, ok := x.zoneOf(strings.ToLower(q.Name)); !ok || q.Qclass != dns.ClassINET {
+	if q.Qclass != dns.ClassINET {
 		return "zone"
+	}
+	if why := x.refuseZone(req, strings.ToLower(q.Name)); why != "" {
+		return why
 	}
 	switch q.Qtype {
 	case dns.TypeSOA, dns.TypeAXFR, dns.TypeIXFR:
@@ -134,6 +146,26 @@ func (x *XFR) refuse(w dns.ResponseWriter, req *dns.Msg) string {
 	defer x.mu.RUnlock()
 	if x.cur == nil {
 		return "starting"
+	}
+	return ""
+}
+
+// refuseZone says why origin is not transferred to this request: not a
+// zone offered nor a delegation's cut ("zone"), or outside the key's scope
+// ("scope").
+func (x *XFR) refuseZone(req *dns.Msg, origin string) string {
+	if _, ok := x.zoneOf(origin); ok {
+		if !x.inScope(req, nil) {
+			return "scope"
+		}
+		return ""
+	}
+	d, _ := x.cutOf(x.ix.Load(), origin)
+	switch {
+	case d == nil:
+		return "zone"
+	case !x.inScope(req, d):
+		return "scope"
 	}
 	return ""
 }

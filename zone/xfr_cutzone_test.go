@@ -1,0 +1,140 @@
+package zone
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/record"
+)
+
+const pmKey = "pm-umkc."
+const pmSecret = "cG9zdG1hc3Rlci1vZi11bWtjLWtleS1zZWNyZXQ="
+
+// delegate adds a delegation of p to one name server, ns, at 10.0.0.53.
+func delegate(t *testing.T, ix *index.Index, p, ns string, serial uint32) {
+	t.Helper()
+	tx := ix.Begin()
+	if err := tx.PutDelegation(&record.Delegation{Prefix: netip.MustParsePrefix(p), NS: []record.NameServer{
+		{Name: ns, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53")}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.SetZoneSerial(serial)
+	tx.Commit()
+}
+
+// TestXFR_CutZonesForAScopedKey: a postmaster's key scoped to 192.0.2.0/24
+// transfers the three cut zones of that delegation, with Export's records
+// and the zone serial, and is refused the whole trees, the apex and another
+// delegation's cut; the operator's key takes the cut zones too.
+func TestXFR_CutZonesForAScopedKey(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	tx := ix.Begin()
+	tx.PutEntity(&record.Entity{ID: 4, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.5/32")}})
+	tx.Commit()
+	delegate(t, ix, "203.0.113.0/24", "ns.pm.example", 51)
+	x := startXFR(t, ix, func(c *XFRConfig) {
+		c.Keys[pmKey] = pmSecret
+		c.Scopes = map[string][]netip.Prefix{pmKey: {netip.MustParsePrefix("192.0.2.0/24")}}
+	})
+	cases := []struct {
+		zone, key, secret string
+		want              string // a record the transfer holds; "" refused
+	}{
+		{"2.0.192.relay.wl.example.org.", pmKey, pmSecret, "4.2.0.192.relay.wl.example.org.\t300\tIN\tA\t127.0.2.1"},
+		{"2.0.192.sender.wl.example.org.", pmKey, pmSecret, "dave.umkc.edu.4.2.0.192.sender.wl.example.org.\t300\tIN\tA\t127.0.2.2"},
+		{"2.0.192.verp.wl.example.org.", pmKey, pmSecret, "lists.example.net.4.2.0.192.verp.wl.example.org.\t300\tIN\tA\t127.0.2.4"},
+		{"2.0.192.relay.wl.example.org.", testKey, testSecret, "ns1.2.0.192.relay.wl.example.org.\t300\tIN\tA\t10.0.0.53"},
+		{"113.0.203.relay.wl.example.org.", testKey, testSecret, "5.113.0.203.relay.wl.example.org.\t300\tIN\tA\t127.0.2.1"},
+		{"113.0.203.relay.wl.example.org.", pmKey, pmSecret, ""},
+		{"relay.wl.example.org.", pmKey, pmSecret, ""},
+		{"wl.example.org.", pmKey, pmSecret, ""},
+		{"3.0.192.relay.wl.example.org.", testKey, testSecret, ""}, // no delegation
+	}
+	for _, c := range cases {
+		rrs, err := transfer(t, x, c.zone, dns.TypeAXFR, 0, c.key, c.secret)
+		if c.want == "" {
+			if err == nil && len(rrs) > 0 {
+				t.Errorf("%s with %s: transferred %d records, want refused", c.zone, c.key, len(rrs))
+			}
+			continue
+		}
+		if err != nil || len(rrs) < 3 {
+			t.Fatalf("%s with %s: %d records, %v", c.zone, c.key, len(rrs), err)
+		}
+		soa, ok := rrs[0].(*dns.SOA)
+		if !ok || soa.Serial != 51 || !strings.EqualFold(soa.Hdr.Name, c.zone) || rrs[len(rrs)-1].String() != soa.String() {
+			t.Errorf("%s: first and last records %v … %v, want its SOA at serial 51", c.zone, rrs[0], rrs[len(rrs)-1])
+		}
+		found := false
+		for _, rr := range rrs {
+			found = found || rr.String() == c.want
+		}
+		if !found {
+			t.Errorf("%s with %s lacks %q:\n%v", c.zone, c.key, c.want, rrs)
+		}
+	}
+	// IXFR from the current serial is the SOA alone.
+	if rrs, err := transfer(t, x, "2.0.192.relay.wl.example.org.", dns.TypeIXFR, 51, pmKey, pmSecret); err != nil || len(rrs) != 1 {
+		t.Errorf("IXFR from the current serial: %v %v", rrs, err)
+	}
+}
+
+// TestXFR_CutZonesNotifyThePostmaster: each new serial is NOTIFYed, for
+// the three cut zones of the delegation inside the configured prefix
+// only, signed with the postmaster's scoped key.
+func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 16)
+	srv := &dns.Server{PacketConn: pc, TsigSecret: map[string]string{pmKey: pmSecret},
+		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, m *dns.Msg) {
+			status := "unsigned"
+			if m.IsTsig() != nil {
+				status = m.IsTsig().Hdr.Name
+				if w.TsigStatus() != nil {
+					status = "bad"
+				}
+			}
+			got <- m.Question[0].Name + " " + status
+			r := new(dns.Msg)
+			r.SetReply(m)
+			_ = w.WriteMsg(r)
+		})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	startXFR(t, ix, func(c *XFRConfig) {
+		c.Keys[pmKey] = pmSecret
+		c.Scopes = map[string][]netip.Prefix{pmKey: {netip.MustParsePrefix("192.0.2.0/24")}}
+		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Target: pc.LocalAddr().String()}}
+	})
+	tx := ix.Begin()
+	tx.SetZoneSerial(60)
+	tx.Commit()
+	seen := map[string]bool{}
+	deadline := time.After(10 * time.Second)
+	for len(seen) < 3 {
+		select {
+		case s := <-got:
+			seen[s] = true
+		case <-deadline:
+			t.Fatalf("NOTIFYs received: %v", seen)
+		}
+	}
+	for _, tree := range []string{"relay", "sender", "verp"} {
+		if want := "2.0.192." + tree + ".wl.example.org. " + pmKey; !seen[want] {
+			t.Errorf("no %q among %v", want, seen)
+		}
+	}
+}
