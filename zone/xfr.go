@@ -27,7 +27,7 @@ type XFRConfig struct {
 	Allow []netip.Prefix
 	// Keys are TSIG keys (RFC 8945, hmac-sha256): fully qualified key name
 	// to base64 secret. When set, every request must be signed with one of
-	// them (on top of Allow), and NOTIFYs are signed with the first by name.
+	// them (on top of Allow), and NOTIFYs are signed with the first by name that Scopes does not list.
 	Keys map[string]string
 	// Zones are the zones offered, by their name below the apex: "relay",
 	// "verp", "sender", or "@" for the apex itself (which holds the other

@@ -13,7 +13,7 @@ import (
 )
 
 // NOTIFY (RFC 1996): after each new version, every configured secondary is
-// told of every transferable zone, over UDP, signed with the first TSIG key
+// told of every transferable zone, over UDP, signed with the first unscoped TSIG key
 // when keys are set; each message is retried up to notifyTries times.
 const (
 	notifyTries   = 5
@@ -123,11 +123,14 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup, serial uint
 	}
 }
 
-// firstKey is the first TSIG key by name, "" without keys.
+// firstKey is the first TSIG key by name that is not a postmaster's
+// (scoped), "" without such keys.
 func (n *notifier) firstKey() string {
 	names := make([]string, 0, len(n.x.cfg.Keys))
 	for k := range n.x.cfg.Keys {
-		names = append(names, k)
+		if _, scoped := n.x.cfg.Scopes[k]; !scoped {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	if len(names) == 0 {

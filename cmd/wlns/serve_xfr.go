@@ -22,6 +22,7 @@ type xfrConfig struct {
 	allow      listFlag
 	keysFile   string
 	notify     listFlag
+	notifyCuts listFlag
 	zones      listFlag
 	interval   time.Duration
 	maxRecords int
@@ -31,7 +32,8 @@ type xfrConfig struct {
 func (c *xfrConfig) declare(fs *flag.FlagSet) {
 	fs.StringVar(&c.listen, "xfr", "", "zone transfer listen address, UDP and TCP (AXFR, IXFR and the secondaries' SOA queries), e.g. 192.0.2.53:5353 (default off)")
 	fs.Var(&c.allow, "xfr-allow", "prefixes that may transfer the zones (repeat, or separate with commas); everyone else is REFUSED; required with --xfr")
-	fs.StringVar(&c.keysFile, "xfr-tsig-keys", "", "`FILE` of TSIG keys, one \"name hmac-sha256 base64-secret\" a line: every transfer request must be signed with one of them, and NOTIFYs are signed with the first by name")
+	fs.StringVar(&c.keysFile, "xfr-tsig-keys", "", "`FILE` of TSIG keys, one \"name hmac-sha256 base64-secret [prefix ...]\" a line: every transfer request must be signed with one of them, and NOTIFYs are signed with the first by name without prefixes; a key with prefixes is a postmaster's: it transfers only the cut zones of the delegations inside them (docs/delegation.md)")
+	fs.Var(&c.notifyCuts, "xfr-notify-delegation", "`PREFIX=HOST:PORT`: a postmaster's server told of every new serial of the cut zones of the delegations inside PREFIX (repeat, or separate with commas)")
 	fs.Var(&c.zones, "xfr-zones", "zones offered for transfer (repeat, or separate with commas): relay, verp, sender, or @ for the apex with all three (default relay,verp; the sender zone can be large, see docs/operations.md)")
 	fs.Var(&c.notify, "xfr-notify", "secondaries (host:port) to send a NOTIFY for every new serial (repeat, or separate with commas)")
 	fs.DurationVar(&c.interval, "xfr-interval", time.Second, "least time between two written-out versions of the zones: changes within it share one NOTIFY (writing out also waits as long as the last write took)")
@@ -61,6 +63,9 @@ func (c *xfrConfig) validate() []error {
 	if c.interval <= 0 {
 		errs = append(errs, fmt.Errorf("--xfr-interval must be positive"))
 	}
+	if _, err := c.cutNotifies(); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
 }
 
@@ -80,14 +85,29 @@ func (c *xfrConfig) prefixes() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// readTSIGKeys reads "name algorithm secret" lines; # starts a comment.
-func readTSIGKeys(path string) (map[string]string, error) {
+// cutNotifies reads --xfr-notify-delegation.
+func (c *xfrConfig) cutNotifies() ([]zone.CutNotify, error) {
+	var out []zone.CutNotify
+	for _, s := range c.notifyCuts {
+		p, target, _ := strings.Cut(s, "=")
+		prefix, err := netip.ParsePrefix(p)
+		if _, aerr := netip.ParseAddrPort(target); err != nil || aerr != nil {
+			return nil, fmt.Errorf("--xfr-notify-delegation %q: want prefix=ip:port", s)
+		}
+		out = append(out, zone.CutNotify{Prefix: prefix.Masked(), Target: target})
+	}
+	return out, nil
+}
+
+// readTSIGKeys reads "name algorithm secret [prefix ...]" lines (# starts
+// a comment): the keys, and the prefixes of the scoped ones.
+func readTSIGKeys(path string) (map[string]string, map[string][]netip.Prefix, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading TSIG keys: %w", err)
+		return nil, nil, fmt.Errorf("reading TSIG keys: %w", err)
 	}
 	defer f.Close()
-	keys := map[string]string{}
+	keys, scopes := map[string]string{}, map[string][]netip.Prefix{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -95,18 +115,26 @@ func readTSIGKeys(path string) (map[string]string, error) {
 		if len(fields) == 0 {
 			continue
 		}
-		if len(fields) != 3 || !strings.EqualFold(strings.TrimSuffix(fields[1], "."), "hmac-sha256") {
-			return nil, fmt.Errorf("%s line %d: want \"name hmac-sha256 base64-secret\"", path, n)
+		if len(fields) < 3 || !strings.EqualFold(strings.TrimSuffix(fields[1], "."), "hmac-sha256") {
+			return nil, nil, fmt.Errorf("%s line %d: want \"name hmac-sha256 base64-secret [prefix ...]\"", path, n)
 		}
-		keys[dns.CanonicalName(fields[0])] = fields[2]
+		name := dns.CanonicalName(fields[0])
+		keys[name] = fields[2]
+		for _, s := range fields[3:] {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s line %d: scope %q: want a prefix", path, n, s)
+			}
+			scopes[name] = append(scopes[name], p.Masked())
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading TSIG keys: %w", err)
+		return nil, nil, fmt.Errorf("reading TSIG keys: %w", err)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%s holds no TSIG key", path)
+		return nil, nil, fmt.Errorf("%s holds no TSIG key", path)
 	}
-	return keys, nil
+	return keys, scopes, nil
 }
 
 // startXFR starts zone transfer out when --xfr is set and returns its
@@ -121,12 +149,17 @@ func (n *node) startXFR(ctx context.Context, cfg *serveConfig, srv *zone.Server)
 		return "", err
 	}
 	var keys map[string]string
+	var scopes map[string][]netip.Prefix
 	if c.keysFile != "" {
-		if keys, err = readTSIGKeys(c.keysFile); err != nil {
+		if keys, scopes, err = readTSIGKeys(c.keysFile); err != nil {
 			return "", err
 		}
 	}
-	x, err := srv.NewXFR(zone.XFRConfig{Listen: c.listen, Allow: allow, Keys: keys, Zones: c.zones, Notify: c.notify,
+	cuts, err := c.cutNotifies()
+	if err != nil {
+		return "", err
+	}
+	x, err := srv.NewXFR(zone.XFRConfig{Listen: c.listen, Allow: allow, Keys: keys, Scopes: scopes, NotifyCuts: cuts, Zones: c.zones, Notify: c.notify,
 		Interval: c.interval, MaxRecords: c.maxRecords, MaxMember: c.maxMember, Logger: n.log})
 	if err != nil {
 		return "", fmt.Errorf("zone transfer: %w", err)
