@@ -1,0 +1,328 @@
+package childzone
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/wlns/wlns/index"
+	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/zone"
+)
+
+const (
+	apex     = "wl.example.org"
+	pmKey    = "pm-umkc."
+	pmSecret = "cG9zdG1hc3Rlci1vZi11bWtjLWtleS1zZWNyZXQ="
+	opKey    = "operator."
+	opSecret = "b3BlcmF0b3ItdHNpZy1rZXktc2VjcmV0LXZhbHVl"
+)
+
+var prefix = netip.MustParsePrefix("192.0.2.0/24")
+
+// cluster is a wlns zone server with zone transfer on an index.
+type cluster struct {
+	ix  *index.Index
+	dns *zone.Server
+	xfr *zone.XFR
+}
+
+// fixture fills an index with entities inside and outside 192.0.2.0/24:
+//
+//	1 group umkc-mx, registered, 192.0.2.0/25: dave@umkc.edu,
+//	  first.last@umkc.edu, domain example.com; VERP lists.example.net
+//	2 lone 192.0.2.77, not registered (inside 1: longest prefix wins): bob@umkc.edu
+//	3 lone 192.0.2.200, registered, no pairs
+//	4 lone 198.51.100.9, registered (outside the prefix): x@y.org
+func fixture() *index.Index {
+	ix := index.New()
+	tx := ix.Begin()
+	for _, e := range []*record.Entity{
+		{ID: 1, Name: "umkc-mx", Group: true, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25")}},
+		{ID: 2, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.77/32")}},
+		{ID: 3, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.200/32")}},
+		{ID: 4, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.9/32")}},
+	} {
+		e.Created = 1795392000
+		tx.PutEntity(e)
+	}
+	for _, p := range []struct {
+		e uint64
+		s string
+	}{{1, "dave@umkc.edu"}, {1, "first.last@umkc.edu"}, {1, "example.com"}, {2, "bob@umkc.edu"}, {4, "x@y.org"}} {
+		tx.PutPair(&record.Pair{Entity: p.e, Sender: p.s, Meta: record.Meta{Created: 1795392000}})
+	}
+	tx.PutVerp(&record.Verp{Entity: 1, Domain: "lists.example.net", Meta: record.Meta{Created: 1795392000}})
+	tx.SetZoneSerial(100)
+	tx.Commit()
+	return ix
+}
+
+func startCluster(t *testing.T, ix *index.Index, notify []zone.CutNotify) *cluster {
+	t.Helper()
+	s, err := zone.New(zone.Config{Apex: apex, Listen: "127.0.0.1:0", Readers: 1, NS: []string{"ns1.example.net."}}, ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	x, err := s.NewXFR(zone.XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Keys:   map[string]string{pmKey: pmSecret, opKey: opSecret},
+		Scopes: map[string][]netip.Prefix{pmKey: {prefix}}, NotifyCuts: notify, Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.Shutdown(context.Background()) })
+	return &cluster{ix: ix, dns: s, xfr: x}
+}
+
+// delegate delegates 192.0.2.0/24 to ns1.2.0.192.relay.<apex> at 10.0.0.53.
+func (c *cluster) delegate(t *testing.T) {
+	t.Helper()
+	tx := c.ix.Begin()
+	if err := tx.PutDelegation(&record.Delegation{Prefix: prefix, NS: []record.NameServer{
+		{Name: "ns1.2.0.192.relay." + apex, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.SetZoneSerial(101)
+	tx.Commit()
+}
+
+// child is a serve-only node answering on a UDP port.
+type child struct {
+	n    *Node
+	addr string
+}
+
+func startChild(t *testing.T, dir string, primaries []string, edit func(*Config)) *child {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startChildOn(t, pc, dir, primaries, edit)
+}
+
+// startChildOn starts a serve-only node answering on pc.
+func startChildOn(t *testing.T, pc net.PacketConn, dir string, primaries []string, edit func(*Config)) *child {
+	t.Helper()
+	cfg := Config{Apex: apex, Prefixes: []netip.Prefix{prefix}, Primaries: primaries, KeyName: pmKey, KeySecret: pmSecret,
+		Dir: dir, Timeout: 2 * time.Second, Retry: 100 * time.Millisecond, Registerer: prometheus.NewRegistry()}
+	if edit != nil {
+		edit(&cfg)
+	}
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: n, TsigSecret: map[string]string{pmKey: pmSecret}}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = srv.ActivateAndServe() }()
+	<-started
+	n.Start()
+	t.Cleanup(func() { _ = srv.Shutdown(); n.Shutdown() })
+	return &child{n: n, addr: pc.LocalAddr().String()}
+}
+
+// waitReady waits until every zone of the child is served.
+func (c *child) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for ok, why := c.n.Ready(); !ok; ok, why = c.n.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve-only node not ready: %s", why)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func ask(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), qtype)
+	q.SetEdns0(1232, false)
+	m, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(q, addr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return m
+}
+
+// summary is what must agree: rcode, AA, the answer records.
+func summary(m *dns.Msg) string {
+	var rrs []string
+	for _, rr := range m.Answer {
+		rrs = append(rrs, rr.String())
+	}
+	slices.Sort(rrs)
+	return dns.RcodeToString[m.Rcode] + " aa=" + map[bool]string{true: "1", false: "0"}[m.Authoritative] + "\n" + strings.Join(rrs, "\n")
+}
+
+// belowTheCut are names under 192.0.2.0/24 in the three trees.
+func belowTheCut(t *testing.T) []string {
+	ip := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	out := []string{
+		"2.0.192.relay." + apex, "4.2.0.192.relay." + apex, "77.2.0.192.relay." + apex, "200.2.0.192.relay." + apex,
+		"130.2.0.192.relay." + apex, "x.4.2.0.192.relay." + apex,
+		"4.2.0.192.sender." + apex, "umkc.edu.4.2.0.192.sender." + apex, "eve.umkc.edu.4.2.0.192.sender." + apex,
+		"anyone.example.com.4.2.0.192.sender." + apex, "a.b.example.com.4.2.0.192.sender." + apex,
+		"bob.umkc.edu.77.2.0.192.sender." + apex, "dave.umkc.edu.77.2.0.192.sender." + apex,
+		"x.y.200.2.0.192.sender." + apex, "x.y.130.2.0.192.sender." + apex,
+		"lists.example.net.4.2.0.192.verp." + apex, "other.example.net.4.2.0.192.verp." + apex,
+		"lists.example.net.130.2.0.192.verp." + apex, "4.2.0.192.verp." + apex,
+	}
+	for _, f := range []qname.Form{qname.Escaped, qname.Plain, qname.Hashed, qname.HashedDomain} {
+		for _, s := range []string{"dave@umkc.edu", "first.last@umkc.edu", "nobody@umkc.edu"} {
+			name, err := qname.Sender(s, ip("192.0.2.4"), apex, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// TestChild_AnswersAsTheClusterDid: a serve-only node pulls the three cut
+// zones of 192.0.2.0/24 with the postmaster's scoped key and answers every
+// name below the cuts — listed, unlisted, every sender form, domain-wide,
+// VERP, empty non-terminals, addresses with an entity and without — as the
+// cluster answered them before the delegation (rcode, AA, records); names
+// outside its cuts are REFUSED.
+func TestChild_AnswersAsTheClusterDid(t *testing.T) {
+	c := startCluster(t, fixture(), nil)
+	names := belowTheCut(t)
+	want := map[string]string{}
+	for _, name := range names {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeTXT, dns.TypeANY} {
+			want[name+" "+dns.TypeToString[qt]] = summary(ask(t, c.dns.UDPAddr().String(), name, qt))
+		}
+	}
+	c.delegate(t)
+	ch := startChild(t, t.TempDir(), []string{c.xfr.Addr().String()}, nil)
+	ch.waitReady(t)
+	for _, name := range names {
+		for _, qt := range []uint16{dns.TypeA, dns.TypeTXT, dns.TypeANY} {
+			key := name + " " + dns.TypeToString[qt]
+			if qt == dns.TypeANY && strings.HasPrefix(name, "2.0.192.") {
+				continue // the cut is the child's apex: its SOA (RFC 8482), where the cluster had an empty non-terminal
+			}
+			if got := summary(ask(t, ch.addr, name, qt)); got != want[key] {
+				t.Errorf("%s: serve-only node\n%s\ncluster\n%s", key, got, want[key])
+			}
+		}
+	}
+	for _, name := range []string{"192.relay." + apex, "9.100.51.198.relay." + apex, apex, "example.com"} {
+		if m := ask(t, ch.addr, name, dns.TypeA); m.Rcode != dns.RcodeRefused {
+			t.Errorf("%s outside the cuts: %s, want REFUSED", name, dns.RcodeToString[m.Rcode])
+		}
+	}
+	m := ask(t, ch.addr, "2.0.192.sender."+apex, dns.TypeSOA)
+	if len(m.Answer) != 1 || !m.Authoritative || m.Answer[0].(*dns.SOA).Serial != 101 {
+		t.Errorf("SOA at the cut: %v", m)
+	}
+	m = ask(t, ch.addr, "2.0.192.relay."+apex, dns.TypeNS)
+	if len(m.Answer) != 1 || len(m.Extra) < 1 || !strings.Contains(m.Extra[0].String(), "10.0.0.53") {
+		t.Errorf("NS at the cut, with its address: %v", m)
+	}
+}
+
+// TestChild_FollowsNotifyKeepsItsCopyAndExpires: a change on the cluster
+// reaches the serve-only node by NOTIFY (its refresh is an hour); a
+// restarted node with no primary reachable serves its copy from disk at
+// once; past the SOA expire time without a refresh it answers SERVFAIL,
+// fails readiness and says so in a metric.
+func TestChild_FollowsNotifyKeepsItsCopyAndExpires(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, fixture(), []zone.CutNotify{{Prefix: prefix, Target: pc.LocalAddr().String()}})
+	c.delegate(t)
+	dir := t.TempDir()
+	hour := func(cfg *Config) { cfg.Refresh, cfg.Retry = time.Hour, time.Hour }
+	ch := startChildOn(t, pc, dir, []string{c.xfr.Addr().String()}, hour)
+	ch.waitReady(t)
+	eve := "eve.umkc.edu.4.2.0.192.sender." + apex
+	if m := ask(t, ch.addr, eve, dns.TypeA); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 {
+		t.Fatalf("eve before she is listed: %v", m)
+	}
+	tx := c.ix.Begin()
+	tx.PutPair(&record.Pair{Entity: 1, Sender: "eve@umkc.edu"})
+	tx.SetZoneSerial(102)
+	tx.Commit()
+	start := time.Now()
+	for m := ask(t, ch.addr, eve, dns.TypeA); len(m.Answer) == 0; m = ask(t, ch.addr, eve, dns.TypeA) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("the change did not reach the serve-only node by NOTIFY: %v", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("change served %v after the write", time.Since(start))
+
+	// Restarted with its primary gone: the copy on disk is served at once.
+	ch.n.Shutdown()
+	var later atomic.Int64 // how far the restarted node's clock is ahead
+	again := startChild(t, dir, []string{"127.0.0.1:1"}, func(cfg *Config) {
+		hour(cfg)
+		cfg.Expire = 2 * time.Hour
+		cfg.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+	})
+	if ok, why := again.n.Ready(); !ok {
+		t.Fatalf("restarted node not ready from its copy: %s", why)
+	}
+	if m := ask(t, again.addr, eve, dns.TypeA); len(m.Answer) != 1 || !m.Authoritative {
+		t.Fatalf("restarted node: %v", m)
+	}
+	if got := expiredGauge(t, again.n, "2.0.192.sender."+apex+"."); got != 0 {
+		t.Errorf("wlns_serveonly_zone_expired = %v before the expire time", got)
+	}
+
+	// Three hours later, never refreshed: expired.
+	later.Store(int64(3 * time.Hour))
+	if m := ask(t, again.addr, eve, dns.TypeA); m.Rcode != dns.RcodeServerFailure {
+		t.Errorf("expired zone answered %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
+	}
+	if ok, _ := again.n.Ready(); ok {
+		t.Error("expired node reports ready")
+	}
+	if got := expiredGauge(t, again.n, "2.0.192.sender."+apex+"."); got != 1 {
+		t.Errorf("wlns_serveonly_zone_expired = %v past the expire time, want 1", got)
+	}
+}
+
+// expiredGauge is what wlns_serveonly_zone_expired says of zone, read
+// from the node's collector.
+func expiredGauge(t *testing.T, n *Node, zone string) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 64)
+	n.m.Collect(ch)
+	close(ch)
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		if m.Desc() == n.m.expired && pb.GetLabel()[0].GetValue() == zone {
+			return pb.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no wlns_serveonly_zone_expired{zone=%q}", zone)
+	return 0
+}
