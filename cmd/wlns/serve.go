@@ -60,7 +60,11 @@ func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.clos
 // serve runs a node until ctx ends (SIGINT, SIGTERM), then shuts it down.
 func serve(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n := &node{log: newLogger(cfg, c.stderr)}
-	err := n.start(ctx, c, cfg)
+	start := n.start
+	if cfg.only.on() {
+		start = n.startServeOnly
+	}
+	err := start(ctx, c, cfg)
 	switch {
 	case err == nil:
 		<-ctx.Done()

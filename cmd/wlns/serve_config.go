@@ -89,6 +89,8 @@ type serveConfig struct {
 	whois whoisConfig
 	// xfr holds the zone transfer flags (serve_xfr.go).
 	xfr xfrConfig
+	// only holds the --serve-only flags (serve_only.go).
+	only onlyConfig
 }
 
 // tls reports whether the inter-node TLS files are configured.
@@ -139,6 +141,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.hygiene.declare(fs)
 	c.whois.declare(fs)
 	c.xfr.declare(fs)
+	c.only.declare(fs)
 	fs.StringVar(&c.pprof, "pprof", "", "serve the Go profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default off)")
 }
 
@@ -176,6 +179,7 @@ func (c *serveConfig) validate() error {
 	if _, err := secureCookies(c.consoleSecure, c.verify.baseURL); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.only.validate(c)...)
 	if _, err := parseLevel(c.logLevel); err != nil {
 		errs = append(errs, err)
 	}
