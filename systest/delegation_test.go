@@ -36,37 +36,18 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 	n.waitReady(ready, 60*time.Second)
 	cli := func(token string, args ...string) cliResult {
 		t.Helper()
-		full := append(append([]string{"netns", "exec", l.server, wlnsBin}, args...), "--server", "http://"+n.ready.HTTP, "--token", token)
-		return runCmd(t, exec.Command("ip", full...))
+		return wlnsIn(t, l.server, n, "", token, args...)
 	}
 	must := func(token string, args ...string) string {
 		t.Helper()
-		res := cli(token, args...)
-		if res.code != 0 {
-			t.Fatalf("wlns %s: exit %d: %s%s", strings.Join(args, " "), res.code, res.stdout, res.stderr)
-		}
-		return res.stdout
+		return mustIn(t, l.server, n, token, args...)
 	}
-	must(n.token, "relay", "add", "192.0.2.4", "--contact", "postmaster@umkc.edu")
-	must(n.token, "relay", "add", "198.51.100.9", "--contact", "postmaster@example.net")
-	must(n.token, "pair", "add", "dave@umkc.edu", "192.0.2.4")
-	must(n.token, "pair", "add", "dave@umkc.edu", "198.51.100.9")
-	must(n.token, "verp", "add", "lists.umkc.edu", "192.0.2.4")
-	pm := strings.TrimSpace(must(n.token, "token", "create", "pm-umkc", "--role", "postmaster", "--prefix", "192.0.2.0/24"))
+	pm := seedDelegation(t, l.server, n)
 
 	// The postmaster delegates their prefix with the commands of
 	// docs/delegation.md, and cannot delegate another's.
 	dir := t.TempDir()
-	var listed string
-	for _, args := range docCommands(t, "../docs/delegation.md", "wl.example.org", apex, "198.51.100.53", zmRoot) {
-		cmd := exec.Command("ip", append(append([]string{"netns", "exec", l.server, wlnsBin}, args...), "--server", "http://"+n.ready.HTTP, "--token", pm)...)
-		cmd.Dir = dir
-		res := runCmd(t, cmd)
-		if res.code != 0 {
-			t.Fatalf("wlns %s (docs/delegation.md): exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
-		}
-		listed = res.stdout
-	}
+	listed := runDocDelegation(t, l.server, n, dir, pm)
 	if !strings.Contains(listed, "192.0.2.0/24") || !strings.Contains(listed, "ns1.2.0.192.relay."+apex) {
 		t.Fatalf("delegation list printed %q", listed)
 	}
@@ -107,15 +88,8 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 		t.Errorf("wlns DS at the cut: %v", m)
 	}
 
-	u := startUnbound(t, unboundConfig{host: "127.0.0.1", port: 53, stub: zmNS1 + ":53", netns: l.client,
-		localZones: []string{"umkc.edu."},
-		localData:  []string{`umkc.edu. 300 IN TXT "v=spf1 exists:%{l}.%{o}.%{ir}.sender.` + apex + ` -all"`}})
-	cases := []struct {
-		what, name string
-		qtype      uint16
-		rcode      int
-		answer     string // the first answer record's data; "" for none
-	}{
+	u := l.spfUnbound()
+	u.check(t, []resolveCase{
 		{"above the cut: an empty non-terminal", "192.relay." + apex, dns.TypeA, dns.RcodeSuccess, ""},
 		{"beside the cut: wlns's own relay", "9.100.51.198.relay." + apex, dns.TypeA, dns.RcodeSuccess, codeRelay},
 		{"beside the cut: wlns's own pair", "dave.umkc.edu.9.100.51.198.sender." + apex, dns.TypeA, dns.RcodeSuccess, codeSender},
@@ -126,19 +100,7 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 		{"below: VERP source", "lists.umkc.edu.4.2.0.192.verp." + apex, dns.TypeA, dns.RcodeSuccess, codeVerp},
 		{"below: unlisted address", "5.2.0.192.relay." + apex, dns.TypeA, dns.RcodeNameError, ""},
 		{"below: a pair only wlns has", "eve.umkc.edu.4.2.0.192.sender." + apex, dns.TypeA, dns.RcodeNameError, ""},
-	}
-	for _, c := range cases {
-		m := u.resolve(t, c.name, c.qtype)
-		got := ""
-		if len(m.Answer) > 0 {
-			f := strings.Fields(m.Answer[0].String())
-			got = f[4]
-		}
-		if m.Rcode != c.rcode || got != c.answer {
-			t.Errorf("%s: %s %s through Unbound = %s %q, want %s %q\n%v", c.what, c.name, dns.TypeToString[c.qtype],
-				dns.RcodeToString[m.Rcode], got, dns.RcodeToString[c.rcode], c.answer, m)
-		}
-	}
+	})
 
 	spf := newSPFChecker(t, "127.0.0.1")
 	spf.netns = l.client
@@ -185,6 +147,92 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 	}
 	if got := metricIn(t, l.server, n.ready.HTTP, "wlns_delegation_lame_delegations"); got != "1" {
 		t.Errorf("wlns_delegation_lame_delegations = %q, want 1", got)
+	}
+}
+
+// wlnsIn runs the wlns CLI in netns (in dir, unless "") against n's API
+// with token.
+func wlnsIn(t *testing.T, netns string, n *node, dir, token string, args ...string) cliResult {
+	t.Helper()
+	cmd := exec.Command("ip", append(append([]string{"netns", "exec", netns, wlnsBin}, args...), "--server", "http://"+n.ready.HTTP, "--token", token)...)
+	cmd.Dir = dir
+	return runCmd(t, cmd)
+}
+
+// mustIn is wlnsIn that fails the test unless the command succeeds, and
+// returns its output.
+func mustIn(t *testing.T, netns string, n *node, token string, args ...string) string {
+	t.Helper()
+	res := wlnsIn(t, netns, n, "", token, args...)
+	if res.code != 0 {
+		t.Fatalf("wlns %s: exit %d: %s%s", strings.Join(args, " "), res.code, res.stdout, res.stderr)
+	}
+	return res.stdout
+}
+
+// seedDelegation registers 192.0.2.4 (dave@umkc.edu, VERP lists.umkc.edu)
+// and 198.51.100.9 (dave@umkc.edu) on n, and returns the secret of a new
+// postmaster token for 192.0.2.0/24.
+func seedDelegation(t *testing.T, netns string, n *node) string {
+	t.Helper()
+	for _, args := range [][]string{
+		{"relay", "add", "192.0.2.4", "--contact", "postmaster@umkc.edu"},
+		{"relay", "add", "198.51.100.9", "--contact", "postmaster@example.net"},
+		{"pair", "add", "dave@umkc.edu", "192.0.2.4"},
+		{"pair", "add", "dave@umkc.edu", "198.51.100.9"},
+		{"verp", "add", "lists.umkc.edu", "192.0.2.4"},
+	} {
+		mustIn(t, netns, n, n.token, args...)
+	}
+	return strings.TrimSpace(mustIn(t, netns, n, n.token, "token", "create", "pm-umkc", "--role", "postmaster", "--prefix", "192.0.2.0/24"))
+}
+
+// runDocDelegation runs the commands of docs/delegation.md's step by step
+// as the postmaster (token) in dir, and returns the last one's output.
+func runDocDelegation(t *testing.T, netns string, n *node, dir, token string) string {
+	t.Helper()
+	var out string
+	for _, args := range docCommands(t, "../docs/delegation.md", "wl.example.org", apex, "198.51.100.53", zmRoot) {
+		res := wlnsIn(t, netns, n, dir, token, args...)
+		if res.code != 0 {
+			t.Fatalf("wlns %s (docs/delegation.md): exit %d: %s", strings.Join(args, " "), res.code, res.stderr)
+		}
+		out = res.stdout
+	}
+	return out
+}
+
+// spfUnbound starts Unbound in the client namespace on 127.0.0.1:53 with
+// strict QNAME minimisation, the stub for the apex at the server
+// namespace's first address, and umkc.edu's SPF record asking the sender
+// zone with exists:.
+func (l *zmLab) spfUnbound() *unbound {
+	return startUnbound(l.t, unboundConfig{host: "127.0.0.1", port: 53, stub: zmNS1 + ":53", netns: l.client,
+		localZones: []string{"umkc.edu."},
+		localData:  []string{`umkc.edu. 300 IN TXT "v=spf1 exists:%{l}.%{o}.%{ir}.sender.` + apex + ` -all"`}})
+}
+
+// resolveCase is a name asked through Unbound and what must come back.
+type resolveCase struct {
+	what, name string
+	qtype      uint16
+	rcode      int
+	answer     string // the first answer record's data; "" for none
+}
+
+// check resolves each case through u.
+func (u *unbound) check(t *testing.T, cases []resolveCase) {
+	t.Helper()
+	for _, c := range cases {
+		m := u.resolve(t, c.name, c.qtype)
+		got := ""
+		if len(m.Answer) > 0 {
+			got = strings.Fields(m.Answer[0].String())[4]
+		}
+		if m.Rcode != c.rcode || got != c.answer {
+			t.Errorf("%s: %s %s through Unbound = %s %q, want %s %q\n%v", c.what, c.name, dns.TypeToString[c.qtype],
+				dns.RcodeToString[m.Rcode], got, dns.RcodeToString[c.rcode], c.answer, m)
+		}
 	}
 }
 
@@ -240,6 +288,12 @@ func metricIn(t *testing.T, netns, addr, name string) string {
 // new one after it.
 func docCommands(t *testing.T, path string, replace ...string) [][]string {
 	t.Helper()
+	return docBlockCommands(t, path, "sh", replace...)
+}
+
+// docBlockCommands is docCommands for the blocks of another info string.
+func docBlockCommands(t *testing.T, path, block string, replace ...string) [][]string {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +302,7 @@ func docCommands(t *testing.T, path string, replace ...string) [][]string {
 	var out [][]string
 	for i := 1; i < len(parts); i += 2 {
 		info, body, _ := strings.Cut(parts[i], "\n")
-		if info != "sh" {
+		if info != block {
 			continue
 		}
 		for _, line := range strings.Split(strings.NewReplacer(replace...).Replace(body), "\n") {

@@ -87,6 +87,22 @@ func startNode(t testing.TB, dataDir string, extra ...string) *node {
 // waitReady polls for the ready file and then for the admin token.
 func (n *node) waitReady(readyFile string, limit time.Duration) {
 	n.t.Helper()
+	n.readReady(readyFile, limit)
+	tokenFile := n.ready.TokenFile
+	if tokenFile == "" {
+		tokenFile = filepath.Join(n.dataDir, "admin.token")
+	}
+	b, err := os.ReadFile(tokenFile)
+	if err != nil {
+		n.t.Fatalf("reading admin token: %v", err)
+	}
+	n.token = strings.TrimSpace(string(b))
+}
+
+// readReady polls for the ready file (a node without a token of its own,
+// as a serve-only one, is ready then).
+func (n *node) readReady(readyFile string, limit time.Duration) {
+	n.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		b, err := os.ReadFile(readyFile)
@@ -108,15 +124,6 @@ func (n *node) waitReady(readyFile string, limit time.Duration) {
 	if n.ready.DNSUDP == "" || n.ready.DNSTCP == "" || n.ready.HTTP == "" {
 		n.t.Fatalf("ready file lacks addresses: %+v", n.ready)
 	}
-	tokenFile := n.ready.TokenFile
-	if tokenFile == "" {
-		tokenFile = filepath.Join(n.dataDir, "admin.token")
-	}
-	b, err := os.ReadFile(tokenFile)
-	if err != nil {
-		n.t.Fatalf("reading admin token: %v", err)
-	}
-	n.token = strings.TrimSpace(string(b))
 }
 
 // stop sends sig and waits (bounded) for the process to exit.
