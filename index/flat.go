@@ -38,7 +38,29 @@ const (
 	FlatProv
 	// FlatArena is one arena chunk's used words, little endian.
 	FlatArena
+	// FlatEntHot is a page of idSlots entity hot entries by ID (created,
+	// last queried, cold reference: uint32 little endian each), pages from
+	// the first to the last holding an entity; a page without one is an
+	// empty part. The entity parts come before the pairs'.
+	FlatEntHot
+	// FlatEntSparse is a block of entities with IDs past the pages: ID and
+	// hot entry, in ID order.
+	FlatEntSparse
+	// FlatEntArena is one chunk of the entities' arena, its used words.
+	FlatEntArena
+	// FlatHost4 is a block of Host4Block IPv4 /32 members (the last one
+	// fewer) in key order: their keys, then their entity IDs.
+	FlatHost4
 )
+
+// order is where parts of kind p come in the flat form: the entities'
+// kinds first.
+func (p FlatPart) order() int {
+	if p >= FlatEntHot {
+		return int(p - FlatEntHot)
+	}
+	return int(p) + int(FlatHost4-FlatEntHot)
+}
 
 // Sizes of the flat form.
 const (
@@ -62,12 +84,18 @@ const (
 // flat form, so blocks can be copied to and from memory as they are.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// WriteFlat calls emit with v's pair and VERP tables in flat form, one
-// part at a time, and stops at emit's first error. The bytes emit gets are
-// only valid until it returns.
+// WriteFlat calls emit with v's entities and pair and VERP tables in flat
+// form, one part at a time, and stops at emit's first error. The bytes
+// emit gets are only valid until it returns.
 func (v *View) WriteFlat(emit func(FlatPart, []byte) error) error {
+	if err := (&flatEntWriter{v: v, emit: emit}).write(); err != nil {
+		return err
+	}
 	fw := &flatWriter{cv: &v.cold, emit: emit, nameID: map[uint32]uint32{0: 0}, names: []string{""},
-		provs: []prov{{}}, provID: map[prov]uint32{{}: 0}}
+		provs: []prov{{}}, provID: map[prov]uint32{{}: 0}, provOf: make([]uint32, len(v.cold.provs))}
+	for i := range fw.provOf {
+		fw.provOf[i] = noProv
+	}
 	fw.entries(&v.pairs, FlatPairs)
 	fw.entries(&v.verps, FlatVerps)
 	for _, n := range fw.names[1:] {
@@ -80,6 +108,9 @@ func (v *View) WriteFlat(emit func(FlatPart, []byte) error) error {
 	return fw.err
 }
 
+// noProv marks a View by/method number not numbered in the flat form yet.
+const noProv = ^uint32(0)
+
 // flatWriter renumbers the cold records into the canonical arena as it
 // writes; the first error sticks.
 type flatWriter struct {
@@ -89,8 +120,10 @@ type flatWriter struct {
 	nameID map[uint32]uint32 // the View's name number → the flat one
 	provs  []prov
 	provID map[prov]uint32
-	next   uint64 // where the next cold record goes in the flat arena
+	provOf []uint32 // the View's by/method number → the flat one, or noProv
+	next   uint64   // where the next cold record goes in the flat arena
 	buf    []byte
+	hdr    []uint32 // the View's header word of each entry of a leaf
 	err    error
 }
 
@@ -104,14 +137,17 @@ func (fw *flatWriter) put(part FlatPart, b []byte) {
 // pointing into the flat arena.
 func (fw *flatWriter) entries(tb *table, part FlatPart) {
 	fw.buf = slices.Grow(fw.buf[:0], MaxFlatPart)
-	eachSorted(tb, func(e *entry) {
-		_, _, words := fw.cold(e)
-		ne := *e
-		ne.cold = fw.place(words)
-		fw.buf = appendEntry(fw.buf, &ne)
-		if len(fw.buf) == MaxFlatPart {
-			fw.put(part, fw.buf)
-			fw.buf = fw.buf[:0]
+	eachSorted(tb, func(es []entry) {
+		fw.headers(es)
+		for i := range es {
+			_, words := fw.flatHeader(&es[i], fw.hdr[i])
+			ne := es[i]
+			ne.cold = fw.place(words)
+			fw.buf = appendEntry(fw.buf, &ne)
+			if len(fw.buf) == MaxFlatPart {
+				fw.put(part, fw.buf)
+				fw.buf = fw.buf[:0]
+			}
 		}
 	})
 	if len(fw.buf) > 0 {
@@ -119,10 +155,42 @@ func (fw *flatWriter) entries(tb *table, part FlatPart) {
 	}
 }
 
-// cold returns e's cold record in the View and its flat header word and size.
-func (fw *flatWriter) cold(e *entry) ([]uint32, uint32, uint64) {
-	w := fw.cv.record(e.cold)
-	p, n, _ := fw.cv.fields(w)
+// headers reads the header word of each of es's cold records into fw.hdr,
+// in a loop of independent loads: the records lie scattered over the
+// arena, and a load each per entry, among the rest of the work, would
+// wait for one cache miss at a time.
+func (fw *flatWriter) headers(es []entry) {
+	fw.hdr = slices.Grow(fw.hdr[:0], len(es))[:len(es)]
+	chunks := fw.cv.chunks
+	for i := range es {
+		ref := es[i].cold
+		fw.hdr[i] = chunks[ref>>chunkBits][ref%chunkWords+coldPacked]
+	}
+}
+
+// flatHeader returns the flat header word and size of e's cold record,
+// whose header word in the View is h.
+func (fw *flatWriter) flatHeader(e *entry, h uint32) (uint32, uint64) {
+	var n int
+	var id uint32
+	if h != provWide {
+		n = int(h & (1<<lenBits - 1))
+		if id = fw.provOf[h>>lenBits]; id == noProv {
+			id = fw.flatProv(fw.cv.provs[h>>lenBits])
+			fw.provOf[h>>lenBits] = id
+		}
+	} else {
+		var p prov
+		p, n, _ = fw.cv.fields(fw.cv.record(e.cold))
+		id = fw.flatProv(p)
+	}
+	pw := packed(id, n)
+	return pw, coldWords(pw, n)
+}
+
+// flatProv returns the flat number of the View's by/method pair p,
+// numbering it if new.
+func (fw *flatWriter) flatProv(p prov) uint32 {
 	np := prov{fw.name(p.by), fw.name(p.method)}
 	id, ok := fw.provID[np]
 	if !ok {
@@ -130,8 +198,7 @@ func (fw *flatWriter) cold(e *entry) ([]uint32, uint32, uint64) {
 		fw.provs = append(fw.provs, np)
 		fw.provID[np] = id
 	}
-	pw := packed(id, n)
-	return w, pw, coldWords(pw, n)
+	return id
 }
 
 // name returns the flat number of the View's name number id.
@@ -171,13 +238,16 @@ func (fw *flatWriter) arena(tables ...*table) {
 	chunk := make([]uint32, 0, chunkWords)
 	var ci uint64
 	for _, tb := range tables {
-		eachSorted(tb, func(e *entry) {
-			w, pw, words := fw.cold(e)
-			if ref := uint64(fw.place(words)); ref>>chunkBits != ci {
-				fw.put(FlatArena, wordBytes(chunk))
-				chunk, ci = chunk[:0], ref>>chunkBits
+		eachSorted(tb, func(es []entry) {
+			fw.headers(es) // the loads that bring the records into the cache
+			for i := range es {
+				pw, words := fw.flatHeader(&es[i], fw.hdr[i])
+				if ref := uint64(fw.place(words)); ref>>chunkBits != ci {
+					fw.put(FlatArena, wordBytes(chunk))
+					chunk, ci = chunk[:0], ref>>chunkBits
+				}
+				chunk = appendCold(chunk, fw.cv, fw.cv.record(es[i].cold), pw, fw.name)
 			}
-			chunk = appendCold(chunk, fw.cv, w, pw, fw.name)
 		})
 	}
 	if len(chunk) > 0 {
@@ -218,27 +288,22 @@ func appendEntry(b []byte, e *entry) []byte {
 	return binary.LittleEndian.AppendUint32(b, e.cold)
 }
 
-// eachSorted calls fn for tb's entries in key order. Leaves in slot order
-// are sorted by hash; entries of one hash (one leaf) are put in order.
-func eachSorted(tb *table, fn func(*entry)) {
+// eachSorted calls fn with each leaf's entries of tb in key order, leaf
+// by leaf. Leaves in slot order are sorted by hash; entries of one hash
+// (one leaf) are put in order. fn must not keep or change es.
+func eachSorted(tb *table, fn func(es []entry)) {
 	var tie []entry
 	tb.eachLeaf(func(l *leaf) bool {
-		for j := 0; j < len(l.es); {
-			k := j + 1
-			for k < len(l.es) && l.es[k].hk == l.es[j].hk {
-				k++
-			}
-			if k == j+1 {
-				fn(&l.es[j])
-			} else {
-				tie = append(tie[:0], l.es[j:k]...)
+		es := l.es
+		for j := 1; j < len(es); j++ {
+			if es[j].hk == es[j-1].hk {
+				tie = append(tie[:0], es...)
 				slices.SortFunc(tie, func(a, b entry) int { return compareKeys(a.key(), b.key()) })
-				for i := range tie {
-					fn(&tie[i])
-				}
+				es = tie
+				break
 			}
-			j = k
 		}
+		fn(es)
 		return true
 	})
 }

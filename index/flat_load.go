@@ -24,10 +24,14 @@ type FlatLoader struct {
 	// the flat form filled.
 	chunks [][]uint32
 	used   []int
+	// e holds the entities' parts.
+	e entLoad
 }
 
 // LoadFlat starts reading a flat form into t, which must come from
-// BeginEmpty and hold no pair or VERP source.
+// BeginEmpty and hold no pair or VERP source, nor any entity when the
+// form holds entity parts (a format-5 snapshot's entities come as
+// records, put before its pair tables are loaded).
 func (t *Txn) LoadFlat() *FlatLoader { return &FlatLoader{t: t} }
 
 // Part returns the memory that the next part, of kind part and n bytes,
@@ -35,11 +39,13 @@ func (t *Txn) LoadFlat() *FlatLoader { return &FlatLoader{t: t} }
 // Parts must come in the order of their kinds and within the sizes the
 // flat form allows.
 func (l *FlatLoader) Part(part FlatPart, n int) ([]byte, error) {
-	if part < l.last || part < FlatPairs || part > FlatArena {
+	if part < FlatPairs || part > FlatHost4 || l.last != 0 && part.order() < l.last.order() {
 		return nil, errFlat("part kind %d after kind %d", part, l.last)
 	}
 	l.last = part
 	switch part {
+	case FlatEntHot, FlatEntSparse, FlatEntArena, FlatHost4:
+		return l.entityPart(part, n)
 	case FlatPairs, FlatVerps:
 		return l.entryPart(int(part-FlatPairs), n)
 	case FlatName:
@@ -92,6 +98,11 @@ func (l *FlatLoader) Counts() (pairs, verps int) { return l.n[0], l.n[1] }
 func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
 	if !littleEndian {
 		l.swap()
+	}
+	if l.e.read {
+		if err := l.finishEntities(); err != nil {
+			return err
+		}
 	}
 	a, err := l.arena()
 	if err != nil {
@@ -399,9 +410,24 @@ func (l *FlatLoader) swap() {
 		}
 	}
 	for ci, c := range l.chunks {
-		for i, x := range c[:l.used[ci]] {
-			b := unsafe.Slice((*byte)(unsafe.Pointer(&x)), 4)
-			c[i] = binary.LittleEndian.Uint32(b)
+		swapWords(c[:l.used[ci]])
+	}
+	for _, p := range l.e.pages {
+		if p != nil {
+			swapWords(unsafe.Slice((*uint32)(unsafe.Pointer(&p.v[0])), entPageBytes/4))
 		}
+	}
+	for _, blocks := range [][][]uint32{l.e.sparse, l.e.chunks, l.e.host4} {
+		for _, ws := range blocks {
+			swapWords(ws)
+		}
+	}
+}
+
+// swapWords turns little-endian words read on a big-endian machine into
+// native ones.
+func swapWords(ws []uint32) {
+	for i, x := range ws {
+		ws[i] = binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Pointer(&x)), 4))
 	}
 }

@@ -32,14 +32,11 @@ func writeFlat(t testing.TB, v *View) []flatPart {
 	return parts
 }
 
-// loadFlat reads parts into a fresh index holding the entities of src, if
-// any, and refusing records of entities not in known, if not nil.
-func loadFlat(parts []flatPart, src *View, known []uint64) (*Index, error) {
+// loadFlat reads parts into a fresh index, refusing records of entities
+// not in known, if not nil.
+func loadFlat(parts []flatPart, known []uint64) (*Index, error) {
 	ix := New()
 	tx := ix.BeginEmpty()
-	if src != nil {
-		src.Entities(func(e *record.Entity) bool { tx.PutEntity(e); return true })
-	}
 	l := tx.LoadFlat()
 	for _, p := range parts {
 		buf, err := l.Part(p.kind, len(p.b))
@@ -81,7 +78,7 @@ func TestFlat_RestoredTablesAnswerAsTheOldStore(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			w := newWorld()
 			oix, nix := oracle.New(), New()
-			nix.cold.compactAt = 64
+			nix.cold.compactAt, nix.ecold.compactAt = 64, 64
 			for round := 0; round < 30; round++ {
 				tx := pair{oix.Begin(), nix.Begin()}
 				for i := r.IntN(60); i > 0; i-- {
@@ -93,7 +90,7 @@ func TestFlat_RestoredTablesAnswerAsTheOldStore(t *testing.T) {
 					continue
 				}
 				parts := writeFlat(t, nix.Load())
-				back, err := loadFlat(parts, nix.Load(), nil)
+				back, err := loadFlat(parts, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -113,21 +110,32 @@ func TestFlat_RestoredTablesAnswerAsTheOldStore(t *testing.T) {
 func TestFlat_SameRecordsSameBytes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	w := newWorld()
-	a := New()
-	a.cold.compactAt = 64
-	for range 40 {
-		tx := a.Begin()
+	a, o := New(), oracle.New() // the oracle keeps member prefixes apart
+	a.cold.compactAt, a.ecold.compactAt = 64, 64
+	for round := range 41 {
+		tx := pair{o.Begin(), a.Begin()}
 		for i := r.IntN(60); i > 0; i-- {
-			w.step(r, pair{oracle.New().Begin(), tx})
+			w.step(r, tx)
 		}
-		tx.Commit()
+		for _, id := range w.entities[:3*(round/40)] { // the last round: some entities for sure
+			e := w.randEntity(r, tx.old.View(), id)
+			tx.old.PutEntity(e)
+			tx.new.PutEntity(e)
+		}
+		tx.old.Commit()
+		tx.new.Commit()
 	}
 	var ps []*record.Pair
 	var vs []*record.Verp
+	var es []*record.Entity
 	a.Load().Pairs(func(p *record.Pair) bool { ps = append(ps, p); return true })
 	a.Load().Verps(func(v *record.Verp) bool { vs = append(vs, v); return true })
+	a.Load().Entities(func(e *record.Entity) bool { es = append(es, e); return true })
 	b := New()
 	tx := b.Begin()
+	for i := len(es) - 1; i >= 0; i-- {
+		tx.PutEntity(es[i])
+	}
 	for i := len(ps) - 1; i >= 0; i-- {
 		tx.PutPair(ps[i])
 	}
@@ -135,8 +143,9 @@ func TestFlat_SameRecordsSameBytes(t *testing.T) {
 		tx.PutVerp(vs[i])
 	}
 	tx.Commit()
-	if len(ps) < 20 || len(vs) < 5 || a.cold.compactions == 0 {
-		t.Fatalf("%d pairs, %d VERP sources, %d compactions: the history is too tame", len(ps), len(vs), a.cold.compactions)
+	if len(ps) < 20 || len(vs) < 5 || len(es) < 4 || a.cold.compactions == 0 || a.ecold.compactions == 0 {
+		t.Fatalf("%d pairs, %d VERP sources, %d entities, %d and %d compactions: the history is too tame",
+			len(ps), len(vs), len(es), a.cold.compactions, a.ecold.compactions)
 	}
 	if !bytes.Equal(flatBytes(writeFlat(t, a.Load())), flatBytes(writeFlat(t, b.Load()))) {
 		t.Fatal("the same records wrote different bytes")
@@ -158,7 +167,7 @@ func TestFlat_LargeTablesLoadAsInserted(t *testing.T) {
 	if blocks < 6 || chunks < 4 {
 		t.Fatalf("%d entry blocks, %d arena chunks: too few to cross their ends", blocks, chunks)
 	}
-	back, err := loadFlat(parts, nil, nil)
+	back, err := loadFlat(parts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +216,7 @@ func TestFlat_DamagedPartsAreRefused(t *testing.T) {
 	tx.Commit()
 	good := writeFlat(t, ix.Load())
 	ents := []uint64{1, 2, 3}
-	if _, err := loadFlat(good, nil, ents); err != nil {
+	if _, err := loadFlat(good, ents); err != nil {
 		t.Fatal(err)
 	}
 	find := func(ps []flatPart, k FlatPart) int {
@@ -252,7 +261,7 @@ func TestFlat_DamagedPartsAreRefused(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := loadFlat(c.parts, nil, c.ents)
+			_, err := loadFlat(c.parts, c.ents)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one saying %q", err, c.want)
 			}

@@ -248,6 +248,12 @@ func BenchmarkSnapshot_Restore3MPairsFromFile(b *testing.B) {
 	benchRestoreFromFile(b, 1_000_000, 3_000_000)
 }
 
+// BenchmarkSnapshot_Restore1MRelaysFromFile is the entities' share: 1M
+// lone relays and no pairs.
+func BenchmarkSnapshot_Restore1MRelaysFromFile(b *testing.B) {
+	benchRestoreFromFile(b, 1_000_000, 0)
+}
+
 func benchRestoreFromFile(b *testing.B, relays, pairs int) {
 	path := filepath.Join(b.TempDir(), "state.bin")
 	func() {

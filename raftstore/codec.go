@@ -46,22 +46,6 @@ func (e *enc) prefixes(ps []netip.Prefix) {
 	}
 }
 
-// meta writes the replicated fields of a record's Meta; Updated is stored
-// as its distance from Created, which is usually small.
-func (e *enc) meta(m *record.Meta) { e.times(m.Pinned, m.Created, m.Updated, m.LastQueried) }
-
-// times writes a record's bookkeeping as meta does.
-func (e *enc) times(pinned bool, created, updated, lastQueried int64) {
-	var flags byte
-	if pinned {
-		flags |= 1
-	}
-	e.byte(flags)
-	e.varint(created)
-	e.varint(updated - created)
-	e.varint(lastQueried)
-}
-
 // errShort means a record ended before its fields did.
 var errShort = errors.New("record shorter than its fields")
 
@@ -164,6 +148,9 @@ func (d *dec) prefixes() []netip.Prefix {
 	return out
 }
 
+// meta reads the replicated fields of a record's Meta as formats 1 to 5
+// wrote them for entities (and 1 to 4 for pairs): a flags byte (pinned),
+// Created, Updated as its distance from Created, LastQueried.
 func (d *dec) meta(m *record.Meta) {
 	flags := d.byte()
 	m.Pinned = flags&1 != 0

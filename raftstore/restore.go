@@ -72,7 +72,7 @@ func (rs *restored) read(sr *snapReader) error {
 		if tag == tagEnd {
 			return rs.end(sr)
 		}
-		if _, ok := flatPart(tag); ok {
+		if _, _, ok := flatPart(tag); ok {
 			if err := rs.flatRecord(sr, tag, n); err != nil {
 				return fmt.Errorf("record tag %d: %w", tag, err)
 			}
@@ -95,9 +95,8 @@ func (rs *restored) end(sr *snapReader) error {
 	if err := sr.checksum(); err != nil {
 		return err
 	}
-	if rs.version >= 5 {
-		p, v := rs.flat.Counts()
-		rs.n.pairs, rs.n.verps = uint64(p), uint64(v)
+	if err := rs.finishFlat(); err != nil {
+		return err
 	}
 	if rs.n != rs.want {
 		return fmt.Errorf("snapshot declares %+v records but holds %+v", rs.want, rs.n)
@@ -107,7 +106,7 @@ func (rs *restored) end(sr *snapReader) error {
 		rs.zs.n = legacySerial(rs.dd.maxT)
 	}
 	rs.txn.SetZoneSerial(rs.zs.n)
-	return rs.finishFlat()
+	return nil
 }
 
 // apply decodes one record into the restore.
@@ -129,6 +128,9 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		rs.txn.SetSerial(rs.serial)
 		rs.flat = rs.txn.LoadFlat()
 	case tagEntity:
+		if rs.version >= 6 {
+			return errors.New("an entity record in a format-6 snapshot")
+		}
 		ent := decodeEntity(d)
 		if err := d.end(); err != nil {
 			return err

@@ -15,14 +15,14 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Snapshot format, version 5:
+// Snapshot format, version 6:
 //
 //	header  "WLNSSNAP" uvarint(version)
 //	records tag byte, uvarint(payload length), payload
 //	        state first, the zone serial once it counts changes
-//	        (zoneserial.go), then entities by ID, the pair and VERP tables in
-//	        the index's flat form (snapshot_flat.go), tokens by name,
-//	        challenges by ID, suppressions by (sender, entity), rate
+//	        (zoneserial.go), then the entities and the pair and VERP
+//	        tables in the index's flat form (snapshot_flat.go), tokens by
+//	        name, challenges by ID, suppressions by (sender, entity), rate
 //	        windows by key, the request-ID window in apply order, zone
 //	        records by (name, type, data), delegations by prefix, dismissed
 //	        suggestions by entity IDs (dismissal.go)
@@ -33,11 +33,12 @@ import (
 // the state record; version 2 has no sliding rate windows; version 3 no
 // zone records (and one count fewer) and no delegations; versions 1 to 4
 // hold one record per pair (by entity and sender) and per VERP source (by
-// entity and domain) instead of the flat tables. Restore reads all five;
-// Persist writes version 5.
+// entity and domain) instead of the flat tables; versions 1 to 5 one
+// record per entity (tagEntity, by ID) instead of the entities' flat
+// parts. Restore reads all six; Persist writes version 6.
 const (
 	snapMagic   = "WLNSSNAP"
-	snapVersion = 5
+	snapVersion = 6
 	// maxRecord bounds one record's payload, so a corrupt length cannot
 	// make Restore allocate without limit.
 	maxRecord = 1 << 20
@@ -91,7 +92,6 @@ func (s *fsmSnapshot) Release() {}
 // same bytes.
 func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw := &snapWriter{w: bufio.NewWriterSize(w, 256<<10), crc: crc32.New(castagnoli)}
-	ents := s.entities()
 	c := s.view.Counts()
 	toks := s.st.tokens.sorted()
 	chs, sups, wins := s.st.ch.sorted()
@@ -101,11 +101,8 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 	sw.e.uvarint(snapVersion)
 	sw.write(sw.e.b)
 	sw.e.b = sw.e.b[:0]
-	sw.stateRecord(s, len(ents), c.Pairs+c.DomainPairs, c.VerpSources, len(toks), len(chs), len(sups), len(wins), zone.Len())
+	sw.stateRecord(s, c.Entities, c.Pairs+c.DomainPairs, c.VerpSources, len(toks), len(chs), len(sups), len(wins), zone.Len())
 	sw.zoneSerialRecord(s.zs)
-	for _, e := range ents {
-		sw.entity(e.Entity())
-	}
 	if err := s.view.WriteFlat(sw.flat); err != nil && sw.err == nil {
 		sw.err = err
 	}
@@ -129,14 +126,6 @@ func (s *fsmSnapshot) WriteTo(w io.Writer) (int64, error) {
 		return sw.n, fmt.Errorf("writing snapshot: %w", sw.err)
 	}
 	return sw.n, nil
-}
-
-// entities collects the view's entities in ID order, as handles: each is
-// built into a record.Entity only while it is written.
-func (s *fsmSnapshot) entities() []index.EntityRef {
-	ents := make([]index.EntityRef, 0, s.view.Counts().Entities)
-	s.view.EachEntity(func(e index.EntityRef) bool { ents = append(ents, e); return true })
-	return ents
 }
 
 // snapWriter writes records and keeps the running checksum and size. The
@@ -183,25 +172,6 @@ func (sw *snapWriter) stateRecord(s *fsmSnapshot, ents, pairs, verps, toks, chs,
 		e.uvarint(uint64(n))
 	}
 	sw.record(tagState)
-}
-
-func (sw *snapWriter) entity(ent *record.Entity) {
-	e := &sw.e
-	e.uvarint(ent.ID)
-	e.str(ent.Name)
-	var flags byte
-	if ent.Group {
-		flags |= 1
-	}
-	if ent.Registered {
-		flags |= 2
-	}
-	e.byte(flags)
-	e.prefixes(ent.Prefixes)
-	e.str(ent.Contact)
-	e.str(ent.PTR)
-	e.meta(&ent.Meta)
-	sw.record(tagEntity)
 }
 
 func (sw *snapWriter) token(t *record.Token) {

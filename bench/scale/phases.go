@@ -256,8 +256,15 @@ func (s *runner) memory(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forcing a GC: %w", err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	heap, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err == nil && s.c.out != "" {
+		// The live heap after the collection: where each byte per record goes.
+		err = os.WriteFile(filepath.Join(s.c.out, fmt.Sprintf("heap-%d.pprof", s.c.pairs)), heap, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("saving the heap profile: %w", err)
+	}
 	if err := kit.Sleep(ctx, s.c.settle); err != nil {
 		return err
 	}
