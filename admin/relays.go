@@ -121,21 +121,30 @@ func (a *API) updateRelay(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
-	if err := c.mayWriteEntity(e); err != nil {
+	body, err := relayUpdateBody(c, e, &req)
+	if err != nil {
 		return err
+	}
+	return a.putEntity(w, r, body, nil)
+}
+
+// relayUpdateBody validates the replacement of lone relay e's fields for
+// the caller.
+func relayUpdateBody(c *caller, e *record.Entity, req *RelayUpdate) (command.EntityBody, error) {
+	if err := c.mayWriteEntity(e); err != nil {
+		return command.EntityBody{}, err
 	}
 	registered := req.Registered == nil || *req.Registered
 	contact, err := normalizeContact(req.Contact, registered)
 	if err != nil {
-		return err
+		return command.EntityBody{}, err
 	}
 	ptr, err := normalizePTR(req.PTR)
 	if err != nil {
-		return err
+		return command.EntityBody{}, err
 	}
-	body := command.EntityBody{ID: e.ID, Prefixes: prefixStrings(e.Prefixes), Registered: registered,
-		Contact: contact, PTR: ptr, Pinned: req.Pinned}
-	return a.putEntity(w, r, body, nil)
+	return command.EntityBody{ID: e.ID, Prefixes: prefixStrings(e.Prefixes), Registered: registered,
+		Contact: contact, PTR: ptr, Pinned: req.Pinned}, nil
 }
 
 func (a *API) deleteRelay(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -23,6 +23,12 @@ func RelayBody(v *index.View, tok *record.Token, req *RelayRequest) (command.Ent
 	return relayBody(v, &caller{tok: tok}, req)
 }
 
+// RelayUpdateBody validates the replacement of lone relay e's fields for
+// tok, as PUT /v1/relays/{id} does.
+func RelayUpdateBody(tok *record.Token, e *record.Entity, req *RelayUpdate) (command.EntityBody, error) {
+	return relayUpdateBody(&caller{tok: tok}, e, req)
+}
+
 // DelegationBody validates a delegation for tok, as POST /v1/delegations
 // does.
 func DelegationBody(tok *record.Token, req *DelegationRequest) (command.DelegationBody, error) {
