@@ -41,7 +41,7 @@ func (c *Console) relayEditForm(w http.ResponseWriter, r *http.Request, s *sessi
 	if err != nil {
 		return err
 	}
-	c.render(w, http.StatusOK, "relayedit", view{Title: "Edit relay", Nav: "relays", S: s, Data: editData(e)})
+	c.render(w, http.StatusOK, "relayedit", view{Title: "Edit relay " + e.Label(), Nav: "relays", S: s, Data: editData(e)})
 	return nil
 }
 
@@ -63,7 +63,7 @@ func (c *Console) saveRelay(w http.ResponseWriter, r *http.Request, s *session) 
 		_, err = c.propose(r.Context(), command.EntityPut, body)
 	}
 	if ue, ok := err.(*userError); ok && ue.status < 500 {
-		c.render(w, ue.status, "relayedit", view{Title: "Edit relay", Nav: "relays", S: s, Error: ue.msg, Data: d})
+		c.render(w, ue.status, "relayedit", view{Title: "Edit relay " + e.Label(), Nav: "relays", S: s, Error: ue.msg, Data: d})
 		return nil
 	}
 	if err != nil {
