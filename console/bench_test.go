@@ -143,3 +143,52 @@ func BenchmarkFindRelay_1M(b *testing.B) {
 		})
 	}
 }
+
+// millionRelays is an index of 1,000,000 lone relays in 10.0.0.0/12 and
+// one group.
+var millionRelays = sync.OnceValue(func() *index.Index {
+	ix := index.New()
+	tx := ix.Begin()
+	for id := uint64(1); id <= 1_000_000; id++ {
+		a := netip.AddrFrom4([4]byte{10, byte(id >> 16), byte(id >> 8), byte(id)})
+		tx.PutEntity(&record.Entity{ID: id, Prefixes: []netip.Prefix{netip.PrefixFrom(a, 32)}, Registered: true, Contact: "pm@example.org"})
+	}
+	tx.PutEntity(&record.Entity{ID: 1_000_001, Name: "pool", Group: true, Registered: true, Contact: "pm@example.org",
+		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
+	tx.Commit()
+	return ix
+})
+
+// BenchmarkRelaysPage_1M times the relays page and the pairs page's relay
+// list over 1,000,000 relays, for an admin (the first 100) and for a
+// postmaster who holds 256 of them (a walk of every relay).
+func BenchmarkRelaysPage_1M(b *testing.B) {
+	ix := millionRelays()
+	secret := "bench-session"
+	for _, c := range []struct {
+		name, role, path, want string
+		prefixes               []netip.Prefix
+	}{
+		{"admin-relays", "admin", "/console/relays", "10.0.0.1", nil},
+		{"postmaster-relays", "postmaster", "/console/relays", "10.3.1.", []netip.Prefix{netip.MustParsePrefix("10.3.1.0/24")}},
+		{"postmaster-pairs", "postmaster", "/console/pairs", "10.3.1.", []netip.Prefix{netip.MustParsePrefix("10.3.1.0/24")}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			st := &readStore{ix: ix, tok: &record.Token{Name: sessionPrefix + "0-token-bench", Hash: admin.HashSecret(secret),
+				Role: record.Role(c.role), Prefixes: c.prefixes, Created: time.Now().Unix()}}
+			con, err := New(Config{Logger: slog.New(slog.DiscardHandler)}, st)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				req := httptest.NewRequest("GET", c.path, nil)
+				req.AddCookie(&http.Cookie{Name: cookieName, Value: secret})
+				w := httptest.NewRecorder()
+				con.ServeHTTP(w, req)
+				if w.Code != 200 || !strings.Contains(w.Body.String(), c.want) {
+					b.Fatalf("%s: %d", c.path, w.Code)
+				}
+			}
+		})
+	}
+}

@@ -31,15 +31,15 @@ func (c *Console) relays(w http.ResponseWriter, r *http.Request, s *session) err
 	}
 	v := c.store.Index().Load()
 	var d relaysData
-	v.Entities(func(e *record.Entity) bool {
-		if e.ID <= after || !s.sees(e) {
+	v.EachEntity(func(e index.EntityRef) bool {
+		if e.ID() <= after || !s.seesRef(e) {
 			return true
 		}
 		if len(d.Rows) == relayPage {
 			d.Next = strconv.FormatUint(d.Rows[len(d.Rows)-1].ID, 10)
 			return false
 		}
-		d.Rows = append(d.Rows, relayRow{Entity: e, Records: v.RecordsOf(e.ID)})
+		d.Rows = append(d.Rows, relayRow{Entity: e.Entity(), Records: v.RecordsOf(e.ID())})
 		return true
 	})
 	c.render(w, http.StatusOK, "relays", view{Title: "Relays and groups", Nav: "relays", S: s, Notice: notice(r), Data: d})
@@ -50,9 +50,9 @@ func (c *Console) relays(w http.ResponseWriter, r *http.Request, s *session) err
 // for an admin, who sees every one.
 func visible(v *index.View, s *session, limit int) []*record.Entity {
 	var out []*record.Entity
-	v.Entities(func(e *record.Entity) bool {
-		if s.sees(e) {
-			out = append(out, e)
+	v.EachEntity(func(e index.EntityRef) bool {
+		if s.seesRef(e) {
+			out = append(out, e.Entity())
 		}
 		return limit == 0 || len(out) < limit
 	})

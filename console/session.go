@@ -15,6 +15,7 @@ import (
 
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -60,6 +61,28 @@ func (s *session) sees(e *record.Entity) bool {
 		}
 	}
 	return true
+}
+
+// seesRef is sees for an entity of the index, read in place: the pages
+// that list entities ask it of every one, and a copy of each costs half a
+// second at 1M relays.
+func (s *session) seesRef(e index.EntityRef) bool {
+	if !e.Found() {
+		return false
+	}
+	if s.Admin() {
+		return true
+	}
+	if p, ok := e.LonePrefix(); ok {
+		return admin.Within(p, s.tok.Prefixes)
+	}
+	n, inside := 0, true
+	e.EachPrefix(func(p netip.Prefix) bool {
+		n++
+		inside = admin.Within(p, s.tok.Prefixes)
+		return inside
+	})
+	return n > 0 && inside
 }
 
 func (s *session) checkCSRF(got string) bool {
