@@ -17,6 +17,8 @@ type relayEditData struct {
 	Contact      string
 	Registered   bool
 	Pinned       bool
+	// WasRegistered is whether the stored relay is registered.
+	WasRegistered bool
 }
 
 // relayParam is the session's lone relay with ID val.
@@ -32,7 +34,8 @@ func relayParam(c *Console, s *session, val string) (*record.Entity, error) {
 }
 
 func editData(e *record.Entity) relayEditData {
-	return relayEditData{ID: e.ID, Address: e.Label(), PTR: e.PTR, Contact: e.Contact, Registered: e.Registered, Pinned: e.Pinned}
+	return relayEditData{ID: e.ID, Address: e.Label(), PTR: e.PTR, Contact: e.Contact, Registered: e.Registered, Pinned: e.Pinned,
+		WasRegistered: e.Registered}
 }
 
 // relayEditForm shows the form for one of the session's lone relays.
@@ -47,7 +50,10 @@ func (c *Console) relayEditForm(w http.ResponseWriter, r *http.Request, s *sessi
 
 // saveRelay replaces a lone relay's contact and registration with the
 // API's validation (admin.RelayUpdateBody, as PUT /v1/relays/{id}); its
-// address, PTR name and pin stay as they are.
+// address, PTR name and pin stay as they are. A relay registered here
+// (one a pair made, or one unregistered before) passes the check of the
+// registration page first: its reverse DNS must be forward-confirmed, and
+// that name becomes its PTR.
 func (c *Console) saveRelay(w http.ResponseWriter, r *http.Request, s *session) error {
 	e, err := relayParam(c, s, r.PostFormValue("id"))
 	if err != nil {
@@ -55,11 +61,15 @@ func (c *Console) saveRelay(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	d := editData(e)
 	d.Contact, d.Registered = strings.TrimSpace(r.PostFormValue("contact")), r.PostFormValue("registered") != ""
-	body, err := admin.RelayUpdateBody(s.tok, e, &admin.RelayUpdate{Contact: d.Contact, PTR: e.PTR, Registered: &d.Registered, Pinned: e.Pinned})
+	req := admin.RelayUpdate{Contact: d.Contact, PTR: e.PTR, Registered: &d.Registered, Pinned: e.Pinned}
+	body, err := admin.RelayUpdateBody(s.tok, e, &req)
 	if err != nil {
 		status, msg := admin.ErrorStatus(err)
 		err = failf(status, "%s.", sentence(msg))
-	} else {
+	} else if d.Registered && !e.Registered {
+		body.PTR, err = c.confirmRelay(r, e)
+	}
+	if err == nil {
 		_, err = c.propose(r.Context(), command.EntityPut, body)
 	}
 	if ue, ok := err.(*userError); ok && ue.status < 500 {
@@ -71,6 +81,19 @@ func (c *Console) saveRelay(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	http.Redirect(w, r, "/console/relays?done=saved", http.StatusSeeOther)
 	return nil
+}
+
+// confirmRelay is the forward-confirmed reverse DNS name of lone relay e,
+// or the refusal in the page's words.
+func (c *Console) confirmRelay(r *http.Request, e *record.Entity) (string, error) {
+	if len(e.Prefixes) != 1 || !e.Prefixes[0].IsSingleIP() {
+		return "", failf(http.StatusUnprocessableEntity, "%s is not a single address: register it as a group.", e.Label())
+	}
+	ptr, err := confirmPTR(r.Context(), c.resolver(), e.Prefixes[0].Addr())
+	if err != nil {
+		return "", failf(http.StatusUnprocessableEntity, "Not registered: %v.", err)
+	}
+	return ptr, nil
 }
 
 // deleteData fills the page that asks before a relay or group is deleted.

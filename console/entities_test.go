@@ -53,6 +53,30 @@ func TestRelays_PostmasterEditsAndDeletesTheirLoneRelay(t *testing.T) {
 		r.st.Index().Load().Entity(mustID(t, relay5)).Registered {
 		t.Errorf("unregistering the relay: %d, registered still", w.Code)
 	}
+	// Registering it again checks its reverse DNS as the registration page
+	// does: refused while its PTR name does not resolve back, then taken
+	// with the confirmed name.
+	res, queries := localDNS(t, map[string][]string{
+		"5.2.0.192.in-addr.arpa.": {"PTR mx5-new.a.example."},
+		"mx5-new.a.example.":      {"A 192.0.2.99"},
+	})
+	r.c.cfg.Resolver = res
+	refused(t, r.post("/console/relays/edit", cookie, csrf, "id", relay5, "contact", "new@a.example", "registered", "1"),
+		http.StatusUnprocessableEntity, "does not resolve back to 192.0.2.5")
+	if e := r.st.Index().Load().Entity(mustID(t, relay5)); e.Registered || queries.Load() == 0 {
+		t.Fatalf("a relay whose PTR does not resolve back was registered (%d queries)", queries.Load())
+	}
+	res, _ = localDNS(t, map[string][]string{
+		"5.2.0.192.in-addr.arpa.": {"PTR mx5-new.a.example."},
+		"mx5-new.a.example.":      {"A 192.0.2.5"},
+	})
+	r.c.cfg.Resolver = res
+	if w := r.post("/console/relays/edit", cookie, csrf, "id", relay5, "contact", "new@a.example", "registered", "1"); w.Code != http.StatusSeeOther {
+		t.Fatalf("registering the relay again: %d %s", w.Code, w.Body)
+	}
+	if e := r.st.Index().Load().Entity(mustID(t, relay5)); !e.Registered || e.PTR != "mx5-new.a.example" {
+		t.Errorf("the relay registered again: %+v, want the confirmed PTR", e)
+	}
 
 	for _, c := range []struct{ name, method, path, id, want string }{
 		{"edit B by URL", "GET", "/console/relays/edit?id=" + b, "", "There is no relay " + b + " among yours"},
