@@ -1,12 +1,10 @@
 package zone
 
 import (
-	"bytes"
-	"fmt"
+	"context"
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/miekg/dns"
 
@@ -22,21 +20,15 @@ import (
 // of cron'd exports. A TSIG key may be scoped to prefixes (XFRConfig.Scopes):
 // it then transfers only the cut zones of delegations inside them, never
 // the whole trees. A cut zone's serial is the zone serial, as for the other
-// zones; IXFR of a cut zone is answered with the whole zone (RFC 1995 §4
-// allows it), or the SOA alone when the client is current.
+// zones, but only moved when the cut's records change (xfr_cutcache.go);
+// IXFR of a cut zone is answered with the whole zone (RFC 1995 §4 allows
+// it), or the SOA alone when the client is current.
 
 // CutNotify names a postmaster's server told of each new serial of the cut
 // zones of the delegations inside Prefix.
 type CutNotify struct {
 	Prefix netip.Prefix
 	Target string // host:port
-}
-
-// cutZones caches the cut zones written out at one serial.
-type cutZones struct {
-	mu     sync.Mutex
-	serial uint32
-	zones  map[string][]dns.RR // by origin: SOA first, then the rest
 }
 
 // cutOf finds the delegation whose cut in some tree is origin.
@@ -74,49 +66,18 @@ func (x *XFR) inScope(req *dns.Msg, d *record.Delegation) bool {
 	return false
 }
 
-// cutZone writes out the cut zone of d in tree at v's serial, or returns
-// the copy made at that serial.
-func (x *XFR) cutZone(v *index.View, d *record.Delegation, tree, origin string) ([]dns.RR, error) {
-	serial := max(v.ZoneSerial(), 1)
-	c := &x.cuts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.serial != serial {
-		c.serial, c.zones = serial, map[string][]dns.RR{}
-	}
-	if rrs, ok := c.zones[origin]; ok {
-		return rrs, nil
-	}
-	var buf bytes.Buffer
-	rname, _, _ := dns.UnpackDomainName(x.r.soaNames, len(x.r.ns[0]))
-	err := Export(&buf, v, d, ExportConfig{Apex: x.apex, Tree: tree, Hostmaster: rname, TTL: x.r.ttl, NegativeTTL: x.r.negTTL})
-	if err != nil {
-		return nil, fmt.Errorf("writing out %s: %w", origin, err)
-	}
-	var rrs []dns.RR
-	zp := dns.NewZoneParser(&buf, origin, "")
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	if err := zp.Err(); err != nil {
-		return nil, fmt.Errorf("reading back %s: %w", origin, err)
-	}
-	c.zones[origin] = rrs
-	return rrs, nil
-}
-
 // serveCut answers a SOA query, AXFR or IXFR for a cut zone.
 func (x *XFR) serveCut(w dns.ResponseWriter, req *dns.Msg, v *index.View, d *record.Delegation, tree string) {
 	q := req.Question[0]
 	origin := strings.ToLower(q.Name)
-	rrs, err := x.cutZone(v, d, tree, origin)
+	e, err := x.cuts.get(context.Background(), x, v, d, tree, origin, false)
 	if err != nil {
 		x.m.refused.WithLabelValues("too_large").Inc()
 		x.log.Warn("cut zone not offered for transfer", "zone", origin, "err", err)
 		x.reply(w, req, dns.RcodeRefused)
 		return
 	}
-	soa := rrs[0]
+	rrs, soa := e.rrs, e.rrs[0]
 	var from uint32
 	for _, rr := range req.Ns {
 		if s, ok := rr.(*dns.SOA); ok {

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -87,9 +88,10 @@ func TestXFR_CutZonesForAScopedKey(t *testing.T) {
 	}
 }
 
-// TestXFR_CutZonesNotifyThePostmaster: each new serial is NOTIFYed, for
-// the three cut zones of the delegation inside the configured prefix
-// only, signed with the postmaster's scoped key.
+// TestXFR_CutZonesNotifyThePostmaster: the cut zones of the delegation
+// inside the configured prefix are NOTIFYed, signed with the postmaster's
+// scoped key, when their records change: a change elsewhere keeps their
+// serial and sends nothing, a pair added inside moves the sender cut alone.
 func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
 	ix := fixture(t)
 	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
@@ -107,14 +109,18 @@ func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
 					status = "bad"
 				}
 			}
-			got <- m.Question[0].Name + " " + status
+			serial := uint32(0)
+			if len(m.Answer) > 0 {
+				serial = m.Answer[0].(*dns.SOA).Serial
+			}
+			got <- fmt.Sprintf("%s %s %d", m.Question[0].Name, status, serial)
 			r := new(dns.Msg)
 			r.SetReply(m)
 			_ = w.WriteMsg(r)
 		})}
 	go func() { _ = srv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
-	startXFR(t, ix, func(c *XFRConfig) {
+	x := startXFR(t, ix, func(c *XFRConfig) {
 		c.Keys[pmKey] = pmSecret
 		c.Scopes = map[string][]netip.Prefix{pmKey: {netip.MustParsePrefix("192.0.2.0/24")}}
 		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Target: pc.LocalAddr().String()}}
@@ -133,8 +139,40 @@ func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
 		}
 	}
 	for _, tree := range []string{"relay", "sender", "verp"} {
-		if want := "2.0.192." + tree + ".wl.example.org. " + pmKey; !seen[want] {
+		if want := "2.0.192." + tree + ".wl.example.org. " + pmKey + " 60"; !seen[want] {
 			t.Errorf("no %q among %v", want, seen)
 		}
+	}
+
+	// A change outside the prefix keeps the cut zones' serial: no NOTIFY.
+	tx = ix.Begin()
+	tx.PutEntity(&record.Entity{ID: 9, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.77/32")}})
+	tx.SetZoneSerial(61)
+	tx.Commit()
+	select {
+	case s := <-got:
+		t.Errorf("NOTIFY after a change outside the prefix: %s", s)
+	case <-time.After(time.Second):
+	}
+	if rrs, err := transfer(t, x, "2.0.192.sender.wl.example.org.", dns.TypeAXFR, 0, pmKey, pmSecret); err != nil || rrs[0].(*dns.SOA).Serial != 60 {
+		t.Errorf("cut zone after a change outside it: %v %v, want serial 60", rrs, err)
+	}
+	// A pair added inside: the sender cut alone moves, and is notified.
+	tx = ix.Begin()
+	tx.PutPair(&record.Pair{Entity: 1, Sender: "eve@umkc.edu"})
+	tx.SetZoneSerial(62)
+	tx.Commit()
+	select {
+	case s := <-got:
+		if want := "2.0.192.sender.wl.example.org. " + pmKey + " 62"; s != want {
+			t.Errorf("NOTIFY after a pair added inside: %q, want %q", s, want)
+		}
+	case <-time.After(15 * time.Second): // a cut zone is written out at most once per 10 builds' time
+		t.Fatal("no NOTIFY after a pair added inside the prefix")
+	}
+	select {
+	case s := <-got:
+		t.Errorf("a second NOTIFY for one change in one cut: %s", s)
+	case <-time.After(500 * time.Millisecond):
 	}
 }

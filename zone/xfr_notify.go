@@ -28,6 +28,9 @@ type notifier struct {
 	running bool
 	again   bool
 	wg      sync.WaitGroup
+	// sent is the serial last notified per postmaster's server and cut
+	// zone ("target origin"); only the running round touches it.
+	sent map[string]uint32
 }
 
 func newNotifier(x *XFR) *notifier { return &notifier{x: x} }
@@ -91,18 +94,24 @@ func (n *notifier) round(ctx context.Context) {
 			}()
 		}
 	}
-	n.cutRound(ctx, &wg, serial)
+	n.cutRound(ctx, &wg)
 	wg.Wait()
 }
 
 // cutRound notifies the postmasters' servers of the cut zones of the
-// delegations inside their prefixes, each signed with a key scoped to that
-// delegation when there is one (their server knows only its own key).
-func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup, serial uint32) {
+// delegations inside their prefixes whose serial moved since the last
+// NOTIFY (a cut zone's serial moves only when its records change), each
+// signed with a key scoped to that delegation when there is one (their
+// server knows only its own key).
+func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 	if len(n.x.cfg.NotifyCuts) == 0 {
 		return
 	}
-	for _, d := range n.x.ix.Load().Delegations() {
+	if n.sent == nil {
+		n.sent = map[string]uint32{}
+	}
+	v := n.x.ix.Load()
+	for _, d := range v.Delegations() {
 		for _, cn := range n.x.cfg.NotifyCuts {
 			if cn.Prefix.Bits() > d.Prefix.Bits() || !cn.Prefix.Contains(d.Prefix.Addr()) {
 				continue
@@ -113,10 +122,15 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup, serial uint
 				if err != nil {
 					continue
 				}
+				c, err := n.x.cuts.get(ctx, n.x, v, d, tree, origin, true)
+				if err != nil || n.sent[cn.Target+" "+origin] == c.serial {
+					continue
+				}
+				n.sent[cn.Target+" "+origin] = c.serial
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					n.send(ctx, cn.Target, origin, serial, key)
+					n.send(ctx, cn.Target, origin, c.serial, key)
 				}()
 			}
 		}
