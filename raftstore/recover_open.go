@@ -104,33 +104,12 @@ func openOffline(dataDir string, logger *slog.Logger) (*offlineStores, error) {
 // last configuration entry in its log, else its newest snapshot's. It
 // also returns that snapshot's index (0 without one).
 func latestConfiguration(logs raft.LogStore, snaps raft.SnapshotStore) (raft.Configuration, uint64, error) {
-	var conf raft.Configuration
-	var snapIndex uint64
-	metas, err := snaps.List()
-	if err != nil {
-		return conf, 0, fmt.Errorf("listing snapshots: %w", err)
-	}
-	if len(metas) > 0 {
-		conf, snapIndex = metas[0].Configuration, metas[0].Index
-	}
-	first, err := logs.FirstIndex()
-	if err != nil {
-		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
-	}
 	last, err := logs.LastIndex()
 	if err != nil {
-		return conf, 0, fmt.Errorf("reading the raft log: %w", err)
+		return raft.Configuration{}, 0, fmt.Errorf("reading the raft log: %w", err)
 	}
-	for i := max(first, snapIndex+1); first > 0 && i <= last; i++ {
-		var l raft.Log
-		if err := logs.GetLog(i, &l); err != nil {
-			return conf, 0, fmt.Errorf("reading raft log entry %d: %w", i, err)
-		}
-		if l.Type == raft.LogConfiguration {
-			conf = raft.DecodeConfiguration(l.Data)
-		}
-	}
-	return conf, snapIndex, nil
+	conf, _, snapIndex, err := configurationAt(logs, snaps, last)
+	return conf, snapIndex, err
 }
 
 // storedNodeID reads dataDir/node-id without creating one.

@@ -98,7 +98,7 @@ func (s *Store) solo() bool {
 // up to that index or caught up with a leader.
 func (s *Store) ReplayPending() error {
 	switch {
-	case s.cleanStop >= 0 && uint64(s.cleanStop) <= s.openedApplied: // the snapshot holds all it had applied
+	case s.cleanStop >= 0 && uint64(s.cleanStop) <= s.openedApplied: // the snapshot holds all its index held
 		return nil
 	case s.openedLast <= s.openedApplied || s.holds(s.openedLast) || s.CaughtUp() == nil:
 		return nil
@@ -112,10 +112,12 @@ func (s *Store) ReplayPending() error {
 // serving before it catches up.
 func (s *Store) HasData() bool { return s.hadState }
 
-// cleanStopFile records, after a clean stop, the applied index then.
+// cleanStopFile records, after a clean stop, the log index the index held
+// then (the FSM's last entry, not raft's AppliedIndex, which also counts
+// no-ops and barriers).
 const cleanStopFile = "clean-stop"
 
-// markCleanStop records a clean stop at applied index idx.
+// markCleanStop records a clean stop with the index holding log index idx.
 func (s *Store) markCleanStop(idx uint64) {
 	p := filepath.Join(s.cfg.Dir, "raft", cleanStopFile)
 	if err := os.WriteFile(p, []byte(strconv.FormatUint(idx, 10)+"\n"), 0o600); err != nil {
@@ -123,8 +125,8 @@ func (s *Store) markCleanStop(idx uint64) {
 	}
 }
 
-// takeCleanStop reads and removes the clean-stop record: the applied index
-// of the last run's clean stop, or -1 when it crashed (or the record is
+// takeCleanStop reads and removes the clean-stop record: the log index the
+// index held at the last run's clean stop, or -1 when it crashed (or the record is
 // unreadable).
 func (s *Store) takeCleanStop() int64 {
 	p := filepath.Join(s.cfg.Dir, "raft", cleanStopFile)

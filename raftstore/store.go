@@ -37,6 +37,7 @@ type Store struct {
 	trans   *raft.NetworkTransport
 	logs    raft.LogStore
 	bolt    *raftboltdb.BoltStore
+	snaps   raft.SnapshotStore
 	metrics *metrics
 	profile Profile
 	// reloadMu serialises read-modify-writes of raft's ReloadableConfig
@@ -53,7 +54,7 @@ type Store struct {
 	hadState      bool
 	openedLast    uint64
 	openedApplied uint64
-	// cleanStop is the applied index the last run recorded when it
+	// cleanStop is the log index the last run's index held when it
 	// stopped cleanly, -1 when it did not (stale.go).
 	cleanStop int64
 
@@ -145,6 +146,7 @@ func (s *Store) open() error {
 	if err != nil {
 		return fmt.Errorf("opening snapshot store: %w", err)
 	}
+	s.snaps = snaps
 	if s.trans, err = s.transport(hl); err != nil {
 		return err
 	}
@@ -395,22 +397,18 @@ func (s *Store) fsmTarget(idx uint64) uint64 {
 	return 0
 }
 
-// Close stops Raft and closes the log and the transport. It first takes a
-// snapshot when entries were applied since the last one (bounded by
-// shutdownSnapshotLimit): raft replays log entries after the last
-// snapshot only once it learns the commit index from a leader, so without
-// it a mirror restarted while it cannot reach a quorum would serve less
-// than it had. It is safe to call more than once.
+// Close stops Raft, then snapshots what the index holds past the last
+// snapshot and records the clean stop (snapshotOnStop), and closes the log
+// and the transport. It is safe to call more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		_ = s.closeSpool() // closeParts reports its error
 		if s.raft != nil {
-			s.snapshotOnClose()
 			if err := s.raft.Shutdown().Error(); err != nil {
 				s.closeErr = fmt.Errorf("shutting down raft: %w", err)
 			} else {
-				s.markCleanStop(s.raft.AppliedIndex())
+				s.markCleanStop(s.snapshotOnStop())
 			}
 		}
 		if err := s.closeParts(); err != nil && s.closeErr == nil {
@@ -444,38 +442,8 @@ func (s *Store) closeParts() error {
 	return errors.Join(errs...)
 }
 
-// shutdownSnapshotLimit bounds the wait for the snapshot Close takes; a
-// snapshot cut short leaves only a temporary folder the snapshot store
-// ignores.
-const shutdownSnapshotLimit = 30 * time.Second
-
 // lastSnapshotIndex is the index of the latest snapshot, 0 for none.
 func (s *Store) lastSnapshotIndex() uint64 {
 	n, _ := strconv.ParseUint(s.raft.Stats()["last_snapshot_index"], 10, 64)
 	return n
-}
-
-// snapshotOnClose snapshots what was applied since the last snapshot, if
-// anything, waiting at most shutdownSnapshotLimit.
-func (s *Store) snapshotOnClose() {
-	applied := s.raft.AppliedIndex()
-	last := s.lastSnapshotIndex()
-	if applied <= last {
-		return
-	}
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- s.raft.Snapshot().Error() }()
-	select {
-	case err := <-done:
-		switch {
-		case err == nil:
-			s.log.Info("snapshot taken", "reason", "shutdown", "index", applied, "entries_since_last", applied-last, "took", time.Since(start))
-		case errors.Is(err, raft.ErrNothingNewToSnapshot):
-		default:
-			s.log.Warn("snapshot at shutdown failed; a restart replays the log once a leader is known", "err", err)
-		}
-	case <-time.After(shutdownSnapshotLimit):
-		s.log.Warn("snapshot at shutdown did not finish in time; stopping anyway", "limit", shutdownSnapshotLimit)
-	}
 }

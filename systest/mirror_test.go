@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -50,8 +52,9 @@ func dnsAnswer(addr, name string) (rcode, answers int) {
 }
 
 // waitDNS polls addr until name gets rcode with at least one answer for
-// NOERROR, and returns how long it took.
-func waitDNS(t *testing.T, addr, name string, rcode int, limit time.Duration) time.Duration {
+// NOERROR, and returns how long it took. On failure it reports each of
+// explain's /readyz and log (the node that answers, and the run before it).
+func waitDNS(t *testing.T, addr, name string, rcode int, limit time.Duration, explain ...*node) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {
@@ -60,10 +63,35 @@ func waitDNS(t *testing.T, addr, name string, rcode int, limit time.Duration) ti
 			return time.Since(start)
 		}
 		if time.Since(start) > limit {
-			t.Fatalf("%s on %s: rcode %d with %d answers after %v, want %s", name, addr, rc, an, limit, dns.RcodeToString[rcode])
+			var why strings.Builder
+			for _, n := range explain {
+				fmt.Fprintf(&why, "\n%s\nlog %s:\n%s", n.readyzNow(), n.logPath, n.logTail())
+			}
+			t.Fatalf("%s on %s: rcode %d with %d answers after %v, want %s%s", name, addr, rc, an, limit, dns.RcodeToString[rcode], why.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// readyzNow describes n's /readyz answer, or why there is none, for a
+// failure message (it never fails the test itself).
+func (n *node) readyzNow() string {
+	select {
+	case <-n.done:
+		return fmt.Sprintf("process exited: %v", n.waitErr)
+	default:
+	}
+	if n.ready.HTTP == "" {
+		return "/readyz: no HTTP address"
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + n.ready.HTTP + "/readyz")
+	if err != nil {
+		return fmt.Sprintf("/readyz: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("/readyz: %d %s", resp.StatusCode, strings.TrimSpace(string(b)))
 }
 
 // readyz returns /readyz's status code and body.
@@ -169,7 +197,7 @@ func TestMirror_RestartedAloneServesItsDataThenWithdrawsWhenStale(t *testing.T) 
 
 	launched := time.Now()
 	again, dnsAddr := relaunch(t, mirror)
-	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 5*time.Second)
+	took := waitDNS(t, dnsAddr, name, dns.RcodeSuccess, 5*time.Second, again, mirror)
 	t.Logf("restarted mirror answered from its data %v after launch, with no leader", took)
 	if code, body := readyz(t, again); code != http.StatusServiceUnavailable || !strings.Contains(body, "no leader known") {
 		t.Fatalf("/readyz without a leader: %d %s, want 503 saying no leader is known", code, body)
