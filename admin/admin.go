@@ -117,8 +117,9 @@ type API struct {
 	mux     *http.ServeMux
 	// maxBatchBytes ends an import batch early; a field so tests can shrink it.
 	maxBatchBytes int
-	// suggest caches GET /v1/suggestions' list.
-	suggest SuggestionCache
+	// suggest caches GET /v1/suggestions' list (shared with the console:
+	// SuggestionCache).
+	suggest *SuggestionCache
 }
 
 // New builds the API over store. It fails when its metrics cannot be
@@ -132,7 +133,7 @@ func New(cfg Config, store Store) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering HTTP metrics: %w", err)
 	}
-	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux(), maxBatchBytes: maxBatchBytes}
+	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux(), maxBatchBytes: maxBatchBytes, suggest: &SuggestionCache{}}
 	a.routes()
 	return a, nil
 }

@@ -36,8 +36,8 @@ type AcceptRequest struct {
 	Contact string `json:"contact,omitempty"`
 }
 
-// SuggestionCache holds the last computed suggestions: the API and the
-// web console each keep one.
+// SuggestionCache holds the last computed suggestions: one per node, the
+// API's, which the web console shares (API.SuggestionCache).
 type SuggestionCache struct {
 	mu   sync.Mutex
 	at   time.Time
@@ -57,6 +57,11 @@ func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion
 	}
 	return c.list
 }
+
+// SuggestionCache returns the API's cache of suggestions, for the web
+// console to share: at 10M pairs a run costs seconds of CPU, so a node
+// computes the list once a minute at most, not once per reader.
+func (a *API) SuggestionCache() *SuggestionCache { return a.suggest }
 
 // Forget drops the cached suggestions, after an accept changed them.
 func (c *SuggestionCache) Forget() {

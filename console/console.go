@@ -100,6 +100,9 @@ type Config struct {
 	// DelegationCheck returns this node's latest lame-delegation check of
 	// a delegated prefix (delegcheck.Checker.Result); nil: checks are off.
 	DelegationCheck func(netip.Prefix) *delegcheck.Result
+	// Suggestions is the node's cache of suggested groups, the API's
+	// (admin.API.SuggestionCache); nil: the console keeps its own.
+	Suggestions *admin.SuggestionCache
 	// NodeID names this node on the cluster page.
 	NodeID string
 	// Now is the clock; default time.Now.
@@ -149,8 +152,8 @@ type Console struct {
 	rechallenges *limiter
 	links        *limiter
 	qps          *qpsSampler // nil without a Gatherer
-	// suggest caches the suggested groups, as the API's does.
-	suggest admin.SuggestionCache
+	// suggest caches the suggested groups: Config.Suggestions, or its own.
+	suggest *admin.SuggestionCache
 	// groups finds the group a sign-in form names.
 	groups index.GroupNames
 }
@@ -170,7 +173,10 @@ func New(cfg Config, store Store) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, store: store, pages: p, mux: http.NewServeMux(),
 		lookups: newLimiter(cfg.LookupRate, time.Minute), links: newLimiter(5, time.Hour),
-		rechallenges: newLimiter(cfg.ChallengeRate, time.Hour)}
+		rechallenges: newLimiter(cfg.ChallengeRate, time.Hour), suggest: cfg.Suggestions}
+	if c.suggest == nil {
+		c.suggest = &admin.SuggestionCache{}
+	}
 	if cfg.Gatherer != nil {
 		c.qps = &qpsSampler{g: cfg.Gatherer}
 	}

@@ -110,9 +110,7 @@ func collect(v *index.View) []hold {
 		hs = append(hs, hold{digest: d, ent: uint32(r.Entity())})
 		return true
 	})
-	slices.SortFunc(hs, func(a, b hold) int {
-		return cmp.Or(cmp.Compare(a.digest, b.digest), cmp.Compare(a.ent, b.ent))
-	})
+	sortHolds(hs)
 	return hs
 }
 

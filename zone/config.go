@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wlns/wlns/activity"
 )
 
 // Defaults applied by New to fields left zero.
@@ -81,6 +83,9 @@ type Config struct {
 	// node too stale to be trusted). The caller owns and flips it; nil
 	// means never withdrawn. It costs one atomic load per query.
 	Withdrawn *atomic.Bool
+	// Answers counts the positive answers per entity and day (one atomic
+	// add each); nil means not counted.
+	Answers *activity.Counter
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -157,5 +162,5 @@ func (c Config) listenAddr() (netip.AddrPort, error) {
 
 func (c Config) responderConfig() ResponderConfig {
 	return ResponderConfig{Apex: c.Apex, TTL: c.TTL, NegativeTTL: c.NegativeTTL, NS: c.NS, Hostmaster: c.Hostmaster,
-		Withdrawn: c.Withdrawn, NSID: c.NSID, CookieSecret: c.CookieSecret}
+		Withdrawn: c.Withdrawn, NSID: c.NSID, CookieSecret: c.CookieSecret, Answers: c.Answers}
 }

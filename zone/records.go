@@ -49,6 +49,7 @@ func (r *Responder) positive(a *answer, q *request, v *index.View, apexLabel int
 		return r.negative(a, q, v, apexLabel, rcodeNoError, zk)
 	}
 	l.markSeen(r.now.Load())
+	r.answers.Count(l.entityID())
 	if q.qtype != typeTXT {
 		a.addA(l.code())
 	}

@@ -46,6 +46,18 @@ func (l *listing) markSeen(now int64) {
 	}
 }
 
+// entityID is the index entity the listing answers through; 0 for the
+// test entity and an export's.
+func (l *listing) entityID() uint64 {
+	if l.meta != nil {
+		return 0
+	}
+	if l.ent.Found() {
+		return l.ent.ID()
+	}
+	return l.ref.Entity()
+}
+
 // hit is a pair or VERP source a name matched: from the index or, for the
 // test address, the responder's test record.
 type hit struct {

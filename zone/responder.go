@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/wlns/wlns/activity"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
@@ -30,6 +31,8 @@ type Responder struct {
 	now      *atomic.Int64
 	// withdrawn makes every answer REFUSED while true (never nil).
 	withdrawn *atomic.Bool
+	// answers counts positive answers per entity (nil: not counted).
+	answers *activity.Counter
 	// nsid is sent to queries that ask for it (RFC 5001); empty: none.
 	nsid []byte
 	// cookies makes and checks server cookies; nil: COOKIE options are
@@ -55,6 +58,8 @@ type ResponderConfig struct {
 	// Withdrawn, while true, turns every answer into REFUSED (see
 	// Config.Withdrawn); nil means never.
 	Withdrawn *atomic.Bool
+	// Answers counts positive answers per entity; nil: not counted.
+	Answers *activity.Counter
 	// NSID identifies this server to queries that ask (RFC 5001); at most
 	// 128 bytes; empty: not sent.
 	NSID string
@@ -79,7 +84,7 @@ func NewResponder(c ResponderConfig) (*Responder, error) {
 	if len(c.CookieSecret) > 0 && len(c.CookieSecret) < 16 {
 		return nil, fmt.Errorf("cookie secret of %d bytes: at least 16", len(c.CookieSecret))
 	}
-	r := &Responder{apexWire: lowerWire(apex), apexName: strings.ToLower(dns.Fqdn(c.Apex)), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn,
+	r := &Responder{apexWire: lowerWire(apex), apexName: strings.ToLower(dns.Fqdn(c.Apex)), ttl: c.TTL, negTTL: c.NegativeTTL, now: c.Now, withdrawn: c.Withdrawn, answers: c.Answers,
 		nsid: []byte(c.NSID), cookies: newCookieKeys(c.CookieSecret)}
 	if r.now == nil {
 		r.now = new(atomic.Int64)

@@ -256,7 +256,7 @@ func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *promethe
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)
 	}
-	h, err := n.newConsole(store, exp, reg, cfg, n.verify.mount(api))
+	h, err := n.newConsole(store, exp, reg, cfg, api.SuggestionCache(), n.verify.mount(api))
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/console"
 	"github.com/wlns/wlns/expiry"
 	"github.com/wlns/wlns/raftstore"
@@ -40,11 +41,12 @@ func secureCookies(mode, baseURL string) (bool, error) {
 // newConsole builds the web console over the store and serves it at
 // /console/ beside next; it mails sign-in links through the verification
 // relay when verification is on, draws the query rate from reg and shows
-// delegations' cuts under the apex with this node's lame check, and checks
+// delegations' cuts under the apex with this node's lame check, shares the
+// API's suggested groups (sugg), and checks
 // relays' reverse DNS through --console-resolver. Its
 // token sweep and rate sampling stop with the node.
-func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, sc *serveConfig, next http.Handler) (http.Handler, error) {
-	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg,
+func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, sc *serveConfig, sugg *admin.SuggestionCache, next http.Handler) (http.Handler, error) {
+	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg, Suggestions: sugg,
 		Apex: sc.apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
 	if sc.consoleResolver != "" {
 		cfg.Resolver = console.NewResolver(sc.consoleResolver)
