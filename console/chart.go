@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -65,19 +66,30 @@ func (d *dayCounts) add(created int64, confirmed bool) {
 
 // chart lays the counts out.
 func (d *dayCounts) chart() chart {
-	top, total, confirmed := 1, 0, 0
+	total, confirmed := 0, 0
 	for i := range chartDays {
-		top = max(top, d.confirmed[i]+d.other[i])
 		total += d.confirmed[i] + d.other[i]
 		confirmed += d.confirmed[i]
+	}
+	c := layoutBars(d.today, d.confirmed, d.other)
+	c.Summary = fmt.Sprintf("%d challenges in the last %d days, %d of them confirmed; at most %d on one day.", total, chartDays, confirmed, maxDay(d))
+	return c
+}
+
+// layoutBars draws one stacked bar a day, the last today (a Unix day
+// number): low at the bottom, high on top.
+func layoutBars(today int64, low, high [chartDays]int) chart {
+	top := 1
+	for i := range chartDays {
+		top = max(top, low[i]+high[i])
 	}
 	top = niceCeil(top)
 	c := chart{W: chartW, H: chartH, Left: chartLeft, Base: chartBase, Right: chartW - 10}
 	step := (c.Right - c.Left) / chartDays
-	scale := func(n int) int { return n * (chartBase - chartTop) / top }
+	scale := func(n int) int { return int(int64(n) * (chartBase - chartTop) / int64(top)) }
 	for i := range chartDays {
-		day := time.Unix((d.today-int64(chartDays-1-i))*86400, 0).UTC()
-		b := bar{X: c.Left + i*step + 2, W: step - 4, Confirmed: d.confirmed[i], Other: d.other[i], Label: day.Format("2 Jan")}
+		day := time.Unix((today-int64(chartDays-1-i))*86400, 0).UTC()
+		b := bar{X: c.Left + i*step + 2, W: step - 4, Confirmed: low[i], Other: high[i], Label: day.Format("2 Jan")}
 		b.ConfirmedH = scale(b.Confirmed)
 		b.ConfirmedY = chartBase - b.ConfirmedH
 		b.OtherH = scale(b.Other)
@@ -91,10 +103,20 @@ func (d *dayCounts) chart() chart {
 		if n == 0 && len(c.YTicks) > 0 {
 			continue // top is 1: no middle tick
 		}
-		c.YTicks = append(c.YTicks, tick{X: c.Left - 6, Y: chartBase - scale(n) + 4, Text: fmt.Sprint(n)})
+		c.YTicks = append(c.YTicks, tick{X: c.Left - 6, Y: chartBase - scale(n) + 4, Text: shortCount(n)})
 	}
-	c.Summary = fmt.Sprintf("%d challenges in the last %d days, %d of them confirmed; at most %d on one day.", total, chartDays, confirmed, maxDay(d))
 	return c
+}
+
+// shortCount writes an axis label: 2500 as 2.5k, 3000000 as 3M.
+func shortCount(n int) string {
+	switch {
+	case n >= 1_000_000 && n%100_000 == 0:
+		return strconv.FormatFloat(float64(n)/1e6, 'f', -1, 64) + "M"
+	case n >= 1000 && n%100 == 0:
+		return strconv.FormatFloat(float64(n)/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.Itoa(n)
 }
 
 func maxDay(d *dayCounts) int {

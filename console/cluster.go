@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -20,8 +21,18 @@ type clusterData struct {
 	// Spool is this node's writes taken without a quorum, when it has a
 	// spool.
 	Spool *spoolCounts
-	// QPS is this node's query rate over the last hour; nil until sampled twice.
-	QPS *qpsChart
+	// QPS is each member's query rate over the last hour, this node's
+	// from its own sampler, the others' asked over the inter-node port.
+	QPS []nodeQPS
+}
+
+// nodeQPS is one member's query-rate chart, or why there is none.
+type nodeQPS struct {
+	ID   string
+	Self bool
+	Err  string
+	// Chart is nil until the node has sampled twice.
+	Chart *qpsChart
 }
 
 // spoolCounts are the pending and failed spooled writes of this node.
@@ -41,9 +52,7 @@ func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 		}
 		d.Members = ms
 	}
-	if c.qps != nil {
-		d.QPS = c.qps.chart()
-	}
+	d.QPS = c.memberQPS(r.Context())
 	if sp, ok := c.store.(spooler); ok {
 		p, f := sp.SpoolCounts()
 		d.Spool = &spoolCounts{Pending: p, Failed: f}
@@ -54,4 +63,17 @@ func (c *Console) cluster(w http.ResponseWriter, r *http.Request, s *session) er
 	slices.SortFunc(d.Tokens, func(a, b *record.Token) int { return strings.Compare(a.Name, b.Name) })
 	c.render(w, http.StatusOK, "cluster", view{Title: "Cluster", Nav: "cluster", S: s, Data: d})
 	return nil
+}
+
+// memberQPS draws every member's query rate per zone.
+func (c *Console) memberQPS(ctx context.Context) []nodeQPS {
+	var out []nodeQPS
+	for _, n := range c.gather(ctx, statsRequest{QPS: true}) {
+		who := n.ID
+		if n.Self {
+			who += " (this node)"
+		}
+		out = append(out, nodeQPS{ID: n.ID, Self: n.Self, Err: n.Err, Chart: drawQPS(n.QPS, who)})
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wlns/wlns/activity"
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/delegcheck"
@@ -103,6 +104,13 @@ type Config struct {
 	// Suggestions is the node's cache of suggested groups, the API's
 	// (admin.API.SuggestionCache); nil: the console keeps its own.
 	Suggestions *admin.SuggestionCache
+	// Answers is this node's count of DNS answers per entity and day
+	// (the zone's); nil: the activity page draws no answers from it.
+	Answers *activity.Counter
+	// Peers asks the other members for their statistics (answers per
+	// day, query rate) over the inter-node port; nil: only this node's
+	// are drawn.
+	Peers Peers
 	// NodeID names this node on the cluster page.
 	NodeID string
 	// Now is the clock; default time.Now.
@@ -223,6 +231,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /console/suggestions/accept", c.form(c.acceptSuggestion))
 	c.mux.Handle("POST /console/suggestions/dismiss", c.form(c.dismissSuggestion))
 	c.mux.Handle("GET /console/challenges", c.page(c.challenges))
+	c.mux.Handle("GET /console/activity", c.page(c.activity))
 	c.mux.Handle("GET /console/cluster", c.page(c.cluster))
 	c.mux.Handle("/console/", c.public(c.notFound))
 }

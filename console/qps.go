@@ -74,6 +74,13 @@ func (s *qpsSampler) sample(now time.Time) error {
 	return nil
 }
 
+// samples returns a copy of the points.
+func (s *qpsSampler) samples() []qpsPoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.points)
+}
+
 // line is one zone's rate as an SVG polyline.
 type line struct {
 	Zone, Points string
@@ -89,11 +96,12 @@ type qpsChart struct {
 	Summary                 string
 }
 
-// chart lays out the samples; nil when there are fewer than two.
-func (s *qpsSampler) chart() *qpsChart {
-	s.mu.Lock()
-	pts := slices.Clone(s.points)
-	s.mu.Unlock()
+// chart lays out this node's samples; nil when there are fewer than two.
+func (s *qpsSampler) chart() *qpsChart { return drawQPS(s.samples(), "this node") }
+
+// drawQPS lays out one node's samples (who names it in the summary); nil
+// when there are fewer than two.
+func drawQPS(pts []qpsPoint, who string) *qpsChart {
 	if len(pts) < 2 {
 		return nil
 	}
@@ -125,6 +133,6 @@ func (s *qpsSampler) chart() *qpsChart {
 		}
 		c.YTicks = append(c.YTicks, tick{X: c.Left - 6, Y: chartBase - n*(chartBase-chartTop)/ceil + 4, Text: fmt.Sprint(n)})
 	}
-	c.Summary = fmt.Sprintf("DNS queries per second on this node from %s to %s; the last minute: %s.", c.From, c.To, strings.Join(sum, ", "))
+	c.Summary = fmt.Sprintf("DNS queries per second on %s from %s to %s; the last minute: %s.", who, c.From, c.To, strings.Join(sum, ", "))
 	return c
 }

@@ -1,7 +1,8 @@
 // Package nodenet is the inter-node port of a wlns cluster: one TLS 1.3
 // listener with mutual certificate checks (clustertls) that carries both
 // Raft's transport and a small internal RPC (join, write forwarding,
-// member removal, node status, the leader's read index). The first byte of every connection,
+// member removal, node status, the leader's read index, the web console's
+// per-node statistics). The first byte of every connection,
 // written after the handshake, says which of the two it is.
 //
 // It owns connection handling and the RPC wire format. It must not

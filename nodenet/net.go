@@ -43,6 +43,7 @@ type Net struct {
 
 	mu      sync.Mutex
 	handler Handler
+	stats   StatsFunc
 	conns   map[*tls.Conn]struct{} // RPC connections being served
 	pool    pool
 	closed  chan struct{}

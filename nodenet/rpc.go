@@ -3,6 +3,7 @@ package nodenet
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +100,7 @@ type request struct {
 	Envelope *command.Envelope `json:"envelope,omitempty"`
 	Join     *JoinRequest      `json:"join,omitempty"`
 	ID       string            `json:"id,omitempty"`
+	Stats    json.RawMessage   `json:"stats,omitempty"`
 }
 
 // response is the answer to a request.
@@ -108,6 +110,7 @@ type response struct {
 	Index  uint64          `json:"index,omitempty"`
 	Join   *JoinResponse   `json:"join,omitempty"`
 	Status *NodeStatus     `json:"status,omitempty"`
+	Stats  json.RawMessage `json:"stats,omitempty"`
 }
 
 // maxMessage bounds one RPC message (a forwarded command is at most the
@@ -193,6 +196,8 @@ func (n *Net) handle(ctx context.Context, req *request, peer string) *response {
 		err = h.Remove(ctx, req.ID)
 	case req.Op == opReadIndex:
 		resp.Index, err = readIndex(ctx, h)
+	case req.Op == opStats:
+		resp.Stats, err = n.handleStats(ctx, req.Stats)
 	case req.Op == opStatus:
 		var st NodeStatus
 		st, err = h.Status(ctx)

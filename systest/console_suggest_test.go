@@ -50,14 +50,14 @@ func TestConsole_DismissSuggestion(t *testing.T) {
 	br.open("/console/suggestions")
 	br.waitText("out-192.0.2.31.pool.example")
 	br.checkA11y("suggestions")
-	br.shot("20-suggestions")
+	br.shot("30-suggestions")
 	first := value(br, chromedp.Evaluate[string](`document.querySelector('form[action="/console/suggestions/dismiss"] input[name=id]').value`))
 	br.submit(`form[action="/console/suggestions/dismiss"] button`, "Dismissed: the suggestion is not shown again")
 	if strings.Contains(br.mainText(), first) {
 		t.Errorf("the dismissed suggestion %s is still listed:\n%s", first, br.mainText())
 	}
 	br.checkA11y("suggestion-dismissed")
-	br.shot("21-suggestion-dismissed")
+	br.shot("31-suggestion-dismissed")
 
 	left := n.mustCLI("suggestion", "list")
 	if strings.Contains(left, first) || len(suggestionIDRE.FindAllString(left, -1)) != 1 {

@@ -26,7 +26,7 @@ func TestResponder_CountsAnswersPerEntity(t *testing.T) {
 		name  string
 		qtype uint16
 	}{
-		{"4.2.0.192.relay.wl.example.org.", dns.TypeA},                 // group 1
+		{"4.2.0.192.relay.wl.example.org.", dns.TypeA},                  // group 1
 		{"dave.umkc.edu.4.2.0.192.sender.wl.example.org.", dns.TypeTXT}, // group 1
 		{"lists.example.net.4.2.0.192.verp.wl.example.org.", dns.TypeANY},
 		{"bob.umkc.edu.77.2.0.192.sender.wl.example.org.", dns.TypeA}, // lone 2

@@ -15,9 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/wlns/wlns/activity"
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/delegcheck"
 	"github.com/wlns/wlns/expiry"
+	"github.com/wlns/wlns/nodenet"
 	"github.com/wlns/wlns/raftstore"
 )
 
@@ -53,6 +55,12 @@ type node struct {
 	withdraw withdrawal
 	// deleg checks delegations for lameness; nil when off.
 	deleg *delegcheck.Checker
+	// answers counts DNS answers per entity and day (serve_activity.go);
+	// nil on a read-only node.
+	answers *activity.Counter
+	// inter is the inter-node port; nil on a single node without
+	// cluster TLS.
+	inter *nodenet.Net
 }
 
 func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.closers, f) }
@@ -102,6 +110,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	n.newActivity(store.Index())
 	exp, err := n.newExpiry(cfg, store, reg)
 	if err != nil {
 		return err
@@ -203,6 +212,7 @@ func (n *node) openStore(ctx context.Context, cfg *serveConfig, reg *prometheus.
 	}
 	n.onStop(func(ctx context.Context) error { return within(ctx, "closing the store", store.Close) })
 	n.store = store
+	n.inter = cl.net
 	return store, nil
 }
 

@@ -39,6 +39,8 @@ type serveConfig struct {
 	// consoleSecure says when the console's cookies are Secure: auto,
 	// always or tls (serve_console.go).
 	consoleSecure string
+	// consoleSample is how often the console samples the query rate.
+	consoleSample time.Duration
 	ns            listFlag
 	// ttl is the TTL of positive answers, negTTL of negative ones (seconds).
 	ttl, negTTL int
@@ -133,6 +135,7 @@ func (c *serveConfig) declare(fs *flag.FlagSet) {
 	c.expiry.declare(fs)
 	c.verify.declare(fs)
 	c.delegation.declare(fs)
+	fs.DurationVar(&c.consoleSample, "console-sample", time.Minute, "how often the web console samples this node's DNS query rate for the cluster page's chart of the last 60 samples")
 	fs.StringVar(&c.consoleResolver, "console-resolver", "", "recursive DNS server (host:port) the web console asks when it checks a relay's forward-confirmed reverse DNS (default: the system's resolver)")
 	fs.StringVar(&c.consoleSecure, "console-secure-cookies", secureAuto, "when the web console's cookies are marked Secure: auto (over TLS, and on every request when --verify-url is https://, as behind a TLS proxy), always (behind a TLS-terminating proxy), or tls (only requests that came over TLS to --http)")
 	c.httpTLS.flag = "http"

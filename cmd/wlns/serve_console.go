@@ -42,12 +42,20 @@ func secureCookies(mode, baseURL string) (bool, error) {
 // /console/ beside next; it mails sign-in links through the verification
 // relay when verification is on, draws the query rate from reg and shows
 // delegations' cuts under the apex with this node's lame check, shares the
-// API's suggested groups (sugg), and checks
+// API's suggested groups (sugg), draws the answers the zone counts, asks
+// the other members for theirs and answers their asking (nodenet), and
+// checks
 // relays' reverse DNS through --console-resolver. Its
 // token sweep and rate sampling stop with the node.
 func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg prometheus.Gatherer, sc *serveConfig, sugg *admin.SuggestionCache, next http.Handler) (http.Handler, error) {
-	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg, Suggestions: sugg,
+	cfg := console.Config{NodeID: store.NodeID(), Cluster: clusterAPI{store}, Expiring: exp.Expiring, Gatherer: reg, Suggestions: sugg, SampleEvery: sc.consoleSample,
 		Apex: sc.apex, DelegationCheck: n.delegationResult(), Logger: n.log.With("subsystem", "console")}
+	if n.answers != nil {
+		cfg.Answers = n.answers
+	}
+	if n.inter != nil {
+		cfg.Peers = n.inter
+	}
 	if sc.consoleResolver != "" {
 		cfg.Resolver = console.NewResolver(sc.consoleResolver)
 	}
@@ -62,6 +70,9 @@ func (n *node) newConsole(store *raftstore.Store, exp *expiry.Runner, reg promet
 	c, err := console.New(cfg, store)
 	if err != nil {
 		return nil, fmt.Errorf("building the web console: %w", err)
+	}
+	if n.inter != nil {
+		n.inter.SetStats(c.ServeStats)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go c.Run(ctx)

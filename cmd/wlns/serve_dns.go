@@ -53,7 +53,7 @@ func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.
 		Apex: cfg.apex, Listen: cfg.dns, TLSListen: cfg.dnsTLS.listen, TLS: dot, Readers: cfg.readers,
 		RRL: cfg.hygiene.zone(), NSID: cfg.hygiene.nsidFor(nodeID), CookieSecret: cookies, TTL: uint32(cfg.ttl),
 		NegativeTTL: uint32(cfg.negTTL), NS: cfg.ns, Hostmaster: cfg.hostmaster,
-		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on,
+		Logger: n.log, Registerer: reg, Withdrawn: &n.withdraw.on, Answers: n.answers,
 	}, ix)
 	if err != nil {
 		return nil, fmt.Errorf("building the DNS server: %w", err)
