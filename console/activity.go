@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -24,8 +25,13 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, s *session) e
 	v := c.store.Index().Load()
 	now := c.cfg.Now()
 	req := statsRequest{Day: now.Unix() / 86400, All: s.Admin()}
-	for _, e := range visible(v, s, 0) {
-		req.Entities = append(req.Entities, e.ID)
+	if !req.All {
+		v.EachEntity(func(e index.EntityRef) bool {
+			if s.seesRef(e) {
+				req.Entities = append(req.Entities, e.ID())
+			}
+			return true
+		})
 	}
 	var d activityData
 	if req.All || len(req.Entities) > 0 {
@@ -43,7 +49,7 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	days := newDayCounts(now)
 	c.store.Challenges(func(ch *record.Challenge) bool {
-		if s.sees(v.Entity(ch.Entity)) {
+		if s.seesRef(v.EntityRef(ch.Entity)) {
 			days.add(ch.Created, ch.State == record.ChallengeConfirmed)
 		}
 		return true
