@@ -226,17 +226,21 @@ func TestConsole_ReadableWithoutJavaScript(t *testing.T) {
 	n.mustCLI("relay", "add", consoleRelay, "--contact", consoleContact)
 	n.mustCLI("pair", "add", "dave@umkc.edu", consoleRelay)
 	c := consoleClient(t, n, n.token)
+	_, b := n.api("GET", "/v1/relays/"+consoleRelay, nil)
+	relay := strconv.FormatUint(entityID(t, b), 10)
 	for path, want := range map[string]string{
-		"/console/relays":     consoleRelay,
-		"/console/pairs":      "dave@umkc.edu",
-		"/console/expiring":   "Expiring soon",
-		"/console/challenges": "Latest challenges",
-		"/console/cluster":    "this node",
+		"/console/relays/edit?id=" + relay:                   "Save the relay",
+		"/console/relays/delete?id=" + relay:                 "Delete the relay <strong>" + consoleRelay + "</strong>?",
+		"/console/relays":                                    consoleRelay,
+		"/console/pairs":                                     "dave@umkc.edu",
+		"/console/expiring":                                  "Expiring soon",
+		"/console/challenges":                                "Latest challenges",
+		"/console/cluster":                                   "this node",
 		"/console/lookup?s=dave@umkc.edu&ip=" + consoleRelay: "is verified via relay",
-		"/console/groups":      "Member prefixes, one per line",
-		"/console/delegations": "Delegate a prefix",
-		"/console/relays/new":  "Check and register",
-		"/console/suggestions": "No group is suggested",
+		"/console/groups":                                    "Member prefixes, one per line",
+		"/console/delegations":                               "Delegate a prefix",
+		"/console/relays/new":                                "Check and register",
+		"/console/suggestions":                               "No group is suggested",
 	} {
 		status, body := c.get(path)
 		if status != 200 || !strings.Contains(body, want) {
