@@ -58,12 +58,12 @@ func TestConsole_EditAndDeleteRelaysInBrowser(t *testing.T) {
 	// Edit the relay: a bad contact is refused in the page, a good one saved.
 	br.submit(`a[aria-label="Edit relay `+consoleRelay+`"]`, "Relay "+consoleRelay)
 	br.checkA11y("relay-edit")
-	br.shot("20-relay-edit")
+	br.shot("40-relay-edit")
 	br.do(chromedp.SetValue(chromedp.CSS("#contact"), "not an address"),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("#contact").type = "text"`)) // past the browser's own check
 	br.submit(`form[action="/console/relays/edit"] button`, "Invalid contact")
 	br.checkA11y("relay-edit-error")
-	br.shot("21-relay-edit-error")
+	br.shot("41-relay-edit-error")
 	br.do(chromedp.SetValue(chromedp.CSS("#contact"), "mx-team@a.example"))
 	br.submit(`form[action="/console/relays/edit"] button`, "Saved")
 	if code, b := n.api("GET", "/v1/relays/"+relayID, nil); code != 200 || !bytes.Contains(b, []byte(`"contact": "mx-team@a.example"`)) {
@@ -74,9 +74,9 @@ func TestConsole_EditAndDeleteRelaysInBrowser(t *testing.T) {
 	br.submit(`a[aria-label="Delete relay `+consoleRelay+`"]`, "Delete the relay "+consoleRelay+"?")
 	br.waitText("1 pairs and VERP sources through it are deleted with it")
 	br.checkA11y("relay-delete")
-	br.shot("22-relay-delete-confirm")
+	br.shot("42-relay-delete-confirm")
 	br.submit(`form[action="/console/relays/delete"] button`, "Deleted.")
-	br.shot("23-relay-deleted")
+	br.shot("43-relay-deleted")
 	if code, _ := n.api("GET", "/v1/relays/"+relayID, nil); code != 404 {
 		t.Errorf("the deleted relay in the API: %d, want 404", code)
 	}
@@ -90,7 +90,7 @@ func TestConsole_EditAndDeleteRelaysInBrowser(t *testing.T) {
 	br.open("/console/groups/delete?id=" + poolID)
 	br.waitText("Delete the group pool?")
 	br.checkA11y("group-delete")
-	br.shot("24-group-delete-confirm")
+	br.shot("44-group-delete-confirm")
 	br.do(chromedp.SetAttributeValue(chromedp.CSS(`form[action="/console/groups/delete"] input[name=id]`), "value", otherID))
 	br.submit(`form[action="/console/groups/delete"] button`, "There is no relay "+otherID+" among yours")
 	if code, _ := n.api("GET", "/v1/groups/"+otherID, nil); code != 200 {
@@ -104,7 +104,7 @@ func TestConsole_EditAndDeleteRelaysInBrowser(t *testing.T) {
 	if text := br.mainText(); bytes.Contains([]byte(text), []byte("pool")) {
 		t.Errorf("the relays page still lists the deleted group:\n%s", text)
 	}
-	br.shot("25-group-deleted")
+	br.shot("45-group-deleted")
 	if code, _ := n.api("GET", "/v1/groups/"+poolID, nil); code != 404 {
 		t.Errorf("the deleted group in the API: %d, want 404", code)
 	}
