@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -65,8 +66,9 @@ func checkImportText(r command.ImportRecord) error {
 
 // importRecords applies an Import all or nothing, like a Batch of
 // PairPut and VerpPut: each group's relay is resolved once (an address of
-// no entity gets a new lone entity), then its records are added or
-// refreshed. A rejection's Index is the record's position in the list.
+// no entity gets a new lone entity), then all records are added or
+// refreshed in one bulk write (index.Txn.UpsertAll, leaf by leaf). A
+// rejection's Index is the record's position in the list.
 func (a *applier) importRecords(e *command.Envelope) command.Result {
 	var b command.ImportBody
 	if rej := decodeBody(e, &b); rej != nil {
@@ -77,24 +79,27 @@ func (a *applier) importRecords(e *command.Envelope) command.Result {
 		return command.Result{Err: command.Reject(command.Invalid, "%v", err)}
 	}
 	child := &applier{txn: a.txn.Child(), st: a.st}
-	at, created := 0, 0
+	at, n := 0, 0
+	for _, g := range gs {
+		n += len(g.Records)
+	}
+	ups := make([]index.Upsert, 0, n)
 	for _, g := range gs {
 		id, rej := child.importRelay(e, g.Relay)
 		if rej == nil {
 			rej = checkImportLengths(g.Records)
 		}
 		if rej != nil {
-			rej.Index = at
-			rej.Message = fmt.Sprintf("import record %d: %s", at, rej.Message)
+			rej.Index += at
+			rej.Message = fmt.Sprintf("import record %d: %s", rej.Index, rej.Message)
 			return command.Result{Err: rej}
 		}
 		for _, r := range g.Records {
-			if child.upsert(id, r, e.Time, b.By, b.Method) {
-				created++
-			}
+			ups = append(ups, index.Upsert{Entity: id, Text: r.Text, Verp: r.Verp, Pinned: r.Pinned})
 		}
 		at += len(g.Records)
 	}
+	created := child.txn.UpsertAll(ups, e.Time, b.By, b.Method)
 	a.txn.Adopt(child.txn)
 	a.st = child.st
 	return command.Result{Created: created > 0}
@@ -133,12 +138,4 @@ func (a *applier) importRelay(e *command.Envelope, r command.ImportRelay) (uint6
 		return 0, rej
 	}
 	return ent.ID, nil
-}
-
-// upsert adds or refreshes one record and reports whether it is new.
-func (a *applier) upsert(id uint64, r command.ImportRecord, at int64, by, method string) bool {
-	if r.Verp {
-		return a.txn.UpsertVerp(id, r.Text, at, r.Pinned, by, method)
-	}
-	return a.txn.UpsertPair(id, r.Text, at, r.Pinned, by, method)
 }

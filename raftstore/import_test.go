@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/wlns/wlns/command"
@@ -101,6 +102,27 @@ func TestImport_RejectionAppliesNothingAndNamesTheRecord(t *testing.T) {
 	}
 	if n := h.view().Counts(); n != before || h.view().EntityOf(netip.MustParseAddr("198.51.100.7")) != nil {
 		t.Errorf("a rejected import changed the state: %+v, was %+v", n, before)
+	}
+}
+
+// TestImport_LongSenderRejectionNamesItsRecord: a sender over the limit
+// in the log (past the proposal check) is refused by the state machine,
+// which names that record, not the first of its relay's group.
+func TestImport_LongSenderRejectionNamesItsRecord(t *testing.T) {
+	h, _ := importScene(t)
+	relay := command.ImportRelay{IP: netip.MustParseAddr("198.51.100.9")}
+	cases := []importCase{
+		{relay, command.ImportRecord{Text: "a@example.net"}},
+		{relay, command.ImportRecord{Text: "b@example.net"}},
+		{relay, command.ImportRecord{Text: strings.Repeat("c", maxSender) + "@example.net"}},
+	}
+	imp, _, order := importBoth(t, h.now, "", cases)
+	r := h.apply(imp)[0]
+	if r.Err == nil || r.Err.Code != command.Invalid {
+		t.Fatalf("import with a long sender: %+v, want invalid", r)
+	}
+	if order[r.Err.Index] != 2 {
+		t.Errorf("rejection index %d is record %d of the input, want 2 (%s)", r.Err.Index, order[r.Err.Index], r.Err.Message)
 	}
 }
 
