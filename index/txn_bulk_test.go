@@ -85,8 +85,14 @@ func sameRecords(t *testing.T, a, b *View) {
 	t.Helper()
 	list := func(v *View) []string {
 		var out []string
-		v.Pairs(func(p *record.Pair) bool { out = append(out, fmt.Sprintf("P %+v", *p)); return true })
-		v.Verps(func(p *record.Verp) bool { out = append(out, fmt.Sprintf("V %+v", *p)); return true })
+		v.Pairs(func(p *record.Pair) bool {
+			out = append(out, "P "+p.Sender+describe(p.Entity, p.By, p.Method, &p.Meta))
+			return true
+		})
+		v.Verps(func(p *record.Verp) bool {
+			out = append(out, "V "+p.Domain+describe(p.Entity, p.By, p.Method, &p.Meta))
+			return true
+		})
 		slices.Sort(out)
 		return out
 	}
@@ -142,6 +148,10 @@ func BenchmarkUpsert_10000(b *testing.B) {
 			})
 		}
 	}
+}
+
+func describe(entity uint64, by, method string, m *record.Meta) string {
+	return fmt.Sprint(" ", entity, by, method, m.Created, m.Updated, m.LastQueried, m.Pinned, m.Seen())
 }
 
 // cpuTime is the CPU time (user and system, all threads, the collector's
