@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -164,24 +165,30 @@ type importer struct {
 	stream   *progress // the client's progress stream, or nil
 }
 
-// pendingBatch is the batch being filled. Pair and VERP lines go into one
-// Import command (a compact record list); a batch that also has relay or
-// group lines goes as a Batch of JSON commands in line order instead.
+// pendingBatch is the batch being filled. Relay, pair and VERP lines go
+// into one Import command (a compact record list, its relay registrations
+// first); a batch with a group line, or with a relay line after a pair or
+// VERP line (the Import would register it first), goes as a Batch of JSON
+// commands in line order instead.
 type pendingBatch struct {
 	first, last int
 	records     int
 	items       []batchItem // the valid lines, in order
-	mixed       bool        // a relay or group line is among them
+	mixed       bool        // it must go as a Batch
+	hasGroup    bool        // a group line is among them
+	hasRecord   bool        // a pair or VERP line is among them
 	bytes       int         // encoded size of the commands, roughly
 	err         string
 	lines       []int // input line of each command as proposed (flush)
 }
 
-// batchItem is one valid line: a relay or group command, or a pair or VERP
-// record.
+// batchItem is one valid line: a group command, a relay registration, or
+// a pair or VERP record.
 type batchItem struct {
 	line  int
 	env   *command.Envelope
+	isReg bool
+	reg   command.ImportRegistration
 	relay command.ImportRelay
 	rec   command.ImportRecord
 }
@@ -190,6 +197,7 @@ type batchItem struct {
 type inFlight struct {
 	batch pendingBatch
 	done  chan error
+	addrs map[netip.Addr]bool // the relay addresses its lines name, built on demand
 }
 
 // run reads r to its end or to the first error that stops the import, and
@@ -262,11 +270,16 @@ func (imp *importer) add(lineNo int, b []byte) {
 	}
 	it.line = lineNo
 	p.items = append(p.items, it)
-	if it.env != nil {
-		p.mixed = true
+	switch {
+	case it.env != nil:
+		p.mixed, p.hasGroup = true, true
 		p.bytes += len(it.env.Body) + len(it.env.Type) + 40
-	} else {
-		p.bytes += len(it.rec.Text) + 80 // as a JSON command, should the batch be mixed
+	case it.isReg:
+		p.mixed = p.mixed || p.hasRecord
+		p.bytes += len(it.reg.Contact) + len(it.reg.PTR) + 120 // as a JSON command, should the batch be mixed
+	default:
+		p.hasRecord = true
+		p.bytes += len(it.rec.Text) + 80
 	}
 }
 

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/wlns/wlns/command"
@@ -28,6 +29,9 @@ func (imp *importer) item(b []byte) (batchItem, error) {
 	if f := l.stray(); f != "" {
 		return batchItem{}, errorf(http.StatusBadRequest, "field %q does not apply to kind %q", f, l.Kind)
 	}
+	if (l.Kind == "pair" || l.Kind == "verp") && l.IP != "" && l.Entity == 0 && imp.c.tok.Role == record.RoleAdmin {
+		return adminRecord(&l)
+	}
 	switch l.Kind {
 	case "pair":
 		body, t, err := pairBody(imp.v, imp.c, &PairRequest{Sender: l.Sender, IP: l.IP, Entity: l.Entity, Pinned: l.Pinned}, importMethod)
@@ -50,8 +54,7 @@ func (imp *importer) item(b []byte) (batchItem, error) {
 	)
 	switch l.Kind {
 	case "relay":
-		imp.sync() // registering an address looks at the entities earlier lines made
-		body, err = relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
+		return imp.relayItem(&l)
 	case "group":
 		imp.sync() // a group replaces the one of its name earlier lines made
 		body, err = imp.groupBody(&l)
@@ -61,6 +64,42 @@ func (imp *importer) item(b []byte) (batchItem, error) {
 	}
 	env, err := command.New(command.EntityPut, imp.now, "", body)
 	return batchItem{env: env}, err
+}
+
+// adminRecord validates an admin's pair or VERP line naming its relay by
+// address: what pairBody or verpBody check, without looking the address's
+// entity up (only a postmaster's write depends on it).
+func adminRecord(l *ImportLine) (batchItem, error) {
+	verp := l.Kind == "verp"
+	var (
+		text string
+		err  error
+	)
+	if verp {
+		text, err = verpDomain(l.Domain)
+	} else {
+		text, err = pairSender(l.Sender)
+	}
+	if err != nil {
+		return batchItem{}, err
+	}
+	ip, err := parseIP(l.IP)
+	if err != nil {
+		return batchItem{}, err
+	}
+	return batchItem{relay: command.ImportRelay{IP: ip}, rec: command.ImportRecord{Text: text, Verp: verp, Pinned: l.Pinned}}, nil
+}
+
+// relayItem validates a relay line into a registration.
+func (imp *importer) relayItem(l *ImportLine) (batchItem, error) {
+	imp.syncRelay(l.IP) // registering an address looks at the entities earlier lines made
+	body, err := relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
+	if err != nil {
+		return batchItem{}, err
+	}
+	ip, _ := parseIP(l.IP) // relayBody parsed it
+	return batchItem{isReg: true, reg: command.ImportRegistration{ID: body.ID, Addr: ip,
+		Contact: body.Contact, PTR: body.PTR, Pinned: body.Pinned}}, nil
 }
 
 // importMethod is the Method of imported records.
@@ -74,7 +113,11 @@ func (imp *importer) envelope(p *pendingBatch, id string) (*command.Envelope, er
 	if !p.mixed {
 		var w command.ImportWriter
 		for i := range p.items {
-			w.Add(p.items[i].relay, p.items[i].rec)
+			if it := &p.items[i]; it.isReg {
+				w.AddRegistration(it.reg)
+			} else {
+				w.Add(it.relay, it.rec)
+			}
 		}
 		recs, order := w.Encode()
 		p.lines = make([]int, len(order))
@@ -92,7 +135,7 @@ func (imp *importer) envelope(p *pendingBatch, id string) (*command.Envelope, er
 			cmds[i] = *it.env
 			continue
 		}
-		env, err := imp.recordCommand(it)
+		env, err := imp.itemCommand(it)
 		if err != nil {
 			return nil, err
 		}
@@ -101,8 +144,12 @@ func (imp *importer) envelope(p *pendingBatch, id string) (*command.Envelope, er
 	return command.New(command.Batch, imp.now, id, command.BatchBody{Commands: cmds})
 }
 
-// recordCommand is the PairPut or VerpPut of a record item.
-func (imp *importer) recordCommand(it *batchItem) (*command.Envelope, error) {
+// itemCommand is the EntityPut of a registration item, or the PairPut or
+// VerpPut of a record item.
+func (imp *importer) itemCommand(it *batchItem) (*command.Envelope, error) {
+	if it.isReg {
+		return command.New(command.EntityPut, imp.now, "", it.reg.Body())
+	}
 	var ip string
 	if it.relay.IP.IsValid() {
 		ip = it.relay.IP.String()
@@ -161,6 +208,37 @@ func (l *ImportLine) stray() string {
 		}
 	}
 	return ""
+}
+
+// syncRelay waits for the batch in flight when it may change what a relay
+// line for ip is checked against: when it has a group line, or a line
+// naming ip (a relay registered, or a lone entity a pair or VERP source
+// creates for its address). Relay lines of a bulk import then seldom wait.
+func (imp *importer) syncRelay(ip string) {
+	f := imp.flying
+	if f == nil {
+		return
+	}
+	addr, err := parseIP(ip)
+	if err != nil || f.batch.hasGroup || f.names(addr) {
+		imp.sync()
+	}
+}
+
+// names reports whether a line of the batch names addr as its relay (a
+// record naming its relay by ID creates no entity).
+func (f *inFlight) names(addr netip.Addr) bool {
+	if f.addrs == nil {
+		f.addrs = make(map[netip.Addr]bool, len(f.batch.items))
+		for i := range f.batch.items {
+			if it := &f.batch.items[i]; it.isReg {
+				f.addrs[it.reg.Addr] = true
+			} else if it.relay.IP.IsValid() {
+				f.addrs[it.relay.IP] = true
+			}
+		}
+	}
+	return f.addrs[addr]
 }
 
 // sync waits for the batch in flight, so that the next line is checked

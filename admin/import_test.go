@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,5 +239,49 @@ func TestImport_RejectedRecordOfAGroupedBatchNamesItsLine(t *testing.T) {
 	}
 	if n := env.api.store.Index().Load().Counts().Pairs; n != 0 {
 		t.Errorf("%d pairs applied from a rejected batch", n)
+	}
+}
+
+// Relay lines go in the record list as registrations, before the batch's
+// records, unless one follows a pair or VERP line (the Batch keeps line
+// order); a relay line for an address a batch still in flight named is
+// checked after that batch (it registers the lone entity a pair made).
+func TestImport_RelayLinesGoInTheRecordList(t *testing.T) {
+	env := newTestEnv(t)
+	var mu sync.Mutex
+	var types []command.Type
+	env.store.before = func(e *command.Envelope) []*command.Envelope {
+		mu.Lock()
+		defer mu.Unlock()
+		types = append(types, e.Type)
+		return nil
+	}
+	body := `{"kind":"relay","ip":"192.0.2.1","contact":"pm@a.example"}
+{"kind":"relay","ip":"192.0.2.2","contact":"pm@a.example","ptr":"mx.a.example"}
+{"kind":"pair","sender":"a@a.example","ip":"192.0.2.1"}
+{"kind":"pair","sender":"b@a.example","ip":"203.0.113.9"}
+{"kind":"relay","ip":"203.0.113.9","contact":"pm@b.example"}
+{"kind":"relay","ip":"192.0.2.3","contact":"pm@a.example"}
+{"kind":"pair","sender":"c@a.example","ip":"192.0.2.3"}
+{"kind":"relay","ip":"192.0.2.4","contact":"pm@a.example"}`
+	var rep ImportReport
+	env.must(http.StatusOK, "POST", "/v1/import?batch=4", adminSecret, body).json(t, &rep)
+	if rep.Applied != 8 || rep.Rejected != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if want := []command.Type{command.Import, command.Batch}; !slices.Equal(types, want) {
+		t.Errorf("proposed %v, want %v", types, want)
+	}
+	v := env.api.store.Index().Load()
+	for _, ip := range []string{"192.0.2.1", "192.0.2.2", "203.0.113.9", "192.0.2.3", "192.0.2.4"} {
+		if e := v.EntityOf(netip.MustParseAddr(ip)); e == nil || !e.Registered || e.Contact == "" {
+			t.Errorf("relay %s: %+v", ip, e)
+		}
+	}
+	if e := v.EntityOf(netip.MustParseAddr("203.0.113.9")); e == nil || v.Pair(e.ID, []byte("b@a.example")) == nil {
+		t.Error("the relay line made another entity than the pair's")
+	}
+	if e := v.EntityOf(netip.MustParseAddr("192.0.2.2")); e == nil || e.PTR != "mx.a.example" {
+		t.Errorf("relay 192.0.2.2: %+v", e)
 	}
 }

@@ -32,9 +32,9 @@ type PairList struct {
 
 // pairBody validates req for the caller against view v.
 func pairBody(v *index.View, c *caller, req *PairRequest, method string) (command.PairBody, target, error) {
-	sender, err := record.NormalizeSender(req.Sender)
+	sender, err := pairSender(req.Sender)
 	if err != nil {
-		return command.PairBody{}, target{}, errorf(http.StatusBadRequest, "%v", err)
+		return command.PairBody{}, target{}, err
 	}
 	t, err := resolveTarget(v, req.IP, req.Entity)
 	if err != nil {
@@ -48,6 +48,15 @@ func pairBody(v *index.View, c *caller, req *PairRequest, method string) (comman
 		body.IP = t.ip.String()
 	}
 	return body, t, nil
+}
+
+// pairSender normalises a pair's sender address or domain.
+func pairSender(s string) (string, error) {
+	sender, err := record.NormalizeSender(s)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "%v", err)
+	}
+	return sender, nil
 }
 
 func (a *API) putPair(w http.ResponseWriter, r *http.Request, c *caller) error {

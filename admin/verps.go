@@ -30,9 +30,9 @@ type VerpList struct {
 
 // verpBody validates req for the caller against view v.
 func verpBody(v *index.View, c *caller, req *VerpRequest, method string) (command.VerpBody, target, error) {
-	domain, err := record.NormalizeDomain(req.Domain)
+	domain, err := verpDomain(req.Domain)
 	if err != nil {
-		return command.VerpBody{}, target{}, errorf(http.StatusBadRequest, "invalid domain %q: %v", req.Domain, err)
+		return command.VerpBody{}, target{}, err
 	}
 	t, err := resolveTarget(v, req.IP, req.Entity)
 	if err != nil {
@@ -46,6 +46,15 @@ func verpBody(v *index.View, c *caller, req *VerpRequest, method string) (comman
 		body.IP = t.ip.String()
 	}
 	return body, t, nil
+}
+
+// verpDomain normalises a VERP source's list domain.
+func verpDomain(s string) (string, error) {
+	domain, err := record.NormalizeDomain(s)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "invalid domain %q: %v", s, err)
+	}
+	return domain, nil
 }
 
 func (a *API) putVerp(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -51,17 +51,49 @@ type ImportGroup struct {
 	Records []ImportRecord
 }
 
-// The record list, format 1 (all integers uvarint):
+// ImportRegistration registers a lone relay, as the EntityPut of an
+// import's relay line does: ID 0 creates the registered entity of Addr,
+// another ID registers (replaces) that entity, the lone entity of Addr.
+// Contact and PTR are as the API normalised them.
+type ImportRegistration struct {
+	ID      uint64
+	Addr    netip.Addr
+	Contact string
+	PTR     string
+	Pinned  bool
+}
+
+// Body is the EntityPut body r stands for.
+func (r ImportRegistration) Body() EntityBody {
+	p := netip.PrefixFrom(r.Addr, r.Addr.BitLen())
+	return EntityBody{ID: r.ID, Prefixes: []string{p.String()}, Registered: true,
+		Contact: r.Contact, PTR: r.PTR, Pinned: r.Pinned}
+}
+
+// ImportList is a decoded record list: the registrations, applied first
+// and in order, then the records by relay.
+type ImportList struct {
+	Registrations []ImportRegistration
+	Groups        []ImportGroup
+}
+
+// The record list, format 1, or 2 when it registers relays (all integers
+// uvarint):
 //
 //	format(1) groups group*
+//	format(2) count registration* groups group*
+//	registration = address id flags(bit 0 pinned) len contact len ptr
+//	address      = 4 IPv4(4 bytes) | 6 IPv6(16 bytes)
 //	group  = relay count record*
-//	relay  = 0 entity | 4 IPv4(4 bytes) | 6 IPv6(16 bytes)
+//	relay  = 0 entity | address
 //	record = flags(bit 0 pinned, bit 1 VERP) len text
 //
-// Groups are sorted by relay (IDs, then addresses); records keep the order
-// they were added in within their group.
+// Registrations keep the order they were added in. Groups are sorted by
+// relay (IDs, then addresses); records keep the order they were added in
+// within their group.
 const (
 	importFormat    = 1
+	importFormatReg = 2
 	relayByID       = 0
 	relayByIPv4     = 4
 	relayByIPv6     = 6
@@ -81,6 +113,8 @@ var ErrBadImport = errors.New("bad import record list")
 type ImportWriter struct {
 	groups map[ImportRelay]int // index in gs
 	gs     []writerGroup
+	regs   []ImportRegistration
+	regSeq []int // the Add ordinal of each registration
 	n      int
 	size   int
 }
@@ -110,6 +144,16 @@ func (w *ImportWriter) Add(relay ImportRelay, r ImportRecord) {
 	w.size += len(r.Text) + 3
 }
 
+// AddRegistration appends a relay registration. Registrations apply before
+// every record: a caller must not add one after a record it would change
+// the outcome of.
+func (w *ImportWriter) AddRegistration(r ImportRegistration) {
+	w.regs = append(w.regs, r)
+	w.regSeq = append(w.regSeq, w.n)
+	w.n++
+	w.size += 30 + len(r.Contact) + len(r.PTR)
+}
+
 // Len is the number of records added.
 func (w *ImportWriter) Len() int { return w.n }
 
@@ -123,9 +167,18 @@ func (w *ImportWriter) Encode() ([]byte, []int) {
 	gs := slices.Clone(w.gs)
 	slices.SortFunc(gs, func(a, b writerGroup) int { return compareRelay(a.relay, b.relay) })
 	out := make([]byte, 0, w.size+16)
-	out = append(out, importFormat)
-	out = binary.AppendUvarint(out, uint64(len(gs)))
 	order := make([]int, 0, w.n)
+	if len(w.regs) == 0 {
+		out = append(out, importFormat)
+	} else {
+		out = append(out, importFormatReg)
+		out = binary.AppendUvarint(out, uint64(len(w.regs)))
+		for _, r := range w.regs {
+			out = appendRegistration(out, r)
+		}
+		order = append(order, w.regSeq...)
+	}
+	out = binary.AppendUvarint(out, uint64(len(gs)))
 	for _, g := range gs {
 		out = appendRelay(out, g.relay)
 		out = binary.AppendUvarint(out, uint64(len(g.recs)))
@@ -154,30 +207,57 @@ func compareRelay(a, b ImportRelay) int {
 }
 
 func appendRelay(out []byte, r ImportRelay) []byte {
-	switch {
-	case r.Entity != 0:
+	if r.Entity != 0 {
 		out = append(out, relayByID)
 		return binary.AppendUvarint(out, r.Entity)
-	case r.IP.Is4():
-		a := r.IP.As4()
-		return append(append(out, relayByIPv4), a[:]...)
-	default:
-		a := r.IP.As16()
-		return append(append(out, relayByIPv6), a[:]...)
 	}
+	return appendAddr(out, r.IP)
+}
+
+func appendAddr(out []byte, ip netip.Addr) []byte {
+	if ip.Is4() {
+		a := ip.As4()
+		return append(append(out, relayByIPv4), a[:]...)
+	}
+	a := ip.As16()
+	return append(append(out, relayByIPv6), a[:]...)
+}
+
+func appendRegistration(out []byte, r ImportRegistration) []byte {
+	out = appendAddr(out, r.Addr)
+	out = binary.AppendUvarint(out, r.ID)
+	var f byte
+	if r.Pinned {
+		f = importPinned
+	}
+	out = append(out, f)
+	out = binary.AppendUvarint(out, uint64(len(r.Contact)))
+	out = append(out, r.Contact...)
+	out = binary.AppendUvarint(out, uint64(len(r.PTR)))
+	return append(out, r.PTR...)
 }
 
 // DecodeImport reads a record list. Texts are substrings of one string
 // copy of b. It checks the structure only (lengths, flags, relays, at
-// least one record, nothing left over), not what the texts say.
-func DecodeImport(b []byte) ([]ImportGroup, error) {
+// least one record or registration, nothing left over), not what the
+// texts say.
+func DecodeImport(b []byte) (*ImportList, error) {
 	d := importDecoder{s: string(b)}
-	if f := d.byte(); f != importFormat {
-		return nil, d.fail(fmt.Errorf("format %d (this build reads %d)", f, importFormat))
+	l := &ImportList{}
+	switch f := d.byte(); f {
+	case importFormat:
+	case importFormatReg:
+		n := d.uvarint(uint64(len(b)))
+		l.Registrations = make([]ImportRegistration, 0, n)
+		for range n {
+			l.Registrations = append(l.Registrations, d.registration())
+		}
+	default:
+		return nil, d.fail(fmt.Errorf("format %d (this build reads %d and %d)", f, importFormat, importFormatReg))
 	}
 	ng := d.uvarint(uint64(len(b)))
-	gs := make([]ImportGroup, 0, ng)
-	total := 0
+	l.Groups = make([]ImportGroup, 0, ng)
+	total := len(l.Registrations)
 	for range ng {
 		g := ImportGroup{Relay: d.relay()}
 		n := d.uvarint(uint64(len(b)))
@@ -189,7 +269,7 @@ func DecodeImport(b []byte) ([]ImportGroup, error) {
 			return nil, d.err
 		}
 		total += len(g.Records)
-		gs = append(gs, g)
+		l.Groups = append(l.Groups, g)
 	}
 	switch {
 	case d.err != nil:
@@ -199,7 +279,7 @@ func DecodeImport(b []byte) ([]ImportGroup, error) {
 	case total == 0:
 		return nil, d.fail(errors.New("no records"))
 	}
-	return gs, nil
+	return l, nil
 }
 
 // importDecoder reads a record list; the first error sticks.
@@ -257,25 +337,43 @@ func (d *importDecoder) bytes(n int) string {
 }
 
 func (d *importDecoder) relay() ImportRelay {
-	switch k := d.byte(); k {
-	case relayByID:
+	if d.off < len(d.s) && d.s[d.off] == relayByID {
+		d.off++
 		id := d.uvarint(^uint64(0))
 		if id == 0 && d.err == nil {
 			d.fail(errors.New("entity 0"))
 		}
 		return ImportRelay{Entity: id}
+	}
+	return ImportRelay{IP: d.addr()}
+}
+
+func (d *importDecoder) addr() netip.Addr {
+	switch k := d.byte(); k {
 	case relayByIPv4:
 		if s := d.bytes(4); d.err == nil {
-			return ImportRelay{IP: netip.AddrFrom4([4]byte([]byte(s)))}
+			return netip.AddrFrom4([4]byte([]byte(s)))
 		}
 	case relayByIPv6:
 		if s := d.bytes(16); d.err == nil {
-			return ImportRelay{IP: netip.AddrFrom16([16]byte([]byte(s)))}
+			return netip.AddrFrom16([16]byte([]byte(s)))
 		}
 	default:
 		d.fail(fmt.Errorf("relay kind %d", k))
 	}
-	return ImportRelay{}
+	return netip.Addr{}
+}
+
+func (d *importDecoder) registration() ImportRegistration {
+	r := ImportRegistration{Addr: d.addr(), ID: d.uvarint(^uint64(0))}
+	f := d.byte()
+	if f&^importPinned != 0 {
+		d.fail(fmt.Errorf("registration flags %#x", f))
+	}
+	r.Pinned = f&importPinned != 0
+	r.Contact = d.bytes(int(d.uvarint(MaxImportText)))
+	r.PTR = d.bytes(int(d.uvarint(MaxImportText)))
+	return r
 }
 
 func (d *importDecoder) record() ImportRecord {

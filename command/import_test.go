@@ -20,10 +20,14 @@ func TestImportWriter_GroupsByRelayAndKeepsOrderWithin(t *testing.T) {
 	w.Add(v4, ImportRecord{Text: "c@example.net", Verp: false})    // 4
 	w.Add(id, ImportRecord{Text: "d@example.com", Pinned: true})   // 5
 	b, order := w.Encode()
-	gs, err := DecodeImport(b)
+	l, err := DecodeImport(b)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b[0] != importFormat || l.Registrations != nil {
+		t.Errorf("a list without registrations: format %d, registrations %v", b[0], l.Registrations)
+	}
+	gs := l.Groups
 	want := []ImportGroup{
 		{Relay: v4, Records: []ImportRecord{{Text: "example.net", Pinned: true}, {Text: "c@example.net"}}},
 		{Relay: v6, Records: []ImportRecord{{Text: "a@example.org"}, {Text: "b@example.org"}}},
@@ -47,7 +51,10 @@ func TestDecodeImport_RefusesMalformedLists(t *testing.T) {
 		b    []byte
 	}{
 		{"empty", nil},
-		{"newer format", append([]byte{2}, good[1:]...)},
+		{"newer format", append([]byte{3}, good[1:]...)},
+		{"registration without text lengths", []byte{2, 1, relayByIPv4, 1, 2, 3, 4, 0, 0}},
+		{"registration by ID", []byte{2, 1, relayByID, 5, 0, 0, 0, 0, 0}},
+		{"registration flags", []byte{2, 1, relayByIPv4, 1, 2, 3, 4, 0, 2, 0, 0, 0}},
 		{"no groups", []byte{1, 0}},
 		{"group without records", []byte{1, 1, relayByID, 3, 0}},
 		{"truncated", good[:len(good)-1]},
@@ -72,6 +79,34 @@ func TestDecodeImport_RefusesMalformedLists(t *testing.T) {
 	}
 }
 
+// TestImportWriter_RegistrationsComeFirstInTheirOrder: a list with relay
+// registrations is format 2; they decode first, in the order added, and
+// the order names each one's Add call before the records'.
+func TestImportWriter_RegistrationsComeFirstInTheirOrder(t *testing.T) {
+	a := ImportRegistration{Addr: netip.MustParseAddr("2001:db8::5"), Contact: "pm@example.org", PTR: "mx.example.org", Pinned: true}
+	b := ImportRegistration{ID: 17, Addr: netip.MustParseAddr("192.0.2.9"), Contact: "x@example.net"}
+	var w ImportWriter
+	w.AddRegistration(a)                                                                          // 0
+	w.AddRegistration(b)                                                                          // 1
+	w.Add(ImportRelay{IP: netip.MustParseAddr("192.0.2.9")}, ImportRecord{Text: "s@example.org"}) // 2
+	w.Add(ImportRelay{Entity: 3}, ImportRecord{Text: "lists.example.org", Verp: true})            // 3
+	w.Add(ImportRelay{IP: netip.MustParseAddr("192.0.2.9")}, ImportRecord{Text: "t@example.org"}) // 4
+	enc, order := w.Encode()
+	l, err := DecodeImport(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc[0] != importFormatReg || !reflect.DeepEqual(l.Registrations, []ImportRegistration{a, b}) {
+		t.Errorf("format %d, registrations %+v", enc[0], l.Registrations)
+	}
+	if len(l.Groups) != 2 || len(l.Groups[0].Records) != 2 {
+		t.Errorf("groups %+v", l.Groups)
+	}
+	if want := []int{0, 1, 2, 4, 3}; !reflect.DeepEqual(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+}
+
 func TestMinVersion_ImportIsVersion5(t *testing.T) {
 	e, err := New(Import, 1, "", ImportBody{Records: []byte{1}})
 	if err != nil {
@@ -91,8 +126,11 @@ func FuzzDecodeImport(f *testing.F) {
 	good, _ := w.Encode()
 	f.Add(good)
 	f.Add([]byte{1, 1, relayByIPv4, 1, 2, 3, 4, 1, 0, 1, 'a'})
+	w.AddRegistration(ImportRegistration{Addr: netip.MustParseAddr("192.0.2.1"), Contact: "a@example.org", PTR: "mx.example.org"})
+	reg, _ := w.Encode()
+	f.Add(reg)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		gs, err := DecodeImport(b)
+		l, err := DecodeImport(b)
 		if err != nil {
 			if !errors.Is(err, ErrBadImport) {
 				t.Fatalf("error %v is not ErrBadImport", err)
@@ -100,7 +138,10 @@ func FuzzDecodeImport(f *testing.F) {
 			return
 		}
 		var w ImportWriter
-		for _, g := range gs {
+		for _, r := range l.Registrations {
+			w.AddRegistration(r)
+		}
+		for _, g := range l.Groups {
 			for _, r := range g.Records {
 				w.Add(g.Relay, r)
 			}
@@ -110,15 +151,15 @@ func FuzzDecodeImport(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded list does not decode: %v", err)
 		}
-		if n, m := records(gs), records(back); n != m {
+		if n, m := records(l), records(back); n != m {
 			t.Fatalf("%d records became %d", n, m)
 		}
 	})
 }
 
-func records(gs []ImportGroup) int {
-	n := 0
-	for _, g := range gs {
+func records(l *ImportList) int {
+	n := len(l.Registrations)
+	for _, g := range l.Groups {
 		n += len(g.Records)
 	}
 	return n

@@ -24,7 +24,12 @@ func (a *applier) entityPut(e *command.Envelope) (command.Result, *command.Rejec
 	if rej := decodeBody(e, &b); rej != nil {
 		return command.Result{}, rej
 	}
-	ent, rej := entityFromBody(&b)
+	return a.putEntityBody(e.Time, &b)
+}
+
+// putEntityBody is entityPut of a decoded body, at time now.
+func (a *applier) putEntityBody(now int64, b *command.EntityBody) (command.Result, *command.Rejection) {
+	ent, rej := entityFromBody(b)
 	if rej != nil {
 		return command.Result{}, rej
 	}
@@ -45,9 +50,9 @@ func (a *applier) entityPut(e *command.Envelope) (command.Result, *command.Rejec
 		old.CopyMetaTo(&ent.Meta)
 	} else {
 		ent.ID = a.newID()
-		ent.Created = e.Time
+		ent.Created = now
 	}
-	ent.Updated, ent.Pinned = e.Time, b.Pinned
+	ent.Updated, ent.Pinned = now, b.Pinned
 	a.putEntity(old, ent)
 	return command.Result{ID: ent.ID, Created: old == nil}, nil
 }

@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
@@ -29,19 +30,33 @@ func checkImport(e *command.Envelope) error {
 	if len(b.By) > maxProvenance || len(b.Method) > maxProvenance {
 		return fmt.Errorf("import by/method longer than %d bytes", maxProvenance)
 	}
-	gs, err := command.DecodeImport(b.Records)
+	l, err := command.DecodeImport(b.Records)
 	if err != nil {
 		return err
 	}
-	for _, g := range gs {
-		if a := g.Relay.IP; a.IsValid() && (a.Is4In6() || a.Zone() != "") {
-			return fmt.Errorf("import relay %s is not a plain address", a)
+	for _, r := range l.Registrations {
+		if err := checkImportAddr(r.Addr); err != nil {
+			return err
+		}
+	}
+	for _, g := range l.Groups {
+		if err := checkImportAddr(g.Relay.IP); err != nil {
+			return err
 		}
 		for _, r := range g.Records {
 			if err := checkImportText(r); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkImportAddr refuses a relay address that is not a plain one (the
+// API unmaps and drops zones).
+func checkImportAddr(a netip.Addr) error {
+	if a.IsValid() && (a.Is4In6() || a.Zone() != "") {
+		return fmt.Errorf("import relay %s is not a plain address", a)
 	}
 	return nil
 }
@@ -64,45 +79,62 @@ func checkImportText(r command.ImportRecord) error {
 	return nil
 }
 
-// importRecords applies an Import all or nothing, like a Batch of
-// PairPut and VerpPut: each group's relay is resolved once (an address of
-// no entity gets a new lone entity), then all records are added or
-// refreshed in one bulk write (index.Txn.UpsertAll, leaf by leaf). A
-// rejection's Index is the record's position in the list.
+// importRecords applies an Import all or nothing, like a Batch of the
+// EntityPut of each registration, in order, then the PairPut and VerpPut
+// of each record: each group's relay is resolved once (an address of no
+// entity gets a new lone entity), then all records are added or refreshed
+// in one bulk write (index.Txn.UpsertAll, leaf by leaf). A rejection's
+// Index is the registration's or record's position in the list.
 func (a *applier) importRecords(e *command.Envelope) command.Result {
 	var b command.ImportBody
 	if rej := decodeBody(e, &b); rej != nil {
 		return command.Result{Err: rej}
 	}
-	gs, err := command.DecodeImport(b.Records)
+	l, err := command.DecodeImport(b.Records)
 	if err != nil {
 		return command.Result{Err: command.Reject(command.Invalid, "%v", err)}
 	}
 	child := &applier{txn: a.txn.Child(), st: a.st}
-	at, n := 0, 0
-	for _, g := range gs {
+	created := false
+	for i, r := range l.Registrations {
+		body := r.Body()
+		res, rej := child.putEntityBody(e.Time, &body)
+		if rej != nil {
+			return command.Result{Err: importRejection(rej, i)}
+		}
+		created = created || res.Created
+	}
+	at, n := len(l.Registrations), 0
+	for _, g := range l.Groups {
 		n += len(g.Records)
 	}
 	ups := make([]index.Upsert, 0, n)
-	for _, g := range gs {
+	for _, g := range l.Groups {
 		id, rej := child.importRelay(e, g.Relay)
 		if rej == nil {
 			rej = checkImportLengths(g.Records)
 		}
 		if rej != nil {
-			rej.Index += at
-			rej.Message = fmt.Sprintf("import record %d: %s", rej.Index, rej.Message)
-			return command.Result{Err: rej}
+			return command.Result{Err: importRejection(rej, at)}
 		}
 		for _, r := range g.Records {
 			ups = append(ups, index.Upsert{Entity: id, Text: r.Text, Verp: r.Verp, Pinned: r.Pinned})
 		}
 		at += len(g.Records)
 	}
-	created := child.txn.UpsertAll(ups, e.Time, b.By, b.Method)
+	if child.txn.UpsertAll(ups, e.Time, b.By, b.Method) > 0 {
+		created = true
+	}
 	a.txn.Adopt(child.txn)
 	a.st = child.st
-	return command.Result{Created: created > 0}
+	return command.Result{Created: created}
+}
+
+// importRejection moves a rejection's Index by the list position off.
+func importRejection(rej *command.Rejection, off int) *command.Rejection {
+	rej.Index += off
+	rej.Message = fmt.Sprintf("import record %d: %s", rej.Index, rej.Message)
+	return rej
 }
 
 // checkImportLengths is the state machine's own check of a group's texts:

@@ -105,6 +105,63 @@ func TestImport_RejectionAppliesNothingAndNamesTheRecord(t *testing.T) {
 	}
 }
 
+// TestImport_RegistrationsApplyAsTheirEntityPuts: an Import registering
+// relays (a new address, the lone entity a pair made, an IPv6 relay, one
+// pinned) before its records leaves the state of the Batch of those
+// EntityPuts followed by the records' PairPuts; a registration the state
+// machine refuses (a new entity for an address that has one) refuses the whole Import
+// and is named by its position.
+func TestImport_RegistrationsApplyAsTheirEntityPuts(t *testing.T) {
+	a, _ := importScene(t)
+	b, _ := importScene(t)
+	lone := a.ok(command.PairPut, command.PairBody{Sender: "x@example.net", IP: "198.51.100.20"})
+	b.ok(command.PairPut, command.PairBody{Sender: "x@example.net", IP: "198.51.100.20"})
+	regs := []command.ImportRegistration{
+		{Addr: netip.MustParseAddr("198.51.100.7"), Contact: "pm@example.net", PTR: "mx.example.net"},
+		{ID: lone.ID, Addr: netip.MustParseAddr("198.51.100.20"), Contact: "pm@example.net", Pinned: true},
+		{Addr: netip.MustParseAddr("2001:db8::7"), Contact: "v6@example.net"},
+	}
+	cases := []importCase{
+		{command.ImportRelay{IP: netip.MustParseAddr("198.51.100.7")}, command.ImportRecord{Text: "a@example.org"}},
+		{command.ImportRelay{IP: netip.MustParseAddr("198.51.100.20")}, command.ImportRecord{Text: "b@example.org"}},
+	}
+	var w command.ImportWriter
+	var batch command.BatchBody
+	for _, r := range regs {
+		w.AddRegistration(r)
+		batch.Commands = append(batch.Commands, *env(t, command.EntityPut, 0, "", r.Body()))
+	}
+	for _, c := range cases {
+		w.Add(c.relay, c.rec)
+		batch.Commands = append(batch.Commands, c.command(t))
+	}
+	recs, _ := w.Encode()
+	imp := env(t, command.Import, a.now, "r", command.ImportBody{By: "ops", Method: "import", Records: recs})
+	if ra, rb := a.apply(imp)[0], b.apply(env(t, command.Batch, a.now, "r", batch))[0]; ra.Err != nil || rb.Err != nil {
+		t.Fatalf("import: %v, batch: %v", ra.Err, rb.Err)
+	}
+	if sa, sb := persist(t, a.f), persist(t, b.f); !bytes.Equal(sa, sb) {
+		t.Errorf("the import's state (%d bytes) differs from the batch's (%d bytes)", len(sa), len(sb))
+	}
+	if e := a.view().EntityOf(netip.MustParseAddr("198.51.100.20")); e == nil || e.ID != lone.ID || !e.Registered || !e.Pinned {
+		t.Errorf("the pair's lone entity after its registration: %+v", e)
+	}
+
+	var bad command.ImportWriter
+	bad.AddRegistration(command.ImportRegistration{Addr: netip.MustParseAddr("198.51.100.30"), Contact: "pm@example.net"})
+	bad.AddRegistration(command.ImportRegistration{Addr: netip.MustParseAddr("198.51.100.7"), Contact: "pm@example.net"}) // has an entity
+	bad.Add(cases[0].relay, command.ImportRecord{Text: "c@example.org"})
+	recs, order := bad.Encode()
+	before := a.view().Counts()
+	r := a.apply(env(t, command.Import, a.now, "r2", command.ImportBody{By: "ops", Method: "import", Records: recs}))[0]
+	if r.Err == nil || r.Err.Code != command.Conflict || order[r.Err.Index] != 1 {
+		t.Fatalf("a new entity for a registered address: %+v, want conflict naming registration 1", r.Err)
+	}
+	if a.view().Counts() != before || a.view().EntityOf(netip.MustParseAddr("198.51.100.30")) != nil {
+		t.Error("a refused import changed the state")
+	}
+}
+
 // TestImport_LongSenderRejectionNamesItsRecord: a sender over the limit
 // in the log (past the proposal check) is refused by the state machine,
 // which names that record, not the first of its relay's group.
