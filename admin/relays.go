@@ -56,7 +56,11 @@ func relayBody(v *index.View, c *caller, req *RelayRequest) (command.EntityBody,
 	}
 	body := command.EntityBody{Prefixes: []string{member.String()}, Registered: true,
 		Contact: contact, PTR: ptr, Pinned: req.Pinned}
-	switch owner := v.EntityOf(ip); {
+	var owner *record.Entity
+	if ref := v.EntityRefOf(ip); ref.Found() { // built only when found: a bulk import registers new addresses
+		owner = ref.Entity()
+	}
+	switch {
 	case owner == nil:
 	case owner.Group:
 		return command.EntityBody{}, errorf(http.StatusConflict,

@@ -136,3 +136,32 @@ func pairExists(t *testing.T, n *node, sender string) bool {
 	code, b := n.api("GET", "/v1/pairs?sender="+sender, nil)
 	return code == 200 && strings.Contains(string(b), sender)
 }
+
+// TestCLI_ImportShowsProgress: the import prints, as its batches are
+// decided, the input lines done of the file's total and the rate, and
+// finishes at the total.
+func TestCLI_ImportShowsProgress(t *testing.T) {
+	n := startNode(t, "")
+	var sb strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&sb, `{"kind":"pair","sender":"user%d@example.com","ip":"192.0.2.%d"}`+"\n", i, i%200+1)
+	}
+	file := filepath.Join(t.TempDir(), "data.ndjson")
+	if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := n.cli("import", "--batch", "500", "--progress", "1ns", file)
+	if r.code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) < 6 || !strings.Contains(lines[0], "import: line 500 of 3000 (16.7%), 500 records in ") {
+		t.Fatalf("progress %q: want a line per batch from 500 of 3000", r.stderr)
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, "line 3000 of 3000 (100.0%), 3000 records in ") || !strings.HasSuffix(last, " records/s") {
+		t.Errorf("last progress line %q", last)
+	}
+	if q := n.cli("import", "--progress", "0", file); q.code != 0 || q.stderr != "" {
+		t.Errorf("--progress 0: exit %d, stderr %q", q.code, q.stderr)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/wlns/wlns/admin"
 )
@@ -23,8 +24,9 @@ func importCommand() *subcommand {
 		setup: func(fs *flag.FlagSet) runFunc {
 			batch := fs.Int("batch", admin.DefaultImportBatch, "records per all-or-nothing batch")
 			key := fs.String("key", "", "idempotency key: batch n is proposed as KEY/n, so running the same import again with the same key and --batch skips the batches already applied (default: a new random key, printed if the import is cut off)")
+			progress := declareProgress(fs)
 			return func(ctx context.Context, e *invocation) error {
-				return runImport(ctx, e, e.args[0], *batch, *key)
+				return runImport(ctx, e, e.args[0], *batch, *key, *progress)
 			}
 		},
 	}
@@ -35,13 +37,17 @@ func importCommand() *subcommand {
 // batches and the wrong lines. When the connection is cut it says which
 // batches were applied before, and how to go on. It fails (exit 1) when a
 // batch was rejected or the import did not finish.
-func runImport(ctx context.Context, e *invocation, name string, batch int, key string) error {
+func runImport(ctx context.Context, e *invocation, name string, batch int, key string, progress time.Duration) error {
 	in, closeIn, err := openInput(e, name)
 	if err != nil {
 		return err
 	}
 	defer closeIn()
-	return importRecords(ctx, e, in, batch, key, nil)
+	total := 0
+	if name != "-" && progress != 0 {
+		total = countLines(name)
+	}
+	return importRecords(ctx, e, in, batch, key, nil, newImportMeter(e, progress, total))
 }
 
 // openInput opens a file to read, or stdin for "-".
@@ -58,8 +64,9 @@ func openInput(e *invocation, name string) (io.Reader, func(), error) {
 
 // importRecords streams NDJSON records to /v1/import as runImport
 // describes; source, when set, names where record line n came from (the
-// imports that convert another format), for the wrong lines' report.
-func importRecords(ctx context.Context, e *invocation, in io.Reader, batch int, key string, source func(n int) string) error {
+// imports that convert another format), for the wrong lines' report; meter,
+// when set, prints the progress.
+func importRecords(ctx context.Context, e *invocation, in io.Reader, batch int, key string, source func(n int) string, meter *importMeter) error {
 	if key == "" {
 		var b [12]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -70,7 +77,9 @@ func importRecords(ctx context.Context, e *invocation, in io.Reader, batch int, 
 	var got []admin.ImportBatch
 	rep, err := importProgress(ctx, e.api, "/v1/import?batch="+strconv.Itoa(batch), key, in, func(b admin.ImportBatch) {
 		got = append(got, b)
+		meter.batch(b)
 	})
+	meter.done()
 	if err != nil {
 		var ae *apiError
 		if len(got) == 0 && errors.As(err, &ae) {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/wlns/wlns/admin"
 	"github.com/wlns/wlns/rbldnsd"
@@ -54,9 +55,10 @@ func importFormatCommands() []*subcommand {
 
 // convertOpts are the flags the converting imports share.
 type convertOpts struct {
-	contact string
-	batch   *int
-	key     *string
+	contact  string
+	batch    *int
+	key      *string
+	progress *time.Duration
 }
 
 func declareConvert(fs *flag.FlagSet) *convertOpts {
@@ -64,6 +66,7 @@ func declareConvert(fs *flag.FlagSet) *convertOpts {
 	fs.StringVar(&o.contact, "contact", "", "contact address of the relays and groups whose own data names none (required unless every CSV row has one)")
 	o.batch = fs.Int("batch", admin.DefaultImportBatch, "records per all-or-nothing batch")
 	o.key = fs.String("key", "", "idempotency key, as for the NDJSON import (its --key)")
+	o.progress = declareProgress(fs)
 	return o
 }
 
@@ -82,7 +85,7 @@ func (o *convertOpts) run(ctx context.Context, e *invocation, c *converter) erro
 			return "?"
 		}
 		return sources[n-1]
-	})
+	}, newImportMeter(e, *o.progress, len(sources)))
 }
 
 // converter collects relays and groups from the input files; every
