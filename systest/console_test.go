@@ -241,6 +241,7 @@ func TestConsole_ReadableWithoutJavaScript(t *testing.T) {
 		"/console/delegations":                               "Delegate a prefix",
 		"/console/relays/new":                                "Check and register",
 		"/console/suggestions":                               "No group is suggested",
+		"/console/activity":                                  "Queries answered per day",
 	} {
 		status, body := c.get(path)
 		if status != 200 || !strings.Contains(body, want) {

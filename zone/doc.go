@@ -8,5 +8,6 @@
 // answer identically. The package reads the index's read side only. It must
 // not import raftstore, admin or anything that writes: the only state it
 // changes is a record's local seen mark (index.Ref.MarkSeen,
-// index.EntityRef.MarkSeen for entities).
+// index.EntityRef.MarkSeen for entities) and, when configured, the count
+// of answers per entity (activity.Counter.Count, one atomic add).
 package zone
