@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/delegcheck"
@@ -58,13 +60,17 @@ func delegationPrefix(c *caller, s string) (netip.Prefix, error) {
 }
 
 // delegationBody validates a delegation for the caller.
-func delegationBody(c *caller, req *DelegationRequest) (command.DelegationBody, error) {
+func delegationBody(c *caller, apex string, req *DelegationRequest) (command.DelegationBody, error) {
 	p, err := delegationPrefix(c, req.Prefix)
 	if err != nil {
 		return command.DelegationBody{}, err
 	}
-	if _, err := record.NormalizeNameServers(req.NS); err != nil {
+	nss, err := record.NormalizeNameServers(req.NS)
+	if err != nil {
 		return command.DelegationBody{}, errorf(http.StatusBadRequest, "%v", err)
+	}
+	if err := inBailiwick(p, nss, apex); err != nil {
+		return command.DelegationBody{}, err
 	}
 	body := command.DelegationBody{Prefix: p.String(), By: c.name()}
 	for _, ns := range req.NS {
@@ -77,12 +83,50 @@ func delegationBody(c *caller, req *DelegationRequest) (command.DelegationBody, 
 	return body, nil
 }
 
+// inBailiwick checks the name servers of the delegation of p against the
+// zone at apex: a name inside the zone must lie below one of p's cuts and
+// have its addresses (glue), and only such a name may have addresses.
+// Anywhere else in the zone the name would be wlns's to answer (NXDOMAIN),
+// and its glue would put addresses at a name the delegation does not own.
+// Without an apex only the last rule is checked, as the store does
+// (record.BelowCut).
+func inBailiwick(p netip.Prefix, nss []record.NameServer, apex string) error {
+	var cuts []string
+	if apex != "" {
+		for _, tree := range record.Trees() {
+			cut, err := qname.Cut(p, tree, apex)
+			if err != nil {
+				return errorf(http.StatusBadRequest, "%v", err)
+			}
+			cuts = append(cuts, strings.TrimSuffix(cut, "."))
+		}
+	}
+	zone := strings.ToLower(strings.TrimSuffix(apex, "."))
+	for _, ns := range nss {
+		below := record.BelowCut(p, ns.Name)
+		if apex != "" {
+			below = slices.ContainsFunc(cuts, func(cut string) bool { return strings.HasSuffix(ns.Name, "."+cut) })
+		}
+		switch inZone := apex != "" && strings.HasSuffix(ns.Name, "."+zone); {
+		case inZone && !below:
+			return errorf(http.StatusBadRequest, "name server %s is inside the zone %s but not below a cut of %s (%s): "+
+				"wlns answers that name itself; name it below the cut (ns1.%s) or outside the zone", ns.Name, zone, p, strings.Join(cuts, ", "), cuts[0])
+		case inZone && len(ns.Addrs) == 0:
+			return errorf(http.StatusBadRequest, "name server %s is below the cut, so resolvers need its address (glue): give it as %s=<address>", ns.Name, ns.Name)
+		case !below && len(ns.Addrs) > 0:
+			return errorf(http.StatusBadRequest, "name server %s is outside the delegation's cuts, so its address is not glue: "+
+				"publish it in its own zone and give the name alone", ns.Name)
+		}
+	}
+	return nil
+}
+
 func (a *API) putDelegation(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var req DelegationRequest
 	if err := decodeJSON(w, r, a.cfg.MaxBody, &req); err != nil {
 		return err
 	}
-	body, err := delegationBody(c, &req)
+	body, err := delegationBody(c, a.cfg.Apex, &req)
 	if err != nil {
 		return err
 	}

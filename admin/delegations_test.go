@@ -34,6 +34,10 @@ func TestDelegations_PostmasterDelegatesOnlyWithinItsPrefixes(t *testing.T) {
 		{"read token", readSecret, body, http.StatusForbidden, "may only read"},
 		{"not on a label", adminSecret, `{"prefix":"198.51.100.0/25","ns":[{"name":"ns.pm.example"}]}`, http.StatusBadRequest, "must end on a DNS label"},
 		{"no name server", adminSecret, `{"prefix":"198.51.100.0/24","ns":[]}`, http.StatusBadRequest, "1 to 8 name servers"},
+		{"in-zone name outside the cut", adminSecret, `{"prefix":"198.51.100.0/24","ns":[{"name":"ns.x.wl.test","addrs":["10.0.0.53"]}]}`, http.StatusBadRequest, "not below a cut of 198.51.100.0/24"},
+		{"in another prefix's cut", adminSecret, `{"prefix":"198.51.100.0/24","ns":[{"name":"ns1.2.0.192.relay.wl.test","addrs":["10.0.0.53"]}]}`, http.StatusBadRequest, "not below a cut"},
+		{"in the cut without glue", adminSecret, `{"prefix":"198.51.100.0/24","ns":[{"name":"ns1.100.51.198.relay.wl.test"}]}`, http.StatusBadRequest, "need its address"},
+		{"address for a name outside the zone", adminSecret, `{"prefix":"198.51.100.0/24","ns":[{"name":"ns.pm.example","addrs":["10.0.0.53"]}]}`, http.StatusBadRequest, "its address is not glue"},
 		{"nested", adminSecret, `{"prefix":"192.0.2.4/32","ns":[{"name":"ns.pm.example"}]}`, http.StatusConflict, "overlaps the delegation of 192.0.2.0/24"},
 	}
 	for _, c := range cases {

@@ -30,9 +30,10 @@ func RelayUpdateBody(tok *record.Token, e *record.Entity, req *RelayUpdate) (com
 }
 
 // DelegationBody validates a delegation for tok, as POST /v1/delegations
-// does.
-func DelegationBody(tok *record.Token, req *DelegationRequest) (command.DelegationBody, error) {
-	return delegationBody(&caller{tok: tok}, req)
+// does; apex is the zone's apex (empty: names are not checked against
+// it).
+func DelegationBody(tok *record.Token, apex string, req *DelegationRequest) (command.DelegationBody, error) {
+	return delegationBody(&caller{tok: tok}, apex, req)
 }
 
 // ErrorStatus returns the HTTP status and message the API answers err

@@ -48,7 +48,7 @@ func (c *Console) delegate(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	if err == nil {
 		var body command.DelegationBody
-		body, err = admin.DelegationBody(s.tok, &admin.DelegationRequest{Prefix: d.Prefix, NS: ns})
+		body, err = admin.DelegationBody(s.tok, c.cfg.Apex, &admin.DelegationRequest{Prefix: d.Prefix, NS: ns})
 		if err != nil {
 			status, msg := admin.ErrorStatus(err)
 			err = failf(status, "%s.", sentence(msg))

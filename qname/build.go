@@ -71,11 +71,11 @@ var (
 	ErrBadIP = errors.New("invalid relay IP address")
 )
 
-// Zone labels under the apex.
+// Zone labels under the apex (record.Trees lists them).
 const (
-	RelayZone  = "relay"
-	SenderZone = "sender"
-	VerpZone   = "verp"
+	RelayZone  = record.RelayTree
+	SenderZone = record.SenderTree
+	VerpZone   = record.VerpTree
 )
 
 // Relay returns the relay-zone name of ip: <rev-ip>.relay.<apex>.

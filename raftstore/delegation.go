@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func init() {
-	registerKind(command.DelegationPut, kind{apply: rejecting((*applier).delegationPut)})
+	registerKind(command.DelegationPut, kind{apply: rejecting((*applier).delegationPut), rule: glueBelowCut})
 	registerKind(command.DelegationDelete, kind{apply: rejecting((*applier).delegationDelete)})
 }
 
@@ -27,11 +28,8 @@ func (a *applier) delegationPut(e *command.Envelope) (command.Result, *command.R
 		return command.Result{}, rej
 	}
 	v := a.view()
-	for _, o := range v.Delegations() {
-		okey, _ := record.CutKey(o.Prefix)
-		if okey != key && (strings.HasPrefix(key, okey+".") || strings.HasPrefix(okey, key+".")) {
-			return command.Result{}, command.Reject(command.Conflict, "prefix %s overlaps the delegation of %s", d.Prefix, o.Prefix)
-		}
+	if o := overlapping(v, key); o != nil {
+		return command.Result{}, command.Reject(command.Conflict, "prefix %s overlaps the delegation of %s", d.Prefix, o.Prefix)
 	}
 	d.Created, d.Updated = e.Time, e.Time
 	old := v.Delegation(key)
@@ -42,6 +40,38 @@ func (a *applier) delegationPut(e *command.Envelope) (command.Result, *command.R
 		return command.Result{}, command.Reject(command.Invalid, "%v", err)
 	}
 	return command.Result{Created: old == nil}, nil
+}
+
+// overlapping returns a delegation of v whose cut lies inside or around
+// the cut key (not at it), or nil.
+func overlapping(v *index.View, key string) *record.Delegation {
+	for _, o := range v.Delegations() {
+		okey, _ := record.CutKey(o.Prefix)
+		if okey != key && (strings.HasPrefix(key, okey+".") || strings.HasPrefix(okey, key+".")) {
+			return o
+		}
+	}
+	return nil
+}
+
+// glueBelowCut is the proposal rule of a delegation: a name server with
+// addresses (glue) must lie below one of the prefix's cuts
+// (record.BelowCut), or the glue would put addresses at a name the
+// delegation does not own — on secondaries, where wlns itself answers
+// NXDOMAIN. A proposal rule, not an apply rule: entries already in the log
+// apply as they did, and the zone sends no glue outside the cut anyway.
+func glueBelowCut(body any) error {
+	d, _, rej := delegationFromBody(body.(*command.DelegationBody))
+	if rej != nil {
+		return nil // apply rejects it, saying why
+	}
+	for _, ns := range d.NS {
+		if len(ns.Addrs) > 0 && !record.BelowCut(d.Prefix, ns.Name) {
+			return fmt.Errorf("name server %s of %s has addresses, but glue is only for a name server below the delegation's own cut "+
+				"(as ns1.<cut>.relay.<apex>); give a name outside the wlns zone without addresses", ns.Name, d.Prefix)
+		}
+	}
+	return nil
 }
 
 // delegationFromBody validates a DelegationBody into a record and its cut.

@@ -3,10 +3,14 @@ package raftstore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/record"
 )
 
 func delegBody(prefix string, ns ...string) command.DelegationBody {
@@ -126,5 +130,73 @@ func TestFSM_DelegatedSpaceKeepsItsRecordsAndOpensNoChallenges(t *testing.T) {
 	h.ok(command.Expire, command.ExpireBody{Pairs: far, DomainPairs: far, Verps: far, Relays: far, Orphans: far})
 	if v := h.view(); entityIDOf(v, "192.0.2.4") != 0 {
 		t.Fatal("records kept after the delegation ended")
+	}
+}
+
+// A delegation's glue lies below its own cut: a name server with
+// addresses anywhere else (another name in the zone, another prefix's
+// cut, a name outside the zone) is refused before the log.
+func TestStore_DelegationGlueOnlyBelowItsCut(t *testing.T) {
+	cases := []struct {
+		name string
+		ok   bool
+	}{
+		{"ns1.2.0.192.relay.wl.example.org", true},
+		{"ns1.2.0.192.sender.wl.example.org", true},
+		{"ns.x.wl.example.org", false},
+		{"ns.2.0.198.relay.wl.example.org", false},
+		{"ns.pm.example", false},
+	}
+	for _, c := range cases {
+		e := env(t, command.DelegationPut, t0, "", delegBody("192.0.2.0/24", c.name))
+		if err := checkProposal(e); (err == nil) != c.ok {
+			t.Errorf("name server %s with an address: %v, want accepted %v", c.name, err, c.ok)
+		}
+	}
+	noGlue := command.DelegationBody{Prefix: "192.0.2.0/24", NS: []command.DelegationNS{{Name: "ns.pm.example"}}}
+	if err := checkProposal(env(t, command.DelegationPut, t0, "", noGlue)); err != nil {
+		t.Errorf("a name server outside the zone without addresses: %v", err)
+	}
+}
+
+// A damaged or forged snapshot cannot give a node delegations that no
+// command could make: more name servers or addresses than allowed, or
+// cuts inside one another. The restore fails saying which.
+func TestSnapshot_DelegationRestoreRefusesWhatApplyWould(t *testing.T) {
+	ns := func(n, addrs int) []record.NameServer {
+		var out []record.NameServer
+		for i := range n {
+			s := record.NameServer{Name: fmt.Sprintf("ns%d.pm.example", i)}
+			for j := range addrs {
+				s.Addrs = append(s.Addrs, netip.AddrFrom4([4]byte{198, 51, 100, byte(j + 1)}))
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		ds   []*record.Delegation
+		want string
+	}{
+		{"one name server too many", []*record.Delegation{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NS: ns(record.MaxNameServers+1, 1)}}, "9 name servers, at most 8"},
+		{"one address too many", []*record.Delegation{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), NS: ns(1, record.MaxGlue+1)}}, "5 addresses, at most 4"},
+		{"overlapping cuts", []*record.Delegation{{Prefix: netip.MustParsePrefix("192.0.0.0/16"), NS: ns(1, 0)}, {Prefix: netip.MustParsePrefix("192.0.2.0/24"), NS: ns(1, 0)}}, "overlaps the delegation of 192.0.0.0/16"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			tx := h.f.Index().Begin()
+			for _, d := range c.ds {
+				if err := tx.PutDelegation(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tx.Commit()
+			err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(persist(t, h.f))))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("restore: %v, want an error saying %q", err, c.want)
+			}
+		})
 	}
 }

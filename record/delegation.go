@@ -39,8 +39,8 @@ type NameServer struct {
 // always fits a 1232-byte answer with room to spare.
 const MaxNameServers = 8
 
-// maxGlue bounds the glue addresses of one name server.
-const maxGlue = 4
+// MaxGlue bounds the glue addresses of one name server.
+const MaxGlue = 4
 
 // Errors of delegation validation; they are wrapped with the details.
 var (
@@ -117,8 +117,8 @@ func NormalizeNameServers(in []NameServer) ([]NameServer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("name server %q: %w", ns.Name, err)
 		}
-		if len(ns.Addrs) > maxGlue {
-			return nil, fmt.Errorf("name server %s: at most %d addresses", name, maxGlue)
+		if len(ns.Addrs) > MaxGlue {
+			return nil, fmt.Errorf("name server %s: at most %d addresses", name, MaxGlue)
 		}
 		addrs := make([]netip.Addr, 0, len(ns.Addrs))
 		for _, a := range ns.Addrs {

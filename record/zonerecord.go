@@ -34,10 +34,6 @@ type ZoneRecord struct {
 // below the apex would change how other names resolve and are left out.
 var ZoneRecordTypes = []string{"A", "AAAA", "CAA", "MX", "SRV", "TLSA", "TXT"}
 
-// Labels that are the roots of the data zones; no zone record may sit at or
-// under them (the qname package has the same names).
-var dataZoneLabels = []string{"relay", "sender", "verp"}
-
 // MaxZoneRecords bounds how many zone records a zone holds: they are
 // compiled into every node's answer table whenever they change.
 const MaxZoneRecords = 1000
@@ -60,7 +56,7 @@ func NormalizeZoneName(s string) (string, error) {
 			return "", fmt.Errorf("zone record name %q: want labels of 1 to 63 letters, digits, '-' or '_', relative to the apex", s)
 		}
 	}
-	if last := labels[len(labels)-1]; slices.Contains(dataZoneLabels, last) {
+	if last := labels[len(labels)-1]; IsTree(last) {
 		return "", fmt.Errorf("zone record name %q is in the %s zone, which answers from the whitelist", s, last)
 	}
 	return name, nil

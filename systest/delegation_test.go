@@ -119,12 +119,18 @@ func TestDelegation_UnboundFollowsTheCutToNSD(t *testing.T) {
 
 	// A second delegation names a server that answers without authority
 	// (wlns itself, on its other address): lame. The working one is not.
-	must(n.token, "delegation", "add", "203.0.113.0/24", "--ns", "ns.lame."+apex+"="+zmNS2)
+	// Its glue must name a host below its own cut: one elsewhere in the
+	// zone would be an address wlns answers NXDOMAIN for.
+	if res := cli(n.token, "delegation", "add", "203.0.113.0/24", "--ns", "ns.lame."+apex+"="+zmNS2); res.code == 0 || !strings.Contains(res.stderr, "not below a cut") {
+		t.Fatalf("glue outside the cut: exit %d %s", res.code, res.stderr)
+	}
+	lameNS := "ns.113.0.203.relay." + apex
+	must(n.token, "delegation", "add", "203.0.113.0/24", "--ns", lameNS+"="+zmNS2)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		list := must(n.token, "delegation", "list")
 		good, lame := lineOf(list, "192.0.2.0/24"), lineOf(list, "203.0.113.0/24")
-		if strings.Contains(good, " no ") && strings.Contains(lame, "yes: ns.lame."+apex+" "+zmNS2) && strings.Contains(lame, "not authoritative") {
+		if strings.Contains(good, " no ") && strings.Contains(lame, "yes: "+lameNS+" "+zmNS2) && strings.Contains(lame, "not authoritative") {
 			break
 		}
 		if time.Now().After(deadline) {

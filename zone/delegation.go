@@ -42,8 +42,9 @@ func cutOf(n *qname.Name, k int, v *index.View) (*record.Delegation, int) {
 
 // referral answers a name at or below a cut as a parent does: NOERROR,
 // AA off, the cut's NS records in the authority section and, for name
-// servers inside the zone, their addresses in the additional section
-// (glue). A DS question at the cut itself gets the parent's own answer,
+// servers below the delegation's own cuts, their addresses in the
+// additional section (glue; a name elsewhere in the zone gets none, as no
+// delegation may publish addresses for a name it does not own). A DS question at the cut itself gets the parent's own answer,
 // NODATA with the SOA: the zone is not signed.
 func (r *Responder) referral(a *answer, q *request, v *index.View, apexLabel, cut int, d *record.Delegation, zk zoneKind) outcome {
 	if cut == 0 && q.qtype == typeDS {
@@ -59,7 +60,7 @@ func (r *Responder) referral(a *answer, q *request, v *index.View, apexLabel, cu
 	}
 	a.arStart = len(a.b)
 	for _, ns := range d.NS {
-		if !r.inZone(ns.Name) {
+		if !r.inZone(ns.Name) || !r.belowCut(ns.Name, q, cut, apexLabel) {
 			continue
 		}
 		a.glueRequired = a.glueRequired || under(ns.Name, q, cut)
@@ -84,6 +85,24 @@ func (r *Responder) referral(a *answer, q *request, v *index.View, apexLabel, cu
 // final dot) lies under the apex: only then does a parent send glue.
 func (r *Responder) inZone(name string) bool {
 	return hasNameSuffix(name, r.apexName[:len(r.apexName)-1])
+}
+
+// belowCut reports whether a host name lies below the question's cut
+// (labels [cut, apexLabel-1), the tree label at apexLabel-1) in any of the
+// three trees: the delegation's own names, the only ones it glues
+// (record.BelowCut). It allocates nothing.
+func (r *Responder) belowCut(name string, q *request, cut, apexLabel int) bool {
+	var buf [256]byte
+	apex := r.apexName[:len(r.apexName)-1]
+	for _, tree := range record.Trees() {
+		s := q.name.AppendJoined(buf[:0], cut, apexLabel-1, '.')
+		s = append(append(append(append(s, '.'), tree...), '.'), apex...)
+		n := len(name) - len(s)
+		if n > 0 && name[n:] == string(s) && name[n-1] == '.' {
+			return true
+		}
+	}
+	return false
 }
 
 // under reports whether a host name lies below the cut whose leftmost

@@ -182,3 +182,34 @@ func BenchmarkRespond_Referral(b *testing.B) {
 		buf, _ = r.Respond(buf, req, v, 1232)
 	}
 }
+
+// A delegation's glue only ever names its own cuts: an address recorded
+// for a name elsewhere in the zone (written before the store refused it,
+// or by a forged snapshot) is sent neither with the referral nor to
+// secondaries, where it would publish an A record wlns answers NXDOMAIN.
+func TestRespond_GlueOnlyBelowTheDelegationsCuts(t *testing.T) {
+	ix := fixture(t)
+	tx := ix.Begin()
+	if err := tx.PutDelegation(&record.Delegation{Prefix: netip.MustParsePrefix("198.51.100.0/24"), NS: []record.NameServer{
+		{Name: "ns.x.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.99")}},
+		{Name: "ns.2.0.192.relay.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.98")}},
+		{Name: "ns1.100.51.198.sender.wl.example.org", Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.97")}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	r, v := newTestResponder(t), ix.Load()
+	m := ask(t, r, v, "9.100.51.198.relay.wl.example.org.", dns.TypeA, func(m *dns.Msg) { m.SetEdns0(1232, false) })
+	want := normRRs(t, []string{"ns1.100.51.198.sender.wl.example.org. 300 IN A 10.0.0.97"})
+	if got := rrs(t, m.Extra); len(m.Ns) != 3 || !slices.Equal(got, want) {
+		t.Fatalf("referral: %d NS, glue %q; want 3 NS and glue %q", len(m.Ns), got, want)
+	}
+	for _, sub := range []string{"relay", "sender"} {
+		_, own := r.xfrCuts(v, sub, sub+".wl.example.org.", nil)
+		for _, rr := range own {
+			if a, ok := rr.(*dns.A); ok && a.A.String() != "10.0.0.97" {
+				t.Errorf("the %s zone transfer carries %v", sub, rr)
+			}
+		}
+	}
+}

@@ -29,11 +29,12 @@ func (b *xfrBuilder) cutKeys() []string {
 }
 
 // appendGlue appends the addresses of d's name servers whose names lie
-// inside origin and inside the apex (the referral sends glue only then).
+// inside origin and below one of d's cuts in the apex (the referral sends
+// glue only then).
 func (r *Responder) appendGlue(out []dns.RR, d *record.Delegation, origin string) []dns.RR {
 	for _, ns := range d.NS {
 		name := dns.Fqdn(ns.Name)
-		if !r.inZone(ns.Name) || !dns.IsSubDomain(origin, name) {
+		if !r.belowCuts(d, name) || !dns.IsSubDomain(origin, name) {
 			continue
 		}
 		for _, a := range ns.Addrs {
@@ -48,4 +49,16 @@ func (r *Responder) appendGlue(out []dns.RR, d *record.Delegation, origin string
 		}
 	}
 	return out
+}
+
+// belowCuts reports whether a fully qualified host name lies below one of
+// d's cuts under this apex: the delegation's own names.
+func (r *Responder) belowCuts(d *record.Delegation, name string) bool {
+	for _, tree := range record.Trees() {
+		cut, err := qname.Cut(d.Prefix, tree, dnsName(r.apexWire))
+		if err == nil && name != cut && dns.IsSubDomain(cut, name) {
+			return true
+		}
+	}
+	return false
 }
