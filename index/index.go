@@ -34,6 +34,27 @@ type Index struct {
 	// cold and ecold are the writer's arenas, for pairs and VERP sources
 	// and for entities: only the writer touches them.
 	cold, ecold *arena
+	// hooks are called with each View before it is published (OnPublish).
+	hooks atomic.Pointer[[]func(*View)]
+}
+
+// OnPublish registers f, called with every View a Txn commits, on the
+// committing goroutine (the writer's) and before readers can Load it:
+// what readers derive from a View (the zone's own-names table) is built
+// there, off their path. f must be quick when nothing it depends on
+// changed, and must not write to the index.
+func (ix *Index) OnPublish(f func(*View)) {
+	for {
+		old := ix.hooks.Load()
+		var next []func(*View)
+		if old != nil {
+			next = append(next, *old...)
+		}
+		next = append(next, f)
+		if ix.hooks.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 // New returns an empty index.

@@ -38,7 +38,8 @@ func (t *Txn) SetSerial(n uint64) { t.v.serial = n }
 // SetZoneSerial sets the SOA serial of the View being built.
 func (t *Txn) SetZoneSerial(n uint32) { t.v.zone = n }
 
-// Commit publishes the version being built. The Txn must not be used after.
+// Commit publishes the version being built, after the OnPublish hooks
+// have seen it. The Txn must not be used after.
 func (t *Txn) Commit() {
 	if t.cold.needsCompaction() {
 		t.compact()
@@ -47,6 +48,11 @@ func (t *Txn) Commit() {
 		t.compactEntities()
 	}
 	t.ix.cold, t.ix.ecold = t.cold, t.ecold
+	if hooks := t.ix.hooks.Load(); hooks != nil {
+		for _, f := range *hooks {
+			f(t.v)
+		}
+	}
 	t.ix.cur.Store(t.v)
 	t.v = nil
 }

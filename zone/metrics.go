@@ -122,9 +122,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	total += b[len(durationBuckets)]
 	ch <- prometheus.MustNewConstHistogram(c.duration, total, float64(sum)/1e9, cum)
 	ch <- prometheus.MustNewConstMetric(c.truncated, prometheus.CounterValue, float64(trunc))
-	own := c.srv.resp.ownTableFor(c.srv.ix.Load())
-	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.src.Len()-own.skipped), "served")
-	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.skipped), "unserved")
+	own := c.srv.resp.own.Load()
+	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.served), "served")
+	ch <- prometheus.MustNewConstMetric(c.zoneRecords, prometheus.GaugeValue, float64(own.unserved), "unserved")
 	c.conns(ch, &c.srv.tcp, c.tcpOpen, c.tcpAccepted, c.tcpRejected)
 	c.conns(ch, &c.srv.tls, c.tlsOpen, c.tlsAccepted, c.tlsRejected)
 	if l := c.srv.rrl; l != nil {

@@ -14,17 +14,21 @@ import (
 // ownTable is the zone's own names compiled for answering: the apex NS set
 // and the name servers' glue from the configuration, and the replicated
 // zone records of one View (src). It never changes once built; the
-// responder builds a new one when a View holds other zone records.
+// responder builds a new one when a View with other zone records is
+// published (publishOwn), never on the query path.
 type ownTable struct {
 	src *record.ZoneRecords
+	// serial is the View serial (log index) the table was built for.
+	serial uint64
 	// names maps the wire form of a name's labels before the apex (lower
 	// case, no root; "" is the apex) to its records. Every name between a
 	// record's owner and the apex is present, empty if it owns nothing
 	// (an empty non-terminal: NODATA, never NXDOMAIN).
 	names map[string]*ownName
-	// skipped counts zone records that could not be built under this apex
-	// (a name too long for it).
-	skipped int
+	// served and unserved count src's records: in the answers, or left
+	// out because they cannot be built under this apex (a name too long
+	// for it). The configuration's records are not counted.
+	served, unserved int
 }
 
 // ownName is the records of one name, by type.
@@ -58,28 +62,44 @@ func (n *ownName) set(rtype int) *ownSet {
 	return nil
 }
 
-// ownTableFor returns the table for v's zone records, building it when they
-// changed since the last one (an allocation once per change, none per
-// query).
-func (r *Responder) ownTableFor(v *index.View) *ownTable {
-	z := v.ZoneRecords()
-	if t := r.own.Load(); t.src == z {
-		return t
+// follow makes r keep its own-names table current with ix: the table is
+// rebuilt on the index's writer, before a View with other zone records is
+// published (index.OnPublish), so a reader always finds the table built
+// and never builds one (0 allocations per query, one build per change).
+func (r *Responder) follow(ix *index.Index) {
+	ix.OnPublish(r.publishOwn)
+	r.publishOwn(ix.Load())
+}
+
+// publishOwn makes the table for v's zone records current, unless it is
+// already, or the current one is from a later View (follow's first call
+// can race the writer's hook).
+func (r *Responder) publishOwn(v *index.View) {
+	r.ownMu.Lock()
+	defer r.ownMu.Unlock()
+	if t := r.own.Load(); t.src == v.ZoneRecords() || v.Serial() < t.serial {
+		return
 	}
-	t := r.compileOwn(z)
+	t := r.compileOwn(v.ZoneRecords())
+	t.serial = v.Serial()
 	r.own.Store(t)
-	return t
 }
 
 // compileOwn builds the table for the configured name servers and z.
 func (r *Responder) compileOwn(z *record.ZoneRecords) *ownTable {
 	t := &ownTable{src: z, names: map[string]*ownName{"": {}}}
-	var rrs []dns.RR
-	rrs, t.skipped = r.ownSource(z)
+	rrs, fromZone, unserved := r.ownSource(z)
 	buf := make([]byte, dns.MaxMsgSize)
-	for _, rr := range rrs {
-		t.add(r.apexName, rr, buf)
+	for i, rr := range rrs {
+		switch added := t.add(r.apexName, rr, buf); {
+		case i < len(rrs)-fromZone:
+		case added:
+			t.served++
+		default:
+			unserved++
+		}
 	}
+	t.unserved = unserved
 	for _, n := range t.names {
 		for i := range n.sets {
 			for j := range n.sets[i].rrs {
@@ -94,19 +114,20 @@ func (r *Responder) compileOwn(z *record.ZoneRecords) *ownTable {
 }
 
 // ownSource is every record of the zone's own names: the configured NS set
-// and glue, then the zone records of z (skipped counts those that cannot
-// be built under this apex). Every record of an RRset gets the TTL of its
-// first (configured glue before a replicated record at the same name), so
-// answers and zone transfers agree.
-func (r *Responder) ownSource(z *record.ZoneRecords) (rrs []dns.RR, skipped int) {
+// and glue, then the fromZone records built from z (unserved counts z's
+// records that cannot be built under this apex). Every record of an RRset
+// gets the TTL of its first (configured glue before a replicated record at
+// the same name), so answers and zone transfers agree.
+func (r *Responder) ownSource(z *record.ZoneRecords) (rrs []dns.RR, fromZone, unserved int) {
 	rrs = r.configRRs()
 	z.Each(func(zr *record.ZoneRecord) bool {
 		rr, err := zonerec.RR(zr, r.apexName, r.ttl)
 		if err != nil {
-			skipped++
+			unserved++
 			return true
 		}
 		rrs = append(rrs, rr)
+		fromZone++
 		return true
 	})
 	type setKey struct {
@@ -123,7 +144,7 @@ func (r *Responder) ownSource(z *record.ZoneRecords) (rrs []dns.RR, skipped int)
 			ttls[k] = h.Ttl
 		}
 	}
-	return rrs, skipped
+	return rrs, fromZone, unserved
 }
 
 // targetOf reads back the target name of an NS, MX or SRV record.
@@ -136,24 +157,21 @@ func targetOf(o *ownRR) string {
 }
 
 // add puts rr into the table (the owner is under apex), with the empty
-// non-terminals above it. Duplicates collapse; the first TTL of an RRset
-// stands.
-func (t *ownTable) add(apex string, rr dns.RR, buf []byte) {
+// non-terminals above it, and reports whether it is in the table after.
+// Duplicates collapse; the first TTL of an RRset stands.
+func (t *ownTable) add(apex string, rr dns.RR, buf []byte) bool {
 	h := rr.Header()
 	key := ownKey(strings.ToLower(h.Name), apex)
 	if key == "\x00" {
-		t.skipped++
-		return
+		return false
 	}
 	end, err := dns.PackRR(rr, buf, 0, nil, false)
 	if err != nil {
-		t.skipped++
-		return
+		return false
 	}
 	_, owner, err := dns.UnpackDomainName(buf[:end], 0)
 	if err != nil {
-		t.skipped++
-		return
+		return false
 	}
 	rdata := append([]byte(nil), buf[owner+10:end]...) // type, class, TTL, RDLENGTH
 	for k := key; ; {
@@ -173,10 +191,11 @@ func (t *ownTable) add(apex string, rr dns.RR, buf []byte) {
 	}
 	for _, o := range s.rrs {
 		if string(o.rdata) == string(rdata) {
-			return
+			return true
 		}
 	}
 	s.rrs = append(s.rrs, ownRR{rdata: rdata, tOff: targetOffset(rr)})
+	return true
 }
 
 // targetOffset is where the name an NS, MX or SRV record points at starts

@@ -20,7 +20,7 @@ type glueTarget struct {
 // idx is the index of the apex's first label in the question.
 func (r *Responder) ownNameAnswer(a *answer, q *request, v *index.View, idx int) outcome {
 	var kb [256]byte
-	n := r.ownTableFor(v).names[string(queryKey(kb[:0], &q.name, idx))]
+	n := r.own.Load().names[string(queryKey(kb[:0], &q.name, idx))]
 	if n == nil {
 		return r.negative(a, q, v, idx, rcodeNXDomain, zoneOther)
 	}

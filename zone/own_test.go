@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -25,23 +26,28 @@ func ownFixture(t testing.TB) (*Responder, *index.Index) {
 		t.Fatal(err)
 	}
 	ix := fixture(t)
+	r.follow(ix)
+	setZoneRecords(ix,
+		record.ZoneRecord{Name: "@", Type: "MX", Data: "10 mx"},
+		record.ZoneRecord{Name: "@", Type: "MX", Data: "20 mx.example.net."},
+		record.ZoneRecord{Name: "@", Type: "TXT", Data: `"v=spf1 mx -all"`},
+		record.ZoneRecord{Name: "@", Type: "CAA", Data: `0 issue "letsencrypt.org"`, TTL: 3600},
+		record.ZoneRecord{Name: "mx", Type: "A", Data: "192.0.2.25"},
+		record.ZoneRecord{Name: "mx", Type: "AAAA", Data: "2001:db8::25"},
+		record.ZoneRecord{Name: "ns2", Type: "A", Data: "192.0.2.154"},
+		record.ZoneRecord{Name: "_submission._tcp", Type: "SRV", Data: "0 1 587 mx"})
+	return r, ix
+}
+
+// setZoneRecords publishes a View of ix holding exactly zrs.
+func setZoneRecords(ix *index.Index, zrs ...record.ZoneRecord) {
 	var z *record.ZoneRecords
-	for _, zr := range []record.ZoneRecord{
-		{Name: "@", Type: "MX", Data: "10 mx"},
-		{Name: "@", Type: "MX", Data: "20 mx.example.net."},
-		{Name: "@", Type: "TXT", Data: `"v=spf1 mx -all"`},
-		{Name: "@", Type: "CAA", Data: `0 issue "letsencrypt.org"`, TTL: 3600},
-		{Name: "mx", Type: "A", Data: "192.0.2.25"},
-		{Name: "mx", Type: "AAAA", Data: "2001:db8::25"},
-		{Name: "ns2", Type: "A", Data: "192.0.2.154"},
-		{Name: "_submission._tcp", Type: "SRV", Data: "0 1 587 mx"},
-	} {
-		z = z.With(&zr)
+	for i := range zrs {
+		z = z.With(&zrs[i])
 	}
 	tx := ix.Begin()
 	tx.SetZoneRecords(z)
 	tx.Commit()
-	return r, ix
 }
 
 const soaNegOwn = "wl.example.org. 60 IN SOA ns1.wl.example.org. hostmaster.wl.example.org. 42 3600 600 604800 60"
@@ -208,12 +214,12 @@ func TestRespond_ZoneRecordTooLongForTheApexIsLeftOut(t *testing.T) {
 	z = z.With(&record.ZoneRecord{Name: long, Type: "A", Data: "192.0.2.1"})
 	z = z.With(&record.ZoneRecord{Name: "mx", Type: "A", Data: "192.0.2.25"})
 	ix := index.New()
+	r.follow(ix)
 	tx := ix.Begin()
 	tx.SetZoneRecords(z)
 	tx.Commit()
-	own := r.ownTableFor(ix.Load())
-	if own.skipped != 1 || own.src.Len() != 2 {
-		t.Fatalf("skipped %d of %d, want 1 of 2", own.skipped, own.src.Len())
+	if own := r.own.Load(); own.unserved != 1 || own.served != 1 {
+		t.Fatalf("served %d, unserved %d, want 1 and 1", own.served, own.unserved)
 	}
 	if m := ask(t, r, ix.Load(), "mx."+apex+".", dns.TypeA); len(m.Answer) != 1 {
 		t.Errorf("mx: %v", m)
@@ -229,7 +235,7 @@ func TestOwnSource_RRsetTakesTheFirstTTL(t *testing.T) {
 	tx.Commit()
 	v := ix.Load()
 	m := ask(t, r, v, "ns1.wl.example.org.", dns.TypeA)
-	xfr := r.ownRRs(v, r.apexName)
+	xfr := r.ownRRs(v)
 	for _, rr := range append(m.Answer, xfr...) {
 		if h := rr.Header(); h.Name == "ns1.wl.example.org." && h.Ttl != 300 {
 			t.Errorf("%v: want the configured glue's TTL 300", rr)
@@ -237,5 +243,67 @@ func TestOwnSource_RRsetTakesTheFirstTTL(t *testing.T) {
 	}
 	if len(m.Answer) != 2 {
 		t.Errorf("answer %v, want both addresses", m.Answer)
+	}
+}
+
+// The own-names table is built when a View with other zone records is
+// published, on the writer, not by the first query that sees it: a query
+// allocates nothing, and one asked on an older View (a reader that loaded
+// it before the change) neither rebuilds nor puts back the older table.
+func TestRespond_OwnNamesTableIsBuiltWhenPublished(t *testing.T) {
+	r, ix := ownFixture(t)
+	old := ix.Load()
+	tx := ix.Begin()
+	tx.SetZoneRecords(old.ZoneRecords().With(&record.ZoneRecord{Name: "www", Type: "A", Data: "192.0.2.80"}))
+	tx.Commit()
+	cur := ix.Load()
+	if r.own.Load().src != cur.ZoneRecords() {
+		t.Fatal("the table was not built when the View was published")
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("www.wl.example.org.", dns.TypeA)
+	req, _ := q.Pack()
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(50, func() {
+		r.Respond(buf, req, old, 1232)
+		r.Respond(buf, req, cur, 1232)
+	}); n != 0 {
+		t.Errorf("queries on the older and the current View: %v allocations", n)
+	}
+	if r.own.Load().src != cur.ZoneRecords() {
+		t.Error("a query on an older View put its table back")
+	}
+}
+
+// wlns_dns_zone_records counts the replicated zone records: served, or
+// unserved when a name is too long under this node's apex. The
+// configuration's NS set and glue are not zone records and count in
+// neither; a zone record equal to configured glue is served.
+func TestServer_ZoneRecordsGaugeCountsTheZoneRecords(t *testing.T) {
+	apex := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + ".example.org"
+	reg := prometheus.NewRegistry()
+	ix := index.New()
+	if _, err := New(Config{Apex: apex, Listen: "127.0.0.1:0", NS: []string{"ns1." + apex + "=192.0.2.53", "ns2." + apex + "=2001:db8::53"},
+		Registerer: reg}, ix); err != nil {
+		t.Fatal(err)
+	}
+	setZoneRecords(ix,
+		record.ZoneRecord{Name: strings.Repeat("c", 60) + "." + strings.Repeat("d", 60) + ".e", Type: "A", Data: "192.0.2.1"},
+		record.ZoneRecord{Name: "mx", Type: "A", Data: "192.0.2.25"},
+		record.ZoneRecord{Name: "ns1", Type: "A", Data: "192.0.2.53"})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "wlns_dns_zone_records" {
+			for _, m := range mf.GetMetric() {
+				got[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	if got["served"] != 2 || got["unserved"] != 1 {
+		t.Fatalf("wlns_dns_zone_records %v, want served 2, unserved 1", got)
 	}
 }

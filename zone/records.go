@@ -13,7 +13,7 @@ func (r *Responder) apex(a *answer, q *request, v *index.View) outcome {
 		a.an++
 		return outcome{zone: zoneApex, result: resListed}
 	}
-	return r.ownAnswer(a, q, v, r.ownTableFor(v).names[""], 0)
+	return r.ownAnswer(a, q, v, r.own.Load().names[""], 0)
 }
 
 // negative answers NXDOMAIN or NODATA with the SOA in the authority section.

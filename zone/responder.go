@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
@@ -24,9 +25,10 @@ type Responder struct {
 	ns       [][]byte // NS names, wire form
 	// nameServers are the NS names with the glue of those inside the zone.
 	nameServers []nameServer
-	// own is the zone's own names compiled for the current zone records
-	// (never nil; see ownTableFor).
+	// own is the zone's own names compiled for the latest zone records
+	// (never nil; see follow); ownMu orders its builders, never readers.
 	own      atomic.Pointer[ownTable]
+	ownMu    sync.Mutex
 	soaNames []byte // SOA MNAME + RNAME, wire form
 	now      *atomic.Int64
 	// withdrawn makes every answer REFUSED while true (never nil).

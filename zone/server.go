@@ -75,6 +75,7 @@ func New(cfg Config, ix *index.Index) (*Server, error) {
 		return nil, fmt.Errorf("dns server: %w", err)
 	}
 	s.resp = r
+	r.follow(ix)
 	s.now.Store(time.Now().Unix())
 	if cfg.Registerer != nil {
 		if err := cfg.Registerer.Register(newCollector(s)); err != nil {

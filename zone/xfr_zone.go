@@ -67,7 +67,7 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	apex := strings.ToLower(dns.Fqdn(dnsName(r.apexWire)))
 	z := &xfrZone{origin: apex, serial: v.ZoneSerial()}
 	if sub == "" {
-		z.own = r.ownRRs(v, apex)
+		z.own = r.ownRRs(v)
 		return z, nil
 	}
 	z.origin = sub + "." + apex
@@ -196,23 +196,10 @@ func revName(a netip.Addr) string {
 }
 
 // ownRRs are the apex part of the apex zone: the NS set and the glue of
-// in-zone name servers, the zone records operators published, as the
-// responder answers them, and the glue of delegations' name servers that
-// lie outside the three trees, sorted and without duplicates.
-func (r *Responder) ownRRs(v *index.View, apex string) []dns.RR {
-	rrs, _ := r.ownSource(v.ZoneRecords())
-	var glue []dns.RR
-	for _, d := range v.Delegations() {
-		glue = r.appendGlue(glue, d, apex)
-	}
-	for _, rr := range glue {
-		inTree := false
-		for _, s := range xfrZones {
-			inTree = inTree || dns.IsSubDomain(s+"."+apex, rr.Header().Name)
-		}
-		if !inTree {
-			rrs = append(rrs, rr)
-		}
-	}
+// in-zone name servers, and the zone records operators published, as the
+// responder answers them, sorted and without duplicates. (Delegations'
+// glue lies below their cuts, in the trees: xfrCuts.)
+func (r *Responder) ownRRs(v *index.View) []dns.RR {
+	rrs, _, _ := r.ownSource(v.ZoneRecords())
 	return sortRRs(rrs)
 }
