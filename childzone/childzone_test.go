@@ -326,3 +326,43 @@ func expiredGauge(t *testing.T, n *Node, zone string) float64 {
 	t.Fatalf("no wlns_serveonly_zone_expired{zone=%q}", zone)
 	return 0
 }
+
+// TestChild_NotifyFloodIsNotARefreshFlood: NOTIFYs are unauthenticated
+// hints; fifty in half a second make each zone check its SOA at most about
+// once a second, not fifty times.
+func TestChild_NotifyFloodIsNotARefreshFlood(t *testing.T) {
+	c := startCluster(t, fixture(), nil)
+	c.delegate(t)
+	ch := startChild(t, t.TempDir(), []string{c.xfr.Addr().String()}, func(cfg *Config) { cfg.Refresh = time.Hour })
+	ch.waitReady(t)
+	before := refreshes(t, ch.n)
+	for i := range 50 {
+		m := new(dns.Msg)
+		m.SetNotify([]string{"2.0.192.relay.", "2.0.192.sender.", "2.0.192.verp."}[i%3] + apex + ".")
+		if _, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, ch.addr); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if got := refreshes(t, ch.n) - before; got > 9 {
+		t.Errorf("50 NOTIFYs in 0.5 s made %v refreshes, want at most 3 per zone", got)
+	}
+}
+
+// refreshes sums wlns_serveonly_refreshes_total over its results.
+func refreshes(t *testing.T, n *Node) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 16)
+	n.m.transfers.Collect(ch)
+	close(ch)
+	sum := 0.0
+	for m := range ch {
+		var pb dto.Metric
+		if err := m.Write(&pb); err != nil {
+			t.Fatal(err)
+		}
+		sum += pb.GetCounter().GetValue()
+	}
+	return sum
+}

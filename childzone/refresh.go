@@ -9,10 +9,16 @@ import (
 	"github.com/miekg/dns"
 )
 
+// minGap is the least time between two refreshes of a zone: a NOTIFY is
+// an unauthenticated hint, and a flood of them must not become a flood of
+// SOA queries to the primaries.
+const minGap = time.Second
+
 // follow refreshes s at its SOA refresh time (capped), sooner when poked
-// by a NOTIFY, at the retry time after a failure.
+// by a NOTIFY (at most once per minGap), at the retry time after a failure.
 func (n *Node) follow(ctx context.Context, s *slot) {
 	for {
+		start := time.Now()
 		wait := n.cfg.Retry
 		if err := n.refresh(ctx, s); err != nil {
 			n.log.Warn("zone refresh failed", "zone", s.origin, "err", err)
@@ -29,6 +35,11 @@ func (n *Node) follow(ctx context.Context, s *slot) {
 		case <-ctx.Done():
 			return
 		case <-s.poke:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(minGap - time.Since(start)):
+			}
 		case <-time.After(wait):
 		}
 	}

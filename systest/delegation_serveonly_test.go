@@ -23,7 +23,8 @@ import (
 // an unlisted sender at a listed relay is NODATA as the cluster says (a
 // standard secondary says NXDOMAIN); an SPF exists: check passes; a pair
 // added on the cluster reaches the node by NOTIFY within seconds (its
-// refresh is 5 minutes); the node, restarted with the cluster gone, serves
+// refresh is 5 minutes); the cluster's lame-delegation check finds the
+// node authoritative; the node, restarted with the cluster gone, serves
 // its copy at once, and past its expire time answers SERVFAIL, fails
 // /readyz and says so in a metric.
 func TestDelegation_ServeOnlyNodeFollowsTheCluster(t *testing.T) {
@@ -47,7 +48,8 @@ func TestDelegation_ServeOnlyNodeFollowsTheCluster(t *testing.T) {
 	if cluster == nil || child == nil {
 		t.Fatal("docs/delegation.md lacks the cluster's or the serve-only node's serve command")
 	}
-	n, ready := launchIn(t, l.server, filepath.Join(dir, "data"), append(cluster, "--ns", "ns1."+apex+"="+zmNS1, "--xfr-interval", "200ms")...)
+	n, ready := launchIn(t, l.server, filepath.Join(dir, "data"), append(cluster, "--ns", "ns1."+apex+"="+zmNS1, "--xfr-interval", "200ms",
+		"--delegation-check-interval", "1s", "--delegation-check-timeout", "1s")...)
 	n.waitReady(ready, 60*time.Second)
 	pm := seedDelegation(t, l.server, n)
 	runDocDelegation(t, l.server, n, t.TempDir(), pm)
@@ -61,6 +63,16 @@ func TestDelegation_ServeOnlyNodeFollowsTheCluster(t *testing.T) {
 	}
 	if m := node.ask("9.100.51.198.relay."+apex, dns.TypeA); m.Rcode != dns.RcodeRefused {
 		t.Errorf("serve-only node outside its cuts: %s, want REFUSED", dns.RcodeToString[m.Rcode])
+	}
+	// The cluster's lame-delegation check finds the node authoritative.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		line := lineOf(mustIn(t, l.server, n, n.token, "delegation", "list"), "192.0.2.0/24")
+		if strings.Contains(line, " no ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delegation to the serve-only node not checked as working: %q", line)
+		}
 	}
 
 	u := l.spfUnbound()
@@ -112,6 +124,10 @@ func TestDelegation_ServeOnlyNodeFollowsTheCluster(t *testing.T) {
 	}
 	if got := metricIn(t, l.client, node.ready.HTTP, `wlns_serveonly_zone_expired{zone="2.0.192.sender.`+apex+`."}`); got != "1" {
 		t.Errorf("wlns_serveonly_zone_expired = %q past the expire time, want 1", got)
+	}
+	readyz := runCmd(t, exec.Command("ip", "netns", "exec", l.client, needTool(t, "curl", "curl"), "-s", "http://"+node.ready.HTTP+"/readyz"))
+	if !strings.Contains(readyz.stdout, "expired") {
+		t.Errorf("/readyz of the expired node: %q", readyz.stdout)
 	}
 }
 
