@@ -28,7 +28,10 @@ const (
 	opSecret = "b3BlcmF0b3ItdHNpZy1rZXktc2VjcmV0LXZhbHVl"
 )
 
-var prefix = netip.MustParsePrefix("192.0.2.0/24")
+var (
+	prefix  = netip.MustParsePrefix("192.0.2.0/24")
+	prefix6 = netip.MustParsePrefix("2001:db8:1::/48")
+)
 
 // cluster is a wlns zone server with zone transfer on an index.
 type cluster struct {
@@ -44,6 +47,7 @@ type cluster struct {
 //	2 lone 192.0.2.77, not registered (inside 1: longest prefix wins): bob@umkc.edu
 //	3 lone 192.0.2.200, registered, no pairs
 //	4 lone 198.51.100.9, registered (outside the prefix): x@y.org
+//	5 lone 2001:db8:1::25, registered (inside 2001:db8:1::/48): v6@umkc.edu
 func fixture() *index.Index {
 	ix := index.New()
 	tx := ix.Begin()
@@ -52,6 +56,7 @@ func fixture() *index.Index {
 		{ID: 2, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.77/32")}},
 		{ID: 3, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.200/32")}},
 		{ID: 4, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.9/32")}},
+		{ID: 5, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("2001:db8:1::25/128")}},
 	} {
 		e.Created = 1795392000
 		tx.PutEntity(e)
@@ -59,7 +64,7 @@ func fixture() *index.Index {
 	for _, p := range []struct {
 		e uint64
 		s string
-	}{{1, "dave@umkc.edu"}, {1, "first.last@umkc.edu"}, {1, "example.com"}, {2, "bob@umkc.edu"}, {4, "x@y.org"}} {
+	}{{1, "dave@umkc.edu"}, {1, "first.last@umkc.edu"}, {1, "example.com"}, {2, "bob@umkc.edu"}, {4, "x@y.org"}, {5, "v6@umkc.edu"}} {
 		tx.PutPair(&record.Pair{Entity: p.e, Sender: p.s, Meta: record.Meta{Created: 1795392000}})
 	}
 	tx.PutVerp(&record.Verp{Entity: 1, Domain: "lists.example.net", Meta: record.Meta{Created: 1795392000}})
@@ -80,7 +85,7 @@ func startCluster(t *testing.T, ix *index.Index, notify []zone.CutNotify) *clust
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
 	x, err := s.NewXFR(zone.XFRConfig{Listen: "127.0.0.1:0", Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		Keys:   map[string]string{pmKey: pmSecret, opKey: opSecret},
-		Scopes: map[string][]netip.Prefix{pmKey: {prefix}}, NotifyCuts: notify, Interval: 50 * time.Millisecond})
+		Scopes: map[string][]netip.Prefix{pmKey: {prefix, prefix6}}, NotifyCuts: notify, Interval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +102,9 @@ func (c *cluster) delegate(t *testing.T) {
 	tx := c.ix.Begin()
 	if err := tx.PutDelegation(&record.Delegation{Prefix: prefix, NS: []record.NameServer{
 		{Name: "ns1.2.0.192.relay." + apex, Addrs: []netip.Addr{netip.MustParseAddr("10.0.0.53")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.PutDelegation(&record.Delegation{Prefix: prefix6, NS: []record.NameServer{{Name: "ns.pm.example"}}}); err != nil {
 		t.Fatal(err)
 	}
 	tx.SetZoneSerial(101)
@@ -121,7 +129,7 @@ func startChild(t *testing.T, dir string, primaries []string, edit func(*Config)
 // startChildOn starts a serve-only node answering on pc.
 func startChildOn(t *testing.T, pc net.PacketConn, dir string, primaries []string, edit func(*Config)) *child {
 	t.Helper()
-	cfg := Config{Apex: apex, Prefixes: []netip.Prefix{prefix}, Primaries: primaries, KeyName: pmKey, KeySecret: pmSecret,
+	cfg := Config{Apex: apex, Prefixes: []netip.Prefix{prefix, prefix6}, Primaries: primaries, KeyName: pmKey, KeySecret: pmSecret,
 		Dir: dir, Timeout: 2 * time.Second, Retry: 100 * time.Millisecond, Registerer: prometheus.NewRegistry()}
 	if edit != nil {
 		edit(&cfg)
@@ -187,12 +195,20 @@ func belowTheCut(t *testing.T) []string {
 		"lists.example.net.4.2.0.192.verp." + apex, "other.example.net.4.2.0.192.verp." + apex,
 		"lists.example.net.130.2.0.192.verp." + apex, "4.2.0.192.verp." + apex,
 	}
+	v6 := strings.TrimSuffix(qname.Relay(ip("2001:db8:1::25"), apex), "relay."+apex+".")
+	far := strings.Split(qname.Relay(ip("2001:db8:1:ffff::1"), apex), ".")
+	out = append(out, qname.Relay(ip("2001:db8:1::25"), apex), qname.Relay(ip("2001:db8:1::26"), apex),
+		strings.Join(far[16:], "."), "x."+strings.Join(far[16:], "."), // a partial address below the cut; a name that is none
+		v6[10:]+"relay."+apex, "nobody.umkc.edu."+v6+"sender."+apex, "v6.umkc.edu."+v6+"sender."+apex)
 	for _, f := range []qname.Form{qname.Escaped, qname.Plain, qname.Hashed, qname.HashedDomain} {
 		for _, s := range []string{"dave@umkc.edu", "first.last@umkc.edu", "nobody@umkc.edu"} {
 			name, err := qname.Sender(s, ip("192.0.2.4"), apex, f)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out = append(out, name)
+		}
+		if name, err := qname.Sender("v6@umkc.edu", ip("2001:db8:1::25"), apex, f); err == nil {
 			out = append(out, name)
 		}
 	}
@@ -203,11 +219,13 @@ func belowTheCut(t *testing.T) []string {
 // zones of 192.0.2.0/24 with the postmaster's scoped key and answers every
 // name below the cuts — listed, unlisted, every sender form, domain-wide,
 // VERP, empty non-terminals, addresses with an entity and without — as the
-// cluster answered them before the delegation (rcode, AA, records); names
+// cluster answered them before the delegation (rcode, AA, records), for an
+// IPv4 and an IPv6 prefix; names
 // outside its cuts are REFUSED.
 func TestChild_AnswersAsTheClusterDid(t *testing.T) {
 	c := startCluster(t, fixture(), nil)
 	names := belowTheCut(t)
+	t.Logf("%d names", len(names))
 	want := map[string]string{}
 	for _, name := range names {
 		for _, qt := range []uint16{dns.TypeA, dns.TypeTXT, dns.TypeANY} {
