@@ -15,10 +15,10 @@ import (
 
 // Writing a cut zone out reads every entity and, for the sender and VERP
 // trees, every pair or VERP source of the index (the index has no walk by
-// entity): 0.17–0.29 s at 1M pairs (childzone's BenchmarkExportCut). So each cut zone is written out at
-// most once per cutEvery — the transfer interval, or ten times the last
-// write, whichever is longer — and requests in between get the copy made
-// last. A copy whose records did not change keeps the serial of the copy
+// entity): 0.17–0.29 s at 1M pairs (childzone's BenchmarkExportCut). So
+// each cut zone is written out at most once per cutEvery — the transfer
+// interval, or ten times the last write, whichever is longer — and
+// requests in between get the copy made last. A copy whose records did not change keeps the serial of the copy
 // before it: its serial is the zone serial at which its records were first
 // written out, so a change elsewhere in the whitelist sends no NOTIFY and
 // no transfer to the postmaster's server. Every serial a mirror shows is
