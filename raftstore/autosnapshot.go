@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"errors"
+	"runtime/debug"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -39,11 +40,27 @@ func (s *Store) snapshotBySize() {
 		switch {
 		case err == nil:
 			s.log.Info("snapshot taken", "reason", "applied bytes", "bytes_since_last", n, "took", time.Since(start))
+			if quiet {
+				s.returnMemory()
+			}
 		case errors.Is(err, raft.ErrNothingNewToSnapshot), errors.Is(err, raft.ErrRaftShutdown):
 		default:
 			s.log.Warn("snapshot by size failed", "bytes_since_last", n, "err", err)
 		}
 	})
+}
+
+// returnMemory hands the memory a bulk import churned through back to the
+// system once the import has ended and its snapshot is written (the
+// snapshot held the View it started from, so every leaf written since
+// was a copy): a forced collection, then every free page returned. The
+// collector otherwise keeps the heap at up to twice the live data (GOGC)
+// until it is needed again: at 10M pairs, about 1 GiB of RSS more than
+// the index holds. A busy node never gets here.
+func (s *Store) returnMemory() {
+	start := time.Now()
+	debug.FreeOSMemory()
+	s.log.Info("returned free memory after an import", "took", time.Since(start))
 }
 
 // boundTrailingLogs sets raft's TrailingLogs to the configured count or,

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/record"
 )
@@ -288,4 +291,35 @@ func benchRestoreFromFile(b *testing.B, relays, pairs int) {
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
+}
+
+// BenchmarkSnapshot_Restore3MPairsFromStore restores through raft's file
+// snapshot store, as a restart does: Open reads the whole file once for
+// its CRC-64, then the FSM reads it through raft's buffered reader.
+func BenchmarkSnapshot_Restore3MPairsFromStore(b *testing.B) {
+	store, err := raft.NewFileSnapshotStoreWithLogger(b.TempDir(), 1, hclog.NewNullLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink, err := store.Create(raft.SnapshotVersionMax, 1, 1, raft.Configuration{}, 1, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, _ := bigFSM(1_000_000, 3_000_000).Snapshot()
+	if err := snap.Persist(sink); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for b.Loop() {
+		_, rc, err := store.Open(sink.ID())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := NewFSM(quietLogger(), nil).Restore(rc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
 }

@@ -247,7 +247,14 @@ func (s *runner) memory(ctx context.Context) error {
 	m := &s.r.Memory
 	m.RSSMiB = n.RSSMiB()
 	m.HWMMiB = kit.KibField(fmt.Sprintf("/proc/%d/status", n.PID()), "VmHWM:") / 1024
-	m.GCCmd = "GET /debug/pprof/heap?gc=1 (wlns serve --pprof), then " + s.c.settle.String() + " idle"
+	// Settled is idle: after the snapshot the import leaves (it holds
+	// the View it started from, so every leaf written since is a copy).
+	quiet, err := waitQuiet(ctx, n, 15*time.Minute)
+	if err != nil {
+		return err
+	}
+	s.r.QuietWaitS = quiet.Seconds()
+	m.GCCmd = "node idle, then GET /debug/pprof/heap?gc=1 (wlns serve --pprof), then " + s.c.settle.String() + " idle"
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+s.pprof+"/debug/pprof/heap?gc=1", nil)
 	if err != nil {
 		return err
@@ -303,7 +310,7 @@ func (s *runner) queries(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.r.QuietWaitS = quiet.Seconds()
+	s.r.QuietWaitS += quiet.Seconds()
 	rb, err := kit.StartRbldnsd(s.rbldnsdFile, s.c.apex, filepath.Join(s.work, "rbldnsd.log"), server)
 	if err != nil {
 		return err
