@@ -237,3 +237,34 @@ func TestFlat_DamagedEntityPartsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestEachPairOf_FindsExactlyTheEntitysRecords: the entity-delete scan
+// sees every pair and VERP source of its entity and nothing else.
+func TestEachPairOf_FindsExactlyTheEntitysRecords(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	want := map[uint64][]string{}
+	for i := range 3000 {
+		p := benchPair(i)
+		p.Entity = uint64(i%3 + 1)
+		tx.PutPair(p)
+		want[p.Entity] = append(want[p.Entity], p.Sender)
+	}
+	tx.PutVerp(&record.Verp{Entity: 2, Domain: "lists.example.org"})
+	tx.Commit()
+	v := ix.Load()
+	for _, ent := range []uint64{1, 2, 3, 4, 1<<32 + 2} {
+		var got []string
+		v.EachPairOf(ent, func(r Ref) bool { got = append(got, r.Key()); return true })
+		v.EachVerpOf(ent, func(r Ref) bool { got = append(got, "verp "+r.Key()); return true })
+		w := slices.Clone(want[ent])
+		if ent == 2 {
+			w = append(w, "verp lists.example.org")
+		}
+		slices.Sort(got)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Fatalf("entity %d: %d records, want %d", ent, len(got), len(w))
+		}
+	}
+}

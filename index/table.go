@@ -153,6 +153,22 @@ func (tb *table) each(fn func(*entry, *leaf) bool) {
 	tb.eachLeaf(func(l *leaf) bool { return l.each(fn) })
 }
 
+// eachOf calls fn, until it returns false, for every entry of entity.
+func (tb *table) eachOf(entity uint64, fn func(*entry, *leaf) bool) {
+	if entity > 1<<32-1 {
+		return
+	}
+	id := uint32(entity)
+	tb.eachLeaf(func(l *leaf) bool {
+		for j := range l.es {
+			if l.es[j].ent == id && !fn(&l.es[j], l) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // eachBefore calls fn, until it returns false, for every entry of the
 // leaves holding an unpinned entry last active before cutoff, skipping
 // the others: what fn is called for is a superset of those entries.

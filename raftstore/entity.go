@@ -117,27 +117,26 @@ func (a *applier) deleteEntity(ent *record.Entity) {
 }
 
 // deleteRecordsOf deletes the pairs and VERP sources of entity id, in key
-// order. It scans them until it has found as many as the entity holds
-// (View.RecordsOf): entity deletions are rare next to pair writes, and an
-// entity without records skips the scan.
+// order. It scans them (index.View.EachPairOf: a compare per record)
+// until it has found as many as the entity holds (View.RecordsOf):
+// entity deletions are rare next to pair writes, and an entity without
+// records skips the scan.
 func (a *applier) deleteRecordsOf(id uint64) {
 	v := a.view()
 	var senders, domains []string
 	left := v.RecordsOf(id)
-	v.EachPair(func(p index.Ref) bool {
-		if p.Entity() == id {
-			senders = append(senders, p.Key())
-			left--
-		}
+	v.EachPairOf(id, func(p index.Ref) bool {
+		senders = append(senders, p.Key())
+		left--
 		return left > 0
 	})
-	v.EachVerp(func(vp index.Ref) bool {
-		if left > 0 && vp.Entity() == id {
+	if left > 0 {
+		v.EachVerpOf(id, func(vp index.Ref) bool {
 			domains = append(domains, vp.Key())
 			left--
-		}
-		return left > 0
-	})
+			return left > 0
+		})
+	}
 	slices.Sort(senders)
 	slices.Sort(domains)
 	for _, s := range senders {
