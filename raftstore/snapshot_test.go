@@ -68,6 +68,9 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 		case 8:
 			return command.TokenPut, command.TokenBody{Name: fmt.Sprintf("t%d", rng.IntN(5)), Hash: secretHash(fmt.Sprint(rng.IntN(7))), Role: "read"}
 		case 9:
+			if rng.IntN(2) == 0 {
+				return command.SuggestionDismiss, command.SuggestionDismissBody{Entities: []uint64{uint64(1 + rng.IntN(120)), uint64(1 + rng.IntN(120))}, Shared: rng.IntN(50)}
+			}
 			return command.TokenDelete, command.TokenBody{Name: fmt.Sprintf("t%d", rng.IntN(5))}
 		default:
 			return command.PairPut, command.PairBody{Sender: sender(), IP: ip(), By: "api", Method: "link", Pinned: rng.IntN(9) == 0}
@@ -145,6 +148,9 @@ func TestFSM_DeterministicAcrossBatchBoundaries(t *testing.T) {
 		}
 	}
 	t.Logf("challenges: applied %v, rejected %v, %d stored", ok, refused, a.ChallengeCount())
+	if ok[command.SuggestionDismiss] < 3 || refused[command.SuggestionDismiss] < 10 {
+		t.Fatalf("the random log does not exercise %s (applied %d, refused %d)", command.SuggestionDismiss, ok[command.SuggestionDismiss], refused[command.SuggestionDismiss])
+	}
 	for _, typ := range []command.Type{command.ChallengeOpen, command.ChallengeConfirm, command.ChallengeReport, command.ChallengeSent} {
 		if ok[typ] < 10 || refused[typ] < 10 {
 			t.Fatalf("the random log does not exercise %s", typ)
