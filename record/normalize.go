@@ -51,6 +51,13 @@ const (
 //     text ([192.0.2.1], [ipv6:2001:db8::1]); only the hashed query forms
 //     can carry it, and a domain-wide entry cannot be one.
 func NormalizeSender(s string) (string, error) {
+	if IsNormalSender(s) {
+		return s, nil // the common case, without allocating
+	}
+	return normalizeSender(s)
+}
+
+func normalizeSender(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%w %q: not valid UTF-8", ErrBadSender, s)
 	}
@@ -136,6 +143,13 @@ func IsAddressLiteral(domain string) bool { return strings.HasPrefix(domain, "["
 // internationalised name into A-labels and checks it is a host name of
 // letters, digits, hyphens and underscores within DNS limits.
 func NormalizeDomain(d string) (string, error) {
+	if IsNormalDomain(d) {
+		return d, nil // the common case, without allocating
+	}
+	return normalizeDomain(d)
+}
+
+func normalizeDomain(d string) (string, error) {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
 	if d == "" {
 		return "", fmt.Errorf("%w: empty", ErrBadDomain)
