@@ -23,8 +23,8 @@ const maxProvenance = 128
 // state machine then only decodes the list: the texts it stores are
 // checked once, here, and every node applies the same bytes the same way.
 func checkImport(e *command.Envelope) error {
-	var b command.ImportBody
-	if err := e.DecodeBody(&b); err != nil {
+	b, err := command.DecodeImportBody(e.Body)
+	if err != nil {
 		return err
 	}
 	if len(b.By) > maxProvenance || len(b.Method) > maxProvenance {
@@ -86,9 +86,9 @@ func checkImportText(r command.ImportRecord) error {
 // in one bulk write (index.Txn.UpsertAll, leaf by leaf). A rejection's
 // Index is the registration's or record's position in the list.
 func (a *applier) importRecords(e *command.Envelope) command.Result {
-	var b command.ImportBody
-	if rej := decodeBody(e, &b); rej != nil {
-		return command.Result{Err: rej}
+	b, err := command.DecodeImportBody(e.Body)
+	if err != nil {
+		return command.Result{Err: command.Reject(command.Invalid, "%v", err)}
 	}
 	l, err := command.DecodeImport(b.Records)
 	if err != nil {
