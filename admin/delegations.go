@@ -178,7 +178,7 @@ func (a *API) delegationInfo(d *record.Delegation) DelegationInfo {
 func NewDelegationInfo(d *record.Delegation, apex string, check func(netip.Prefix) *delegcheck.Result) DelegationInfo {
 	info := DelegationInfo{Delegation: d, Cuts: []string{}}
 	if apex != "" {
-		for _, tree := range delegcheck.Trees {
+		for _, tree := range record.Trees() {
 			if cut, err := qname.Cut(d.Prefix, tree, apex); err == nil {
 				info.Cuts = append(info.Cuts, cut)
 			}

@@ -36,8 +36,6 @@ type Server struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-// Trees are the zone labels whose cuts a delegation covers.
-var Trees = []string{qname.RelayZone, qname.SenderZone, qname.VerpZone}
 
 // checkServer asks addr for the SOA of each cut and returns what was
 // wrong, "" when every answer was authoritative and held the cut's SOA.
@@ -96,7 +94,7 @@ func (c *Checker) addrsOf(ctx context.Context, ns record.NameServer) ([]netip.Ad
 // checkDelegation checks every address of every name server of d.
 func (c *Checker) checkDelegation(ctx context.Context, d *record.Delegation) *Result {
 	var cuts []string
-	for _, tree := range Trees {
+	for _, tree := range record.Trees() {
 		cut, err := qname.Cut(d.Prefix, tree, c.cfg.Apex)
 		if err != nil {
 			return &Result{Lame: true, Servers: []Server{{Problem: err.Error()}}}

@@ -244,9 +244,7 @@ func escapeLabel(l string) string {
 // relay tree of wl.example.org is "2.0.192.relay.wl.example.org.". A
 // prefix that is not a delegation cut (record.CutKey) is an error.
 func Cut(p netip.Prefix, tree, apex string) (string, error) {
-	switch tree {
-	case RelayZone, SenderZone, VerpZone:
-	default:
+	if !record.IsTree(tree) {
 		return "", fmt.Errorf("unknown tree %q (relay, sender or verp)", tree)
 	}
 	key, err := record.CutKey(p)

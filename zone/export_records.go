@@ -10,6 +10,7 @@ import (
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/qname"
 	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/zonerec"
 )
 
 // exporter writes one exported zone; the first write error sticks.
@@ -138,34 +139,7 @@ func (x *exporter) pair(a netip.Addr, e *record.Entity, r index.Ref) {
 // listed writes the A and TXT records of a listed name.
 func (x *exporter) listed(name string, l *listing) {
 	var tb [512]byte
-	x.printf("%s IN A 127.0.2.%d\n%s IN TXT %s\n", name, l.code(), name, quoteTXT(appendTXT(tb[:0], l)))
-}
-
-// quoteTXT writes text as zone-file character strings of at most 255
-// bytes, with quotes, backslashes and non-printable bytes escaped.
-func quoteTXT(text []byte) string {
-	var b strings.Builder
-	for len(text) > 0 {
-		n := min(len(text), 255)
-		b.WriteByte('"')
-		for _, c := range text[:n] {
-			switch {
-			case c == '"' || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c < ' ' || c >= 0x7f:
-				b.WriteString("\\" + fmt.Sprintf("%03d", c))
-			default:
-				b.WriteByte(c)
-			}
-		}
-		b.WriteByte('"')
-		text = text[n:]
-		if len(text) > 0 {
-			b.WriteByte(' ')
-		}
-	}
-	return b.String()
+	x.printf("%s IN A 127.0.2.%d\n%s IN TXT %s\n", name, l.code(), name, zonerec.QuoteTXT(appendTXT(tb[:0], l)))
 }
 
 // wireToText turns a wire-form name into presentation form.

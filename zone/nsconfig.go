@@ -9,7 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/wlns/wlns/qname"
+	"github.com/wlns/wlns/record"
 )
 
 // nameServer is one NS name of the zone with the addresses its glue
@@ -72,7 +72,7 @@ func parseNS(entries []string, apex string) ([]nameServer, error) {
 func inDataZone(name, apex string) bool {
 	rel := strings.TrimSuffix(strings.TrimSuffix(name, apex), ".")
 	top := rel[strings.LastIndexByte(rel, '.')+1:]
-	return top == qname.RelayZone || top == qname.SenderZone || top == qname.VerpZone
+	return record.IsTree(top)
 }
 
 // CheckNS checks the NS configuration as NewResponder will read it (see

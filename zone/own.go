@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -249,12 +250,22 @@ func (r *Responder) configRRs() []dns.RR {
 		out = append(out, &dns.NS{Hdr: dns.RR_Header{Name: apex, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: r.ttl}, Ns: ns.name})
 	}
 	for _, ns := range r.nameServers {
-		for _, a := range ns.addrs {
-			if a.Is4() {
-				out = append(out, &dns.A{Hdr: dns.RR_Header{Name: ns.name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: r.ttl}, A: a.AsSlice()})
-			} else {
-				out = append(out, &dns.AAAA{Hdr: dns.RR_Header{Name: ns.name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: r.ttl}, AAAA: a.AsSlice()})
-			}
+		out = addrRRs(out, ns.name, ns.addrs, r.ttl)
+	}
+	return out
+}
+
+// addrRRs appends an A or AAAA record at name (fully qualified) for each
+// address: the glue of the configured name servers and of delegations.
+func addrRRs(out []dns.RR, name string, addrs []netip.Addr, ttl uint32) []dns.RR {
+	for _, a := range addrs {
+		h := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: ttl}
+		if a.Is4() {
+			h.Rrtype = dns.TypeA
+			out = append(out, &dns.A{Hdr: h, A: a.AsSlice()})
+		} else {
+			h.Rrtype = dns.TypeAAAA
+			out = append(out, &dns.AAAA{Hdr: h, AAAA: a.AsSlice()})
 		}
 	}
 	return out

@@ -27,7 +27,13 @@ func TestEntity() *record.Entity {
 // text the responder writes (exports of the relay zone use it, so that
 // other servers answer the same).
 func RelayText(e *record.Entity) string {
-	return string(appendTXT(nil, &listing{kind: matchRelay, entity: e, created: e.Created}))
+	return text(&listing{kind: matchRelay, entity: e, created: e.Created})
+}
+
+// text is the TXT text of a listing.
+func text(l *listing) string {
+	var tb [512]byte
+	return string(appendTXT(tb[:0], l))
 }
 
 // appendTXT writes what a listing matched, e.g. "wlns: dave@umkc.edu

@@ -358,7 +358,7 @@ func (x *XFR) offer(zones []string) error {
 			return fmt.Errorf("zone %q cannot be transferred: want relay, verp, sender or @ (the apex)", z)
 		}
 	}
-	for _, p := range xfrParts {
+	for _, p := range xfrParts() {
 		if x.offered[p] || x.offered[""] {
 			x.parts = append(x.parts, p)
 		}

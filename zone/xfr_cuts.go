@@ -37,16 +37,7 @@ func (r *Responder) appendGlue(out []dns.RR, d *record.Delegation, origin string
 		if !r.belowCuts(d, name) || !dns.IsSubDomain(origin, name) {
 			continue
 		}
-		for _, a := range ns.Addrs {
-			h := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: r.ttl}
-			if a.Is4() {
-				h.Rrtype = dns.TypeA
-				out = append(out, &dns.A{Hdr: h, A: a.AsSlice()})
-			} else {
-				h.Rrtype = dns.TypeAAAA
-				out = append(out, &dns.AAAA{Hdr: h, AAAA: a.AsSlice()})
-			}
-		}
+		out = addrRRs(out, name, ns.Addrs, r.ttl)
 	}
 	return out
 }

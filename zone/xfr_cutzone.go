@@ -34,7 +34,7 @@ type CutNotify struct {
 // cutOf finds the delegation whose cut in some tree is origin.
 func (x *XFR) cutOf(v *index.View, origin string) (*record.Delegation, string) {
 	for _, d := range v.Delegations() {
-		for _, tree := range xfrZones {
+		for _, tree := range record.Trees() {
 			if cut, err := qname.Cut(d.Prefix, tree, x.apex); err == nil && strings.EqualFold(cut, origin) {
 				return d, tree
 			}

@@ -73,7 +73,7 @@ func (n *notifier) round(ctx context.Context) {
 	serial := x.cur.serial
 	x.mu.RUnlock()
 	var origins []string
-	for _, s := range xfrParts {
+	for _, s := range xfrParts() {
 		if !x.offered[s] {
 			continue
 		}
@@ -117,7 +117,7 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 				continue
 			}
 			key := n.keyFor(d)
-			for _, tree := range xfrZones {
+			for _, tree := range record.Trees() {
 				origin, err := qname.Cut(d.Prefix, tree, n.x.apex)
 				if err != nil {
 					continue

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/wlns/wlns/record"
 )
 
 // decodeSecret checks a base64 TSIG secret.
@@ -89,7 +91,7 @@ func (x *XFR) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	x.mu.RUnlock()
 	subs := []string{sub}
 	if sub == "" {
-		subs = xfrParts
+		subs = xfrParts()
 	}
 	for _, s := range subs {
 		if err := cur.errs[s]; err != nil {
@@ -185,7 +187,7 @@ func (x *XFR) zoneOf(origin string) (string, bool) {
 	if origin == x.apex {
 		return "", x.offered[""]
 	}
-	for _, s := range xfrZones {
+	for _, s := range record.Trees() {
 		if origin == s+"."+x.apex {
 			return s, x.offered[s]
 		}

@@ -42,12 +42,13 @@ type xfrZone struct {
 	gaps int
 }
 
-// Transferable zones below the apex, by their first label; the apex zone
-// is its own records ("") and all three.
-var (
-	xfrZones = []string{qname.RelayZone, qname.VerpZone, qname.SenderZone}
-	xfrParts = append([]string{""}, xfrZones...)
-)
+// xfrParts are the parts the zones are written out in: the apex's own
+// records ("") and the three trees (record.Trees), each a transferable
+// zone below the apex by its first label; the apex zone is all four.
+func xfrParts() []string {
+	t := record.Trees()
+	return append([]string{""}, t[:]...)
+}
 
 // errZoneTooLarge says that a zone cannot be written out within the limit.
 var errZoneTooLarge = errors.New("zone too large to transfer")
@@ -72,7 +73,7 @@ func (r *Responder) buildXFRZone(v *index.View, sub string, lim xfrLimits) (*xfr
 	}
 	z.origin = sub + "." + apex
 	b := &xfrBuilder{r: r, v: v, apex: apex, lim: lim, recs: map[string]xfrPrio{}, txts: map[*record.Entity]string{}}
-	for _, s := range xfrZones {
+	for _, s := range record.Trees() {
 		if s != sub {
 			continue
 		}
@@ -142,17 +143,11 @@ func (b *xfrBuilder) put(name string, code byte, txt string, prio int) {
 	b.recs[name] = xfrPrio{rec: xfrRec{name: name, code: code, txt: txt}, prio: prio}
 }
 
-// text is the TXT of a listing, as the responder writes it.
-func text(l *listing) string {
-	var tb [512]byte
-	return string(appendTXT(tb[:0], l))
-}
-
 // relayText is the relay-zone TXT of an entity, made once per entity.
 func (b *xfrBuilder) relayText(e *record.Entity) string {
 	t, ok := b.txts[e]
 	if !ok {
-		t = text(&listing{kind: matchRelay, entity: e, created: e.Created})
+		t = RelayText(e)
 		b.txts[e] = t
 	}
 	return t

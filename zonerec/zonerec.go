@@ -48,7 +48,7 @@ func Normalize(r record.ZoneRecord) (record.ZoneRecord, error) {
 		return r, fmt.Errorf("zone record data %q: want the RDATA of one %s record on one line, no comments", r.Data, typ)
 	}
 	if typ == "TXT" && !strings.HasPrefix(data, `"`) {
-		data = quoteTXT(data)
+		data = QuoteTXT([]byte(data))
 	}
 	out := record.ZoneRecord{Name: name, Type: typ, TTL: r.TTL, Data: data, Created: r.Created, Updated: r.Updated}
 	rr, err := RR(&out, checkApex, 1)
@@ -125,25 +125,32 @@ func rdataText(rr dns.RR) string {
 	return strings.TrimPrefix(rr.String(), rr.Header().String())
 }
 
-// quoteTXT makes unquoted TXT data one text, not one string per word (an
-// SPF record given as v=spf1 mx -all must stay one record text): quoted,
-// with '"' and '\\' escaped, in strings of at most 255 octets.
-func quoteTXT(s string) string {
+// QuoteTXT writes text as the character-strings of a TXT record in
+// presentation format: quoted runs of at most 255 octets, '"' and '\\'
+// escaped, control and non-ASCII octets as \DDD. Zone files write TXT
+// data so, and Normalize quotes unquoted zone record data so (an SPF
+// record given as v=spf1 mx -all stays one text, not one string per word).
+func QuoteTXT(text []byte) string {
 	var b strings.Builder
-	for len(s) > 0 {
-		n := min(len(s), 255)
-		if b.Len() > 0 {
+	for len(text) > 0 {
+		n := min(len(text), 255)
+		b.WriteByte('"')
+		for _, c := range text[:n] {
+			switch {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < ' ' || c >= 0x7f:
+				fmt.Fprintf(&b, "\\%03d", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
+		text = text[n:]
+		if len(text) > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteByte('"')
-		for _, c := range []byte(s[:n]) {
-			if c == '"' || c == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(c)
-		}
-		b.WriteByte('"')
-		s = s[n:]
 	}
 	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/wlns/wlns/record"
 )
 
@@ -66,5 +68,32 @@ func TestRR_RelativeNamesTakeTheApex(t *testing.T) {
 	}
 	if got, want := rr.String(), "wl.test.\t300\tIN\tMX\t10 mx.wl.test."; got != want {
 		t.Errorf("RR = %q, want %q", got, want)
+	}
+}
+
+// QuoteTXT is the one way TXT text is written in presentation format
+// (zone exports and zone records alike), and what it writes parses back
+// to the same octets, 255 to a string.
+func TestQuoteTXT_RoundTripsThroughTheParser(t *testing.T) {
+	for _, text := range []string{"v=spf1 mx -all", `say "hi" \ bye`, "h\xc3\xa9llo\tx\x7f", strings.Repeat("x", 300)} {
+		q := QuoteTXT([]byte(text))
+		rr, err := dns.NewRR("x. 60 IN TXT " + q)
+		if err != nil {
+			t.Fatalf("%q quoted as %s: %v", text, q, err)
+		}
+		buf := make([]byte, 1024)
+		end, err := dns.PackRR(rr, buf, 0, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		var strs int
+		for rd := buf[end-int(rr.Header().Rdlength) : end]; len(rd) > 0; rd = rd[1+int(rd[0]):] {
+			got = append(got, rd[1:1+int(rd[0])]...)
+			strs++
+		}
+		if string(got) != text || strs != (len(text)+254)/255 {
+			t.Errorf("%q quoted as %s parses to %q in %d strings", text, q, got, strs)
+		}
 	}
 }
