@@ -42,20 +42,47 @@ type SuggestionCache struct {
 	mu   sync.Mutex
 	at   time.Time
 	list []suggest.Suggestion
+	// gen counts Forget calls: a background run started before one does
+	// not store its list. running is true while one is under way.
+	gen     uint64
+	running bool
 }
 
 // Get returns the suggestions of v, computed at most once per
-// suggestionsTTL (a minute) by now's clock.
+// suggestionsTTL (a minute) by now's clock. With no list yet (or after
+// Forget) the caller waits for the run; a list past its minute is
+// returned as it is while a new one is computed in the background (at
+// 10M pairs a run takes seconds: no reader waits for it then).
 func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.list == nil || now.Sub(c.at) >= suggestionsTTL || now.Before(c.at) {
-		c.list, c.at = suggest.Find(v, suggest.Config{}), now
-		if c.list == nil {
-			c.list = []suggest.Suggestion{}
-		}
+	switch {
+	case c.list == nil:
+		c.list, c.at = find(v), now
+	case (now.Sub(c.at) >= suggestionsTTL || now.Before(c.at)) && !c.running:
+		c.running = true
+		go c.refresh(v, now, c.gen)
 	}
 	return c.list
+}
+
+// refresh computes the list of v in the background and keeps it unless
+// Forget was called since it started.
+func (c *SuggestionCache) refresh(v *index.View, now time.Time, gen uint64) {
+	list := find(v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.list, c.at, c.running = list, now, false
+	}
+}
+
+// find is suggest.Find with the defaults, never nil.
+func find(v *index.View) []suggest.Suggestion {
+	if list := suggest.Find(v, suggest.Config{}); list != nil {
+		return list
+	}
+	return []suggest.Suggestion{}
 }
 
 // SuggestionCache returns the API's cache of suggestions, for the web
@@ -66,7 +93,8 @@ func (a *API) SuggestionCache() *SuggestionCache { return a.suggest }
 // Forget drops the cached suggestions, after an accept changed them.
 func (c *SuggestionCache) Forget() {
 	c.mu.Lock()
-	c.list = nil
+	c.list, c.running = nil, false
+	c.gen++
 	c.mu.Unlock()
 }
 

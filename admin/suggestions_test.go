@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/wlns/wlns/record"
 )
@@ -126,7 +127,7 @@ func TestSuggestions_DismissHidesUntilTheEvidenceDoubles(t *testing.T) {
 		for _, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
 			env.must(http.StatusCreated, "POST", "/v1/pairs", adminSecret, fmt.Sprintf(`{"sender":"a%d@users.example.com","ip":%q}`, i, ip))
 		}
-		env.now = env.now.Add(suggestionsTTL) // a fresh list each time
+		env.api.suggest.Forget() // a fresh list each time
 		env.must(http.StatusOK, "GET", "/v1/suggestions", adminSecret, "").json(t, &l)
 		listed := len(l.Suggestions) == 2
 		if listed != (i == 27) {
@@ -135,5 +136,42 @@ func TestSuggestions_DismissHidesUntilTheEvidenceDoubles(t *testing.T) {
 	}
 	if s := l.Suggestions[0]; s.ID != mine || s.Dismissed == nil || s.Dismissed.Shared != 14 {
 		t.Fatalf("renewed suggestion %+v, want %s with its dismissal", s, mine)
+	}
+}
+
+// TestSuggestionCache_StaleListServedWhileRecomputed: past its minute the
+// old list comes back at once and the new one replaces it when its run
+// ends; a run started before Forget keeps nothing.
+func TestSuggestionCache_StaleListServedWhileRecomputed(t *testing.T) {
+	env := newTestEnv(t)
+	var c SuggestionCache
+	now := time.Unix(1_700_000_000, 0)
+	empty := env.store.Index().Load()
+	if got := c.Get(empty, now); len(got) != 0 {
+		t.Fatalf("suggestions of an empty index: %+v", got)
+	}
+	seedSuggestions(env)
+	full := env.store.Index().Load()
+	if got := c.Get(full, now.Add(time.Second)); len(got) != 0 {
+		t.Fatalf("within the minute the list changed: %+v", got)
+	}
+	later := now.Add(suggestionsTTL)
+	if got := c.Get(full, later); len(got) != 0 {
+		t.Fatalf("past the minute the reader waited for the run: %+v", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(c.Get(full, later)) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the background run never replaced the list")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	c.Forget()
+	c.refresh(empty, later, gen) // a run that started before Forget
+	if got := c.Get(full, later); len(got) != 2 {
+		t.Fatalf("after Forget a stale run's list was kept: %+v", got)
 	}
 }
