@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
@@ -70,7 +69,7 @@ func (s *fsmStore) applyLocked(e *command.Envelope) (command.Result, error) {
 		return command.Result{}, err
 	}
 	s.n++
-	out := s.fsm.Apply(&raft.Log{Index: s.n, Term: 1, Type: raft.LogCommand, Data: b})
+	out := s.fsm.ApplyEntries([]raftstore.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
 	return out.(command.Result), nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/raftstore"
 )
@@ -44,7 +42,7 @@ func (n *node) Apply(_ context.Context, e *command.Envelope) (command.Result, er
 	}
 	n.idx++
 	n.proposed = append(n.proposed, e)
-	return n.fsm.ApplyBatch([]*raft.Log{{Index: n.idx, Term: 1, Type: raft.LogCommand, Data: b}})[0].(command.Result), nil
+	return n.fsm.ApplyEntries([]raftstore.Entry{{Index: n.idx, Term: 1, Command: true, Data: b}})[0].(command.Result), nil
 }
 
 // must applies a command at time at and fails on rejection.

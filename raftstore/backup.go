@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/wlns/wlns/command"
-	"github.com/wlns/wlns/index"
 )
 
 // ErrNotEmpty means a backup was not restored because the store already
@@ -156,11 +155,11 @@ func (s *Store) restorable() error {
 // what it holds; a truncated or damaged one is an error wrapping
 // ErrCorruptSnapshot. Use it to refuse a bad file before starting anything.
 func CheckBackup(r io.Reader) (BackupCounts, error) {
-	rs, err := readSnapshot(r, index.New())
+	rs, err := CheckSnapshot(r)
 	if err != nil {
 		return BackupCounts{}, fmt.Errorf("the backup is unusable: %w", err)
 	}
-	return BackupCounts{Entities: int(rs.n.entities), Pairs: int(rs.n.pairs), Verps: int(rs.n.verps), Tokens: int(rs.n.tokens)}, nil
+	return BackupCounts{Entities: int(rs.Entities), Pairs: int(rs.Pairs), Verps: int(rs.Verps), Tokens: int(rs.Tokens)}, nil
 }
 
 // checkBackup checks the whole staged backup and rewinds it.

@@ -88,7 +88,7 @@ func BenchmarkFSM_ApplyBatch1000Into1MPairs(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		l := h.logs(env(b, command.PairPut, t0, "", command.PairBody{}))
 		l[0].Data = logs[i%len(logs)]
-		if r := f.ApplyBatch(l)[0].(command.Result); r.Err != nil {
+		if r := f.ApplyEntries(l)[0].(command.Result); r.Err != nil {
 			b.Fatal(r.Err)
 		}
 	}
@@ -98,12 +98,12 @@ func BenchmarkFSM_ApplyBatch1000Into1MPairs(b *testing.B) {
 
 func BenchmarkSnapshot_Persist1MPairs(b *testing.B) {
 	f := bigFSM(100_000, 1_000_000)
-	snap, _ := f.Snapshot()
+	snap := f.Capture()
 	var n int64
 	cpu := cpuTime()
 	for b.Loop() {
 		var err error
-		if n, err = snap.(*fsmSnapshot).WriteTo(io.Discard); err != nil {
+		if n, err = snap.WriteTo(io.Discard); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +118,7 @@ func BenchmarkSnapshot_Restore1MPairs(b *testing.B) {
 	cpu := cpuTime()
 	for b.Loop() {
 		f := NewFSM(quietLogger(), nil)
-		if err := f.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
+		if _, err := f.Restore(io.NopCloser(bytes.NewReader(data))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -265,9 +265,9 @@ func benchRestoreFromFile(b *testing.B, relays, pairs int) {
 			b.Fatal(err)
 		}
 		defer f.Close()
-		snap, _ := bigFSM(relays, pairs).Snapshot()
+		snap := bigFSM(relays, pairs).Capture()
 		start, cpu := time.Now(), cpuTime()
-		n, err := snap.(*fsmSnapshot).WriteTo(f)
+		n, err := snap.WriteTo(f)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -282,7 +282,7 @@ func benchRestoreFromFile(b *testing.B, relays, pairs int) {
 			b.Fatal(err)
 		}
 		fsm := NewFSM(quietLogger(), nil)
-		if err := fsm.Restore(f); err != nil {
+		if _, err := fsm.Restore(f); err != nil {
 			b.Fatal(err)
 		}
 		if c := fsm.Index().Load().Counts(); c.Pairs != pairs || c.Entities != relays {

@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/wlns/wlns/command"
 )
 
@@ -54,7 +52,7 @@ func benchLogs(b *testing.B, h *fsmHarness, from, k int, typ command.Type) []*co
 // one per raft entry; encoding (and, for confirms past the challenges
 // opened, opening more) happens with the timer stopped.
 func benchApplyOneByOne(b *testing.B, h *fsmHarness, from int, typ command.Type) {
-	var logs []*raft.Log
+	var logs []Entry
 	opened := benchChallenges
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -68,7 +66,7 @@ func benchApplyOneByOne(b *testing.B, h *fsmHarness, from int, typ command.Type)
 			logs = h.logs(benchLogs(b, h, from+i, 1000, typ)...)
 			b.StartTimer()
 		}
-		if r := h.f.ApplyBatch(logs[:1])[0].(command.Result); r.Err != nil {
+		if r := h.f.ApplyEntries(logs[:1])[0].(command.Result); r.Err != nil {
 			b.Fatal(r.Err)
 		}
 		logs = logs[1:]
@@ -99,7 +97,7 @@ func BenchmarkSnapshot_Restore100kChallenges(b *testing.B) {
 	heap := heapPerChallenge(b, snap)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+		if _, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,7 +112,7 @@ func heapPerChallenge(b *testing.B, snap []byte) float64 {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	f := NewFSM(nil, nil)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()

@@ -24,7 +24,7 @@ func restoreUpgraded(t *testing.T, file string) *FSM {
 		t.Fatal(err)
 	}
 	f := NewFSM(nil, nil)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil {
+	if _, err := f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil {
 		t.Fatal(err)
 	}
 	got := persist(t, f)
@@ -32,7 +32,7 @@ func restoreUpgraded(t *testing.T, file string) *FSM {
 		t.Fatalf("%s (format %d) re-persisted as format %d, want %d", file, old[len(snapMagic)], got[len(snapMagic)], snapVersion)
 	}
 	g := NewFSM(nil, nil)
-	if err := g.Restore(io.NopCloser(bytes.NewReader(got))); err != nil {
+	if _, err := g.Restore(io.NopCloser(bytes.NewReader(got))); err != nil {
 		t.Fatal(err)
 	}
 	if again := persist(t, g); !bytes.Equal(again, got) {
@@ -91,7 +91,7 @@ func TestSnapshot_EveryStateIsWrittenInTheCurrentFormat(t *testing.T) {
 				t.Fatalf("written as format %d, want %d", got, snapVersion)
 			}
 			r := NewFSM(nil, nil)
-			if err := r.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+			if _, err := r.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(persist(t, r), snap) {

@@ -113,7 +113,7 @@ func TestFSM_ChallengeSupersededSurvivesSnapshot(t *testing.T) {
 	h.ok(command.ChallengeOpen, chReplace("c2", "dave@umkc.edu", "192.0.2.5"))
 	r := newHarness(t)
 	r.now = h.now
-	if err := r.f.Restore(io.NopCloser(bytes.NewReader(persist(t, h.f)))); err != nil {
+	if _, err := r.f.Restore(io.NopCloser(bytes.NewReader(persist(t, h.f)))); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.f.ChallengeByID("c1"); got == nil || got.State != record.ChallengeSuperseded {

@@ -37,7 +37,7 @@ func TestSnapshot_ChallengeStateRoundTrip(t *testing.T) {
 	a := challengeScene(t).f
 	snap := persist(t, a)
 	b := NewFSM(nil, nil)
-	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if again := persist(t, b); !bytes.Equal(snap, again) {
@@ -99,7 +99,7 @@ func TestSnapshot_RestoresFormat1(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := NewFSM(nil, nil)
-	if err := f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil {
+	if _, err := f.Restore(io.NopCloser(bytes.NewReader(old))); err != nil {
 		t.Fatal(err)
 	}
 	v := f.Index().Load()
@@ -148,11 +148,11 @@ func TestSnapshot_RestoresFormat2(t *testing.T) {
 	}
 	snap := persist(t, f)
 	g := NewFSM(nil, nil)
-	if err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil || !bytes.Equal(persist(t, g), snap) {
+	if _, err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil || !bytes.Equal(persist(t, g), snap) {
 		t.Fatalf("format 5 round trip: %v", err)
 	}
 	snap[len(snapMagic)] = 2 // a sliding window (and flat tables) under a format-2 header
-	if err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil {
+	if _, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil {
 		t.Fatal("a format-5 body restored from a format-2 snapshot")
 	}
 }
@@ -160,7 +160,7 @@ func TestSnapshot_RestoresFormat2(t *testing.T) {
 func TestSnapshot_RefusesChallengeRecordsInFormat1(t *testing.T) {
 	snap := persist(t, challengeScene(t).f)
 	snap[len(snapMagic)] = 1 // claim format 1: the state record is then too long
-	err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap)))
+	_, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap)))
 	if err == nil {
 		t.Fatal("a format-2 body under a format-1 header restored")
 	}

@@ -86,7 +86,7 @@ func TestSnapshot_DelegationsRoundTrip(t *testing.T) {
 		t.Fatalf("format %d, want %d", snap[len(snapMagic)], snapVersion)
 	}
 	b := NewFSM(nil, nil)
-	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if again := persist(t, b); !bytes.Equal(snap, again) {

@@ -74,7 +74,7 @@ func TestSnapshot_DismissalsRoundTrip(t *testing.T) {
 	h.ok(command.SuggestionDismiss, command.SuggestionDismissBody{Entities: []uint64{1, 2, 3}, Shared: 40, By: "console:pm"})
 	snap := persist(t, h.f)
 	b := NewFSM(nil, nil)
-	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if again := persist(t, b); !bytes.Equal(snap, again) {

@@ -42,7 +42,3 @@ var (
 	// to raft.
 	ErrInvalidCommand = command.ErrInvalidEnvelope
 )
-
-// ErrCorruptSnapshot means a snapshot stream is truncated, fails its
-// checksum or does not parse; restoring it changed nothing.
-var ErrCorruptSnapshot = errors.New("corrupt or truncated snapshot")

@@ -29,7 +29,9 @@ func (f *FSM) applyExpire(a *applier, e *command.Envelope) command.Result {
 	if rej != nil {
 		return command.Result{Err: rej}
 	}
-	f.metrics.swept(e.Time, n)
+	if f.m != nil {
+		f.m.Swept(e.Time, n)
+	}
 	return r
 }
 
@@ -45,6 +47,12 @@ const (
 	// (suppressions and rate windows are not counted).
 	kindChallenges = "challenges"
 )
+
+// ExpiredKinds are the record kinds an expire deletes, the label values
+// the store's metric starts with (challenges are counted as they come).
+func ExpiredKinds() []string {
+	return []string{kindPairs, kindDomainPairs, kindVerps, kindRelays, kindGroups, kindOrphans}
+}
 
 // touch raises LastQueried of the named records to the time they were seen
 // (the envelope's Time minus each age). A changed copy replaces an entity;
@@ -77,8 +85,8 @@ func (a *applier) touch(e *command.Envelope) (command.Result, *command.Rejection
 // touch never claims a query later than its proposer's clock.
 func seenAt(e *command.Envelope, age int64) int64 { return e.Time - max(age, 0) }
 
-// expired counts what one expire command deleted, by kind.
-type expired map[string]int
+// Expired counts what one expire command deleted, by kind (ExpiredKinds).
+type Expired map[string]int
 
 // expire deletes every unpinned record whose LastActive is before its
 // kind's cutoff, then entities left without records as the body says. It
@@ -87,7 +95,7 @@ type expired map[string]int
 // so every replica deletes the same set. It reads only the index leaves
 // that hold a record old enough, so a sweep that deletes little costs
 // little, however many pairs there are.
-func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command.Rejection) {
+func (a *applier) expire(e *command.Envelope) (command.Result, Expired, *command.Rejection) {
 	var b command.ExpireBody
 	if rej := decodeBody(e, &b); rej != nil {
 		return command.Result{}, nil, rej
@@ -98,7 +106,7 @@ func (a *applier) expire(e *command.Envelope) (command.Result, expired, *command
 		name   string
 	}
 	var pairs, verps []key
-	n := expired{}
+	n := Expired{}
 	delegated := a.delegatedEntities() // kept while delegated: see docs/delegation.md
 	v.EachPairExpiring(max(b.Pairs, b.DomainPairs), func(p index.Ref) bool {
 		if delegated(p.Entity()) {

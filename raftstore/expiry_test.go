@@ -153,7 +153,7 @@ func TestSnapshot_KeepsLastQueried(t *testing.T) {
 		Pairs: []command.TouchItem{{Key: "keep@example.net", Age: 5}}}, {ID: 1, Verps: []command.TouchItem{{Key: "lists.example.org", Age: 9}}}}})
 	snap := persist(t, h.f)
 	g := NewFSM(nil, nil)
-	if err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := g.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	v := g.Index().Load()
@@ -178,7 +178,7 @@ func TestFSM_ExpireCountsByKindAndSweepTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := expiryFixture(t)
-	h.f.metrics = m
+	h.f.m = m
 	h.now = t0 + 200*day
 	c := int64(t0 + 180*day)
 	h.ok(command.Expire, command.ExpireBody{Pairs: c, DomainPairs: c, Verps: c, Orphans: c})

@@ -6,9 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
-	"time"
-
-	"github.com/hashicorp/raft"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
@@ -16,45 +13,49 @@ import (
 )
 
 // FSM is the deterministic state machine: it applies committed command
-// envelopes into the index and the token state. Raft calls ApplyBatch,
-// Snapshot and Restore from one goroutine; readers use Index().Load(),
-// Token and the Challenge accessors without locks.
+// envelopes into the index and the token, challenge and zone state. One
+// goroutine calls ApplyEntries, Capture and Restore; readers use
+// Index().Load(), Token and the Challenge accessors without locks. It
+// knows nothing of Raft: the store hands it entries (raftFSM).
 type FSM struct {
-	ix      *index.Index
-	st      state
-	dd      *dedup
-	tokens  atomic.Pointer[tokenSet]
-	chal    atomic.Pointer[challenges]
-	dism    atomic.Pointer[state]
-	log     *slog.Logger
-	metrics *metrics
-	// seen is the index of the last log entry ApplyBatch finished (command
-	// or configuration); WaitReady compares it with raft's AppliedIndex,
-	// which moves when entries are handed over, before they are applied.
-	seen atomic.Uint64
+	ix     *index.Index
+	st     state
+	dd     *dedup
+	tokens atomic.Pointer[tokenSet]
+	chal   atomic.Pointer[challenges]
+	dism   atomic.Pointer[state]
+	log    *slog.Logger
+	m      Metrics
 	// zs is the zone serial of the applied state (zoneserial.go).
 	zs zoneSerial
 	// counting mirrors zs.counting for the store's goroutines.
 	counting atomic.Bool
-	// sinceSnapshot counts the command bytes applied since the last
-	// snapshot was captured (see Store.snapshotBySize).
-	sinceSnapshot atomic.Uint64
-	// tail remembers the sizes of the latest command entries, so the store
-	// keeps its log bounded by bytes (Store.boundTrailingLogs).
-	tail *logTail
-	// applied wakes waiters once a batch is applied or a snapshot restored.
-	applied *applied
 }
 
-var _ raft.BatchingFSM = (*FSM)(nil)
+// Metrics receives what the state machine counts while it applies.
+type Metrics interface {
+	// Swept is called for each expire command applied, with its time and
+	// what it deleted by kind.
+	Swept(at int64, n Expired)
+}
+
+// Entry is one committed log entry.
+type Entry struct {
+	// Index and Term place the entry in the log.
+	Index, Term uint64
+	// Command is set for a command entry; others (raft's configuration
+	// entries, barriers) only move the serial.
+	Command bool
+	// Data is a command entry's encoded envelope.
+	Data []byte
+}
 
 // NewFSM returns an empty state machine. logger may be nil; m may be nil.
-func NewFSM(logger *slog.Logger, m *metrics) *FSM {
+func NewFSM(logger *slog.Logger, m Metrics) *FSM {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, metrics: m, applied: newApplied(),
-		tail: newLogTail(defaultTailEntries), zs: zoneSerial{n: 1}}
+	f := &FSM{ix: index.New(), st: newState(), dd: newDedup(), log: logger, m: m, zs: zoneSerial{n: 1}}
 	f.publish()
 	return f
 }
@@ -77,26 +78,22 @@ func (f *FSM) Token(hash string) *record.Token {
 // Tokens returns all tokens ordered by name.
 func (f *FSM) Tokens() []*record.Token { return f.tokens.Load().sorted() }
 
-// Apply applies one log entry; see ApplyBatch.
-func (f *FSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
-
-// ApplyBatch applies committed log entries in one index transaction and
-// publishes one new version. It returns one command.Result per command
-// entry (nil for configuration entries). An entry that cannot be decoded,
-// or that a newer wlns wrote, panics: a replica that cannot apply the log
-// must stop rather than diverge.
-func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
-	out := make([]any, len(logs))
-	if len(logs) == 0 {
+// ApplyEntries applies committed log entries in one index transaction
+// and publishes one new version. It returns one command.Result per command
+// entry (nil for the others). An entry that cannot be decoded, or that a
+// newer wlns wrote, panics: a replica that cannot apply the log must stop
+// rather than diverge.
+func (f *FSM) ApplyEntries(es []Entry) []any {
+	out := make([]any, len(es))
+	if len(es) == 0 {
 		return out
 	}
 	a := &applier{txn: f.ix.Begin(), st: f.st}
-	for i, l := range logs {
-		if l.Type != raft.LogCommand {
+	for i := range es {
+		l := &es[i]
+		if !l.Command {
 			continue
 		}
-		f.sinceSnapshot.Add(uint64(len(l.Data)))
-		f.tail.add(l.Index, uint64(len(l.Data)))
 		e, err := command.Decode(l.Data)
 		if err != nil {
 			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
@@ -109,14 +106,12 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 		f.zs = f.zs.after(changesAnswers(e.Type, r), e.Time, f.dd.maxT)
 		out[i] = r
 	}
-	a.txn.SetSerial(logs[len(logs)-1].Index)
+	a.txn.SetSerial(es[len(es)-1].Index)
 	a.txn.SetZoneSerial(f.zs.n)
 	a.txn.Commit()
 	f.counting.Store(f.zs.counting)
 	f.st = a.st
 	f.publish()
-	f.seen.Store(logs[len(logs)-1].Index)
-	f.applied.advance()
 	return out
 }
 
@@ -154,7 +149,7 @@ func init() {
 // answer), as for any entry. A Group whose body or
 // commands do not decode panics like any entry that does not: the store
 // built it from commands it had checked.
-func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *raft.Log) command.Result {
+func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *Entry) command.Result {
 	var b command.GroupBody
 	err := e.DecodeBody(&b)
 	for i := 0; err == nil && i < len(b.Commands); i++ {
@@ -178,44 +173,65 @@ func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *raft.Log) command.R
 	return command.Result{Results: rs}
 }
 
-// Snapshot captures the current state in O(1); Persist encodes it while
-// the FSM goes on applying.
-func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	f.sinceSnapshot.Store(0)
+// Capture captures the current state in O(1); its WriteTo encodes it
+// while the FSM goes on applying.
+func (f *FSM) Capture() io.WriterTo {
 	return &fsmSnapshot{
-		view:    f.ix.Load(),
-		st:      f.st,
-		dedup:   f.dd.entries(),
-		maxT:    f.dd.maxT,
-		zs:      f.zs,
-		metrics: f.metrics,
-	}, nil
+		view:  f.ix.Load(),
+		st:    f.st,
+		dedup: f.dd.entries(),
+		maxT:  f.dd.maxT,
+		zs:    f.zs,
+	}
 }
 
-// Restore replaces all state with a snapshot. The new index is built off
-// to the side and swapped in with one commit: on a truncated or corrupt
-// snapshot Restore returns an error and the current data keeps serving.
-func (f *FSM) Restore(rc io.ReadCloser) error {
-	start := time.Now()
-	r, err := readSnapshot(rc, f.ix)
+// Restore replaces all state with a snapshot read from r. The new index
+// is built off to the side and swapped in with one commit: on a truncated
+// or corrupt snapshot Restore returns an error wrapping ErrCorruptSnapshot
+// and the current data keeps serving.
+func (f *FSM) Restore(r io.Reader) (Restored, error) {
+	rs, err := readSnapshot(r, f.ix)
 	if err != nil {
-		return fmt.Errorf("restoring snapshot: %w", err)
+		return Restored{}, fmt.Errorf("restoring snapshot: %w", err)
 	}
 	// The snapshot's state replaces this node's whole, zone serial
 	// included: every mirror that installs it holds the same. A backup
 	// restored into a running cluster is raised past the serial the
 	// cluster showed by a log entry after it (Store.RestoreBackup), not
 	// here, so that mirrors installing the same bytes later agree.
-	r.txn.Commit()
-	f.st = r.st
-	f.dd = r.dd
-	f.zs = r.zs
+	rs.txn.Commit()
+	f.st = rs.st
+	f.dd = rs.dd
+	f.zs = rs.zs
 	f.counting.Store(f.zs.counting)
-	f.tail.reset()
-	f.sinceSnapshot.Store(0)
 	f.publish()
-	f.applied.advance()
-	f.metrics.snapshotRestored(time.Since(start))
-	f.log.Info("restored snapshot", "serial", r.serial, "took", time.Since(start), "entities", r.n.entities, "pairs", r.n.pairs, "verps", r.n.verps, "tokens", r.n.tokens, "challenges", r.n.challenges)
-	return nil
+	return rs.summary(), nil
+}
+
+// ErrCorruptSnapshot means a snapshot stream is truncated, fails its
+// checksum or does not parse; restoring it changed nothing.
+var ErrCorruptSnapshot = errors.New("corrupt or truncated snapshot")
+
+// Restored is what a snapshot held.
+type Restored struct {
+	// Serial is the log index the snapshot holds everything up to.
+	Serial uint64
+	// Entities, Pairs, Verps, Tokens and Challenges count its records.
+	Entities, Pairs, Verps, Tokens, Challenges uint64
+}
+
+// summary is what rs holds.
+func (rs *restored) summary() Restored {
+	return Restored{Serial: rs.serial, Entities: rs.n.entities, Pairs: rs.n.pairs, Verps: rs.n.verps, Tokens: rs.n.tokens, Challenges: rs.n.challenges}
+}
+
+// CheckSnapshot reads a whole snapshot stream into a scratch index and
+// returns what it holds; a truncated or damaged one is an error wrapping
+// ErrCorruptSnapshot.
+func CheckSnapshot(r io.Reader) (Restored, error) {
+	rs, err := readSnapshot(r, index.New())
+	if err != nil {
+		return Restored{}, err
+	}
+	return rs.summary(), nil
 }

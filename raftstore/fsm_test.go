@@ -292,7 +292,7 @@ func TestFSM_UndecodableEntryPanics(t *testing.T) {
 			}()
 			l := h.logs(env(t, command.PairPut, t0, "", command.PairBody{}))
 			l[0].Data = []byte(data)
-			h.f.ApplyBatch(l)
+			h.f.ApplyEntries(l)
 		})
 	}
 }

@@ -43,7 +43,7 @@ func FuzzRestore(f *testing.F) {
 		h.ok(groupA.typ, groupA.body)
 		h.ok(pairA.typ, pairA.body)
 		before := h.view()
-		err := h.f.Restore(io.NopCloser(bytes.NewReader(data)))
+		_, err := h.f.Restore(io.NopCloser(bytes.NewReader(data)))
 		if err != nil {
 			if !errors.Is(err, ErrCorruptSnapshot) {
 				t.Fatalf("error %v, want ErrCorruptSnapshot", err)
@@ -56,7 +56,7 @@ func FuzzRestore(f *testing.F) {
 		// What was accepted is state this build can serve and write back.
 		again := persist(t, h.f)
 		other := NewFSM(nil, nil)
-		if err := other.Restore(io.NopCloser(bytes.NewReader(again))); err != nil {
+		if _, err := other.Restore(io.NopCloser(bytes.NewReader(again))); err != nil {
 			t.Fatalf("a restored snapshot does not restore again: %v", err)
 		}
 		if !bytes.Equal(persist(t, other), again) {

@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 )
@@ -38,16 +36,16 @@ func newHarness(tb testing.TB) *fsmHarness {
 	return &fsmHarness{tb: tb, f: NewFSM(nil, nil), now: t0}
 }
 
-// logs encodes envelopes as consecutive raft log entries.
-func (h *fsmHarness) logs(es ...*command.Envelope) []*raft.Log {
-	out := make([]*raft.Log, len(es))
+// logs encodes envelopes as consecutive log entries.
+func (h *fsmHarness) logs(es ...*command.Envelope) []Entry {
+	out := make([]Entry, len(es))
 	for i, e := range es {
 		b, err := e.Encode()
 		if err != nil {
 			h.tb.Fatal(err)
 		}
 		h.idx++
-		out[i] = &raft.Log{Index: h.idx, Term: 1, Type: raft.LogCommand, Data: b}
+		out[i] = Entry{Index: h.idx, Term: 1, Command: true, Data: b}
 	}
 	return out
 }
@@ -55,7 +53,7 @@ func (h *fsmHarness) logs(es ...*command.Envelope) []*raft.Log {
 // apply applies envelopes as one raft batch and returns their results.
 func (h *fsmHarness) apply(es ...*command.Envelope) []command.Result {
 	h.tb.Helper()
-	resp := h.f.ApplyBatch(h.logs(es...))
+	resp := h.f.ApplyEntries(h.logs(es...))
 	out := make([]command.Result, len(resp))
 	for i, r := range resp {
 		out[i] = r.(command.Result)
@@ -84,12 +82,8 @@ func (h *fsmHarness) view() *index.View { return h.f.Index().Load() }
 // persist returns the snapshot bytes of the FSM's current state.
 func persist(tb testing.TB, f *FSM) []byte {
 	tb.Helper()
-	snap, err := f.Snapshot()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var buf bytes.Buffer
-	if _, err := snap.(*fsmSnapshot).WriteTo(&buf); err != nil {
+	if _, err := f.Capture().WriteTo(&buf); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()

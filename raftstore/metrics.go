@@ -55,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Leader clock time (Unix seconds) of the last expire command this node applied.",
 		}),
 	}
-	for _, k := range []string{kindPairs, kindDomainPairs, kindVerps, kindRelays, kindGroups, kindOrphans} {
+	for _, k := range ExpiredKinds() {
 		m.expired.WithLabelValues(k)
 	}
 	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize, m.restoreDur, m.expired, m.lastSweep}
@@ -194,8 +194,9 @@ func (m *metrics) snapshotRestored(d time.Duration) {
 	}
 }
 
-// swept records an applied expire command: its time and what it deleted.
-func (m *metrics) swept(at int64, n expired) {
+// Swept records an applied expire command: its time and what it deleted
+// (FSM's Metrics).
+func (m *metrics) Swept(at int64, n Expired) {
 	if m == nil {
 		return
 	}

@@ -17,7 +17,7 @@ var ErrNoSnapshot = errors.New("no good snapshot")
 // Snapshot is a node's newest good snapshot, restored without Raft: what a
 // node whose Raft log is damaged can still serve, read-only.
 type Snapshot struct {
-	fsm  *FSM
+	fsm  *raftFSM
 	meta *raft.SnapshotMeta
 }
 
@@ -40,7 +40,7 @@ func LoadNewestSnapshot(dir string, logger *slog.Logger) (*Snapshot, error) {
 			errs = append(errs, fmt.Errorf("snapshot %s: meta.json: %s", m.ID, p))
 			continue
 		}
-		fsm := NewFSM(logger, newMetrics(nil))
+		fsm := newRaftFSM(logger, newMetrics(nil))
 		if err := restoreFrom(snaps, m.ID, fsm); err != nil {
 			errs = append(errs, fmt.Errorf("snapshot %s: %w", m.ID, err))
 			continue
@@ -51,7 +51,7 @@ func LoadNewestSnapshot(dir string, logger *slog.Logger) (*Snapshot, error) {
 }
 
 // restoreFrom restores snapshot id of snaps into fsm.
-func restoreFrom(snaps raft.SnapshotStore, id string, fsm *FSM) error {
+func restoreFrom(snaps raft.SnapshotStore, id string, fsm *raftFSM) error {
 	_, rc, err := snaps.Open(id)
 	if err != nil {
 		return err

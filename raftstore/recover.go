@@ -154,7 +154,7 @@ func runRecovery(id string, hl *hcLogger, bolt *raftboltdb.BoltStore, snaps raft
 	// legacy peer list; nothing is sent.
 	_, trans := raft.NewInmemTransport("")
 	defer trans.Close()
-	if err := raft.RecoverCluster(rc, NewFSM(hl.base, nil), bolt, bolt, snaps, trans, conf); err != nil {
+	if err := raft.RecoverCluster(rc, newRaftFSM(hl.base, nil), bolt, bolt, snaps, trans, conf); err != nil {
 		return fmt.Errorf("recovering the raft configuration: %w", err)
 	}
 	metas, err := snaps.List()

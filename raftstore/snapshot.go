@@ -7,9 +7,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"time"
-
-	"github.com/hashicorp/raft"
 
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
@@ -57,36 +54,15 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// fsmSnapshot is the state captured by FSM.Snapshot: immutable values the
+// fsmSnapshot is the state captured by FSM.Capture: immutable values the
 // FSM no longer writes.
 type fsmSnapshot struct {
-	view    *index.View
-	st      state
-	dedup   []dedupEntry
-	maxT    int64
-	zs      zoneSerial
-	metrics *metrics
+	view  *index.View
+	st    state
+	dedup []dedupEntry
+	maxT  int64
+	zs    zoneSerial
 }
-
-// Persist streams the snapshot into sink, cancelling it on error.
-func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
-	start := time.Now()
-	n, err := s.WriteTo(sink)
-	if err != nil {
-		if cerr := sink.Cancel(); cerr != nil {
-			err = fmt.Errorf("%w (cancelling: %w)", err, cerr)
-		}
-		return fmt.Errorf("persisting snapshot: %w", err)
-	}
-	if err := sink.Close(); err != nil {
-		return fmt.Errorf("closing snapshot sink: %w", err)
-	}
-	s.metrics.snapshotPersisted(time.Since(start), n)
-	return nil
-}
-
-// Release does nothing: the snapshot holds only garbage-collected values.
-func (s *fsmSnapshot) Release() {}
 
 // WriteTo encodes the snapshot into w. The same state always gives the
 // same bytes.

@@ -165,7 +165,7 @@ func TestSnapshot_RoundTrip(t *testing.T) {
 	a, _ := applyInChunks(t, randomLog(t, 7, 3000), []int{50})
 	snap := persist(t, a)
 	b := NewFSM(nil, nil)
-	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if again := persist(t, b); !bytes.Equal(snap, again) {
@@ -219,7 +219,7 @@ func TestSnapshot_CorruptOrTruncatedIsRejectedAndOldDataKept(t *testing.T) {
 			h.ok(pairA.typ, pairA.body)
 			h.ok(tokAdm.typ, tokAdm.body)
 			before := h.view()
-			err := h.f.Restore(io.NopCloser(bytes.NewReader(data)))
+			_, err := h.f.Restore(io.NopCloser(bytes.NewReader(data)))
 			if !errors.Is(err, ErrCorruptSnapshot) {
 				t.Fatalf("error %v, want ErrCorruptSnapshot", err)
 			}
@@ -262,7 +262,7 @@ func TestSnapshot_PersistDoesNotStopWritesOrReads(t *testing.T) {
 		h.apply(e)
 	}
 	want := persist(t, h.f)
-	snap, _ := h.f.Snapshot()
+	snap := &raftSnapshot{w: h.f.Capture()}
 	sink := &memSink{gateWriter: &gateWriter{started: make(chan struct{}), release: make(chan struct{})}}
 	done := make(chan error, 1)
 	go func() { done <- snap.Persist(sink) }()
@@ -323,7 +323,7 @@ func (s *failSink) Cancel() error             { s.cancelled = true; return nil }
 func TestSnapshot_PersistCancelsSinkOnError(t *testing.T) {
 	h := newHarness(t)
 	h.ok(groupA.typ, groupA.body)
-	snap, _ := h.f.Snapshot()
+	snap := &raftSnapshot{w: h.f.Capture()}
 	sink := &failSink{}
 	if err := snap.Persist(sink); err == nil || !sink.cancelled {
 		t.Fatalf("err %v, cancelled %v", err, sink.cancelled)
@@ -382,7 +382,7 @@ func TestSnapshot_EntityIDPast32BitsIsRefusedNotACrash(t *testing.T) {
 	h := newHarness(t)
 	h.ok(pairA.typ, pairA.body)
 	before := h.view()
-	err := h.f.Restore(io.NopCloser(bytes.NewReader(snap)))
+	_, err := h.f.Restore(io.NopCloser(bytes.NewReader(snap)))
 	if err == nil || !strings.Contains(err.Error(), "32-bit") {
 		t.Fatalf("restoring a last entity ID of 2^32+7: %v, want a refusal naming the 32-bit IDs", err)
 	}

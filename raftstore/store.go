@@ -32,7 +32,7 @@ type Store struct {
 	cfg     Config
 	id      string
 	log     *slog.Logger
-	fsm     *FSM
+	fsm     *raftFSM
 	raft    *raft.Raft
 	trans   *raft.NetworkTransport
 	logs    raft.LogStore
@@ -123,7 +123,7 @@ func (s *Store) open() error {
 	}
 	hl := newHCLogger(s.cfg.Logger, "raft")
 	s.metrics = newMetrics(s.cfg.Registerer)
-	s.fsm = NewFSM(s.log, s.metrics)
+	s.fsm = newRaftFSM(s.log, s.metrics)
 	s.fsm.tail = newLogTail(s.cfg.TrailingLogs)
 	s.bolt, err = openRaftLog(filepath.Join(raftDir, "raft.db"), time.Second)
 	if errors.Is(err, ErrDamaged) {
@@ -260,8 +260,8 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
-	if len(b) > maxEntry {
-		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), maxEntry)
+	if len(b) > MaxEntry {
+		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), MaxEntry)
 	}
 	actx, cancel := context.WithTimeout(ctx, s.timeout(ctx))
 	defer cancel()

@@ -13,14 +13,17 @@ import (
 // Proposal limits Store.Apply enforces before anything reaches the log.
 const (
 	maxReqID = 128
-	maxEntry = 8 << 20
+	// MaxEntry is the largest log entry the store proposes, in bytes.
+	MaxEntry = 8 << 20
 )
 
-// checkProposal refuses envelopes that must never enter the log: a wrong
-// version, an unknown type, a body that does not decode. The FSM would
-// reject most of them deterministically, but a log entry it cannot decode
-// stops every replica, so they are stopped here.
-func checkProposal(e *command.Envelope) error {
+// CheckProposal refuses envelopes that must never enter the log: a wrong
+// version, an unknown type, a body that does not decode or breaks its
+// kind's rules. The FSM would reject most of them deterministically, but a
+// log entry it cannot decode stops every replica, so the store stops them
+// before proposing. (The store adds the rules that need packages the state
+// machine does not import: a zone record's RDATA.)
+func CheckProposal(e *command.Envelope) error {
 	if e == nil {
 		return errors.New("nil envelope")
 	}

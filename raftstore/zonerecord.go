@@ -5,20 +5,18 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/record"
-	"github.com/wlns/wlns/zonerec"
 )
 
 func init() {
-	registerKind(command.ZoneRecordPut, kind{apply: rejecting((*applier).zoneRecordPut), rule: func(body any) error {
-		b := body.(*command.ZoneRecordBody)
-		return zonerec.Check(&record.ZoneRecord{Name: b.Name, Type: b.Type, TTL: b.TTL, Data: b.Data})
-	}})
+	// Its RDATA is checked before the log by the store (checkZoneRecords):
+	// the DNS parser is not the state machine's.
+	registerKind(command.ZoneRecordPut, kind{apply: rejecting((*applier).zoneRecordPut)})
 	registerKind(command.ZoneRecordDelete, kind{apply: rejecting((*applier).zoneRecordDelete)})
 }
 
 // zoneRecordPut adds a zone record or refreshes the one with the same name,
 // type and data; every record of its RRset takes its TTL (RFC 2181 §5.2).
-// Its RDATA was checked before the log (checkBody); here only the rules
+// Its RDATA was checked before the log (checkZoneRecords); here only the rules
 // that need no DNS parser apply, so every build decides the same.
 func (a *applier) zoneRecordPut(e *command.Envelope) (command.Result, *command.Rejection) {
 	var b command.ZoneRecordBody

@@ -84,14 +84,14 @@ func TestSnapshot_ZoneRecordsRoundTrip(t *testing.T) {
 		t.Fatalf("with zone records: format %d, want %d", f, snapVersion)
 	}
 	b := NewFSM(nil, nil)
-	if err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := b.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := zoneRecordStrings(b), zoneRecordStrings(h.f); got != want || !bytes.Equal(persist(t, b), snap) {
 		t.Fatalf("restored records:\n%s\nwant:\n%s", got, want)
 	}
 	snap[len(snapMagic)] = 3 // zone records under a format-3 header
-	if err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil {
+	if _, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil {
 		t.Fatal("zone records restored from a format-3 snapshot")
 	}
 }

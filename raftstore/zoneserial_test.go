@@ -41,7 +41,7 @@ func TestFSM_ZoneSerialIsUniquePerState(t *testing.T) {
 	}
 	snap := persist(t, h.f)
 	fresh := newHarness(t)
-	if err := fresh.f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+	if _, err := fresh.f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 		t.Fatal(err)
 	}
 	if got := fresh.view().ZoneSerial(); got != t0+2 {
@@ -130,7 +130,7 @@ func TestFSM_RestoreTakesTheSnapshotsSerial(t *testing.T) {
 	ahead.counting(0)
 	ahead.apply(env(t, loneB.typ, t0+900, "", loneB.body))
 	for name, h := range map[string]*fsmHarness{"a node that had applied more": ahead, "a node starting empty": newHarness(t)} {
-		if err := h.f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
+		if _, err := h.f.Restore(io.NopCloser(bytes.NewReader(snap))); err != nil {
 			t.Fatal(err)
 		}
 		if got := h.view().ZoneSerial(); got != want {

@@ -28,7 +28,6 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
-	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
@@ -60,7 +59,7 @@ func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result
 	}
 	s.n++
 	s.applied = append(s.applied, e.Type)
-	out := s.fsm.Apply(&raft.Log{Index: s.n, Term: 1, Type: raft.LogCommand, Data: b})
+	out := s.fsm.ApplyEntries([]raftstore.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
 	return out.(command.Result), nil
 }
 

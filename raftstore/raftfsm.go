@@ -1,0 +1,117 @@
+package raftstore
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// raftFSM is the state machine as Raft sees it: it hands committed log
+// entries to the FSM and keeps what the store needs to know about the log
+// (the last entry applied, the bytes since the last snapshot, the latest
+// entries' sizes), times snapshots and wakes waiters once entries are
+// applied. The FSM itself reads no clock; the times here are the store's.
+type raftFSM struct {
+	*FSM
+	log     *slog.Logger
+	metrics *metrics
+	// seen is the index of the last log entry ApplyBatch finished (command
+	// or configuration); WaitReady compares it with raft's AppliedIndex,
+	// which moves when entries are handed over, before they are applied.
+	seen atomic.Uint64
+	// sinceSnapshot counts the command bytes applied since the last
+	// snapshot was captured (see Store.snapshotBySize).
+	sinceSnapshot atomic.Uint64
+	// tail remembers the sizes of the latest command entries, so the store
+	// keeps its log bounded by bytes (Store.boundTrailingLogs).
+	tail *logTail
+	// applied wakes waiters once a batch is applied or a snapshot restored.
+	applied *applied
+}
+
+var _ raft.BatchingFSM = (*raftFSM)(nil)
+
+// newRaftFSM returns an empty state machine for Raft. logger may be nil;
+// m may be nil.
+func newRaftFSM(logger *slog.Logger, m *metrics) *raftFSM {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &raftFSM{FSM: NewFSM(logger, m), log: logger, metrics: m, applied: newApplied(), tail: newLogTail(defaultTailEntries)}
+}
+
+// Apply applies one log entry; see ApplyBatch.
+func (f *raftFSM) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies committed log entries (FSM.ApplyEntries), then wakes
+// waiters.
+func (f *raftFSM) ApplyBatch(logs []*raft.Log) []any {
+	if len(logs) == 0 {
+		return nil
+	}
+	es := make([]Entry, len(logs))
+	for i, l := range logs {
+		es[i] = Entry{Index: l.Index, Term: l.Term, Command: l.Type == raft.LogCommand, Data: l.Data}
+		if es[i].Command {
+			f.sinceSnapshot.Add(uint64(len(l.Data)))
+			f.tail.add(l.Index, uint64(len(l.Data)))
+		}
+	}
+	out := f.ApplyEntries(es)
+	f.seen.Store(logs[len(logs)-1].Index)
+	f.applied.advance()
+	return out
+}
+
+// Snapshot captures the current state in O(1); Persist encodes it while
+// the FSM goes on applying.
+func (f *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.sinceSnapshot.Store(0)
+	return &raftSnapshot{w: f.Capture(), metrics: f.metrics}, nil
+}
+
+// Restore replaces all state with a snapshot (FSM.Restore), then wakes
+// waiters.
+func (f *raftFSM) Restore(rc io.ReadCloser) error {
+	start := time.Now()
+	r, err := f.FSM.Restore(rc)
+	if err != nil {
+		return err
+	}
+	f.tail.reset()
+	f.sinceSnapshot.Store(0)
+	f.applied.advance()
+	f.metrics.snapshotRestored(time.Since(start))
+	f.log.Info("restored snapshot", "serial", r.Serial, "took", time.Since(start), "entities", r.Entities, "pairs", r.Pairs, "verps", r.Verps, "tokens", r.Tokens, "challenges", r.Challenges)
+	return nil
+}
+
+// raftSnapshot is a captured state as Raft persists it.
+type raftSnapshot struct {
+	w       io.WriterTo
+	metrics *metrics
+}
+
+// Persist streams the snapshot into sink, cancelling it on error.
+func (s *raftSnapshot) Persist(sink raft.SnapshotSink) error {
+	start := time.Now()
+	n, err := s.w.WriteTo(sink)
+	if err != nil {
+		if cerr := sink.Cancel(); cerr != nil {
+			err = fmt.Errorf("%w (cancelling: %w)", err, cerr)
+		}
+		return fmt.Errorf("persisting snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("closing snapshot sink: %w", err)
+	}
+	s.metrics.snapshotPersisted(time.Since(start), n)
+	return nil
+}
+
+// Release does nothing: the snapshot holds only garbage-collected values.
+func (s *raftSnapshot) Release() {}
