@@ -150,7 +150,7 @@ func TestSnapshot_RestoresFormat5(t *testing.T) {
 	wantRejected(t, h.do(command.EntityPut, command.EntityBody{Name: "relays", Group: true}), command.Conflict, "taken")
 	snap := persist(t, f)
 	snap[len(snapMagic)] = 5
-	if err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil || !strings.Contains(err.Error(), "format 5") {
+	if _, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(snap))); err == nil || !strings.Contains(err.Error(), "format 5") {
 		t.Fatalf("a format-6 body under a format-5 header: %v", err)
 	}
 }
