@@ -354,12 +354,11 @@ func TestTLSCluster_NewNodeInstallsSnapshotOverTLS(t *testing.T) {
 	ca := newCA(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a := tlsNode(t, ca, "a", true, "s")
-	rc := a.raft.ReloadableConfig()
-	rc.TrailingLogs = 2
-	if err := a.raft.ReloadConfig(rc); err != nil {
-		t.Fatal(err)
-	}
+	// A configured TrailingLogs, not a reload: the store's loop reloads
+	// its own bound every 2 s (boundTrailingLogs), which undid a reload
+	// made here whenever the writes below took longer (1 run in 4 under
+	// -race).
+	a := tlsNodeWith(t, t.TempDir(), ca, "a", true, "s", func(c *Config) { c.TrailingLogs = 2 })
 	if err := a.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
