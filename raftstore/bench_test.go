@@ -305,8 +305,10 @@ func BenchmarkSnapshot_Restore3MPairsFromStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap, _ := bigFSM(1_000_000, 3_000_000).Snapshot()
-	if err := snap.Persist(sink); err != nil {
+	if _, err := bigFSM(1_000_000, 3_000_000).Capture().WriteTo(sink); err != nil {
+		b.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()
@@ -317,7 +319,7 @@ func BenchmarkSnapshot_Restore3MPairsFromStore(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := NewFSM(quietLogger(), nil).Restore(rc); err != nil {
+		if _, err := NewFSM(quietLogger(), nil).Restore(rc); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -193,7 +193,7 @@ func TestSnapshot_DelegationRestoreRefusesWhatApplyWould(t *testing.T) {
 				}
 			}
 			tx.Commit()
-			err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(persist(t, h.f))))
+			_, err := NewFSM(nil, nil).Restore(io.NopCloser(bytes.NewReader(persist(t, h.f))))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("restore: %v, want an error saying %q", err, c.want)
 			}
