@@ -26,12 +26,25 @@ const defaultTailEntries = 32768
 // Raft's own entry-count threshold keeps working alongside. It runs until
 // Close.
 func (s *Store) snapshotBySize() {
-	var before uint64
+	var before, burst uint64
+	idle := 0
 	s.every(snapshotCheckEvery, func() {
 		s.boundTrailingLogs()
 		n := s.fsm.sinceSnapshot.Load()
 		quiet := n == before && n > s.cfg.TrailingBytes
+		switch {
+		case n == before:
+			idle++
+		case n > before:
+			burst, idle = burst+n-before, 0
+		default: // a snapshot reset the count
+			burst, idle = burst+n, 0
+		}
 		before = n
+		if idle == returnAfterIdle && burst > s.cfg.TrailingBytes {
+			s.returnMemory()
+			burst = 0
+		}
 		if n < s.cfg.SnapshotBytes && !quiet {
 			return
 		}
@@ -40,9 +53,6 @@ func (s *Store) snapshotBySize() {
 		switch {
 		case err == nil:
 			s.log.Info("snapshot taken", "reason", "applied bytes", "bytes_since_last", n, "took", time.Since(start))
-			if quiet {
-				s.returnMemory()
-			}
 		case errors.Is(err, raft.ErrNothingNewToSnapshot), errors.Is(err, raft.ErrRaftShutdown):
 		default:
 			s.log.Warn("snapshot by size failed", "bytes_since_last", n, "err", err)
@@ -50,13 +60,21 @@ func (s *Store) snapshotBySize() {
 	})
 }
 
+// returnAfterIdle is how many checks in a row with nothing applied make a
+// node that applied more than TrailingBytes since it last returned memory
+// return it (returnMemory): 10 s, well past the pauses of an import on a
+// loaded machine (a first version returned memory after each quiet
+// snapshot, which such pauses triggered 29 times in one 10M import, each
+// forced collection slowing the import further).
+const returnAfterIdle = 5
+
 // returnMemory hands the memory a bulk import churned through back to the
-// system once the import has ended and its snapshot is written (the
-// snapshot held the View it started from, so every leaf written since
-// was a copy): a forced collection, then every free page returned. The
-// collector otherwise keeps the heap at up to twice the live data (GOGC)
-// until it is needed again: at 10M pairs, about 1 GiB of RSS more than
-// the index holds. A busy node never gets here.
+// system once the node has been idle for a while after it (snapshots
+// during the import held the Views they started from, so every leaf
+// written meanwhile was a copy): a forced collection, then every free page
+// returned. The collector otherwise keeps the heap at up to twice the live
+// data (GOGC) until it is needed again: at 10M pairs, about 1 GiB of RSS
+// more than the index holds. A busy node never gets here.
 func (s *Store) returnMemory() {
 	start := time.Now()
 	debug.FreeOSMemory()
