@@ -137,14 +137,14 @@ func retryable(err error) bool {
 }
 
 // waitApplied waits, bounded by ctx and ApplyTimeout, until this node's
-// index holds log index idx (a command entry). It reads the index's serial,
-// not raft's AppliedIndex, which moves when entries are handed to the FSM,
-// before it has applied them. Giving up is not an error: the entry is
-// committed.
+// index holds log index idx (holds: not raft's AppliedIndex alone, which
+// moves when entries are handed to the FSM, before it has applied them,
+// nor the index's serial, which a restored backup sets to another
+// cluster's log index). Giving up is not an error: the entry is committed.
 func (s *Store) waitApplied(ctx context.Context, idx uint64) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	defer cancel()
-	_ = s.fsm.applied.waitFor(ctx, s.stop, func() bool { return s.fsm.Index().Load().Serial() >= idx })
+	_ = s.waitFSM(ctx, idx)
 }
 
 // toRemote translates a store error into the RPC's error codes.

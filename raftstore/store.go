@@ -345,36 +345,56 @@ func (s *Store) NodeID() string { return s.id }
 func (s *Store) Addr() string { return string(s.trans.LocalAddr()) }
 
 // WaitReady returns once a leader is known and this node's FSM has applied
-// everything committed when it looked (on the leader, after a Barrier).
+// everything committed when it looked (on the leader, after a Barrier). It
+// waits on the apply path's wakes (applied), and looks again at their
+// recheck for what moves without one: the leader, no-ops, barriers.
 func (s *Store) WaitReady(ctx context.Context) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	var target uint64
 	for {
-		if s.raft.State() == raft.Shutdown {
-			return ErrClosed
-		}
-		if _, id := s.raft.LeaderWithID(); id != "" {
-			if s.raft.State() == raft.Leader {
-				if err := wait(ctx, s.raft.Barrier(s.timeout(ctx))); err == nil {
-					return nil
-				} else if ctx.Err() != nil {
-					return fmt.Errorf("waiting for raft barrier: %w", err)
-				}
-			} else {
-				if target == 0 {
-					target = s.raft.CommitIndex()
-				}
-				if target > 0 && s.holds(target) {
-					return nil
-				}
+		leading := false
+		err := s.fsm.applied.waitFor(ctx, s.stop, func() bool {
+			switch _, id := s.raft.LeaderWithID(); {
+			case s.raft.State() == raft.Shutdown:
+				return true
+			case id == "":
+				return false
+			case s.raft.State() == raft.Leader:
+				leading = true
+				return true
+			case target == 0:
+				target = s.raft.CommitIndex()
 			}
+			return target > 0 && s.holds(target)
+		})
+		switch {
+		case err != nil:
+			return fmt.Errorf("waiting for raft to be ready: %w", err)
+		case s.raft.State() == raft.Shutdown:
+			return ErrClosed
+		case !leading:
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for raft to be ready: %w", ctx.Err())
-		case <-tick.C:
+		if err := s.leaderBarrier(ctx); err == nil || ctx.Err() != nil {
+			return err
 		}
+	}
+}
+
+// leaderBarrier waits for a barrier on the leader. When it fails while ctx
+// lasts (leadership lost, or a transfer under way) it returns after a
+// recheck, for WaitReady to look again.
+func (s *Store) leaderBarrier(ctx context.Context) error {
+	err := wait(ctx, s.raft.Barrier(s.timeout(ctx)))
+	if err == nil {
+		return nil
+	}
+	t := time.NewTimer(s.fsm.applied.recheck)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for raft barrier: %w", err)
+	case <-t.C:
+		return err
 	}
 }
 
