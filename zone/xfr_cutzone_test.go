@@ -88,19 +88,17 @@ func TestXFR_CutZonesForAScopedKey(t *testing.T) {
 	}
 }
 
-// TestXFR_CutZonesNotifyThePostmaster: the cut zones of the delegation
-// inside the configured prefix are NOTIFYed, signed with the postmaster's
-// scoped key, when their records change: a change elsewhere keeps their
-// serial and sends nothing, a pair added inside moves the sender cut alone.
-func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
-	ix := fixture(t)
-	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+// notifySink is a postmaster's server that knows keys: it reports each
+// NOTIFY as "zone key serial", key being "unsigned" or "bad" when the
+// signature does not verify.
+func notifySink(t *testing.T, keys map[string]string) (string, <-chan string) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan string, 16)
-	srv := &dns.Server{PacketConn: pc, TsigSecret: map[string]string{pmKey: pmSecret},
+	got := make(chan string, 64)
+	srv := &dns.Server{PacketConn: pc, TsigSecret: keys,
 		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, m *dns.Msg) {
 			status := "unsigned"
 			if m.IsTsig() != nil {
@@ -113,17 +111,66 @@ func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
 			if len(m.Answer) > 0 {
 				serial = m.Answer[0].(*dns.SOA).Serial
 			}
-			got <- fmt.Sprintf("%s %s %d", m.Question[0].Name, status, serial)
+			select {
+			case got <- fmt.Sprintf("%s %s %d", m.Question[0].Name, status, serial):
+			default:
+			}
 			r := new(dns.Msg)
 			r.SetReply(m)
 			_ = w.WriteMsg(r)
 		})}
 	go func() { _ = srv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String(), got
+}
+
+// TestXFR_CutNotifySignedWithThePostmastersOwnKey: of two scoped keys
+// holding a delegation (a wide one and the postmaster's own), the NOTIFY
+// to that postmaster's server is signed with its own, the narrowest
+// holding its prefix; a server whose prefix no scoped key holds gets it
+// unsigned, never signed with the operator's key.
+func TestXFR_CutNotifySignedWithThePostmastersOwnKey(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	const wideKey = "aa-wide."
+	own, ownGot := notifySink(t, map[string]string{pmKey: pmSecret})
+	other, otherGot := notifySink(t, map[string]string{})
+	startXFR(t, ix, func(c *XFRConfig) {
+		c.Keys[pmKey] = pmSecret
+		c.Keys[wideKey] = pmSecret
+		c.Scopes = map[string][]netip.Prefix{pmKey: {netip.MustParsePrefix("192.0.2.0/24")}, wideKey: {netip.MustParsePrefix("192.0.0.0/16")}}
+		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Target: own}, {Prefix: netip.MustParsePrefix("192.0.0.0/8"), Target: other}}
+	})
+	tx := ix.Begin()
+	tx.SetZoneSerial(60)
+	tx.Commit()
+	for _, c := range []struct {
+		got  <-chan string
+		want string
+	}{{ownGot, pmKey}, {otherGot, "unsigned"}} {
+		select {
+		case m := <-c.got:
+			if f := strings.Fields(m); len(f) != 3 || f[1] != c.want {
+				t.Errorf("NOTIFY %q, want one signed %s", m, c.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no NOTIFY, want one signed %s", c.want)
+		}
+	}
+}
+
+// TestXFR_CutZonesNotifyThePostmaster: the cut zones of the delegation
+// inside the configured prefix are NOTIFYed, signed with the postmaster's
+// scoped key, when their records change: a change elsewhere keeps their
+// serial and sends nothing, a pair added inside moves the sender cut alone.
+func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	target, got := notifySink(t, map[string]string{pmKey: pmSecret})
 	x := startXFR(t, ix, func(c *XFRConfig) {
 		c.Keys[pmKey] = pmSecret
 		c.Scopes = map[string][]netip.Prefix{pmKey: {netip.MustParsePrefix("192.0.2.0/24")}}
-		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Target: pc.LocalAddr().String()}}
+		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Target: target}}
 	})
 	tx := ix.Begin()
 	tx.SetZoneSerial(60)

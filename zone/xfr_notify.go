@@ -2,6 +2,7 @@ package zone
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -101,8 +102,8 @@ func (n *notifier) round(ctx context.Context) {
 // cutRound notifies the postmasters' servers of the cut zones of the
 // delegations inside their prefixes whose serial moved since the last
 // NOTIFY (a cut zone's serial moves only when its records change), each
-// signed with a key scoped to that delegation when there is one (their
-// server knows only its own key).
+// signed with the key scoped to the server's prefix (keyFor: their server
+// knows only its own key).
 func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 	if len(n.x.cfg.NotifyCuts) == 0 {
 		return
@@ -116,7 +117,7 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 			if cn.Prefix.Bits() > d.Prefix.Bits() || !cn.Prefix.Contains(d.Prefix.Addr()) {
 				continue
 			}
-			key := n.keyFor(d)
+			key := n.keyFor(cn.Prefix)
 			for _, tree := range record.Trees() {
 				origin, err := qname.Cut(d.Prefix, tree, n.x.apex)
 				if err != nil {
@@ -153,22 +154,25 @@ func (n *notifier) firstKey() string {
 	return names[0]
 }
 
-// keyFor is the first key by name scoped to a prefix holding d, else the
-// first key.
-func (n *notifier) keyFor(d *record.Delegation) string {
-	var names []string
+// keyFor is the key of the postmaster's server told of the cut zones
+// inside target: the key scoped most narrowly to a prefix holding all of
+// target (first by name among equals), the one that server shares with
+// the cluster; "" (unsigned) when no scoped key holds it. Neither another
+// postmaster's key nor the operator's ever signs a message to a
+// postmaster's server.
+func (n *notifier) keyFor(target netip.Prefix) string {
+	best, bits := "", -1
 	for k, scope := range n.x.cfg.Scopes {
 		for _, p := range scope {
-			if p.Bits() <= d.Prefix.Bits() && p.Contains(d.Prefix.Addr()) {
-				names = append(names, k)
+			if p.Bits() > target.Bits() || !p.Contains(target.Addr()) {
+				continue
+			}
+			if p.Bits() > bits || p.Bits() == bits && k < best {
+				best, bits = k, p.Bits()
 			}
 		}
 	}
-	if len(names) == 0 {
-		return n.firstKey()
-	}
-	slices.Sort(names)
-	return names[0]
+	return best
 }
 
 // send notifies one secondary of one zone, signed with key unless "".
