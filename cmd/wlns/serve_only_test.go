@@ -47,11 +47,20 @@ func TestReadTSIGKeys_ScopedKeys(t *testing.T) {
 	if got := scopes["pm-umkc."]; len(scopes) != 1 || len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("scopes %v, want pm-umkc. %v only", scopes, want)
 	}
-	bad := filepath.Join(dir, "bad")
-	if err := os.WriteFile(bad, []byte("pm hmac-sha256 cG9zdG1hc3Rlci1vZi11bWtjLWtleS1zZWNyZXQ= 192.0.2.0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := readTSIGKeys(bad); err == nil || !strings.Contains(err.Error(), "line 1") {
-		t.Errorf("a scope that is no prefix: %v", err)
+	for _, c := range []struct{ why, text, want string }{
+		{"a scope that is no prefix", "pm hmac-sha256 cG9zdG1hc3Rlci1vZi11bWtjLWtleS1zZWNyZXQ= 192.0.2.0\n", "line 1"},
+		// A second line of one name replaced the secret and added its
+		// prefixes to the first's: an unscoped key became scoped, or a
+		// postmaster's key reached a second prefix.
+		{"one name twice", "pm hmac-sha256 cG9zdG1hc3Rlci1vZi11bWtjLWtleS1zZWNyZXQ= 192.0.2.0/24\n" +
+			"PM. hmac-sha256 b3BlcmF0b3ItdHNpZy1rZXktc2VjcmV0LXZhbHVl 198.51.100.0/24\n", "line 2"},
+	} {
+		bad := filepath.Join(dir, "bad")
+		if err := os.WriteFile(bad, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := readTSIGKeys(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %s", c.why, err, c.want)
+		}
 	}
 }

@@ -119,6 +119,9 @@ func readTSIGKeys(path string) (map[string]string, map[string][]netip.Prefix, er
 			return nil, nil, fmt.Errorf("%s line %d: want \"name hmac-sha256 base64-secret [prefix ...]\"", path, n)
 		}
 		name := dns.CanonicalName(fields[0])
+		if _, dup := keys[name]; dup {
+			return nil, nil, fmt.Errorf("%s line %d: key %s given twice: one line a key, its prefixes on that line", path, n, name)
+		}
 		keys[name] = fields[2]
 		for _, s := range fields[3:] {
 			p, err := netip.ParsePrefix(s)
