@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -383,4 +385,57 @@ func refreshes(t *testing.T, n *Node) float64 {
 		sum += pb.GetCounter().GetValue()
 	}
 	return sum
+}
+
+// TestChild_DamagedCopyIsNotServed: a zone copy cut short on a line
+// boundary (its SOA kept), cut mid-line, emptied or overwritten is not
+// served after a restart — the node waits for a transfer instead of
+// crashing or answering from part of the zone — and, given its primary,
+// the node transfers the zone whole although the SOA of the damaged copy
+// is current.
+func TestChild_DamagedCopyIsNotServed(t *testing.T) {
+	c := startCluster(t, fixture(), nil)
+	c.delegate(t)
+	dir := t.TempDir()
+	ch := startChild(t, dir, []string{c.xfr.Addr().String()}, nil)
+	ch.waitReady(t)
+	dave := "dave.umkc.edu.4.2.0.192.sender." + apex
+	if m := ask(t, ch.addr, dave, dns.TypeA); len(m.Answer) == 0 {
+		t.Fatalf("dave before the restart: %v", m)
+	}
+	ch.n.Shutdown()
+	path := filepath.Join(dir, "2.0.192.sender."+apex+".zone")
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(whole), "\n")
+	soaOnly := lines[0] + lines[1] // the header comment and the SOA
+	for _, c := range []struct{ why, text string }{
+		{"cut after its SOA", soaOnly},
+		{"cut mid-line", string(whole[:len(whole)*2/3])},
+		{"empty", ""},
+		{"overwritten", strings.Repeat("\x00\xff$INCLUDE /etc/passwd\n", 40)},
+	} {
+		if err := os.WriteFile(path, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		again := startChild(t, dir, []string{"127.0.0.1:1"}, nil)
+		if ok, why := again.n.Ready(); ok || !strings.Contains(why, "sender") {
+			t.Errorf("%s: ready %v (%s), want the sender zone waiting for a transfer", c.why, ok, why)
+		}
+		if m := ask(t, again.addr, dave, dns.TypeA); m.Rcode != dns.RcodeServerFailure {
+			t.Errorf("%s: dave answered %s %v, want SERVFAIL until a transfer", c.why, dns.RcodeToString[m.Rcode], m.Answer)
+		}
+		again.n.Shutdown()
+	}
+	if err := os.WriteFile(path, []byte(soaOnly), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again := startChild(t, dir, []string{c.xfr.Addr().String()}, nil)
+	again.waitReady(t)
+	if m := ask(t, again.addr, dave, dns.TypeA); len(m.Answer) == 0 {
+		t.Errorf("after a restart on a copy cut after its SOA, with the primary: dave answered %s %v, want listed",
+			dns.RcodeToString[m.Rcode], m.Answer)
+	}
 }

@@ -2,9 +2,15 @@ package childzone
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -12,7 +18,15 @@ import (
 
 // A zone's copy is <Dir>/<origin>zone in zone-file syntax; its
 // modification time is when a primary last answered the zone's SOA, so a
-// restarted node knows how stale its copy is.
+// restarted node knows how stale its copy is. Its last line is a comment
+// holding the SHA-256 of every byte before it: a copy cut short on a line
+// boundary still reads as a zone, with the primary's serial, so the node
+// would serve it — and, the serial being current, never transfer it
+// again. A copy whose sum does not match is not loaded.
+
+// sumPrefix starts a copy's last line, followed by the hex SHA-256 of
+// every byte before that line.
+const sumPrefix = "; sha256 "
 
 func (n *Node) path(s *slot) string { return filepath.Join(n.cfg.Dir, s.origin+"zone") }
 
@@ -27,10 +41,13 @@ func (n *Node) save(s *slot, d *data) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, a no-op
 	w := bufio.NewWriter(tmp)
-	fmt.Fprintf(w, "; %s as transferred by wlns serve --serve-only\n", s.origin)
+	sum := sha256.New()
+	body := io.MultiWriter(w, sum)
+	fmt.Fprintf(body, "; %s as transferred by wlns serve --serve-only\n", s.origin)
 	for _, rr := range d.records() {
-		fmt.Fprintln(w, rr.String())
+		fmt.Fprintln(body, rr.String())
 	}
+	fmt.Fprintf(w, "%s%x\n", sumPrefix, sum.Sum(nil))
 	err = w.Flush()
 	if err == nil {
 		err = tmp.Sync()
@@ -72,15 +89,7 @@ func (n *Node) load(s *slot) {
 	if err != nil {
 		return
 	}
-	var rrs []dns.RR
-	zp := dns.NewZoneParser(bufio.NewReader(f), s.origin, n.path(s))
-	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		rrs = append(rrs, rr)
-	}
-	d, err := newData(s.origin, rrs)
-	if err == nil {
-		err = zp.Err()
-	}
+	d, err := n.readCopy(s, f)
 	if err != nil {
 		n.log.Warn("zone copy unusable, waiting for a transfer", "zone", s.origin, "err", err)
 		return
@@ -89,4 +98,29 @@ func (n *Node) load(s *slot) {
 	s.ok.Store(st.ModTime().UnixNano())
 	n.log.Info("zone copy loaded", "zone", s.origin, "serial", d.soa.Serial, "names", len(d.owners),
 		"refreshed", st.ModTime().UTC().Format(time.RFC3339))
+}
+
+// readCopy reads a copy whose last line sums every byte before it.
+func (n *Node) readCopy(s *slot, f *os.File) (*data, error) {
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndex(b, []byte("\n"+sumPrefix))
+	if i < 0 {
+		return nil, errors.New("no checksum line: cut short")
+	}
+	body, last := b[:i+1], strings.TrimSpace(string(b[i+1+len(sumPrefix):]))
+	if sum := sha256.Sum256(body); last != hex.EncodeToString(sum[:]) {
+		return nil, errors.New("checksum does not match: cut short or damaged")
+	}
+	var rrs []dns.RR
+	zp := dns.NewZoneParser(bytes.NewReader(body), s.origin, n.path(s))
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	return newData(s.origin, rrs)
 }
