@@ -116,13 +116,14 @@ func (g *grouper) take() []*proposal {
 }
 
 // commit proposes one entry for batch and answers every proposal in it.
+// The disk is checked here, once per entry, not once per write: a group
+// of n writes paid n statfs calls (5% of the leader's CPU per write).
 func (g *grouper) commit(batch []*proposal) {
-	data, err := groupEntry(batch)
-	if err != nil {
-		answer(batch, proposed{err: fmt.Errorf("%w: %w", ErrInvalidCommand, err)})
+	if err := g.s.disk.check(); err != nil {
+		answer(batch, proposed{err: fmt.Errorf("%w; nothing was applied", err)})
 		return
 	}
-	f := g.s.raft.Apply(data, g.s.cfg.ApplyTimeout)
+	f := g.s.raft.Apply(groupEntry(batch), g.s.cfg.ApplyTimeout)
 	if err := wait(context.Background(), f); err != nil {
 		answer(batch, proposed{err: err})
 		return
@@ -143,20 +144,16 @@ func (g *grouper) commit(batch []*proposal) {
 }
 
 // groupEntry is the log entry of batch: its one command as it is, or a
-// Group of them.
-func groupEntry(batch []*proposal) ([]byte, error) {
+// Group of them spliced from the commands' encoded bytes.
+func groupEntry(batch []*proposal) []byte {
 	if len(batch) == 1 {
-		return batch[0].b, nil
+		return batch[0].b
 	}
-	body := command.GroupBody{Commands: make([]command.Envelope, len(batch))}
+	cmds, raw := make([]*command.Envelope, len(batch)), make([][]byte, len(batch))
 	for i, p := range batch {
-		body.Commands[i] = *p.e
+		cmds[i], raw[i] = p.e, p.b
 	}
-	e, err := command.New(command.Group, batch[len(batch)-1].e.Time, "", body)
-	if err != nil {
-		return nil, err
-	}
-	return e.Encode()
+	return command.EncodeGroup(batch[len(batch)-1].e.Time, cmds, raw)
 }
 
 // answer gives every proposal in batch the same outcome.

@@ -265,6 +265,19 @@ func listBucket(b *bbolt.Bucket) ([]SpoolEntry, error) {
 	return out, err
 }
 
+// waiting is how many entries are pending: 0 after one cursor step when
+// none are (every write asks, and counts walked both buckets).
+func (sp *spool) waiting() (pending int) {
+	_ = sp.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketPending)
+		if k, _ := b.Cursor().First(); k != nil {
+			pending = b.Stats().KeyN
+		}
+		return nil
+	})
+	return pending
+}
+
 // counts returns how many entries are pending and failed.
 func (sp *spool) counts() (pending, failed int) {
 	_ = sp.db.View(func(tx *bbolt.Tx) error {

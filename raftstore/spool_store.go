@@ -134,7 +134,7 @@ func (s *Store) ApplyOrSpool(ctx context.Context, e *command.Envelope) (command.
 		return res, false, err
 	}
 	var err error
-	if p, _ := s.spool.sp.counts(); p > 0 {
+	if p := s.spool.sp.waiting(); p > 0 {
 		if err = checkProposal(e); err != nil {
 			return command.Result{}, false, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 		}

@@ -253,10 +253,7 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if err := checkProposal(e); err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
-	if err := s.disk.check(); err != nil {
-		return command.Result{}, 0, fmt.Errorf("applying %s: %w; nothing was applied", e.Type, err)
-	}
-	b, err := e.Encode()
+	b, err := e.Encode() // the disk is checked once per entry (grouper.commit)
 	if err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}

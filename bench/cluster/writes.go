@@ -25,6 +25,7 @@ type writesRun struct {
 	writers int
 	stats   opStats
 	cpu     map[string]float64 // CPU seconds per node ID, "bench", "machine"
+	entries float64            // log entries the leader committed while timed
 }
 
 // measureWrites starts three voters, fills them with -n pairs (-n 0: none),
@@ -49,8 +50,12 @@ func measureWrites(ctx context.Context, c config, work string, out io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	pprof := "127.0.0.1:" + port
-	nodes, err := startVoters(ctx, bin, work, 3, pprof)
+	fport, err := kit.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	pprof, fpprof := "127.0.0.1:"+port, "127.0.0.1:"+fport
+	nodes, err := startVoters(ctx, bin, work, 3, pprof, fpprof)
 	for _, n := range nodes {
 		defer n.Stop()
 	}
@@ -84,12 +89,17 @@ func measureWrites(ctx context.Context, c config, work string, out io.Writer) (*
 		go func() { defer wg.Done(); timedWrites(wctx, hc, leader, w, &rec) }()
 	}
 	time.Sleep(2 * time.Second)
-	prof := profileLeader(ctx, hc, pprof, c.duration, c.outDir)
+	prof := profile(ctx, hc, pprof, c.duration, c.outDir, "writes-leader.pprof")
+	fprof := profile(ctx, hc, fpprof, c.duration, c.outDir, "writes-follower.pprof")
+	ia := commitIndex(ctx, leader)
 	a := markCPU(nodes...)
 	time.Sleep(c.duration)
 	b := markCPU(nodes...)
-	if err := <-prof; err != nil {
-		fmt.Fprintln(out, "leader profile:", err)
+	r.entries = commitIndex(ctx, leader) - ia
+	for who, ch := range map[string]<-chan error{"leader": prof, "follower": fprof} {
+		if err := <-ch; err != nil {
+			fmt.Fprintln(out, who, "profile:", err)
+		}
 	}
 	cancel()
 	wg.Wait()
@@ -101,18 +111,31 @@ func measureWrites(ctx context.Context, c config, work string, out io.Writer) (*
 	return r, nil
 }
 
+// commitIndex is the node's raft commit index (0 when unread).
+func commitIndex(ctx context.Context, n *kit.Node) float64 {
+	m, err := n.Metrics(ctx)
+	if err != nil {
+		return 0
+	}
+	return m["wlns_raft_commit_index"]
+}
+
 // startVoters starts n nodes, the first bootstrapping and the others
 // joining it, and waits until all are voters; the first serves the Go
-// profiler on pprof. The nodes started are
+// profiler on pprof, the second on fpprof. The nodes started are
 // returned also on an error, for the caller to stop.
-func startVoters(ctx context.Context, bin, work string, n int, pprof string) ([]*kit.Node, error) {
+func startVoters(ctx context.Context, bin, work string, n int, pprof, fpprof string) ([]*kit.Node, error) {
 	first, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: "n1", Apex: zone, Args: []string{"--pprof", pprof}})
 	if err != nil {
 		return nil, err
 	}
 	nodes := []*kit.Node{first}
 	for i := 2; i <= n; i++ {
-		nd, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: fmt.Sprintf("n%d", i), Apex: zone, Join: first.Ready.Raft})
+		var args []string
+		if i == 2 {
+			args = []string{"--pprof", fpprof}
+		}
+		nd, err := kit.StartNode(ctx, kit.NodeSpec{Bin: bin, Work: work, ID: fmt.Sprintf("n%d", i), Apex: zone, Join: first.Ready.Raft, Args: args})
 		if err != nil {
 			return nodes, err
 		}
@@ -133,6 +156,7 @@ func (r *writesRun) render(c config) string {
 	fmt.Fprintf(&b, "| pairs in the index | %d |\n", r.pairs)
 	fmt.Fprintf(&b, "| writers (`POST /v1/pairs` into the leader, keep-alive) | %d |\n", r.writers)
 	fmt.Fprintf(&b, "| committed writes/s | **%.0f** (%d in %.0f s, %d failed) |\n", s.rate, ok, secs, s.failed)
+	fmt.Fprintf(&b, "| writes per log entry | %.1f (%.0f entries) |\n", float64(ok)/max(r.entries, 1), r.entries)
 	fmt.Fprintf(&b, "| latency p50 / p99 / max | %s / %s / %s ms |\n", ms(s.p50), ms(s.p99), ms(s.max))
 	for _, id := range []string{"n1", "n2", "n3", "bench"} {
 		who := id
@@ -145,9 +169,9 @@ func (r *writesRun) render(c config) string {
 	return b.String()
 }
 
-// profileLeader saves a CPU profile of the leader over d into
-// dir/writes-leader.pprof (no dir: none); the channel gives the outcome.
-func profileLeader(ctx context.Context, hc *http.Client, addr string, d time.Duration, dir string) <-chan error {
+// profile saves a CPU profile of the process serving the Go profiler on
+// addr over d into dir/name (no dir: none); the channel gives the outcome.
+func profile(ctx context.Context, hc *http.Client, addr string, d time.Duration, dir, name string) <-chan error {
 	done := make(chan error, 1)
 	if dir == "" {
 		done <- nil
@@ -172,7 +196,7 @@ func profileLeader(ctx context.Context, hc *http.Client, addr string, d time.Dur
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			return os.WriteFile(filepath.Join(dir, "writes-leader.pprof"), b, 0o644)
+			return os.WriteFile(filepath.Join(dir, name), b, 0o644)
 		}()
 	}()
 	return done
