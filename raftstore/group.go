@@ -9,20 +9,24 @@ import (
 )
 
 // Group commit: concurrent Apply calls on the leader share log entries. A
-// proposal that finds fewer than groupInFlight entries on their way is
+// proposal that finds no entry on its way (fewer than groupInFlight) is
 // proposed at once, alone, as the plain entry it always was (a lone writer
-// sees no change, and writes nothing an older build cannot read); while
-// groupInFlight entries are being committed, new proposals queue, and the
-// next entry carries all of them as one command.Group. Every node then pays
-// raft's and the state machine's per-entry cost (log write, replication,
-// decode, one index commit) once per group instead of once per write.
+// sees no change, and writes nothing an older build cannot read); while an
+// entry is being committed, new proposals queue, and the next entry
+// carries all of them as one command.Group. Every node then pays raft's and
+// the state machine's per-entry cost (log write with two fdatasyncs,
+// replication, decode, one index commit) once per group instead of once
+// per write. One entry in flight rather than two makes the groups larger:
+// 30 instead of 20 writes per entry from 64 writers, and 15–20% less CPU
+// per write on every voter (raftstore/DESIGN.md "Group commit").
 const (
-	groupInFlight = 2
+	groupInFlight = 1
 	// groupMaxCommands and groupMaxBytes bound one Group.
 	groupMaxCommands = 1024
 	groupMaxBytes    = 1 << 20
 	// groupAlone is the entry size from which a command is never grouped
-	// (imports and batches are groups already).
+	// nor queued (imports and batches are groups already): it is proposed
+	// at once, whatever is in flight.
 	groupAlone = 64 << 10
 )
 
@@ -52,6 +56,12 @@ type proposed struct {
 // apply proposes e (encoded as b) and waits for its outcome or for ctx.
 func (g *grouper) apply(ctx context.Context, e *command.Envelope, b []byte) (command.Result, uint64, error) {
 	p := &proposal{ctx: ctx, e: e, b: b, done: make(chan proposed, 1)}
+	if len(b) >= groupAlone {
+		// Alone, beside the group in flight: single writes do not queue
+		// behind an import batch of megabytes.
+		go g.commit([]*proposal{p})
+		return await(ctx, p)
+	}
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
 	var batch []*proposal
@@ -63,6 +73,11 @@ func (g *grouper) apply(ctx context.Context, e *command.Envelope, b []byte) (com
 	if batch != nil {
 		go g.run(batch)
 	}
+	return await(ctx, p)
+}
+
+// await waits for p's outcome or for ctx.
+func await(ctx context.Context, p *proposal) (command.Result, uint64, error) {
 	select {
 	case o := <-p.done:
 		return o.res, o.idx, o.err
@@ -85,9 +100,9 @@ func (g *grouper) run(batch []*proposal) {
 	}
 }
 
-// take removes the next entry's proposals from the queue: one that must
-// go alone, or a run of groupable ones within the bounds. Proposals whose
-// caller gave up are answered and dropped (they were never proposed).
+// take removes the next entry's proposals from the queue, within the
+// bounds. Proposals whose caller gave up are answered and dropped (they
+// were never proposed).
 func (g *grouper) take() []*proposal {
 	var out []*proposal
 	size := 0
@@ -98,16 +113,12 @@ func (g *grouper) take() []*proposal {
 			g.queue = g.queue[1:]
 			continue
 		}
-		alone := len(p.b) >= groupAlone
-		if len(out) > 0 && (alone || len(out) == groupMaxCommands || size+len(p.b) > groupMaxBytes) {
+		if len(out) > 0 && (len(out) == groupMaxCommands || size+len(p.b) > groupMaxBytes) {
 			break
 		}
 		out = append(out, p)
 		size += len(p.b)
 		g.queue = g.queue[1:]
-		if alone {
-			break
-		}
 	}
 	if len(g.queue) == 0 {
 		g.queue = nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -97,4 +98,29 @@ func TestStore_ConcurrentWritesShareLogEntries(t *testing.T) {
 		t.Errorf("%d writes took %d log entries, %d of them groups: want fewer entries than writes", writers*each, entries, groups)
 	}
 	t.Logf("%d writes in %d log entries (%d groups)", writers*each, entries, groups)
+}
+
+func TestStore_LargeEntryGoesBesideTheGroupInFlight(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	mustApply(t, s, command.PairPut, "", command.PairBody{Sender: "first@example.org", IP: "192.0.2.1"})
+	s.group.mu.Lock()
+	s.group.inFlight = groupInFlight // as if a group were being committed
+	s.group.mu.Unlock()
+	defer func() {
+		s.group.mu.Lock()
+		s.group.inFlight = 0
+		s.group.mu.Unlock()
+	}()
+	batch := pairBatch(t, "192.0.2.2", 0, 1000)
+	if b, _ := batch.Encode(); len(b) < groupAlone {
+		t.Fatalf("the batch is %d bytes, below groupAlone", len(b))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.Apply(ctx, batch); err != nil {
+		t.Fatalf("a batch while a group is in flight: %v, want it proposed at once", err)
+	}
+	if n := s.Index().Load().Counts().Pairs; n != 1001 {
+		t.Errorf("%d pairs, want 1001", n)
+	}
 }
