@@ -66,8 +66,9 @@ func (g *grouper) apply(ctx context.Context, e *command.Envelope, b []byte) (com
 	g.queue = append(g.queue, p)
 	var batch []*proposal
 	if g.inFlight < groupInFlight {
-		g.inFlight++
-		batch = g.take()
+		if batch = g.take(); batch != nil { // nil when p's caller already gave up
+			g.inFlight++
+		}
 	}
 	g.mu.Unlock()
 	if batch != nil {

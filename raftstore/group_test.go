@@ -124,3 +124,19 @@ func TestStore_LargeEntryGoesBesideTheGroupInFlight(t *testing.T) {
 		t.Errorf("%d pairs, want 1001", n)
 	}
 }
+
+func TestStore_CancelledWritesLeaveTheGroupFree(t *testing.T) {
+	s := openStore(t, t.TempDir(), nil)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 3 { // each used to keep an in-flight slot for good
+		if _, err := s.Apply(gone, env(t, command.PairPut, t0, "", command.PairBody{Sender: fmt.Sprintf("gone%d@example.org", i), IP: "192.0.2.1"})); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("write with a cancelled context: %v, want ErrTimeout", err)
+		}
+	}
+	ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if _, err := s.Apply(ctx, env(t, command.PairPut, t0, "", command.PairBody{Sender: "next@example.org", IP: "192.0.2.1"})); err != nil {
+		t.Fatalf("the write after cancelled ones: %v", err)
+	}
+}
