@@ -213,20 +213,27 @@ func targetOffset(rr dns.RR) int {
 	return -1
 }
 
-// ownKey is the table key of a fully qualified, lower-case name: the wire
-// form of its labels before apex; "\x00" when it is not under apex.
+// ownKey is the table key of a fully qualified name: the wire form of its
+// labels before apex, ASCII lower-cased (a query's labels are), escapes
+// decoded (`a\.b` is one label, `\077` is "m"); "\x00" when it is not
+// under apex.
 func ownKey(name, apex string) string {
 	if !dns.IsSubDomain(apex, name) {
 		return "\x00"
 	}
-	rel := strings.TrimSuffix(strings.TrimSuffix(name, apex), ".")
-	if rel == "" {
-		return ""
+	var buf [256]byte
+	if _, err := dns.PackDomainName(dns.Fqdn(name), buf[:], 0, nil, false); err != nil {
+		return "\x00"
 	}
-	var b []byte
-	for _, l := range dns.SplitDomainName(rel) {
-		b = append(b, byte(len(l)))
-		b = append(b, l...)
+	off := 0
+	for range dns.CountLabel(name) - dns.CountLabel(apex) {
+		off += 1 + int(buf[off])
+	}
+	b := buf[:off]
+	for i, c := range b { // length bytes are at most 63, below 'A'
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
 	}
 	return string(b)
 }

@@ -307,3 +307,39 @@ func TestServer_ZoneRecordsGaugeCountsTheZoneRecords(t *testing.T) {
 		t.Fatalf("wlns_dns_zone_records %v, want served 2, unserved 1", got)
 	}
 }
+
+// A zone record whose name holds escaped octets (a dot inside a label,
+// \DDD for a letter) answers at the name those octets spell, and a target
+// spelled with them finds its glue: the table is keyed by wire labels,
+// not by the presentation text.
+func TestRespond_OwnNamesWithEscapedLabels(t *testing.T) {
+	r, ix := ownFixture(t)
+	setZoneRecords(ix,
+		record.ZoneRecord{Name: `a\.b`, Type: "A", Data: "192.0.2.7"},
+		record.ZoneRecord{Name: `\077x2`, Type: "A", Data: "192.0.2.26"},
+		record.ZoneRecord{Name: "@", Type: "MX", Data: `10 \109x2`})
+	v := ix.Load()
+	cases := []struct {
+		name  string
+		qtype uint16
+		answer,
+		extra []string
+	}{
+		{`a\.b.wl.example.org.`, dns.TypeA, []string{`a\.b.wl.example.org. 300 IN A 192.0.2.7`}, nil},
+		{"mx2.wl.example.org.", dns.TypeA, []string{"mx2.wl.example.org. 300 IN A 192.0.2.26"}, nil},
+		{"wl.example.org.", dns.TypeMX, []string{"wl.example.org. 300 IN MX 10 mx2.wl.example.org."}, []string{"mx2.wl.example.org. 300 IN A 192.0.2.26"}},
+	}
+	for _, tc := range cases {
+		m := ask(t, r, v, tc.name, tc.qtype)
+		if m.Rcode != dns.RcodeSuccess {
+			t.Errorf("%s %s: %s, want NOERROR", tc.name, dns.TypeToString[tc.qtype], dns.RcodeToString[m.Rcode])
+			continue
+		}
+		if got, want := rrs(t, m.Answer), normRRs(t, tc.answer); !slices.Equal(got, want) {
+			t.Errorf("%s answer\n got %q\nwant %q", tc.name, got, want)
+		}
+		if got, want := rrs(t, m.Extra), normRRs(t, tc.extra); !slices.Equal(got, want) {
+			t.Errorf("%s additional\n got %q\nwant %q", tc.name, got, want)
+		}
+	}
+}
