@@ -16,6 +16,9 @@ import (
 type applier struct {
 	txn *index.Txn
 	st  state
+	// ownGroups is set once st.groups is this applier's own copy, written
+	// in place (setGroup).
+	ownGroups bool
 }
 
 func (a *applier) view() *index.View { return a.txn.View() }

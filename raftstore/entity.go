@@ -90,7 +90,7 @@ func entityFromBody(b *command.EntityBody) (*record.Entity, *command.Rejection) 
 // group-name map in step.
 func (a *applier) putEntity(old, ent *record.Entity) {
 	a.txn.PutEntity(ent)
-	a.st = a.st.withGroup(old, ent)
+	a.setGroup(old, ent)
 }
 
 // entityDelete deletes an entity with its pairs and VERP sources.
@@ -113,7 +113,7 @@ func (a *applier) deleteEntity(ent *record.Entity) {
 		a.deleteRecordsOf(ent.ID)
 	}
 	a.txn.DeleteEntity(ent.ID)
-	a.st = a.st.withGroup(ent, nil)
+	a.setGroup(ent, nil)
 }
 
 // deleteRecordsOf deletes the pairs and VERP sources of entity id, in key

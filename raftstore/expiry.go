@@ -167,7 +167,7 @@ func (a *applier) expire(e *command.Envelope) (command.Result, Expired, *command
 	})
 	for _, ent := range ents {
 		a.txn.DeleteEntity(ent.ID)
-		a.st = a.st.withGroup(ent, nil)
+		a.setGroup(ent, nil)
 	}
 	var sw challengesSwept
 	if a.st.ch, sw = a.st.ch.sweep(b.Challenges, e.Time); sw.challenges > 0 {

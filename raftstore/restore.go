@@ -139,7 +139,7 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 			return err
 		}
 		rs.txn.PutEntity(ent)
-		if ent.Group { // rs.st is not published yet: no copy (withGroup's) needed
+		if ent.Group { // rs.st is not published yet: no copy (setGroup's) needed
 			rs.st.groups[groupKey(ent.Name)] = ent.ID
 		}
 		rs.n.entities++

@@ -102,7 +102,7 @@ func (rs *restored) finishFlat() error {
 	}
 	rs.n.entities = uint64(v.Counts().Entities)
 	v.EachEntity(func(e index.EntityRef) bool {
-		if e.Group() { // rs.st is not published yet: no copy (withGroup's) needed
+		if e.Group() { // rs.st is not published yet: no copy (setGroup's) needed
 			rs.st.groups[groupKey(e.Name())] = e.ID()
 		}
 		return true
