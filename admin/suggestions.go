@@ -43,9 +43,12 @@ type SuggestionCache struct {
 	at   time.Time
 	list []suggest.Suggestion
 	// gen counts Forget calls: a background run started before one does
-	// not store its list. running is true while one is under way.
+	// not store its list. running is true while one is under way, kept
+	// through Forget so that runs never overlap.
 	gen     uint64
 	running bool
+	// find computes a list; nil is suggest.Find with the defaults.
+	find func(*index.View) []suggest.Suggestion
 }
 
 // Get returns the suggestions of v, computed at most once per
@@ -58,7 +61,7 @@ func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion
 	defer c.mu.Unlock()
 	switch {
 	case c.list == nil:
-		c.list, c.at = find(v), now
+		c.list, c.at = c.compute(v), now
 	case (now.Sub(c.at) >= suggestionsTTL || now.Before(c.at)) && !c.running:
 		c.running = true
 		go c.refresh(v, now, c.gen)
@@ -69,12 +72,21 @@ func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion
 // refresh computes the list of v in the background and keeps it unless
 // Forget was called since it started.
 func (c *SuggestionCache) refresh(v *index.View, now time.Time, gen uint64) {
-	list := find(v)
+	list := c.compute(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.running = false
 	if c.gen == gen {
-		c.list, c.at, c.running = list, now, false
+		c.list, c.at = list, now
 	}
+}
+
+// compute is c.find, or find.
+func (c *SuggestionCache) compute(v *index.View) []suggest.Suggestion {
+	if c.find != nil {
+		return c.find(v)
+	}
+	return find(v)
 }
 
 // find is suggest.Find with the defaults, never nil.
@@ -93,7 +105,7 @@ func (a *API) SuggestionCache() *SuggestionCache { return a.suggest }
 // Forget drops the cached suggestions, after an accept changed them.
 func (c *SuggestionCache) Forget() {
 	c.mu.Lock()
-	c.list, c.running = nil, false
+	c.list = nil
 	c.gen++
 	c.mu.Unlock()
 }

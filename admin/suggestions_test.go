@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
+	"github.com/wlns/wlns/suggest"
 )
 
 // seedSuggestions registers relays and verifies senders through them so
@@ -173,5 +176,40 @@ func TestSuggestionCache_StaleListServedWhileRecomputed(t *testing.T) {
 	c.refresh(empty, later, gen) // a run that started before Forget
 	if got := c.Get(full, later); len(got) != 2 {
 		t.Fatalf("after Forget a stale run's list was kept: %+v", got)
+	}
+}
+
+// TestSuggestionCache_OneBackgroundRunThroughForget: an accept's Forget
+// while a background run is under way does not let a second one start
+// beside it (at 10M pairs each costs seconds of CPU; every accept started
+// one more before).
+func TestSuggestionCache_OneBackgroundRunThroughForget(t *testing.T) {
+	env := newTestEnv(t)
+	v := env.store.Index().Load()
+	started, release := make(chan int64, 8), make(chan struct{})
+	var calls atomic.Int64
+	c := SuggestionCache{find: func(*index.View) []suggest.Suggestion {
+		if k := calls.Add(1); k != 1 && k != 3 { // 1 and 3 are readers' own runs
+			started <- k
+			<-release
+		}
+		return []suggest.Suggestion{}
+	}}
+	defer close(release)
+	now := time.Unix(1_700_000_000, 0)
+	c.Get(v, now)
+	c.Get(v, now.Add(suggestionsTTL))
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no background run past the minute")
+	}
+	c.Forget()
+	c.Get(v, now.Add(suggestionsTTL)) // computes a list at once
+	c.Get(v, now.Add(3*suggestionsTTL))
+	select {
+	case k := <-started:
+		t.Fatalf("background run %d started while the first was under way", k)
+	case <-time.After(300 * time.Millisecond):
 	}
 }
