@@ -101,7 +101,7 @@ func TestRelays_PostmasterEditsAndDeletesTheirLoneRelay(t *testing.T) {
 	}
 
 	body := r.do("GET", "/console/relays/delete?id=1", cookie, nil).Body.String()
-	for _, want := range []string{"Delete the relay <strong>192.0.2.4</strong>?", "192.0.2.4/32", "1 pairs and VERP sources", `action="/console/relays/delete"`} {
+	for _, want := range []string{"Delete the relay <strong>192.0.2.4</strong>?", "192.0.2.4/32", "1 pair or VERP source through it is deleted", `action="/console/relays/delete"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the confirmation page lacks %q:\n%s", want, body)
 		}
@@ -139,7 +139,7 @@ func TestGroups_DeleteWithinThePrefixesOnly(t *testing.T) {
 		t.Errorf("the group form links no delete:\n%s", body)
 	}
 	body := r.do("GET", "/console/groups/delete?id="+b, cookie, nil).Body.String()
-	for _, want := range []string{"Delete the group <strong>bgroup</strong>?", "198.51.100.0/28", "1 pairs and VERP sources"} {
+	for _, want := range []string{"Delete the group <strong>bgroup</strong>?", "198.51.100.0/28", "1 pair or VERP source through it is deleted"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the confirmation page lacks %q:\n%s", want, body)
 		}

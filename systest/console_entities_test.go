@@ -72,7 +72,7 @@ func TestConsole_EditAndDeleteRelaysInBrowser(t *testing.T) {
 
 	// Delete it: the confirmation page, then the zone forgets it.
 	br.submit(`a[aria-label="Delete relay `+consoleRelay+`"]`, "Delete the relay "+consoleRelay+"?")
-	br.waitText("1 pairs and VERP sources through it are deleted with it")
+	br.waitText("1 pair or VERP source through it is deleted with it")
 	br.checkA11y("relay-delete")
 	br.shot("42-relay-delete-confirm")
 	br.submit(`form[action="/console/relays/delete"] button`, "Deleted.")
