@@ -98,17 +98,9 @@ func normalizeGroupName(s string) (string, error) {
 	return name, nil
 }
 
-func groupByName(v *index.View, name string) *record.Entity {
-	var found *record.Entity
-	v.EachEntity(func(e index.EntityRef) bool {
-		if e.Group() && e.Name() == name {
-			found = e.Entity()
-			return false
-		}
-		return true
-	})
-	return found
-}
+// groupByName is v's group named name, from the index's name table (a
+// walk of every entity only after entities changed, not per request).
+func groupByName(v *index.View, name string) *record.Entity { return v.GroupNamed(name).Entity() }
 
 // lookupGroup finds a group by ID or name.
 func lookupGroup(v *index.View, ref string) (*record.Entity, error) {

@@ -36,6 +36,8 @@ type Index struct {
 	cold, ecold *arena
 	// hooks are called with each View before it is published (OnPublish).
 	hooks atomic.Pointer[[]func(*View)]
+	// names finds groups by name for every View (View.GroupNamed).
+	names *GroupNames
 }
 
 // OnPublish registers f, called with every View a Txn commits, on the
@@ -59,8 +61,8 @@ func (ix *Index) OnPublish(f func(*View)) {
 
 // New returns an empty index.
 func New() *Index {
-	ix := &Index{cold: newArena(), ecold: newEntityArena()}
-	ix.cur.Store(&View{zone: 1}) // the SOA serial before any write
+	ix := &Index{cold: newArena(), ecold: newEntityArena(), names: &GroupNames{}}
+	ix.cur.Store(&View{zone: 1, names: ix.names}) // the SOA serial before any write
 	return ix
 }
 
@@ -95,6 +97,9 @@ type View struct {
 	zoneRecords *record.ZoneRecords
 	// deleg holds the delegated prefixes; nil when there are none.
 	deleg *delegations
+	// names is the Index's group name table (GroupNamed), shared by all
+	// its Views.
+	names *GroupNames
 }
 
 // Counts says how many records of each kind a View holds.

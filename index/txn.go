@@ -25,7 +25,7 @@ func (ix *Index) Begin() *Txn {
 // BeginEmpty starts a Txn on an empty index, for restoring a snapshot off to
 // the side: readers see the old data until Commit swaps the new in whole.
 func (ix *Index) BeginEmpty() *Txn {
-	return &Txn{ix: ix, v: &View{zone: 1}, cold: newArena(), ecold: newEntityArena(), gen: ix.gens.Add(1)}
+	return &Txn{ix: ix, v: &View{zone: 1, names: ix.names}, cold: newArena(), ecold: newEntityArena(), gen: ix.gens.Add(1)}
 }
 
 // View returns the version being built, so the writer can read its own
