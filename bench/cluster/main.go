@@ -29,7 +29,9 @@
 // With -mode writes it answers issue 10's write rate: three voters (filled
 // with -n pairs first), -writers clients each committing one new pair per
 // `POST /v1/pairs` into the leader for -duration; committed writes per
-// second, latency percentiles and every process's CPU per write.
+// second, writes per log entry, latency percentiles and every process's
+// CPU per write; CPU profiles of the leader and of one follower go to
+// -out (writes-leader.pprof, writes-follower.pprof).
 package main
 
 import (
