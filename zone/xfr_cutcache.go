@@ -80,8 +80,19 @@ func (z *cutZones) get(ctx context.Context, x *XFR, v *index.View, d *record.Del
 		old.seen, old.built, old.took = next.seen, next.built, next.took
 		return old, nil
 	}
+	z.prune(x, v)
 	z.copies[origin] = next
 	return next, nil
+}
+
+// prune drops the copies of cuts v no longer has (a delegation deleted or
+// moved): each holds a whole cut zone, and nothing asks for it again.
+func (z *cutZones) prune(x *XFR, v *index.View) {
+	for origin := range z.copies {
+		if d, _ := x.cutOf(v, origin); d == nil {
+			delete(z.copies, origin)
+		}
+	}
 }
 
 // writeCut writes out a cut zone as Export writes it and reads it back.

@@ -227,3 +227,40 @@ func TestXFR_CutZonesNotifyThePostmaster(t *testing.T) {
 		t.Errorf("a second NOTIFY for one change: %s", m)
 	}
 }
+
+// TestXFR_CutCopiesOfADeletedDelegationAreDropped: the copy of a cut zone
+// goes once its delegation is deleted (each holds the whole cut zone, and
+// a deleted delegation's was kept for the life of the node).
+func TestXFR_CutCopiesOfADeletedDelegationAreDropped(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	delegate(t, ix, "203.0.113.0/24", "ns.pm.example", 51)
+	x := startXFR(t, ix, nil)
+	for _, zone := range []string{"2.0.192.relay.wl.example.org.", "113.0.203.relay.wl.example.org."} {
+		if rrs, err := transfer(t, x, zone, dns.TypeAXFR, 0, testKey, testSecret); err != nil || len(rrs) == 0 {
+			t.Fatalf("%s: %v", zone, err)
+		}
+	}
+	tx := ix.Begin()
+	tx.DeleteDelegation(netip.MustParsePrefix("192.0.2.0/24"))
+	tx.PutEntity(&record.Entity{ID: 9, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")}})
+	tx.SetZoneSerial(52)
+	tx.Commit()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := transfer(t, x, "113.0.203.relay.wl.example.org.", dns.TypeAXFR, 0, testKey, testSecret); err != nil {
+			t.Fatal(err)
+		}
+		x.cuts.mu.Lock()
+		_, kept := x.cuts.copies["2.0.192.relay.wl.example.org."]
+		n := len(x.cuts.copies)
+		x.cuts.mu.Unlock()
+		if !kept && n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("copies of %d cut zones, the deleted delegation's kept %v; want the other's alone", n, kept)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
