@@ -69,7 +69,10 @@ func (c *Counter) Count(id uint64) {
 }
 
 // Fold moves to now's day (closing the old one) and grows the table to
-// hold entity IDs below bound; call it about once a minute.
+// hold entity IDs below bound; call it about once a minute. A Count that
+// began before one Fold must end before the next (a query takes far less
+// than a minute): a table this Fold replaces is drained again at the
+// next Fold, then dropped.
 func (c *Counter) Fold(now time.Time, bound uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

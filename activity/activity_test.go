@@ -75,25 +75,28 @@ func TestCounter_KeepsDaysAndTheDaysAfterAGap(t *testing.T) {
 }
 
 // TestCounter_NoCountLostToFolds counts from several goroutines while the
-// table grows under them: every answer is found afterwards.
+// table grows under them: every answer is found afterwards. Each fold
+// runs beside a round of counts, and the round ends before the next fold:
+// the contract (Fold's doc), a query outlives no fold interval. Folds back
+// to back beside one long run of counts broke it: a goroutine that loaded
+// a table and was descheduled for two folds added to a table no longer
+// drained (79999 of 80000 in 1 of 15 runs under -race on a loaded machine).
 func TestCounter_NoCountLostToFolds(t *testing.T) {
 	c := New(day0, 1)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 20000 {
-				c.Count(uint64(g + 1))
-				_ = i
-			}
-		}()
-	}
 	for b := uint64(2000); b < 200000; b += 20000 {
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 2000 {
+					c.Count(uint64(g + 1))
+				}
+			}()
+		}
 		c.Fold(day0, b)
+		wg.Wait()
 	}
-	wg.Wait()
-	c.Fold(day0, 0)
 	c.Fold(day0, 0)
 	if got := c.Sum(day0, nil, true)[Days-1]; got != 80000 {
 		t.Fatalf("counted %d, want 80000", got)
