@@ -56,7 +56,7 @@ func (s *Service) ConfirmReply(ctx context.Context, token string) (*record.Chall
 
 // confirm proposes challenge.confirm for token with method.
 func (s *Service) confirm(ctx context.Context, token, method string) (Answer, error) {
-	c := s.Open(token)
+	c := s.Lookup(ctx, token)
 	if c == nil {
 		return Answer{}, ErrUnknownToken
 	}
@@ -73,7 +73,7 @@ func (s *Service) confirm(ctx context.Context, token, method string) (Answer, er
 // reportForgery closes the challenge of token as a forgery: no new
 // challenges for the pair for SuppressFor.
 func (s *Service) reportForgery(ctx context.Context, token string) (Answer, error) {
-	c := s.Open(token)
+	c := s.Lookup(ctx, token)
 	if c == nil {
 		return Answer{}, ErrUnknownToken
 	}
@@ -94,7 +94,7 @@ func (s *Service) reportForgery(ctx context.Context, token string) (Answer, erro
 // opened (one is open, the domain is listed, a limit, no quorum) the
 // report is taken alone and Reason says why.
 func (s *Service) reportList(ctx context.Context, token string) (Answer, error) {
-	c := s.Open(token)
+	c := s.Lookup(ctx, token)
 	if c == nil || c.Kind != record.ChallengePair {
 		return Answer{}, ErrUnknownToken
 	}

@@ -77,7 +77,9 @@ func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 		s.in.m.rcpt(rcptUnknown)
 		return errNoSuchToken
 	}
-	if c := s.in.svc.Open(token); c == nil {
+	ctx, cancel := context.WithTimeout(s.in.base, catchUpWait)
+	defer cancel()
+	if c := s.in.svc.Lookup(ctx, token); c == nil {
 		s.in.m.rcpt(rcptUnknown)
 		return errNoSuchToken
 	}

@@ -68,7 +68,7 @@ func (f *fakeReplies) ForwardPostmaster(_ context.Context, msg []byte) error {
 	return f.forwardErr
 }
 
-func (f *fakeReplies) Open(token string) *record.Challenge {
+func (f *fakeReplies) Lookup(_ context.Context, token string) *record.Challenge {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.open[strings.ToLower(token)]
@@ -208,7 +208,7 @@ func TestInbound_RefusesRelayAndUnknownTokensAtRcpt(t *testing.T) {
 			}
 		})
 	}
-	if f.Open(toks[0]) == nil {
+	if f.Lookup(context.Background(), toks[0]) == nil {
 		t.Error("refused recipients touched an open challenge")
 	}
 	if got := gauge(t, reg, MetricInboundRcpts, "result", rcptRelay); got != 3 {
@@ -378,7 +378,7 @@ func TestInbound_StoreFailureAsksToRetry(t *testing.T) {
 	if stage != "data" || smtpCode(err) != 451 {
 		t.Fatalf("got %s %v, want 451 after DATA", stage, err)
 	}
-	if f.Open(toks[0]) == nil {
+	if f.Lookup(context.Background(), toks[0]) == nil {
 		t.Error("challenge no longer open after a failed confirmation")
 	}
 }

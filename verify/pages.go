@@ -108,7 +108,7 @@ func (s *Service) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action, token, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/verify/"), "/")
-	c := s.Open(token)
+	c := s.Lookup(r.Context(), token)
 	if !ok || c == nil || !validAction(action, c) {
 		s.pages.write(w, http.StatusNotFound, notFoundPage)
 		return
