@@ -16,8 +16,8 @@ import (
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/expiry"
+	"github.com/wlns/wlns/fsm"
 	"github.com/wlns/wlns/index"
-	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/record"
 )
 
@@ -32,7 +32,7 @@ const (
 // machine, without Raft: the same rejections as a cluster, no network.
 type fsmStore struct {
 	mu     sync.Mutex
-	fsm    *raftstore.FSM
+	fsm    *fsm.FSM
 	n      uint64
 	err    error // returned by Apply when set
 	leader bool
@@ -69,7 +69,7 @@ func (s *fsmStore) applyLocked(e *command.Envelope) (command.Result, error) {
 		return command.Result{}, err
 	}
 	s.n++
-	out := s.fsm.ApplyEntries([]raftstore.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
+	out := s.fsm.ApplyEntries([]fsm.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
 	return out.(command.Result), nil
 }
 
@@ -92,7 +92,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	st := &fsmStore{fsm: raftstore.NewFSM(slog.New(slog.DiscardHandler), nil), leader: true}
+	st := &fsmStore{fsm: fsm.NewFSM(slog.New(slog.DiscardHandler), nil), leader: true}
 	env := &testEnv{t: t, store: st, reg: prometheus.NewRegistry(), now: time.Unix(1_700_000_000, 0)}
 	api, err := New(Config{
 		NodeID:     "node1",

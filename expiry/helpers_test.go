@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wlns/wlns/command"
-	"github.com/wlns/wlns/raftstore"
+	"github.com/wlns/wlns/fsm"
 )
 
 // t0 is the clock of the tests' first commands.
@@ -20,7 +20,7 @@ const day = 24 * time.Hour
 type node struct {
 	tb     testing.TB
 	mu     sync.Mutex
-	fsm    *raftstore.FSM
+	fsm    *fsm.FSM
 	idx    uint64
 	leader bool
 	// proposed are the envelopes applied, in order.
@@ -28,7 +28,7 @@ type node struct {
 }
 
 func newNode(tb testing.TB) *node {
-	return &node{tb: tb, fsm: raftstore.NewFSM(nil, nil), leader: true}
+	return &node{tb: tb, fsm: fsm.NewFSM(nil, nil), leader: true}
 }
 
 func (n *node) IsLeader() bool { return n.leader }
@@ -42,7 +42,7 @@ func (n *node) Apply(_ context.Context, e *command.Envelope) (command.Result, er
 	}
 	n.idx++
 	n.proposed = append(n.proposed, e)
-	return n.fsm.ApplyEntries([]raftstore.Entry{{Index: n.idx, Term: 1, Command: true, Data: b}})[0].(command.Result), nil
+	return n.fsm.ApplyEntries([]fsm.Entry{{Index: n.idx, Term: 1, Command: true, Data: b}})[0].(command.Result), nil
 }
 
 // must applies a command at time at and fails on rejection.

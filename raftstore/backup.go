@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm"
 )
 
 // ErrNotEmpty means a backup was not restored because the store already
@@ -122,7 +123,7 @@ func (s *Store) RestoreBackup(ctx context.Context, r io.Reader) (BackupCounts, e
 		return BackupCounts{}, err
 	}
 	above := s.Index().Load().ZoneSerial()
-	if now := uint32(time.Now().Unix()); serialBefore(above, now) {
+	if now := uint32(time.Now().Unix()); fsm.SerialBefore(above, now) {
 		above = now
 	}
 	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: size}
@@ -155,7 +156,7 @@ func (s *Store) restorable() error {
 // what it holds; a truncated or damaged one is an error wrapping
 // ErrCorruptSnapshot. Use it to refuse a bad file before starting anything.
 func CheckBackup(r io.Reader) (BackupCounts, error) {
-	rs, err := CheckSnapshot(r)
+	rs, err := fsm.CheckSnapshot(r)
 	if err != nil {
 		return BackupCounts{}, fmt.Errorf("the backup is unusable: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 func TestStore_ChallengesThroughRaftSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, nil)
-	mustApply(t, s, groupA.typ, "", groupA.body)
+	mustApply(t, s, command.EntityPut, "", command.EntityBody{Name: "Relays-A", Group: true, Prefixes: []string{"192.0.2.0/24", "2001:db8::/48"}})
 	mustApply(t, s, command.ChallengeOpen, "open-1", chOpen("c1", "dave@umkc.edu", "192.0.2.5"))
 	mustApply(t, s, command.ChallengeOpen, "", chOpen("c2", "eve@umkc.edu", "192.0.2.5"))
 	mustApply(t, s, command.ChallengeReport, "", chReport("c2", "forgery", 3600))

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm"
 )
 
 // Errors Store.Apply and Store.WaitReady return when a command could not be
@@ -42,3 +43,7 @@ var (
 	// to raft.
 	ErrInvalidCommand = command.ErrInvalidEnvelope
 )
+
+// ErrCorruptSnapshot means a snapshot stream is truncated, fails its
+// checksum or does not parse; restoring it changed nothing.
+var ErrCorruptSnapshot = fsm.ErrCorruptSnapshot

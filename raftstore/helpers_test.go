@@ -1,93 +1,21 @@
 package raftstore
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/netip"
-	"testing"
 
-	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm/fsmtest"
 	"github.com/wlns/wlns/index"
 )
 
-// t0 is the proposer time test commands carry.
-const t0 = 1_700_000_000
+// The shared test helpers (fsmtest).
+const t0 = fsmtest.T0
 
-// env builds an envelope or fails the test.
-func env(tb testing.TB, typ command.Type, now int64, req string, body any) *command.Envelope {
-	tb.Helper()
-	e, err := command.New(typ, now, req, body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return e
-}
-
-// fsmHarness feeds envelopes to an FSM as raft would, numbering the log.
-type fsmHarness struct {
-	tb  testing.TB
-	f   *FSM
-	idx uint64
-	now int64
-}
-
-func newHarness(tb testing.TB) *fsmHarness {
-	return &fsmHarness{tb: tb, f: NewFSM(nil, nil), now: t0}
-}
-
-// logs encodes envelopes as consecutive log entries.
-func (h *fsmHarness) logs(es ...*command.Envelope) []Entry {
-	out := make([]Entry, len(es))
-	for i, e := range es {
-		b, err := e.Encode()
-		if err != nil {
-			h.tb.Fatal(err)
-		}
-		h.idx++
-		out[i] = Entry{Index: h.idx, Term: 1, Command: true, Data: b}
-	}
-	return out
-}
-
-// apply applies envelopes as one raft batch and returns their results.
-func (h *fsmHarness) apply(es ...*command.Envelope) []command.Result {
-	h.tb.Helper()
-	resp := h.f.ApplyEntries(h.logs(es...))
-	out := make([]command.Result, len(resp))
-	for i, r := range resp {
-		out[i] = r.(command.Result)
-	}
-	return out
-}
-
-// do applies one command at the harness time, without a ReqID.
-func (h *fsmHarness) do(typ command.Type, body any) command.Result {
-	h.tb.Helper()
-	return h.apply(env(h.tb, typ, h.now, "", body))[0]
-}
-
-// ok applies one command and fails the test if it is rejected.
-func (h *fsmHarness) ok(typ command.Type, body any) command.Result {
-	h.tb.Helper()
-	r := h.do(typ, body)
-	if r.Err != nil {
-		h.tb.Fatalf("%s %+v: %v", typ, body, r.Err)
-	}
-	return r
-}
-
-func (h *fsmHarness) view() *index.View { return h.f.Index().Load() }
-
-// persist returns the snapshot bytes of the FSM's current state.
-func persist(tb testing.TB, f *FSM) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	if _, err := f.Capture().WriteTo(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
+var (
+	env                         = fsmtest.Env
+	secretHash                  = fsmtest.SecretHash
+	chOpen, chConfirm, chReport = fsmtest.ChallengeOpen, fsmtest.ChallengeConfirm, fsmtest.ChallengeReport
+	cpuTime, reportCPU          = fsmtest.CPUTime, fsmtest.ReportCPU
+)
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
@@ -98,11 +26,3 @@ func entityIDOf(v *index.View, ip string) uint64 {
 	}
 	return 0
 }
-
-// secretHash is the hex SHA-256 a token stores for secret.
-func secretHash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
-func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wlns/wlns/fsm"
 	"github.com/wlns/wlns/index"
 )
 
@@ -55,7 +56,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Leader clock time (Unix seconds) of the last expire command this node applied.",
 		}),
 	}
-	for _, k := range ExpiredKinds() {
+	for _, k := range fsm.ExpiredKinds() {
 		m.expired.WithLabelValues(k)
 	}
 	m.collectors = []prometheus.Collector{m.apply, m.snapDur, m.snapSize, m.restoreDur, m.expired, m.lastSweep}
@@ -196,7 +197,7 @@ func (m *metrics) snapshotRestored(d time.Duration) {
 
 // Swept records an applied expire command: its time and what it deleted
 // (FSM's Metrics).
-func (m *metrics) Swept(at int64, n Expired) {
+func (m *metrics) Swept(at int64, n fsm.Expired) {
 	if m == nil {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/fsm"
 )
 
 // raftFSM is the state machine as Raft sees it: it hands committed log
@@ -16,7 +18,7 @@ import (
 // entries' sizes), times snapshots and wakes waiters once entries are
 // applied. The FSM itself reads no clock; the times here are the store's.
 type raftFSM struct {
-	*FSM
+	*fsm.FSM
 	log     *slog.Logger
 	metrics *metrics
 	// seen is the index of the last log entry ApplyBatch finished (command
@@ -41,7 +43,7 @@ func newRaftFSM(logger *slog.Logger, m *metrics) *raftFSM {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &raftFSM{FSM: NewFSM(logger, m), log: logger, metrics: m, applied: newApplied(), tail: newLogTail(defaultTailEntries)}
+	return &raftFSM{FSM: fsm.NewFSM(logger, m), log: logger, metrics: m, applied: newApplied(), tail: newLogTail(defaultTailEntries)}
 }
 
 // Apply applies one log entry; see ApplyBatch.
@@ -53,9 +55,9 @@ func (f *raftFSM) ApplyBatch(logs []*raft.Log) []any {
 	if len(logs) == 0 {
 		return nil
 	}
-	es := make([]Entry, len(logs))
+	es := make([]fsm.Entry, len(logs))
 	for i, l := range logs {
-		es[i] = Entry{Index: l.Index, Term: l.Term, Command: l.Type == raft.LogCommand, Data: l.Data}
+		es[i] = fsm.Entry{Index: l.Index, Term: l.Term, Command: l.Type == raft.LogCommand, Data: l.Data}
 		if es[i].Command {
 			f.sinceSnapshot.Add(uint64(len(l.Data)))
 			f.tail.add(l.Index, uint64(len(l.Data)))

@@ -16,7 +16,7 @@ import (
 // fails: that answer conflicts.
 func TestSpoolReplay_AnswerGivenByAnotherRequestIsDone(t *testing.T) {
 	s := openStore(t, t.TempDir(), nil)
-	mustApply(t, s, groupA.typ, "", groupA.body)
+	mustApply(t, s, command.EntityPut, "", command.EntityBody{Name: "Relays-A", Group: true, Prefixes: []string{"192.0.2.0/24", "2001:db8::/48"}})
 	mustApply(t, s, command.ChallengeOpen, "", chOpen("c1", "dave@umkc.edu", "192.0.2.5"))
 	mustApply(t, s, command.ChallengeOpen, "", chOpen("c2", "eve@umkc.edu", "192.0.2.5"))
 	mustApply(t, s, command.ChallengeOpen, "", chOpen("c3", "ann@umkc.edu", "192.0.2.5"))

@@ -140,39 +140,6 @@ func TestSpoolable_Types(t *testing.T) {
 	}
 }
 
-func TestAlreadyApplied_Rule(t *testing.T) {
-	h := newHarness(t)
-	h.ok(command.EntityPut, command.EntityBody{Group: true, Name: "UMKC", Prefixes: []string{"198.51.100.0/24", "203.0.113.5"}})
-	entry := func(unknown bool, ty command.Type, body any) SpoolEntry {
-		return SpoolEntry{Envelope: env(t, ty, t0, "x", body), Unknown: unknown}
-	}
-	group := command.EntityBody{Group: true, Name: "umkc", Prefixes: []string{"203.0.113.5", "198.51.100.0/24"}}
-	other := command.EntityBody{Group: true, Name: "other", Prefixes: []string{"198.51.100.0/24"}}
-	conflict := command.Reject(command.Conflict, "taken")
-	notFound := command.Reject(command.NotFound, "no such token")
-	for _, tc := range []struct {
-		name string
-		e    SpoolEntry
-		rej  *command.Rejection
-		want bool
-	}{
-		{"entity created by an earlier attempt", entry(true, command.EntityPut, group), conflict, true},
-		{"entity never proposed before", entry(false, command.EntityPut, group), conflict, false},
-		{"prefix taken by someone else", entry(true, command.EntityPut, other), conflict, false},
-		{"entity update conflict", entry(true, command.EntityPut, command.EntityBody{ID: 1, Group: true, Name: "umkc"}), conflict, false},
-		{"confirm used by an earlier attempt", entry(true, command.ChallengeConfirm, command.ChallengeConfirmBody{TokenHash: "ab"}), notFound, true},
-		{"confirm never proposed: token expired", entry(false, command.ChallengeConfirm, command.ChallengeConfirmBody{TokenHash: "ab"}), notFound, false},
-		{"report used by an earlier attempt", entry(true, command.ChallengeReport, command.ChallengeReportBody{TokenHash: "ab"}), notFound, true},
-		{"pair rejection is real", entry(true, command.PairPut, command.PairBody{Sender: "a@b.example", Entity: 9}), notFound, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := h.f.Repeated(tc.e.Envelope, tc.e.Unknown, tc.rej); got != tc.want {
-				t.Fatalf("alreadyApplied = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestApplyOrSpool_QueuesBehindPendingEntries(t *testing.T) {
 	s := openStore(t, t.TempDir(), nil)
 	now := time.Now().Unix()

@@ -18,6 +18,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
@@ -257,8 +258,8 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
-	if len(b) > MaxEntry {
-		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), MaxEntry)
+	if len(b) > fsm.MaxEntry {
+		return command.Result{}, 0, fmt.Errorf("%w: %d bytes is over the %d-byte entry limit", ErrInvalidCommand, len(b), fsm.MaxEntry)
 	}
 	actx, cancel := context.WithTimeout(ctx, s.timeout(ctx))
 	defer cancel()

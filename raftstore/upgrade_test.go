@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wlns/wlns/fsm"
 )
 
 // testdata/prev-release.tar.gz is a data folder the previous release (main
@@ -51,8 +53,8 @@ func TestStore_UpgradesADataFolderOfThePreviousRelease(t *testing.T) {
 	if _, err := s.Backup(ctx, &backup); err != nil {
 		t.Fatal(err)
 	}
-	if v := backup.Bytes()[len(snapMagic)]; v != snapVersion {
-		t.Fatalf("the new snapshot is format %d, want %d", v, snapVersion)
+	if v := backup.Bytes()[len("WLNSSNAP")]; v != fsm.SnapshotFormat {
+		t.Fatalf("the new snapshot is format %d, want %d", v, fsm.SnapshotFormat)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -60,7 +62,7 @@ func TestStore_UpgradesADataFolderOfThePreviousRelease(t *testing.T) {
 	s = open()
 	defer s.Close()
 	if !everything(s) {
-		t.Fatalf("restarted on the format-%d snapshot without every record: %+v", snapVersion, s.Index().Load().Counts())
+		t.Fatalf("restarted on the format-%d snapshot without every record: %+v", fsm.SnapshotFormat, s.Index().Load().Counts())
 	}
 }
 

@@ -4,14 +4,15 @@ import (
 	"fmt"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm"
 	"github.com/wlns/wlns/record"
 	"github.com/wlns/wlns/zonerec"
 )
 
-// checkProposal is CheckProposal with the store's own rule: a zone.put's
+// checkProposal is fsm.CheckProposal with the store's own rule: a zone.put's
 // RDATA parses (checkZoneRecords).
 func checkProposal(e *command.Envelope) error {
-	if err := CheckProposal(e); err != nil {
+	if err := fsm.CheckProposal(e); err != nil {
 		return err
 	}
 	return checkZoneRecords(e)

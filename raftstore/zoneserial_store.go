@@ -15,7 +15,7 @@ import (
 // propose it; the second changes nothing. A failure is returned, and the
 // caller's own proposal then meets the same cluster.
 func (s *Store) countSerial(ctx context.Context) error {
-	if s.fsm.serialCounts() {
+	if s.fsm.SerialCounts() {
 		return nil
 	}
 	return s.proposeSerial(ctx, command.ZoneSerialBody{})
@@ -41,7 +41,3 @@ func (s *Store) proposeSerial(ctx context.Context, b command.ZoneSerialBody) err
 	}
 	return nil
 }
-
-// serialCounts reports whether the applied state's zone serial counts
-// changes (a zone.serial entry was applied).
-func (f *FSM) serialCounts() bool { return f.counting.Load() }

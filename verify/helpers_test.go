@@ -31,8 +31,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wlns/wlns/command"
+	"github.com/wlns/wlns/fsm"
 	"github.com/wlns/wlns/index"
-	"github.com/wlns/wlns/raftstore"
 	"github.com/wlns/wlns/record"
 )
 
@@ -41,7 +41,7 @@ import (
 // applied so tests can assert that nothing was.
 type fsmStore struct {
 	mu      sync.Mutex
-	fsm     *raftstore.FSM
+	fsm     *fsm.FSM
 	n       uint64
 	applied []command.Type
 	err     error // returned by Apply when set
@@ -59,7 +59,7 @@ func (s *fsmStore) Apply(_ context.Context, e *command.Envelope) (command.Result
 	}
 	s.n++
 	s.applied = append(s.applied, e.Type)
-	out := s.fsm.ApplyEntries([]raftstore.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
+	out := s.fsm.ApplyEntries([]fsm.Entry{{Index: s.n, Term: 1, Command: true, Data: b}})[0]
 	return out.(command.Result), nil
 }
 
@@ -249,7 +249,7 @@ func newEnv(t testing.TB, change ...func(*Config)) *testEnv {
 	t.Helper()
 	k, _ := startSink(t, plainSink)
 	e := &testEnv{t: t, sink: k, reg: prometheus.NewRegistry(), now: time.Unix(1_800_000_000, 0),
-		store: &fsmStore{fsm: raftstore.NewFSM(slog.New(slog.DiscardHandler), nil)}}
+		store: &fsmStore{fsm: fsm.NewFSM(slog.New(slog.DiscardHandler), nil)}}
 	cfg := Config{
 		BaseURL: "https://wl.example.org", MailDomain: "wl.example.org",
 		Relay: Relay{Addr: k.addr, Timeout: 5 * time.Second, HELO: "node-1.wl.example.org"},
