@@ -1,15 +1,15 @@
 // Package raftstore is the replicated store: it runs hashicorp/raft over a
-// raft-boltdb/v2 log, applies command envelopes into the in-memory index
-// through a deterministic state machine (the FSM), keeps API tokens, the
-// verification state (challenges, forgery suppressions, rate-limit windows)
-// and the request-ID window in replicated state, and streams snapshots. A
-// node without a quorum keeps registrations and confirmations in a durable
-// local spool and commits them once a leader is back; the store also serves
-// leader-consistent reads, backups and restores.
+// raft-boltdb/v2 log and hands every committed entry to the state machine
+// (package fsm) through raftFSM, which also keeps what the store knows of
+// the log (applied index, bytes since the last snapshot, the latest
+// entries' sizes), times snapshots and wakes waiters once entries apply.
+// Around it: group commit, cluster membership (join, removal, status,
+// promotion) and forwarding writes to the leader, a durable local spool for
+// registrations and confirmations taken without a quorum, leader-consistent
+// reads, backups and restores, recovery, and the data folder's guards.
 //
-// It owns the meaning of every command (validation, conflicts, IDs, batches)
-// and the snapshot format. It must not serve DNS or HTTP, read a clock or a
-// random source inside the FSM, or let anything but the FSM write the index:
-// admin and the other writers change data only through Store.Apply, and the
-// DNS side only reads Index().Load().
+// It checks proposals before they reach the log (fsm.CheckProposal, and a
+// zone record's RDATA itself) and must not let anything but the FSM write
+// the index: admin and the other writers change data only through
+// Store.Apply, and the DNS side only reads Index().Load().
 package raftstore
