@@ -33,7 +33,7 @@ type Store interface {
 	// Apply proposes a command and returns once it is applied (or rejected).
 	Apply(ctx context.Context, e *command.Envelope) (command.Result, error)
 	// Index returns the in-memory index the store applies commands into.
-	Index() *index.Index
+	Index() index.Reader
 	// Token returns the token whose secret hashes to hash (hex SHA-256), or nil.
 	Token(hash string) *record.Token
 	// Tokens returns every token.

@@ -74,7 +74,7 @@ func (s *fsmStore) applyLocked(e *command.Envelope) (command.Result, error) {
 }
 
 func (s *fsmStore) IsLeader() bool                  { return s.leader }
-func (s *fsmStore) Index() *index.Index             { return s.fsm.Index() }
+func (s *fsmStore) Index() index.Reader             { return s.fsm.Index() }
 func (s *fsmStore) Token(hash string) *record.Token { return s.fsm.Token(hash) }
 func (s *fsmStore) Tokens() []*record.Token         { return s.fsm.Tokens() }
 func (s *fsmStore) Dismissals() []record.Dismissal {

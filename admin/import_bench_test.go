@@ -24,7 +24,7 @@ type nullStore struct {
 func (s *nullStore) Apply(context.Context, *command.Envelope) (command.Result, error) {
 	return command.Result{}, nil
 }
-func (s *nullStore) Index() *index.Index        { return s.ix }
+func (s *nullStore) Index() index.Reader        { return s.ix }
 func (s *nullStore) Token(string) *record.Token { return s.tok }
 func (s *nullStore) Tokens() []*record.Token    { return []*record.Token{s.tok} }
 func (s *nullStore) IsLeader() bool             { return true }

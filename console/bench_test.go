@@ -30,7 +30,7 @@ type readStore struct {
 func (s *readStore) Apply(context.Context, *command.Envelope) (command.Result, error) {
 	return command.Result{}, errors.New("read-only")
 }
-func (s *readStore) Index() *index.Index { return s.ix }
+func (s *readStore) Index() index.Reader { return s.ix }
 func (s *readStore) Token(hash string) *record.Token {
 	if hash == s.tok.Hash {
 		return s.tok

@@ -31,7 +31,7 @@ type Store interface {
 	// Apply proposes a command and returns once it is applied (or rejected).
 	Apply(ctx context.Context, e *command.Envelope) (command.Result, error)
 	// Index returns the in-memory index (read side only is used).
-	Index() *index.Index
+	Index() index.Reader
 	// Token returns the token whose secret hashes to hash, or nil.
 	Token(hash string) *record.Token
 	// Tokens returns every token.

@@ -57,7 +57,7 @@ func DefaultWindows() Windows {
 // Config configures a Runner.
 type Config struct {
 	// Index is the local index the touch loop reads.
-	Index *index.Index
+	Index index.Reader
 	// Store proposes commands.
 	Store Proposer
 	// Windows are the expiry windows per kind.

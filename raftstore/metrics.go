@@ -64,7 +64,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 // addStoreGauges adds the gauges that read live state.
-func (m *metrics) addStoreGauges(ix *index.Index, applied func() uint64, leader func() bool) {
+func (m *metrics) addStoreGauges(ix index.Reader, applied func() uint64, leader func() bool) {
 	kinds := []struct {
 		kind string
 		n    func(index.Counts) int

@@ -69,7 +69,7 @@ func (s *fsmStore) appliedCount() int {
 	return len(s.applied)
 }
 
-func (s *fsmStore) Index() *index.Index                        { return s.fsm.Index() }
+func (s *fsmStore) Index() index.Reader                        { return s.fsm.Index() }
 func (s *fsmStore) Challenge(h string) *record.Challenge       { return s.fsm.Challenge(h) }
 func (s *fsmStore) ChallengeByID(id string) *record.Challenge  { return s.fsm.ChallengeByID(id) }
 func (s *fsmStore) Challenges(fn func(*record.Challenge) bool) { s.fsm.Challenges(fn) }

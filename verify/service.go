@@ -19,7 +19,7 @@ type Store interface {
 	// rejected); a follower forwards it to the leader.
 	Apply(ctx context.Context, e *command.Envelope) (command.Result, error)
 	// Index returns the in-memory index.
-	Index() *index.Index
+	Index() index.Reader
 	// Challenge returns the challenge whose token hashes to tokenHash, or nil.
 	Challenge(tokenHash string) *record.Challenge
 	// ChallengeByID returns the challenge with ID id, or nil.

@@ -67,7 +67,7 @@ func (n *ownName) set(rtype int) *ownSet {
 // rebuilt on the index's writer, before a View with other zone records is
 // published (index.OnPublish), so a reader always finds the table built
 // and never builds one (0 allocations per query, one build per change).
-func (r *Responder) follow(ix *index.Index) {
+func (r *Responder) follow(ix index.Reader) {
 	ix.OnPublish(r.publishOwn)
 	r.publishOwn(ix.Load())
 }

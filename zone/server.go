@@ -33,7 +33,7 @@ const (
 // answering from the index's current View.
 type Server struct {
 	cfg  Config
-	ix   *index.Index
+	ix   index.Reader
 	resp *Responder
 	log  *slog.Logger
 	now  atomic.Int64 // coarse clock, Unix seconds
@@ -58,7 +58,7 @@ type Server struct {
 }
 
 // New builds a server for ix; it does not bind anything until Start.
-func New(cfg Config, ix *index.Index) (*Server, error) {
+func New(cfg Config, ix index.Reader) (*Server, error) {
 	if ix == nil {
 		return nil, errors.New("dns server: nil index")
 	}

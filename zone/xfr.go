@@ -85,7 +85,7 @@ func (c XFRConfig) withDefaults() XFRConfig {
 type XFR struct {
 	cfg  XFRConfig
 	r    *Responder
-	ix   *index.Index
+	ix   index.Reader
 	apex string
 	log  *slog.Logger
 	m    *xfrMetrics

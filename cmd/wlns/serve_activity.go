@@ -15,7 +15,7 @@ const foldEvery = time.Minute
 // newActivity makes the node's count of DNS answers per entity and day
 // (the zone counts, the console draws) over ix, folded once a minute
 // until the node stops.
-func (n *node) newActivity(ix *index.Index) {
+func (n *node) newActivity(ix index.Reader) {
 	n.answers = activity.New(time.Now(), ix.Load().EntityIDBound())
 	n.watch(func(ctx context.Context) {
 		t := time.NewTicker(foldEvery)

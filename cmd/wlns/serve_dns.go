@@ -40,7 +40,7 @@ func (n *node) startDNS(ctx context.Context, cfg *serveConfig, store *raftstore.
 
 // serveZone starts the DNS server on ix, behind the withdrawal switch, and
 // registers its shutdown. nodeID is the default NSID ("" when unknown).
-func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, ix *index.Index, nodeID string) (*zone.Server, error) {
+func (n *node) serveZone(ctx context.Context, cfg *serveConfig, reg *prometheus.Registry, ix index.Reader, nodeID string) (*zone.Server, error) {
 	dot, err := n.zoneTLS(&cfg.dnsTLS, reg)
 	if err != nil {
 		return nil, err

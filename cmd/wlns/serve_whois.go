@@ -49,7 +49,7 @@ func (c *whoisConfig) validate() []error {
 
 // startWhois serves WHOIS from idx when --whois is set and returns the
 // bound address ("" when off).
-func (n *node) startWhois(cfg *whoisConfig, idx *index.Index, reg prometheus.Registerer) (string, error) {
+func (n *node) startWhois(cfg *whoisConfig, idx index.Reader, reg prometheus.Registerer) (string, error) {
 	if cfg.addr == "" {
 		return "", nil
 	}
