@@ -173,15 +173,16 @@ func threeNodes(b testing.TB) (*Store, []*Store) {
 	ca := newCA(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a := tlsNode(b, ca, "a", true, "s")
+	// Voters configured, not set on a running store: its promotion loop
+	// reads it (a data race under -race).
+	three := func(c *Config) { c.Voters = 3 }
+	a := tlsNodeWith(b, b.TempDir(), ca, "a", true, "s", three)
 	if err := a.WaitReady(ctx); err != nil {
 		b.Fatal(err)
 	}
 	var fs []*Store
 	for _, id := range []string{"b", "c"} {
-		f := tlsNode(b, ca, id, false, "s")
-		f.cfg.Voters = 3
-		a.cfg.Voters = 3
+		f := tlsNodeWith(b, b.TempDir(), ca, id, false, "s", three)
 		if err := f.JoinCluster(ctx, a.Addr(), "s"); err != nil {
 			b.Fatal(err)
 		}
