@@ -44,6 +44,9 @@ type Store struct {
 	// reloadMu serialises read-modify-writes of raft's ReloadableConfig
 	// (timings and boundTrailingLogs).
 	reloadMu sync.Mutex
+	// serialOne holds a token while a zone.serial proposal to switch to
+	// counting is in flight (countSerial): one at a time.
+	serialOne chan struct{}
 
 	// started is when Open ran; ledAt the last time (Unix ns) the watch
 	// loop saw this node lead; both feed Staleness. hadState says whether
@@ -91,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("opening raft store: %w", err)
 	}
 	s := &Store{cfg: cfg, log: cfg.Logger.With("component", "raftstore"),
-		nudge: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
+		nudge: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now(), serialOne: make(chan struct{}, 1)}
 	s.group = &grouper{s: s}
 	s.disk = newDiskGuard(cfg.Dir, cfg.DiskReserve, s.log)
 	s.profile, _ = ProfileByName(cfg.Profile) // validated

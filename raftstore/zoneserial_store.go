@@ -11,11 +11,23 @@ import (
 // countSerial proposes the zone.serial entry that switches the zone
 // serial to counting (zoneserial.go), when the applied state does not
 // count yet: the leader does so before its first proposal, so every entry
-// a node of this build proposes is counted. Two proposals racing may both
-// propose it; the second changes nothing. A failure is returned, and the
-// caller's own proposal then meets the same cluster.
+// a node of this build proposes is counted. One proposal at a time: the
+// first writes of a new leader wait for the one in flight (within ctx)
+// rather than each proposing its own (32 concurrent first writes made 32
+// entries). Two leaders in turn may still both propose it; the second
+// changes nothing. A failure is returned, and the caller's own proposal
+// then meets the same cluster.
 func (s *Store) countSerial(ctx context.Context) error {
 	if s.fsm.SerialCounts() {
+		return nil
+	}
+	select {
+	case s.serialOne <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the zone serial switch in flight: %w", ctx.Err())
+	}
+	defer func() { <-s.serialOne }()
+	if s.fsm.SerialCounts() { // the one in flight switched it
 		return nil
 	}
 	return s.proposeSerial(ctx, command.ZoneSerialBody{})
