@@ -114,7 +114,7 @@ func (l *FlatLoader) Finish(known func(entity uint64) bool) error {
 		if err := l.check(i, cc, perEntity); err != nil {
 			return err
 		}
-		if err := build(tb, l.slabs[i], l.n[i], l.t.gen); err != nil {
+		if err := build(tb, [2]string{"pair", "VERP"}[i], l.slabs[i], l.n[i], l.t.gen); err != nil {
 			return err
 		}
 	}
@@ -316,24 +316,28 @@ func (c *entityCounts) apply(t *Txn) {
 	}
 }
 
-// build makes tb the table of the n sorted entries in slabs: a leaf for
+// build makes tb, the table called name, the table of the n sorted entries in slabs: a leaf for
 // every hash prefix of at most leafMax entries whose parent holds more.
 // A leaf within one slab shares its memory (capacity clipped, so a write
 // copies it); one across two slabs is copied.
 //
 // Keys are SHA-256 bits, so n honest entries never need a leaf deeper than
-// about log2(n): more than leafMax of them sharing 24 bits beyond that
+// log2(n)+1: with d = bits.Len(n), 2^d > n, each d-bit prefix holds fewer
+// than one entry on average, and more than leafMax of them sharing one
+// (Poisson(1) ≥ 129: about e^-1/129!, under 10^-217, times 2n prefixes)
 // has no real chance. Entries forged to share a long hash prefix (the
-// load does not hash texts again) would make the directory 2^depth slots,
-// so such a file is refused at that depth.
-func build(tb *table, slabs [][]entry, n int, gen uint64) error {
+// load does not hash texts again) would make the directory 2^depth slots
+// of 8 bytes, so such a file is refused at depth d+1: the directory is
+// then at most max(dirSlots, 4n) slots, no more than the 32 bytes an
+// entry takes in the file.
+func build(tb *table, name string, slabs [][]entry, n int, gen uint64) error {
 	if n == 0 {
 		return nil
 	}
-	b := &builder{slabs: slabs, gen: gen, limit: uint8(min(63, bits.Len(uint(n))+24))}
+	b := &builder{slabs: slabs, gen: gen, limit: uint8(min(63, bits.Len(uint(n))+1))}
 	b.split(0, n, 0)
 	if b.tooDeep {
-		return errFlat("more than %d entries share a %d-bit hash prefix", leafMax, b.limit)
+		return errFlat("the %s table: more than %d of its %d entries share a %d-bit hash prefix (a real table never reaches that depth)", name, leafMax, n, b.limit)
 	}
 	depth := max(uint8(dirPageBits), b.depth)
 	pages := make([]*dirPage, 1<<(depth-dirPageBits))

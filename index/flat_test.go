@@ -298,3 +298,40 @@ func TestFlat_ManyTinyPartsAllocateWhatTheyHold(t *testing.T) {
 		t.Fatal("arena parts without entries loaded")
 	}
 }
+
+// TestFlat_ForgedDeepDirectoryIsRefusedCheaply: 300 pair entries forged to
+// share 25 hash bits (then distinct) would make a directory of 2^26 slots,
+// 512 MiB, from a 10 KiB part — deeper than log2(n)+1, where 300 honest
+// SHA-256 keys never reach. The load refuses the file naming the table and
+// allocates far less than that.
+func TestFlat_ForgedDeepDirectoryIsRefusedCheaply(t *testing.T) {
+	ix := New()
+	tx := ix.Begin()
+	for i := range 300 {
+		p := benchPair(i)
+		p.Entity = 1
+		tx.PutPair(p)
+	}
+	tx.Commit()
+	parts := writeFlat(t, ix.Load())
+	pairs := slices.IndexFunc(parts, func(p flatPart) bool { return p.kind == FlatPairs })
+	b := parts[pairs].b
+	if len(b) != 300*EntryBytes {
+		t.Fatalf("pair part of %d bytes, want all 300 entries in one", len(b))
+	}
+	base := uint64(0xabcdef8000000000) &^ (1<<39 - 1) // 25 shared bits
+	for i := 0; i < 300; i++ {
+		binary.LittleEndian.PutUint64(b[i*EntryBytes:], base|uint64(i)<<30)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := loadFlat(parts, nil)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "pair table") || !strings.Contains(err.Error(), "hash prefix") {
+		t.Fatalf("error %v, want one naming the pair table's hash prefix", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 100<<20 {
+		t.Fatalf("refusing a %d-byte part allocated %d MiB", len(b), grew>>20)
+	}
+}
