@@ -113,3 +113,29 @@ func TestCluster_EveryMembersQueryRate(t *testing.T) {
 		}
 	}
 }
+
+// A peer's statistics request naming more entity IDs than a session can
+// ask for is refused before any counting (a member could otherwise hold
+// the counter's lock for seconds with 32 MB of IDs); one within the bound
+// is answered.
+func TestServeStats_RefusesAnOverlongEntityList(t *testing.T) {
+	r, _ := clusterRig(t)
+	day := r.clock().Unix() / 86400
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{2, true}, {maxStatsEntities + 1, false}} {
+		ids := make([]uint64, tc.n)
+		for i := range ids {
+			ids[i] = uint64(i + 1)
+		}
+		raw, err := json.Marshal(statsRequest{Day: day, Entities: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := r.c.ServeStats(context.Background(), raw)
+		if (err == nil) != tc.ok {
+			t.Errorf("%d entities: answer %.60s, error %v; want answered %v", tc.n, b, err, tc.ok)
+		}
+	}
+}

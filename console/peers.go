@@ -23,6 +23,13 @@ type Peers interface {
 // a slow or unreachable member.
 const peerTimeout = 3 * time.Second
 
+// maxStatsEntities bounds the entity IDs one statistics request names (8
+// MB of JSON at most): summing costs a look-up per ID and closed day under
+// the counter's lock, and the inter-node port would otherwise carry up to
+// 32 MB of them. A session that sees more reads each member's refusal on
+// its activity page.
+const maxStatsEntities = 1 << 20
+
 // statsRequest is what a console asks each node for.
 type statsRequest struct {
 	// Day is the asking node's today (Unix day): the answers' days line up
@@ -62,6 +69,9 @@ func (c *Console) ServeStats(_ context.Context, raw json.RawMessage) (json.RawMe
 	var req statsRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return nil, fmt.Errorf("decoding a statistics request: %w", err)
+	}
+	if len(req.Entities) > maxStatsEntities {
+		return nil, fmt.Errorf("a statistics request names %d entities, more than %d", len(req.Entities), maxStatsEntities)
 	}
 	return json.Marshal(c.localStats(&req))
 }
