@@ -89,6 +89,23 @@ func failOver(t *testing.T, profile string) {
 	eventually(t, 5*time.Second, "the profile's timings on a three-node leader", func() bool {
 		return a.raft.ReloadableConfig().HeartbeatTimeout == p.HeartbeatTimeout
 	})
+	// Every node must know all three voters: a follower that has not heard
+	// of c yet refuses c's vote request and cannot win without a, so with a
+	// stopped early no leader would ever come.
+	eventually(t, 20*time.Second, "every node to know the three voters", func() bool {
+		for _, s := range nodes {
+			conf, err := s.configuration()
+			if err != nil || len(conf.Servers) != 3 {
+				return false
+			}
+			for _, srv := range conf.Servers {
+				if srv.Suffrage != raft.Voter {
+					return false
+				}
+			}
+		}
+		return true
+	})
 	killed := time.Now()
 	a.Close()
 	// Each follower's last contact with a: a follower stands for election
