@@ -201,17 +201,26 @@ func leafShape(tb *table) string {
 	return s.String()
 }
 
-// TestFlat_DamagedPartsAreRefused: parts that do not hold together give an
-// error, never a panic or a table that answers wrong.
-func TestFlat_DamagedPartsAreRefused(t *testing.T) {
+// threeEntityPairs returns an index of n pairs spread over entities 1–3
+// and four tokens.
+func threeEntityPairs(n int) *Index {
 	ix := New()
 	tx := ix.Begin()
-	for i := range 300 {
+	for i := range n {
 		p := benchPair(i)
 		p.Entity = uint64(i%3 + 1)
 		p.By = fmt.Sprintf("tok%d", i%4)
 		tx.PutPair(p)
 	}
+	tx.Commit()
+	return ix
+}
+
+// TestFlat_DamagedPartsAreRefused: parts that do not hold together give an
+// error, never a panic or a table that answers wrong.
+func TestFlat_DamagedPartsAreRefused(t *testing.T) {
+	ix := threeEntityPairs(300)
+	tx := ix.Begin()
 	tx.PutVerp(&record.Verp{Entity: 2, Domain: "lists.example.org", By: "t", Method: "api"})
 	tx.Commit()
 	good := writeFlat(t, ix.Load())
