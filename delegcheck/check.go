@@ -36,7 +36,6 @@ type Server struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-
 // checkServer asks addr for the SOA of each cut and returns what was
 // wrong, "" when every answer was authoritative and held the cut's SOA.
 func (c *Checker) checkServer(ctx context.Context, addr netip.Addr, cuts []string) string {
