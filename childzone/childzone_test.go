@@ -439,3 +439,58 @@ func TestChild_DamagedCopyIsNotServed(t *testing.T) {
 			dns.RcodeToString[m.Rcode], m.Answer)
 	}
 }
+
+// TestChild_UnsignedAnswersAreRefused: with a key, a SOA answer or a
+// transfer without its signature (one on the path between the node and
+// the cluster, replaying the cluster's records unsigned or forging its
+// own) is refused: the node waits, not ready, instead of serving it.
+func TestChild_UnsignedAnswersAreRefused(t *testing.T) {
+	c := startCluster(t, fixture(), nil)
+	c.delegate(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(m *dns.Msg) *dns.Msg {
+		m.SetTsig(pmKey, dns.HmacSHA256, 300, time.Now().Unix())
+		return m
+	}
+	// The relay: asks the cluster with the key, answers unsigned.
+	srv := &dns.Server{Listener: l, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		q := req.Question[0]
+		if q.Qtype == dns.TypeAXFR {
+			m := new(dns.Msg)
+			m.SetAxfr(q.Name)
+			in, err := (&dns.Transfer{TsigSecret: map[string]string{pmKey: pmSecret}}).In(signed(m), c.xfr.Addr().String())
+			if err != nil {
+				return
+			}
+			out := make(chan *dns.Envelope, 64) // the zone is a few envelopes: never blocks the handler
+			go func() { _ = new(dns.Transfer).Out(w, req, out) }()
+			for env := range in {
+				out <- env
+			}
+			close(out)
+			return
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(q.Name, q.Qtype)
+		r, _, err := (&dns.Client{Net: "tcp", TsigSecret: map[string]string{pmKey: pmSecret}}).Exchange(signed(m), c.xfr.Addr().String())
+		if err != nil {
+			return
+		}
+		r.Extra = nil
+		r.Id = req.Id
+		_ = w.WriteMsg(r)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	ch := startChild(t, t.TempDir(), []string{l.Addr().String()}, nil)
+	time.Sleep(time.Second)
+	if ok, _ := ch.n.Ready(); ok {
+		t.Fatal("ready from unsigned answers")
+	}
+	if m := ask(t, ch.addr, "dave.umkc.edu.4.2.0.192.sender."+apex, dns.TypeA); m.Rcode != dns.RcodeServerFailure {
+		t.Errorf("answered %s %v from an unsigned transfer, want SERVFAIL", dns.RcodeToString[m.Rcode], m.Answer)
+	}
+}

@@ -93,24 +93,34 @@ func (n *Node) refreshFrom(ctx context.Context, s *slot, primary string) error {
 // newer is RFC 1982 serial arithmetic: a is after b.
 func newer(a, b uint32) bool { return a != b && a-b < 1<<31 }
 
-// sign adds the TSIG key to m and c, when one is configured.
-func (n *Node) sign(m *dns.Msg) map[string]string {
+// sign adds the TSIG key to m and returns its provider, nil when no key
+// is configured.
+func (n *Node) sign(m *dns.Msg) *keyProvider {
 	if n.cfg.KeyName == "" {
 		return nil
 	}
 	m.SetTsig(n.cfg.KeyName, dns.HmacSHA256, 300, time.Now().Unix())
-	return map[string]string{n.cfg.KeyName: n.cfg.KeySecret}
+	return &keyProvider{name: n.cfg.KeyName, secret: n.cfg.KeySecret}
 }
+
+// errUnsigned refuses a primary's answer without the key's signature.
+var errUnsigned = errors.New("answer not signed with the key")
 
 // soaSerial asks a primary for the zone's SOA.
 func (n *Node) soaSerial(ctx context.Context, origin, primary string) (uint32, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(origin, dns.TypeSOA)
 	c := &dns.Client{Net: "tcp", Timeout: n.cfg.Timeout}
-	c.TsigSecret = n.sign(m)
+	key := n.sign(m)
+	if key != nil {
+		c.TsigProvider = key
+	}
 	r, _, err := c.ExchangeContext(ctx, m, primary)
 	if err != nil {
 		return 0, fmt.Errorf("SOA query: %w", err)
+	}
+	if key != nil && (r.IsTsig() == nil || key.verified.Load() == 0) {
+		return 0, fmt.Errorf("SOA query: %w", errUnsigned)
 	}
 	if r.Rcode != dns.RcodeSuccess {
 		return 0, fmt.Errorf("SOA query: %s", dns.RcodeToString[r.Rcode])
@@ -128,7 +138,10 @@ func (n *Node) axfr(ctx context.Context, origin, primary string) ([]dns.RR, erro
 	m := new(dns.Msg)
 	m.SetAxfr(origin)
 	tr := &dns.Transfer{DialTimeout: n.cfg.Timeout, ReadTimeout: n.cfg.Timeout}
-	tr.TsigSecret = n.sign(m)
+	key := n.sign(m)
+	if key != nil {
+		tr.TsigProvider = key
+	}
 	ch, err := tr.In(m, primary)
 	if err != nil {
 		return nil, fmt.Errorf("AXFR: %w", err)
@@ -142,6 +155,9 @@ func (n *Node) axfr(ctx context.Context, origin, primary string) ([]dns.RR, erro
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
+	}
+	if key != nil && key.verified.Load() == 0 {
+		return nil, fmt.Errorf("AXFR: %w", errUnsigned)
 	}
 	return out, nil
 }
