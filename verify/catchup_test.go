@@ -132,3 +132,44 @@ func TestLookup_UnknownTokensAfterOneCatchUp(t *testing.T) {
 		})
 	}
 }
+
+// A connection spraying RCPTs of well-formed tokens nobody issued costs
+// the leader one read and the session one catch-up wait, not one each
+// (20 reads before; with the leader unreachable each RCPT waited up to
+// 3 s, a minute for 20). A reply's own token after the first catch-up is
+// still found: the catch-up brought in everything mailed before it.
+func TestInbound_OneCatchUpPerConnection(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		name     string
+		catchUp  error
+		wantReal bool
+	}{
+		{"leader answers", nil, true},
+		{"leader unreachable", errors.New("no leader"), false},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, tok := e.mustSend("spray"+string(rune('a'+i))+"@example.com", relayIP)
+			svc, ls := e.follower(tc.catchUp)
+			addr, _, _ := startInbound(t, svc, nil)
+			c := smtpDial(t, addr)
+			if err := c.Mail("someone@example.com", nil); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				random, err := newToken()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Rcpt(svc.ReplyAddress(random), nil); smtpCode(err) != 550 {
+					t.Fatalf("RCPT of a token nobody issued: %v, want 550", err)
+				}
+			}
+			err := c.Rcpt(svc.ReplyAddress(tok), nil)
+			if (err == nil) != tc.wantReal || ls.readCount() != 1 {
+				t.Fatalf("RCPT of the mailed token: %v after %d catch-ups, want accepted=%v after 1", err, ls.readCount(), tc.wantReal)
+			}
+		})
+	}
+}

@@ -77,6 +77,7 @@ type InboundConfig struct {
 // service (Service implements it).
 type replyTaker interface {
 	TokenFromAddress(addr string) (token string, ok bool)
+	Open(token string) *record.Challenge
 	Lookup(ctx context.Context, token string) *record.Challenge
 	ConfirmReply(ctx context.Context, token string) (*record.Challenge, error)
 	Postmaster(rcpt string) (is, forwarded bool)

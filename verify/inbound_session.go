@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/wlns/wlns/record"
 )
 
 // confirmTimeout bounds the confirmation of one reply (a forwarded write
@@ -39,6 +41,11 @@ type inboundSession struct {
 	// postmaster: the transaction has postmaster@MailDomain among its
 	// recipients, whose mail is forwarded.
 	postmaster bool
+	// caughtUp: this connection has had its one catch-up with the leader
+	// (Lookup); later unknown tokens are answered from what the node
+	// holds, so RCPTs of random tokens cost the leader one read and the
+	// session one wait, not one each.
+	caughtUp bool
 }
 
 func (in *Inbound) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -77,15 +84,27 @@ func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 		s.in.m.rcpt(rcptUnknown)
 		return errNoSuchToken
 	}
-	ctx, cancel := context.WithTimeout(s.in.base, catchUpWait)
-	defer cancel()
-	if c := s.in.svc.Lookup(ctx, token); c == nil {
+	if s.lookup(token) == nil {
 		s.in.m.rcpt(rcptUnknown)
 		return errNoSuchToken
 	}
 	s.in.m.rcpt(rcptAccepted)
 	s.tokens = append(s.tokens, token)
 	return nil
+}
+
+// lookup is the open challenge of token: the first token of the
+// connection this node does not hold makes it catch up with the leader;
+// every challenge mailed before that reply was committed then, so the
+// tokens after it need no catch-up of their own.
+func (s *inboundSession) lookup(token string) *record.Challenge {
+	if c := s.in.svc.Open(token); c != nil || s.caughtUp {
+		return c
+	}
+	s.caughtUp = true
+	ctx, cancel := context.WithTimeout(s.in.base, catchUpWait)
+	defer cancel()
+	return s.in.svc.Lookup(ctx, token)
 }
 
 // Data reads the whole reply (bounded by the server: past MaxMessageBytes

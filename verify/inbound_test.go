@@ -68,7 +68,9 @@ func (f *fakeReplies) ForwardPostmaster(_ context.Context, msg []byte) error {
 	return f.forwardErr
 }
 
-func (f *fakeReplies) Lookup(_ context.Context, token string) *record.Challenge {
+func (f *fakeReplies) Lookup(_ context.Context, token string) *record.Challenge { return f.Open(token) }
+
+func (f *fakeReplies) Open(token string) *record.Challenge {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.open[strings.ToLower(token)]
