@@ -28,13 +28,9 @@ const snapshotRemedy = "Move that snapshot's folder out of raft/snapshots and st
 // raftDir whose meta.json parses but contradicts its folder name or its
 // state.bin. One that does not parse raft skips by itself.
 func checkSnapshotMetas(raftDir string) error {
-	dir := filepath.Join(raftDir, "snapshots")
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
+	dir, entries, err := snapshotDir(raftDir)
 	if err != nil {
-		return fmt.Errorf("listing snapshots: %w", err)
+		return err
 	}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasSuffix(e.Name(), ".tmp") {
@@ -46,6 +42,17 @@ func checkSnapshotMetas(raftDir string) error {
 		}
 	}
 	return nil
+}
+
+// snapshotDir returns the snapshot folder under raftDir and what it holds
+// (nothing when it does not exist yet).
+func snapshotDir(raftDir string) (string, []os.DirEntry, error) {
+	dir := filepath.Join(raftDir, "snapshots")
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return dir, nil, fmt.Errorf("listing snapshots: %w", err)
+	}
+	return dir, entries, nil
 }
 
 // snapshotMetaProblem says what is wrong with the meta.json in the

@@ -2,6 +2,9 @@ package raftstore
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -84,4 +87,28 @@ func configurationAt(logs raft.LogStore, snaps raft.SnapshotStore, upTo uint64) 
 		}
 	}
 	return conf, confIndex, snapIndex, nil
+}
+
+// removeSnapshotsCutShort removes the temporary folders of snapshots that
+// were never finished under raftDir: a shutdown snapshot the process did
+// not wait for (--shutdown-timeout, a kill) leaves one, as does a crash
+// during any snapshot. Raft ignores them but never removes them, so each
+// kept a partial copy of the state on disk for good. Open calls it while
+// it holds the raft log's lock, before raft starts: nothing else writes
+// snapshots there then.
+func (s *Store) removeSnapshotsCutShort(raftDir string) error {
+	dir, entries, err := snapshotDir(raftDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasSuffix(e.Name(), ".tmp") {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("removing unfinished snapshot: %w", err)
+		}
+		s.log.Info("removed a snapshot that was never finished", "folder", e.Name())
+	}
+	return nil
 }

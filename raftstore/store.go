@@ -143,6 +143,9 @@ func (s *Store) open() error {
 	if err != nil {
 		return fmt.Errorf("creating raft log cache: %w", err)
 	}
+	if err := s.removeSnapshotsCutShort(raftDir); err != nil {
+		return err
+	}
 	if err := checkSnapshotMetas(raftDir); err != nil {
 		return err
 	}
