@@ -14,3 +14,17 @@ type Reader interface {
 }
 
 var _ Reader = (*Index)(nil)
+
+// Reader returns ix's read side as a value no type assertion turns back
+// into the *Index (an *Index held as a Reader is one assertion away from
+// Begin).
+func (ix *Index) Reader() Reader { return readOnly{ix: ix} }
+
+// readOnly is an Index behind its Reader methods only.
+type readOnly struct{ ix *Index }
+
+// Load returns the current View.
+func (r readOnly) Load() *View { return r.ix.Load() }
+
+// OnPublish registers f with the Index.
+func (r readOnly) OnPublish(f func(*View)) { r.ix.OnPublish(f) }

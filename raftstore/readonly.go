@@ -61,7 +61,7 @@ func restoreFrom(snaps raft.SnapshotStore, id string, fsm *raftFSM) error {
 }
 
 // Index is the restored data, for the DNS server.
-func (s *Snapshot) Index() index.Reader { return s.fsm.Index() }
+func (s *Snapshot) Index() index.Reader { return s.fsm.Index().Reader() }
 
 // LogIndex is the Raft index the snapshot holds everything up to.
 func (s *Snapshot) LogIndex() uint64 { return s.meta.Index }

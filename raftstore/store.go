@@ -323,7 +323,7 @@ func wait(ctx context.Context, f raft.Future) error {
 }
 
 // Index returns the in-memory index; the DNS side reads Index().Load().
-func (s *Store) Index() index.Reader { return s.fsm.Index() }
+func (s *Store) Index() index.Reader { return s.fsm.Index().Reader() }
 
 // Token returns the token whose secret has the hex SHA-256 hash (either
 // case), or nil. The token must not be modified.
