@@ -59,7 +59,8 @@ func checkAgrees(t *testing.T, s string) {
 // FuzzIsNormal: whatever the text, a true answer means normalisation
 // leaves it as it is.
 func FuzzIsNormal(f *testing.F) {
-	for _, s := range []string{"user@example.org", "example.org", "a@b", "x.@y", "\"a b\"@c.d", "A@b.c", "a@b..c"} {
+	for _, s := range []string{"user@example.org", "example.org", "a@b", "x.@y", "\"a b\"@c.d", "A@b.c", "a@b..c",
+		"a@B.c", "a@b.c.", "Bücher.example", "a@bücher.example", "xn--bcher-kva.example", "a@xn--BCHER-kva.example", "ä@b.c", "a@[192.0.2.1]"} {
 		f.Add(s)
 	}
 	f.Fuzz(checkAgrees)
