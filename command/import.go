@@ -247,22 +247,22 @@ func DecodeImport(b []byte) (*ImportList, error) {
 	switch f := d.byte(); f {
 	case importFormat:
 	case importFormatReg:
-		n := d.uvarint(uint64(len(b)))
+		n := d.count(minRegistration)
 		l.Registrations = make([]ImportRegistration, 0, n)
-		for range n {
+		for i := uint64(0); i < n && d.err == nil; i++ {
 			l.Registrations = append(l.Registrations, d.registration())
 		}
 	default:
 		return nil, d.fail(fmt.Errorf("format %d (this build reads %d and %d)", f, importFormat, importFormatReg))
 	}
-	ng := d.uvarint(uint64(len(b)))
+	ng := d.count(minGroup)
 	l.Groups = make([]ImportGroup, 0, ng)
 	total := len(l.Registrations)
 	for range ng {
 		g := ImportGroup{Relay: d.relay()}
-		n := d.uvarint(uint64(len(b)))
+		n := d.count(minRecord)
 		g.Records = make([]ImportRecord, 0, n)
-		for range n {
+		for i := uint64(0); i < n && d.err == nil; i++ {
 			g.Records = append(g.Records, d.record())
 		}
 		if d.err != nil {
@@ -304,6 +304,23 @@ func (d *importDecoder) byte() byte {
 	}
 	d.off++
 	return d.s[d.off-1]
+}
+
+// The fewest bytes a registration (address, ID, flags, two empty texts),
+// a group (relay by ID, no records) and a record (flags, a one-byte text)
+// take in a record list.
+const (
+	minRegistration = 9
+	minGroup        = 3
+	minRecord       = 3
+)
+
+// count reads the count of what follows, items of at least size bytes
+// each: a count the rest of the list cannot hold is refused before
+// anything is reserved for it (a forged count reserved up to 72 bytes per
+// byte of the list).
+func (d *importDecoder) count(size int) uint64 {
+	return d.uvarint(uint64((len(d.s) - d.off) / size))
 }
 
 // uvarint reads a uvarint of at most limit.
