@@ -120,16 +120,7 @@ func BenchmarkPairsPage_1M(b *testing.B) {
 // index, a name through the group name table (a walk copying every entity
 // took about half a second and 176 MB).
 func BenchmarkFindRelay_1M(b *testing.B) {
-	ix := index.New()
-	tx := ix.Begin()
-	for id := uint64(1); id <= 1_000_000; id++ {
-		a := netip.AddrFrom4([4]byte{10, byte(id >> 16), byte(id >> 8), byte(id)})
-		tx.PutEntity(&record.Entity{ID: id, Prefixes: []netip.Prefix{netip.PrefixFrom(a, 32)}, Registered: true, Contact: "pm@example.org"})
-	}
-	tx.PutEntity(&record.Entity{ID: 1_000_001, Name: "pool", Group: true, Registered: true, Contact: "pm@example.org",
-		Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
-	tx.Commit()
-	con, err := New(Config{Logger: slog.New(slog.DiscardHandler)}, &readStore{ix: ix, tok: &record.Token{}})
+	con, err := New(Config{Logger: slog.New(slog.DiscardHandler)}, &readStore{ix: millionRelays(), tok: &record.Token{}})
 	if err != nil {
 		b.Fatal(err)
 	}
