@@ -3,10 +3,13 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wlns/wlns/record"
 )
@@ -54,13 +57,7 @@ func (s *laggingStore) readCount() int {
 func (e *testEnv) follower(catchUpErr error) (*Service, *laggingStore) {
 	e.t.Helper()
 	ls := &laggingStore{fsmStore: e.store, behind: true, catchUpErr: catchUpErr}
-	cfg := e.svc.cfg
-	cfg.Registerer = nil
-	svc, err := New(cfg, ls)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return svc, ls
+	return e.serviceOver(ls), ls
 }
 
 // A link followed, or a reply received, on a node that has not applied
@@ -171,5 +168,151 @@ func TestInbound_OneCatchUpPerConnection(t *testing.T) {
 				t.Fatalf("RCPT of the mailed token: %v after %d catch-ups, want accepted=%v after 1", err, ls.readCount(), tc.wantReal)
 			}
 		})
+	}
+}
+
+// slowFollower is a follower whose leader read takes a while: a read
+// brings in what the leader had committed when it began, once the test
+// lets it finish (every read after release finishes at once).
+type slowFollower struct {
+	*fsmStore
+	mu      sync.Mutex
+	held    map[string]bool // token hashes this node has applied
+	reads   int
+	looks   int // Challenge calls
+	began   chan struct{}
+	release chan struct{}
+}
+
+func newSlowFollower(leader *fsmStore) *slowFollower {
+	return &slowFollower{fsmStore: leader, held: map[string]bool{}, began: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (s *slowFollower) Challenge(h string) *record.Challenge {
+	s.mu.Lock()
+	held := s.held[h]
+	s.looks++
+	s.mu.Unlock()
+	if !held {
+		return nil
+	}
+	return s.fsmStore.Challenge(h)
+}
+
+func (s *slowFollower) ConsistentRead(ctx context.Context) error {
+	committed := map[string]bool{}
+	s.fsmStore.Challenges(func(c *record.Challenge) bool {
+		committed[c.TokenHash] = true
+		return true
+	})
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	select {
+	case s.began <- struct{}{}:
+	default:
+	}
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	maps.Copy(s.held, committed)
+	return nil
+}
+
+func (s *slowFollower) counts() (reads, looks int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads, s.looks
+}
+
+// serviceOver builds a second service over store, as another node.
+func (e *testEnv) serviceOver(store Store) *Service {
+	e.t.Helper()
+	cfg := e.svc.cfg
+	cfg.Registerer = nil
+	svc, err := New(cfg, store)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return svc
+}
+
+// lookUpAll looks every token up at once on svc, lets the leader read
+// finish once each has looked at what the node holds, and returns which
+// were found.
+func lookUpAll(t *testing.T, svc *Service, sf *slowFollower, tokens []string) []bool {
+	t.Helper()
+	found := make([]bool, len(tokens))
+	_, before := sf.counts()
+	var wg sync.WaitGroup
+	for i, tok := range tokens {
+		wg.Go(func() { found[i] = svc.Lookup(context.Background(), tok) != nil })
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, looks := sf.counts(); looks-before >= len(tokens) || time.Now().After(deadline) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // from looking to waiting for the read
+	close(sf.release)
+	wg.Wait()
+	return found
+}
+
+// Senders whose links open together on a node behind the leader all get
+// their page, among a flood of forged tokens, and the node asks the
+// leader once or twice, not once per token: past 8 catch-ups in flight
+// a real link was answered "This link is not valid".
+func TestLookup_ConcurrentLinksShareOneLeaderRead(t *testing.T) {
+	e := newEnv(t)
+	const users, forged = 12, 200
+	var tokens []string
+	for i := range users {
+		_, tok := e.mustSend(fmt.Sprintf("user%d@example.com", i), relayIP)
+		tokens = append(tokens, tok)
+	}
+	for range forged {
+		tok, err := newToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	sf := newSlowFollower(e.store)
+	found := lookUpAll(t, e.serviceOver(sf), sf, tokens)
+	for i, ok := range found {
+		if ok != (i < users) {
+			t.Errorf("token %d (a user's: %v) found: %v", i, i < users, ok)
+		}
+	}
+	if reads, _ := sf.counts(); reads < 1 || reads > 2 {
+		t.Errorf("%d leader reads for %d tokens, want 1 or 2", reads, len(tokens))
+	}
+}
+
+// A leader read that began before a challenge was committed cannot vouch
+// for it: a link opened meanwhile waits for the next read, not the one in
+// flight.
+func TestLookup_AReadBegunBeforeTheCommitDoesNotAnswerForIt(t *testing.T) {
+	e := newEnv(t)
+	sf := newSlowFollower(e.store)
+	svc := e.serviceOver(sf)
+	early, err := newToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan bool)
+	go func() { done <- svc.Lookup(context.Background(), early) != nil }()
+	<-sf.began
+	_, tok := e.mustSend("late@example.com", relayIP)
+	if !lookUpAll(t, svc, sf, []string{tok})[0] {
+		t.Error("a link mailed while a leader read was in flight is not valid")
+	}
+	if <-done {
+		t.Error("a token nobody issued was found")
 	}
 }

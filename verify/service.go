@@ -67,9 +67,8 @@ type Service struct {
 	// replicated).
 	mu     sync.Mutex
 	unsent map[string]*unsentMail
-	// catchUp holds a slot per unknown token waiting for this node to
-	// catch up with the leader (Lookup).
-	catchUp chan struct{}
+	// catchUp is the leader read unknown tokens wait for (Lookup).
+	catchUp catchUps
 }
 
 // New builds the service. It returns ErrNotConfigured when cfg sets none of
@@ -99,7 +98,7 @@ func New(cfg Config, store Store) (*Service, error) {
 		return nil, err
 	}
 	return &Service{cfg: cfg, store: store, metrics: m, tls: tc, pages: p, never: neverSet(cfg.NeverChallenge),
-		unsent: map[string]*unsentMail{}, catchUp: make(chan struct{}, catchUpSlots)}, nil
+		unsent: map[string]*unsentMail{}}, nil
 }
 
 // relayTLS builds the TLS client configuration for the relay.
