@@ -86,7 +86,7 @@ func TestCatchUp_NewMirrorInstallsTheSnapshotPastTrailingBytes(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
 			a := mirror(t, t.TempDir(), ca, "a", true, func(c *Config) {
-				c.Profile, c.SnapshotBytes, c.TrailingBytes = ProfileWAN, 64<<10, 16<<10
+				c.Profile, c.SnapshotBytes, c.TrailingBytes, c.SnapshotQuiet = ProfileWAN, 64<<10, 16<<10, 2*time.Second
 			})
 			if err := a.WaitReady(ctx); err != nil {
 				t.Fatal(err)

@@ -48,6 +48,12 @@ type Config struct {
 	// never reaches, and replaying them all at every start takes minutes.
 	// 0 means 64 MiB.
 	SnapshotBytes uint64
+	// SnapshotQuiet is how long nothing must be applied before the commands
+	// an import left past the last snapshot (more than TrailingBytes) are
+	// snapshotted, so that a new mirror installs the snapshot instead of
+	// re-applying them; shorter pauses of an import are not its end. 0
+	// means 10s.
+	SnapshotQuiet time.Duration
 	// TrailingLogs is how many entries are kept after a snapshot so that a
 	// slightly lagging follower catches up from the log; 0 means the
 	// profile's (WAN 32768, LAN 10240).
@@ -100,6 +106,7 @@ const (
 	DefaultSnapshotInterval  = 30 * time.Second
 	DefaultSnapshotBytes     = 64 << 20
 	DefaultTrailingBytes     = 4 << 20
+	DefaultSnapshotQuiet     = 10 * time.Second
 	DefaultPromoteAfter      = 10 * time.Second
 	DefaultApplyTimeout      = 10 * time.Second
 	DefaultVoters            = 7
@@ -124,6 +131,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.SnapshotBytes == 0 {
 		cfg.SnapshotBytes = DefaultSnapshotBytes
+	}
+	if cfg.SnapshotQuiet == 0 {
+		cfg.SnapshotQuiet = DefaultSnapshotQuiet
 	}
 	if cfg.TrailingLogs == 0 {
 		cfg.TrailingLogs = p.TrailingLogs
@@ -164,7 +174,7 @@ func (cfg Config) validate() error {
 	if cfg.Voters < 0 {
 		errs = append(errs, errors.New("the voter count (Voters) must not be negative"))
 	}
-	if cfg.SnapshotInterval < 0 || cfg.ApplyTimeout < 0 || cfg.ForwardHold < 0 {
+	if cfg.SnapshotInterval < 0 || cfg.SnapshotQuiet < 0 || cfg.ApplyTimeout < 0 || cfg.ForwardHold < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -113,3 +113,45 @@ func TestContrib_SystemdUnitsVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestContrib_SystemdWaitsOutTheShutdownTimeout: systemd kills a unit that
+// has not stopped within TimeoutStopSec, so the unit must wait longer than
+// wlns serve's own bound (the environment file's, else the flag default):
+// a node killed during its shutdown snapshot restarts on the log past the
+// previous snapshot and answers nothing until it has replayed it.
+func TestContrib_SystemdWaitsOutTheShutdownTimeout(t *testing.T) {
+	const margin = 30 * time.Second // DNS, HTTP and Raft stop before the snapshot
+	src, err := os.ReadFile(filepath.Join("..", "..", "contrib", "systemd", "wlns.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop time.Duration
+	for _, line := range strings.Split(string(src), "\n") {
+		if v, ok := strings.CutPrefix(line, "TimeoutStopSec="); ok {
+			if stop, err = time.ParseDuration(v + "s"); err != nil {
+				t.Fatalf("TimeoutStopSec=%s: %v", v, err)
+			}
+		}
+	}
+	if stop == 0 {
+		t.Fatal("wlns.service sets no TimeoutStopSec (systemd's default is 90 s; say it)")
+	}
+	env := readEnvFile(t, filepath.Join("..", "..", "contrib", "systemd", "wlns.env"))
+	cmd, _, err := findCommand([]string{"serve"})
+	if err != nil || cmd == nil {
+		t.Fatalf("no serve command: %v", err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cmd.setup(fs)
+	if _, err := parseArgs(fs, nil, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	shutdown, err := time.ParseDuration(fs.Lookup("shutdown-timeout").Value.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stop < shutdown+margin {
+		t.Errorf("TimeoutStopSec %v, --shutdown-timeout %v: systemd must wait at least %v longer than wlns", stop, shutdown, margin)
+	}
+}
