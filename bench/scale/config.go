@@ -40,9 +40,11 @@ type config struct {
 	startLimit time.Duration // bound on a restart's time to serve all
 
 	// Resources.
-	estBytes  int     // expected RSS bytes per record, for the memory check
-	estDisk   int     // expected data-folder bytes per record and voter
-	minFree   float64 // GiB of MemAvailable below which the run stops
+	estBytes  int      // expected RSS bytes per record, for the memory check
+	estDisk   int      // expected data-folder bytes per record and voter
+	nodeEnv   []string // KEY=VALUE added to every wlns serve's environment
+	pipe      bool     // generate the main import into `wlns import -` instead of a file
+	minFree   float64  // GiB of MemAvailable below which the run stops
 	timeout   time.Duration
 	work, out string
 	wlns      string
@@ -87,6 +89,8 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.startLimit, "start-limit", 15*time.Minute, "how long a restart may take to answer every sample")
 	fs.IntVar(&c.estBytes, "est-bytes", 2048, "expected RSS bytes per record and node, for the up-front memory check (2048 fits the copy-on-write index; lower it for a compact one)")
 	fs.IntVar(&c.estDisk, "est-disk", 1500, "expected data-folder bytes per record and node, for the up-front disk check")
+	nodeEnv := fs.String("node-env", "", "comma-separated KEY=VALUE added to every wlns serve's environment, e.g. GOMEMLIMIT=12GiB")
+	fs.BoolVar(&c.pipe, "pipe-import", false, "generate the main import straight into `wlns import -` (stdin) instead of writing it to a file first (100M pairs: ~8.5 GB of NDJSON not on disk)")
 	fs.Float64Var(&c.minFree, "min-free", 2, "GiB of MemAvailable below which the run stops at once")
 	fs.DurationVar(&c.timeout, "timeout", 4*time.Hour, "bound on the whole run")
 	fs.StringVar(&c.work, "work", "", "work folder to keep (default: a temp folder, removed)")
@@ -107,6 +111,11 @@ func parseFlags(args []string) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags only, or -curve FILES)", fs.Arg(0))
+	}
+	for _, kv := range strings.Split(*nodeEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			c.nodeEnv = append(c.nodeEnv, kv)
+		}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -157,6 +166,10 @@ func (c config) validate() error {
 	check(c.streamN < 1, "-stream-n must be at least 1")
 	check(c.sweep < 0, "-sweep must not be negative")
 	check(c.sweep > 0 && c.voters != 1, "-sweep needs -voters 1 (it times the restarted node's own sweeps)")
+	for _, kv := range c.nodeEnv {
+		k, _, ok := strings.Cut(kv, "=")
+		check(!ok || k == "", fmt.Sprintf("-node-env %q: want KEY=VALUE", kv))
+	}
 	check(c.estBytes < 1 || c.estDisk < 1 || c.minFree < 0, "-est-bytes and -est-disk must be positive, -min-free not negative")
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))

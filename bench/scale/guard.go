@@ -30,7 +30,11 @@ func need(c config) (mem, disk float64) {
 	nodes := nodesAtOnce(c)
 	recs := float64(c.records() + c.streamN)
 	mem = recs*float64(c.estBytes)*float64(nodes) + 0.5*gib
-	disk = recs*110 + recs*float64(c.estDisk)*float64(nodes) // ~110 bytes per NDJSON line
+	files := recs // ~110 bytes per NDJSON line
+	if c.pipe {
+		files = float64(c.streamN) // the main import is never written
+	}
+	disk = files*110 + recs*float64(c.estDisk)*float64(nodes)
 	return mem, disk
 }
 

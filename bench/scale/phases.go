@@ -100,11 +100,16 @@ func (s *runner) generate(ctx context.Context) error {
 		path string
 		fill func(*bufio.Writer) error
 	}{
-		{s.importFile, func(w *bufio.Writer) error { return s.d.writeImport(w, 0, c.pairs, true) }},
 		{s.streamFile, func(w *bufio.Writer) error { return s.d.writeImport(w, c.pairs, c.pairs+c.streamN, false) }},
 		{s.rbldnsdFile, func(w *bufio.Writer) error { return kit.WriteRbldnsd(w, s.d.relays, c.apex) }},
 		{s.relayQueries, s.d.writeRelayQueries},
 		{s.senderQueries, s.d.writeSenderQueries},
+	}
+	if !c.pipe {
+		files = append(files, struct {
+			path string
+			fill func(*bufio.Writer) error
+		}{s.importFile, s.writeMainImport})
 	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -115,9 +120,13 @@ func (s *runner) generate(ctx context.Context) error {
 		}
 	}
 	s.ss = s.d.samples(c.samples)
-	st, err := os.Stat(s.importFile)
-	if err != nil {
-		return err
+	var size int64 // -pipe-import: counted while the import runs
+	if !c.pipe {
+		st, err := os.Stat(s.importFile)
+		if err != nil {
+			return err
+		}
+		size = st.Size()
 	}
 	members := 0
 	for _, g := range s.d.groups {
@@ -125,8 +134,8 @@ func (s *runner) generate(ctx context.Context) error {
 	}
 	s.r.Dataset = dataStats{Relays: c.relays, Groups: c.groups, GroupMembers: members, Pairs: c.pairs, Verps: c.verps,
 		Records: s.d.importLines(), Domains: c.domains, DomainShare: c.domainShare, GroupShare: c.groupShare,
-		Seed: c.seed, ImportBytes: st.Size()}
-	s.logf("   %d import lines (%.0f MB), %d streamed pairs, %d samples", s.d.importLines(), float64(st.Size())/1e6, c.streamN, len(s.ss))
+		Seed: c.seed, ImportBytes: size}
+	s.logf("   %d import lines (%.0f MB; 0: generated during the import), %d streamed pairs, %d samples", s.d.importLines(), float64(size)/1e6, c.streamN, len(s.ss))
 	return nil
 }
 
@@ -142,7 +151,7 @@ func (s *runner) spec(id, join, dns string) kit.NodeSpec {
 	if id == "n1" {
 		args = append(args, "--pprof", s.pprof)
 	}
-	return kit.NodeSpec{Bin: s.bin, Work: s.work, ID: id, Apex: s.c.apex, Join: join, Args: args}
+	return kit.NodeSpec{Bin: s.bin, Work: s.work, ID: id, Apex: s.c.apex, Join: join, Args: args, Env: s.c.nodeEnv}
 }
 
 // load starts the nodes and imports the dataset through the CLI.
@@ -173,7 +182,14 @@ func (s *runner) load(ctx context.Context) error {
 	l.Voters, l.RSSEmptyMiB = s.c.voters, n1.RSSMiB()
 	cpu0 := s.cpu()
 	prof := s.profileImport(ctx)
-	wall, cli, cmdline, err := s.runImport(ctx, s.importFile)
+	var wall time.Duration
+	var cli float64
+	var cmdline string
+	if s.c.pipe {
+		wall, cli, cmdline, err = s.runImportFrom(ctx, "-", s.pipeMainImport)
+	} else {
+		wall, cli, cmdline, err = s.runImport(ctx, s.importFile)
+	}
 	if perr := <-prof; perr != nil {
 		s.logf("   import profile: %v", perr)
 	}
@@ -218,18 +234,79 @@ func (s *runner) cpu() []float64 {
 	return out
 }
 
+// writeMainImport writes the main import: groups, relays, every pair and
+// VERP source.
+func (s *runner) writeMainImport(w *bufio.Writer) error {
+	return s.d.writeImport(w, 0, s.c.pairs, true)
+}
+
+// pipeMainImport feeds the main import to cmd's stdin as it is generated
+// and counts its bytes into the dataset's ImportBytes.
+func (s *runner) pipeMainImport(cmd *exec.Cmd) (wait func() error, err error) {
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		cw := &countingWriter{w: in}
+		w := bufio.NewWriterSize(cw, 1<<20)
+		err := s.writeMainImport(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := in.Close(); err == nil {
+			err = cerr
+		}
+		s.r.Dataset.ImportBytes = cw.n
+		done <- err
+	}()
+	return func() error { return <-done }, nil
+}
+
+// countingWriter counts what it passes on.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // runImport runs `wlns import` of file against nodes[0] and returns its
 // wall time, its own CPU seconds and its command line (token elided).
 func (s *runner) runImport(ctx context.Context, file string) (time.Duration, float64, string, error) {
+	return s.runImportFrom(ctx, file, nil)
+}
+
+// runImportFrom is runImport; with feed, file is "-" and feed connects the
+// command's stdin before it starts (wait reports the feeding's outcome
+// once the command has ended).
+func (s *runner) runImportFrom(ctx context.Context, file string, feed func(*exec.Cmd) (wait func() error, err error)) (time.Duration, float64, string, error) {
 	n := s.nodes[0]
 	args := []string{"import", "--server", "http://" + n.Ready.HTTP, "--token", n.Token, "--batch", strconv.Itoa(s.c.batch), file}
 	cmdline := strings.Replace("wlns "+strings.Join(args, " "), n.Token, "TOKEN", 1)
 	ictx, cancel := context.WithTimeout(ctx, 3*time.Hour)
 	defer cancel()
 	cmd := exec.CommandContext(ictx, s.bin, args...)
+	wait := func() error { return nil }
+	if feed != nil {
+		w, err := feed(cmd)
+		if err != nil {
+			return 0, 0, cmdline, err
+		}
+		wait = w
+		cmdline = "bench/scale's generator | " + cmdline
+	}
 	t0 := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall := time.Since(t0)
+	if ferr := wait(); err == nil && ferr != nil {
+		err = fmt.Errorf("generating the import: %w", ferr)
+	}
 	var cli float64
 	if cmd.ProcessState != nil {
 		cli = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
