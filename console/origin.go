@@ -22,10 +22,6 @@ import (
 // read (double submit). The cookie holds no authority and needs no shared
 // key, so a form drawn by one node posts to any other.
 
-// formCookieName is the cookie whose value the public forms' token is
-// derived from.
-const formCookieName = "wlns_console_form"
-
 // formTokenOf is the token public forms carry for cookie value v.
 func formTokenOf(v string) string {
 	sum := sha256.Sum256([]byte("wlns console form\x00" + v))
@@ -45,23 +41,22 @@ func (fw *formWriter) Unwrap() http.ResponseWriter { return fw.ResponseWriter }
 // formCookie returns the request's form cookie value, setting a new one
 // on w when the request has none.
 func (c *Console) formCookie(w http.ResponseWriter, r *http.Request) (string, error) {
-	if ck, err := r.Cookie(formCookieName); err == nil && len(ck.Value) >= 16 && len(ck.Value) <= 64 {
-		return ck.Value, nil
+	if v := c.cookieValue(r, formCookieName); len(v) >= 16 && len(v) <= 64 {
+		return v, nil
 	}
 	v, err := admin.NewSecret()
 	if err != nil {
 		return "", err
 	}
-	http.SetCookie(w, &http.Cookie{Name: formCookieName, Value: v, Path: Path,
-		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, c.cookie(r, formCookieName, v, 0))
 	return v, nil
 }
 
 // checkPublicForm refuses a public form without the token of the
 // request's form cookie.
-func checkPublicForm(r *http.Request) error {
-	ck, err := r.Cookie(formCookieName)
-	if err != nil || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(formTokenOf(ck.Value))) != 1 {
+func (c *Console) checkPublicForm(r *http.Request) error {
+	v := c.cookieValue(r, formCookieName)
+	if v == "" || subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(formTokenOf(v))) != 1 {
 		return errForeignForm
 	}
 	return nil
@@ -71,11 +66,14 @@ var errForeignForm = failf(http.StatusForbidden, "This form is stale or did not 
 
 // sameOrigin refuses a post another site's page made a browser send.
 // Browsers name where a request came from in Sec-Fetch-Site; one without
-// it is judged by its Origin and Referer headers, of which the console's
-// no-referrer policy leaves only Origin "null" for its own forms, so only
-// an Origin or Referer naming another host is refused. A client that
-// sends none of them (curl) is not a browser a page can misuse; the form
-// token still stands between it and a victim's browser.
+// it (Safari before 16.4, Firefox before 90) is judged by its Origin and
+// Referer headers, which name the console itself on its own forms (its
+// pages' referrer policy is same-origin), so one naming another host, or
+// Origin "null", is refused: "null" is what a post from a page under its
+// own no-referrer policy, a sandboxed frame or a data: URL carries, that
+// is from a page that hides where it is. A client that sends none of the
+// three (curl) is not a browser a page can misuse; the form token still
+// stands between it and a victim's browser.
 func sameOrigin(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin", "none":
@@ -86,7 +84,7 @@ func sameOrigin(r *http.Request) bool {
 	}
 	for _, h := range []string{"Origin", "Referer"} {
 		v := r.Header.Get(h)
-		if v == "" || v == "null" {
+		if v == "" {
 			continue
 		}
 		if u, err := url.Parse(v); err != nil || u.Host != r.Host {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,6 +59,7 @@ func TestPublicForms_RefuseLoginCSRF(t *testing.T) {
 			{"another site's Referer", map[string]string{"Referer": "https://evil.example/login.html"}, good, mine},
 			{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "null"}, good, mine},
 			{"same-site fetch", map[string]string{"Sec-Fetch-Site": "same-site"}, good, mine},
+			{"a page hiding its origin, no Sec-Fetch-Site", map[string]string{"Origin": "null"}, good, mine},
 			{"no token", nil, "", mine},
 			{"no form cookie", nil, good, nil},
 			{"another cookie's token", nil, formTokenOf("another-browser-cookie-value"), mine},
@@ -79,7 +81,7 @@ func TestPublicForms_RefuseLoginCSRF(t *testing.T) {
 	}
 	// The console's own pages: the same post with the page's token.
 	if w := r.send("/console/signin/token", url.Values{"token": {adminSecret}, "csrf": {good}},
-		map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "null"}, mine...); w.Code != http.StatusSeeOther || sessionCookie(w) == "" {
+		map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://wl.test"}, mine...); w.Code != http.StatusSeeOther || sessionCookie(w) == "" {
 		t.Errorf("the console's own sign-in form: %d, want 303 with a session", w.Code)
 	}
 	// A link posted by another site's page is not used up.
@@ -139,5 +141,108 @@ func TestForms_BodiesAreBounded(t *testing.T) {
 	}
 	if n := r.st.Index().Load().Counts().Entities; n != 2 {
 		t.Errorf("%d entities after the refused form, want 2", n)
+	}
+}
+
+// TestSessionForms_OldBrowsersOwnFormsOnly: a browser without
+// Sec-Fetch-Site (Safari before 16.4, Firefox before 90) posts a session
+// form: from the console's own page it names the console in Origin (the
+// pages' referrer policy is same-origin) and is served; from a page that
+// hides its origin (Origin "null": its own no-referrer policy, a sandboxed
+// frame) it is refused, though the session's token came with it. Both
+// were served before, the console's own forms sending "null".
+func TestSessionForms_OldBrowsersOwnFormsOnly(t *testing.T) {
+	r := newRig(t)
+	if got := r.do("GET", "/console/signin", "", nil).Header().Get("Referrer-Policy"); got != "same-origin" {
+		t.Fatalf("Referrer-Policy %q, want same-origin: the console's own forms must name it", got)
+	}
+	cookie, csrf := r.signIn(adminSecret)
+	for _, c := range []struct {
+		group, members string
+		header         map[string]string
+		want           int
+	}{
+		{"hidden", "203.0.113.0/28", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"hiddenref", "203.0.113.16/28", map[string]string{"Origin": "null", "Referer": "http://wl.test/console/groups"}, http.StatusForbidden},
+		{"own", "203.0.113.32/28", map[string]string{"Origin": "http://wl.test"}, http.StatusSeeOther},
+		{"ownref", "203.0.113.48/28", map[string]string{"Referer": "http://wl.test/console/groups"}, http.StatusSeeOther},
+	} {
+		form := url.Values{"csrf": {csrf}, "name": {c.group}, "members": {c.members}, "contact": {"pm@c.example"}}
+		w := r.send("/console/groups", form, c.header, cookieName, cookie, formCookieName, rigFormCookie)
+		if made := r.groupNamed(c.group) != nil; w.Code != c.want || made != (c.want == http.StatusSeeOther) {
+			t.Errorf("%v: %d, group made: %v; want %d", c.header, w.Code, made, c.want)
+		}
+	}
+}
+
+// TestCookies_SecureOnesAreHostPrefixed: served securely (over TLS, or
+// behind a TLS proxy), the form and session cookies are __Host-
+// (Secure, Path=/), which no sibling host or plain-HTTP path to the
+// browser can plant; a bare-named cookie there is not the console's: a
+// form cookie planted by another host, with the token the attacker read
+// from their own page, signed the victim in as the attacker before.
+func TestCookies_SecureOnesAreHostPrefixed(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		tls   bool
+		proxy bool
+	}{{"over TLS", true, false}, {"behind a TLS proxy", false, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t)
+			r.c.cfg.SecureCookies = c.proxy
+			req := func(path string, form url.Values, cookies ...*http.Cookie) *http.Response {
+				method := "GET"
+				if form != nil {
+					method = "POST"
+				}
+				q := httptest.NewRequest(method, "http://wl.test"+path, strings.NewReader(form.Encode()))
+				q.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				q.RemoteAddr = "192.0.2.200:4000"
+				if c.tls {
+					q.TLS = &tls.ConnectionState{}
+				}
+				for _, ck := range cookies {
+					q.AddCookie(ck)
+				}
+				w := httptest.NewRecorder()
+				r.c.ServeHTTP(w, q)
+				return w.Result()
+			}
+			named := func(resp *http.Response, name string) *http.Cookie {
+				for _, ck := range resp.Cookies() {
+					if ck.Name == name {
+						return ck
+					}
+				}
+				return nil
+			}
+			wantHost := func(ck *http.Cookie, name string) {
+				t.Helper()
+				if ck == nil || !ck.Secure || ck.Path != "/" || ck.Domain != "" || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+					t.Fatalf("%s cookie %+v, want Secure, Path=/, no Domain, HttpOnly, SameSite=Strict", name, ck)
+				}
+			}
+			form := named(req("/console/signin", nil), "__Host-"+formCookieName)
+			wantHost(form, "__Host-"+formCookieName)
+			signin := url.Values{"token": {adminSecret}, "csrf": {formTokenOf(rigFormCookie)}}
+			planted := &http.Cookie{Name: formCookieName, Value: rigFormCookie}
+			if resp := req("/console/signin/token", signin, planted); resp.StatusCode != http.StatusForbidden || named(resp, "__Host-"+cookieName) != nil {
+				t.Errorf("a planted bare form cookie: %d, want 403 and no session", resp.StatusCode)
+			}
+			signin.Set("csrf", formTokenOf(form.Value))
+			resp := req("/console/signin/token", signin, form)
+			session := named(resp, "__Host-"+cookieName)
+			wantHost(session, "__Host-"+cookieName)
+			if resp := req("/console/relays", nil, &http.Cookie{Name: cookieName, Value: session.Value}); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("the session under its bare name: %d, want 303 to sign in", resp.StatusCode)
+			}
+			if resp := req("/console/relays", nil, session); resp.StatusCode != http.StatusOK {
+				t.Errorf("the session: %d, want 200", resp.StatusCode)
+			}
+			out := req("/console/signout", url.Values{"csrf": {csrfOf(session.Value)}}, session, form)
+			if gone := named(out, "__Host-"+cookieName); gone == nil || gone.MaxAge >= 0 || gone.Path != "/" {
+				t.Errorf("signing out: %d, session cookie %+v, want it deleted at Path=/", out.StatusCode, gone)
+			}
+		})
 	}
 }

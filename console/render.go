@@ -84,7 +84,10 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, v view)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin: the console's own forms name it in Origin and Referer
+	// (sameOrigin), and no other site learns a console address (a sign-in
+	// link's holds its token).
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -134,7 +137,7 @@ func (c *Console) wrap(h handler, signedIn, csrf bool) http.Handler {
 		}
 		w = &formWriter{ResponseWriter: w, token: formTokenOf(token)}
 		if r.Method == http.MethodPost {
-			err = checkPost(w, r, s, csrf)
+			err = c.checkPost(w, r, csrf)
 		}
 		switch {
 		case err != nil:
@@ -158,7 +161,7 @@ func (c *Console) wrap(h handler, signedIn, csrf bool) http.Handler {
 // the browser send; a public form (no session form) must carry the form
 // cookie's token, a session form its session's (checked after the
 // session is).
-func checkPost(w http.ResponseWriter, r *http.Request, s *session, sessionForm bool) error {
+func (c *Console) checkPost(w http.ResponseWriter, r *http.Request, sessionForm bool) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -166,7 +169,7 @@ func checkPost(w http.ResponseWriter, r *http.Request, s *session, sessionForm b
 		return failf(http.StatusForbidden, "This form did not come from this console: use the forms of its own pages.")
 	}
 	if !sessionForm {
-		return checkPublicForm(r)
+		return c.checkPublicForm(r)
 	}
 	return nil
 }

@@ -24,7 +24,6 @@ import (
 const (
 	sessionPrefix = "console-session-"
 	linkPrefix    = admin.SignInLinkPrefix
-	cookieName    = "wlns_console"
 )
 
 // session is a signed-in browser: its token, found by the cookie.
@@ -96,18 +95,18 @@ func csrfOf(secret string) string {
 
 // session returns the request's live session, or nil.
 func (c *Console) session(r *http.Request) *session {
-	ck, err := r.Cookie(cookieName)
-	if err != nil || ck.Value == "" {
+	secret := c.cookieValue(r, cookieName)
+	if secret == "" {
 		return nil
 	}
-	tok := c.store.Token(admin.HashSecret(ck.Value))
+	tok := c.store.Token(admin.HashSecret(secret))
 	if tok == nil || !strings.HasPrefix(tok.Name, sessionPrefix) || c.expired(tok, c.cfg.SessionTTL) {
 		return nil
 	}
 	if tok.Role != record.RoleAdmin && tok.Role != record.RolePostmaster {
 		return nil
 	}
-	return &session{tok: tok, secret: ck.Value, Who: c.whoOf(tok.Name), CSRF: csrfOf(ck.Value)}
+	return &session{tok: tok, secret: secret, Who: c.whoOf(tok.Name), CSRF: csrfOf(secret)}
 }
 
 func (c *Console) expired(tok *record.Token, ttl time.Duration) bool {
@@ -149,8 +148,7 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, role reco
 	if err := c.putToken(r.Context(), sessionPrefix+nonce+"-"+who, secret, role, prefixes); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: secret, Path: Path, MaxAge: int(c.cfg.SessionTTL.Seconds()),
-		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, c.cookie(r, cookieName, secret, int(c.cfg.SessionTTL.Seconds())))
 	return nil
 }
 

@@ -220,8 +220,7 @@ func (c *Console) signout(w http.ResponseWriter, r *http.Request, s *session) er
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Path, MaxAge: -1,
-		HttpOnly: true, Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, c.cookie(r, cookieName, "", -1))
 	c.render(w, http.StatusOK, "message", view{Title: "Signed out", Notice: "You are signed out. The session is deleted on every node."})
 	return nil
 }

@@ -301,7 +301,7 @@ func postForCookie(t *testing.T, target string, form url.Values) (int, *http.Coo
 	}
 	resp.Body.Close()
 	for _, ck := range resp.Cookies() {
-		if ck.Name == "wlns_console" {
+		if strings.TrimPrefix(ck.Name, "__Host-") == "wlns_console" {
 			return resp.StatusCode, ck
 		}
 	}
@@ -322,7 +322,7 @@ func publicForm(t *testing.T, base string) (*http.Cookie, string) {
 	b, _ := io.ReadAll(resp.Body)
 	m := formTokenRE.FindSubmatch(b)
 	for _, ck := range resp.Cookies() {
-		if ck.Name == "wlns_console_form" && m != nil {
+		if strings.TrimPrefix(ck.Name, "__Host-") == "wlns_console_form" && m != nil {
 			return ck, string(m[1])
 		}
 	}

@@ -16,7 +16,7 @@ import (
 // real `wlns serve` and reads the Secure flag of its form and session
 // cookies: set over TLS, on plain HTTP when the node is told it is behind
 // TLS (--console-secure-cookies always, or auto with an https:// public
-// URL), and not otherwise.
+// URL), and not otherwise; Secure cookies are __Host- ones (Path=/).
 func TestServe_ConsoleCookiesSecureBehindTLS(t *testing.T) {
 	_, cert, key := serverCert(t)
 	for _, tc := range []struct {
@@ -40,8 +40,8 @@ func TestServe_ConsoleCookiesSecureBehindTLS(t *testing.T) {
 				client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // a test certificate
 			}
 			form, token := consoleFormCookie(t, client, base)
-			if form.Secure != tc.secure {
-				t.Errorf("the form cookie is Secure=%v, want %v", form.Secure, tc.secure)
+			if !hostCookie(form, tc.secure) {
+				t.Errorf("the form cookie %+v, want Secure=%v and __Host- with Path=/ when Secure", form, tc.secure)
 			}
 			secret, err := os.ReadFile(s.ready.TokenFile)
 			if err != nil {
@@ -58,15 +58,24 @@ func TestServe_ConsoleCookiesSecureBehindTLS(t *testing.T) {
 			resp.Body.Close()
 			var session *http.Cookie
 			for _, ck := range resp.Cookies() {
-				if ck.Name == "wlns_console" {
+				if strings.TrimPrefix(ck.Name, "__Host-") == "wlns_console" {
 					session = ck
 				}
 			}
-			if resp.StatusCode != http.StatusSeeOther || session == nil || session.Secure != tc.secure || !session.HttpOnly {
-				t.Errorf("token sign-in: %d, session cookie %+v, want 303 and an HttpOnly cookie with Secure=%v", resp.StatusCode, session, tc.secure)
+			if resp.StatusCode != http.StatusSeeOther || session == nil || !hostCookie(session, tc.secure) || !session.HttpOnly {
+				t.Errorf("token sign-in: %d, session cookie %+v, want 303 and an HttpOnly cookie with Secure=%v (__Host- when Secure)", resp.StatusCode, session, tc.secure)
 			}
 		})
 	}
+}
+
+// hostCookie reports whether ck is Secure as wanted and, if so, a
+// __Host- cookie a browser accepts as one: Path=/, no Domain.
+func hostCookie(ck *http.Cookie, secure bool) bool {
+	if ck.Secure != secure || strings.HasPrefix(ck.Name, "__Host-") != secure {
+		return false
+	}
+	return !secure || (ck.Path == "/" && ck.Domain == "")
 }
 
 // consoleFormCookie reads the console's sign-in page: the form cookie it
@@ -81,7 +90,7 @@ func consoleFormCookie(t *testing.T, client *http.Client, base string) (*http.Co
 	b, _ := io.ReadAll(resp.Body)
 	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(b)
 	for _, ck := range resp.Cookies() {
-		if ck.Name == "wlns_console_form" && m != nil {
+		if strings.TrimPrefix(ck.Name, "__Host-") == "wlns_console_form" && m != nil {
 			return ck, string(m[1])
 		}
 	}
