@@ -48,6 +48,14 @@ type node struct {
 // The node is killed when the test ends.
 func startNode(t testing.TB, dataDir string, extra ...string) *node {
 	t.Helper()
+	return startNodeOn(t, "", dataDir, extra...)
+}
+
+// startNodeOn is startNode with the process limited to cpus (taskset's list
+// syntax; "" for any CPU) from its start, so that Go sizes its scheduler
+// for them. taskset execs the node in place: the process is the node.
+func startNodeOn(t testing.TB, cpus, dataDir string, extra ...string) *node {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = filepath.Join(t.TempDir(), "data")
 	}
@@ -68,7 +76,11 @@ func startNode(t testing.TB, dataDir string, extra ...string) *node {
 		"--ready-file", readyFile,
 	}, extra...)
 	logf := createLog(t, n.logPath)
-	n.cmd = exec.Command(wlnsBin, args...)
+	argv := append([]string{wlnsBin}, args...)
+	if cpus != "" {
+		argv = append([]string{"taskset", "-c", cpus}, argv...)
+	}
+	n.cmd = exec.Command(argv[0], argv[1:]...)
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	if err := n.cmd.Start(); err != nil {
 		logf.Close()

@@ -68,6 +68,7 @@ func (n *node) onStop(f func(context.Context) error) { n.closers = append(n.clos
 // serve runs a node until ctx ends (SIGINT, SIGTERM), then shuts it down.
 func serve(ctx context.Context, c *cli, cfg *serveConfig) error {
 	n := &node{log: newLogger(cfg, c.stderr)}
+	setProcs(n.log, cfg.readers)
 	start := n.start
 	if cfg.only.on() {
 		start = n.startServeOnly
