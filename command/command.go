@@ -22,7 +22,9 @@ import (
 // added Import (a binary record list: a bulk import costs no JSON per record),
 // Group (concurrent writes in one log entry), the zone record commands and
 // DelegationPut/DelegationDelete; version 6 added SuggestionDismiss and
-// ZoneSerial.
+// ZoneSerial; version 7 added binary log entries (binary.go) for the
+// single writes and the groups that carry them, which a store writes only
+// once every member reads them.
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
@@ -37,7 +39,7 @@ import (
 // (all of it comes from version-3 commands it would have stopped at), so
 // its outcome is the same. The state machine never branches on V: a
 // command means the same whatever version carries it.
-const Version = 6
+const Version = 7
 
 // Type names a command.
 type Type string
@@ -81,6 +83,12 @@ type Envelope struct {
 	ReqID string `json:"req,omitempty"`
 	// Body is the type's payload.
 	Body json.RawMessage `json:"body"`
+
+	// val is the typed body New encoded Body from (valRaw is that Body),
+	// or the one a binary entry held (Body and valRaw nil): DecodeBody
+	// copies it instead of decoding JSON (see typed).
+	val    any
+	valRaw json.RawMessage
 }
 
 // EntityBody is the body of EntityPut and EntityDelete (ID only).
@@ -171,11 +179,15 @@ func New(t Type, now int64, reqID string, body any) (*Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s body: %w", t, err)
 	}
-	return &Envelope{V: MinVersion(t, raw), Type: t, Time: now, ReqID: reqID, Body: raw}, nil
+	return &Envelope{V: MinVersion(t, raw), Type: t, Time: now, ReqID: reqID, Body: raw, val: body, valRaw: raw}, nil
 }
 
-// Encode returns the log entry bytes of e.
+// Encode returns the JSON log entry bytes of e (EncodeBinary: the binary
+// form).
 func (e *Envelope) Encode() ([]byte, error) {
+	if err := e.jsonBody(); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s command: %w", e.Type, err)
@@ -192,8 +204,11 @@ var ErrUnsupported = errors.New("unsupported command version")
 // an outage; the store wraps it with what was wrong.
 var ErrInvalidEnvelope = errors.New("invalid command envelope")
 
-// Decode reads a log entry.
+// Decode reads a log entry, JSON or binary.
 func Decode(b []byte) (*Envelope, error) {
+	if len(b) > 0 && b[0] == BinaryMark {
+		return decodeBinary(b)
+	}
 	var e Envelope
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("decoding command: %w", err)
@@ -206,6 +221,14 @@ func Decode(b []byte) (*Envelope, error) {
 
 // DecodeBody unmarshals the envelope's body into dst.
 func (e *Envelope) DecodeBody(dst any) error {
+	if v := e.typed(); v != nil {
+		if k := kinds[e.Type]; k != nil && k.Binary != nil && k.Binary.Assign(dst, v) {
+			return nil
+		}
+		if err := e.jsonBody(); err != nil {
+			return err
+		}
+	}
 	if err := json.Unmarshal(e.Body, dst); err != nil {
 		return fmt.Errorf("decoding %s body: %w", e.Type, err)
 	}
@@ -214,22 +237,22 @@ func (e *Envelope) DecodeBody(dst any) error {
 
 func init() {
 	for _, k := range []Kind{
-		{Type: EntityPut, Since: 1, Body: bodyOf[EntityBody](), Spoolable: true, Summary: summaryOf(func(b *EntityBody) string {
+		{Type: EntityPut, Since: 1, Body: bodyOf[EntityBody](), Binary: entityBinary, Spoolable: true, Summary: summaryOf(func(b *EntityBody) string {
 			return entityName(b) + " [" + strings.Join(b.Prefixes, " ") + "]"
 		})},
-		{Type: EntityDelete, Since: 1, Body: bodyOf[EntityBody]()},
-		{Type: MembersAdd, Since: 1, Body: bodyOf[MembersBody](), Spoolable: true, Summary: summaryOf(func(b *MembersBody) string {
+		{Type: EntityDelete, Since: 1, Body: bodyOf[EntityBody](), Binary: entityBinary},
+		{Type: MembersAdd, Since: 1, Body: bodyOf[MembersBody](), Binary: membersBinary, Spoolable: true, Summary: summaryOf(func(b *MembersBody) string {
 			return fmt.Sprintf("entity %d + [%s]", b.Entity, strings.Join(b.Prefixes, " "))
 		})},
-		{Type: MembersRemove, Since: 1, Body: bodyOf[MembersBody]()},
-		{Type: PairPut, Since: 1, Body: bodyOf[PairBody](), Spoolable: true, Summary: summaryOf(func(b *PairBody) string {
+		{Type: MembersRemove, Since: 1, Body: bodyOf[MembersBody](), Binary: membersBinary},
+		{Type: PairPut, Since: 1, Body: bodyOf[PairBody](), Binary: pairBinary, Spoolable: true, Summary: summaryOf(func(b *PairBody) string {
 			return b.Sender + " through " + relayName(b.IP, b.Entity)
 		})},
-		{Type: PairDelete, Since: 1, Body: bodyOf[PairBody]()},
-		{Type: VerpPut, Since: 1, Body: bodyOf[VerpBody](), Spoolable: true, Summary: summaryOf(func(b *VerpBody) string {
+		{Type: PairDelete, Since: 1, Body: bodyOf[PairBody](), Binary: pairBinary},
+		{Type: VerpPut, Since: 1, Body: bodyOf[VerpBody](), Binary: verpBinary, Spoolable: true, Summary: summaryOf(func(b *VerpBody) string {
 			return "VERP " + b.Domain + " at " + relayName(b.IP, b.Entity)
 		})},
-		{Type: VerpDelete, Since: 1, Body: bodyOf[VerpBody]()},
+		{Type: VerpDelete, Since: 1, Body: bodyOf[VerpBody](), Binary: verpBinary},
 		{Type: TokenPut, Since: 1, Version: tokenVersion, Body: bodyOf[TokenBody]()},
 		{Type: TokenDelete, Since: 1, Body: bodyOf[TokenBody]()},
 		{Type: Batch, Since: 1, Version: batchVersion, Body: bodyOf[BatchBody]()},

@@ -3,6 +3,8 @@ package command
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/wlns/wlns/command/wire"
 )
 
 // Group (envelope version 5) is one log entry holding several independent
@@ -33,14 +35,23 @@ func groupVersion(raw json.RawMessage) int {
 	return v
 }
 
-func init() { register(Kind{Type: Group, Since: 5, Version: groupVersion, Body: bodyOf[GroupBody]()}) }
+func init() {
+	register(Kind{Type: Group, Since: 5, Version: groupVersion, Body: bodyOf[GroupBody](), Binary: groupBinary})
+}
 
 // EncodeGroup returns the log entry of a Group of cmds at time now, where
 // raw[i] is cmds[i].Encode(). It splices the encoded commands instead of
 // encoding them again: json.Marshal of a GroupBody re-validated every
 // command's body, and the version rule decoded the whole group once more.
-// The bytes are the ones New and Encode would give.
+// The bytes are the ones New and Encode would give. When any of raw is a
+// binary entry (EncodeBinary), the Group is binary too (binary.go), its
+// commands kept in the form each came in.
 func EncodeGroup(now int64, cmds []*Envelope, raw [][]byte) []byte {
+	for _, r := range raw {
+		if len(r) > 0 && r[0] == BinaryMark {
+			return encodeBinaryGroup(now, cmds, raw)
+		}
+	}
 	v, n := 5, 64
 	for i, e := range cmds {
 		v = max(v, e.V)
@@ -59,4 +70,20 @@ func EncodeGroup(now int64, cmds []*Envelope, raw [][]byte) []byte {
 		b = append(b, r...)
 	}
 	return append(b, "]}}"...)
+}
+
+// encodeBinaryGroup is EncodeGroup's binary form.
+func encodeBinaryGroup(now int64, cmds []*Envelope, raw [][]byte) []byte {
+	v, n := BinaryVersion, 32
+	for i, e := range cmds {
+		v = max(v, e.V)
+		n += len(raw[i]) + 3
+	}
+	w := wire.Writer{B: make([]byte, 0, n)}
+	appendHeader(&w, v, Group, now, "")
+	w.Uvarint(uint64(len(raw)))
+	for _, r := range raw {
+		w.Bytes(r)
+	}
+	return w.B
 }

@@ -26,6 +26,9 @@ type Kind struct {
 	// Spoolable marks a registration or confirmation a node may keep in
 	// its write spool when no quorum is reachable (see Spoolable).
 	Spoolable bool
+	// Binary, when set, is the body's binary form (binary.go): entries of
+	// the kind may be written as binary entries.
+	Binary *BinaryBody
 	// Summary describes a command of the kind in one line (the spool
 	// listing); nil or an empty answer: the type's name.
 	Summary func(e *Envelope) string

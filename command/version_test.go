@@ -16,7 +16,7 @@ func decodeAs(t *testing.T, maxV int, b []byte) bool {
 	return e.V >= 1 && e.V <= maxV
 }
 
-func mustNew(t *testing.T, ty Type, body any) *Envelope {
+func mustNew(t testing.TB, ty Type, body any) *Envelope {
 	t.Helper()
 	e, err := New(ty, 1_700_000_000, "r", body)
 	if err != nil {

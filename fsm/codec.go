@@ -2,10 +2,10 @@ package fsm
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 
+	"github.com/wlns/wlns/command/wire"
 	"github.com/wlns/wlns/record"
 )
 
@@ -46,74 +46,20 @@ func (e *enc) prefixes(ps []netip.Prefix) {
 	}
 }
 
-// errShort means a record ended before its fields did.
-var errShort = errors.New("record shorter than its fields")
+// dec reads what enc wrote (a wire.Reader: the first error sticks; later
+// reads return zero values).
+type dec struct{ *wire.Reader }
 
-// dec reads what enc wrote. The first error sticks; later reads return
-// zero values.
-type dec struct {
-	b   []byte
-	err error
-}
+// newDec reads b.
+func newDec(b []byte) *dec { return &dec{wire.NewReader(b)} }
 
-func (d *dec) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-}
-
-func (d *dec) uvarint() uint64 {
-	x, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(errShort)
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return x
-}
-
-func (d *dec) varint() int64 {
-	x, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail(errShort)
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return x
-}
-
-func (d *dec) byte() byte {
-	if len(d.b) < 1 {
-		d.fail(errShort)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *dec) bytes(n int) []byte {
-	if n < 0 || len(d.b) < n {
-		d.fail(errShort)
-		d.b = nil
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *dec) str() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail(errShort)
-		d.b = nil
-		return ""
-	}
-	return string(d.bytes(int(n)))
-}
+func (d *dec) fail(err error)     { d.Fail(err) }
+func (d *dec) uvarint() uint64    { return d.Uvarint() }
+func (d *dec) varint() int64      { return d.Varint() }
+func (d *dec) byte() byte         { return d.Byte() }
+func (d *dec) bytes(n int) []byte { return d.Fixed(n) }
+func (d *dec) str() string        { return d.Text() }
+func (d *dec) end() error         { return d.End() }
 
 func (d *dec) prefix() netip.Prefix {
 	c := d.byte()
@@ -129,18 +75,14 @@ func (d *dec) prefix() netip.Prefix {
 	}
 	a, ok := netip.AddrFromSlice(d.bytes(n))
 	if !ok {
-		d.fail(errShort)
+		d.fail(wire.ErrShort)
 		return netip.Prefix{}
 	}
 	return netip.PrefixFrom(a, bits)
 }
 
 func (d *dec) prefixes() []netip.Prefix {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail(errShort)
-		return nil
-	}
+	n := d.Count(1)
 	out := make([]netip.Prefix, 0, n)
 	for range n {
 		out = append(out, d.prefix())
@@ -157,12 +99,4 @@ func (d *dec) meta(m *record.Meta) {
 	m.Created = d.varint()
 	m.Updated = m.Created + d.varint()
 	m.LastQueried = d.varint()
-}
-
-// end checks that the record was read exactly.
-func (d *dec) end() error {
-	if d.err == nil && len(d.b) != 0 {
-		d.fail(fmt.Errorf("%d unread bytes at the end of a record", len(d.b)))
-	}
-	return d.err
 }

@@ -82,7 +82,7 @@ func (rs *restored) read(sr *snapReader) error {
 		if err != nil {
 			return err
 		}
-		d := &dec{b: payload}
+		d := newDec(payload)
 		if err := rs.apply(tag, d, intern); err != nil {
 			return fmt.Errorf("record tag %d: %w", tag, err)
 		}

@@ -69,6 +69,10 @@ type NodeStatus struct {
 	// LastContact is the time since the last contact with the leader, in
 	// seconds; 0 on the leader, -1 when never.
 	LastContact float64 `json:"last_contact_seconds"`
+	// Reads is the newest command envelope version the node's build
+	// applies (command.Version); builds before version 7 leave it out (0).
+	// A leader writes binary entries only once every member reads them.
+	Reads int `json:"reads,omitempty"`
 }
 
 // Error codes of RemoteError.

@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -267,7 +268,7 @@ func (s *Store) localStatus() nodenet.NodeStatus {
 	st := nodenet.NodeStatus{
 		NodeID: s.id, State: s.raft.State().String(),
 		AppliedIndex: s.raft.AppliedIndex(), CommitIndex: s.raft.CommitIndex(), LastIndex: s.raft.LastIndex(),
-		LastContact: s.lastContact(),
+		LastContact: s.lastContact(), Reads: cmp.Or(int(s.reads.Load()), command.Version),
 	}
 	_, lid := s.raft.LeaderWithID()
 	st.LeaderID = string(lid)

@@ -20,7 +20,8 @@ const promoteMaxLag = 256
 
 // watch runs until Close: it notes when this node leads (for Staleness),
 // keeps the election timings right for the configuration's size, and on
-// the leader promotes healthy non-voters while voters are missing.
+// the leader checks which command form every member reads (binary.go)
+// and promotes healthy non-voters while voters are missing.
 func (s *Store) watch() {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
@@ -38,9 +39,11 @@ func (s *Store) watch() {
 		s.timings(conf)
 		if s.raft.State() != raft.Leader {
 			clear(healthy)
+			s.binary.off()
 			continue
 		}
 		s.ledAt.Store(time.Now().UnixNano())
+		s.checkBinary()
 		s.promote(conf, healthy)
 	}
 }

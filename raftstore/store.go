@@ -75,6 +75,11 @@ type Store struct {
 	lock *dirLock
 	// group commits concurrent proposals together (group.go).
 	group *grouper
+	// binary says whether this leader may write binary entries (binary.go);
+	// reads, when not 0, is the command version this node's status claims
+	// instead of command.Version (tests play an older build with it).
+	binary binaryGate
+	reads  atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -260,7 +265,7 @@ func (s *Store) applyLocal(ctx context.Context, e *command.Envelope) (command.Re
 	if err := checkProposal(e); err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
-	b, err := e.Encode() // the disk is checked once per entry (grouper.commit)
+	b, err := s.encodeEntry(e) // the disk is checked once per entry (grouper.commit)
 	if err != nil {
 		return command.Result{}, 0, fmt.Errorf("%w: %w", ErrInvalidCommand, err)
 	}
