@@ -44,6 +44,8 @@ type config struct {
 	estDisk   int      // expected data-folder bytes per record and voter
 	nodeEnv   []string // KEY=VALUE added to every wlns serve's environment
 	pipe      bool     // generate the main import into `wlns import -` instead of a file
+	check     string   // -check: the DNS address of a server to check the samples against, instead of a run
+	kinds     []string // -check-kinds: the sample kinds -check asks for (nil: all)
 	minFree   float64  // GiB of MemAvailable below which the run stops
 	timeout   time.Duration
 	work, out string
@@ -99,6 +101,9 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.out, "out", "bench/out", "folder for scale-<n>-<time>.json and .md (empty: none)")
 	fs.StringVar(&c.wlns, "wlns", "", "wlns binary (default: build ./cmd/wlns)")
 	fs.StringVar(&c.commit, "commit", "", "with -wlns: the commit it was built from, for the report (default: this tree's)")
+	fs.StringVar(&c.check, "check", "", "instead of a run: ask the DNS server at this address (host:port) for the samples of the dataset the other flags describe, until every one answers right (-start-limit) or the limit passes, and print how long it took; "+
+		"for a server loaded by an import cut short, give -n the pairs it holds (with -domains and -verps of the full run) and leave out verp")
+	kinds := fs.String("check-kinds", "", "with -check: comma-separated sample kinds to ask (relay, group, pair, domain, verp, unlisted; default all)")
 	asCurve := fs.Bool("curve", false, "print one table row per result file given after the flags (bench/out/scale-*.json), by size, instead of running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -111,6 +116,11 @@ func parseFlags(args []string) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (flags only, or -curve FILES)", fs.Arg(0))
+	}
+	for _, k := range strings.Split(*kinds, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.kinds = append(c.kinds, k)
+		}
 	}
 	for _, kv := range strings.Split(*nodeEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -63,6 +65,30 @@ func (d *dataset) samples(k int) []sample {
 		out = append(out, sample{"unlisted", d.unlisted[i].Rev() + ".relay." + d.c.apex, ""})
 	})
 	return out
+}
+
+// checkServer asks the server at c.check for the samples of c's dataset
+// (of the kinds in c.kinds) until every one answers right, and prints how
+// long that took from the start of the check: a node started just before
+// it times its restart, one loaded by an import cut short is checked on
+// what it holds.
+func checkServer(ctx context.Context, c config, out io.Writer) error {
+	var ss []sample
+	for _, s := range newDataset(c).samples(c.samples) {
+		if len(c.kinds) == 0 || slices.Contains(c.kinds, s.kind) {
+			ss = append(ss, s)
+		}
+	}
+	took, err := serveAll(ctx, c.check, ss, time.Now(), c.startLimit, nil)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, s := range ss {
+		count[s.kind]++
+	}
+	fmt.Fprintf(out, "%s: every one of %d samples %v answers right after %.1f s\n", c.check, len(ss), count, took.Seconds())
+	return nil
 }
 
 // check asks addr for s and says what was wrong, or "" when the answer is

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/wlns/wlns/bench/internal/kit"
 )
@@ -250,5 +253,39 @@ func TestSweepCost_CountsOnlyTheSpikeAboveTheMedianRate(t *testing.T) {
 	base, per := sweepCost(marks, []time.Time{t0.Add(10 * time.Second), t0.Add(20 * time.Second)}, 2*time.Second)
 	if base < 0.099 || base > 0.101 || per < 0.499 || per > 0.501 {
 		t.Errorf("base %.3f CPU-s/s, %.3f CPU-s per sweep; want 0.1 and 0.5", base, per)
+	}
+}
+
+// -check asks a running server for the samples of the kinds given: a
+// server that knows nothing passes the unlisted ones and fails the rest
+// once -start-limit has passed.
+func TestCheckServer_AsksTheKindsGiven(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetRcode(r, dns.RcodeNameError)
+		_ = w.WriteMsg(m)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	defer srv.Shutdown()
+	for _, tt := range []struct {
+		kinds string
+		ok    bool
+	}{{"unlisted", true}, {"relay,unlisted", false}} {
+		c, err := parseFlags([]string{"-n", "1000", "-relays", "100", "-groups", "10", "-samples", "5", "-check", pc.LocalAddr().String(), "-check-kinds", tt.kinds, "-start-limit", "300ms"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		err = checkServer(context.Background(), c, &out)
+		if (err == nil) != tt.ok {
+			t.Errorf("-check-kinds %s: %v (%s), want ok %v", tt.kinds, err, out.String(), tt.ok)
+		}
+		if tt.ok && !strings.Contains(out.String(), "every one of 1 samples") {
+			t.Errorf("-check-kinds %s printed %q", tt.kinds, out.String())
+		}
 	}
 }
