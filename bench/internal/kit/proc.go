@@ -68,7 +68,7 @@ func Launch(name string, argv []string, env []string, logPath, cpus string) (*Pr
 	return r, nil
 }
 
-// Stop ends the server with SIGTERM, then SIGKILL after 30 s.
+// Stop ends the server with SIGTERM, then SIGKILL after stopWait.
 func (r *Proc) Stop() {
 	select {
 	case <-r.done:
@@ -78,11 +78,17 @@ func (r *Proc) Stop() {
 	_ = r.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-r.done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(stopWait):
 		_ = r.cmd.Process.Kill()
 		<-r.done
 	}
 }
+
+// stopWait is how long Stop waits after SIGTERM: longer than wlns serve's
+// own --shutdown-timeout (60 s), whose shutdown snapshot took up to 11 s
+// at 10M pairs on the loaded benchmark machine; a kill during it makes the
+// next start (bench/scale's restart) replay the log.
+const stopWait = 90 * time.Second
 
 // LogTail returns the end of the server's log for error messages.
 func (r *Proc) LogTail() string {
