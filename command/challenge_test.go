@@ -102,10 +102,10 @@ func TestDecode_AcceptsEveryVersionUpToCurrent(t *testing.T) {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}
-	if Version != 7 {
-		t.Errorf("Version = %d; binary entries are version 7", Version)
+	if Version != 8 {
+		t.Errorf("Version = %d; the senders kept quoted are version 8 (binary entries 7)", Version)
 	}
-	if _, err := Decode([]byte(`{"v":8,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
-		t.Error("version 8 decoded")
+	if _, err := Decode([]byte(`{"v":9,"type":"challenge.sent","time":1,"body":{}}`)); err == nil {
+		t.Error("version 9 decoded")
 	}
 }

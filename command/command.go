@@ -24,7 +24,9 @@ import (
 // DelegationPut/DelegationDelete; version 6 added SuggestionDismiss and
 // ZoneSerial; version 7 added binary log entries (binary.go) for the
 // single writes and the groups that carry them, which a store writes only
-// once every member reads them.
+// once every member reads them; version 8 keeps the quotes of a quoted
+// local part that unquoted would read as another sender
+// (QuotedSenderVersion).
 // An older replica refuses (stops on) newer entries rather than skipping
 // them and diverging.
 //
@@ -37,9 +39,12 @@ import (
 // new version. An Expire stays at 2 even with a Challenges cutoff: a
 // version-2 node ignores the field, and it holds no verification state
 // (all of it comes from version-3 commands it would have stopped at), so
-// its outcome is the same. The state machine never branches on V: a
-// command means the same whatever version carries it.
-const Version = 7
+// its outcome is the same. The state machine branches on V in one place
+// only: a sender normalises as the entry's version did (see
+// QuotedSenderVersion), so that an entry an older build wrote replays
+// exactly as it first applied; otherwise a command means the same
+// whatever version carries it.
+const Version = 8
 
 // Type names a command.
 type Type string
@@ -245,10 +250,10 @@ func init() {
 			return fmt.Sprintf("entity %d + [%s]", b.Entity, strings.Join(b.Prefixes, " "))
 		})},
 		{Type: MembersRemove, Since: 1, Body: bodyOf[MembersBody](), Binary: membersBinary},
-		{Type: PairPut, Since: 1, Body: bodyOf[PairBody](), Binary: pairBinary, Spoolable: true, Summary: summaryOf(func(b *PairBody) string {
+		{Type: PairPut, Since: 1, Version: pairVersion, Body: bodyOf[PairBody](), Binary: pairBinary, Spoolable: true, Summary: summaryOf(func(b *PairBody) string {
 			return b.Sender + " through " + relayName(b.IP, b.Entity)
 		})},
-		{Type: PairDelete, Since: 1, Body: bodyOf[PairBody](), Binary: pairBinary},
+		{Type: PairDelete, Since: 1, Version: pairVersion, Body: bodyOf[PairBody](), Binary: pairBinary},
 		{Type: VerpPut, Since: 1, Body: bodyOf[VerpBody](), Binary: verpBinary, Spoolable: true, Summary: summaryOf(func(b *VerpBody) string {
 			return "VERP " + b.Domain + " at " + relayName(b.IP, b.Entity)
 		})},

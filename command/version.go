@@ -1,6 +1,9 @@
 package command
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // MinVersion is the lowest envelope version that can carry a command of
 // type t with body raw: the version that introduced the type (1 for the
@@ -10,8 +13,10 @@ import "encoding/json"
 // and to 4 for a ChallengeOpen with per-domain-per-relay or sliding limits
 // (a version-3 replica would ignore them and count differently), 5 for
 // Import, the zone record and the delegation commands, 6 for
-// SuggestionDismiss, for a Group 5 or
-// the highest of its commands, and for a Batch the highest of its commands. An unknown type, or a body
+// SuggestionDismiss, 8 (QuotedSenderVersion) for a PairPut, PairDelete
+// or ChallengeOpen whose sender holds a double quote, for a
+// Group 5 or the highest of its commands, and for a Batch the highest of
+// its commands. An unknown type, or a body
 // that does not decode, gets Version. See Version for why it matters.
 func MinVersion(t Type, raw json.RawMessage) int {
 	k, ok := kinds[t]
@@ -35,13 +40,46 @@ func tokenVersion(raw json.RawMessage) int {
 }
 
 // openVersion is a ChallengeOpen's version: 4 with per-domain-per-relay or
-// sliding limits (or a body that does not decode), else 3.
+// sliding limits (or a body that does not decode), else 3; at least
+// QuotedSenderVersion for a sender with a double quote.
 func openVersion(raw json.RawMessage) int {
 	var b ChallengeOpenBody
-	if json.Unmarshal(raw, &b) != nil || b.Limits.newSemantics() {
+	switch {
+	case json.Unmarshal(raw, &b) != nil:
+		return Version
+	case quotedSender(b.Sender):
+		return QuotedSenderVersion
+	case b.Limits.newSemantics():
 		return 4
 	}
 	return 3
+}
+
+// QuotedSenderVersion (8) is the envelope version whose state machine
+// normalises senders with record.NormalizeSender, which keeps the quotes
+// of a local part that would read as something else without them (" a"@x,
+// "\"a\""@x): versions 1 to 7 applied record.NormalizeSenderV6, which
+// unquoted them (" a"@x became the sender " a@x", which normalised
+// again is a@x: not a fixed point). The state machine applies an entry of
+// an older version with the V6 normalisation, so that the entries older
+// builds wrote replay as they first applied; and a sender whose two
+// normalisations could differ — only a text with a double quote — needs
+// this version, so that an older replica stops at it instead of storing
+// another sender.
+const QuotedSenderVersion = 8
+
+// quotedSender reports whether a sender's two normalisations (see
+// QuotedSenderVersion) could differ: it holds a double quote.
+func quotedSender(s string) bool { return strings.IndexByte(s, '"') >= 0 }
+
+// pairVersion is a PairPut's or PairDelete's version: QuotedSenderVersion
+// for a sender with a double quote (or a body that does not decode), else 1.
+func pairVersion(raw json.RawMessage) int {
+	var b PairBody
+	if json.Unmarshal(raw, &b) != nil || quotedSender(b.Sender) {
+		return QuotedSenderVersion
+	}
+	return 1
 }
 
 // roleMTA is record.RoleMTA, the token role version 3 added (command does

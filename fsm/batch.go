@@ -12,7 +12,8 @@ func init() {
 
 // batch applies a Batch all or nothing: its commands run in a child
 // transaction on a copy of the state, which is adopted only when every
-// command succeeded. The commands take the batch's Time and ReqID.
+// command succeeded. The commands take the batch's Time, ReqID and
+// version (at least each command's own: command.MinVersion).
 func (a *applier) batch(e *command.Envelope) command.Result {
 	var b command.BatchBody
 	if rej := decodeBody(e, &b); rej != nil {
@@ -25,7 +26,7 @@ func (a *applier) batch(e *command.Envelope) command.Result {
 	results := make([]command.Result, 0, len(b.Commands))
 	for i := range b.Commands {
 		c := b.Commands[i]
-		c.Time, c.ReqID = e.Time, e.ReqID
+		c.Time, c.ReqID, c.V = e.Time, e.ReqID, e.V
 		var r command.Result
 		if c.Type == command.Batch {
 			r.Err = command.Reject(command.Invalid, "a batch cannot contain a batch")

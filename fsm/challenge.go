@@ -99,7 +99,7 @@ func decodeValid(e *command.Envelope, dst command.Validator) *command.Rejection 
 // challengeFromBody builds the open challenge a valid body describes,
 // without its entity.
 func challengeFromBody(e *command.Envelope, b *command.ChallengeOpenBody) (*record.Challenge, *command.Rejection) {
-	sender, err := record.NormalizeSender(b.Sender)
+	sender, err := normalizeSender(e, b.Sender)
 	if err != nil {
 		return nil, command.Reject(command.Invalid, "%v", err)
 	}

@@ -62,7 +62,7 @@ func pairArgs(e *command.Envelope) (*command.PairBody, string, *command.Rejectio
 	if rej := decodeBody(e, &b); rej != nil {
 		return nil, "", rej
 	}
-	sender, err := record.NormalizeSender(b.Sender)
+	sender, err := normalizeSender(e, b.Sender)
 	if err != nil {
 		return nil, "", command.Reject(command.Invalid, "%v", err)
 	}
@@ -70,6 +70,17 @@ func pairArgs(e *command.Envelope) (*command.PairBody, string, *command.Rejectio
 		return nil, "", command.Reject(command.Invalid, "sender longer than %d octets", maxSender)
 	}
 	return &b, sender, nil
+}
+
+// normalizeSender normalises a sender as e's version did: an entry
+// written before command.QuotedSenderVersion with the normalisation it
+// applied with then (record.NormalizeSenderV6), so that the logs older
+// builds wrote replay exactly as they first applied.
+func normalizeSender(e *command.Envelope, s string) (string, error) {
+	if e.V < command.QuotedSenderVersion {
+		return record.NormalizeSenderV6(s)
+	}
+	return record.NormalizeSender(s)
 }
 
 // pairPut adds a pair, or refreshes its Updated time and pinned flag.

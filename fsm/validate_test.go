@@ -67,9 +67,10 @@ func TestFSM_OldEntryWithControlCharacterNameStillApplies(t *testing.T) {
 	}
 }
 
-// The state machine never branches on V: a log stamped with the lowest
-// versions (what command.New writes) and the same log stamped with the
-// newest version (what the build before it wrote) give the same results
+// The state machine branches on V only where two versions normalise a
+// sender differently, and command.New stamps such a sender with the newer
+// one: a log stamped with the lowest versions (what command.New writes)
+// and the same log stamped with the newest version give the same results
 // and the same state, byte for byte.
 func TestFSM_OutcomeDoesNotDependOnEnvelopeVersion(t *testing.T) {
 	log := randomLog(t, 7, 3000)

@@ -95,7 +95,9 @@ func (d *decider) evaluate(ctx context.Context, req *Request) (Decision, []slog.
 			return d.pass(reasonNetwork), nil
 		}
 	}
-	sender, err := record.NormalizeSender(req.Sender)
+	// Postfix passes the sender unquoted (MAIL FROM:<" a"@x> as " a@x"):
+	// none of it is quoting or padding to strip.
+	sender, err := record.NormalizeUnquotedSender(req.Sender)
 	at := strings.LastIndexByte(sender, '@')
 	if err != nil || at <= 0 {
 		return d.unlistable(err), nil

@@ -65,7 +65,8 @@ func TestServer_ListedSenderPassesWhateverItsSpelling(t *testing.T) {
 
 // TestServer_AsksTheHashedNameOfEveryAddressForm: the address forms real
 // MTAs accept are each asked under one exact name, the hash of the
-// canonical address (A-label domain, unquoted local part), with the domain
+// canonical address (A-label domain, local part unquoted unless that would
+// read as another: record.NormalizeUnquotedSender), with the domain
 // where DNS can carry it; unlisted, they are deferred with the address in
 // the why URL, never an empty one.
 func TestServer_AsksTheHashedNameOfEveryAddressForm(t *testing.T) {
@@ -80,8 +81,11 @@ func TestServer_AsksTheHashedNameOfEveryAddressForm(t *testing.T) {
 		{".x@carrier.example", ".x@carrier.example", ".carrier.example"},
 		{"x.@carrier.example", "x.@carrier.example", ".carrier.example"},
 		{long + "@carrier.example", long + "@carrier.example", ".carrier.example"},
-		{`"john doe"@carrier.example`, "john doe@carrier.example", ".carrier.example"},
+		// Postfix passes a quoted local part unquoted: "john doe"@x as
+		// john doe@x, " lead"@x as  lead@x, "\"q\""@x as "q"@x.
 		{"john doe@carrier.example", "john doe@carrier.example", ".carrier.example"},
+		{" lead@carrier.example", `" lead"@carrier.example`, ".carrier.example"},
+		{`"q"@carrier.example`, `"\"q\""@carrier.example`, ".carrier.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sender, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package record
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The fast checks agree with normalisation: true only for a text
 // NormalizeSender or NormalizeDomain returns unchanged, and true for the
@@ -45,7 +48,7 @@ func TestIsNormal_AgreesWithNormalize(t *testing.T) {
 func checkAgrees(t *testing.T, s string) {
 	t.Helper()
 	if IsNormalSender(s) {
-		if n, err := normalizeSender(s); err != nil || n != s {
+		if n, err := normalizeSender(s, quotedLocal); err != nil || n != s {
 			t.Errorf("IsNormalSender(%q) but the normalisation gives %q, %v", s, n, err)
 		}
 	}
@@ -64,4 +67,67 @@ func FuzzIsNormal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkAgrees)
+}
+
+// FuzzNormalizeIdempotent: what NormalizeSender returns is normalised —
+// normalising it again returns it unchanged, and the form Postfix passes
+// it in (unquoted) normalises to it too — and the V6 normalisation differs
+// from it only on a text with a double quote (the rule that gates it,
+// command.QuotedSenderVersion).
+func FuzzNormalizeIdempotent(f *testing.F) {
+	for _, s := range []string{"user@example.org", `" a"@b.c`, `"\"a\""@b.c`, `"\"\""@b.c`, "\"\u00a0a\"@b.c", `"a\\"@b.c`,
+		`"john doe"@x.org`, `"a@b"@c.d`, " a@b.c", "A@B.C.", "a@[IPv6:2001:DB8::1]", "jörg@BÜCHER.example", `"@"@b.c`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := NormalizeSender(s)
+		if err != nil {
+			return
+		}
+		if again, err := NormalizeSender(n); err != nil || again != n {
+			t.Fatalf("NormalizeSender(%q) = %q, again %q, %v", s, n, again, err)
+		}
+		checkAgrees(t, n)
+		if at := strings.LastIndexByte(n, '@'); at > 0 {
+			if u, err := NormalizeUnquotedSender(unquoted(n[:at]) + n[at:]); err != nil || u != n {
+				t.Fatalf("NormalizeUnquotedSender of %q unquoted = %q, %v; want %q", n, u, err, n)
+			}
+		}
+		if old, err := NormalizeSenderV6(s); (err != nil || old != n) && !strings.Contains(s, `"`) {
+			t.Fatalf("NormalizeSenderV6(%q) = %q, %v; NormalizeSender %q, without a quote to tell them apart", s, old, err, n)
+		}
+	})
+}
+
+// unquoted is a normalised local part as Postfix passes it (its quotes
+// resolved).
+func unquoted(local string) string {
+	if isQuoted(local) {
+		return unquote(local[1 : len(local)-1])
+	}
+	return local
+}
+
+// TestNormalizeUnquotedSender: the unquoted form Postfix's policy request
+// carries normalises to what the API stores for the address as written in
+// MAIL FROM, nothing trimmed or unquoted.
+func TestNormalizeUnquotedSender(t *testing.T) {
+	for unq, written := range map[string]string{
+		" a@b.c":           `" a"@b.c`,
+		`"a"@b.c`:          `"\"a\""@b.c`,
+		"John Doe@B.C":     `"john doe"@b.c`,
+		"dave@umkc.edu":    "dave@umkc.edu",
+		"a@b@c.d":          `"a@b"@c.d`,
+		"\u00a0x@b.c":      "\"\u00a0x\"@b.c",
+		`a"b\c@x.example`:  `"a\"b\\c"@x.example`,
+		"jörg@bücher.test": "jörg@bücher.test",
+	} {
+		want, err := NormalizeSender(written)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := NormalizeUnquotedSender(unq); err != nil || got != want {
+			t.Errorf("NormalizeUnquotedSender(%q) = %q, %v; want %q (NormalizeSender(%q))", unq, got, err, want, written)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -45,6 +46,15 @@ const (
 //     may hold any printable ASCII and UTF-8 (RFC 6531, SMTPUTF8), empty
 //     dot-separated parts (a..b, .x, x., which real MTAs accept), and up to
 //     MaxLocalPartAccepted octets; control characters are refused.
+//   - Two unquoted local parts would read as something else when
+//     normalised again, and keep their quotes, in the least quoting that
+//     holds them (" a"@x, "\"a\""@x): one that begins with white space
+//     (unquoted, it reads as padding, trimmed) and one that is itself
+//     enclosed in double quotes (unquoted, it reads as the quoted form of
+//     another local part). So NormalizeSender is a fixed point:
+//     NormalizeSender of its result is that result. Postfix passes such
+//     an address unquoted (policy sender= a@x); NormalizeUnquotedSender
+//     takes that form.
 //   - An internationalised domain becomes its A-labels (IDNA, UTS #46
 //     lookup: bücher.example is xn--bcher-kva.example).
 //   - An address literal is kept in brackets, the address in its canonical
@@ -54,14 +64,56 @@ func NormalizeSender(s string) (string, error) {
 	if IsNormalSender(s) {
 		return s, nil // the common case, without allocating
 	}
-	return normalizeSender(s)
+	return normalizeSender(s, quotedLocal)
 }
 
-func normalizeSender(s string) (string, error) {
+// NormalizeSenderV6 is NormalizeSender as command versions 1 to 6 applied
+// it: it unquotes every quoted local part, so " a"@x became " a@x" (and
+// that, normalised again, a@x). The state machine applies the entries
+// those versions wrote with it, so that they replay exactly as they first
+// applied (command.QuotedSenderVersion); nothing else should call it.
+func NormalizeSenderV6(s string) (string, error) {
+	if IsNormalSender(s) {
+		return s, nil
+	}
+	return normalizeSender(s, quotedLocalV6)
+}
+
+// NormalizeUnquotedSender normalises an address given in the unquoted
+// form an MTA passes internally — Postfix's policy requests, where
+// MAIL FROM:<" a"@x> arrives as sender= a@x — into NormalizeSender's
+// form: nothing of its local part is trimmed or unquoted, since none of it
+// is quoting or padding.
+func NormalizeUnquotedSender(s string) (string, error) {
+	if IsNormalSender(s) {
+		return s, nil
+	}
+	return normalizeSender(s, unquotedLocal)
+}
+
+// localForm is how normalizeSender reads a local part.
+type localForm int
+
+const (
+	// quotedLocal: as written in MAIL FROM, quotes are quoting.
+	quotedLocal localForm = iota
+	// quotedLocalV6: so, and the result unquoted whatever it reads as.
+	quotedLocalV6
+	// unquotedLocal: as an MTA passes it internally, every byte its own.
+	unquotedLocal
+)
+
+// normalizeSender is NormalizeSender past its fast path, reading the local
+// part in the given form.
+func normalizeSender(s string, form localForm) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", fmt.Errorf("%w %q: not valid UTF-8", ErrBadSender, s)
 	}
-	s = strings.ToLower(strings.TrimSpace(s))
+	if form == unquotedLocal {
+		s = strings.ToLower(strings.TrimRightFunc(s, unicode.IsSpace))
+	} else {
+		s = strings.ToLower(strings.TrimSpace(s))
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 || at == 0 {
 		d, err := NormalizeDomain(strings.TrimPrefix(s, "@"))
@@ -70,7 +122,7 @@ func normalizeSender(s string) (string, error) {
 		}
 		return d, nil
 	}
-	local, err := normalizeLocal(s[:at])
+	local, err := normalizeLocal(s[:at], form)
 	if err != nil {
 		return "", fmt.Errorf("%w %q: %w", ErrBadSender, s, err)
 	}
@@ -81,23 +133,66 @@ func normalizeSender(s string) (string, error) {
 	return local + "@" + d, nil
 }
 
-// normalizeLocal unquotes a quoted local part and checks the result.
-func normalizeLocal(local string) (string, error) {
-	if len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"' {
+// normalizeLocal unquotes a quoted local part (unless form says it is
+// unquoted already) and checks the result; one that would not read back
+// as itself bare is quoted (needsQuotes), except in quotedLocalV6.
+func normalizeLocal(local string, form localForm) (string, error) {
+	if form != unquotedLocal && isQuoted(local) {
 		local = unquote(local[1 : len(local)-1])
 	}
+	if err := checkLocal(local); err != nil {
+		return "", err
+	}
+	if form != quotedLocalV6 && needsQuotes(local) {
+		return quote(local), nil
+	}
+	return local, nil
+}
+
+// isQuoted reports whether a local part is enclosed in double quotes.
+func isQuoted(local string) bool {
+	return len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"'
+}
+
+// needsQuotes reports whether an unquoted local part, written bare, would
+// normalise to something else: it begins with white space (trimmed as
+// padding) or is enclosed in double quotes (unquoted once more).
+func needsQuotes(local string) bool {
+	r, _ := utf8.DecodeRuneInString(local)
+	return unicode.IsSpace(r) || isQuoted(local)
+}
+
+// quote writes an unquoted local part as an RFC 5321 Quoted-string,
+// escaping only the double quotes and backslashes unquote resolves.
+func quote(local string) string {
+	var b strings.Builder
+	b.Grow(len(local) + 4)
+	b.WriteByte('"')
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(local[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// checkLocal refuses an unquoted local part that is empty, too long or
+// holds a control character.
+func checkLocal(local string) error {
 	switch {
 	case local == "":
-		return "", errors.New("empty local part")
+		return errors.New("empty local part")
 	case len(local) > MaxLocalPartAccepted:
-		return "", fmt.Errorf("local part of %d octets: longer than any mail path (%d)", len(local), MaxLocalPartAccepted)
+		return fmt.Errorf("local part of %d octets: longer than any mail path (%d)", len(local), MaxLocalPartAccepted)
 	}
 	for i := 0; i < len(local); i++ {
 		if c := local[i]; c < 0x20 || c == 0x7f {
-			return "", fmt.Errorf("local part has control character 0x%02x", c)
+			return fmt.Errorf("local part has control character 0x%02x", c)
 		}
 	}
-	return local, nil
+	return nil
 }
 
 // unquote resolves the backslash escapes of a quoted string's content.

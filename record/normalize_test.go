@@ -22,6 +22,16 @@ func TestNormalizeSender(t *testing.T) {
 		{`"a\"b\\c"@example.org`, `a"b\c@example.org`, nil},
 		{`"a@b"@example.org`, `a@b@example.org`, nil},
 		{"o'brien@irish.example", "o'brien@irish.example", nil},
+		// A local part that would read as padding or as another quoted
+		// one keeps (least) quotes, so the form is a fixed point.
+		{`" a"@example.org`, `" a"@example.org`, nil},
+		{`"\ a"@example.org`, `" a"@example.org`, nil},
+		{"\"\u00a0a\"@example.org", "\"\u00a0a\"@example.org", nil},
+		{`"a "@example.org`, `a @example.org`, nil},
+		{`"\"a\""@example.org`, `"\"a\""@example.org`, nil},
+		{`"\"\""@example.org`, `"\"\""@example.org`, nil},
+		{`"\"a"@example.org`, `"a@example.org`, nil},
+		{` a@example.org`, `a@example.org`, nil},
 		// Dotted carrier-style local parts, accepted by real MTAs.
 		{".dave@umkc.edu", ".dave@umkc.edu", nil},
 		{"dave.@umkc.edu", "dave.@umkc.edu", nil},
@@ -69,7 +79,8 @@ func TestNormalizeSender(t *testing.T) {
 // TestNormalizeSender_Idempotent: the canonical form normalises to itself,
 // so the policy service, the API and the index agree on keys and hashes.
 func TestNormalizeSender_Idempotent(t *testing.T) {
-	for _, in := range []string{`"john doe"@example.org`, "a..b@x.example", "jose@bücher.example", "user@[IPv6:2001:db8::1]", "Ünïcødé@example.org"} {
+	for _, in := range []string{`"john doe"@example.org`, "a..b@x.example", "jose@bücher.example", "user@[IPv6:2001:db8::1]", "Ünïcødé@example.org",
+		`" a"@b.c`, `"\"a\""@b.c`, `"\"\""@b.c`, "\"\u2003a\"@b.c", `"\\"@b.c`} {
 		once, err := NormalizeSender(in)
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,8 @@ import (
 // TestPostfix_EveryAddressFormCanBeWhitelisted: each address form a real
 // Postfix accepts in MAIL FROM (an IDN domain with SMTPUTF8, dotted
 // carrier-style local parts, a local part over 64 octets, an address
-// literal, a UTF-8 local part, a quoted local part with a space) is
+// literal, a UTF-8 local part, quoted local parts with a space, a leading
+// space, quotes inside) is
 // deferred with its address in the why URL while unlisted, is accepted by
 // the API, and passes once listed. Before, each was deferred forever with
 // an empty ?s= and refused by the API.
@@ -35,6 +36,10 @@ func TestPostfix_EveryAddressFormCanBeWhitelisted(t *testing.T) {
 		{"user@[192.0.2.1]", "user%40%5B192.0.2.1%5D"},
 		{"jörg@example.org", "j%C3%B6rg%40example.org"},
 		{`"john doe"@carrier.example`, "john+doe%40carrier.example"},
+		// Unquoted, these read as padding and as another quoted address:
+		// they keep their quotes (Postfix passes them unquoted).
+		{`" lead"@carrier.example`, "%22+lead%22%40carrier.example"},
+		{`"\"q\""@carrier.example`, "%22%5C%22q%5C%22%22%40carrier.example"},
 	} {
 		t.Run(tc.from, func(t *testing.T) {
 			code, text := smtpRcpt(t, port, tc.from)
