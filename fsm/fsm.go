@@ -96,7 +96,7 @@ func (f *FSM) ApplyEntries(es []Entry) []any {
 		}
 		e, err := command.Decode(l.Data)
 		if err != nil {
-			panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
+			panic(fmt.Sprintf("fsm: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
 		}
 		if e.Type == command.Group {
 			out[i] = f.applyGroup(a, e, l)
@@ -158,7 +158,7 @@ func (f *FSM) applyGroup(a *applier, e *command.Envelope, l *Entry) command.Resu
 		}
 	}
 	if err != nil {
-		panic(fmt.Sprintf("raftstore: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
+		panic(fmt.Sprintf("fsm: cannot apply raft log entry %d (term %d): %v", l.Index, l.Term, err))
 	}
 	rs := make([]command.Result, len(b.Commands))
 	changed, t := false, int64(0)

@@ -286,8 +286,9 @@ func TestFSM_UndecodableEntryPanics(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			defer func() {
-				if recover() == nil {
-					t.Fatal("no panic")
+				p := recover()
+				if msg, _ := p.(string); !strings.HasPrefix(msg, "fsm: cannot apply raft log entry 1 ") {
+					t.Fatalf("panic %v, want one saying the fsm cannot apply entry 1", p)
 				}
 			}()
 			l := h.logs(env(t, command.PairPut, t0, "", command.PairBody{}))
@@ -295,6 +296,17 @@ func TestFSM_UndecodableEntryPanics(t *testing.T) {
 			h.f.ApplyEntries(l)
 		})
 	}
+}
+
+// A kind registered twice is a programming error the panic names in the
+// package's own words.
+func TestKinds_RegisteringTwicePanicsNamingTheFSM(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "fsm: kind \"pair.put\" registered twice") {
+			t.Fatalf("panic %q, want one prefixed fsm:", msg)
+		}
+	}()
+	registerKind(command.PairPut, kind{apply: notInBatch("x")})
 }
 
 func TestFSM_SerialIsLastIndexOfBatch(t *testing.T) {

@@ -41,7 +41,7 @@ var kinds = map[command.Type]*kind{}
 // registerKind adds the state machine's part of kind t.
 func registerKind(t command.Type, k kind) {
 	if _, dup := kinds[t]; dup || k.apply == nil {
-		panic(fmt.Sprintf("raftstore: kind %q registered twice or without apply", t))
+		panic(fmt.Sprintf("fsm: kind %q registered twice or without apply", t))
 	}
 	kinds[t] = &k
 }

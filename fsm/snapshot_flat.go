@@ -50,7 +50,7 @@ func flatTag(p index.FlatPart) byte {
 			return f.tag
 		}
 	}
-	panic(fmt.Sprintf("raftstore: flat part %d has no tag", p))
+	panic(fmt.Sprintf("fsm: flat part %d has no tag", p))
 }
 
 // flatPart is the flat part a record tag holds, if any, and the first
