@@ -30,7 +30,8 @@ const sumPrefix = "; sha256 "
 
 func (n *Node) path(s *slot) string { return filepath.Join(n.cfg.Dir, s.origin+"zone") }
 
-// save writes d as s's copy (temporary file, then rename).
+// save writes d as s's copy (temporary file, then rename, then the
+// folder synced).
 func (n *Node) save(s *slot, d *data) error {
 	if err := os.MkdirAll(n.cfg.Dir, 0o700); err != nil {
 		return fmt.Errorf("zone copy folder: %w", err)
@@ -58,10 +59,28 @@ func (n *Node) save(s *slot, d *data) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), n.path(s))
 	}
+	if err == nil {
+		err = syncDir(n.cfg.Dir)
+	}
 	if err != nil {
 		return fmt.Errorf("writing zone copy %s: %w", n.path(s), err)
 	}
 	return nil
+}
+
+// syncDir makes the renames into dir durable: the copy's bytes are synced
+// before its rename, but until its folder is, a crash can bring back the
+// old copy or none.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // touch records that a primary answered s's SOA just now.
