@@ -264,3 +264,57 @@ func TestXFR_CutCopiesOfADeletedDelegationAreDropped(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestXFR_CutNotifyForgetsADeletedDelegation: what the NOTIFY sender
+// keeps per postmaster's server and cut zone (the serial last notified)
+// goes with the delegation: it was kept for the life of the node, three
+// entries per delegation ever made inside a notified prefix.
+func TestXFR_CutNotifyForgetsADeletedDelegation(t *testing.T) {
+	ix := fixture(t)
+	delegate(t, ix, "192.0.2.0/24", "ns1.2.0.192.relay.wl.example.org", 50)
+	delegate(t, ix, "192.0.3.0/24", "ns1.3.0.192.relay.wl.example.org", 51)
+	target, got := notifySink(t, map[string]string{})
+	x := startXFR(t, ix, func(c *XFRConfig) {
+		c.NotifyCuts = []CutNotify{{Prefix: netip.MustParsePrefix("192.0.0.0/16"), Target: target}}
+	})
+	// notified waits for a NOTIFY of zone at serial, then for the round
+	// that sent it to end, and returns how many cut zones the sender keeps.
+	notified := func(zone string, serial uint32) int {
+		t.Helper()
+		want := fmt.Sprintf("%s unsigned %d", zone, serial)
+		for deadline := time.After(15 * time.Second); ; {
+			select {
+			case m := <-got:
+				if m != want {
+					continue
+				}
+			case <-deadline:
+				t.Fatalf("no NOTIFY %q", want)
+			}
+			break
+		}
+		for {
+			x.notify.mu.Lock()
+			running := x.notify.running
+			x.notify.mu.Unlock()
+			if !running {
+				return len(x.notify.sent)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	tx := ix.Begin()
+	tx.SetZoneSerial(60)
+	tx.Commit()
+	if n := notified("3.0.192.verp.wl.example.org.", 60); n != 6 {
+		t.Fatalf("%d cut zones kept for two delegations, want 6", n)
+	}
+	tx = ix.Begin()
+	tx.DeleteDelegation(netip.MustParsePrefix("192.0.2.0/24"))
+	tx.PutEntity(&record.Entity{ID: 9, Registered: true, Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.3.7/32")}})
+	tx.SetZoneSerial(61)
+	tx.Commit()
+	if n := notified("3.0.192.relay.wl.example.org.", 61); n != 3 {
+		t.Errorf("%d cut zones kept after one of two delegations was deleted, want 3", n)
+	}
+}

@@ -30,7 +30,8 @@ type notifier struct {
 	again   bool
 	wg      sync.WaitGroup
 	// sent is the serial last notified per postmaster's server and cut
-	// zone ("target origin"); only the running round touches it.
+	// zone ("target origin") of the current delegations; only the running
+	// round touches it.
 	sent map[string]uint32
 }
 
@@ -103,7 +104,8 @@ func (n *notifier) round(ctx context.Context) {
 // delegations inside their prefixes whose serial moved since the last
 // NOTIFY (a cut zone's serial moves only when its records change), each
 // signed with the key scoped to the server's prefix (keyFor: their server
-// knows only its own key).
+// knows only its own key). The serials of cuts no delegation has any
+// more are forgotten.
 func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 	if len(n.x.cfg.NotifyCuts) == 0 {
 		return
@@ -111,6 +113,14 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 	if n.sent == nil {
 		n.sent = map[string]uint32{}
 	}
+	live := make(map[string]bool, len(n.sent))
+	defer func() {
+		for k := range n.sent {
+			if !live[k] {
+				delete(n.sent, k)
+			}
+		}
+	}()
 	v := n.x.ix.Load()
 	for _, d := range v.Delegations() {
 		for _, cn := range n.x.cfg.NotifyCuts {
@@ -123,11 +133,13 @@ func (n *notifier) cutRound(ctx context.Context, wg *sync.WaitGroup) {
 				if err != nil {
 					continue
 				}
+				k := cn.Target + " " + origin
+				live[k] = true
 				c, err := n.x.cuts.get(ctx, n.x, v, d, tree, origin, true)
-				if err != nil || n.sent[cn.Target+" "+origin] == c.serial {
+				if err != nil || n.sent[k] == c.serial {
 					continue
 				}
-				n.sent[cn.Target+" "+origin] = c.serial
+				n.sent[k] = c.serial
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
