@@ -60,7 +60,7 @@ var (
 func renamesSynced(log, dir string) (renamed, synced int) {
 	log = joinResumed(log)
 	open := map[string]string{} // descriptor → path
-	pending := 0 // renames into dir since its last fsync
+	pending := 0                // renames into dir since its last fsync
 	for _, line := range strings.Split(log, "\n") {
 		m := traceLine.FindStringSubmatch(line)
 		if m == nil {
