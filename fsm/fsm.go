@@ -194,6 +194,29 @@ func (f *FSM) Restore(r io.Reader) (Restored, error) {
 	if err != nil {
 		return Restored{}, fmt.Errorf("restoring snapshot: %w", err)
 	}
+	return f.install(rs), nil
+}
+
+// RestoreInPlace replaces all state with the snapshot data holds, as
+// Restore does, and serves from data itself: the flat parts that lie on
+// 8-byte boundaries of data (format 7's; none on a big-endian machine) are
+// the index's memory, not copies (index.FlatLoader.Alias). The checksum
+// is checked first, in one pass over data. So data must be writable (a
+// seen mark is written in place), changed by nobody else, and valid for as
+// long as the process may use anything taken from the index: a private
+// mapping of the snapshot file kept for the life of the process does.
+// Restored.InPlace says how many bytes the index took in place; with none,
+// nothing refers to data once RestoreInPlace returns.
+func (f *FSM) RestoreInPlace(data []byte) (Restored, error) {
+	rs, err := readSnapshotBytes(data, f.ix)
+	if err != nil {
+		return Restored{}, fmt.Errorf("restoring snapshot: %w", err)
+	}
+	return f.install(rs), nil
+}
+
+// install makes a snapshot read in full the FSM's whole state.
+func (f *FSM) install(rs *restored) Restored {
 	// The snapshot's state replaces this node's whole, zone serial
 	// included: every mirror that installs it holds the same. A backup
 	// restored into a running cluster is raised past the serial the
@@ -205,7 +228,7 @@ func (f *FSM) Restore(r io.Reader) (Restored, error) {
 	f.zs = rs.zs
 	f.counting.Store(f.zs.counting)
 	f.publish()
-	return rs.summary(), nil
+	return rs.summary()
 }
 
 // ErrCorruptSnapshot means a snapshot stream is truncated, fails its
@@ -218,11 +241,14 @@ type Restored struct {
 	Serial uint64
 	// Entities, Pairs, Verps, Tokens and Challenges count its records.
 	Entities, Pairs, Verps, Tokens, Challenges uint64
+	// InPlace is how many of its bytes the index serves from where they
+	// lie (RestoreInPlace); 0 for Restore.
+	InPlace int64
 }
 
 // summary is what rs holds.
 func (rs *restored) summary() Restored {
-	return Restored{Serial: rs.serial, Entities: rs.n.entities, Pairs: rs.n.pairs, Verps: rs.n.verps, Tokens: rs.n.tokens, Challenges: rs.n.challenges}
+	return Restored{Serial: rs.serial, Entities: rs.n.entities, Pairs: rs.n.pairs, Verps: rs.n.verps, Tokens: rs.n.tokens, Challenges: rs.n.challenges, InPlace: rs.inPlace}
 }
 
 // CheckSnapshot reads a whole snapshot stream into a scratch index and

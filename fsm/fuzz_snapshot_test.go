@@ -25,7 +25,8 @@ func reseal(b []byte) []byte {
 // and — resealed — with records that pass the checksum but say nonsense.
 // Restore either fails with ErrCorruptSnapshot and leaves the serving data
 // as it was, or succeeds with state that snapshots back to the same bytes
-// and serves them.
+// and serves them; the in-place restore (RestoreInPlace) of the same bytes
+// fails or succeeds with it, holding the same state.
 func FuzzRestore(f *testing.F) {
 	src, _ := applyInChunks(f, randomLog(f, 11, 300), []int{25})
 	snap := persist(f, src)
@@ -44,6 +45,13 @@ func FuzzRestore(f *testing.F) {
 		h.ok(pairA.typ, pairA.body)
 		before := h.view()
 		_, err := h.f.Restore(io.NopCloser(bytes.NewReader(data)))
+		inPlace := NewFSM(nil, nil)
+		if _, ipErr := inPlace.RestoreInPlace(aligned(data)); (ipErr == nil) != (err == nil) {
+			t.Fatalf("read restore: %v; in-place restore: %v", err, ipErr)
+		}
+		if err == nil && !bytes.Equal(persist(t, inPlace), persist(t, h.f)) {
+			t.Fatal("the in-place restore holds other state than the read one")
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorruptSnapshot) {
 				t.Fatalf("error %v, want ErrCorruptSnapshot", err)

@@ -41,12 +41,35 @@ type restored struct {
 	zs zoneSerial
 	// flat reads a format-5 snapshot's pair and VERP tables.
 	flat *index.FlatLoader
+	// inPlace counts the bytes of flat parts the index serves from the
+	// snapshot's own memory (readSnapshotBytes).
+	inPlace int64
 }
 
 // readSnapshot reads a whole snapshot stream into a new transaction on ix,
 // which it does not commit. Every error wraps ErrCorruptSnapshot.
 func readSnapshot(r io.Reader, ix *index.Index) (*restored, error) {
 	sr := &snapReader{r: bufio.NewReaderSize(r, 256<<10), crc: crc32.New(castagnoli)}
+	rs := &restored{ix: ix, st: newState(), dd: newDedup()}
+	if err := rs.read(sr); err != nil {
+		return nil, fmt.Errorf("%w: at byte %d: %w", ErrCorruptSnapshot, sr.n, err)
+	}
+	return rs, nil
+}
+
+// readSnapshotBytes reads a whole snapshot held in data, as readSnapshot
+// does, but checks its checksum first in one pass and hands the index the
+// flat parts where they lie in data (aligned ones: format 7), so the index
+// serves from data's memory: see FSM.RestoreInPlace.
+func readSnapshotBytes(data []byte, ix *index.Index) (*restored, error) {
+	if len(data) < len(snapMagic)+4 {
+		return nil, fmt.Errorf("%w: truncated: %d bytes", ErrCorruptSnapshot, len(data))
+	}
+	body := data[:len(data)-4]
+	if got, want := binary.BigEndian.Uint32(data[len(body):]), crc32.Checksum(body, castagnoli); got != want {
+		return nil, fmt.Errorf("%w: checksum mismatch: stored %08x, computed %08x over %d bytes", ErrCorruptSnapshot, got, want, len(body))
+	}
+	sr := &snapReader{mem: body}
 	rs := &restored{ix: ix, st: newState(), dd: newDedup()}
 	if err := rs.read(sr); err != nil {
 		return nil, fmt.Errorf("%w: at byte %d: %w", ErrCorruptSnapshot, sr.n, err)
@@ -200,6 +223,8 @@ func (rs *restored) apply(tag byte, d *dec, intern map[string]string) error {
 		return rs.restoreDelegation(d)
 	case tagDismissal:
 		return rs.restoreDismissal(d)
+	case tagPad:
+		return rs.restorePad(d)
 	case tagZoneSerial:
 		if rs.version < 5 {
 			return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
@@ -238,16 +263,26 @@ func internStr(m map[string]string, s string) string {
 	return s
 }
 
-// snapReader reads records and keeps the running checksum.
+// snapReader reads records and keeps the running checksum; or, for a
+// snapshot in memory (mem: all of it but the checksum, checked before),
+// hands out its bytes.
 type snapReader struct {
 	r   *bufio.Reader
 	crc hash.Hash32
 	n   int64
 	buf []byte
+	mem []byte
 }
 
 // ReadByte implements io.ByteReader for binary.ReadUvarint.
 func (sr *snapReader) ReadByte() (byte, error) {
+	if sr.mem != nil {
+		if sr.n >= int64(len(sr.mem)) {
+			return 0, truncated(io.EOF)
+		}
+		sr.n++
+		return sr.mem[sr.n-1], nil
+	}
 	c, err := sr.r.ReadByte()
 	if err != nil {
 		return 0, truncated(err)
@@ -258,6 +293,11 @@ func (sr *snapReader) ReadByte() (byte, error) {
 }
 
 func (sr *snapReader) full(b []byte) error {
+	if sr.mem != nil {
+		m, err := sr.slice(len(b))
+		copy(b, m)
+		return err
+	}
 	n, err := io.ReadFull(sr.r, b)
 	sr.n += int64(n)
 	sr.crc.Write(b[:n])
@@ -310,8 +350,24 @@ func (sr *snapReader) head() (byte, int, error) {
 	return tag, int(n), nil
 }
 
-// payload reads a record's payload of n bytes into a buffer it reuses.
+// slice returns the next n bytes of a snapshot in memory, sharing them
+// (capacity clipped).
+func (sr *snapReader) slice(n int) ([]byte, error) {
+	if int64(n) > int64(len(sr.mem))-sr.n {
+		return nil, truncated(io.EOF)
+	}
+	end := sr.n + int64(n)
+	b := sr.mem[sr.n:end:end]
+	sr.n = end
+	return b, nil
+}
+
+// payload reads a record's payload of n bytes into a buffer it reuses, or
+// returns it where it lies in a snapshot in memory.
 func (sr *snapReader) payload(n int) ([]byte, error) {
+	if sr.mem != nil {
+		return sr.slice(n)
+	}
 	if cap(sr.buf) < n {
 		sr.buf = make([]byte, n)
 	}
@@ -321,6 +377,12 @@ func (sr *snapReader) payload(n int) ([]byte, error) {
 
 // checksum reads the stored CRC after the end tag and compares it.
 func (sr *snapReader) checksum() error {
+	if sr.mem != nil { // checked before reading
+		if sr.n != int64(len(sr.mem)) {
+			return errors.New("data after the end record")
+		}
+		return nil
+	}
 	want := sr.crc.Sum32()
 	var sum [4]byte
 	if _, err := io.ReadFull(sr.r, sum[:]); err != nil {

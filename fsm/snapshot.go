@@ -12,7 +12,7 @@ import (
 	"github.com/wlns/wlns/record"
 )
 
-// Snapshot format, version 6:
+// Snapshot format, version 7:
 //
 //	header  "WLNSSNAP" uvarint(version)
 //	records tag byte, uvarint(payload length), payload
@@ -22,7 +22,9 @@ import (
 //	        name, challenges by ID, suppressions by (sender, entity), rate
 //	        windows by key, the request-ID window in apply order, zone
 //	        records by (name, type, data), delegations by prefix, dismissed
-//	        suggestions by entity IDs (dismissal.go)
+//	        suggestions by entity IDs (dismissal.go); before a flat part,
+//	        a padding record (tagPad, up to 7 zero bytes) when needed to
+//	        start its payload on an 8-byte boundary of the file
 //	end     tagEnd, then the CRC-32C (big endian) of every byte before it
 //
 // Integers are varints; strings are uvarint length and bytes. Version 1
@@ -32,7 +34,8 @@ import (
 // hold one record per pair (by entity and sender) and per VERP source (by
 // entity and domain) instead of the flat tables; versions 1 to 5 one
 // record per entity (tagEntity, by ID) instead of the entities' flat
-// parts. Restore reads all six; Persist writes version 6.
+// parts; versions 1 to 6 have no padding records. Restore reads all
+// seven; Persist writes version 7.
 const (
 	snapMagic   = "WLNSSNAP"
 	snapVersion = SnapshotFormat
@@ -43,7 +46,7 @@ const (
 
 // SnapshotFormat is the format Capture writes; Restore reads it and every
 // older one.
-const SnapshotFormat = 6
+const SnapshotFormat = 7
 
 // Record tags.
 const (

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/wlns/wlns/index"
 )
@@ -28,7 +29,16 @@ const (
 	tagFlatEntSparse
 	tagFlatEntArena
 	tagFlatHost4
+	// tagPad is a padding record of up to flatAlign-1 zero bytes that
+	// puts the next flat part's payload on a flatAlign boundary of the
+	// file (format 7), so that a restore from the mapped file serves the
+	// part where it lies (index.FlatLoader.Alias).
+	tagPad
 )
+
+// flatAlign is the file alignment format 7 gives flat parts' payloads: an
+// entry's (uint64 fields); a mapping starts on a page.
+const flatAlign = 8
 
 // flatTags are the record tags of the flat parts, and the first format
 // that holds each.
@@ -64,10 +74,49 @@ func flatPart(tag byte) (index.FlatPart, uint64, bool) {
 	return 0, 0, false
 }
 
-// flat writes one flat part as a record.
+// flat writes one flat part as a record, its payload aligned.
 func (sw *snapWriter) flat(p index.FlatPart, b []byte) error {
+	if len(b) > 0 {
+		sw.align(len(b))
+	}
 	sw.frame(flatTag(p), b)
 	return sw.err
+}
+
+// align writes a padding record when a record of an n-byte payload written
+// next would not start its payload on a flatAlign boundary. The padding
+// record (tag, one length byte, k zero bytes) moves it by 2+k bytes.
+func (sw *snapWriter) align(n int) {
+	head := int64(1 + uvarintLen(uint64(n)))
+	m := int((sw.n + head) % flatAlign)
+	if m == 0 {
+		return
+	}
+	var zeros [flatAlign]byte
+	sw.frame(tagPad, zeros[:(2*flatAlign-2-m)%flatAlign])
+}
+
+// uvarintLen is how many bytes binary.PutUvarint writes for x.
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// restorePad checks a padding record: format 7 on, fewer than flatAlign
+// bytes, all zero (so the same state keeps one encoding).
+func (rs *restored) restorePad(d *dec) error {
+	if rs.version < 7 {
+		return fmt.Errorf("record tag %d in a format %d snapshot", tagPad, rs.version)
+	}
+	b := d.b
+	if len(b) >= flatAlign || strings.Trim(string(b), "\x00") != "" {
+		return fmt.Errorf("a padding record of %d bytes that are not all zero or too many", len(b))
+	}
+	d.b = nil
+	return nil
 }
 
 // flatRecord reads the payload of a flat part of n bytes into the index's
@@ -76,6 +125,19 @@ func (rs *restored) flatRecord(sr *snapReader, tag byte, n int) error {
 	part, since, _ := flatPart(tag)
 	if rs.version < since {
 		return fmt.Errorf("record tag %d in a format %d snapshot", tag, rs.version)
+	}
+	if sr.mem != nil { // a snapshot in memory: its parts are used where they lie
+		b, err := sr.slice(n)
+		if err != nil {
+			return err
+		}
+		if index.InPlace(b) {
+			rs.inPlace += int64(n)
+			return rs.flat.Alias(part, b)
+		}
+		buf, err := rs.flat.Part(part, n)
+		copy(buf, b)
+		return err
 	}
 	buf, err := rs.flat.Part(part, n)
 	if err != nil {

@@ -39,7 +39,7 @@ func (l *FlatLoader) entityPart(part FlatPart, n int) ([]byte, error) {
 		if n != entPageBytes {
 			return nil, errFlat("an entity page of %d bytes", n)
 		}
-		p := new(idPage[entHot])
+		p := &partMem[idPage[entHot]](l.src, 1)[0]
 		e.pages = append(e.pages, p)
 		return unsafe.Slice((*byte)(unsafe.Pointer(&p.v[0])), n), nil
 	case FlatEntSparse:
@@ -49,7 +49,7 @@ func (l *FlatLoader) entityPart(part FlatPart, n int) ([]byte, error) {
 		if k := len(e.sparse); k > 0 && 4*len(e.sparse[k-1]) != MaxFlatPart {
 			return nil, errFlat("a sparse entity block after a short one")
 		}
-		return e.words(&e.sparse, n), nil
+		return e.words(&e.sparse, l.src, n), nil
 	case FlatEntArena:
 		if n%4 != 0 || n > 4*chunkWords || e.emptyBefore && n != 4*chunkWords {
 			return nil, errFlat("an entity arena part of %d bytes", n)
@@ -60,7 +60,7 @@ func (l *FlatLoader) entityPart(part FlatPart, n int) ([]byte, error) {
 			e.chunks = append(e.chunks, nil)
 			return nil, nil
 		}
-		return e.words(&e.chunks, n), nil
+		return e.words(&e.chunks, l.src, n), nil
 	}
 	if n == 0 || n%8 != 0 || n > 8*Host4Block {
 		return nil, errFlat("a /32 block of %d bytes", n)
@@ -68,12 +68,13 @@ func (l *FlatLoader) entityPart(part FlatPart, n int) ([]byte, error) {
 	if k := len(e.host4); k > 0 && len(e.host4[k-1]) != 2*Host4Block {
 		return nil, errFlat("a /32 block after a short one")
 	}
-	return e.words(&e.host4, n), nil
+	return e.words(&e.host4, l.src, n), nil
 }
 
-// words appends a new block of n bytes to blocks and returns its memory.
-func (e *entLoad) words(blocks *[][]uint32, n int) []byte {
-	w := make([]uint32, n/4)
+// words appends a block of n bytes to blocks, src's (Alias) or new, and
+// returns its memory.
+func (e *entLoad) words(blocks *[][]uint32, src []byte, n int) []byte {
+	w := partMem[uint32](src, n/4)
 	*blocks = append(*blocks, w)
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), n)
 }

@@ -26,6 +26,9 @@ type FlatLoader struct {
 	used   []int
 	// e holds the entities' parts.
 	e entLoad
+	// src is the part Alias hands over, whose memory the index keeps
+	// instead of new memory; nil for Part.
+	src []byte
 }
 
 // LoadFlat starts reading a flat form into t, which must come from
@@ -67,10 +70,50 @@ func (l *FlatLoader) Part(part FlatPart, n int) ([]byte, error) {
 		return nil, errFlat("an arena part of %d bytes", n)
 	}
 	// Exactly the part: Finish gives the last chunk its room to grow.
-	c := make([]uint32, n/4)
+	c := partMem[uint32](l.src, n/4)
 	l.chunks = append(l.chunks, c)
 	l.used = append(l.used, n/4)
 	return unsafe.Slice((*byte)(unsafe.Pointer(&c[0])), n), nil
+}
+
+// Alias takes the next part, of kind part, from b itself where Part has it
+// read into new memory: the index keeps b's memory (entry blocks as the
+// leaves' arrays, arena parts as its chunks, entity pages and /32 blocks
+// as the View's); names and by/method pairs are copied. So b must stay
+// valid, and be changed by nobody else, for as long as anything taken from
+// the index may be used: Views, and the strings their records hand out,
+// which share the arena. The index writes into it: a seen mark is stored
+// in place in its record's arena word. Every other write copies the leaf,
+// page or chunk first, as it does after any restore (capacities are
+// clipped, generations older than the next Txn's). b must start on an
+// 8-byte boundary (InPlace), and the machine be little endian.
+func (l *FlatLoader) Alias(part FlatPart, b []byte) error {
+	if !InPlace(b) {
+		return errFlat("a part of %d bytes cannot be used in place (big-endian machine or misaligned)", len(b))
+	}
+	l.src = b[:len(b):len(b)]
+	defer func() { l.src = nil }()
+	got, err := l.Part(part, len(b))
+	if err == nil && len(b) > 0 && &got[0] != &b[0] {
+		copy(got, b) // a name or by/method pair
+	}
+	return err
+}
+
+// InPlace reports whether b can be a part that Alias takes as it is: the
+// machine is little endian (the flat form's byte order) and b starts on an
+// 8-byte boundary (an entry's alignment).
+func InPlace(b []byte) bool {
+	return littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(b)))%8 == 0
+}
+
+// partMem is the memory of a part of n values of T: src itself when Alias
+// hands it over (capacity n, so an append copies), else new memory.
+func partMem[T any](src []byte, n int) []T {
+	if src != nil {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(src))), n)
+	}
+	return make([]T, n)
 }
 
 func (l *FlatLoader) entryPart(i, n int) ([]byte, error) {
@@ -80,7 +123,7 @@ func (l *FlatLoader) entryPart(i, n int) ([]byte, error) {
 	if k := len(l.slabs[i]); k > 0 && len(l.slabs[i][k-1]) != FlatBlock {
 		return nil, errFlat("an entry block after a short one")
 	}
-	es := make([]entry, n/EntryBytes)
+	es := partMem[entry](l.src, n/EntryBytes)
 	l.slabs[i] = append(l.slabs[i], es)
 	l.n[i] += len(es)
 	return unsafe.Slice((*byte)(unsafe.Pointer(&es[0])), n), nil

@@ -3,12 +3,14 @@ package index
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/wlns/wlns/index/internal/oracle"
 	"github.com/wlns/wlns/record"
@@ -33,12 +35,50 @@ func writeFlat(t testing.TB, v *View) []flatPart {
 }
 
 // loadFlat reads parts into a fresh index, refusing records of entities
-// not in known, if not nil.
+// not in known, if not nil. It loads them twice, read into new memory
+// (Part) and in place (Alias, from aligned copies), and returns an error
+// unless both loads refuse the parts with the same error or both accept
+// them and write them out the same: every test of the loader checks the
+// in-place load against the read one.
 func loadFlat(parts []flatPart, known []uint64) (*Index, error) {
+	ix, err := loadFlatBy(parts, known, false)
+	ipIx, ipErr := loadFlatBy(parts, known, true)
+	switch {
+	case (err == nil) != (ipErr == nil) || err != nil && err.Error() != ipErr.Error():
+		return nil, fmt.Errorf("read load: %v; in-place load: %v", err, ipErr)
+	case err != nil:
+		return nil, err
+	}
+	var a, b []flatPart
+	for _, p := range []struct {
+		ix  *Index
+		out *[]flatPart
+	}{{ix, &a}, {ipIx, &b}} {
+		if err := p.ix.Load().WriteFlat(func(k FlatPart, b []byte) error {
+			*p.out = append(*p.out, flatPart{k, bytes.Clone(b)})
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if !bytes.Equal(flatBytes(a), flatBytes(b)) {
+		return nil, errors.New("the in-place load writes out other parts than the read one")
+	}
+	return ix, nil
+}
+
+// loadFlatBy loads parts by reading them into new memory, or in place.
+func loadFlatBy(parts []flatPart, known []uint64, inPlace bool) (*Index, error) {
 	ix := New()
 	tx := ix.BeginEmpty()
 	l := tx.LoadFlat()
 	for _, p := range parts {
+		if inPlace {
+			if err := l.Alias(p.kind, alignedBytes(p.b)); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		buf, err := l.Part(p.kind, len(p.b))
 		if err != nil {
 			return nil, err
@@ -54,6 +94,15 @@ func loadFlat(parts []flatPart, known []uint64) (*Index, error) {
 	}
 	tx.Commit()
 	return ix, nil
+}
+
+// alignedBytes is a copy of b on an 8-byte boundary, as a part of a
+// mapped format-7 snapshot lies.
+func alignedBytes(b []byte) []byte {
+	words := make([]uint64, len(b)/8+1)
+	out := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(b))
+	copy(out, b)
+	return out
 }
 
 func flatBytes(parts []flatPart) []byte {
