@@ -146,21 +146,7 @@ func BenchmarkSnapshot_Restore1MRelaysFromFile(b *testing.B) {
 }
 
 func benchRestoreFromFile(b *testing.B, relays, pairs int) {
-	path := filepath.Join(b.TempDir(), "state.bin")
-	func() {
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		snap := bigFSM(relays, pairs).Capture()
-		start, cpu := time.Now(), cpuTime()
-		n, err := snap.WriteTo(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("persist: %.0f MB in %.1f s, %.1f CPU-s", float64(n)/1e6, time.Since(start).Seconds(), (cpuTime() - cpu).Seconds())
-	}()
+	path := writeBigSnapshot(b, relays, pairs)
 	runtime.GC()
 	b.ResetTimer()
 	cpu := cpuTime()
@@ -179,6 +165,25 @@ func benchRestoreFromFile(b *testing.B, relays, pairs int) {
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
+}
+
+// writeBigSnapshot writes the snapshot of bigFSM(relays, pairs) to a file
+// and returns its path.
+func writeBigSnapshot(b *testing.B, relays, pairs int) string {
+	path := filepath.Join(b.TempDir(), "state.bin")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	snap := bigFSM(relays, pairs).Capture()
+	start, cpu := time.Now(), cpuTime()
+	n, err := snap.WriteTo(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("persist: %.0f MB in %.1f s, %.1f CPU-s", float64(n)/1e6, time.Since(start).Seconds(), (cpuTime() - cpu).Seconds())
+	return path
 }
 
 // BenchmarkSnapshot_Restore3MPairsFromStore restores through raft's file

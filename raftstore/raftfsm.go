@@ -84,12 +84,31 @@ func (f *raftFSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return err
 	}
+	f.restored(r, start)
+	return nil
+}
+
+// restoreInPlace restores the snapshot b holds and serves from b
+// (FSM.RestoreInPlace; see Store.restoreMapped), then wakes waiters. The
+// restore began at start (mapping the file).
+func (f *raftFSM) restoreInPlace(b []byte, start time.Time) (fsm.Restored, error) {
+	r, err := f.FSM.RestoreInPlace(b)
+	if err != nil {
+		return r, err
+	}
+	f.restored(r, start)
+	return r, nil
+}
+
+// restored resets what counts since the last snapshot and wakes waiters
+// after a restore that began at start.
+func (f *raftFSM) restored(r fsm.Restored, start time.Time) {
 	f.tail.reset()
 	f.sinceSnapshot.Store(0)
 	f.applied.advance()
 	f.metrics.snapshotRestored(time.Since(start))
-	f.log.Info("restored snapshot", "serial", r.Serial, "took", time.Since(start), "entities", r.Entities, "pairs", r.Pairs, "verps", r.Verps, "tokens", r.Tokens, "challenges", r.Challenges)
-	return nil
+	f.log.Info("restored snapshot", "serial", r.Serial, "took", time.Since(start), "entities", r.Entities, "pairs", r.Pairs,
+		"verps", r.Verps, "tokens", r.Tokens, "challenges", r.Challenges, "served_in_place_bytes", r.InPlace)
 }
 
 // raftSnapshot is a captured state as Raft persists it.

@@ -169,6 +169,9 @@ func (s *Store) open() error {
 	if err := s.bootstrap(rc, logs, snaps); err != nil {
 		return err
 	}
+	// The newest snapshot is restored here, served from its mapped file;
+	// raft restores it itself (reading it) only when that fails.
+	rc.NoSnapshotRestoreOnStart = s.hadState && s.restoreMapped(raftDir)
 	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, noPipeline{s.trans}); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}

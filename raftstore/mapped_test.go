@@ -1,0 +1,144 @@
+//go:build linux
+
+package raftstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/wlns/wlns/command"
+)
+
+// newestSnapshotFile is the data file of dir's newest snapshot, the one a
+// restart restores.
+func newestSnapshotFile(t *testing.T, dir string) string {
+	t.Helper()
+	snaps, err := raft.NewFileSnapshotStore(filepath.Join(dir, "raft"), 2, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := snaps.List()
+	if err != nil || len(list) == 0 {
+		t.Fatalf("no snapshot in %s: %v", dir, err)
+	}
+	return filepath.Join(dir, "raft", "snapshots", list[0].ID, "state.bin")
+}
+
+// mapped reports whether this process maps path (Linux: /proc/self/maps).
+func mapped(t *testing.T, path string) bool {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(maps), path)
+}
+
+// TestStore_RestartServesFromTheMappedSnapshot restarts a node on its
+// shutdown snapshot: the node maps the snapshot's file and serves from it
+// (the mapping is in /proc/self/maps), answers every record, and what it
+// writes afterwards — seen marks, which go into the mapped arena's words,
+// new pairs, deletes, a snapshot — never reaches the file: its bytes are
+// the same after them.
+func TestStore_RestartServesFromTheMappedSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	applyBatch(t, s, pairBatch(t, "192.0.2.9", 0, 300))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := newestSnapshotFile(t, dir)
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s = openStore(t, dir, nil)
+	if !mapped(t, file) {
+		t.Fatalf("the restarted node does not map %s", file)
+	}
+	v := s.Index().Load()
+	ent := entityIDOf(v, "192.0.2.9")
+	if c := v.Counts(); c.Pairs != 300 || ent == 0 {
+		t.Fatalf("restarted node holds %+v, relay %d", c, ent)
+	}
+	now := time.Now().Unix()
+	for i := range 300 {
+		r := v.LookupPair(ent, []byte(pairSender(i)))
+		if !r.Found() {
+			t.Fatalf("pair %d not answered after the restart", i)
+		}
+		r.MarkSeen(now)
+		if r.Seen() != now {
+			t.Fatalf("pair %d: seen %d after marking it, want %d", i, r.Seen(), now)
+		}
+	}
+	applyBatch(t, s, pairBatch(t, "192.0.2.9", 300, 50))
+	mustApply(t, s, command.PairDelete, "", command.PairBody{Sender: pairSender(7), IP: "192.0.2.9"})
+	if err := s.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("writes after the mapped restore changed the snapshot file")
+	}
+	if c := s.Index().Load().Counts(); c.Pairs != 349 {
+		t.Fatalf("%d pairs after the writes, want 349", c.Pairs)
+	}
+}
+
+// TestStore_DamagedMappedSnapshotFallsBackToAnOlderOne damages the newest
+// snapshot's file (a byte flipped, its size kept): the mapped restore
+// refuses it, raft refuses it too and starts from the older snapshot, and
+// the log after it brings the node to everything written.
+func TestStore_DamagedMappedSnapshotFallsBackToAnOlderOne(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, nil)
+	applyBatch(t, s, pairBatch(t, "192.0.2.9", 0, 100))
+	if err := s.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	applyBatch(t, s, pairBatch(t, "192.0.2.9", 100, 100))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := newestSnapshotFile(t, dir)
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir, nil)
+	if mapped(t, file) {
+		t.Fatal("the damaged snapshot's file is still mapped")
+	}
+	if c := s.Index().Load().Counts(); c.Pairs != 200 {
+		t.Fatalf("%d pairs after falling back to the older snapshot and the log, want 200", c.Pairs)
+	}
+}
+
+// pairSender is the sender pairBatch gives pair i.
+func pairSender(i int) string { return fmt.Sprintf("user%d@example.org", i) }
+
+// applyBatch applies e and fails unless it is committed and accepted.
+func applyBatch(t *testing.T, s *Store, e *command.Envelope) {
+	t.Helper()
+	r, err := s.Apply(context.Background(), e)
+	if err != nil || r.Err != nil {
+		t.Fatalf("applying a batch: %v, %v", err, r.Err)
+	}
+}
