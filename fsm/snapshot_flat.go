@@ -111,11 +111,10 @@ func (rs *restored) restorePad(d *dec) error {
 	if rs.version < 7 {
 		return fmt.Errorf("record tag %d in a format %d snapshot", tagPad, rs.version)
 	}
-	b := d.b
-	if len(b) >= flatAlign || strings.Trim(string(b), "\x00") != "" {
-		return fmt.Errorf("a padding record of %d bytes that are not all zero or too many", len(b))
+	n := d.Left()
+	if b := d.bytes(n); n >= flatAlign || strings.Trim(string(b), "\x00") != "" {
+		return fmt.Errorf("a padding record of %d bytes that are not all zero or too many", n)
 	}
-	d.b = nil
 	return nil
 }
 
