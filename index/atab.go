@@ -1,6 +1,9 @@
 package index
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // atab is a map from fixed-width hash keys to small pointer-free values,
 // the shape of the address tables: keys in sorted leaves under an
@@ -37,8 +40,17 @@ type aleaf[K akey, V any] struct {
 	vs    []V
 }
 
-// aleafMax is the most entries a leaf holds before it splits.
+// aleafMax is the most entries a leaf holds before it splits, unless the
+// directory is as deep as maxDirDepth allows.
 const aleafMax = 256
+
+// maxDirDepth is the deepest directory a table of n entries gets: at most
+// max(dirSlots, 4n) slots. Keys that share more top bits than that leaves
+// room for — chosen or forged ones: spread keys stay far below it — stay
+// in one long leaf, searched by halving like any other, instead of
+// doubling the directory once per shared bit (257 keys sharing 23 bits
+// made 2^24 slots, 128 MiB).
+func maxDirDepth(n int) uint8 { return max(dirPageBits, uint8(bits.Len(uint(n)))+1) }
 
 func keyBits[K akey]() uint8 {
 	var k K
@@ -198,8 +210,8 @@ func anyOf[V any](vs []V, match func(V) bool) bool {
 
 // split divides l, found at slot i, by its next key bit.
 func (w aw[K, V]) split(l *aleaf[K, V], i uint64) {
-	if l.depth >= keyBits[K]()-1 {
-		return // the keys share all but one bit: leave the leaf long
+	if l.depth >= keyBits[K]()-1 || l.depth == w.tb.depth && w.tb.depth >= maxDirDepth(w.tb.n) {
+		return // the keys share all but one bit, or too many: leave the leaf long
 	}
 	if l.depth == w.tb.depth {
 		w.double()

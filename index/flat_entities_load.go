@@ -422,6 +422,7 @@ func buildHost4(tb *atab[uint32, uint32], blocks [][]uint32, gen uint64) error {
 	if b.n == 0 {
 		return nil
 	}
+	b.maxDepth = maxDirDepth(b.n)
 	b.split(0, b.n, 0, gen)
 	depth := max(uint8(dirPageBits), b.depth)
 	pages := make([]*apage[uint32, uint32], 1<<(depth-dirPageBits))
@@ -438,14 +439,15 @@ func buildHost4(tb *atab[uint32, uint32], blocks [][]uint32, gen uint64) error {
 	return nil
 }
 
-// a4builder builds the /32 table's leaves from its sorted blocks. Keys are
-// distinct 32-bit values, so no more than aleafMax of them share 24 bits:
-// no leaf is deeper than that.
+// a4builder builds the /32 table's leaves from its sorted blocks, as
+// inserting makes them: no leaf deeper than maxDepth (maxDirDepth), where
+// more than aleafMax keys sharing the bits above stay in one leaf.
 type a4builder struct {
-	blocks [][]uint32
-	n      int
-	leaves []*aleaf[uint32, uint32]
-	depth  uint8
+	blocks   [][]uint32
+	n        int
+	leaves   []*aleaf[uint32, uint32]
+	depth    uint8
+	maxDepth uint8
 }
 
 func (b *a4builder) key(i int) uint32 { return b.blocks[i/Host4Block][i%Host4Block] }
@@ -456,7 +458,7 @@ func (b *a4builder) id(i int) uint32 {
 }
 
 func (b *a4builder) split(lo, hi int, depth uint8, gen uint64) {
-	if hi-lo > aleafMax && depth < 32 {
+	if hi-lo > aleafMax && depth < 32 && depth < b.maxDepth {
 		bit := 31 - depth
 		mid := lo + sort.Search(hi-lo, func(i int) bool { return b.key(lo+i)>>bit&1 == 1 })
 		b.split(lo, mid, depth+1, gen)
