@@ -211,3 +211,36 @@ func TestApplyOrSpool_CallerThatGaveUpIsNotSpooled(t *testing.T) {
 		t.Fatalf("without a leader: spooled=%v err=%v, want spooled", spooled, err)
 	}
 }
+
+// TestSpool_WaitingSeesEachAddAfterItFoundNone: waiting answers 0 from
+// memory once it found the spool empty, and an entry added afterwards
+// (or while it read) is seen by the next call.
+func TestSpool_WaitingSeesEachAddAfterItFoundNone(t *testing.T) {
+	sp, err := openSpoolFile(filepath.Join(t.TempDir(), spoolFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	if n := sp.waiting(); n != 0 || sp.empty.Load()&1 == 0 {
+		t.Fatalf("a new spool: %d waiting, known empty %v", n, sp.empty.Load()&1 != 0)
+	}
+	e := env(t, command.PairPut, t0, "r1", command.PairBody{Sender: "a@b.example", IP: "192.0.2.1"})
+	ent, _, err := sp.add(e, false, ErrNoLeader, time.Unix(t0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sp.waiting(); n != 1 {
+		t.Fatalf("after an add: %d waiting, want 1", n)
+	}
+	s := sp.empty.Load()
+	sp.adding() // an add that began while a read found nothing
+	if sp.empty.CompareAndSwap(s, s|1) {
+		t.Fatal("a read begun before an add marked the spool empty")
+	}
+	if err := sp.done(ent); err != nil {
+		t.Fatal(err)
+	}
+	if n := sp.waiting(); n != 0 {
+		t.Fatalf("after done: %d waiting", n)
+	}
+}
