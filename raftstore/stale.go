@@ -90,7 +90,8 @@ func (s *Store) solo() bool {
 }
 
 // ReplayPending reports, until this node has replayed them, that it
-// opened with log entries past the snapshot it restored: it stopped
+// opened with command entries past the snapshot it restored (no-ops,
+// barriers and configuration entries change no answer): it stopped
 // without its shutdown snapshot (a crash, a kill, a snapshot cut short),
 // so its index lacks entries it had applied, and may have answered, before
 // the stop. Raft replays them once a leader tells it the commit index. It
@@ -105,6 +106,21 @@ func (s *Store) ReplayPending() error {
 	}
 	return fmt.Errorf("restarted with log entries %d to %d past its snapshot (an unclean stop): not replayed yet, index holds %d; they replay once a leader confirms the commit index",
 		s.openedApplied+1, s.openedLast, s.Index().Load().Serial())
+}
+
+// lastCommandAfter is the index of the last command entry (one the FSM
+// applies to the index) in the log after index from up to last, or from
+// when there is none: no-ops, barriers and configuration entries past the
+// snapshot leave nothing to replay. An entry that cannot be read counts
+// as a command.
+func (s *Store) lastCommandAfter(from, last uint64) uint64 {
+	var l raft.Log
+	for i := last; i > from; i-- {
+		if err := s.logs.GetLog(i, &l); err != nil || l.Type == raft.LogCommand {
+			return i
+		}
+	}
+	return from
 }
 
 // HasData reports whether this node started on existing Raft state (a

@@ -50,9 +50,9 @@ type Store struct {
 
 	// started is when Open ran; ledAt the last time (Unix ns) the watch
 	// loop saw this node lead; both feed Staleness. hadState says whether
-	// Open found Raft state from an earlier run; openedLast is the last log
-	// index then and openedApplied what the restored snapshot covered (see
-	// ReplayPending).
+	// Open found Raft state from an earlier run; openedLast is the last
+	// command entry in the log then (lastCommandAfter) and openedApplied
+	// what the restored snapshot covered (see ReplayPending).
 	started       time.Time
 	ledAt         atomic.Int64
 	hadState      bool
@@ -175,7 +175,8 @@ func (s *Store) open() error {
 	if s.raft, err = raft.NewRaft(rc, s.fsm, logs, s.bolt, snaps, noPipeline{s.trans}); err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
-	s.openedLast, s.openedApplied = s.raft.LastIndex(), s.raft.AppliedIndex()
+	s.openedApplied = s.raft.AppliedIndex()
+	s.openedLast = s.lastCommandAfter(s.openedApplied, s.raft.LastIndex())
 	s.cleanStop = s.takeCleanStop()
 	if conf, err := s.configuration(); err == nil {
 		s.timings(conf) // a lone server elects itself without a WAN wait
