@@ -6,10 +6,11 @@ import (
 	"runtime"
 )
 
-// bulkStages is how many goroutines a bulk write keeps running flat out at
-// once: the API parsing an import's next batch while the state machine
-// applies the one before.
-const bulkStages = 2
+// bulkStages is how many goroutines an import keeps running flat out at
+// once: the API parsing its next batch, the state machine applying the one
+// before, and the garbage collector's mark worker (an import allocates;
+// while the GC marks, a quarter of the Ps, at least one, is its own).
+const bulkStages = 3
 
 // procsFor is the GOMAXPROCS a node runs with on cpus CPUs and readers DNS
 // readers: room for the bulk stages (at least one P per CPU), plus one P
@@ -20,12 +21,15 @@ const bulkStages = 2
 // is woken by a thread that polls it: at once by the kernel when some P is
 // idle (a thread then blocks in epoll_wait), otherwise only by sysmon, every
 // 10 ms; it then waits for a P, which a goroutine running flat out gives up
-// when it is preempted, after 10 ms more. An import keeps two goroutines
-// (bulkStages) busy for its whole length, which is every P of a
-// two-CPU node: in a runtime trace of the 1M bench-scale node during the
-// streamed import, the reader waited up to 24 ms for a P (99th percentile
-// 15 ms) while the import's parse and apply held both, and probes' p99 went
-// from 2 to 36 ms (docs/performance.md "Latency while importing"). With
+// when it is preempted, after 10 ms more. An import's parse and apply hold
+// both Ps of a two-CPU node: in a runtime trace of the 1M bench-scale node
+// during the streamed import, the reader waited up to 24–73 ms for a P
+// (99th percentile 14–16 ms) while they ran, and probes' p99 went from 2–5
+// to 36–51 ms (docs/performance.md "Latency while importing"). With one P
+// more than the parse and apply (max(cpus, 2) + readers), the GC's
+// fractional mark worker took the spare P ahead of the woken reader (99th
+// percentile 1.9 ms, but up to 29 ms); from four Ps up the GC has whole
+// dedicated workers and the spare P's idle worker polls the network. With
 // Ps to spare, the kernel, not Go's 10 ms slices, shares the CPUs between
 // the readers and the bulk work, and a waking reader is on a CPU in well
 // under a millisecond.
