@@ -27,6 +27,8 @@ type fsmHarness struct {
 	f   *FSM
 	idx uint64
 	now int64
+	// binary writes each command that has a binary form as a binary entry.
+	binary bool
 }
 
 func newHarness(tb testing.TB) *fsmHarness {
@@ -37,9 +39,12 @@ func newHarness(tb testing.TB) *fsmHarness {
 func (h *fsmHarness) logs(es ...*command.Envelope) []Entry {
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		b, err := e.Encode()
-		if err != nil {
-			h.tb.Fatal(err)
+		b, ok := e.EncodeBinary()
+		if !h.binary || !ok {
+			var err error
+			if b, err = e.Encode(); err != nil {
+				h.tb.Fatal(err)
+			}
 		}
 		h.idx++
 		out[i] = Entry{Index: h.idx, Term: 1, Command: true, Data: b}

@@ -99,7 +99,14 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 // applyInChunks applies log through a fresh FSM in raft batches whose sizes
 // come from sizes (cycled), and returns the FSM and every result.
 func applyInChunks(tb testing.TB, log []*command.Envelope, sizes []int) (*FSM, []command.Result) {
+	return applyInChunksAs(tb, log, sizes, false)
+}
+
+// applyInChunksAs is applyInChunks, the commands with a binary form
+// written as binary entries when binary is set.
+func applyInChunksAs(tb testing.TB, log []*command.Envelope, sizes []int, binary bool) (*FSM, []command.Result) {
 	h := newHarness(tb)
+	h.binary = binary
 	var results []command.Result
 	for i, k := 0, 0; i < len(log); k++ {
 		n := min(sizes[k%len(sizes)], len(log)-i)
@@ -119,6 +126,10 @@ func TestFSM_DeterministicAcrossBatchBoundaries(t *testing.T) {
 	}
 	if fmt.Sprint(ra) != fmt.Sprint(rb) {
 		t.Fatal("results differ")
+	}
+	bin, rbin := applyInChunksAs(t, log, []int{5, 1, 33}, true)
+	if sc := persist(t, bin); !bytes.Equal(sa, sc) || fmt.Sprint(ra) != fmt.Sprint(rbin) {
+		t.Fatalf("with binary entries: snapshot %d bytes (want %d), results equal %v", len(sc), len(sa), fmt.Sprint(ra) == fmt.Sprint(rbin))
 	}
 	var applied, rejected, dups int
 	for _, r := range ra {
