@@ -39,11 +39,19 @@ func procsFor(cpus, readers int) int {
 
 // setProcs sets GOMAXPROCS to procsFor the CPUs Go found and the DNS
 // readers (readers 0: one per CPU, as the zone server counts them), unless
-// the GOMAXPROCS environment variable chose it.
+// the GOMAXPROCS environment variable chose it or a CPU quota did: Go's
+// default then follows the cgroup's limit, below the CPUs, and Ps beyond
+// it would let the import's stages use up the quota early in each period,
+// after which the kernel throttles the whole process, DNS included, for
+// the rest of it.
 func setProcs(log *slog.Logger, readers int) {
 	cpus := runtime.GOMAXPROCS(0)
-	if os.Getenv("GOMAXPROCS") != "" {
+	switch {
+	case os.Getenv("GOMAXPROCS") != "":
 		log.Info("go scheduler", "gomaxprocs", cpus, "from", "GOMAXPROCS")
+		return
+	case cpus < runtime.NumCPU():
+		log.Info("go scheduler", "gomaxprocs", cpus, "from", "cpu quota", "cpus", runtime.NumCPU())
 		return
 	}
 	if readers == 0 {
