@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -60,8 +61,10 @@ func (a *API) instrument(route string, next http.Handler) http.Handler {
 		}
 		d := time.Since(start)
 		a.metrics.observe(route, strconv.Itoa(sw.status), d)
-		a.cfg.Logger.Debug("http request", "route", route, "status", sw.status, "duration", d,
-			"remote", r.RemoteAddr)
+		if a.cfg.Logger.Enabled(r.Context(), slog.LevelDebug) { // its arguments allocate on every request
+			a.cfg.Logger.Debug("http request", "route", route, "status", sw.status, "duration", d,
+				"remote", r.RemoteAddr)
+		}
 	})
 }
 
