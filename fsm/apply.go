@@ -82,7 +82,8 @@ func parseAddr(s string) (netip.Addr, *command.Rejection) {
 func (a *applier) checkOwners(prefixes []netip.Prefix, self uint64) *command.Rejection {
 	v := a.view()
 	for _, p := range prefixes {
-		if owner := v.PrefixOwner(p); owner != nil && owner.ID != self {
+		if id := v.PrefixOwnerID(p); id != 0 && id != self {
+			owner := v.Entity(id) // built only for the rejection
 			return command.Reject(command.Conflict, "prefix %s belongs to entity %d (%s)", p, owner.ID, owner.Label())
 		}
 	}

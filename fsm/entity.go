@@ -33,26 +33,33 @@ func (a *applier) putEntityBody(now int64, b *command.EntityBody) (command.Resul
 	if rej != nil {
 		return command.Result{}, rej
 	}
+	return a.storeEntity(now, b.ID, b.Pinned, ent)
+}
+
+// storeEntity is the rest of putEntityBody once the body is validated
+// into ent (without ID or Meta): it replaces entity id, or creates one
+// for id 0, at time now.
+func (a *applier) storeEntity(now int64, id uint64, pinned bool, ent *record.Entity) (command.Result, *command.Rejection) {
 	var old *record.Entity
-	if b.ID != 0 {
-		if old = a.view().Entity(b.ID); old == nil {
-			return command.Result{}, command.Reject(command.NotFound, "no entity %d", b.ID)
+	if id != 0 {
+		if old = a.view().Entity(id); old == nil {
+			return command.Result{}, command.Reject(command.NotFound, "no entity %d", id)
 		}
 	}
-	if owner, ok := a.st.groups[groupKey(ent.Name)]; ent.Group && ok && owner != b.ID {
+	if owner, ok := a.st.groups[groupKey(ent.Name)]; ent.Group && ok && owner != id {
 		return command.Result{}, command.Reject(command.Conflict, "group name %q is taken by entity %d", ent.Name, owner)
 	}
-	if rej := a.checkOwners(ent.Prefixes, b.ID); rej != nil {
+	if rej := a.checkOwners(ent.Prefixes, id); rej != nil {
 		return command.Result{}, rej
 	}
-	ent.ID = b.ID
+	ent.ID = id
 	if old != nil {
 		old.CopyMetaTo(&ent.Meta)
 	} else {
 		ent.ID = a.newID()
 		ent.Created = now
 	}
-	ent.Updated, ent.Pinned = now, b.Pinned
+	ent.Updated, ent.Pinned = now, pinned
 	a.putEntity(old, ent)
 	return command.Result{ID: ent.ID, Created: old == nil}, nil
 }
@@ -72,18 +79,28 @@ func entityFromBody(b *command.EntityBody) (*record.Entity, *command.Rejection) 
 	case !b.Group && len(prefixes) != 1:
 		return nil, command.Reject(command.Invalid, "a lone relay has exactly one address or prefix, got %d", len(prefixes))
 	}
-	ptr := strings.TrimSpace(b.PTR)
-	if ptr != "" {
-		d, err := record.NormalizeDomain(ptr)
-		if err != nil {
-			return nil, command.Reject(command.Invalid, "ptr: %v", err)
-		}
-		ptr = d
+	ptr, rej := entityPTR(b.PTR)
+	if rej != nil {
+		return nil, rej
 	}
 	return &record.Entity{
 		Name: name, Group: b.Group, Prefixes: prefixes, Registered: b.Registered,
 		Contact: strings.TrimSpace(b.Contact), PTR: ptr,
 	}, nil
+}
+
+// entityPTR is an entity.put's PTR as the entity keeps it: trimmed and,
+// when not empty, a normalised domain.
+func entityPTR(s string) (string, *command.Rejection) {
+	ptr := strings.TrimSpace(s)
+	if ptr == "" {
+		return "", nil
+	}
+	d, err := record.NormalizeDomain(ptr)
+	if err != nil {
+		return "", command.Reject(command.Invalid, "ptr: %v", err)
+	}
+	return d, nil
 }
 
 // putEntity writes ent (replacing old, which may be nil) and keeps the

@@ -3,6 +3,7 @@ package fsm
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
@@ -97,8 +98,7 @@ func (a *applier) importRecords(e *command.Envelope) command.Result {
 	child := &applier{txn: a.txn.Child(), st: a.st}
 	created := false
 	for i, r := range l.Registrations {
-		body := r.Body()
-		res, rej := child.putEntityBody(e.Time, &body)
+		res, rej := child.register(e.Time, r)
 		if rej != nil {
 			return command.Result{Err: importRejection(rej, i)}
 		}
@@ -152,22 +152,41 @@ func checkImportLengths(rs []command.ImportRecord) *command.Rejection {
 }
 
 // importRelay resolves a group's relay to an entity ID, creating a lone
-// entity for an address of none (see resolve).
+// entity for an address of none, as resolve does, without a copy of the
+// entity it finds.
 func (a *applier) importRelay(e *command.Envelope, r command.ImportRelay) (uint64, *command.Rejection) {
+	v := a.view()
 	if r.Entity != 0 {
-		ent, rej := a.resolve(e, r.Entity, "", true)
-		if rej != nil {
-			return 0, rej
+		if !v.EntityRef(r.Entity).Found() {
+			return 0, command.Reject(command.NotFound, "no entity %d", r.Entity)
 		}
-		return ent.ID, nil
+		return r.Entity, nil
 	}
 	addr := r.IP.Unmap()
 	if !addr.IsValid() {
 		return 0, command.Reject(command.Invalid, "import group without a relay")
 	}
-	ent, rej := a.resolveAddr(e, addr, true)
-	if rej != nil {
-		return 0, rej
+	if id := v.EntityRefOf(addr).ID(); id != 0 {
+		return id, nil
 	}
-	return ent.ID, nil
+	return a.newLone(e.Time, addr).ID, nil
+}
+
+// register applies a registration as the EntityPut of r.Body() would
+// (putEntityBody), with the same outcome and rejections, without making
+// and parsing that body's prefix text: r's address is one already (the
+// record list holds 4 or 16 bytes), and the entity a lone relay's.
+func (a *applier) register(now int64, r command.ImportRegistration) (command.Result, *command.Rejection) {
+	addr := r.Addr.Unmap() // record.ParsePrefix unmaps a /128 of an IPv4-mapped address
+	if !addr.IsValid() {
+		body := r.Body()
+		return a.putEntityBody(now, &body)
+	}
+	ptr, rej := entityPTR(r.PTR)
+	if rej != nil {
+		return command.Result{}, rej
+	}
+	ent := &record.Entity{Prefixes: []netip.Prefix{netip.PrefixFrom(addr, addr.BitLen())}, Registered: true,
+		Contact: strings.TrimSpace(r.Contact), PTR: ptr}
+	return a.storeEntity(now, r.ID, r.Pinned, ent)
 }

@@ -50,10 +50,15 @@ func (a *applier) resolveAddr(e *command.Envelope, addr netip.Addr, create bool)
 	if !create {
 		return nil, command.Reject(command.NotFound, "no relay entity has address %s", addr)
 	}
+	return a.newLone(e.Time, addr), nil
+}
+
+// newLone creates the unregistered lone entity of addr, which has none.
+func (a *applier) newLone(now int64, addr netip.Addr) *record.Entity {
 	ent := &record.Entity{ID: a.newID(), Prefixes: []netip.Prefix{netip.PrefixFrom(addr, addr.BitLen())}}
-	ent.Created, ent.Updated = e.Time, e.Time
+	ent.Created, ent.Updated = now, now
 	a.putEntity(nil, ent)
-	return ent, nil
+	return ent
 }
 
 // pairArgs decodes a PairBody and normalises its sender.
