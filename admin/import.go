@@ -269,6 +269,9 @@ func (imp *importer) add(lineNo int, b []byte) {
 		return
 	}
 	it.line = lineNo
+	if p.items == nil {
+		p.items = make([]batchItem, 0, min(imp.size, 1<<14))
+	}
 	p.items = append(p.items, it)
 	switch {
 	case it.env != nil:

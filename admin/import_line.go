@@ -3,15 +3,12 @@ package admin
 import (
 	"net/http"
 	"net/netip"
-	"strings"
+	"slices"
 
 	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
-
-// importKinds are the kinds an import line may have.
-var importKinds = map[string]bool{"pair": true, "verp": true, "relay": true, "group": true}
 
 // item validates one import line into a batch item: a pair or VERP
 // record, or a relay or group command.
@@ -23,7 +20,7 @@ func (imp *importer) item(b []byte) (batchItem, error) {
 			return batchItem{}, err
 		}
 	}
-	if !importKinds[l.Kind] {
+	if _, ok := lineFields[l.Kind]; !ok {
 		return batchItem{}, errorf(http.StatusBadRequest, "unknown kind %q: want pair, verp, relay or group", l.Kind)
 	}
 	if f := l.stray(); f != "" {
@@ -93,13 +90,11 @@ func adminRecord(l *ImportLine) (batchItem, error) {
 // relayItem validates a relay line into a registration.
 func (imp *importer) relayItem(l *ImportLine) (batchItem, error) {
 	imp.syncRelay(l.IP) // registering an address looks at the entities earlier lines made
-	body, err := relayBody(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
+	reg, err := relayRegistration(imp.v, imp.c, &RelayRequest{IP: l.IP, Contact: l.Contact, PTR: l.PTR, Pinned: l.Pinned})
 	if err != nil {
 		return batchItem{}, err
 	}
-	ip, _ := parseIP(l.IP) // relayBody parsed it
-	return batchItem{isReg: true, reg: command.ImportRegistration{ID: body.ID, Addr: ip,
-		Contact: body.Contact, PTR: body.PTR, Pinned: body.Pinned}}, nil
+	return batchItem{isReg: true, reg: reg}, nil
 }
 
 // importMethod is the Method of imported records.
@@ -184,30 +179,37 @@ func (imp *importer) groupBody(l *ImportLine) (command.EntityBody, error) {
 
 // stray names a field that is set but does not apply to the line's kind.
 func (l *ImportLine) stray() string {
-	var allowed string
-	switch l.Kind {
-	case "pair":
-		allowed = " sender ip entity "
-	case "verp":
-		allowed = " domain ip entity "
-	case "relay":
-		allowed = " ip contact ptr "
-	case "group":
-		allowed = " name members contact ptr registered "
-	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"sender", l.Sender != ""}, {"domain", l.Domain != ""}, {"ip", l.IP != ""}, {"entity", l.Entity != 0},
-		{"name", l.Name != ""}, {"members", l.Members != nil}, {"contact", l.Contact != ""}, {"ptr", l.PTR != ""},
-		{"registered", l.Registered},
-	} {
-		if f.set && !strings.Contains(allowed, " "+f.name+" ") {
-			return f.name
+	allowed := lineFields[l.Kind]
+	for i, set := range [...]bool{l.Sender != "", l.Domain != "", l.IP != "", l.Entity != 0,
+		l.Name != "", l.Members != nil, l.Contact != "", l.PTR != "", l.Registered} {
+		if set && allowed&(1<<i) == 0 {
+			return lineFieldNames[i]
 		}
 	}
 	return ""
+}
+
+// lineFieldNames are the fields stray checks, in its order; lineFields
+// holds, by kind, a bit (1 << position) for each field the kind takes.
+var (
+	lineFieldNames = [...]string{"sender", "domain", "ip", "entity", "name", "members", "contact", "ptr", "registered"}
+	lineFields     = map[string]uint{
+		"pair":  fieldBits("sender", "ip", "entity"),
+		"verp":  fieldBits("domain", "ip", "entity"),
+		"relay": fieldBits("ip", "contact", "ptr"),
+		"group": fieldBits("name", "members", "contact", "ptr", "registered"),
+	}
+)
+
+// fieldBits is the lineFields bits of the named fields.
+func fieldBits(names ...string) uint {
+	var bits uint
+	for i, f := range lineFieldNames {
+		if slices.Contains(names, f) {
+			bits |= 1 << i
+		}
+	}
+	return bits
 }
 
 // syncRelay waits for the batch in flight when it may change what a relay

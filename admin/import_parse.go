@@ -21,7 +21,7 @@ func parseLineFast(b []byte, l *ImportLine) bool {
 		return p.end()
 	}
 	for {
-		key, ok := p.str()
+		key, ok := p.raw()
 		if !ok {
 			return false
 		}
@@ -71,49 +71,74 @@ func (p *lineParser) end() bool {
 
 // str reads a string of printable ASCII without escapes.
 func (p *lineParser) str() (string, bool) {
+	b, ok := p.raw()
+	return string(b), ok
+}
+
+// raw is str without the copy: the string's bytes in the line.
+func (p *lineParser) raw() ([]byte, bool) {
 	if !p.eat('"') {
-		return "", false
+		return nil, false
 	}
 	start := p.off
 	for p.off < len(p.b) {
 		switch c := p.b[p.off]; {
 		case c == '"':
 			p.off++
-			return string(p.b[start : p.off-1]), true
+			return p.b[start : p.off-1], true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return "", false
+			return nil, false
 		}
 		p.off++
 	}
-	return "", false
+	return nil, false
 }
 
 // field reads the value of key into l.
-func (p *lineParser) field(key string, l *ImportLine) bool {
-	switch key {
+func (p *lineParser) field(key []byte, l *ImportLine) bool {
+	var dst *string
+	switch string(key) { // no copy: Go compares the bytes
 	case "entity":
 		return p.uint(&l.Entity)
 	case "pinned":
 		return p.bool(&l.Pinned)
 	case "registered":
 		return p.bool(&l.Registered)
-	}
-	f, ok := lineStrings[key]
-	if !ok {
+	case "kind":
+		dst = &l.Kind
+	case "sender":
+		dst = &l.Sender
+	case "domain":
+		dst = &l.Domain
+	case "ip":
+		dst = &l.IP
+	case "name":
+		dst = &l.Name
+	case "contact":
+		dst = &l.Contact
+	case "ptr":
+		dst = &l.PTR
+	default:
 		return false
 	}
-	v, ok := p.str()
-	*f(l) = v
+	v, ok := p.raw()
+	*dst = lineString(v)
 	return ok
 }
 
-// lineStrings are ImportLine's string fields by JSON name.
-var lineStrings = map[string]func(*ImportLine) *string{
-	"kind": func(l *ImportLine) *string { return &l.Kind }, "sender": func(l *ImportLine) *string { return &l.Sender },
-	"domain": func(l *ImportLine) *string { return &l.Domain }, "ip": func(l *ImportLine) *string { return &l.IP },
-	"name": func(l *ImportLine) *string { return &l.Name }, "contact": func(l *ImportLine) *string { return &l.Contact },
-	"ptr": func(l *ImportLine) *string { return &l.PTR },
+// lineString is a copy of b, or for a kind the constant (no copy per
+// line).
+func lineString(b []byte) string {
+	for _, k := range lineKinds {
+		if string(b) == k {
+			return k
+		}
+	}
+	return string(b)
 }
+
+// lineKinds are the kinds an import line may have.
+var lineKinds = [...]string{"pair", "verp", "relay", "group"}
 
 // uint reads a JSON number that is an unsigned 64-bit integer.
 func (p *lineParser) uint(dst *uint64) bool {

@@ -38,24 +38,33 @@ type RelayUpdate struct {
 
 // relayBody validates a registration for the caller against view v.
 func relayBody(v *index.View, c *caller, req *RelayRequest) (command.EntityBody, error) {
-	ip, err := parseIP(req.IP)
+	r, err := relayRegistration(v, c, req)
 	if err != nil {
 		return command.EntityBody{}, err
+	}
+	return r.Body(), nil
+}
+
+// relayRegistration is relayBody as the registration it stands for (an
+// import's relay line goes into the record list as one).
+func relayRegistration(v *index.View, c *caller, req *RelayRequest) (command.ImportRegistration, error) {
+	ip, err := parseIP(req.IP)
+	if err != nil {
+		return command.ImportRegistration{}, err
 	}
 	contact, err := normalizeContact(req.Contact, true)
 	if err != nil {
-		return command.EntityBody{}, err
+		return command.ImportRegistration{}, err
 	}
 	ptr, err := normalizePTR(req.PTR)
 	if err != nil {
-		return command.EntityBody{}, err
+		return command.ImportRegistration{}, err
 	}
 	member := netip.PrefixFrom(ip, ip.BitLen())
 	if err := c.mayWrite(member); err != nil {
-		return command.EntityBody{}, err
+		return command.ImportRegistration{}, err
 	}
-	body := command.EntityBody{Prefixes: []string{member.String()}, Registered: true,
-		Contact: contact, PTR: ptr, Pinned: req.Pinned}
+	r := command.ImportRegistration{Addr: ip, Contact: contact, PTR: ptr, Pinned: req.Pinned}
 	var owner *record.Entity
 	if ref := v.EntityRefOf(ip); ref.Found() { // built only when found: a bulk import registers new addresses
 		owner = ref.Entity()
@@ -63,15 +72,15 @@ func relayBody(v *index.View, c *caller, req *RelayRequest) (command.EntityBody,
 	switch {
 	case owner == nil:
 	case owner.Group:
-		return command.EntityBody{}, errorf(http.StatusConflict,
+		return command.ImportRegistration{}, errorf(http.StatusConflict,
 			"ip %s belongs to group %q (entity %d): register the group instead", ip, owner.Name, owner.ID)
 	case len(owner.Prefixes) != 1 || owner.Prefixes[0] != member:
-		return command.EntityBody{}, errorf(http.StatusConflict,
+		return command.ImportRegistration{}, errorf(http.StatusConflict,
 			"ip %s belongs to relay %s (entity %d)", ip, owner.Label(), owner.ID)
 	default: // the lone entity of this address, maybe made by a pair: register it
-		body.ID, body.Pinned = owner.ID, req.Pinned || owner.Pinned
+		r.ID, r.Pinned = owner.ID, req.Pinned || owner.Pinned
 	}
-	return body, nil
+	return r, nil
 }
 
 func (a *API) createRelay(w http.ResponseWriter, r *http.Request, c *caller) error {
