@@ -23,7 +23,8 @@ type ImportBody struct {
 	// Method says how ("import").
 	Method string `json:"method,omitempty"`
 	// Records is the binary record list ImportWriter builds and
-	// DecodeImport reads (JSON carries it as base64).
+	// DecodeImport reads (a JSON entry carries it as base64, a binary
+	// entry as it is: importBinary).
 	Records []byte `json:"records"`
 }
 
@@ -406,4 +407,4 @@ func (d *importDecoder) record() ImportRecord {
 	return ImportRecord{Text: t, Pinned: f&importPinned != 0, Verp: f&importVerp != 0}
 }
 
-func init() { register(Kind{Type: Import, Since: 5, Body: bodyOf[ImportBody]()}) }
+func init() { register(Kind{Type: Import, Since: 5, Body: bodyOf[ImportBody](), Binary: importBinary}) }

@@ -5,9 +5,36 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+
+	"github.com/wlns/wlns/command/wire"
 )
 
-// DecodeImportBody decodes an Import's body. The body New writes,
+// importBinary is the binary form of an Import's body (binary.go): By,
+// Method, then the record list as it is (no base64, no JSON scan of it on
+// any node). Imports are written so once every member reads binary
+// entries, like the single writes.
+var importBinary = binaryOf(func(w *wire.Writer, b *ImportBody) {
+	w.Text(b.By)
+	w.Text(b.Method)
+	w.Bytes(b.Records)
+}, func(r *wire.Reader, b *ImportBody) {
+	b.By, b.Method, b.Records = r.Text(), r.Text(), r.Bytes()
+})
+
+// ImportBodyOf returns the body of Import e: the one it was built from
+// (New) or read from a binary entry, else its JSON body decoded
+// (DecodeImportBody).
+func ImportBodyOf(e *Envelope) (ImportBody, error) {
+	switch b := e.typed().(type) {
+	case ImportBody:
+		return b, nil
+	case *ImportBody:
+		return *b, nil
+	}
+	return DecodeImportBody(e.Body)
+}
+
+// DecodeImportBody decodes an Import's JSON body. The body New writes,
 // {"by":…,"method":…,"records":"<base64>"} with plain strings, is read
 // without encoding/json, whose scan of the whole record list, twice (check,
 // then decode), cost about a tenth of an import's apply; any other JSON

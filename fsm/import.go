@@ -24,7 +24,7 @@ const maxProvenance = 128
 // state machine then only decodes the list: the texts it stores are
 // checked once, here, and every node applies the same bytes the same way.
 func checkImport(e *command.Envelope) error {
-	b, err := command.DecodeImportBody(e.Body)
+	b, err := command.ImportBodyOf(e)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func checkImportText(r command.ImportRecord) error {
 // in one bulk write (index.Txn.UpsertAll, leaf by leaf). A rejection's
 // Index is the registration's or record's position in the list.
 func (a *applier) importRecords(e *command.Envelope) command.Result {
-	b, err := command.DecodeImportBody(e.Body)
+	b, err := command.ImportBodyOf(e)
 	if err != nil {
 		return command.Result{Err: command.Reject(command.Invalid, "%v", err)}
 	}
