@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -80,6 +81,19 @@ func randomLog(tb testing.TB, seed uint64, n int) []*command.Envelope {
 		req := ""
 		if rng.IntN(3) == 0 {
 			req = fmt.Sprintf("r%d", rng.IntN(200))
+		}
+		if rng.IntN(25) == 0 { // an import: registrations, then records
+			var w command.ImportWriter
+			for range rng.IntN(3) {
+				w.AddRegistration(command.ImportRegistration{ID: uint64(rng.IntN(4) * rng.IntN(40)), Addr: netip.MustParseAddr(ip()),
+					Contact: "pm@example.org", PTR: "mx.example.org", Pinned: rng.IntN(2) == 0})
+			}
+			for range 1 + rng.IntN(8) {
+				w.Add(command.ImportRelay{IP: netip.MustParseAddr(ip())}, command.ImportRecord{Text: sender(), Pinned: rng.IntN(9) == 0})
+			}
+			recs, _ := w.Encode()
+			out = append(out, env(tb, command.Import, now, req, command.ImportBody{By: "ops", Method: "import", Records: recs}))
+			continue
 		}
 		if rng.IntN(10) == 0 {
 			var b command.BatchBody
@@ -159,6 +173,9 @@ func TestFSM_DeterministicAcrossBatchBoundaries(t *testing.T) {
 	t.Logf("challenges: applied %v, rejected %v, %d stored", ok, refused, a.ChallengeCount())
 	if ok[command.SuggestionDismiss] < 3 || refused[command.SuggestionDismiss] < 10 {
 		t.Fatalf("the random log does not exercise %s (applied %d, refused %d)", command.SuggestionDismiss, ok[command.SuggestionDismiss], refused[command.SuggestionDismiss])
+	}
+	if ok[command.Import] < 10 || refused[command.Import] < 10 {
+		t.Fatalf("the random log does not exercise %s (applied %d, refused %d)", command.Import, ok[command.Import], refused[command.Import])
 	}
 	for _, typ := range []command.Type{command.ChallengeOpen, command.ChallengeConfirm, command.ChallengeReport, command.ChallengeSent} {
 		if ok[typ] < 10 || refused[typ] < 10 {
