@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"errors"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -48,6 +49,7 @@ func (s *Store) snapshotBySize() {
 			}
 		}
 		if idle == rule.quietChecks && burst > s.cfg.TrailingBytes {
+			s.remapQuiet(filepath.Join(s.cfg.Dir, "raft"))
 			s.returnMemory()
 			burst = 0
 		}

@@ -54,8 +54,65 @@ func (s *Store) restoreMapped(raftDir string) bool {
 	}
 	if r.InPlace == 0 {
 		s.unmap(b)
+	} else {
+		s.keepMapping(b)
 	}
 	return true
+}
+
+// remapQuiet swaps the node's index for the newest snapshot served from
+// its mapped file, as a restart would load it, when nothing was applied
+// since that snapshot was captured (the FSM's last entry is the
+// snapshot's): after an import, whose copy-on-write leaves and arena
+// garbage left the heap fragmented well past what the records need. The
+// swap happens between two applied entries (raftFSM.remap), so the state
+// is the same, only its memory changes; seen marks not yet reported are
+// lost, as a restart loses them. The older mapping, if any, has its pages
+// handed back (a stale View still reading it reads the file again). It
+// reports whether it swapped.
+func (s *Store) remapQuiet(raftDir string) bool {
+	list, err := s.snaps.List()
+	if err != nil || len(list) == 0 || list[0].Index != s.fsm.seen.Load() {
+		return false
+	}
+	m := list[0]
+	start := time.Now()
+	b, err := mapFile(filepath.Join(raftDir, "snapshots", m.ID, "state.bin"))
+	if err != nil || int64(len(b)) != m.Size {
+		if err == nil {
+			s.unmap(b)
+		}
+		s.log.Warn("cannot map the quiet snapshot to serve from it", "id", m.ID, "err", err)
+		return false
+	}
+	ok, r, err := s.fsm.remap(b, m.Index)
+	if err != nil {
+		s.log.Error("serving from the quiet snapshot's mapped file failed; the index is unchanged", "id", m.ID, "err", err)
+	}
+	if !ok || r.InPlace == 0 { // not swapped, or an older format copied: nothing refers to b
+		s.unmap(b)
+		return ok
+	}
+	s.keepMapping(b)
+	s.log.Info("serving from the quiet snapshot's mapped file", "id", m.ID, "index", m.Index, "took", time.Since(start), "served_in_place_bytes", r.InPlace)
+	return true
+}
+
+// keepMapping records b as the mapping the index now serves from and
+// hands back the pages of the ones before it: no View the FSM publishes
+// refers to them any more, and a stale one (a reader in flight, a
+// snapshot being written) reads the file's bytes again, which are what
+// the pages held but for seen marks. They stay mapped, since strings
+// taken from them may be kept anywhere.
+func (s *Store) keepMapping(b []byte) {
+	s.mapMu.Lock()
+	defer s.mapMu.Unlock()
+	for _, old := range s.maps {
+		if err := dropPages(old); err != nil {
+			s.log.Warn("handing back the pages of an older snapshot mapping", "err", err)
+		}
+	}
+	s.maps = append(s.maps, b)
 }
 
 // unmap undoes a mapping nothing refers to.

@@ -142,3 +142,54 @@ func applyBatch(t *testing.T, s *Store, e *command.Envelope) {
 		t.Fatalf("applying a batch: %v, %v", err, r.Err)
 	}
 }
+
+// TestStore_QuietSnapshotAfterAnImportIsServedMapped applies an import's
+// worth of batches; once the import has ended and its quiet snapshot is
+// written, the node serves from that snapshot's mapped file (the index
+// swapped between two entries) with every record, goes on taking writes,
+// and the file stays as written.
+func TestStore_QuietSnapshotAfterAnImportIsServedMapped(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, func(c *Config) {
+		c.SnapshotBytes, c.TrailingBytes, c.SnapshotQuiet = 1<<30, 16<<10, 2*time.Second
+	})
+	for i := range 10 {
+		applyBatch(t, s, pairBatch(t, "192.0.2.9", i*200, 200))
+	}
+	var file string
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if snaps, err := raft.NewFileSnapshotStore(filepath.Join(dir, "raft"), 2, os.Stderr); err == nil {
+			if list, err := snaps.List(); err == nil && len(list) > 0 {
+				file = filepath.Join(dir, "raft", "snapshots", list[0].ID, "state.bin")
+				if mapped(t, file) {
+					break
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no quiet snapshot served from its mapped file after 60 s (newest %q)", file)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := s.Index().Load()
+	ent := entityIDOf(v, "192.0.2.9")
+	for i := range 2000 {
+		r := v.LookupPair(ent, []byte(pairSender(i)))
+		if !r.Found() {
+			t.Fatalf("pair %d not answered after the swap", i)
+		}
+		r.MarkSeen(time.Now().Unix())
+	}
+	applyBatch(t, s, pairBatch(t, "192.0.2.9", 2000, 10))
+	if c := s.Index().Load().Counts(); c.Pairs != 2010 {
+		t.Fatalf("%d pairs after the swap and a write, want 2010", c.Pairs)
+	}
+	if after, err := os.ReadFile(file); err != nil || !bytes.Equal(before, after) {
+		t.Fatalf("the mapped snapshot file changed (%v)", err)
+	}
+}

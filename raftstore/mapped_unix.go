@@ -37,3 +37,7 @@ func mapFile(path string) ([]byte, error) {
 
 // unmapFile undoes mapFile.
 func unmapFile(b []byte) error { return unix.Munmap(b) }
+
+// dropPages hands back the pages of a mapping from mapFile: the next read
+// of one reads the file again; a private copy (a seen mark) is lost.
+func dropPages(b []byte) error { return unix.Madvise(b, unix.MADV_DONTNEED) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,10 @@ type raftFSM struct {
 	tail *logTail
 	// applied wakes waiters once a batch is applied or a snapshot restored.
 	applied *applied
+	// mu serialises what raft calls (apply, capture, restore; all from
+	// its FSM goroutine) with the store's swap of the index for the mapped
+	// snapshot (remap), which runs on another.
+	mu sync.Mutex
 }
 
 var _ raft.BatchingFSM = (*raftFSM)(nil)
@@ -63,8 +68,10 @@ func (f *raftFSM) ApplyBatch(logs []*raft.Log) []any {
 			f.tail.add(l.Index, uint64(len(l.Data)))
 		}
 	}
+	f.mu.Lock()
 	out := f.ApplyEntries(es)
-	f.seen.Store(logs[len(logs)-1].Index)
+	f.seen.Store(logs[len(logs)-1].Index) // under mu: remap compares it with the state's
+	f.mu.Unlock()
 	f.applied.advance()
 	return out
 }
@@ -73,6 +80,8 @@ func (f *raftFSM) ApplyBatch(logs []*raft.Log) []any {
 // the FSM goes on applying.
 func (f *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.sinceSnapshot.Store(0)
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return &raftSnapshot{w: f.Capture(), metrics: f.metrics}, nil
 }
 
@@ -80,7 +89,9 @@ func (f *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 // waiters.
 func (f *raftFSM) Restore(rc io.ReadCloser) error {
 	start := time.Now()
+	f.mu.Lock()
 	r, err := f.FSM.Restore(rc)
+	f.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -98,6 +109,20 @@ func (f *raftFSM) restoreInPlace(b []byte, start time.Time) (fsm.Restored, error
 	}
 	f.restored(r, start)
 	return r, nil
+}
+
+// remap swaps the FSM's whole state for the snapshot b holds, served from
+// b, when the last entry applied is the snapshot's (index), so that the
+// state is the same and only its memory changes: between two entries, no
+// command interleaves. It reports whether it swapped.
+func (f *raftFSM) remap(b []byte, index uint64) (bool, fsm.Restored, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen.Load() != index {
+		return false, fsm.Restored{}, nil
+	}
+	r, err := f.FSM.RestoreInPlace(b)
+	return err == nil, r, err
 }
 
 // restored resets what counts since the last snapshot and wakes waiters

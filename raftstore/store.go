@@ -75,6 +75,10 @@ type Store struct {
 	lock *dirLock
 	// group commits concurrent proposals together (group.go).
 	group *grouper
+	// maps are the snapshot files mapped to serve from, the last the
+	// current one (mapped.go), kept for the life of the process.
+	mapMu sync.Mutex
+	maps  [][]byte
 	// binary says whether this leader may write binary entries (binary.go);
 	// reads, when not 0, is the command version this node's status claims
 	// instead of command.Version (tests play an older build with it).
