@@ -9,8 +9,8 @@ import (
 )
 
 // Binary log entries (envelope version 7). The single writes the API makes
-// (pairs, VERP sources, relays and groups, members) and the Group entries
-// that carry them are written without JSON once every member of the
+// (pairs, VERP sources, relays and groups, members), the seen reports
+// (Touch) and the Group entries that carry them are written without JSON once every member of the
 // cluster reads them (the store decides; see raftstore "Binary entries"):
 // a follower's apply spent half its time decoding JSON. A binary entry
 // starts with BinaryMark, never '{', so Decode tells the two forms apart

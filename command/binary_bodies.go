@@ -14,7 +14,8 @@ import (
 // errFlags means a flags byte had bits no body defines.
 var errFlags = errors.New("unknown flag bits")
 
-// flagPinned and the entity flags are the bits of a body's flags byte.
+// flagPinned (a touched entity's Self too) and the entity flags are the
+// bits of a body's flags byte.
 const (
 	flagPinned     = 1
 	flagGroup      = 2
@@ -131,3 +132,52 @@ var groupBinary = binaryOf(func(w *wire.Writer, b *GroupBody) {
 		b.Commands = append(b.Commands, *c)
 	}
 })
+
+// touchBinary: a count of entities, each its ID, a flags byte (Self), its
+// age, then its pairs and its VERP sources as counts of (key, age).
+var touchBinary = binaryOf(func(w *wire.Writer, b *TouchBody) {
+	w.Uvarint(uint64(len(b.Entities)))
+	for i := range b.Entities {
+		e := &b.Entities[i]
+		w.Uvarint(e.ID)
+		w.Byte(bit(e.Self, flagPinned))
+		w.Varint(e.Age)
+		appendTouchItems(w, e.Pairs)
+		appendTouchItems(w, e.Verps)
+	}
+}, func(r *wire.Reader, b *TouchBody) {
+	n := r.Count(5)
+	if n == 0 {
+		return
+	}
+	b.Entities = make([]TouchEntity, 0, n)
+	for range n {
+		e := TouchEntity{ID: r.Uvarint(), Self: flags(r, flagPinned) != 0, Age: r.Varint()}
+		e.Pairs, e.Verps = readTouchItems(r), readTouchItems(r)
+		if r.Err() != nil {
+			return
+		}
+		b.Entities = append(b.Entities, e)
+	}
+})
+
+func appendTouchItems(w *wire.Writer, items []TouchItem) {
+	w.Uvarint(uint64(len(items)))
+	for _, it := range items {
+		w.Text(it.Key)
+		w.Varint(it.Age)
+	}
+}
+
+// readTouchItems reads what appendTouchItems wrote (nil for none).
+func readTouchItems(r *wire.Reader) []TouchItem {
+	n := r.Count(2)
+	if n == 0 {
+		return nil
+	}
+	out := make([]TouchItem, 0, n)
+	for range n {
+		out = append(out, TouchItem{Key: r.Text(), Age: r.Varint()})
+	}
+	return out
+}

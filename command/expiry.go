@@ -103,6 +103,6 @@ func (t *TouchItem) UnmarshalJSON(b []byte) error {
 }
 
 func init() {
-	register(Kind{Type: Touch, Since: 2, Body: bodyOf[TouchBody]()})
+	register(Kind{Type: Touch, Since: 2, Body: bodyOf[TouchBody](), Binary: touchBinary})
 	register(Kind{Type: Expire, Since: 2, Body: bodyOf[ExpireBody]()})
 }

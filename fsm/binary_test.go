@@ -10,7 +10,8 @@ import (
 )
 
 // randomWrites is a random sequence of the single writes the API makes
-// (relays and groups, members, pairs, VERP sources, and their deletes),
+// (relays and groups, members, pairs, VERP sources, and their deletes) and
+// seen reports (touch),
 // from small pools so they meet: refreshes, conflicts, unknown entities,
 // bad addresses and senders are all in it.
 func randomWrites(tb testing.TB, r *rand.Rand, n int) []*command.Envelope {
@@ -34,7 +35,7 @@ func randomWrites(tb testing.TB, r *rand.Rand, n int) []*command.Envelope {
 		now, req := t0+int64(i/3), pick("", fmt.Sprintf("r%d", r.IntN(n)))
 		var t command.Type
 		var body any
-		switch k := r.IntN(10); k {
+		switch k := r.IntN(11); k {
 		case 0, 1:
 			t = command.EntityPut
 			body = command.EntityBody{ID: uint64(r.IntN(4)), Name: pick("", "g1", "g2"), Group: r.IntN(2) == 0, Prefixes: prefixes(),
@@ -47,6 +48,11 @@ func randomWrites(tb testing.TB, r *rand.Rand, n int) []*command.Envelope {
 		case 4, 5, 6:
 			t = []command.Type{command.PairPut, command.PairPut, command.PairDelete}[r.IntN(3)]
 			body = command.PairBody{Sender: sender(), Entity: uint64(r.IntN(3)) * uint64(r.IntN(2)), IP: ip(), By: by(), Method: method(), Pinned: r.IntN(2) == 0}
+		case 10:
+			t = command.Touch
+			body = command.TouchBody{Entities: []command.TouchEntity{{ID: uint64(1 + r.IntN(4)), Self: r.IntN(2) == 0, Age: int64(r.IntN(5)),
+				Pairs: []command.TouchItem{{Key: pick("a@example.org", "example.net", "bounce+x=y@lists.example"), Age: int64(r.IntN(5))}},
+				Verps: []command.TouchItem{{Key: "lists.example.org", Age: int64(r.IntN(5))}}}}}
 		default:
 			t = []command.Type{command.VerpPut, command.VerpDelete}[r.IntN(2)]
 			body = command.VerpBody{Domain: pick("lists.example.org", "LISTS.example.org", "bad domain", ""), Entity: uint64(r.IntN(3)) * uint64(r.IntN(2)),
