@@ -80,6 +80,10 @@ type Config struct {
 	// DelegationCheck returns this node's latest lame-delegation check of
 	// a delegated prefix (delegcheck.Checker.Result); nil: checks off.
 	DelegationCheck func(netip.Prefix) *delegcheck.Result
+	// Context is the node's: the suggested groups' runs give up when it
+	// ends (SuggestionCache.Wait waits for them); default
+	// context.Background().
+	Context context.Context
 }
 
 // Defaults for Config.
@@ -92,6 +96,9 @@ const (
 )
 
 func (c *Config) setDefaults() {
+	if c.Context == nil {
+		c.Context = context.Background()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -133,7 +140,7 @@ func New(cfg Config, store Store) (*API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering HTTP metrics: %w", err)
 	}
-	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux(), maxBatchBytes: maxBatchBytes, suggest: &SuggestionCache{}}
+	a := &API{cfg: cfg, store: store, metrics: m, mux: http.NewServeMux(), maxBatchBytes: maxBatchBytes, suggest: NewSuggestionCache(cfg.Context)}
 	a.routes()
 	return a, nil
 }

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -37,7 +39,9 @@ type AcceptRequest struct {
 }
 
 // SuggestionCache holds the last computed suggestions: one per node, the
-// API's, which the web console shares (API.SuggestionCache).
+// API's, which the web console shares (API.SuggestionCache). Its runs end
+// with its context, the node's, and a node stopping waits for the one in
+// the background (Wait).
 type SuggestionCache struct {
 	mu   sync.Mutex
 	at   time.Time
@@ -47,54 +51,93 @@ type SuggestionCache struct {
 	// through Forget so that runs never overlap.
 	gen     uint64
 	running bool
-	// find computes a list; nil is suggest.Find with the defaults.
-	find func(*index.View) []suggest.Suggestion
+	// ctx ends the runs (NewSuggestionCache); nil: context.Background().
+	ctx context.Context
+	// wg counts the background runs; after Wait (closed) none starts.
+	wg     sync.WaitGroup
+	closed bool
+	// find computes a list; nil is suggest.FindContext with the defaults.
+	find func(context.Context, *index.View) ([]suggest.Suggestion, error)
 }
+
+// NewSuggestionCache returns a cache whose runs give up when ctx, the
+// node's, ends.
+func NewSuggestionCache(ctx context.Context) *SuggestionCache { return &SuggestionCache{ctx: ctx} }
 
 // Get returns the suggestions of v, computed at most once per
 // suggestionsTTL (a minute) by now's clock. With no list yet (or after
 // Forget) the caller waits for the run; a list past its minute is
 // returned as it is while a new one is computed in the background (at
-// 10M pairs a run takes seconds: no reader waits for it then).
+// 10M pairs a run takes seconds: no reader waits for it then). Once the
+// node's context has ended there is no list.
 func (c *SuggestionCache) Get(v *index.View, now time.Time) []suggest.Suggestion {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case c.list == nil:
-		c.list, c.at = c.compute(v), now
-	case (now.Sub(c.at) >= suggestionsTTL || now.Before(c.at)) && !c.running:
+		if list, err := c.compute(v); err == nil {
+			c.list, c.at = list, now
+		}
+	case (now.Sub(c.at) >= suggestionsTTL || now.Before(c.at)) && !c.running && !c.closed:
 		c.running = true
+		c.wg.Add(1)
 		go c.refresh(v, now, c.gen)
 	}
 	return c.list
 }
 
 // refresh computes the list of v in the background and keeps it unless
-// Forget was called since it started.
+// Forget was called since it started, or the run gave up.
 func (c *SuggestionCache) refresh(v *index.View, now time.Time, gen uint64) {
-	list := c.compute(v)
+	defer c.wg.Done()
+	list, err := c.compute(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.running = false
-	if c.gen == gen {
+	if err == nil && c.gen == gen {
 		c.list, c.at = list, now
 	}
 }
 
-// compute is c.find, or find.
-func (c *SuggestionCache) compute(v *index.View) []suggest.Suggestion {
-	if c.find != nil {
-		return c.find(v)
+// Wait starts no more background runs and waits, until ctx ends, for the
+// one under way: a node stopping calls it once its context (the cache's)
+// has ended, and the run gives up within milliseconds of that.
+func (c *SuggestionCache) Wait(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the suggested groups' run: %w", ctx.Err())
 	}
-	return find(v)
 }
 
-// find is suggest.Find with the defaults, never nil.
-func find(v *index.View) []suggest.Suggestion {
-	if list := suggest.Find(v, suggest.Config{}); list != nil {
-		return list
+// compute is c.find, or find, under c's context.
+func (c *SuggestionCache) compute(v *index.View) ([]suggest.Suggestion, error) {
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return []suggest.Suggestion{}
+	if c.find != nil {
+		return c.find(ctx, v)
+	}
+	return find(ctx, v)
+}
+
+// find is suggest.FindContext with the defaults, never a nil list.
+func find(ctx context.Context, v *index.View) ([]suggest.Suggestion, error) {
+	list, err := suggest.FindContext(ctx, v, suggest.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("finding suggested groups: %w", err)
+	}
+	if list == nil {
+		list = []suggest.Suggestion{}
+	}
+	return list, nil
 }
 
 // SuggestionCache returns the API's cache of suggestions, for the web

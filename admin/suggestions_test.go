@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -173,6 +175,7 @@ func TestSuggestionCache_StaleListServedWhileRecomputed(t *testing.T) {
 	gen := c.gen
 	c.mu.Unlock()
 	c.Forget()
+	c.wg.Add(1)
 	c.refresh(empty, later, gen) // a run that started before Forget
 	if got := c.Get(full, later); len(got) != 2 {
 		t.Fatalf("after Forget a stale run's list was kept: %+v", got)
@@ -188,22 +191,15 @@ func TestSuggestionCache_OneBackgroundRunThroughForget(t *testing.T) {
 	v := env.store.Index().Load()
 	started, release := make(chan int64, 8), make(chan struct{})
 	var calls atomic.Int64
-	c := SuggestionCache{find: func(*index.View) []suggest.Suggestion {
+	c := &SuggestionCache{find: func(context.Context, *index.View) ([]suggest.Suggestion, error) {
 		if k := calls.Add(1); k != 1 && k != 3 { // 1 and 3 are readers' own runs
 			started <- k
 			<-release
 		}
-		return []suggest.Suggestion{}
+		return []suggest.Suggestion{}, nil
 	}}
 	defer close(release)
-	now := time.Unix(1_700_000_000, 0)
-	c.Get(v, now)
-	c.Get(v, now.Add(suggestionsTTL))
-	select {
-	case <-started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no background run past the minute")
-	}
+	now := backgroundRun(t, c, v, started)
 	c.Forget()
 	c.Get(v, now.Add(suggestionsTTL)) // computes a list at once
 	c.Get(v, now.Add(3*suggestionsTTL))
@@ -212,4 +208,64 @@ func TestSuggestionCache_OneBackgroundRunThroughForget(t *testing.T) {
 		t.Fatalf("background run %d started while the first was under way", k)
 	case <-time.After(300 * time.Millisecond):
 	}
+}
+
+// TestSuggestionCache_RunsEndWithTheNodeAndAreWaitedFor: a background run
+// gives up when the node's context ends, a stopping node waits for it
+// (bounded by its own context), and none starts after. Runs took no
+// context and nobody waited for them: a node stopped with one still
+// reading every pair.
+func TestSuggestionCache_RunsEndWithTheNodeAndAreWaitedFor(t *testing.T) {
+	env := newTestEnv(t)
+	v := env.store.Index().Load()
+	node, stop := context.WithCancel(context.Background())
+	defer stop()
+	started, ended := make(chan struct{}, 4), make(chan error, 4)
+	var calls atomic.Int64
+	c := NewSuggestionCache(node)
+	c.find = func(ctx context.Context, _ *index.View) ([]suggest.Suggestion, error) {
+		if calls.Add(1) == 1 {
+			return []suggest.Suggestion{}, nil // the first reader's own run
+		}
+		started <- struct{}{}
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	}
+	now := backgroundRun(t, c, v, started)
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait with the run under way: %v, want it bounded by its context", err)
+	}
+	stop()
+	bound, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := c.Wait(bound); err != nil {
+		t.Fatalf("Wait after the node's context ended: %v", err)
+	}
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Errorf("the run ended with %v, want the node's context's end", err)
+	}
+	c.Get(v, now.Add(3*suggestionsTTL))
+	select {
+	case <-started:
+		t.Error("a background run started after Wait")
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// backgroundRun has c compute a list and, a minute later, start a
+// background run, which says so on started; it returns the first time.
+func backgroundRun[T any](t *testing.T, c *SuggestionCache, v *index.View, started <-chan T) time.Time {
+	t.Helper()
+	now := time.Unix(1_700_000_000, 0)
+	c.Get(v, now)
+	c.Get(v, now.Add(suggestionsTTL))
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no background run past the minute")
+	}
+	return now
 }

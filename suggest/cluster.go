@@ -8,10 +8,11 @@ import (
 )
 
 // components is a union-find over entity IDs that also remembers the one
-// group (if any) each component holds.
+// group (if any) each component holds and its size.
 type components struct {
 	parent map[uint64]uint64
 	group  map[uint64]uint64 // root → group ID in the component
+	size   map[uint64]int    // root → entities in the component
 }
 
 func (c *components) find(x uint64) uint64 {
@@ -28,27 +29,30 @@ func (c *components) find(x uint64) uint64 {
 }
 
 // join merges the components of a and b unless that would put two groups
-// in one; it reports whether they are joined.
+// in one or more than MaxEntities entities; it reports whether they are
+// joined.
 func (c *components) join(a, b uint64) bool {
 	ra, rb := c.find(a), c.find(b)
 	if ra == rb {
 		return true
 	}
 	ga, gb := c.group[ra], c.group[rb]
-	if ga != 0 && gb != 0 {
+	if ga != 0 && gb != 0 || c.size[ra]+c.size[rb] > MaxEntities {
 		return false
 	}
 	c.parent[rb] = ra
 	c.group[ra] = max(ga, gb)
+	c.size[ra] += c.size[rb]
 	delete(c.group, rb)
+	delete(c.size, rb)
 	return true
 }
 
 // cluster joins linked entities, strongest links first, into suggestions.
 func cluster(v *index.View, links []Link) []Suggestion {
-	c := &components{parent: map[uint64]uint64{}, group: map[uint64]uint64{}}
+	c := &components{parent: map[uint64]uint64{}, group: map[uint64]uint64{}, size: map[uint64]int{}}
 	for _, id := range linkEnds(links) {
-		c.parent[id] = id
+		c.parent[id], c.size[id] = id, 1
 		if v.EntityRef(id).Group() {
 			c.group[id] = id
 		}
@@ -60,7 +64,7 @@ func cluster(v *index.View, links []Link) []Suggestion {
 	for _, l := range links {
 		r := c.find(l.A)
 		if r != c.find(l.B) {
-			continue // two groups' components: not joined
+			continue // two groups' components, or too many entities: not joined
 		}
 		s := byRoot[r]
 		if s == nil {

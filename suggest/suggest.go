@@ -2,15 +2,24 @@ package suggest
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
 	"slices"
 
+	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
+
+// MaxEntities bounds the entities of one suggestion: as many as a
+// dismissal may name (command.MaxDismissEntities), so that whatever is
+// suggested can be dismissed. Clustering, strongest links first, stops
+// growing a suggestion there; the entities past it make suggestions of
+// their own.
+const MaxEntities = command.MaxDismissEntities
 
 // Config sets the thresholds. Zero values take the defaults.
 type Config struct {
@@ -89,12 +98,43 @@ type Link struct {
 // Find returns the suggestions of v, sorted by the most shared senders of
 // their strongest link, then ID.
 func Find(v *index.View, cfg Config) []Suggestion {
-	cfg = cfg.withDefaults()
-	holds := collect(v)
-	shared, own := countShared(holds, cfg.MaxPerSender)
-	links := strongLinks(shared, own, v, cfg)
-	return cluster(v, links)
+	list, _ := FindContext(context.Background(), v, cfg) // no error without a cancellation
+	return list
 }
+
+// FindContext is Find that gives up, with ctx's error, soon after ctx
+// ends: a run reads every pair, seconds at 10M, and a node shutting down
+// does not wait for it.
+func FindContext(ctx context.Context, v *index.View, cfg Config) ([]Suggestion, error) {
+	cfg = cfg.withDefaults()
+	stop := &stopper{ctx: ctx}
+	holds := collect(v, stop)
+	if stop.err() != nil {
+		return nil, stop.err()
+	}
+	shared, own := countShared(holds, cfg.MaxPerSender, stop)
+	if stop.err() != nil {
+		return nil, stop.err()
+	}
+	return cluster(v, strongLinks(shared, own, v, cfg)), nil
+}
+
+// stopper looks at its context once per stopEvery steps of a loop.
+type stopper struct {
+	ctx context.Context
+	n   int
+}
+
+const stopEvery = 1 << 16
+
+// stopped counts a step and reports whether ctx has ended (looked at
+// every stopEvery steps).
+func (s *stopper) stopped() bool {
+	s.n++
+	return s.n%stopEvery == 0 && s.ctx.Err() != nil
+}
+
+func (s *stopper) err() error { return s.ctx.Err() }
 
 // hold is one pair: its sender's digest and its entity.
 type hold struct {
@@ -102,14 +142,18 @@ type hold struct {
 	ent    uint32
 }
 
-// collect reads every pair's digest and entity, sorted.
-func collect(v *index.View) []hold {
+// collect reads every pair's digest and entity, sorted; nothing (nil)
+// when stop says to.
+func collect(v *index.View, stop *stopper) []hold {
 	hs := make([]hold, 0, v.Counts().Pairs)
 	v.EachPair(func(r index.Ref) bool {
 		d, _ := r.Digest()
 		hs = append(hs, hold{digest: d, ent: uint32(r.Entity())})
-		return true
+		return !stop.stopped()
 	})
+	if stop.err() != nil {
+		return nil
+	}
 	sortHolds(hs)
 	return hs
 }
@@ -119,14 +163,14 @@ func collect(v *index.View) []hold {
 // counts each entity's digests that are not skipped (indexed by entity ID,
 // which the state machine hands out in sequence): the denominator of the
 // overlap, so a relay's share of a list everyone confirmed does not dilute it.
-func countShared(hs []hold, maxPer int) (counts map[uint64]int, own []int32) {
+func countShared(hs []hold, maxPer int, stop *stopper) (counts map[uint64]int, own []int32) {
 	counts = map[uint64]int{}
 	var top uint32
 	for _, h := range hs {
 		top = max(top, h.ent)
 	}
 	own = make([]int32, int(top)+1)
-	for i := 0; i < len(hs); {
+	for i := 0; i < len(hs) && !stop.stopped(); {
 		j := i + 1
 		for j < len(hs) && hs[j].digest == hs[i].digest {
 			j++

@@ -1,6 +1,8 @@
 package suggest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -8,6 +10,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/wlns/wlns/command"
 	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
@@ -194,5 +197,58 @@ func TestFind_ListSendersDoNotDiluteThePool(t *testing.T) {
 	got := Find(ix.Load(), Config{})
 	if len(got) != 1 || !slices.Equal(ids(got[0]), []uint64{1, 2}) || got[0].Links[0].Overlap != 1 {
 		t.Fatalf("got %+v, want relays 1 and 2 with overlap 1", got)
+	}
+}
+
+// chain builds n lone relays, each sharing 10 senders with the next (a
+// provider's pool of n addresses): one component of n entities.
+func chain(n int) *index.View {
+	ix := index.New()
+	tx := ix.Begin()
+	for id := uint64(1); id <= uint64(n); id++ {
+		tx.PutEntity(&record.Entity{ID: id, Prefixes: []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 2, byte(id >> 8), byte(id)}), 32)}})
+		for _, block := range []uint64{id, id + 1} {
+			for i := range 10 {
+				tx.PutPair(&record.Pair{Entity: id, Sender: fmt.Sprintf("u%d-%d@pool.example.com", block, i)})
+			}
+		}
+	}
+	tx.Commit()
+	return ix.Load()
+}
+
+// TestFind_EverySuggestionCanBeDismissed: a pool of 1,200 relays linked
+// in a chain is suggested as one of 1,000 (the strongest links first,
+// here the lowest IDs) and one of the 200 after it, each small enough
+// for a dismissal to name; it was one suggestion of 1,200 that no
+// dismissal could hold (refused: "at most 1000 entities").
+func TestFind_EverySuggestionCanBeDismissed(t *testing.T) {
+	got := Find(chain(1200), Config{})
+	var sizes []int
+	for _, s := range got {
+		sizes = append(sizes, len(s.Relays))
+		b := command.SuggestionDismissBody{Shared: s.Links[0].Shared, Entities: ids(s)}
+		if err := b.Validate(); err != nil {
+			t.Errorf("suggestion of %d entities cannot be dismissed: %v", len(s.Relays), err)
+		}
+	}
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{200, MaxEntities}) {
+		t.Errorf("suggestions of %v entities, want 200 and %d", sizes, MaxEntities)
+	}
+}
+
+// TestFindContext_StopsWhenTheContextEnds: a run whose context has ended
+// gives up with its error and no list (a node shutting down does not wait
+// for a pass over every pair).
+func TestFindContext_StopsWhenTheContextEnds(t *testing.T) {
+	v := chain(4000) // 80,000 pairs: past one look at the context
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got, err := FindContext(ctx, v, Config{}); !errors.Is(err, context.Canceled) || got != nil {
+		t.Fatalf("FindContext with an ended context: %d suggestions, %v; want none and context.Canceled", len(got), err)
+	}
+	if got, err := FindContext(context.Background(), v, Config{}); err != nil || len(got) != 4 {
+		t.Fatalf("FindContext: %d suggestions, %v; want 4", len(got), err)
 	}
 }

@@ -122,7 +122,7 @@ func (n *node) start(ctx context.Context, c *cli, cfg *serveConfig) error {
 	if err := n.newDelegationCheck(cfg, reg); err != nil {
 		return err
 	}
-	httpAddr, err := n.startHTTP(cfg, store, reg, exp)
+	httpAddr, err := n.startHTTP(ctx, cfg, store, reg, exp)
 	if err != nil {
 		return err
 	}
@@ -258,15 +258,18 @@ func waitStore(ctx context.Context, store *raftstore.Store) error {
 }
 
 // startHTTP serves the API; /readyz answers 503 until the node is ready.
-func (n *node) startHTTP(cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry, exp *expiry.Runner) (string, error) {
+// The suggested groups' runs end with ctx, and stopping waits for the one
+// under way once the HTTP server is shut.
+func (n *node) startHTTP(ctx context.Context, cfg *serveConfig, store *raftstore.Store, reg *prometheus.Registry, exp *expiry.Runner) (string, error) {
 	api, err := admin.New(admin.Config{
 		NodeID: store.NodeID(), Leader: store.Leader, Ready: n.ready, Cluster: clusterAPI{store}, Logger: n.log, Registerer: reg, Gatherer: reg,
 		Expiring: exp.Expiring, Verify: n.verify.api(),
-		Apex: cfg.apex, DelegationCheck: n.delegationResult(),
+		Apex: cfg.apex, DelegationCheck: n.delegationResult(), Context: ctx,
 	}, store)
 	if err != nil {
 		return "", fmt.Errorf("building the HTTP API: %w", err)
 	}
+	n.onStop(api.SuggestionCache().Wait)
 	h, err := n.newConsole(store, exp, reg, cfg, api.SuggestionCache(), n.verify.mount(api))
 	if err != nil {
 		return "", err
