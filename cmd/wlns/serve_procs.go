@@ -37,27 +37,32 @@ func procsFor(cpus, readers int) int {
 	return max(cpus, bulkStages) + readers
 }
 
-// setProcs sets GOMAXPROCS to procsFor the CPUs Go found and the DNS
-// readers (readers 0: one per CPU, as the zone server counts them), unless
-// the GOMAXPROCS environment variable chose it or a CPU quota did: Go's
-// default then follows the cgroup's limit, below the CPUs, and Ps beyond
-// it would let the import's stages use up the quota early in each period,
-// after which the kernel throttles the whole process, DNS included, for
-// the rest of it.
+// procsPlan is what setProcs decides: the GOMAXPROCS to run with and what
+// chose it, from the GOMAXPROCS environment variable, Go's default
+// GOMAXPROCS (procs), the CPUs the process may run on (ncpu) and --readers.
+// It keeps procs when the environment variable chose it or a CPU quota
+// did: Go's default then follows the cgroup's limit, below the CPUs, and
+// Ps beyond it would let the import's stages use up the quota early in
+// each period, after which the kernel throttles the whole process, DNS
+// included, for the rest of it.
+func procsPlan(env string, procs, ncpu, readers int) (int, string) {
+	switch {
+	case env != "":
+		return procs, "GOMAXPROCS"
+	case procs < ncpu:
+		return procs, "cpu quota"
+	case readers == 0: // one per CPU, as the zone server counts them
+		readers = ncpu
+	}
+	return procsFor(procs, readers), "cpus and dns readers"
+}
+
+// setProcs sets GOMAXPROCS as procsPlan says and logs it.
 func setProcs(log *slog.Logger, readers int) {
 	cpus := runtime.GOMAXPROCS(0)
-	switch {
-	case os.Getenv("GOMAXPROCS") != "":
-		log.Info("go scheduler", "gomaxprocs", cpus, "from", "GOMAXPROCS")
-		return
-	case cpus < runtime.NumCPU():
-		log.Info("go scheduler", "gomaxprocs", cpus, "from", "cpu quota", "cpus", runtime.NumCPU())
-		return
+	p, from := procsPlan(os.Getenv("GOMAXPROCS"), cpus, runtime.NumCPU(), readers)
+	if p != cpus {
+		runtime.GOMAXPROCS(p)
 	}
-	if readers == 0 {
-		readers = runtime.NumCPU()
-	}
-	p := procsFor(cpus, readers)
-	runtime.GOMAXPROCS(p)
-	log.Info("go scheduler", "gomaxprocs", p, "cpus", cpus, "dns_readers", readers)
+	log.Info("go scheduler", "gomaxprocs", p, "from", from, "cpus", runtime.NumCPU(), "readers_flag", readers)
 }
