@@ -13,6 +13,39 @@ func (v *View) LookupPair(entity uint64, sender []byte) Ref {
 	return v.ref(&v.pairs, k)
 }
 
+// MaxLookups is how many look-ups LookupPairSums overlaps.
+const MaxLookups = maxLookups
+
+// LookupPairSums is LookupPair for several senders of entity given by
+// the SHA-256 of each (of the lower-case text, as LookupPair hashes it):
+// refs[i] (refs is at least as long as sums) for sums[i]. Unlike
+// LookupPairHash it finds domain-wide pairs too. The look-ups' memory
+// reads overlap, MaxLookups at a time, so where each is a few cache misses
+// in a row (a large index) several cost little more than one: the sender
+// zone tries every reading of an unknown name. It allocates nothing.
+func (v *View) LookupPairSums(entity uint64, sums [][32]byte, refs []Ref) {
+	clear(refs[:len(sums)])
+	for off := 0; off < len(sums); off += maxLookups {
+		n := min(len(sums)-off, maxLookups)
+		var ks [maxLookups]key
+		var es [maxLookups]*entry
+		var ls [maxLookups]*leaf
+		for i := range n {
+			k, ok := keyOf(entity, &sums[off+i])
+			if !ok {
+				return
+			}
+			ks[i] = k
+		}
+		v.pairs.lookupAll(ks[:n], es[:n], ls[:n])
+		for i := range n {
+			if es[i] != nil {
+				refs[off+i] = Ref{e: es[i], l: ls[i], cv: &v.cold}
+			}
+		}
+	}
+}
+
 // LookupPairHash finds the address pair of entity whose sender's SHA-256 is
 // sum; a domain-wide pair is never found by hash.
 func (v *View) LookupPairHash(entity uint64, sum *[32]byte) Ref {

@@ -141,13 +141,20 @@ const seekScan = 8
 // does not depend on the guess being good: an uneven leaf costs at most
 // seekScan steps more than search.
 func (l *leaf) seek(hk uint64) int {
-	es := l.es
-	n := uint64(len(es))
-	if n == 0 {
+	if len(l.es) == 0 {
 		return 0
 	}
-	j := int((hk << l.depth >> 32) * n >> 32)
-	if es[j].hk < hk {
+	j := l.guess(hk)
+	return l.seekFrom(hk, j, l.es[j].hk)
+}
+
+// guess is where seek starts in a leaf of at least one entry.
+func (l *leaf) guess(hk uint64) int { return int((hk << l.depth >> 32) * uint64(len(l.es)) >> 32) }
+
+// seekFrom is seek from entry j, whose hash is at.
+func (l *leaf) seekFrom(hk uint64, j int, at uint64) int {
+	es := l.es
+	if at < hk {
 		for end := min(j+seekScan, len(es)); j < end; {
 			if j++; j == len(es) || es[j].hk >= hk {
 				return j
@@ -163,6 +170,18 @@ func (l *leaf) seek(hk uint64) int {
 	return search(es[:j], hk)
 }
 
+// findFrom is the entry of l with key k, or nil, sought from entry j,
+// whose hash is at.
+func (l *leaf) findFrom(k key, j int, at uint64) *entry {
+	es := l.es
+	for j = l.seekFrom(k.hk, j, at); j < len(es) && es[j].hk == k.hk; j++ {
+		if es[j].is(k) {
+			return &es[j]
+		}
+	}
+	return nil
+}
+
 // find returns the entry with key k, or nil. It allocates nothing.
 func (tb *table) find(k key) *entry {
 	e, _ := tb.lookup(k)
@@ -175,13 +194,48 @@ func (tb *table) lookup(k key) (*entry, *leaf) {
 		return nil, nil
 	}
 	l := tb.leafAt(tb.slot(k.hk))
-	es := l.es
-	for j := l.seek(k.hk); j < len(es) && es[j].hk == k.hk; j++ {
-		if es[j].is(k) {
-			return &es[j], l
-		}
+	if len(l.es) == 0 {
+		return nil, nil
+	}
+	j := l.guess(k.hk)
+	if e := l.findFrom(k, j, l.es[j].hk); e != nil {
+		return e, l
 	}
 	return nil, nil
+}
+
+// maxLookups is the most keys lookupAll takes.
+const maxLookups = 8
+
+// lookupAll is lookup for each of ks (at most maxLookups): es[i] and
+// ls[i], nil when called, for ks[i]. It reads the directory slots of all
+// the keys first, then their leaves' first entries, then finishes each
+// search, so that the cache misses of the look-ups overlap instead of
+// following each other: n look-ups of a large table cost little more
+// than one.
+func (tb *table) lookupAll(ks []key, es []*entry, ls []*leaf) {
+	if tb.pages == nil {
+		return
+	}
+	var js [maxLookups]int
+	var at [maxLookups]uint64
+	for i := range ks {
+		ls[i] = tb.leafAt(tb.slot(ks[i].hk))
+	}
+	for i := range ks {
+		if l := ls[i]; len(l.es) > 0 {
+			js[i] = l.guess(ks[i].hk)
+			at[i] = l.es[js[i]].hk
+		}
+	}
+	for i := range ks {
+		if len(ls[i].es) > 0 {
+			es[i] = ls[i].findFrom(ks[i], js[i], at[i])
+		}
+		if es[i] == nil {
+			ls[i] = nil
+		}
+	}
 }
 
 // each calls fn for every entry until fn returns false.

@@ -1,9 +1,12 @@
 package index
 
 import (
+	"crypto/sha256"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/wlns/wlns/record"
 )
 
 // TestSeek_FindsWhatSearchFinds checks the interpolating seek against the
@@ -82,5 +85,55 @@ func TestSeek_FindsWhatSearchFinds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLookupPairSums_AnswersAsLookupPair checks the overlapped look-ups
+// against one at a time: listed and unlisted senders mixed, more than
+// MaxLookups of them, an empty index, and an entity ID past 32 bits.
+func TestLookupPairSums_AnswersAsLookupPair(t *testing.T) {
+	ix := New()
+	v0 := ix.Load()
+	tx := ix.Begin()
+	for i := range 5000 {
+		tx.PutPair(&record.Pair{Entity: uint64(i%7 + 1), Sender: benchSender(i)}) // a tenth domain-wide
+	}
+	tx.Commit()
+	v := ix.Load()
+	r := rand.New(rand.NewPCG(3, 4))
+	found := 0
+	for _, view := range []*View{v0, v} {
+		for range 200 {
+			entity := uint64(r.IntN(8) + 1) // 8 has none
+			if r.IntN(20) == 0 {
+				entity += 1 << 32
+			}
+			senders := make([][]byte, r.IntN(3*MaxLookups+1))
+			for i := range senders {
+				k := r.IntN(6000) // from 5000 on, none
+				if r.IntN(2) == 0 {
+					k = r.IntN(700)*7 + int(entity%8) - 1 // listed under entity
+				}
+				senders[i] = []byte(benchSender(max(k, 0)))
+			}
+			refs := make([]Ref, len(senders))
+			sums := make([][32]byte, len(senders))
+			for i := range refs {
+				refs[i] = Ref{e: &entry{}} // LookupPairSums must overwrite every one
+				sums[i] = sha256.Sum256(senders[i])
+			}
+			view.LookupPairSums(entity, sums, refs)
+			for i, s := range senders {
+				if got, want := refs[i], view.LookupPair(entity, s); got != want {
+					t.Fatalf("entity %d, %s: LookupPairSums found %v, LookupPair %v", entity, s, got.Found(), want.Found())
+				}
+				if refs[i].Found() {
+					found++
+				}
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no sender was listed: the test compares misses only")
 	}
 }

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"crypto/sha256"
 	"net/netip"
 
 	"github.com/wlns/wlns/index"
@@ -233,24 +234,70 @@ func (r *Responder) sender(l *listing, n *qname.Name, rev qname.RevIP, k int, v 
 			return resListed
 		}
 	}
-	var buf [256]byte
-	for i := 1; i < s; i++ {
-		key := n.AppendJoined(buf[:0], 0, i, '.')
-		key = append(key, '@')
-		key = n.AppendJoined(key, i, s, '.')
-		if h := r.pair(v, e, test, key); h.found() {
-			*l = h.listingAt(matchAddress, e, testEnt)
-			return resListed
+	// The readings are tried in order (readingKey), the first alone: it is
+	// what an escaping client's name means, and answers most listed names
+	// with one look-up. The others go in groups whose look-ups overlap.
+	var buf [maxKey]byte
+	var sums [index.MaxLookups][32]byte
+	var hits [index.MaxLookups]hit
+	for t, end, all := 0, 1, readings(s); t < all; end = min(t+index.MaxLookups, all) {
+		first := t
+		for ; t < end; t++ {
+			key := readingKey(buf[:0], n, t, s)
+			if test {
+				hits[t-first] = r.pair(v, e, true, key)
+			} else {
+				sums[t-first] = sha256.Sum256(key)
+			}
 		}
-	}
-	for i := 1; i < s; i++ {
-		key := n.AppendJoined(buf[:0], i, s, '.')
-		if h := r.pair(v, e, test, key); h.found() && h.domainWide() {
-			*l = h.listingAt(matchDomain, e, testEnt)
-			return resListed
+		m := t - first
+		if !test {
+			r.pairs(v, e, sums[:m], hits[:m])
+		}
+		for j, h := range hits[:m] {
+			switch {
+			case !h.found():
+			case first+j < s-1:
+				*l = h.listingAt(matchAddress, e, testEnt)
+				return resListed
+			case h.domainWide():
+				*l = h.listingAt(matchDomain, e, testEnt)
+				return resListed
+			}
 		}
 	}
 	return resNoData
+}
+
+// maxKey bounds a reading of a name's labels (at most 254 octets).
+const maxKey = 256
+
+// readings is how many index keys s sender labels may stand for: every
+// local/domain split as an address, then every domain suffix.
+func readings(s int) int { return 2 * (s - 1) }
+
+// readingKey appends reading t of the sender labels [0, s) of n to dst:
+// for t < s−1 the address with labels [0, t+1) as its local part, an
+// unescaping client's dotted local part (RFC 1035 mailbox form escapes
+// the dots: one label); then the domain of labels [t−s+2, s), for a
+// domain-wide pair, longest first.
+func readingKey(dst []byte, n *qname.Name, t, s int) []byte {
+	if t < s-1 {
+		dst = n.AppendJoined(dst, 0, t+1, '.')
+		dst = append(dst, '@')
+		return n.AppendJoined(dst, t+1, s, '.')
+	}
+	return n.AppendJoined(dst, t-s+2, s, '.')
+}
+
+// pairs looks up the senders of entity e whose SHA-256 values are sums:
+// hits[i] for sums[i].
+func (r *Responder) pairs(v *index.View, e index.EntityRef, sums [][32]byte, hits []hit) {
+	var refs [index.MaxLookups]index.Ref
+	v.LookupPairSums(e.ID(), sums, refs[:len(sums)])
+	for i := range sums {
+		hits[i] = hit{ref: refs[i]}
+	}
 }
 
 func (r *Responder) verp(l *listing, n *qname.Name, rev qname.RevIP, k int, v *index.View) resultKind {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/wlns/wlns/index"
 	"github.com/wlns/wlns/record"
 )
 
@@ -37,8 +38,13 @@ type respondCase struct {
 
 func runCases(t *testing.T, cases []respondCase) {
 	t.Helper()
+	runCasesOn(t, fixture(t).Load(), cases)
+}
+
+// runCasesOn is runCases on the index view v.
+func runCasesOn(t *testing.T, v *index.View, cases []respondCase) {
+	t.Helper()
 	r := newTestResponder(t)
-	v := fixture(t).Load()
 	for _, tc := range cases {
 		t.Run(dns.TypeToString[tc.qtype]+" "+tc.name, func(t *testing.T) {
 			m := ask(t, r, v, tc.name, tc.qtype)
