@@ -6,10 +6,12 @@ import "strings"
 // take it: the local part as is when it is a Dot-string (atext, UTF-8 as in
 // RFC 6531, single dots inside), otherwise as an RFC 5321 Quoted-string
 // (john doe@x is "john doe"@x, a..b@x is "a..b"@x). Relays take every
-// quoted local part; the canonical form keeps none of the quotes.
+// quoted local part; the canonical form keeps none of the quotes, but for
+// a local part that unquoted would read as another (" a"@x), which it
+// keeps quoted and Mailbox writes as it is.
 func Mailbox(addr string) string {
 	at := strings.LastIndexByte(addr, '@')
-	if at < 0 || dotString(addr[:at]) {
+	if at < 0 || dotString(addr[:at]) || isQuoted(addr[:at]) {
 		return addr
 	}
 	var b strings.Builder

@@ -14,6 +14,8 @@ func TestMailbox_QuotesWhatIsNotADotString(t *testing.T) {
 		`a"b\c@x.example`:       `"a\"b\\c"@x.example`,
 		"a@b@x.example":         `"a@b"@x.example`,
 		"user@[192.0.2.1]":      "user@[192.0.2.1]",
+		`" a"@x.example`:        `" a"@x.example`,
+		`"\"q\""@x.example`:     `"\"q\""@x.example`,
 		"umkc.edu":              "umkc.edu",
 	} {
 		if got := Mailbox(in); got != want {
