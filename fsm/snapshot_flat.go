@@ -130,7 +130,10 @@ func (rs *restored) flatRecord(sr *snapReader, tag byte, n int) error {
 		if err != nil {
 			return err
 		}
-		if index.InPlace(b) {
+		// Only format 7 lays parts out for it: an older one's few parts
+		// that happen to be aligned would keep the whole mapping, and its
+		// pages, for a few bytes.
+		if rs.version >= 7 && index.InPlace(b) {
 			rs.inPlace += int64(n)
 			return rs.flat.Alias(part, b)
 		}

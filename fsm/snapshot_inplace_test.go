@@ -61,7 +61,7 @@ func TestRestoreInPlace_AnswersAsTheReadRestore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if current := snap[len(snapMagic)] == SnapshotFormat; current != (r.InPlace > int64(len(snap))/2) {
+			if current := snap[len(snapMagic)] == SnapshotFormat; current != (r.InPlace > int64(len(snap))/2) || !current && r.InPlace != 0 {
 				t.Fatalf("format %d: %d of %d bytes served in place", snap[len(snapMagic)], r.InPlace, len(snap))
 			}
 			if everyRecord(read) != everyRecord(inPlace) || everyRecord(read) == "" {
