@@ -61,3 +61,58 @@ func TestStore_BinaryEntriesOnlyWhenEveryMemberReadsThem(t *testing.T) {
 		t.Errorf("after a join began the leader wrote an entry starting %#x", b)
 	}
 }
+
+// TestBinaryGate_AnswersCountOnlyInTheirTermAndUntilTheMemberJoinsAgain:
+// binary entries stay off while a member's answer is not from this
+// leader's term (it led before, another leader took a join or saw a
+// member downgraded, and it leads again) or predates the member's latest
+// join (a node rebuilt on an older release rejoins under its old ID and
+// has not answered yet); a member that does not answer in the check
+// counts as old then.
+func TestBinaryGate_AnswersCountOnlyInTheirTermAndUntilTheMemberJoinsAgain(t *testing.T) {
+	conf := raft.Configuration{Servers: []raft.Server{{ID: "a"}, {ID: "b"}, {ID: "c"}}}
+	heard := map[raft.ServerID]int{"b": command.Version, "c": command.Version}
+	silent := map[raft.ServerID]int{"c": command.Version} // b does not answer
+	for _, tc := range []struct {
+		name string
+		run  func(g *binaryGate) bool // allowed at the end
+		want bool
+	}{
+		{"every member answered in this term", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			return g.allowed(5)
+		}, true},
+		{"a silent member keeps its answer within the term", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			g.set(5, g.generation(), silent, conf, "a")
+			return g.allowed(5)
+		}, true},
+		{"leading again in a later term, before a check", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			return g.allowed(7)
+		}, false},
+		{"leading again, a member silent in the new term", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			g.set(7, g.generation(), silent, conf, "a")
+			return g.allowed(7)
+		}, false},
+		{"a member joins again and has not answered", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			g.off("b")
+			g.set(5, g.generation(), silent, conf, "a")
+			return g.allowed(5)
+		}, false},
+		{"a member joins again and answers", func(g *binaryGate) bool {
+			g.set(5, g.generation(), heard, conf, "a")
+			g.off("b")
+			g.set(5, g.generation(), heard, conf, "a")
+			return g.allowed(5)
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.run(&binaryGate{}); got != tc.want {
+				t.Errorf("binary entries allowed: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

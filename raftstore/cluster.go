@@ -96,6 +96,7 @@ func (s *Store) addMember(ctx context.Context, req nodenet.JoinRequest) (nodenet
 			voters++
 		}
 	}
+	s.binary.off(raft.ServerID(id)) // until the newcomer says what it reads
 	if known != nil {
 		keep, err := s.checkTakeover(ctx, req, *known)
 		if err != nil || keep {
@@ -108,7 +109,6 @@ func (s *Store) addMember(ctx context.Context, req nodenet.JoinRequest) (nodenet
 	}
 	jr.Voter = known != nil && known.Suffrage == raft.Voter && !req.Empty ||
 		(known == nil || req.Empty) && s.cfg.PromoteAfter < 0 && voters < s.cfg.Voters
-	s.binary.off() // until the newcomer says what it reads
 	var f raft.IndexFuture
 	if jr.Voter {
 		f = s.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, s.timeout(ctx))
