@@ -165,3 +165,21 @@ func TestCLI_ImportShowsProgress(t *testing.T) {
 		t.Errorf("--progress 0: exit %d, stderr %q", q.code, q.stderr)
 	}
 }
+
+// TestCLI_ImportBatchesTenThousandByDefault: without --batch, wlns import
+// sends 10,000-record batches (the API's largest), not the API's default
+// of 1,000 for callers that name none.
+func TestCLI_ImportBatchesTenThousandByDefault(t *testing.T) {
+	n := startNode(t, "")
+	var b strings.Builder
+	for i := range 12_000 {
+		fmt.Fprintf(&b, `{"kind":"pair","sender":"u%d@example.com","ip":"203.0.113.%d"}`+"\n", i, i%200)
+	}
+	file := filepath.Join(t.TempDir(), "pairs.ndjson")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := n.mustCLI("import", file); !strings.Contains(out, "applied 12000, rejected 0, batches 2") {
+		t.Errorf("import report %q, want 12000 records in 2 batches", out)
+	}
+}

@@ -64,7 +64,7 @@ type convertOpts struct {
 func declareConvert(fs *flag.FlagSet) *convertOpts {
 	o := &convertOpts{}
 	fs.StringVar(&o.contact, "contact", "", "contact address of the relays and groups whose own data names none (required unless every CSV row has one)")
-	o.batch = fs.Int("batch", admin.DefaultImportBatch, "records per all-or-nothing batch")
+	o.batch = fs.Int("batch", cliImportBatch, "records per all-or-nothing batch (1 to 10000)")
 	o.key = fs.String("key", "", "idempotency key, as for the NDJSON import (its --key)")
 	o.progress = declareProgress(fs)
 	return o
