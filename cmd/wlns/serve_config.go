@@ -20,8 +20,10 @@ import (
 // machine, and a stop cut short (the old 10 s) makes the restart replay
 // the log past the previous snapshot before it answers (up to a third of
 // the records: snapshots during an import scale with the state). 60 s
-// covers about 50M pairs at that rate and stays under systemd's default
-// TimeoutStopSec (90 s); docs/operations.md "Stopping a node".
+// gives 10M pairs five times what they took and stays under systemd's
+// default TimeoutStopSec (90 s); a node of tens of millions needs minutes
+// (38M pairs: a 2.7 GB snapshot took 3 minutes on the busy machine), set
+// from the log as docs/operations.md "Stopping a node" says.
 const defaultShutdownTimeout = 60 * time.Second
 
 // serveConfig is the configuration of `wlns serve`. Every field is a flag,
