@@ -69,13 +69,8 @@ func (p *lineParser) end() bool {
 	return p.off == len(p.b)
 }
 
-// str reads a string of printable ASCII without escapes.
-func (p *lineParser) str() (string, bool) {
-	b, ok := p.raw()
-	return string(b), ok
-}
-
-// raw is str without the copy: the string's bytes in the line.
+// raw reads a string of printable ASCII without escapes: its bytes in
+// the line, not a copy.
 func (p *lineParser) raw() ([]byte, bool) {
 	if !p.eat('"') {
 		return nil, false
