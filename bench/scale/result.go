@@ -192,7 +192,7 @@ func (r *result) render() string {
 	row("rbldnsd, the same relays", fmt.Sprintf("%.1f MiB RSS, %.0f bytes/relay", m.RbldnsdRSSMiB, m.RbldnsdPerRelay), "rbldnsd ip4set")
 	s := r.Start
 	row("start: restart on the data folder → every sample answers", fmt.Sprintf("**%.1f s** (ready file %.1f s; %d samples; %.1f CPU-s)", s.ServeAllS, s.ReadyS, s.Samples, s.CPUS), s.Cmd)
-	row("wait for the node to go idle after the import (snapshot, GC)", fmt.Sprintf("%.1f s", r.QuietWaitS), "/proc/PID/stat: under 0.05 CPU-s in 3 consecutive seconds")
+	row("wait for the node to go idle after the import (snapshot, GC)", fmt.Sprintf("%.1f s", r.QuietWaitS), fmt.Sprintf("/proc/PID/stat: under 0.05 CPU-s in %d consecutive seconds", quietSeconds))
 	for _, q := range r.Queries {
 		val := fmt.Sprintf("**%.1f µs CPU/answer**, %.0f q/s, avg %.2f ms, lost %d/%d, NXDOMAIN %.1f%%", q.CPUUs, q.QPS, q.LatMs, q.Lost, q.Sent, q.NXPct)
 		if q.LoadS > 0 {
