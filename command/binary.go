@@ -133,7 +133,7 @@ var ErrBadBinary = errors.New("bad binary command")
 
 // decodeBinary reads a binary entry (b[0] is BinaryMark).
 func decodeBinary(b []byte) (*Envelope, error) {
-	r := wire.NewReader(b[1:])
+	r := wire.NewTextReader(b[1:]) // texts as Encode would have kept them
 	v := r.Uvarint()
 	t := r.Bytes()
 	e := &Envelope{V: int(min(v, 1<<20)), Time: r.Varint(), ReqID: r.Text()}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/wlns/wlns/command/wire"
 )
 
 // binarySamples is one command of each kind with a binary form.
@@ -165,7 +167,16 @@ func FuzzDecodeBinary(f *testing.F) {
 		}
 		again, ok := e.EncodeBinary()
 		if !ok {
-			return // a text that is not UTF-8
+			t.Fatalf("%s decoded but has no binary form (a text that is not UTF-8?): %+v", e.Type, body)
+		}
+		js, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromJSON, err := Decode(js)
+		viaJSON := k.Body()
+		if err != nil || fromJSON.DecodeBody(viaJSON) != nil || !reflect.DeepEqual(body, viaJSON) {
+			t.Fatalf("body %+v reads as %+v in its JSON form (%v)", body, viaJSON, err)
 		}
 		e2, err := Decode(again)
 		if err != nil {
@@ -176,4 +187,23 @@ func FuzzDecodeBinary(f *testing.F) {
 			t.Fatalf("body %+v decodes again as %+v (%v)", body, body2, err)
 		}
 	})
+}
+
+// TestBinary_RefusesTextsThatAreNotUTF8: a binary entry holds only texts
+// its JSON form says the same (JSON would read bytes that are not UTF-8 as
+// U+FFFD, so the leader writes such a command as JSON); one that holds
+// other bytes is damaged, also inside a group.
+func TestBinary_RefusesTextsThatAreNotUTF8(t *testing.T) {
+	var w wire.Writer
+	appendHeader(&w, BinaryVersion, PairPut, 1_700_000_000, "")
+	pairBinary.Append(&w, PairBody{Sender: "a\xff@b.example", IP: "192.0.2.1"})
+	bad := w.B
+	if _, err := Decode(bad); !errors.Is(err, ErrBadBinary) {
+		t.Errorf("a pair.put whose sender is not UTF-8 decoded: %v", err)
+	}
+	good, _ := binarySamples(t)[0].EncodeBinary()
+	g := EncodeGroup(1, []*Envelope{{}, {}}, [][]byte{good, bad})
+	if _, err := Decode(g); err == nil {
+		t.Error("a group holding it decoded")
+	}
 }

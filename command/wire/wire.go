@@ -64,10 +64,20 @@ var ErrShort = errors.New("shorter than its fields")
 type Reader struct {
 	b   []byte
 	err error
+	// utf8 refuses a Text that is not valid UTF-8 (NewTextReader).
+	utf8 bool
 }
 
 // NewReader reads b. Strings it returns are copies; Bytes are not.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// NewTextReader is NewReader whose Text refuses a string that is not valid
+// UTF-8 (ErrNotUTF8): what a Writer writes only where a JSON form, which
+// would replace such bytes, says the same.
+func NewTextReader(b []byte) *Reader { return &Reader{b: b, utf8: true} }
+
+// ErrNotUTF8 means a Text of a NewTextReader was not valid UTF-8.
+var ErrNotUTF8 = errors.New("text is not valid UTF-8")
 
 // Err is the first error met.
 func (r *Reader) Err() error { return r.err }
@@ -137,6 +147,10 @@ func (r *Reader) Fixed(n int) []byte {
 func (r *Reader) Text() string {
 	b := r.Bytes()
 	if len(b) == 0 {
+		return ""
+	}
+	if r.utf8 && !utf8.Valid(b) {
+		r.Fail(ErrNotUTF8)
 		return ""
 	}
 	return string(b)
