@@ -476,27 +476,64 @@ func pin(ctx context.Context, pid int, cpus string) error {
 }
 
 // latency probes the samples on nodes[0] with no import, then while the
-// stream file is imported.
+// stream file is imported. With -pin both windows run with the node on
+// CPU 1 and this process (the prober) and the import command it starts on
+// CPU 0, so the import's work inside the node competes with DNS on the
+// node's CPU, not with the prober.
 func (s *runner) latency(ctx context.Context) error {
 	n := s.nodes[0]
 	lt := &s.r.Latency
 	lt.Rate, lt.StreamRecords = s.c.probeRate, s.c.streamN
+	if vals, err := n.Metrics(ctx); err == nil {
+		lt.NodeProcs = int(vals["go_sched_gomaxprocs_threads"])
+	}
+	if s.c.pin && runtime.NumCPU() >= 2 {
+		all := fmt.Sprintf("0-%d", runtime.NumCPU()-1)
+		if err := pin(ctx, n.PID(), "1"); err != nil {
+			return err
+		}
+		defer pin(ctx, n.PID(), all)
+		if err := pin(ctx, os.Getpid(), "0"); err != nil {
+			return err
+		}
+		defer pin(ctx, os.Getpid(), all)
+		lt.Pinned = true
+	}
 	pctx, cancel := context.WithTimeout(ctx, s.c.probeIdle)
+	lt.IdleLoad = loadAvg()
 	lt.Idle = probe(pctx, n.Addr, s.ss, s.c.probeRate)
 	cancel()
 	pctx, cancel = context.WithCancel(ctx)
 	got := make(chan latency, 1)
 	go func() { got <- probe(pctx, n.Addr, s.ss, s.c.probeRate) }()
 	wall, _, cmdline, err := s.runImport(ctx, s.streamFile)
+	lt.ImportingLoad = loadAvg()
 	cancel()
 	lt.Importing = <-got
 	lt.StreamCmd, lt.StreamS = cmdline, wall.Seconds()
+	if lt.Pinned {
+		lt.StreamCmd = "taskset -c 0 " + cmdline
+	}
 	if err != nil {
 		return err
 	}
 	lt.StreamPerS = float64(s.c.streamN) / lt.StreamS
-	s.logf("   p99 %.2f ms idle, %.2f ms while %d pairs streamed in %.1f s", lt.Idle.P99Ms, lt.Importing.P99Ms, s.c.streamN, lt.StreamS)
+	s.logf("   node GOMAXPROCS %d, pinned %v; p99 %.2f ms idle, %.2f ms while %d pairs streamed in %.1f s (load %s → %s)",
+		lt.NodeProcs, lt.Pinned, lt.Idle.P99Ms, lt.Importing.P99Ms, s.c.streamN, lt.StreamS, lt.IdleLoad, lt.ImportingLoad)
+	s.logf("   by the kernel's receive time: p50/p99/max %.2f/%.2f/%.1f ms idle → %.2f/%.2f/%.1f ms importing",
+		lt.Idle.NodeP50Ms, lt.Idle.NodeP99Ms, lt.Idle.NodeMaxMs, lt.Importing.NodeP50Ms, lt.Importing.NodeP99Ms, lt.Importing.NodeMaxMs)
 	return nil
+}
+
+// loadAvg is the machine's 1-, 5- and 15-minute load average, as
+// /proc/loadavg says ("" where it cannot be read).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // start restarts nodes[0] on its data folder (SIGTERM, serve) and times

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,6 +106,11 @@ type latencyStats struct {
 	StreamS       float64 `json:"stream_wall_s"`
 	StreamPerS    float64 `json:"stream_records_per_s"`
 	StreamCmd     string  `json:"stream_cmd"`
+	// Pinned: the node on CPU 1, the prober and the import on CPU 0.
+	Pinned        bool   `json:"pinned"`
+	NodeProcs     int    `json:"node_gomaxprocs"`
+	IdleLoad      string `json:"idle_loadavg"`      // when the idle window began
+	ImportingLoad string `json:"importing_loadavg"` // when the import ended
 }
 
 type startStats struct {
@@ -206,8 +212,12 @@ func (r *result) render() string {
 		}
 	}
 	lt := r.Latency
-	row(fmt.Sprintf("DNS latency, %d probes/s over the samples, no import", lt.Rate), lat(lt.Idle), "miekg/dns client, 1 s timeout")
-	row(fmt.Sprintf("DNS latency while %d new pairs stream in", lt.StreamRecords), lat(lt.Importing)+fmt.Sprintf("; the import: %.1f s, %.0f records/s", lt.StreamS, lt.StreamPerS), lt.StreamCmd)
+	how := "UDP, 1 s timeout; node GOMAXPROCS " + strconv.Itoa(lt.NodeProcs)
+	if lt.Pinned {
+		how += "; node on CPU 1, prober and import on CPU 0"
+	}
+	row(fmt.Sprintf("DNS latency, %d probes/s over the samples, no import", lt.Rate), lat(lt.Idle)+"; load "+lt.IdleLoad, how)
+	row(fmt.Sprintf("DNS latency while %d new pairs stream in", lt.StreamRecords), lat(lt.Importing)+fmt.Sprintf("; the import: %.1f s, %.0f records/s; load %s", lt.StreamS, lt.StreamPerS, lt.ImportingLoad), lt.StreamCmd)
 	if c := r.CatchUp; c != nil {
 		row("catch-up: fresh mirror joins → every sample answers", fmt.Sprintf("**%.1f s** (ready file %.1f s; %.1f CPU-s; RSS %.0f MiB)", c.ServeAllS, c.ReadyS, c.CPUS, c.RSSMiB), "wlns serve --join")
 	}
@@ -222,8 +232,11 @@ func (r *result) render() string {
 	return b.String()
 }
 
+// lat is a latency window: the node's figure (kernel receive time − send)
+// first, then the prober's, then what did not answer right.
 func lat(l latency) string {
-	return fmt.Sprintf("p50 %.2f ms, **p99 %.2f ms**, max %.1f ms, %d wrong or lost of %d", l.P50Ms, l.P99Ms, l.MaxMs, l.Wrong, l.Probes)
+	return fmt.Sprintf("node: p50 %.2f ms, **p99 %.2f ms**, max %.1f ms; prober: p50 %.2f, p99 %.2f, max %.1f ms; of %d: %d skipped (no free slot), %d lost, %d wrong",
+		l.NodeP50Ms, l.NodeP99Ms, l.NodeMaxMs, l.P50Ms, l.P99Ms, l.MaxMs, l.Probes, l.Skipped, l.Lost, l.Wrong)
 }
 
 func floats(fs []float64) string {

@@ -94,7 +94,12 @@ func checkServer(ctx context.Context, c config, out io.Writer) error {
 // check asks addr for s and says what was wrong, or "" when the answer is
 // right.
 func (s sample) check(addr string) string {
-	m, err := kit.Ask(addr, s.qname)
+	return s.judge(kit.Ask(addr, s.qname))
+}
+
+// judge says what is wrong with the answer m (or the error asking), or ""
+// when it is right.
+func (s sample) judge(m *dns.Msg, err error) string {
 	switch {
 	case err != nil:
 		return err.Error()

@@ -196,7 +196,8 @@ func smokeRun(t *testing.T, bin string, extra []string) {
 	if strings.Join(zones, ",") != "rbldnsd/relay,wlns/relay,wlns/sender" || r.QueryRatio["relay"] <= 0 || r.QueryRatio["sender"] <= 0 {
 		t.Errorf("queries %v, ratios %v", zones, r.QueryRatio)
 	}
-	if l := r.Latency; l.Idle.Probes == 0 || l.Idle.Wrong > 0 || l.Importing.Probes == 0 || l.StreamPerS <= 0 {
+	if l := r.Latency; l.Idle.Probes == 0 || l.Idle.Wrong+l.Idle.Lost > 0 || l.Importing.Probes == 0 || l.StreamPerS <= 0 ||
+		l.NodeProcs < 3 || l.Idle.NodeP50Ms <= 0 || l.Idle.NodeMaxMs > l.Idle.MaxMs || l.Importing.NodeP99Ms <= 0 || l.IdleLoad == "" {
 		t.Errorf("latency: %+v", l)
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "scale-3k-*.json"))
