@@ -30,11 +30,27 @@ func TestParseLineFast_ReadsPlainLinesAndLeavesTheRestToJSON(t *testing.T) {
 		{`{"kind":"pair",}`, false, ImportLine{}},
 		{`{"kind":"pair"} x`, false, ImportLine{}},
 		{`{"kind":"pair"`, false, ImportLine{}},
+		{`{"sender":"a@b.example","sender":"c@b.example"}`, true, ImportLine{Sender: "c@b.example"}},
+		{"{\"kind\":\"pair\"}\r\n", true, ImportLine{Kind: "pair"}},
+		{`{"sender":"a@b.example","SENDER":"c@b.example"}`, false, ImportLine{}}, // encoding/json matches any case
+		{`{"Sender":"a@b.example"}`, false, ImportLine{}},
+		{"\ufeff{\"kind\":\"pair\"}", false, ImportLine{}},
+		{"{\f\"kind\":\"pair\"}", false, ImportLine{}},
+		{`{"sender":"a\/b@b.example"}`, false, ImportLine{}},
+		{`{"sender":"a\u0000@b.example"}`, false, ImportLine{}},
+		{`{"sender":"\ud800@b.example"}`, false, ImportLine{}},
+		{`{"entity":1e3}`, false, ImportLine{}},
+		{`{"entity":1E3}`, false, ImportLine{}},
+		{`{"pinned":True}`, false, ImportLine{}},
 	} {
 		var l ImportLine
 		ok := parseLineFast([]byte(c.line), &l)
 		if ok != c.ok || ok && !reflect.DeepEqual(l, c.want) {
 			t.Errorf("%s: ok %v %+v, want ok %v %+v", c.line, ok, l, c.ok, c.want)
+		}
+		var slow ImportLine
+		if err := decodeObject([]byte(c.line), &slow); ok && (err != nil || !reflect.DeepEqual(l, slow)) {
+			t.Errorf("%s: fast %+v, encoding/json %+v, %v", c.line, l, slow, err)
 		}
 	}
 }
