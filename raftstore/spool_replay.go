@@ -23,6 +23,7 @@ const (
 func (s *Store) spoolLoop(ctx context.Context) {
 	defer close(s.spool.done)
 	backoff, next, failedWith := spoolMinWait, time.Time{}, ""
+	window := 1 // see replayer.run
 	tick := time.NewTicker(spoolMinWait)
 	defer tick.Stop()
 	for {
@@ -36,7 +37,7 @@ func (s *Store) spoolLoop(ctx context.Context) {
 		if p, _ := s.spool.sp.counts(); p == 0 || leader == "" || time.Now().Before(next) && leader == failedWith {
 			continue
 		}
-		if err := s.replay(ctx); err != nil {
+		if err := s.replay(ctx, &window); err != nil {
 			next, failedWith = time.Now().Add(backoff), leader
 			s.log.Debug("write spool: replay paused", "err", err, "retry_in", backoff)
 			backoff = min(backoff*2, spoolMaxWait)
@@ -46,20 +47,52 @@ func (s *Store) spoolLoop(ctx context.Context) {
 	}
 }
 
-// spoolWindow is how many pending pair and VERP writes replay at once:
-// they never depend on each other (only on entities, which replay alone),
-// so they may commit in any order, and raft groups concurrent proposals
-// into one log append instead of one round trip each.
+// spoolWindow is how many pending pair and VERP writes replay at once at
+// most: they never depend on each other (only on entities, which replay
+// alone), so they may commit in any order, and raft groups concurrent
+// proposals into one log append instead of one round trip each.
 const spoolWindow = 32
 
 // replay commits pending entries until the spool is empty or one cannot be
 // committed now (its error is returned; the entry stays pending, first).
-func (s *Store) replay(ctx context.Context) error {
+// window is the size of the next round (see replayer.run).
+func (s *Store) replay(ctx context.Context, window *int) error {
+	return replayer{
+		leader: func() bool { _, addr := s.Leader(); return addr != "" },
+		firstN: s.spool.sp.firstN,
+		one:    s.replayOne,
+	}.run(ctx, window)
+}
+
+// replayer is the replay's rounds, apart from the store they act on.
+type replayer struct {
+	// leader reports whether a leader is known.
+	leader func() bool
+	// firstN returns up to n of the oldest pending entries.
+	firstN func(n int) ([]SpoolEntry, error)
+	// one commits and files one entry (Store.replayOne).
+	one func(ctx context.Context, e SpoolEntry) error
+}
+
+// run replays rounds of independent entries until none are pending or a
+// round fails. A round sends up to *window entries; each round that
+// committed doubles the window, up to spoolWindow, and a failed one halves
+// it (the loop starts it at 1: a slow start). The node
+// holding the spool is often a follower just restarted, which forwards
+// each entry to the leader on a pooled connection, and its pool is empty
+// then; 32 forwards at once were 32 mutual TLS handshakes at once, which
+// under load (two cores, load average 25, -race) did not finish within
+// the apply timeout, so the whole round failed, kept no connection, and
+// the next round after the back-off did the same (a 203-entry spool did
+// not drain in 30 s). Rounds of 1, 2, 4, ... open at most as many new
+// connections as the pool already holds, and after a failed round the
+// next one needs fewer.
+func (r replayer) run(ctx context.Context, window *int) error {
 	for ctx.Err() == nil {
-		if _, addr := s.Leader(); addr == "" {
+		if !r.leader() {
 			return ErrNoLeader
 		}
-		es, err := s.spool.sp.firstN(spoolWindow)
+		es, err := r.firstN(*window)
 		if err != nil || len(es) == 0 {
 			return err
 		}
@@ -67,12 +100,14 @@ func (s *Store) replay(ctx context.Context) error {
 		errs := make([]error, len(run))
 		var wg sync.WaitGroup
 		for i, e := range run {
-			wg.Go(func() { errs[i] = s.replayOne(ctx, e) })
+			wg.Go(func() { errs[i] = r.one(ctx, e) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
+			*window = max(*window/2, 1)
 			return err
 		}
+		*window = min(2**window, spoolWindow)
 	}
 	return ctx.Err()
 }
