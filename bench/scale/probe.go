@@ -19,7 +19,7 @@ import (
 // kernel's (send → the answer reached the prober's socket, SO_TIMESTAMPNS),
 // which a stalled prober does not inflate: the node's figure.
 type latency struct {
-	Probes  int     `json:"probes"`  // probes due in the window
+	Probes  int     `json:"probes"`  // ticks in the window (a stalled prober misses some)
 	Skipped int     `json:"skipped"` // due with all 64 slots busy: never sent
 	Lost    int     `json:"lost"`    // no answer within 1 s, or a socket error
 	Wrong   int     `json:"wrong"`   // answered, but not as the sample says
