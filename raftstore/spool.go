@@ -189,10 +189,13 @@ func (sp *spool) firstN(n int) ([]SpoolEntry, error) {
 	return out, nil
 }
 
-// update rewrites a pending entry (attempt counters).
+// update rewrites a pending entry (attempt counters). Like done, it
+// shares one transaction, and one fsync, with the updates and removals
+// other goroutines make at the same time (bbolt's Batch: a replay round's
+// entries are filed together, not each after the other's fsync).
 func (sp *spool) update(e SpoolEntry) error {
 	sp.adding()
-	err := sp.db.Update(func(tx *bbolt.Tx) error {
+	err := sp.db.Batch(func(tx *bbolt.Tx) error {
 		return putEntry(tx.Bucket(bucketPending), e)
 	})
 	if err != nil {
@@ -201,9 +204,10 @@ func (sp *spool) update(e SpoolEntry) error {
 	return nil
 }
 
-// done removes a committed entry.
+// done removes a committed entry, in one transaction with the removals
+// and updates made at the same time (see update).
 func (sp *spool) done(e SpoolEntry) error {
-	err := sp.db.Update(func(tx *bbolt.Tx) error {
+	err := sp.db.Batch(func(tx *bbolt.Tx) error {
 		if err := tx.Bucket(bucketReqIDs).Delete([]byte(e.Envelope.ReqID)); err != nil {
 			return err
 		}

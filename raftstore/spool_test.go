@@ -3,9 +3,11 @@ package raftstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,4 +245,53 @@ func TestSpool_WaitingSeesEachAddAfterItFoundNone(t *testing.T) {
 	if n := sp.waiting(); n != 0 {
 		t.Fatalf("after done: %d waiting", n)
 	}
+}
+
+func TestSpool_EntriesFiledTogetherShareATransaction(t *testing.T) {
+	sp, err := openSpoolFile(filepath.Join(t.TempDir(), spoolFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	var es []SpoolEntry
+	for i := range spoolWindow {
+		e := env(t, command.PairPut, t0, fmt.Sprintf("r%d", i), command.PairBody{Sender: fmt.Sprintf("u%d@b.example", i), IP: "192.0.2.1"})
+		ent, _, err := sp.add(e, false, nil, time.Unix(t0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, ent)
+	}
+	before := spoolWrites(sp)
+	var wg sync.WaitGroup
+	for i, e := range es {
+		wg.Go(func() {
+			if i%2 == 0 {
+				e.Attempts++
+				if err := sp.update(e); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := sp.done(e); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// A commit writes its dirty pages and the meta page: at least two
+	// writes, each followed by an fsync.
+	writes := spoolWrites(sp) - before
+	if writes >= int64(spoolWindow) {
+		t.Errorf("filing a round of %d entries took %d page writes, want the few of a shared transaction", spoolWindow, writes)
+	}
+	t.Logf("filing a round of %d entries: %d page writes", spoolWindow, writes)
+	if p, f := sp.counts(); p != 0 || f != 0 {
+		t.Fatalf("after filing: %d pending, %d failed, want none", p, f)
+	}
+}
+
+// spoolWrites is how many page writes the spool file's commits made.
+func spoolWrites(sp *spool) int64 {
+	st := sp.db.Stats()
+	return st.TxStats.GetWrite()
 }
