@@ -3,9 +3,12 @@
 // carries the proposer's clock and a request ID, so the state machine never
 // reads a clock or a random source and can drop a command it already applied.
 //
-// The package owns the wire shapes and their encoding. It must not apply
-// commands (raftstore does) nor know where they come from (admin, expiry,
-// verification).
+// The package owns the wire shapes and their encoding: a log entry is JSON
+// or, from envelope version 7, binary (binary.go: a first byte of
+// BinaryMark, the framing of package command/wire). It must not apply
+// commands (package fsm does) nor know where they come from (admin,
+// expiry, verification), nor decide when a leader may write the binary
+// form (raftstore does).
 package command
 
 import (

@@ -1,8 +1,9 @@
 // Package fsm is the deterministic state machine: it applies committed
 // command envelopes (package command) into the index and the replicated
 // token, challenge, zone and dismissal state, writes that state as a
-// snapshot and reads it back. The same log gives the same state, and the
-// same snapshot bytes, on every node.
+// snapshot and reads it back, or keeps its flat parts where they lie in
+// bytes the store mapped (RestoreInPlace). The same log gives the same
+// state, and the same snapshot bytes, on every node.
 //
 // Nothing here reads a clock, a random source, the network or the file
 // system: times travel in the envelopes, IDs come from a counter in the

@@ -14,8 +14,12 @@
 // leaves and pages it writes, so a write costs the records it touches, not
 // the size of the index.
 //
+// A snapshot holds the flat form of the entities and the pair and VERP
+// tables; a restore reads it back into place, or, from bytes the store
+// mapped, keeps its parts where they lie (FlatLoader.Alias).
+//
 // The index owns the data structure only. It decides nothing about what a
-// command means (raftstore does) and imports no DNS, HTTP or Raft code.
+// command means (package fsm does) and imports no DNS, HTTP or Raft code.
 package index
 
 import (

@@ -7,6 +7,11 @@
 // promotion) and forwarding writes to the leader, a durable local spool for
 // registrations and confirmations taken without a quorum, leader-consistent
 // reads, backups and restores, recovery, and the data folder's guards.
+// Snapshots are taken by size and once writes go quiet (autosnapshot.go);
+// at start the newest one is restored from its mapped file before raft
+// starts, and after an import the index is swapped for the quiet
+// snapshot's mapped file (mapped.go). A leader writes binary log entries
+// only while every member says it reads them (binary.go).
 //
 // It checks proposals before they reach the log (fsm.CheckProposal, and a
 // zone record's RDATA itself) and must not let anything but the FSM write
