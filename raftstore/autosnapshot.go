@@ -46,6 +46,9 @@ func (s *Store) snapshotBySize() {
 		if n > min(rule.minBytes, rule.trailing) { // else no trigger can fire
 			if reason := rule.due(n, s.lastSnapshotSize(), idle); reason != "" {
 				s.snapshotNow(reason, n)
+				// The count restarted at the capture: the next check's n is
+				// all new, even when it exceeds this one's.
+				before = 0
 			}
 		}
 		if idle == rule.quietChecks && burst > s.cfg.TrailingBytes {
