@@ -203,14 +203,26 @@ func (f *FSM) Restore(r io.Reader) (Restored, error) {
 // the index's memory, not copies (index.FlatLoader.Alias). The checksum
 // is checked first, in one pass over data. So data must be writable (a
 // seen mark is written in place), changed by nobody else, and valid for as
-// long as the process may use anything taken from the index: a private
-// mapping of the snapshot file kept for the life of the process does.
-// Restored.InPlace says how many bytes the index took in place; with none,
-// nothing refers to data once RestoreInPlace returns.
+// long as the process may use anything taken from the index: memory kept
+// for the life of the process does (RestoreInPlaceOwned tells when it may
+// go). Restored.InPlace says how many bytes the index took in place; with
+// none, nothing refers to data once RestoreInPlace returns.
 func (f *FSM) RestoreInPlace(data []byte) (Restored, error) {
+	return f.RestoreInPlaceOwned(data, nil)
+}
+
+// RestoreInPlaceOwned is RestoreInPlace, and every View published from
+// now on until the next restore holds owner (index.Txn.Own), as does a
+// Capture of one: once owner is unreachable, no View or snapshot being
+// written refers to data. Only a Ref or a string taken from such a View
+// may still (briefly, a reader in flight) point into it.
+func (f *FSM) RestoreInPlaceOwned(data []byte, owner any) (Restored, error) {
 	rs, err := readSnapshotBytes(data, f.ix)
 	if err != nil {
 		return Restored{}, fmt.Errorf("restoring snapshot: %w", err)
+	}
+	if owner != nil {
+		rs.txn.Own(owner)
 	}
 	return f.install(rs), nil
 }

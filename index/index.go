@@ -104,6 +104,10 @@ type View struct {
 	// names is the Index's group name table (GroupNamed), shared by all
 	// its Views.
 	names *GroupNames
+	// owner is what the memory a restore left the View in place depends
+	// on (Txn.Own); every later View carries it, so it stays reachable
+	// while any View that may read that memory does.
+	owner any
 }
 
 // Counts says how many records of each kind a View holds.

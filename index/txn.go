@@ -32,6 +32,12 @@ func (ix *Index) BeginEmpty() *Txn {
 // writes. It must not be used after Commit or handed to other goroutines.
 func (t *Txn) View() *View { return t.v }
 
+// Own makes owner part of the View being built and of every View after
+// it, so that owner is reachable while any of them is: a restore that
+// leaves flat parts in place (FlatLoader.Alias) gives the owner of their
+// memory, whose cleanup may then release it once no View refers to it.
+func (t *Txn) Own(owner any) { t.v.owner = owner }
+
 // SetSerial sets the version number of the View being built.
 func (t *Txn) SetSerial(n uint64) { t.v.serial = n }
 

@@ -54,6 +54,10 @@ type Config struct {
 	// re-applying them; shorter pauses of an import are not its end. 0
 	// means 10s.
 	SnapshotQuiet time.Duration
+	// mappingGrace is how long a snapshot mapping no View refers to any
+	// more stays before it is released (mapped.go); 0 means a minute.
+	// Tests shorten it.
+	mappingGrace time.Duration
 	// TrailingLogs is how many entries are kept after a snapshot so that a
 	// slightly lagging follower catches up from the log; 0 means the
 	// profile's (WAN 32768, LAN 10240).

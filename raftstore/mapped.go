@@ -2,7 +2,10 @@ package raftstore
 
 import (
 	"path/filepath"
+	"runtime"
+	"slices"
 	"time"
+	"unsafe"
 )
 
 // restoreMapped restores the newest snapshot — the one raft starts from —
@@ -19,11 +22,11 @@ import (
 // restores the old way, which refuses that snapshot too and falls back to
 // an older one.
 //
-// The mapping is kept for the life of the process: the index's leaves and
-// arena chunks are slices of it, and the strings its records hand out
-// (names, senders) share them, and may be kept anywhere; nothing tells
-// when the last of them is gone. Raft's retention deleting the file while
-// it is mapped is fine (the inode lives on while mapped); raft never
+// The mapping is kept while a View may read it (keepMapping): the index's
+// leaves and arena chunks are slices of it, and the strings its records
+// hand out (names, senders) share them. Raft's retention deleting the
+// file while it is mapped is fine (the inode lives on while mapped, its
+// blocks until releaseMapping); raft never
 // truncates or rewrites a snapshot file it has finished, which would make
 // a read of a page past the new end fault (SIGBUS). A snapshot of an older
 // format is copied by the restore, so its mapping is undone at once.
@@ -46,7 +49,8 @@ func (s *Store) restoreMapped(raftDir string) bool {
 		s.unmap(b)
 		return false
 	}
-	r, err := s.fsm.restoreInPlace(b, start)
+	mm := &mapping{b: b}
+	r, err := s.fsm.restoreInPlace(mm, start)
 	if err != nil {
 		s.log.Error("restoring the newest snapshot from its mapped file failed; raft tries it, then older ones", "id", m.ID, "err", err)
 		s.unmap(b)
@@ -55,7 +59,7 @@ func (s *Store) restoreMapped(raftDir string) bool {
 	if r.InPlace == 0 {
 		s.unmap(b)
 	} else {
-		s.keepMapping(b)
+		s.keepMapping(mm)
 	}
 	return true
 }
@@ -85,7 +89,8 @@ func (s *Store) remapQuiet(raftDir string) bool {
 		s.log.Warn("cannot map the quiet snapshot to serve from it", "id", m.ID, "err", err)
 		return false
 	}
-	ok, r, err := s.fsm.remap(b, m.Index)
+	mm := &mapping{b: b}
+	ok, r, err := s.fsm.remap(mm, m.Index)
 	if err != nil {
 		s.log.Error("serving from the quiet snapshot's mapped file failed; the index is unchanged", "id", m.ID, "err", err)
 	}
@@ -93,18 +98,27 @@ func (s *Store) remapQuiet(raftDir string) bool {
 		s.unmap(b)
 		return ok
 	}
-	s.keepMapping(b)
+	s.keepMapping(mm)
 	s.log.Info("serving from the quiet snapshot's mapped file", "id", m.ID, "index", m.Index, "took", time.Since(start), "served_in_place_bytes", r.InPlace)
 	return true
 }
 
-// keepMapping records b as the mapping the index now serves from and
-// hands back the pages of the ones before it: no View the FSM publishes
-// refers to them any more, and a stale one (a reader in flight, a
-// snapshot being written) reads the file's bytes again, which are what
-// the pages held but for seen marks. They stay mapped, since strings
-// taken from them may be kept anywhere.
-func (s *Store) keepMapping(b []byte) {
+// mapping is a snapshot file mapped for the index to serve from. Every
+// View the FSM publishes from it on, and every snapshot captured from
+// one, holds it (fsm.FSM.RestoreInPlaceOwned), so once the GC finds it
+// unreachable (the index was swapped for a newer snapshot or restored
+// from the leader, and the readers and snapshot writers of the older
+// Views are done) nothing but a Ref or a string taken from such a View,
+// by a reader still in flight, can point into the file's pages.
+type mapping struct{ b []byte }
+
+// keepMapping records m as the mapping the index now serves from, hands
+// back the pages of the ones before it (no View the FSM publishes refers
+// to them any more; a stale one, a reader in flight or a snapshot being
+// written, reads the file's bytes again, which are what the pages held
+// but for seen marks, which snapshots do not hold), and has m released
+// once nothing refers to it (releaseMapping).
+func (s *Store) keepMapping(m *mapping) {
 	s.mapMu.Lock()
 	defer s.mapMu.Unlock()
 	for _, old := range s.maps {
@@ -112,7 +126,38 @@ func (s *Store) keepMapping(b []byte) {
 			s.log.Warn("handing back the pages of an older snapshot mapping", "err", err)
 		}
 	}
-	s.maps = append(s.maps, b)
+	s.maps = append(s.maps, m.b)
+	grace := s.cfg.mappingGrace
+	if grace <= 0 {
+		grace = time.Minute
+	}
+	runtime.AddCleanup(m, func(b []byte) {
+		time.AfterFunc(grace, func() { s.releaseMapping(b) })
+	}, m.b)
+}
+
+// releaseMapping gives up the file behind b, a mapping no View refers to
+// any more, a grace period after the GC found it so (for a Ref taken from
+// a View before and used after: a reader in flight): its pages become
+// anonymous zero pages in place (releaseFile), so the file's blocks are
+// freed once raft's retention has deleted it (each held 840 MB of disk
+// at 10M pairs for the life of the process), and a string kept past its
+// View, which nothing should do, reads zeros rather than faulting the
+// process or, were the addresses unmapped and reused, another object's
+// memory. The range stays reserved: address space only.
+func (s *Store) releaseMapping(b []byte) {
+	s.mapMu.Lock()
+	defer s.mapMu.Unlock()
+	i := slices.IndexFunc(s.maps, func(m []byte) bool { return unsafe.SliceData(m) == unsafe.SliceData(b) })
+	if i < 0 {
+		return
+	}
+	s.maps = slices.Delete(s.maps, i, i+1)
+	if err := releaseFile(b); err != nil {
+		s.log.Warn("releasing an older snapshot mapping", "bytes", len(b), "err", err)
+		return
+	}
+	s.log.Info("released an older snapshot's mapping: no View refers to it", "bytes", len(b))
 }
 
 // unmap undoes a mapping nothing refers to.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +38,19 @@ func mapFile(path string) ([]byte, error) {
 
 // unmapFile undoes mapFile.
 func unmapFile(b []byte) error { return unix.Munmap(b) }
+
+// releaseFile replaces the pages of a mapping from mapFile, in place, by
+// anonymous zero pages that take no memory until written: the file is
+// let go (its blocks freed if it was deleted) while the addresses stay
+// reserved, so nothing else is ever mapped there.
+func releaseFile(b []byte) error {
+	_, err := unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED|unix.MAP_NORESERVE)
+	if err != nil {
+		return fmt.Errorf("replacing a mapping of %d bytes: %w", len(b), err)
+	}
+	return nil
+}
 
 // dropPages hands back the pages of a mapping from mapFile: the next read
 // of one reads the file again; a private copy (a seen mark) is lost.

@@ -99,11 +99,11 @@ func (f *raftFSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-// restoreInPlace restores the snapshot b holds and serves from b
+// restoreInPlace restores the snapshot m holds and serves from it
 // (FSM.RestoreInPlace; see Store.restoreMapped), then wakes waiters. The
 // restore began at start (mapping the file).
-func (f *raftFSM) restoreInPlace(b []byte, start time.Time) (fsm.Restored, error) {
-	r, err := f.FSM.RestoreInPlace(b)
+func (f *raftFSM) restoreInPlace(m *mapping, start time.Time) (fsm.Restored, error) {
+	r, err := f.FSM.RestoreInPlaceOwned(m.b, m)
 	if err != nil {
 		return r, err
 	}
@@ -111,17 +111,17 @@ func (f *raftFSM) restoreInPlace(b []byte, start time.Time) (fsm.Restored, error
 	return r, nil
 }
 
-// remap swaps the FSM's whole state for the snapshot b holds, served from
-// b, when the last entry applied is the snapshot's (index), so that the
+// remap swaps the FSM's whole state for the snapshot m holds, served from
+// it, when the last entry applied is the snapshot's (index), so that the
 // state is the same and only its memory changes: between two entries, no
 // command interleaves. It reports whether it swapped.
-func (f *raftFSM) remap(b []byte, index uint64) (bool, fsm.Restored, error) {
+func (f *raftFSM) remap(m *mapping, index uint64) (bool, fsm.Restored, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.seen.Load() != index {
 		return false, fsm.Restored{}, nil
 	}
-	r, err := f.FSM.RestoreInPlace(b)
+	r, err := f.FSM.RestoreInPlaceOwned(m.b, m)
 	return err == nil, r, err
 }
 

@@ -76,7 +76,7 @@ type Store struct {
 	// group commits concurrent proposals together (group.go).
 	group *grouper
 	// maps are the snapshot files mapped to serve from, the last the
-	// current one (mapped.go), kept for the life of the process.
+	// current one (mapped.go), until released (releaseMapping).
 	mapMu sync.Mutex
 	maps  [][]byte
 	// binary says whether this leader may write binary entries (binary.go);
