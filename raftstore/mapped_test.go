@@ -5,7 +5,9 @@ package raftstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 
 	"os"
 	"path/filepath"
@@ -101,35 +103,52 @@ func TestStore_RestartServesFromTheMappedSnapshot(t *testing.T) {
 }
 
 // TestStore_DamagedMappedSnapshotFallsBackToAnOlderOne damages the newest
-// snapshot's file (a byte flipped, its size kept): the mapped restore
-// refuses it, raft refuses it too and starts from the older snapshot, and
-// the log after it brings the node to everything written.
+// snapshot's file: a byte flipped (its size kept); its first 8 bytes
+// zeroed and the file's own CRC-32C made right again (a file whose
+// checksum holds but which does not parse). The mapped
+// restore refuses each without serving any of it, raft refuses it too
+// (its CRC-64) and starts from the older snapshot, and the log after it
+// brings the node to everything written.
 func TestStore_DamagedMappedSnapshotFallsBackToAnOlderOne(t *testing.T) {
-	dir := t.TempDir()
-	s := openStore(t, dir, nil)
-	applyBatch(t, s, pairBatch(t, "192.0.2.9", 0, 100))
-	if err := s.raft.Snapshot().Error(); err != nil {
-		t.Fatal(err)
-	}
-	applyBatch(t, s, pairBatch(t, "192.0.2.9", 100, 100))
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	file := newestSnapshotFile(t, dir)
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 0x40
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s = openStore(t, dir, nil)
-	if mapped(t, file) {
-		t.Fatal("the damaged snapshot's file is still mapped")
-	}
-	if c := s.Index().Load().Counts(); c.Pairs != 200 {
-		t.Fatalf("%d pairs after falling back to the older snapshot and the log, want 200", c.Pairs)
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"a byte flipped", func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b }},
+		{"magic zeroed, checksum right", func(b []byte) []byte {
+			body := b[:len(b)-4]
+			clear(body[:8])
+			binary.BigEndian.PutUint32(b[len(body):], crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli)))
+			return b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openStore(t, dir, nil)
+			applyBatch(t, s, pairBatch(t, "192.0.2.9", 0, 100))
+			if err := s.raft.Snapshot().Error(); err != nil {
+				t.Fatal(err)
+			}
+			applyBatch(t, s, pairBatch(t, "192.0.2.9", 100, 100))
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			file := newestSnapshotFile(t, dir)
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, tc.damage(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s = openStore(t, dir, nil)
+			if mapped(t, file) {
+				t.Fatal("the damaged snapshot's file is still mapped")
+			}
+			if c := s.Index().Load().Counts(); c.Pairs != 200 {
+				t.Fatalf("%d pairs after falling back to the older snapshot and the log, want 200", c.Pairs)
+			}
+		})
 	}
 }
 
