@@ -54,9 +54,12 @@ type Config struct {
 	// re-applying them; shorter pauses of an import are not its end. 0
 	// means 10s.
 	SnapshotQuiet time.Duration
-	// mappingGrace is how long a snapshot mapping no View refers to any
-	// more stays before it is released (mapped.go); 0 means a minute.
-	// Tests shorten it.
+	// mappingGrace, when set, releases a snapshot mapping that no View
+	// refers to any more this long after the GC found it so (mapped.go,
+	// releaseMapping). 0 keeps every mapping for the life of the process:
+	// strings taken from the index share the mapping, and not every holder
+	// of one that outlives its View is known to copy it, so the release
+	// stays off until they are (tests turn it on).
 	mappingGrace time.Duration
 	// TrailingLogs is how many entries are kept after a snapshot so that a
 	// slightly lagging follower catches up from the log; 0 means the

@@ -116,8 +116,9 @@ type mapping struct{ b []byte }
 // back the pages of the ones before it (no View the FSM publishes refers
 // to them any more; a stale one, a reader in flight or a snapshot being
 // written, reads the file's bytes again, which are what the pages held
-// but for seen marks, which snapshots do not hold), and has m released
-// once nothing refers to it (releaseMapping).
+// but for seen marks, which snapshots do not hold), and, when the release
+// is on (Config.mappingGrace), has m released once nothing refers to it
+// (releaseMapping); else m stays mapped for the life of the process.
 func (s *Store) keepMapping(m *mapping) {
 	s.mapMu.Lock()
 	defer s.mapMu.Unlock()
@@ -128,8 +129,8 @@ func (s *Store) keepMapping(m *mapping) {
 	}
 	s.maps = append(s.maps, m.b)
 	grace := s.cfg.mappingGrace
-	if grace <= 0 {
-		grace = time.Minute
+	if grace <= 0 { // off: see Config.mappingGrace
+		return
 	}
 	runtime.AddCleanup(m, func(b []byte) {
 		time.AfterFunc(grace, func() { s.releaseMapping(b) })

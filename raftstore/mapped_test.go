@@ -300,9 +300,10 @@ func TestStore_EachImportIsServedMappedAfterwards(t *testing.T) {
 // retention deletes the older snapshots, and once no View refers to an
 // older mapping (the GC ran its cleanup, and the grace after it passed)
 // it is released, so the node maps only the file it serves and holds no
-// deleted file's blocks; every pair still answers. Each mapping was kept
-// for the life of the process before: at 10M pairs, 840 MB of disk per
-// import.
+// deleted file's blocks; every pair still answers. The release is on
+// only where Config.mappingGrace is set (here); off, as by default, each
+// mapping is kept for the life of the process: at 10M pairs, 840 MB of
+// disk per import.
 func TestStore_SwappedOutMappingsReleaseTheirFiles(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, quickSwaps)
