@@ -44,6 +44,9 @@ type restored struct {
 	// inPlace counts the bytes of flat parts the index serves from the
 	// snapshot's own memory (readSnapshotBytes).
 	inPlace int64
+	// written are the parts served in place that the query path writes
+	// into (index.FlatPart.Written).
+	written [][]byte
 }
 
 // readSnapshot reads a whole snapshot stream into a new transaction on ix,

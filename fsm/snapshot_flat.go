@@ -135,6 +135,9 @@ func (rs *restored) flatRecord(sr *snapReader, tag byte, n int) error {
 		// pages, for a few bytes.
 		if rs.version >= 7 && index.InPlace(b) {
 			rs.inPlace += int64(n)
+			if part.Written() {
+				rs.written = append(rs.written, b)
+			}
 			return rs.flat.Alias(part, b)
 		}
 		buf, err := rs.flat.Part(part, n)

@@ -53,6 +53,14 @@ const (
 	FlatHost4
 )
 
+// Written reports whether the query path writes into parts of kind p:
+// the arenas' cold records hold the seen marks (Ref.MarkSeen,
+// EntityRef.MarkSeen) that positive answers store. Alias keeps them in
+// place like the others; a caller serving from a private file mapping
+// should have their pages copied in before queries come (a first write
+// into each page is a copy-on-write fault).
+func (p FlatPart) Written() bool { return p == FlatArena || p == FlatEntArena }
+
 // order is where parts of kind p come in the flat form: the entities'
 // kinds first.
 func (p FlatPart) order() int {

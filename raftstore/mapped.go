@@ -1,11 +1,14 @@
 package raftstore
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"time"
 	"unsafe"
+
+	"github.com/wlns/wlns/fsm"
 )
 
 // restoreMapped restores the newest snapshot — the one raft starts from —
@@ -60,6 +63,7 @@ func (s *Store) restoreMapped(raftDir string) bool {
 		s.unmap(b)
 	} else {
 		s.keepMapping(mm)
+		s.prefault(r)
 	}
 	return true
 }
@@ -99,6 +103,7 @@ func (s *Store) remapQuiet(raftDir string) bool {
 		return ok
 	}
 	s.keepMapping(mm)
+	s.prefault(r)
 	s.log.Info("serving from the quiet snapshot's mapped file", "id", m.ID, "index", m.Index, "took", time.Since(start), "served_in_place_bytes", r.InPlace)
 	return true
 }
@@ -159,6 +164,33 @@ func (s *Store) releaseMapping(b []byte) {
 		return
 	}
 	s.log.Info("released an older snapshot's mapping: no View refers to it", "bytes", len(b))
+}
+
+// prefault copies in the pages of the mapped parts answers write into
+// (fsm.Restored.Written: the arenas' seen marks) at once, so that no
+// query pays a copy-on-write fault: ~15 µs of CPU each on the bench
+// machine, ~1 per positive sender answer at 10M pairs (sender zone 33 µs
+// per answer instead of ~10), while the madvise takes ~1.7 µs a page.
+func (s *Store) prefault(r fsm.Restored) {
+	for _, w := range r.Written {
+		if err := populateWrite(pageSpan(w)); err != nil {
+			s.log.Warn("copying in the pages of a mapped arena", "bytes", len(w), "err", err)
+			return
+		}
+	}
+}
+
+// pageSpan is b grown to whole pages, as madvise wants it: the pages
+// around b belong to the same mapping.
+func pageSpan(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	page := uintptr(os.Getpagesize())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := start &^ (page - 1)
+	hi := (start + uintptr(len(b)) + page - 1) &^ (page - 1)
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), -int(start-lo))), hi-lo)
 }
 
 // unmap undoes a mapping nothing refers to.
