@@ -1,6 +1,7 @@
 package raftstore
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/hashicorp/raft"
 	"github.com/wlns/wlns/fsm"
 )
 
@@ -39,17 +41,10 @@ func (s *Store) restoreMapped(raftDir string) bool {
 		return false
 	}
 	m := list[0]
-	path := filepath.Join(raftDir, "snapshots", m.ID, "state.bin")
 	start := time.Now()
-	b, err := mapFile(path)
+	b, err := s.mapSnapshot(raftDir, m)
 	if err != nil {
 		s.log.Warn("cannot map the newest snapshot; raft reads it instead", "id", m.ID, "err", err)
-		return false
-	}
-	if int64(len(b)) != m.Size {
-		s.log.Warn("the newest snapshot's file is not the size its meta.json gives; raft reads it instead",
-			"id", m.ID, "file_bytes", len(b), "meta_bytes", m.Size)
-		s.unmap(b)
 		return false
 	}
 	mm := &mapping{b: b}
@@ -85,11 +80,8 @@ func (s *Store) remapQuiet(raftDir string) bool {
 	}
 	m := list[0]
 	start := time.Now()
-	b, err := mapFile(filepath.Join(raftDir, "snapshots", m.ID, "state.bin"))
-	if err != nil || int64(len(b)) != m.Size {
-		if err == nil {
-			s.unmap(b)
-		}
+	b, err := s.mapSnapshot(raftDir, m)
+	if err != nil {
 		s.log.Warn("cannot map the quiet snapshot to serve from it", "id", m.ID, "err", err)
 		return false
 	}
@@ -106,6 +98,21 @@ func (s *Store) remapQuiet(raftDir string) bool {
 	s.prefault(r)
 	s.log.Info("serving from the quiet snapshot's mapped file", "id", m.ID, "index", m.Index, "took", time.Since(start), "served_in_place_bytes", r.InPlace)
 	return true
+}
+
+// mapSnapshot maps the data file of the snapshot m describes, refusing
+// (and undoing the mapping of) a file that is not the size its meta.json
+// gives.
+func (s *Store) mapSnapshot(raftDir string, m *raft.SnapshotMeta) ([]byte, error) {
+	b, err := mapFile(filepath.Join(raftDir, "snapshots", m.ID, "state.bin"))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) != m.Size {
+		s.unmap(b)
+		return nil, fmt.Errorf("its file holds %d bytes, its meta.json says %d", len(b), m.Size)
+	}
+	return b, nil
 }
 
 // mapping is a snapshot file mapped for the index to serve from. Every
